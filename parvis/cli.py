@@ -1,0 +1,310 @@
+"""The `parvis` command: demo, serve, worker and administration."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+from collections.abc import Callable
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+
+
+def setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "parvis.settings")
+    import django
+
+    from parvis.config import ConfigError
+
+    try:
+        django.setup()
+    except ConfigError as exc:
+        sys.exit(f"parvis: configuration error: {exc}")
+
+
+def call(name: str, *args: str) -> None:
+    from django.core.management import call_command
+
+    call_command(name, *args)
+
+
+# --- servers ------------------------------------------------------------------------------
+
+
+class Stop(Exception):
+    """Raised from a signal handler to leave the serving loop."""
+
+
+def raise_stop(signum: int, frame: object) -> None:
+    raise Stop
+
+
+def start_consumer(workers: int = 2):
+    from huey.contrib.djhuey import HUEY
+
+    consumer = HUEY.create_consumer(workers=workers, worker_type="thread", shutdown_timeout=3)
+    consumer.start()
+    return consumer
+
+
+def serve_forever(host: str, port: int, threads: int, on_stop: Callable[[], None] | None = None):
+    from waitress.server import create_server
+
+    from parvis.wsgi import application
+
+    server = create_server(application, host=host, port=port, threads=threads, ident="parvis")
+    signal.signal(signal.SIGTERM, raise_stop)
+    signal.signal(signal.SIGINT, raise_stop)
+    try:
+        server.run()
+    except (Stop, KeyboardInterrupt):
+        pass
+    finally:
+        server.close()
+        if on_stop is not None:
+            on_stop()
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    setup_django()
+    print(f"Parvis serving on http://{args.host}:{args.port}/", flush=True)
+    serve_forever(args.host, args.port, args.threads)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    os.environ["PARVIS_DEMO"] = "1"
+    setup_django()
+    from parvis.core.demo import ensure_demo
+
+    call("migrate", "--no-input", "-v", "0")
+    created = ensure_demo()
+    consumer = start_consumer()
+    url = f"http://{args.host}:{args.port}/"
+    print(
+        f"Parvis demo {'created' if created else 'ready'} — open {url}\n"
+        f"  login: demo   password: demo\n"
+        f"  data: {os.environ.get('PARVIS_DATA_DIR') or 'parvis-data'}   (Ctrl-C to stop)",
+        flush=True,
+    )
+    serve_forever(args.host, args.port, args.threads, on_stop=lambda: consumer.stop(graceful=True))
+    print("Parvis demo stopped.", flush=True)
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    setup_django()
+    from huey.contrib.djhuey import HUEY
+
+    consumer = HUEY.create_consumer(
+        workers=args.workers, worker_type=args.worker_type, shutdown_timeout=30
+    )
+    consumer.run()
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    setup_django()
+    call("migrate", "--no-input")
+    return 0
+
+
+def cmd_manage(args: argparse.Namespace) -> int:
+    setup_django()
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["parvis manage", *args.rest])
+    return 0
+
+
+# --- administration -------------------------------------------------------------------------
+
+
+def fail(message: str) -> int:
+    print(f"parvis: {message}", file=sys.stderr)
+    return 1
+
+
+def validation_text(exc: Exception) -> str:
+    messages = getattr(exc, "message_dict", None) or {"": getattr(exc, "messages", [str(exc)])}
+    return "; ".join(f"{k + ': ' if k else ''}{' '.join(v)}" for k, v in messages.items())
+
+
+def cmd_workspace_create(args: argparse.Namespace) -> int:
+    setup_django()
+    from django.core.exceptions import ValidationError
+
+    from parvis.workspaces.services import do_create_workspace
+
+    try:
+        workspace = do_create_workspace(args.slug, args.name)
+    except ValidationError as exc:
+        return fail(validation_text(exc))
+    print(f"Workspace {workspace.slug} created.")
+    return 0
+
+
+def cmd_user_create(args: argparse.Namespace) -> int:
+    setup_django()
+    from django.core.exceptions import ValidationError
+
+    from parvis.workspaces.services import do_create_user
+
+    if not args.password_stdin:
+        return fail("give the password on standard input with --password-stdin")
+    password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        return fail("the password read from standard input is empty")
+    try:
+        user = do_create_user(args.username, password, email=args.email or "")
+    except ValidationError as exc:
+        return fail(validation_text(exc))
+    print(f"User {user.username} created.")
+    return 0
+
+
+def cmd_member_add(args: argparse.Namespace) -> int:
+    setup_django()
+    from django.contrib.auth import get_user_model
+    from django.core.exceptions import ValidationError
+
+    from parvis.workspaces.models import Workspace
+    from parvis.workspaces.services import do_add_member
+
+    workspace = Workspace.objects.filter(slug=args.slug).first()
+    if workspace is None:
+        return fail(f"no workspace {args.slug!r}")
+    user = get_user_model().objects.filter(username=args.username).first()
+    if user is None:
+        return fail(f"no user {args.username!r}")
+    try:
+        membership = do_add_member(workspace, user, args.role)
+    except ValidationError as exc:
+        return fail(validation_text(exc))
+    print(f"{user.username} is {membership.role} of {workspace.slug}.")
+    return 0
+
+
+def cmd_token_create(args: argparse.Namespace) -> int:
+    setup_django()
+    from django.contrib.auth import get_user_model
+
+    from parvis.core.tokens import do_create_token
+    from parvis.workspaces.models import Workspace
+
+    user = get_user_model().objects.filter(username=args.username).first()
+    if user is None:
+        return fail(f"no user {args.username!r}")
+    workspace = None
+    if args.workspace:
+        workspace = Workspace.objects.filter(slug=args.workspace).first()
+        if workspace is None:
+            return fail(f"no workspace {args.workspace!r}")
+    new = do_create_token(user, name=args.name or "", workspace=workspace)
+    print("Store this token now: it is not shown again.", file=sys.stderr)
+    print(new.raw)
+    return 0
+
+
+def cmd_classify(args: argparse.Namespace) -> int:
+    from parvis.intelligence import cli as classify_cli
+
+    return classify_cli.run(args)
+
+
+# --- parser ---------------------------------------------------------------------------------
+
+
+def add_server_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default=DEFAULT_HOST, help="address to listen on")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="port to listen on")
+    parser.add_argument("--threads", type=int, default=8, help="web server threads")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="parvis", description="Parvis: the self-hosted platform for community managers."
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    demo = sub.add_parser("demo", help="migrate, create the demo workspace, serve web + worker")
+    add_server_options(demo)
+    demo.set_defaults(func=cmd_demo)
+
+    serve = sub.add_parser("serve", help="serve the web application (production server)")
+    add_server_options(serve)
+    serve.set_defaults(func=cmd_serve)
+
+    worker = sub.add_parser("worker", help="run a background worker (run as many as you like)")
+    worker.add_argument("--workers", type=int, default=2, help="tasks run at once")
+    worker.add_argument("--worker-type", choices=["thread", "process"], default="thread")
+    worker.set_defaults(func=cmd_worker)
+
+    sub.add_parser("migrate", help="create or update the database tables").set_defaults(
+        func=cmd_migrate
+    )
+
+    manage = sub.add_parser("manage", help="run a Django management command", add_help=False)
+    manage.add_argument("rest", nargs=argparse.REMAINDER)
+    manage.set_defaults(func=cmd_manage)
+
+    workspace = sub.add_parser("workspace", help="manage workspaces")
+    ws_sub = workspace.add_subparsers(dest="action", required=True, metavar="ACTION")
+    ws_create = ws_sub.add_parser("create", help="create a workspace")
+    ws_create.add_argument("slug", help="identifier used in URLs, e.g. maison-lumiere")
+    ws_create.add_argument("--name", required=True, help="display name")
+    ws_create.set_defaults(func=cmd_workspace_create)
+
+    user = sub.add_parser("user", help="manage users")
+    user_sub = user.add_subparsers(dest="action", required=True, metavar="ACTION")
+    user_create = user_sub.add_parser("create", help="create a user")
+    user_create.add_argument("username")
+    user_create.add_argument("--email", help="e-mail address")
+    user_create.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    user_create.set_defaults(func=cmd_user_create)
+
+    from parvis.workspaces.roles import Role
+
+    member = sub.add_parser("member", help="manage workspace members")
+    member_sub = member.add_subparsers(dest="action", required=True, metavar="ACTION")
+    member_add = member_sub.add_parser("add", help="add a user to a workspace, or change its role")
+    member_add.add_argument("slug", help="workspace identifier")
+    member_add.add_argument("username")
+    member_add.add_argument("--role", required=True, choices=Role.values)
+    member_add.set_defaults(func=cmd_member_add)
+
+    token = sub.add_parser("token", help="manage API tokens")
+    token_sub = token.add_subparsers(dest="action", required=True, metavar="ACTION")
+    token_create = token_sub.add_parser(
+        "create", help="create an API token; prints it as the last line"
+    )
+    token_create.add_argument("username")
+    token_create.add_argument("--name", help="what the token is for")
+    token_create.add_argument("--workspace", help="restrict the token to one workspace")
+    token_create.set_defaults(func=cmd_token_create)
+
+    classify = sub.add_parser(
+        "classify", help="analyse texts (JSON Lines with a 'text' field): language, sentiment…"
+    )
+    try:
+        from parvis.intelligence import cli as classify_cli
+
+        classify_cli.add_arguments(classify)
+    except ImportError:  # the intelligence module is optional at import time
+        pass
+    classify.set_defaults(func=cmd_classify)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    return args.func(args) or 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,191 @@
+"""Settings read from the environment, validated at start-up.
+
+Every helper fails loudly with an error that names the variable, so a typo in a
+deployment shows up at start and not as a strange behaviour later.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+
+class ConfigError(Exception):
+    """A setting from the environment is invalid; the message names the variable."""
+
+
+TRUE_WORDS = {"1", "true", "yes", "on"}
+FALSE_WORDS = {"0", "false", "no", "off", ""}
+
+
+def env_str(name: str, default: str = "") -> str:
+    return os.environ.get(name, default).strip()
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value in TRUE_WORDS:
+        return True
+    if value in FALSE_WORDS:
+        return False
+    raise ConfigError(f"{name}={raw!r} is not a boolean (use 1/0, true/false, yes/no, on/off)")
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def data_dir() -> Path:
+    """The folder holding the SQLite database, the queue, the secret key and the crypto key."""
+    raw = env_str("PARVIS_DATA_DIR") or "parvis-data"
+    path = Path(raw).expanduser().resolve()
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"PARVIS_DATA_DIR={raw!r} cannot be created: {exc}") from exc
+    if not os.access(path, os.W_OK):
+        raise ConfigError(f"PARVIS_DATA_DIR={raw!r} is not writable")
+    return path
+
+
+def read_or_create_secret(path: Path, make: callable) -> str:
+    """Return the secret stored in ``path``, creating it once with mode 0600."""
+    if path.exists():
+        value = path.read_text().strip()
+        if value:
+            return value
+    value = make()
+    # O_EXCL: two processes starting together must not each write their own key.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(value)
+    return value
+
+
+def secret_key(folder: Path) -> str:
+    value = env_str("PARVIS_SECRET_KEY")
+    if value:
+        if len(value) < 32:
+            raise ConfigError("PARVIS_SECRET_KEY must be at least 32 characters long")
+        return value
+    return read_or_create_secret(folder / "secret_key", lambda: secrets.token_urlsafe(50))
+
+
+@dataclass(frozen=True)
+class DatabaseURL:
+    engine: str
+    name: str
+    user: str = ""
+    password: str = ""
+    host: str = ""
+    port: str = ""
+    options: dict[str, str] | None = None
+
+
+def parse_database_url(raw: str) -> DatabaseURL:
+    """Parse ``postgres://user:pass@host:port/db?sslmode=...`` or ``sqlite:///path``."""
+    parts = urlsplit(raw)
+    if parts.scheme in {"postgres", "postgresql", "pgsql"}:
+        name = unquote(parts.path.lstrip("/"))
+        if not name:
+            raise ConfigError("PARVIS_DATABASE_URL must name a database: postgres://.../DBNAME")
+        return DatabaseURL(
+            engine="postgresql",
+            name=name,
+            user=unquote(parts.username or ""),
+            password=unquote(parts.password or ""),
+            host=unquote(parts.hostname or ""),
+            port=str(parts.port or ""),
+            options=dict(parse_qsl(parts.query)),
+        )
+    if parts.scheme == "sqlite":
+        path = unquote(parts.path)
+        if not path or path == "/":
+            raise ConfigError("PARVIS_DATABASE_URL=sqlite:///PATH needs a file path")
+        return DatabaseURL(engine="sqlite", name=path)
+    raise ConfigError(
+        f"PARVIS_DATABASE_URL scheme {parts.scheme!r} is not supported (use postgres:// or sqlite://)"
+    )
+
+
+def sqlite_database(path: Path | str) -> dict:
+    return {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": str(path),
+        "OPTIONS": {
+            # WAL lets the web server read while the worker writes; IMMEDIATE avoids
+            # "database is locked" on lock upgrades inside transactions.
+            "init_command": (
+                "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;PRAGMA foreign_keys=ON;"
+            ),
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+        },
+    }
+
+
+def database_settings(folder: Path) -> dict:
+    raw = env_str("PARVIS_DATABASE_URL")
+    if not raw:
+        return sqlite_database(folder / "parvis.sqlite3")
+    url = parse_database_url(raw)
+    if url.engine == "sqlite":
+        return sqlite_database(url.name)
+    return {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": url.name,
+        "USER": url.user,
+        "PASSWORD": url.password,
+        "HOST": url.host,
+        "PORT": url.port,
+        "CONN_MAX_AGE": 60,
+        "CONN_HEALTH_CHECKS": True,
+        "OPTIONS": url.options or {},
+    }
+
+
+def huey_settings(folder: Path, name: str = "parvis") -> dict:
+    redis_url = env_str("PARVIS_REDIS_URL")
+    common = {"name": name, "immediate": False, "utc": True, "results": True}
+    if redis_url:
+        if urlsplit(redis_url).scheme not in {"redis", "rediss", "unix"}:
+            raise ConfigError("PARVIS_REDIS_URL must start with redis://, rediss:// or unix://")
+        return {**common, "huey_class": "huey.RedisHuey", "url": redis_url}
+    return {
+        **common,
+        "huey_class": "huey.SqliteHuey",
+        "filename": str(folder / "queue.sqlite3"),
+        "consumer": {"workers": 2, "worker_type": "thread"},
+    }
+
+
+def credentials_keys(folder: Path) -> list[str]:
+    """Fernet keys for credentials, newest first (``PARVIS_CREDENTIALS_KEY`` may list several,
+    comma-separated, to rotate); by default one key generated once in the data dir."""
+    from cryptography.fernet import Fernet
+
+    keys = env_list("PARVIS_CREDENTIALS_KEY", [])
+    for key in keys:
+        try:
+            Fernet(key)
+        except ValueError as exc:
+            raise ConfigError(
+                "PARVIS_CREDENTIALS_KEY must be Fernet keys (32 url-safe base64-encoded bytes)"
+            ) from exc
+    if keys:
+        return keys
+    return [
+        read_or_create_secret(folder / "credentials.key", lambda: Fernet.generate_key().decode())
+    ]

@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from parvis.connectors import crypto
+from parvis.connectors.networks import NETWORK_CHOICES
+from parvis.workspaces.models import WorkspaceScoped
+
+
+class ConnectedAccount(WorkspaceScoped):
+    """A workspace's own profile on a network, with its encrypted credentials."""
+
+    network = models.CharField(_("network"), max_length=30, choices=NETWORK_CHOICES)
+    handle = models.CharField(_("account"), max_length=200)
+    display_name = models.CharField(_("display name"), max_length=200, blank=True)
+    # Fernet token of a JSON object; never rendered, never logged, never sent by the API.
+    credentials_encrypted = models.BinaryField(editable=False, default=b"")
+    # Names of the credential fields that are set, so the UI can say "set" without decrypting.
+    credential_names = models.JSONField(default=list, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    credentials_updated_at = models.DateTimeField(null=True, editable=False)
+
+    class Meta:
+        ordering = ["network", "handle"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "network", "handle"], name="one_account_per_handle"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_network_display()} {self.handle}"
+
+    def __repr__(self) -> str:
+        return f"<ConnectedAccount {self.pk} {self.network}:{self.handle}>"
+
+    def credentials(self) -> dict[str, str]:
+        """Decrypted credentials, for a connector's use only."""
+        if not self.credentials_encrypted:
+            return {}
+        return crypto.decrypt(self.credentials_encrypted)

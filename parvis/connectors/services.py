@@ -1,0 +1,90 @@
+"""Connected accounts: add, change credentials, remove. Secrets never reach the audit log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from parvis.connectors import crypto
+from parvis.connectors.models import ConnectedAccount
+from parvis.core.audit import record_event
+from parvis.core.models import AuditEvent
+from parvis.workspaces.models import Workspace
+
+
+def set_credentials(account: ConnectedAccount, credentials: dict[str, str]) -> None:
+    kept = {k: v for k, v in credentials.items() if v}
+    account.credentials_encrypted = crypto.encrypt(kept)
+    account.credential_names = sorted(kept)
+    account.credentials_updated_at = timezone.now()
+
+
+@transaction.atomic
+def do_connect_account(
+    workspace: Workspace,
+    actor: Any,
+    *,
+    network: str,
+    handle: str,
+    display_name: str = "",
+    credentials: dict[str, str],
+) -> ConnectedAccount:
+    account = ConnectedAccount(
+        workspace=workspace,
+        network=network,
+        handle=handle.strip(),
+        display_name=display_name.strip(),
+        created_by=actor if actor is not None and actor.is_authenticated else None,
+    )
+    set_credentials(account, credentials)
+    account.full_clean()
+    account.save()
+    record_event(
+        AuditEvent.Kind.ACCOUNT_CONNECTED,
+        actor=actor,
+        workspace=workspace,
+        account_id=account.pk,
+        network=network,
+        handle=account.handle,
+        fields=account.credential_names,
+    )
+    return account
+
+
+@transaction.atomic
+def do_update_credentials(
+    account: ConnectedAccount, actor: Any, credentials: dict[str, str]
+) -> ConnectedAccount:
+    """Replace the fields given; an empty value keeps the stored one (forms never echo secrets)."""
+    current = account.credentials()
+    merged = {**current, **{k: v for k, v in credentials.items() if v}}
+    set_credentials(account, merged)
+    account.save(
+        update_fields=["credentials_encrypted", "credential_names", "credentials_updated_at"]
+    )
+    changed = sorted(k for k, v in credentials.items() if v and current.get(k) != v)
+    record_event(
+        AuditEvent.Kind.CREDENTIALS_CHANGED,
+        actor=actor,
+        workspace=account.workspace,
+        account_id=account.pk,
+        network=account.network,
+        handle=account.handle,
+        fields=changed,
+    )
+    return account
+
+
+@transaction.atomic
+def do_remove_account(account: ConnectedAccount, actor: Any) -> None:
+    record_event(
+        AuditEvent.Kind.ACCOUNT_REMOVED,
+        actor=actor,
+        workspace=account.workspace,
+        account_id=account.pk,
+        network=account.network,
+        handle=account.handle,
+    )
+    account.delete()

@@ -1,0 +1,163 @@
+"""The demo: Maison Lumière, a fictional French brand of candles and home fragrances,
+and a second client workspace so the agency view (workspace switcher) has a use."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+
+from parvis.workspaces.models import Workspace
+from parvis.workspaces.roles import Role
+from parvis.workspaces.services import do_add_member, do_create_workspace
+from parvis.workspaces.strategy import ITEM_KINDS, do_save_item, do_update_strategy
+
+DEMO_SLUG = "demo"
+DEMO_USER = "demo"
+DEMO_PASSWORD = "demo"
+
+STRATEGY = {
+    "positioning": (
+        "Bougies et parfums d'intérieur fabriqués à Lyon, cire végétale, "
+        "pour des maisons chaleureuses et responsables."
+    ),
+    "brand_keywords": ["Maison Lumière", "maisonlumiere", "#MaisonLumiere", "bougies Lumière"],
+    "address_form": "vous",
+    "language_register": "neutral",
+    "tone": "Chaleureux, précis, jamais condescendant. On signe chaque réponse d'un prénom.",
+    "themes": ["savoir-faire lyonnais", "cire végétale", "rituels du soir", "cadeaux"],
+    "words_to_use": ["artisanal", "cire de colza", "coulé à la main", "merci"],
+    "words_to_avoid": ["pas cher", "chimique", "désolé pour la gêne occasionnée"],
+    "signature_hashtags": ["#MaisonLumiere", "#FabriquéÀLyon"],
+}
+
+
+def demo_items(today: dt.date) -> list[tuple[str, dict]]:
+    quarter_end = today + dt.timedelta(days=90)
+    return [
+        (
+            "objective",
+            {
+                "kind": "audience_growth",
+                "title": "Passer à 12 000 abonnés sur Instagram",
+                "kpi": "Abonnés",
+                "target_value": 12000,
+                "unit": "abonnés",
+                "period_start": today,
+                "period_end": quarter_end,
+                "network": "instagram",
+            },
+        ),
+        (
+            "objective",
+            {
+                "kind": "customer_care",
+                "title": "Répondre à chaque question en moins de 4 heures",
+                "kpi": "Temps de première réponse (médiane)",
+                "target_value": 4,
+                "unit": "heures",
+                "period_start": today,
+                "period_end": quarter_end,
+            },
+        ),
+        (
+            "objective",
+            {
+                "kind": "image_change",
+                "title": "Faire connaître la cire végétale",
+                "kpi": "Part des mentions positives",
+                "target_value": 70,
+                "unit": "%",
+                "period_start": today,
+                "period_end": quarter_end,
+            },
+        ),
+        (
+            "persona",
+            {
+                "name": "Camille, 34 ans, Lyon",
+                "description": "Cadre, aime recevoir, achète des cadeaux responsables.",
+                "expectations": "Des réponses rapides sur les délais et la composition.",
+                "networks": ["instagram", "facebook"],
+            },
+        ),
+        (
+            "persona",
+            {
+                "name": "Hugo, 27 ans, Paris",
+                "description": "Curieux de fabrication artisanale, suit des créateurs.",
+                "expectations": "Voir les coulisses de l'atelier.",
+                "networks": ["bluesky", "youtube"],
+            },
+        ),
+        (
+            "network",
+            {
+                "network": "instagram",
+                "reason": "Produit visuel ; cœur de cible 25-45 ans.",
+                "posts_per_week": 4,
+            },
+        ),
+        (
+            "network",
+            {
+                "network": "bluesky",
+                "reason": "Communauté artisanale et presse.",
+                "posts_per_week": 5,
+            },
+        ),
+        (
+            "network",
+            {
+                "network": "youtube",
+                "reason": "Tutoriels et coulisses de l'atelier.",
+                "posts_per_week": 1,
+            },
+        ),
+        (
+            "competitor",
+            {
+                "name": "Cire & Sens",
+                "keywords": ["Cire et Sens", "cireetsens"],
+                "handles": ["@cireetsens"],
+                "website": "https://cire-et-sens.example",
+            },
+        ),
+    ]
+
+
+def demo_user():
+    users = get_user_model().objects
+    user = users.filter(username=DEMO_USER).first()
+    if user is None:
+        user = users.create_user(DEMO_USER, email="demo@parvis.example", password=DEMO_PASSWORD)
+        user.first_name = "Léa"
+        user.save(update_fields=["first_name"])
+    return user
+
+
+@transaction.atomic
+def ensure_demo() -> bool:
+    """Create the demo data once; returns False when it was already there."""
+    if Workspace.objects.filter(slug=DEMO_SLUG).exists():
+        return False
+    user = demo_user()
+    workspace = do_create_workspace(DEMO_SLUG, "Maison Lumière", owner=user)
+    do_update_strategy(workspace, user, STRATEGY)
+    for code, data in demo_items(timezone.localdate()):
+        do_save_item(workspace, user, ITEM_KINDS[code], data)
+    client = do_create_workspace("cafe-boheme", "Café Bohème")
+    do_add_member(client, user, Role.COMMUNITY_MANAGER)
+    do_update_strategy(
+        client,
+        user,
+        {
+            "positioning": "Torréfacteur de quartier à Bordeaux.",
+            "address_form": "tu",
+            "language_register": "casual",
+            "brand_keywords": ["Café Bohème", "#CafeBoheme"],
+        },
+    )
+    return True

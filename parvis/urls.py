@@ -1,0 +1,18 @@
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from parvis.api.api import api
+from parvis.core import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("account/tokens/", views.tokens, name="tokens"),
+    path("account/tokens/<int:pk>/revoke/", views.revoke_token, name="token_revoke"),
+    path("api/v1/", api.urls),
+    path("w/<slug:slug>/", include("parvis.workspaces.urls")),
+    path("w/<slug:slug>/accounts/", include("parvis.connectors.urls")),
+]

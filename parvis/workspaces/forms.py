@@ -1,0 +1,138 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
+
+from parvis.connectors.networks import NETWORK_CHOICES
+from parvis.workspaces.models import Competitor, NetworkChoice, Objective, Persona, Strategy
+from parvis.workspaces.roles import Role
+from parvis.workspaces.strategy import clean_list
+
+
+class ListField(forms.CharField):
+    """A list edited as text: one item per line, or separated by commas."""
+
+    widget = forms.Textarea(attrs={"rows": 3})
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, list):
+            return "\n".join(value)
+        return value
+
+    def to_python(self, value: Any) -> list[str]:
+        return clean_list(super().to_python(value))
+
+
+class NetworksField(forms.MultipleChoiceField):
+    widget = forms.CheckboxSelectMultiple
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(choices=NETWORK_CHOICES, required=False, **kwargs)
+
+
+LIST_HELP = _("One per line, or separated by commas.")
+
+
+class StrategyForm(forms.ModelForm):
+    brand_keywords = ListField(label=_("Brand keywords"), required=False, help_text=LIST_HELP)
+    themes = ListField(label=_("Themes"), required=False, help_text=LIST_HELP)
+    words_to_use = ListField(label=_("Words to use"), required=False, help_text=LIST_HELP)
+    words_to_avoid = ListField(label=_("Words to avoid"), required=False, help_text=LIST_HELP)
+    signature_hashtags = ListField(
+        label=_("Signature hashtags"), required=False, help_text=LIST_HELP
+    )
+
+    class Meta:
+        model = Strategy
+        fields = [
+            "positioning",
+            "brand_keywords",
+            "address_form",
+            "language_register",
+            "tone",
+            "themes",
+            "words_to_use",
+            "words_to_avoid",
+            "signature_hashtags",
+        ]
+        widgets = {
+            "positioning": forms.Textarea(attrs={"rows": 2}),
+            "tone": forms.Textarea(attrs={"rows": 2}),
+        }
+
+
+class ObjectiveForm(forms.ModelForm):
+    class Meta:
+        model = Objective
+        fields = [
+            "kind",
+            "title",
+            "kpi",
+            "target_value",
+            "unit",
+            "period_start",
+            "period_end",
+            "network",
+            "notes",
+        ]
+        widgets = {
+            "period_start": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "period_end": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "notes": forms.Textarea(attrs={"rows": 2}),
+        }
+
+
+class PersonaForm(forms.ModelForm):
+    networks = NetworksField(label=_("Networks they use"))
+
+    class Meta:
+        model = Persona
+        fields = ["name", "description", "expectations", "networks"]
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 2}),
+            "expectations": forms.Textarea(attrs={"rows": 2}),
+        }
+
+
+class NetworkChoiceForm(forms.ModelForm):
+    class Meta:
+        model = NetworkChoice
+        fields = ["network", "reason", "posts_per_week"]
+        widgets = {"reason": forms.Textarea(attrs={"rows": 2})}
+
+
+class CompetitorForm(forms.ModelForm):
+    keywords = ListField(label=_("Keywords"), required=False, help_text=LIST_HELP)
+    handles = ListField(label=_("Accounts"), required=False, help_text=LIST_HELP)
+
+    class Meta:
+        model = Competitor
+        fields = ["name", "keywords", "handles", "website"]
+
+
+ITEM_FORMS: dict[str, type[forms.ModelForm]] = {
+    "objective": ObjectiveForm,
+    "persona": PersonaForm,
+    "network": NetworkChoiceForm,
+    "competitor": CompetitorForm,
+}
+
+
+class AddMemberForm(forms.Form):
+    username = forms.CharField(label=_("Username or e-mail"), max_length=150)
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
+
+    def clean_username(self) -> Any:
+        value = self.cleaned_data["username"].strip()
+        users = get_user_model().objects.filter(is_active=True)
+        user = users.filter(username=value).first() or users.filter(email__iexact=value).first()
+        if user is None:
+            raise forms.ValidationError(_("No active user with this username or e-mail."))
+        return user
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices)

@@ -1,0 +1,86 @@
+"""Roles and what each may do: the one place where this is decided.
+
+Views and API endpoints name a permission; they never test a role directly.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    OWNER = "owner", _("Owner")
+    MANAGER = "manager", _("Manager")
+    COMMUNITY_MANAGER = "community_manager", _("Community manager")
+    MODERATOR = "moderator", _("Moderator")
+    ANALYST = "analyst", _("Analyst")
+    CLIENT = "client", _("Client (read-only)")
+
+
+class Perm(StrEnum):
+    VIEW = "view"
+    EDIT_STRATEGY = "edit_strategy"
+    MANAGE_MEMBERS = "manage_members"
+    MANAGE_ACCOUNTS = "manage_accounts"
+    VIEW_AUDIT = "view_audit"
+    MANAGE_LISTENING = "manage_listening"
+    REPLY = "reply"
+    MODERATE = "moderate"
+    PUBLISH = "publish"
+    APPROVE = "approve"
+    VIEW_REPORTS = "view_reports"
+
+
+ALL = frozenset(Role)
+EDITORS = frozenset({Role.OWNER, Role.MANAGER, Role.COMMUNITY_MANAGER})
+LEADS = frozenset({Role.OWNER, Role.MANAGER})
+
+PERMISSIONS: dict[Perm, frozenset[Role]] = {
+    Perm.VIEW: ALL,
+    Perm.EDIT_STRATEGY: EDITORS,
+    Perm.MANAGE_MEMBERS: LEADS,
+    Perm.MANAGE_ACCOUNTS: LEADS,
+    Perm.VIEW_AUDIT: LEADS,
+    Perm.MANAGE_LISTENING: EDITORS,
+    Perm.REPLY: EDITORS | {Role.MODERATOR},
+    Perm.MODERATE: EDITORS | {Role.MODERATOR},
+    Perm.PUBLISH: EDITORS,
+    Perm.APPROVE: LEADS | {Role.CLIENT},
+    Perm.VIEW_REPORTS: ALL,
+}
+
+PERMISSION_LABELS: dict[Perm, str] = {
+    Perm.VIEW: _("See the workspace and its strategy"),
+    Perm.EDIT_STRATEGY: _("Edit the strategy and the editorial line"),
+    Perm.MANAGE_MEMBERS: _("Invite members and change roles"),
+    Perm.MANAGE_ACCOUNTS: _("Connect network accounts and their credentials"),
+    Perm.VIEW_AUDIT: _("Read the security log"),
+    Perm.MANAGE_LISTENING: _("Create and edit listening queries"),
+    Perm.REPLY: _("Answer in the inbox"),
+    Perm.MODERATE: _("Hide or delete comments, with a reason"),
+    Perm.PUBLISH: _("Write and schedule posts"),
+    Perm.APPROVE: _("Approve posts before publication"),
+    Perm.VIEW_REPORTS: _("Read reports and KPIs"),
+}
+
+
+def role_can(role: str, perm: Perm) -> bool:
+    return role in PERMISSIONS[perm]
+
+
+def can_grant(granter_role: str, role: str) -> bool:
+    """Only an owner makes or unmakes owners; managers handle every other role."""
+    if not role_can(granter_role, Perm.MANAGE_MEMBERS):
+        return False
+    return granter_role == Role.OWNER or role != Role.OWNER
+
+
+def matrix() -> list[tuple[str, list[bool]]]:
+    """Rows (permission label, one bool per role in Role order), for the roles table."""
+    return [
+        (str(PERMISSION_LABELS[perm]), [role in PERMISSIONS[perm] for role in Role])
+        for perm in Perm
+    ]

@@ -1,0 +1,176 @@
+"""The strategy: positioning, editorial line, objectives, personas, networks, competitors.
+
+Every change goes through these actions, which validate, save and record who changed
+what (field: [before, after]) in StrategyChange.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Model
+
+from parvis.workspaces.models import (
+    Competitor,
+    NetworkChoice,
+    Objective,
+    Persona,
+    Strategy,
+    StrategyChange,
+    Workspace,
+)
+
+STRATEGY_FIELDS = [
+    "positioning",
+    "brand_keywords",
+    "address_form",
+    "language_register",
+    "tone",
+    "themes",
+    "words_to_use",
+    "words_to_avoid",
+    "signature_hashtags",
+]
+
+
+@dataclass(frozen=True)
+class ItemKind:
+    """A kind of strategy item that members add, edit and delete."""
+
+    code: str
+    model: type[Model]
+    fields: tuple[str, ...]
+
+
+ITEM_KINDS: dict[str, ItemKind] = {
+    k.code: k
+    for k in [
+        ItemKind(
+            "objective",
+            Objective,
+            (
+                "kind",
+                "title",
+                "kpi",
+                "target_value",
+                "unit",
+                "period_start",
+                "period_end",
+                "network",
+                "notes",
+            ),
+        ),
+        ItemKind("persona", Persona, ("name", "description", "expectations", "networks")),
+        ItemKind("network", NetworkChoice, ("network", "reason", "posts_per_week")),
+        ItemKind("competitor", Competitor, ("name", "keywords", "handles", "website")),
+    ]
+}
+
+
+def jsonable(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value.normalize()) if value == value.to_integral() else str(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def snapshot(instance: Model, fields: list[str] | tuple[str, ...]) -> dict[str, Any]:
+    return {name: jsonable(getattr(instance, name)) for name in fields}
+
+
+def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
+    return {k: [before.get(k), v] for k, v in after.items() if before.get(k) != v}
+
+
+def clean_list(values: Any) -> list[str]:
+    """Lists typed by people: trimmed, no empties, no duplicates, order kept."""
+    if values is None:
+        return []
+    if isinstance(values, str):
+        values = values.replace("\n", ",").split(",")
+    seen: dict[str, None] = {}
+    for value in values:
+        text = str(value).strip()
+        if text and text.casefold() not in {s.casefold() for s in seen}:
+            seen[text] = None
+    return list(seen)
+
+
+def normalise(instance: Model) -> None:
+    for field in instance._meta.concrete_fields:
+        if field.get_internal_type() == "JSONField" and field.default is list:
+            setattr(instance, field.name, clean_list(getattr(instance, field.name)))
+
+
+def get_strategy(workspace: Workspace) -> Strategy:
+    strategy, _ = Strategy.objects.get_or_create(workspace=workspace)
+    return strategy
+
+
+def record_change(workspace: Workspace, actor: Any, action: str, instance: Model, changes: dict):
+    return StrategyChange.objects.create(
+        workspace=workspace,
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        action=action,
+        item_type=instance._meta.model_name,
+        item_id=instance.pk,
+        item_label=str(instance)[:200],
+        changes=changes,
+    )
+
+
+@transaction.atomic
+def do_update_strategy(workspace: Workspace, actor: Any, data: dict[str, Any]) -> Strategy:
+    strategy = get_strategy(workspace)
+    fields = [name for name in STRATEGY_FIELDS if name in data]
+    before = snapshot(strategy, fields)
+    for name in fields:
+        setattr(strategy, name, data[name])
+    normalise(strategy)
+    strategy.full_clean()
+    changes = diff(before, snapshot(strategy, fields))
+    if changes:
+        strategy.save(update_fields=[*changes, "updated_at"])
+        record_change(workspace, actor, StrategyChange.Action.UPDATED, strategy, changes)
+    return strategy
+
+
+@transaction.atomic
+def do_save_item(
+    workspace: Workspace,
+    actor: Any,
+    kind: ItemKind,
+    data: dict[str, Any],
+    instance: Model | None = None,
+) -> Model:
+    creating = instance is None
+    if creating:
+        instance = kind.model(workspace=workspace)
+    elif instance.workspace_id != workspace.pk:
+        raise ValueError("instance belongs to another workspace")
+    fields = [name for name in kind.fields if name in data]
+    before = {} if creating else snapshot(instance, fields)
+    for name in fields:
+        setattr(instance, name, data[name])
+    normalise(instance)
+    instance.full_clean()
+    changes = diff(before, snapshot(instance, kind.fields if creating else fields))
+    if creating or changes:
+        instance.save()
+        action = StrategyChange.Action.CREATED if creating else StrategyChange.Action.UPDATED
+        record_change(workspace, actor, action, instance, changes)
+    return instance
+
+
+@transaction.atomic
+def do_delete_item(workspace: Workspace, actor: Any, kind: ItemKind, instance: Model) -> None:
+    if instance.workspace_id != workspace.pk:
+        raise ValueError("instance belongs to another workspace")
+    gone = snapshot(instance, kind.fields)
+    record_change(workspace, actor, StrategyChange.Action.DELETED, instance, {"before": gone})
+    instance.delete()
