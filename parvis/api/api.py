@@ -1,12 +1,10 @@
 """The JSON API, /api/v1/: bearer tokens, every workspace endpoint behind api_membership."""
 
-from __future__ import annotations
-
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
-from ninja import NinjaAPI, Router, Schema
+from ninja import NinjaAPI, Router, Schema, Status
 
 from parvis.api import schemas as s
 from parvis.api.auth import BearerToken, api_membership
@@ -67,12 +65,12 @@ def list_workspaces(request: HttpRequest) -> list[dict[str, Any]]:
 ws = Router(tags=["workspaces"])
 
 
-@ws.get("", response=s.WorkspaceOut)
+@ws.get("/workspaces/{slug}", response=s.WorkspaceOut)
 def get_workspace(request: HttpRequest, slug: str) -> dict[str, Any]:
     return workspace_out(api_membership(request, slug))
 
 
-@ws.get("/members", response=list[s.MemberOut])
+@ws.get("/workspaces/{slug}/members", response=list[s.MemberOut])
 def list_members(request: HttpRequest, slug: str) -> list[dict[str, Any]]:
     workspace = api_membership(request, slug).workspace
     members = Membership.objects.filter(workspace=workspace).select_related("user")
@@ -87,22 +85,23 @@ def list_members(request: HttpRequest, slug: str) -> list[dict[str, Any]]:
     ]
 
 
+STRATEGY = "/workspaces/{slug}/strategy"
 strategy = Router(tags=["strategy"])
 
 
-@strategy.get("", response=s.StrategyOut)
+@strategy.get(STRATEGY, response=s.StrategyOut)
 def get_strategy_view(request: HttpRequest, slug: str) -> Any:
     return get_strategy(api_membership(request, slug).workspace)
 
 
-@strategy.patch("", response=s.StrategyOut)
+@strategy.patch(STRATEGY, response=s.StrategyOut)
 def patch_strategy(request: HttpRequest, slug: str, payload: s.StrategyPatch) -> Any:
     membership = api_membership(request, slug, Perm.EDIT_STRATEGY)
     data = payload.dict(exclude_unset=True)
     return do_update_strategy(membership.workspace, membership.user, data)
 
 
-@strategy.get("/history", response=list[s.ChangeOut])
+@strategy.get(STRATEGY + "/history", response=list[s.ChangeOut])
 def strategy_history(request: HttpRequest, slug: str, limit: int = 100) -> list[dict[str, Any]]:
     workspace = api_membership(request, slug).workspace
     changes = scoped(StrategyChange, workspace).select_related("actor")[: max(1, min(limit, 500))]
@@ -123,16 +122,16 @@ def strategy_history(request: HttpRequest, slug: str, limit: int = 100) -> list[
 def add_item_routes(router: Router, code: str, schema_in: type[Schema], schema_out: type) -> None:
     """List, create, read, update and delete for one kind of strategy item."""
     kind = ITEM_KINDS[code]
-    path = f"/{code}s"
+    path = f"{STRATEGY}/{code}s"
 
     @router.get(path, response=list[schema_out], operation_id=f"list_{code}s")
     def list_items(request: HttpRequest, slug: str) -> Any:
         return list(scoped(kind.model, api_membership(request, slug).workspace))
 
     @router.post(path, response={201: schema_out}, operation_id=f"create_{code}")
-    def create_item(request: HttpRequest, slug: str, payload: schema_in) -> Any:  # type: ignore[valid-type]
+    def create_item(request: HttpRequest, slug: str, payload: schema_in) -> Any:
         m = api_membership(request, slug, Perm.EDIT_STRATEGY)
-        return 201, do_save_item(m.workspace, m.user, kind, payload.dict())
+        return Status(201, do_save_item(m.workspace, m.user, kind, payload.dict()))
 
     @router.get(path + "/{item_id}", response=schema_out, operation_id=f"get_{code}")
     def get_item(request: HttpRequest, slug: str, item_id: int) -> Any:
@@ -140,7 +139,7 @@ def add_item_routes(router: Router, code: str, schema_in: type[Schema], schema_o
         return get_in_workspace(kind.model, workspace, pk=item_id)
 
     @router.put(path + "/{item_id}", response=schema_out, operation_id=f"update_{code}")
-    def update_item(request: HttpRequest, slug: str, item_id: int, payload: schema_in) -> Any:  # type: ignore[valid-type]
+    def update_item(request: HttpRequest, slug: str, item_id: int, payload: schema_in) -> Any:
         m = api_membership(request, slug, Perm.EDIT_STRATEGY)
         item = get_in_workspace(kind.model, m.workspace, pk=item_id)
         return do_save_item(m.workspace, m.user, kind, payload.dict(), instance=item)
@@ -150,7 +149,7 @@ def add_item_routes(router: Router, code: str, schema_in: type[Schema], schema_o
         m = api_membership(request, slug, Perm.EDIT_STRATEGY)
         item = get_in_workspace(kind.model, m.workspace, pk=item_id)
         do_delete_item(m.workspace, m.user, kind, item)
-        return 204, None
+        return Status(204, None)
 
 
 add_item_routes(strategy, "objective", s.ObjectiveIn, s.ObjectiveOut)
@@ -158,5 +157,5 @@ add_item_routes(strategy, "persona", s.PersonaIn, s.PersonaOut)
 add_item_routes(strategy, "network", s.NetworkChoiceIn, s.NetworkChoiceOut)
 add_item_routes(strategy, "competitor", s.CompetitorIn, s.CompetitorOut)
 
-ws.add_router("/strategy", strategy)
-api.add_router("/workspaces/{slug}", ws)
+api.add_router("", ws)
+api.add_router("", strategy)

@@ -25,8 +25,8 @@ def accounts(request: HttpRequest) -> HttpResponse:
     return render(request, "connectors/accounts.html", context)
 
 
-@require_http_methods(["GET", "POST"])
 @workspace_view(Perm.MANAGE_ACCOUNTS)
+@require_http_methods(["GET", "POST"])
 def connect(request: HttpRequest) -> HttpResponse:
     network = request.POST.get("network") or request.GET.get("network")
     form = ConnectAccountForm(request.POST or None, network=network)
@@ -48,8 +48,8 @@ def connect(request: HttpRequest) -> HttpResponse:
     return render(request, "connectors/connect.html", {"form": form})
 
 
-@require_http_methods(["GET", "POST"])
 @workspace_view(Perm.MANAGE_ACCOUNTS)
+@require_http_methods(["GET", "POST"])
 def edit(request: HttpRequest, pk: int) -> HttpResponse:
     account = get_in_workspace(ConnectedAccount, request.workspace, pk=pk)
     form = UpdateCredentialsForm(request.POST or None, network=account.network)
@@ -60,8 +60,8 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "connectors/edit.html", {"form": form, "account": account})
 
 
-@require_POST
 @workspace_view(Perm.MANAGE_ACCOUNTS)
+@require_POST
 def remove(request: HttpRequest, pk: int) -> HttpResponse:
     account = get_in_workspace(ConnectedAccount, request.workspace, pk=pk)
     services.do_remove_account(account, request.user)

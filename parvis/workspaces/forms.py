@@ -107,6 +107,7 @@ class NetworkChoiceForm(forms.ModelForm):
 class CompetitorForm(forms.ModelForm):
     keywords = ListField(label=_("Keywords"), required=False, help_text=LIST_HELP)
     handles = ListField(label=_("Accounts"), required=False, help_text=LIST_HELP)
+    website = forms.URLField(label=_("Website"), required=False, assume_scheme="https")
 
     class Meta:
         model = Competitor

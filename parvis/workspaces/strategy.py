@@ -154,7 +154,9 @@ def do_save_item(
     elif instance.workspace_id != workspace.pk:
         raise ValueError("instance belongs to another workspace")
     fields = [name for name in kind.fields if name in data]
-    before = {} if creating else snapshot(instance, fields)
+    # Read "before" from the database: a ModelForm may already have changed `instance`.
+    stored = None if creating else kind.model._default_manager.get(pk=instance.pk)
+    before = {} if stored is None else snapshot(stored, fields)
     for name in fields:
         setattr(instance, name, data[name])
     normalise(instance)

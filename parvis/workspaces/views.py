@@ -68,8 +68,8 @@ def strategy(request: HttpRequest) -> HttpResponse:
     return render(request, "workspaces/strategy.html", strategy_context(request))
 
 
-@require_http_methods(["GET", "POST"])
 @workspace_view(Perm.EDIT_STRATEGY)
+@require_http_methods(["GET", "POST"])
 def edit_editorial_line(request: HttpRequest) -> HttpResponse:
     current = get_strategy(request.workspace)
     form = StrategyForm(request.POST or None, instance=current)
@@ -94,8 +94,8 @@ def item_kind(code: str):
     return kind
 
 
-@require_http_methods(["GET", "POST"])
 @workspace_view(Perm.EDIT_STRATEGY)
+@require_http_methods(["GET", "POST"])
 def edit_item(request: HttpRequest, kind: str, pk: int | None = None) -> HttpResponse:
     item_type = item_kind(kind)
     ws = request.workspace
@@ -115,8 +115,8 @@ def edit_item(request: HttpRequest, kind: str, pk: int | None = None) -> HttpRes
     return render(request, "workspaces/item_edit.html", context)
 
 
-@require_POST
 @workspace_view(Perm.EDIT_STRATEGY)
+@require_POST
 def delete_item(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     item_type = item_kind(kind)
     item = get_in_workspace(item_type.model, request.workspace, pk=pk)
@@ -151,8 +151,8 @@ def member_action_failed(request: HttpRequest, exc: ValidationError) -> HttpResp
     return redirect("workspaces:members", slug=request.workspace.slug)
 
 
-@require_POST
 @workspace_view(Perm.MANAGE_MEMBERS)
+@require_POST
 def add_member(request: HttpRequest) -> HttpResponse:
     form = AddMemberForm(request.POST)
     if not form.is_valid():
@@ -174,8 +174,8 @@ def add_member(request: HttpRequest) -> HttpResponse:
     return redirect("workspaces:members", slug=request.workspace.slug)
 
 
-@require_POST
 @workspace_view(Perm.MANAGE_MEMBERS)
+@require_POST
 def change_member(request: HttpRequest, pk: int) -> HttpResponse:
     membership = get_in_workspace(Membership, request.workspace, pk=pk)
     form = RoleForm(request.POST)

@@ -1,0 +1,103 @@
+import os
+import stat
+
+import pytest
+
+from parvis import config
+
+
+def test_database_url_postgres():
+    url = config.parse_database_url(
+        "postgres://parvis:s%40cret@db.example:5433/parvis?sslmode=require"
+    )
+    assert (url.engine, url.name, url.user, url.password, url.host, url.port) == (
+        "postgresql",
+        "parvis",
+        "parvis",
+        "s@cret",
+        "db.example",
+        "5433",
+    )
+    assert url.options == {"sslmode": "require"}
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ("mysql://x/y", "not supported"),
+        ("postgres://host/", "must name a database"),
+        ("sqlite:///", "needs a file path"),
+    ],
+)
+def test_database_url_errors_name_the_variable(raw, message):
+    with pytest.raises(config.ConfigError, match="PARVIS_DATABASE_URL") as err:
+        config.parse_database_url(raw)
+    assert message in str(err.value)
+
+
+def test_default_database_is_sqlite_in_wal_mode(tmp_path, monkeypatch):
+    monkeypatch.delenv("PARVIS_DATABASE_URL", raising=False)
+    db = config.database_settings(tmp_path)
+    assert db["ENGINE"] == "django.db.backends.sqlite3"
+    assert db["NAME"] == str(tmp_path / "parvis.sqlite3")
+    assert "journal_mode=WAL" in db["OPTIONS"]["init_command"]
+
+
+def test_boolean_errors_name_the_variable(monkeypatch):
+    monkeypatch.setenv("PARVIS_DEBUG", "maybe")
+    with pytest.raises(config.ConfigError, match="PARVIS_DEBUG"):
+        config.env_bool("PARVIS_DEBUG")
+    monkeypatch.setenv("PARVIS_DEBUG", "on")
+    assert config.env_bool("PARVIS_DEBUG") is True
+
+
+def test_queue_switches_to_redis(tmp_path, monkeypatch):
+    monkeypatch.delenv("PARVIS_REDIS_URL", raising=False)
+    assert config.huey_settings(tmp_path)["huey_class"] == "huey.SqliteHuey"
+    monkeypatch.setenv("PARVIS_REDIS_URL", "redis://127.0.0.1:6379/2")
+    assert config.huey_settings(tmp_path)["huey_class"] == "huey.RedisHuey"
+    monkeypatch.setenv("PARVIS_REDIS_URL", "http://nope")
+    with pytest.raises(config.ConfigError, match="PARVIS_REDIS_URL"):
+        config.huey_settings(tmp_path)
+
+
+def test_secret_key_is_generated_once_with_mode_0600(tmp_path, monkeypatch):
+    monkeypatch.delenv("PARVIS_SECRET_KEY", raising=False)
+    first = config.secret_key(tmp_path)
+    assert first == config.secret_key(tmp_path)
+    assert len(first) >= 50
+    mode = stat.S_IMODE(os.stat(tmp_path / "secret_key").st_mode)
+    assert mode == 0o600
+
+
+def test_short_secret_key_is_refused(monkeypatch, tmp_path):
+    monkeypatch.setenv("PARVIS_SECRET_KEY", "short")
+    with pytest.raises(config.ConfigError, match="PARVIS_SECRET_KEY"):
+        config.secret_key(tmp_path)
+
+
+def test_credentials_key_from_env_is_validated(monkeypatch, tmp_path):
+    monkeypatch.setenv("PARVIS_CREDENTIALS_KEY", "not-a-fernet-key")
+    with pytest.raises(config.ConfigError, match="PARVIS_CREDENTIALS_KEY"):
+        config.credentials_keys(tmp_path)
+
+
+def test_unwritable_data_dir_is_reported(monkeypatch, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    monkeypatch.setenv("PARVIS_DATA_DIR", str(blocker / "sub"))
+    with pytest.raises(config.ConfigError, match="PARVIS_DATA_DIR"):
+        config.data_dir()
+
+
+def test_bad_setting_stops_the_cli_with_the_variable_name(tmp_path):
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PARVIS_DATA_DIR": str(tmp_path), "PARVIS_DATABASE_URL": "mysql://x/y"}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    result = subprocess.run(
+        [sys.executable, "-m", "parvis.cli", "migrate"], env=env, capture_output=True, text=True
+    )
+    assert result.returncode != 0
+    assert "PARVIS_DATABASE_URL" in result.stderr

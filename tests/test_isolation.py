@@ -1,0 +1,216 @@
+"""The isolation matrix: every workspace-scoped URL and API endpoint, enumerated from the
+URL resolver and the OpenAPI document, answers 404 to a member of another workspace and
+asks an anonymous visitor to log in (302 to the login page, or 401 on the API).
+
+A new endpoint is covered without touching this file, unless it takes a parameter this
+file cannot fill: then `test_every_parameter_can_be_filled` fails and says which.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from parvis.api.api import api
+from parvis.connectors.services import do_connect_account
+from parvis.workspaces.models import Membership
+from tests.conftest import bearer, login
+
+pytestmark = pytest.mark.django_db
+
+PARAM = re.compile(r"<(?:(?P<conv>\w+):)?(?P<name>\w+)>")
+
+
+def walk(patterns, prefix: str = "", namespace: str = ""):
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            ns = f"{namespace}{p.namespace}:" if p.namespace else namespace
+            yield from walk(p.url_patterns, prefix + str(p.pattern), ns)
+        elif isinstance(p, URLPattern):
+            yield prefix + str(p.pattern), f"{namespace}{p.name}", p.callback
+
+
+def scoped_routes():
+    return [
+        (route, name, view)
+        for route, name, view in walk(get_resolver().url_patterns)
+        if "<slug:slug>" in route
+    ]
+
+
+ROUTES = scoped_routes()
+
+
+@pytest.fixture
+def world(workspace, owner, outsider, populated):
+    """Objects of `workspace`, one per kind a URL can point to."""
+    account = do_connect_account(
+        workspace,
+        owner,
+        network="bluesky",
+        handle="lumiere.test",
+        credentials={"app_password": "x"},
+    )
+    membership = Membership.objects.get(workspace=workspace, user=owner)
+    return {"account": account, "membership": membership, **populated}
+
+
+def fill(route: str, name: str, slug: str, world: dict) -> str:
+    """The concrete path for `route`, with objects of `workspace` as parameters."""
+    values = {"slug": slug}
+    if "<str:kind>" in route:
+        values["kind"] = "objective"
+        values["pk"] = world["objective"].pk
+    elif name.startswith("connectors:"):
+        values["pk"] = world["account"].pk
+    elif name.startswith("workspaces:member"):
+        values["pk"] = world["membership"].pk
+
+    def sub(match: re.Match) -> str:
+        key = match.group("name")
+        if key not in values:
+            raise LookupError(f"{name}: no sample value for <{key}> in {route}")
+        return str(values[key])
+
+    return "/" + PARAM.sub(sub, route)
+
+
+def test_routes_are_found():
+    names = {name for _, name, _ in ROUTES}
+    assert {"workspaces:dashboard", "workspaces:strategy", "connectors:accounts"} <= names
+
+
+def test_every_parameter_can_be_filled(world, workspace):
+    for route, name, _ in ROUTES:
+        fill(route, name, workspace.slug, world)
+
+
+def test_every_scoped_view_goes_through_workspace_view():
+    for route, name, view in ROUTES:
+        assert hasattr(view, "workspace_perm"), f"{name} ({route}) skips workspace_view"
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_member_of_another_workspace_gets_404(world, workspace, outsider, method):
+    client = login(outsider)
+    for route, name, _ in ROUTES:
+        path = fill(route, name, workspace.slug, world)
+        response = getattr(client, method)(path)
+        assert response.status_code == 404, f"{method.upper()} {path} ({name})"
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_anonymous_is_sent_to_login(world, workspace, client, method):
+    for route, name, _ in ROUTES:
+        path = fill(route, name, workspace.slug, world)
+        response = getattr(client, method)(path)
+        assert response.status_code == 302, f"{method.upper()} {path} ({name})"
+        assert response["Location"].startswith("/login/"), path
+
+
+def test_unknown_workspace_looks_the_same_as_a_foreign_one(world, outsider):
+    client = login(outsider)
+    foreign = client.get("/w/lumiere/strategy/")
+    missing = client.get("/w/does-not-exist/strategy/")
+    assert foreign.status_code == missing.status_code == 404
+    assert foreign.content == missing.content
+
+
+# --- API ------------------------------------------------------------------------------------
+
+BODIES = {
+    "objectives": {
+        "kind": "awareness",
+        "title": "x",
+        "kpi": "k",
+        "target_value": "1",
+        "period_start": "2026-01-01",
+        "period_end": "2026-02-01",
+    },
+    "personas": {"name": "p"},
+    "networks": {"network": "mastodon"},
+    "competitors": {"name": "c"},
+}
+
+
+def api_operations():
+    schema = api.get_openapi_schema(path_prefix="/api/v1/")
+    for raw_path, methods in schema["paths"].items():
+        path = re.sub("/+", "/", raw_path)
+        if not path.startswith("/api/v1/workspaces/{slug}"):
+            continue
+        for method in methods:
+            yield path, method
+
+
+API_OPERATIONS = list(api_operations())
+
+
+def api_path(path: str, slug: str, world: dict) -> tuple[str, dict]:
+    filled = path.replace("{slug}", slug)
+    body: dict = {}
+    match = re.search(r"/strategy/(\w+)s(?:/|$)", filled)
+    if match:
+        kind = match.group(1)
+        filled = filled.replace("{item_id}", str(world[kind].pk))
+        body = BODIES[kind + "s"]
+    if "{" in filled:
+        raise LookupError(f"no sample value for a parameter of {path}")
+    return filled, body
+
+
+def call(client, method: str, path: str, body: dict, **headers):
+    if method in {"post", "put", "patch"}:
+        return getattr(client, method)(path, body, content_type="application/json", **headers)
+    return getattr(client, method)(path, **headers)
+
+
+def test_api_operations_are_found():
+    assert len(API_OPERATIONS) >= 10
+    assert ("/api/v1/workspaces/{slug}/strategy", "patch") in API_OPERATIONS
+
+
+def test_api_member_of_another_workspace_gets_404(world, workspace, outsider, client):
+    headers = bearer(outsider)
+    for path, method in API_OPERATIONS:
+        filled, body = api_path(path, workspace.slug, world)
+        response = call(client, method, filled, body, **headers)
+        assert response.status_code == 404, f"{method.upper()} {filled}: {response.content[:200]}"
+
+
+def test_api_anonymous_gets_401(world, workspace, client):
+    for path, method in API_OPERATIONS:
+        filled, body = api_path(path, workspace.slug, world)
+        response = call(client, method, filled, body)
+        assert response.status_code == 401, f"{method.upper()} {filled}"
+
+
+def test_api_token_tied_to_another_workspace_gets_404(
+    world, workspace, owner, other_workspace, client
+):
+    # The owner of `workspace` holds a token restricted to a workspace they are not member of.
+    headers = bearer(owner, workspace=other_workspace)
+    for path, method in API_OPERATIONS:
+        filled, body = api_path(path, workspace.slug, world)
+        response = call(client, method, filled, body, **headers)
+        assert response.status_code == 404, f"{method.upper()} {filled}"
+
+
+def test_positive_control_owner_reaches_every_page(world, workspace, owner):
+    """The 404s above mean something only if the same paths work for a member."""
+    client = login(owner)
+    for route, name, _ in ROUTES:
+        path = fill(route, name, workspace.slug, world)
+        response = client.get(path)
+        assert response.status_code in {200, 405}, f"GET {path} ({name})"
+
+
+def test_api_positive_control_owner_reads_every_endpoint(world, workspace, owner, client):
+    headers = bearer(owner)
+    for path, method in API_OPERATIONS:
+        if method != "get":
+            continue
+        filled, _ = api_path(path, workspace.slug, world)
+        assert client.get(filled, **headers).status_code == 200, filled

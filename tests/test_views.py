@@ -1,0 +1,220 @@
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from parvis.core import health
+from parvis.core.models import AuditEvent
+from parvis.workspaces.models import Membership, Objective
+from parvis.workspaces.roles import Role
+from parvis.workspaces.strategy import do_update_strategy, get_strategy
+from tests.conftest import PASSWORD, login
+
+pytestmark = pytest.mark.django_db
+
+HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+
+
+def test_healthz_ok(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok"
+    assert body["database"]["status"] == "ok"
+    assert body["queue"]["status"] == "ok"
+
+
+def test_healthz_503_when_queue_is_down(client, monkeypatch):
+    def broken():
+        raise ConnectionError("redis gone")
+
+    monkeypatch.setattr(health.HUEY, "pending_count", broken)
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["queue"] == {
+        "status": "error",
+        "backend": type(health.HUEY).__name__,
+        "error": "ConnectionError",
+    }
+
+
+def test_security_headers(client):
+    response = client.get("/login/")
+    csp = response["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_login_logs_in_and_is_audited(client, owner, workspace):
+    response = client.post("/login/", {"username": owner.username, "password": PASSWORD})
+    assert response.status_code == 302
+    assert client.get("/").url == "/w/lumiere/"
+    assert AuditEvent.objects.filter(kind="login", actor=owner).exists()
+
+
+def test_login_is_throttled_after_repeated_failures(client, owner, settings):
+    for _ in range(settings.LOGIN_THROTTLE_ATTEMPTS):
+        client.post("/login/", {"username": owner.username, "password": "wrong"})
+    assert AuditEvent.objects.filter(kind="login_failed").count() == 5
+    # even the right password is refused while throttled
+    response = client.post("/login/", {"username": owner.username, "password": PASSWORD})
+    assert response.status_code == 200
+    assert "_auth_user_id" not in client.session
+    assert response.context["form"].errors["__all__"][0].startswith(("Too many", "Trop"))
+
+
+def test_home_without_workspace_explains_what_to_do(client, db):
+    from tests.conftest import make_user
+
+    client.force_login(make_user("lonely"))
+    response = client.get("/")
+    assert response.status_code == 200
+    assert b"parvis workspace create" in response.content
+
+
+def test_dashboard_and_strategy_render_user_text_escaped(owner_client, workspace, owner):
+    do_update_strategy(workspace, owner, {"tone": HOSTILE, "themes": [HOSTILE]})
+    for path in ("/w/lumiere/", "/w/lumiere/strategy/", "/w/lumiere/strategy/history/"):
+        html = owner_client.get(path).content.decode()
+        assert "<script>alert" not in html, path
+        assert "onerror=alert(1)>" not in html, path
+    assert "&lt;script&gt;alert" in owner_client.get("/w/lumiere/strategy/").content.decode()
+
+
+def test_editorial_line_edit_with_htmx_returns_the_fragment(owner_client, workspace):
+    form = owner_client.get("/w/lumiere/strategy/editorial-line/", HTTP_HX_REQUEST="true")
+    assert form.status_code == 200
+    assert b"<html" not in form.content and b'id="editorial-line"' in form.content
+    response = owner_client.post(
+        "/w/lumiere/strategy/editorial-line/",
+        {
+            "positioning": "Bougies",
+            "address_form": "tu",
+            "language_register": "casual",
+            "tone": "Complice",
+            "words_to_avoid": "pas cher\nchimique",
+        },
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 200
+    assert b"Complice" in response.content and b"<html" not in response.content
+    strategy = get_strategy(workspace)
+    assert (strategy.address_form, strategy.words_to_avoid) == ("tu", ["pas cher", "chimique"])
+
+
+def test_editorial_line_edit_without_javascript_redirects(owner_client, workspace):
+    response = owner_client.post(
+        "/w/lumiere/strategy/editorial-line/",
+        {"address_form": "vous", "language_register": "formal", "tone": "Sobre"},
+    )
+    assert response.status_code == 302
+    assert get_strategy(workspace).tone == "Sobre"
+
+
+def test_invalid_editorial_line_shows_errors_and_keeps_data(owner_client, workspace):
+    response = owner_client.post(
+        "/w/lumiere/strategy/editorial-line/",
+        {"address_form": "toi", "language_register": "formal", "tone": "Sobre"},
+    )
+    assert response.status_code == 200
+    assert response.context["form"].errors["address_form"]
+    assert get_strategy(workspace).tone == ""
+
+
+def test_objective_create_edit_delete_through_the_ui(owner_client, workspace):
+    data = {
+        "kind": "awareness",
+        "title": "Être reconnus",
+        "kpi": "Mentions",
+        "target_value": "500",
+        "unit": "",
+        "period_start": "2026-01-01",
+        "period_end": "2026-03-31",
+        "network": "",
+        "notes": "",
+    }
+    assert owner_client.post("/w/lumiere/strategy/objective/new/", data).status_code == 302
+    objective = Objective.objects.get(workspace=workspace)
+    edit_url = f"/w/lumiere/strategy/objective/{objective.pk}/"
+    assert owner_client.post(edit_url, {**data, "target_value": "800"}).status_code == 302
+    objective.refresh_from_db()
+    assert objective.target_value == 800
+    assert owner_client.post(edit_url + "delete/").status_code == 302
+    assert not Objective.objects.exists()
+
+
+def test_unknown_item_kind_is_404(owner_client, workspace):
+    assert owner_client.get("/w/lumiere/strategy/spaceship/new/").status_code == 404
+
+
+def test_read_only_member_sees_but_cannot_edit(workspace, member_factory):
+    client = login(member_factory(Role.CLIENT))
+    page = client.get("/w/lumiere/strategy/")
+    assert page.status_code == 200
+    assert b"editorial-line/" not in page.content  # no edit link for a client
+    assert client.get("/w/lumiere/strategy/editorial-line/").status_code == 403
+    assert client.post("/w/lumiere/strategy/objective/new/", {}).status_code == 403
+    assert client.get("/w/lumiere/audit/").status_code == 403
+
+
+def test_members_page_manages_roles(owner_client, workspace, member_factory):
+    analyst = member_factory(Role.ANALYST)
+    membership = Membership.objects.get(user=analyst)
+    response = owner_client.post(f"/w/lumiere/members/{membership.pk}/", {"role": "moderator"})
+    assert response.status_code == 302
+    membership.refresh_from_db()
+    assert membership.role == "moderator"
+    page = owner_client.get("/w/lumiere/members/").content.decode()
+    assert 'id="roles"' in page  # the role/permission table is shown
+    owner_client.post(f"/w/lumiere/members/{membership.pk}/", {"remove": "1"})
+    assert not Membership.objects.filter(pk=membership.pk).exists()
+
+
+def test_adding_unknown_user_is_reported(owner_client, workspace):
+    response = owner_client.post(
+        "/w/lumiere/members/add/", {"username": "ghost", "role": "analyst"}, follow=True
+    )
+    assert len(response.context["messages"]) == 1
+    assert Membership.objects.filter(workspace=workspace).count() == 1
+
+
+def test_tokens_page_shows_token_once(owner_client, owner):
+    response = owner_client.post("/account/tokens/", {"name": "report bot"})
+    raw = response.context["new_token"]
+    assert raw.startswith("pvs_") and raw in response.content.decode()
+    assert raw not in owner_client.get("/account/tokens/").content.decode()
+    assert response["Cache-Control"] == "no-store"
+
+
+@pytest.mark.parametrize("path", ["/w/lumiere/", "/w/lumiere/strategy/"])
+def test_hot_pages_query_count_does_not_grow_with_data(owner_client, workspace, owner, path):
+    """Adding objectives, personas and changes must not add queries (no N+1)."""
+    from parvis.workspaces.strategy import ITEM_KINDS, do_save_item
+
+    def add_batch(n):
+        for i in range(n):
+            do_save_item(workspace, owner, ITEM_KINDS["persona"], {"name": f"P{i}{n}"})
+            do_save_item(workspace, owner, ITEM_KINDS["competitor"], {"name": f"C{i}{n}"})
+            do_save_item(
+                workspace,
+                owner,
+                ITEM_KINDS["objective"],
+                {
+                    "kind": "awareness",
+                    "title": f"O{i}{n}",
+                    "kpi": "k",
+                    "target_value": 1,
+                    "period_start": "2026-01-01",
+                    "period_end": "2026-02-01",
+                },
+            )
+
+    add_batch(1)
+    owner_client.get(path)  # warm caches (content types, session)
+    with CaptureQueriesContext(connection) as few:
+        assert owner_client.get(path).status_code == 200
+    add_batch(5)
+    with CaptureQueriesContext(connection) as many:
+        assert owner_client.get(path).status_code == 200
+    assert len(many) == len(few)
+    assert len(few) <= 14, [q["sql"] for q in few.captured_queries]
