@@ -218,3 +218,28 @@ def test_hot_pages_query_count_does_not_grow_with_data(owner_client, workspace, 
         assert owner_client.get(path).status_code == 200
     assert len(many) == len(few)
     assert len(few) <= 14, [q["sql"] for q in few.captured_queries]
+
+
+def test_french_by_default_even_for_an_english_browser(owner_client, workspace):
+    response = owner_client.get("/w/lumiere/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert response["Content-Language"] == "fr"
+    assert '<html lang="fr">' in response.content.decode()
+
+
+def test_english_when_chosen_with_the_switcher(owner_client, workspace):
+    switched = owner_client.post("/i18n/setlang/", {"language": "en", "next": "/w/lumiere/"})
+    assert switched.status_code == 302
+    response = owner_client.get("/w/lumiere/")
+    assert response["Content-Language"] == "en"
+    assert '<html lang="en">' in response.content.decode()
+
+
+def test_first_workspace_is_the_landing_page(client, workspace, owner):
+    from parvis.workspaces.services import do_add_member, do_create_workspace
+
+    # "Agence A" sorts first by name but was joined later.
+    do_add_member(do_create_workspace("agence", "Agence A"), owner, Role.ANALYST)
+    client.force_login(owner)
+    assert client.get("/").url == "/w/lumiere/"
+    client.get("/w/agence/")
+    assert client.get("/").url == "/w/agence/"  # then the last one visited

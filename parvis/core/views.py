@@ -33,7 +33,8 @@ def home(request: HttpRequest) -> HttpResponse:
     workspaces = user_workspaces(request.user)
     last = request.session.get("last_workspace")
     target = workspaces.filter(slug=last).first() if last else None
-    target = target or workspaces.first()
+    # Otherwise the user's first workspace: for an agency member, their home brand.
+    target = target or workspaces.order_by("memberships__created_at").first()
     if target is not None and not request.GET.get("all"):
         return redirect("workspaces:dashboard", slug=target.slug)
     return render(request, "core/home.html", {"workspaces": workspaces})

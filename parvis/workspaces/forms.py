@@ -15,7 +15,7 @@ from parvis.workspaces.strategy import clean_list
 class ListField(forms.CharField):
     """A list edited as text: one item per line, or separated by commas."""
 
-    widget = forms.Textarea(attrs={"rows": 3})
+    widget = forms.Textarea(attrs={"rows": 4})
 
     def prepare_value(self, value: Any) -> Any:
         if isinstance(value, list):
