@@ -101,3 +101,36 @@ def test_bad_setting_stops_the_cli_with_the_variable_name(tmp_path):
     )
     assert result.returncode != 0
     assert "PARVIS_DATABASE_URL" in result.stderr
+
+
+def production_settings(tmp_path, **env) -> dict:
+    """Import parvis.settings in a fresh interpreter with only the given PARVIS_* variables."""
+    import json
+    import subprocess
+    import sys
+
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("PARVIS_", "DJANGO_"))}
+    clean.update(PARVIS_DATA_DIR=str(tmp_path), **env)
+    code = (
+        "import json, parvis.settings as s; print(json.dumps({'secure': s.SESSION_COOKIE_SECURE,"
+        " 'csrf_secure': s.CSRF_COOKIE_SECURE, 'hasher': s.PASSWORD_HASHERS[0],"
+        " 'debug': s.DEBUG, 'middleware': s.MIDDLEWARE}))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=clean, capture_output=True, text=True, check=True
+    )
+    return json.loads(out.stdout)
+
+
+def test_production_defaults_are_safe(tmp_path):
+    prod = production_settings(tmp_path)
+    assert prod["debug"] is False
+    assert prod["secure"] is True and prod["csrf_secure"] is True
+    assert prod["hasher"].endswith("Argon2PasswordHasher")
+    assert "parvis.core.middleware.ContentSecurityPolicyMiddleware" in prod["middleware"]
+
+
+def test_debug_and_demo_relax_only_the_secure_cookie_flag(tmp_path):
+    assert production_settings(tmp_path, PARVIS_DEBUG="1")["secure"] is False
+    demo = production_settings(tmp_path, PARVIS_DEMO="1")
+    assert demo["secure"] is False and demo["debug"] is False

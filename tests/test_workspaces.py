@@ -165,3 +165,11 @@ def test_item_of_another_workspace_cannot_be_saved_through_this_one(
         do_save_item(
             other_workspace, owner, ITEM_KINDS["persona"], {"name": "x"}, populated["persona"]
         )
+
+
+def test_persona_networks_must_be_known(workspace, owner):
+    with pytest.raises(ValidationError) as err:
+        do_save_item(
+            workspace, owner, ITEM_KINDS["persona"], {"name": "x", "networks": ["myspace"]}
+        )
+    assert "networks" in err.value.message_dict

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -143,6 +144,12 @@ class Persona(WorkspaceScoped):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        known = {code for code, _ in NETWORK_CHOICES}
+        unknown = [n for n in self.networks if n not in known]
+        if unknown:
+            raise ValidationError({"networks": _("Unknown network: %s") % ", ".join(unknown)})
 
 
 class NetworkChoice(WorkspaceScoped):
