@@ -41,9 +41,18 @@ def raise_stop(signum: int, frame: object) -> None:
     raise Stop
 
 
+def load_tasks() -> None:
+    """Import every app's tasks module, as Django's run_huey does: a consumer only runs
+    tasks registered in its own process."""
+    from django.utils.module_loading import autodiscover_modules
+
+    autodiscover_modules("tasks")
+
+
 def start_consumer(workers: int = 2):
     from huey.contrib.djhuey import HUEY
 
+    load_tasks()
     consumer = HUEY.create_consumer(workers=workers, worker_type="thread", shutdown_timeout=3)
     consumer.start()
     return consumer
@@ -98,6 +107,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     setup_django()
     from huey.contrib.djhuey import HUEY
 
+    load_tasks()
     consumer = HUEY.create_consumer(
         workers=args.workers, worker_type=args.worker_type, shutdown_timeout=30
     )

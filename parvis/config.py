@@ -157,6 +157,8 @@ def database_settings(folder: Path) -> dict:
 
 
 def huey_settings(folder: Path, name: str = "parvis") -> dict:
+    # PARVIS_QUEUE_NAME lets several instances (or test runs) share one Redis server.
+    name = env_str("PARVIS_QUEUE_NAME") or name
     redis_url = env_str("PARVIS_REDIS_URL")
     common = {"name": name, "immediate": False, "utc": True, "results": True}
     if redis_url:
