@@ -6,9 +6,10 @@ import tempfile
 os.environ.setdefault("PARVIS_DATA_DIR", tempfile.mkdtemp(prefix="parvis-test-"))
 # Tests log in over plain http on the loopback, as the demo does.
 os.environ.setdefault("PARVIS_DEMO", "1")
+# Each test run gets its own queue name, so runs sharing a Redis server do not mix; it is in
+# the environment so a worker started by a test (tests/test_worker.py) consumes the same queue.
+os.environ.setdefault("PARVIS_QUEUE_NAME", f"parvis-test-{os.getpid()}")
 
 from parvis.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-# Each test run gets its own queue name, so runs sharing a Redis server do not mix.
-HUEY = {**HUEY, "name": f"parvis-test-{os.getpid()}"}  # noqa: F405
