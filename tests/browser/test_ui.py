@@ -1,0 +1,164 @@
+"""The real UI in a real browser: login, workspace switcher, htmx edit of the editorial line.
+
+Selectors use ids, data- attributes and URLs only, never labels: the UI is French by default
+and its wording changes with the translations.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import pytest
+
+from parvis.core.demo import DEMO_PASSWORD, DEMO_USER, ensure_demo
+from parvis.workspaces.models import Workspace
+from parvis.workspaces.strategy import get_strategy
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+STEP_TIMEOUT_MS = 10_000
+WORKSPACES = {"demo": "Maison Lumière", "cafe-boheme": "Café Bohème"}
+
+
+@dataclass
+class Tab:
+    """A page plus what went wrong in it: console errors (CSP violations land there),
+    uncaught exceptions and any alert() that managed to run."""
+
+    page: object
+    base_url: str
+    problems: list[str] = field(default_factory=list)
+
+    def open(self, path: str) -> None:
+        self.page.goto(self.base_url + path)
+
+    def path(self) -> str:
+        return re.sub(r"^https?://[^/]+", "", self.page.url)
+
+    def shot(self, folder, name: str, selector: str | None = None) -> None:
+        """What the user sees: the viewport, or one element scrolled into view. (Full-page
+        captures misdraw the sticky, 100vh-high sidebar.)"""
+        if selector:
+            self.page.locator(selector).screenshot(path=folder / name)
+        else:
+            self.page.screenshot(path=folder / name)
+
+
+@pytest.fixture
+def tab(browser, live_server, artifacts):
+    ensure_demo()
+    context = browser.new_context(locale="fr-FR", viewport={"width": 1280, "height": 860})
+    page = context.new_page()
+    page.set_default_timeout(STEP_TIMEOUT_MS)
+    tab = Tab(page, live_server.url)
+    page.on("console", lambda m: m.type == "error" and tab.problems.append(f"console: {m.text}"))
+    page.on("pageerror", lambda exc: tab.problems.append(f"page error: {exc}"))
+
+    def on_dialog(dialog):
+        tab.problems.append(f"dialog: {dialog.message}")
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
+    try:
+        yield tab
+    finally:
+        tab.shot(artifacts, "last-page.png")
+        context.close()
+
+
+def log_in(tab: Tab) -> None:
+    tab.open("/login/")
+    tab.page.fill("#id_username", DEMO_USER)
+    tab.page.fill("#id_password", DEMO_PASSWORD)
+    tab.page.click("form[action$='/login/'] button[type=submit]")
+    tab.page.wait_for_url(re.compile(r"/w/[\w-]+/$"))
+
+
+def switch_to(tab: Tab, slug: str) -> None:
+    from playwright.sync_api import expect
+
+    tab.page.click("#workspace-switcher > summary")
+    tab.page.click(f"#workspace-switcher a[data-slug='{slug}']")
+    tab.page.wait_for_url(f"**/w/{slug}/")
+    expect(tab.page.locator("#workspace-switcher > summary")).to_have_text(WORKSPACES[slug])
+
+
+def edit_editorial_line(tab: Tab, tone: str, words_to_avoid: str, shots=None) -> None:
+    """Open the form in place (htmx), fill it, save; the page itself never navigates."""
+    from playwright.sync_api import expect
+
+    strategy_path = tab.path()
+    tab.page.click("#editorial-line a[hx-get]")
+    form = tab.page.locator("#editorial-line form")
+    expect(form).to_be_visible()
+    assert tab.path() == strategy_path, "the edit form should be swapped in, not navigated to"
+    form.locator("#id_tone").fill(tone)
+    form.locator("#id_words_to_avoid").fill(words_to_avoid)
+    if shots:
+        tab.shot(shots, "strategy-editing.png", "#editorial-line")
+    form.locator("button[type=submit]").click()
+    expect(tab.page.locator("#editorial-line form")).to_have_count(0)
+    assert tab.path() == strategy_path
+
+
+def test_login_switch_workspace_and_edit_the_editorial_line(tab, artifacts):
+    from playwright.sync_api import expect
+
+    page = tab.page
+    log_in(tab)
+    expect(page.locator("html")).to_have_attribute("lang", "fr")
+    tab.shot(artifacts, "dashboard.png")
+
+    switch_to(tab, "demo")
+    switch_to(tab, "cafe-boheme")
+    tab.shot(artifacts, "switched.png")
+    switch_to(tab, "demo")
+
+    page.click("nav a[href='/w/demo/strategy/']")
+    page.wait_for_url("**/w/demo/strategy/")
+    expect(page.locator("nav a[href='/w/demo/strategy/']")).to_have_attribute(
+        "aria-current", "page"
+    )
+    tab.shot(artifacts, "strategy.png")
+
+    tone = "Direct et complice, toujours bienveillant."
+    edit_editorial_line(tab, tone, "pas cher\nchimique\npromo flash", shots=artifacts)
+    tab.shot(artifacts, "strategy-saved.png", "#editorial-line")
+    shown_tone = page.locator("#editorial-line dd[data-field='tone']")
+    avoided = page.locator("#editorial-line .chip.avoid")
+    expect(shown_tone).to_have_text(tone)
+    expect(avoided).to_have_text(["pas cher", "chimique", "promo flash"])
+
+    page.reload()
+    expect(shown_tone).to_have_text(tone)
+    expect(avoided).to_have_text(["pas cher", "chimique", "promo flash"])
+    tab.shot(artifacts, "strategy-reloaded.png")
+
+    strategy = get_strategy(Workspace.objects.get(slug="demo"))
+    assert strategy.tone == tone
+    assert strategy.words_to_avoid == ["pas cher", "chimique", "promo flash"]
+    assert tab.problems == []
+
+
+def test_hostile_text_is_shown_as_text(tab, artifacts):
+    from playwright.sync_api import expect
+
+    hostile = '<script>alert(1)</script><img src=x onerror="alert(2)"> Chaleureux'
+    log_in(tab)
+    tab.open("/w/demo/strategy/")
+    edit_editorial_line(tab, hostile, "<b>gras</b>")
+
+    for when in ("after the htmx swap", "after a reload"):
+        shown_tone = tab.page.locator("#editorial-line dd[data-field='tone']")
+        expect(shown_tone).to_have_text(hostile)
+        expect(tab.page.locator("#editorial-line .chip.avoid")).to_have_text(["<b>gras</b>"])
+        injected = tab.page.locator(
+            "#editorial-line script, #editorial-line img, #editorial-line b"
+        )
+        assert injected.count() == 0, f"markup from the tone was interpreted {when}"
+        tab.page.reload()
+    tab.shot(artifacts, "strategy-hostile.png", "#editorial-line")
+
+    assert get_strategy(Workspace.objects.get(slug="demo")).tone == hostile
+    assert tab.problems == []
