@@ -243,3 +243,28 @@ def test_first_workspace_is_the_landing_page(client, workspace, owner):
     assert client.get("/").url == "/w/lumiere/"
     client.get("/w/agence/")
     assert client.get("/").url == "/w/agence/"  # then the last one visited
+
+
+def test_history_speaks_french_not_codes(owner_client, workspace, owner):
+    from parvis.workspaces.strategy import ITEM_KINDS, do_save_item
+
+    do_save_item(
+        workspace,
+        owner,
+        ITEM_KINDS["objective"],
+        {
+            "kind": "image_change",
+            "title": "Cire végétale",
+            "kpi": "Part positive",
+            "target_value": "70",
+            "unit": "%",
+            "period_start": "2026-01-01",
+            "period_end": "2026-03-31",
+            "network": "instagram",
+        },
+    )
+    html = owner_client.get("/w/lumiere/strategy/history/").content.decode()
+    assert "Faire évoluer l&#x27;image de marque" in html or "Faire évoluer l'image" in html
+    assert "image_change" not in html and "7E+1" not in html
+    assert "Ajout · objectif" in html
+    assert ">70<" in html or " 70<" in html or "70</div>" in html

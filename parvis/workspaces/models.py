@@ -96,8 +96,12 @@ class Strategy(models.Model):
     brand_keywords = models.JSONField(_("brand keywords"), default=list, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    class Meta:
+        verbose_name = _("editorial line")
+        verbose_name_plural = _("editorial lines")
+
     def __str__(self) -> str:
-        return f"Strategy of {self.workspace}"
+        return str(self._meta.verbose_name)
 
 
 class ObjectiveKind(models.TextChoices):
@@ -121,6 +125,8 @@ class Objective(WorkspaceScoped):
     notes = models.TextField(_("notes"), blank=True)
 
     class Meta:
+        verbose_name = _("objective")
+        verbose_name_plural = _("objectives")
         ordering = ["period_end", "id"]
         constraints = [
             models.CheckConstraint(
@@ -140,6 +146,8 @@ class Persona(WorkspaceScoped):
     networks = models.JSONField(_("networks they use"), default=list, blank=True)
 
     class Meta:
+        verbose_name = _("persona")
+        verbose_name_plural = _("personas")
         ordering = ["name", "id"]
 
     def __str__(self) -> str:
@@ -160,6 +168,8 @@ class NetworkChoice(WorkspaceScoped):
     posts_per_week = models.PositiveSmallIntegerField(_("posts per week"), default=3)
 
     class Meta:
+        verbose_name = _("network")
+        verbose_name_plural = _("networks")
         ordering = ["network"]
         constraints = [
             models.UniqueConstraint(fields=["workspace", "network"], name="one_choice_per_network")
@@ -176,6 +186,8 @@ class Competitor(WorkspaceScoped):
     website = models.URLField(_("website"), blank=True)
 
     class Meta:
+        verbose_name = _("competitor")
+        verbose_name_plural = _("competitors")
         ordering = ["name", "id"]
 
     def __str__(self) -> str:

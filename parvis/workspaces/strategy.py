@@ -73,7 +73,7 @@ ITEM_KINDS: dict[str, ItemKind] = {
 
 def jsonable(value: Any) -> Any:
     if isinstance(value, Decimal):
-        return str(value.normalize()) if value == value.to_integral() else str(value)
+        return format(value.normalize(), "f")
     if isinstance(value, dt.date):
         return value.isoformat()
     return value
@@ -176,3 +176,76 @@ def do_delete_item(workspace: Workspace, actor: Any, kind: ItemKind, instance: M
     gone = snapshot(instance, kind.fields)
     record_change(workspace, actor, StrategyChange.Action.DELETED, instance, {"before": gone})
     instance.delete()
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    label: str
+    before: Any
+    after: Any
+
+
+def display_value(field: Any, value: Any) -> Any:
+    """Choice codes shown with their labels, lists joined: what a person reads."""
+    if value is None or value == "":
+        return value
+    if isinstance(value, list):
+        return ", ".join(str(display_value(field, v)) for v in value)
+    choices = dict(field.choices or []) if field is not None else {}
+    if field is not None and field.name == "networks":
+        from parvis.connectors.networks import NETWORK_CHOICES
+
+        choices = dict(NETWORK_CHOICES)
+    return choices.get(value, value)
+
+
+def describe_change(change: StrategyChange) -> tuple[str, list[FieldChange]]:
+    """The kind of item (translated) and each changed field with labels, for the history."""
+    model = next(
+        (
+            m
+            for m in [Strategy, *[k.model for k in ITEM_KINDS.values()]]
+            if m._meta.model_name == change.item_type
+        ),
+        None,
+    )
+    if model is None:
+        return change.item_type, []
+    values = change.changes.get("before", {}) if change.action == "deleted" else change.changes
+    rows = []
+    for name, value in values.items():
+        field = next((f for f in model._meta.fields if f.name == name), None)
+        label = str(field.verbose_name) if field is not None else name
+        before, after = (value, None) if change.action == "deleted" else value
+        rows.append(FieldChange(label, display_value(field, before), display_value(field, after)))
+    return str(model._meta.verbose_name), rows
+
+
+def change_sentence(change: StrategyChange, type_label: str) -> str:
+    """One line a person reads: « Modification · objectif « 12 000 abonnés » »."""
+    from django.utils.translation import gettext as _
+    from django.utils.translation import pgettext
+
+    actions = {
+        StrategyChange.Action.CREATED: pgettext("history", "Addition"),
+        StrategyChange.Action.UPDATED: pgettext("history", "Change"),
+        StrategyChange.Action.DELETED: pgettext("history", "Deletion"),
+    }
+    action = actions[change.action]
+    if change.item_type == Strategy._meta.model_name:
+        return _("%(action)s · %(type)s") % {"action": action, "type": type_label}
+    return _("%(action)s · %(type)s “%(label)s”") % {
+        "action": action,
+        "type": type_label,
+        "label": change.item_label,
+    }
+
+
+def history_rows(changes: Any) -> list[dict[str, Any]]:
+    rows = []
+    for change in changes:
+        type_label, fields = describe_change(change)
+        rows.append(
+            {"change": change, "sentence": change_sentence(change, type_label), "fields": fields}
+        )
+    return rows

@@ -30,6 +30,7 @@ from parvis.workspaces.strategy import (
     do_save_item,
     do_update_strategy,
     get_strategy,
+    history_rows,
 )
 
 
@@ -46,7 +47,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "networks": scoped(NetworkChoice, ws),
         "accounts_count": scoped(ConnectedAccount, ws).count(),
         "members_count": Membership.objects.filter(workspace=ws).count(),
-        "recent_changes": scoped(StrategyChange, ws).select_related("actor")[:5],
+        "recent_changes": history_rows(scoped(StrategyChange, ws).select_related("actor")[:5]),
     }
     return render(request, "workspaces/dashboard.html", context)
 
@@ -128,7 +129,7 @@ def delete_item(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
 @workspace_view()
 def strategy_history(request: HttpRequest) -> HttpResponse:
     changes = scoped(StrategyChange, request.workspace).select_related("actor")[:200]
-    return render(request, "workspaces/history.html", {"changes": changes})
+    return render(request, "workspaces/history.html", {"rows": history_rows(changes)})
 
 
 @workspace_view()
