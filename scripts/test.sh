@@ -287,8 +287,8 @@ assert report["status"] == "ok", report
 }
 
 declare -A COUNTS=()
-mkdir -p "$ARTIFACTS"
 check_prerequisites
+mkdir -p "$ARTIFACTS"
 activate_venv
 step "install parvis[test] into $(dirname "$(dirname "$PYTHON")")" install_parvis
 [[ $FAILED == 0 ]] || die "installing failed; see above"

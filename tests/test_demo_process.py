@@ -38,9 +38,7 @@ def run_demo_once(tmp_path, data_dir, name: str) -> str:
 
         status, landed, _ = web.login("demo", "demo")
         assert status == 200
-        assert urlsplit(landed).path.startswith("/w/"), (
-            f"login did not land on a workspace: {landed}"
-        )
+        assert urlsplit(landed).path == "/w/demo/", f"login landed on {landed}"
         status, _, dashboard = web.request("w/demo/")
         assert status == 200
         assert "Maison Lumière" in dashboard

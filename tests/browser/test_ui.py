@@ -107,10 +107,11 @@ def test_login_switch_workspace_and_edit_the_editorial_line(tab, artifacts):
 
     page = tab.page
     log_in(tab)
+    assert tab.path() == "/w/demo/", "the demo user's home brand comes first"
+    expect(page.locator("#workspace-switcher > summary")).to_have_text(WORKSPACES["demo"])
     expect(page.locator("html")).to_have_attribute("lang", "fr")
     tab.shot(artifacts, "dashboard.png")
 
-    switch_to(tab, "demo")
     switch_to(tab, "cafe-boheme")
     tab.shot(artifacts, "switched.png")
     switch_to(tab, "demo")
