@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import sync_playwright
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -34,8 +35,6 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
     # Playwright's sync API keeps an asyncio loop in this thread, and Django then refuses ORM
     # calls here (test set-up, DB checks, flush); the env var allows them while it runs.
     previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")

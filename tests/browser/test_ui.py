@@ -7,9 +7,12 @@ and its wording changes with the translations.
 from __future__ import annotations
 
 import re
+from contextlib import suppress
 from dataclasses import dataclass, field
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import Page, expect
 
 from parvis.core.demo import DEMO_PASSWORD, DEMO_USER, ensure_demo
 from parvis.workspaces.models import Workspace
@@ -26,7 +29,7 @@ class Tab:
     """A page plus what went wrong in it: console errors (CSP violations land there),
     uncaught exceptions and any alert() that managed to run."""
 
-    page: object
+    page: Page
     base_url: str
     problems: list[str] = field(default_factory=list)
 
@@ -46,7 +49,7 @@ class Tab:
 
 
 @pytest.fixture
-def tab(browser, live_server, artifacts):
+def tab(browser, live_server, artifacts, request):
     ensure_demo()
     context = browser.new_context(locale="fr-FR", viewport={"width": 1280, "height": 860})
     page = context.new_page()
@@ -63,7 +66,9 @@ def tab(browser, live_server, artifacts):
     try:
         yield tab
     finally:
-        tab.shot(artifacts, "last-page.png")
+        # The last thing the test saw, kept for when it fails.
+        with suppress(PlaywrightError):
+            tab.shot(artifacts, f"{request.node.name}-last.png")
         context.close()
 
 
@@ -76,8 +81,6 @@ def log_in(tab: Tab) -> None:
 
 
 def switch_to(tab: Tab, slug: str) -> None:
-    from playwright.sync_api import expect
-
     tab.page.click("#workspace-switcher > summary")
     tab.page.click(f"#workspace-switcher a[data-slug='{slug}']")
     tab.page.wait_for_url(f"**/w/{slug}/")
@@ -86,8 +89,6 @@ def switch_to(tab: Tab, slug: str) -> None:
 
 def edit_editorial_line(tab: Tab, tone: str, words_to_avoid: str, shots=None) -> None:
     """Open the form in place (htmx), fill it, save; the page itself never navigates."""
-    from playwright.sync_api import expect
-
     strategy_path = tab.path()
     tab.page.click("#editorial-line a[hx-get]")
     form = tab.page.locator("#editorial-line form")
@@ -103,8 +104,6 @@ def edit_editorial_line(tab: Tab, tone: str, words_to_avoid: str, shots=None) ->
 
 
 def test_login_switch_workspace_and_edit_the_editorial_line(tab, artifacts):
-    from playwright.sync_api import expect
-
     page = tab.page
     log_in(tab)
     assert tab.path() == "/w/demo/", "the demo user's home brand comes first"
@@ -143,8 +142,6 @@ def test_login_switch_workspace_and_edit_the_editorial_line(tab, artifacts):
 
 
 def test_hostile_text_is_shown_as_text(tab, artifacts):
-    from playwright.sync_api import expect
-
     hostile = '<script>alert(1)</script><img src=x onerror="alert(2)"> Chaleureux'
     log_in(tab)
     tab.open("/w/demo/strategy/")
