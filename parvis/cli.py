@@ -218,6 +218,97 @@ def cmd_token_create(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_ingest(args: argparse.Namespace) -> int:
+    setup_django()
+    import json
+
+    from parvis.listening.ingest import ingest_lines
+    from parvis.workspaces.models import Workspace
+
+    workspace = Workspace.objects.filter(slug=args.workspace).first()
+    if workspace is None:
+        return fail(f"no workspace {args.workspace!r}")
+    if args.path == "-":
+        summary = ingest_lines(workspace, sys.stdin, origin="stdin")
+    else:
+        try:
+            handle = open(args.path, encoding="utf-8", errors="replace")  # noqa: SIM115
+        except OSError as exc:
+            return fail(f"cannot read {args.path}: {exc.strerror}")
+        with handle:
+            summary = ingest_lines(workspace, handle, origin=os.path.basename(args.path))
+    print(json.dumps(summary.as_dict()))
+    return 2 if summary.rejected else 0
+
+
+def cmd_sources_kinds(args: argparse.Namespace) -> int:
+    setup_django()
+    from parvis.connectors.base import load_all
+
+    for kind, connector in sorted(load_all().items()):
+        capabilities = ",".join(sorted(connector.capabilities)) or "-"
+        print(f"{kind}\t{capabilities}\t{connector.label}")
+    return 0
+
+
+def cmd_sources_add(args: argparse.Namespace) -> int:
+    setup_django()
+    import json
+
+    from django.core.exceptions import ValidationError
+
+    from parvis.connectors.base import ConnectorError
+    from parvis.listening.sources import do_create_source
+    from parvis.workspaces.models import Workspace
+
+    workspace = Workspace.objects.filter(slug=args.workspace).first()
+    if workspace is None:
+        return fail(f"no workspace {args.workspace!r}")
+    try:
+        config = json.loads(args.config)
+        source = do_create_source(
+            workspace, kind=args.kind, name=args.name, config=config, interval_seconds=args.every
+        )
+    except json.JSONDecodeError as exc:
+        return fail(f"--config is not JSON: {exc.msg}")
+    except (ValueError, ConnectorError) as exc:
+        return fail(str(exc))
+    except ValidationError as exc:
+        return fail(validation_text(exc))
+    print(source.pk)
+    return 0
+
+
+def cmd_sources_list(args: argparse.Namespace) -> int:
+    setup_django()
+    from parvis.listening.models import Source
+
+    sources = Source.objects.select_related("workspace").order_by("workspace__slug", "name")
+    if args.workspace:
+        sources = sources.filter(workspace__slug=args.workspace)
+    for s in sources:
+        last_ok = s.last_success_at.isoformat() if s.last_success_at else "never"
+        print(
+            f"{s.pk}\t{s.workspace.slug}\t{s.kind}\t{s.status}\t{s.items_total}\t{last_ok}\t{s.name}"
+        )
+    return 0
+
+
+def cmd_sources_run(args: argparse.Namespace) -> int:
+    setup_django()
+    import json
+
+    from parvis.listening import sources
+    from parvis.listening.tasks import run_source_task
+
+    if args.enqueue:
+        run_source_task(args.id)
+        print(f"source {args.id} queued")
+        return 0
+    print(json.dumps(sources.run_source(args.id).as_dict()))
+    return 0
+
+
 def cmd_classify(args: argparse.Namespace) -> int:
     from parvis.intelligence import cli as classify_cli
 
@@ -296,6 +387,34 @@ def build_parser() -> argparse.ArgumentParser:
     token_create.add_argument("--name", help="what the token is for")
     token_create.add_argument("--workspace", help="restrict the token to one workspace")
     token_create.set_defaults(func=cmd_token_create)
+
+    ingest = sub.add_parser(
+        "ingest",
+        help="import JSON Lines of normalized mentions; prints a JSON summary as the last line",
+    )
+    ingest.add_argument("--workspace", required=True, help="workspace identifier")
+    ingest.add_argument("path", help="a .jsonl file, or - for standard input")
+    ingest.set_defaults(func=cmd_ingest)
+
+    src = sub.add_parser("sources", help="listening sources: connectors, schedules, health")
+    src_sub = src.add_subparsers(dest="action", required=True, metavar="ACTION")
+    src_sub.add_parser("kinds", help="the available connectors and what they can do").set_defaults(
+        func=cmd_sources_kinds
+    )
+    src_add = src_sub.add_parser("add", help="add a source to a workspace; prints its id")
+    src_add.add_argument("--workspace", required=True, help="workspace identifier")
+    src_add.add_argument("--kind", required=True, help="connector, see `parvis sources kinds`")
+    src_add.add_argument("--name", required=True)
+    src_add.add_argument("--config", default="{}", help='settings as JSON, e.g. {"url": "…"}')
+    src_add.add_argument("--every", type=int, default=900, help="seconds between runs")
+    src_add.set_defaults(func=cmd_sources_add)
+    src_list = src_sub.add_parser("list", help="sources with their health")
+    src_list.add_argument("--workspace", help="only this workspace")
+    src_list.set_defaults(func=cmd_sources_list)
+    src_run = src_sub.add_parser("run", help="run a source now, in this process")
+    src_run.add_argument("id", type=int)
+    src_run.add_argument("--enqueue", action="store_true", help="hand the run to a worker")
+    src_run.set_defaults(func=cmd_sources_run)
 
     classify = sub.add_parser(
         "classify", help="analyse texts (JSON Lines with a 'text' field): language, sentiment…"

@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "parvis.workspaces",
     "parvis.connectors",
     "parvis.intelligence",
+    "parvis.listening",
     "parvis.api",
 ]
 

@@ -1,0 +1,74 @@
+"""The demo's replay source: a 30-day backlog about Maison Lumière, then a few new mentions a
+minute, so the explorer is alive offline. Written by the project (listening/demo_corpus.py)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import json
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
+from parvis.connectors.base import Capability, Connector, FetchResult, register
+from parvis.listening.pipeline import Incoming
+
+PAGE = 500
+PER_MINUTE = 3
+MAX_LIVE = 30
+
+
+def incoming(item: dict[str, Any]) -> Incoming:
+    return Incoming(item, json.dumps(item, ensure_ascii=False))
+
+
+@register
+class DemoReplayConnector(Connector):
+    kind = "demo"
+    label = _("Demo replay")
+    capabilities = frozenset({Capability.LISTEN})
+    keep_unmatched = True
+
+    @classmethod
+    def validate_config(cls, config: dict[str, Any]) -> dict[str, Any]:
+        return {"seed": int(config.get("seed", 7)), "days": int(config.get("days", 30))}
+
+    def now(self) -> dt.datetime:
+        return dt.datetime.now(dt.UTC)
+
+    def fetch(self, cursor: dict[str, Any]) -> FetchResult:
+        if cursor.get("phase") == "live":
+            return self.fetch_live(cursor)
+        return self.fetch_backlog(cursor)
+
+    def fetch_backlog(self, cursor: dict[str, Any]) -> FetchResult:
+        from parvis.listening import demo_corpus
+
+        # The backlog is generated relative to one fixed moment, so each page is the same
+        # list however many runs it takes.
+        anchor = dt.datetime.fromisoformat(cursor.get("anchor") or self.now().isoformat())
+        offset = int(cursor.get("offset", 0))
+        config = self.source.config
+        generator = demo_corpus.backlog(anchor, days=config.get("days", 30), seed=config["seed"])
+        page = list(itertools.islice(generator, offset, offset + PAGE))
+        if len(page) == PAGE:
+            next_cursor = {
+                "phase": "backlog",
+                "anchor": anchor.isoformat(),
+                "offset": offset + PAGE,
+            }
+            return FetchResult([incoming(i) for i in page], next_cursor, more=True)
+        live = {"phase": "live", "anchor": anchor.isoformat(), "last": anchor.isoformat()}
+        return FetchResult([incoming(i) for i in page], live)
+
+    def fetch_live(self, cursor: dict[str, Any]) -> FetchResult:
+        from parvis.listening import demo_corpus
+
+        now = self.now()
+        last = dt.datetime.fromisoformat(cursor["last"])
+        minutes = (now - last).total_seconds() / 60
+        count = min(MAX_LIVE, int(minutes * PER_MINUTE))
+        if count < 1:
+            return FetchResult([], cursor)
+        items = demo_corpus.live(now, seed=self.source.config["seed"], count=count)
+        return FetchResult([incoming(i) for i in items], {**cursor, "last": now.isoformat()})

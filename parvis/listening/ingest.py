@@ -1,0 +1,47 @@
+"""`parvis ingest`: JSON Lines of normalized mentions through the pipeline, in bounded batches
+so memory stays flat whatever the file size."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+
+from parvis.listening import pipeline
+from parvis.listening.pipeline import Incoming, Summary
+from parvis.workspaces.models import Workspace
+
+BATCH_SIZE = 1000
+MAX_LINE = 1_000_000
+
+
+def parse_line(number: int, line: str) -> Incoming:
+    raw = line.rstrip("\r\n")
+    if len(raw) > MAX_LINE:
+        return Incoming(None, raw[:MAX_LINE], number, f"line longer than {MAX_LINE} characters")
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        return Incoming(None, raw, number, f"invalid JSON: {exc.msg} (column {exc.colno})")
+    return Incoming(data, raw, number)
+
+
+def batches(lines: Iterable[str], size: int = BATCH_SIZE) -> Iterator[list[Incoming]]:
+    batch: list[Incoming] = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue  # blank lines are not items
+        batch.append(parse_line(number, line))
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def ingest_lines(
+    workspace: Workspace, lines: Iterable[str], *, origin: str = "", batch_size: int = BATCH_SIZE
+) -> Summary:
+    total = Summary()
+    for items in batches(lines, batch_size):
+        total.add(pipeline.run(workspace, items, origin=origin))
+    return total

@@ -1,0 +1,237 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from parvis.connectors.networks import NETWORK_CHOICES
+from parvis.workspaces.models import WorkspaceScoped
+
+
+class QueryKind(models.TextChoices):
+    BRAND = "brand", _("Brand")
+    COMPETITOR = "competitor", _("Competitor")
+    TOPIC = "topic", _("Sector or topic")
+    PERSON = "person", _("Person")
+    CAMPAIGN = "campaign", _("Campaign")
+
+
+class MonitoredQuery(WorkspaceScoped):
+    """A "veille": a named query in the listening language, matched against every mention."""
+
+    name = models.CharField(_("name"), max_length=120)
+    kind = models.CharField(_("kind"), max_length=20, choices=QueryKind.choices)
+    expression = models.TextField(_("query"))
+    is_active = models.BooleanField(_("active"), default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("monitored query")
+        verbose_name_plural = _("monitored queries")
+        ordering = ["kind", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "name"], name="unique_query_name")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Author(WorkspaceScoped):
+    """Someone who talks about the brand, aggregated over their mentions on one network."""
+
+    network = models.CharField(max_length=30, choices=NETWORK_CHOICES)
+    handle = models.CharField(max_length=300)
+    name = models.CharField(max_length=300, blank=True)
+    profile_url = models.TextField(blank=True)
+    followers = models.PositiveBigIntegerField(default=0)
+    mention_count = models.PositiveIntegerField(default=0)
+    engagement = models.PositiveBigIntegerField(default=0)
+    # Sum and count of sentiment scores (-1..1) so the average stays exact under increments.
+    sentiment_sum = models.FloatField(default=0.0)
+    sentiment_count = models.PositiveIntegerField(default=0)
+    influence = models.FloatField(default=0.0)
+    first_seen_at = models.DateTimeField()
+    last_seen_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("author")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "network", "handle"], name="unique_author_per_network"
+            )
+        ]
+        indexes = [models.Index(fields=["workspace", "-influence"], name="author_influence")]
+
+    def __str__(self) -> str:
+        return self.handle
+
+    @property
+    def average_sentiment(self) -> float | None:
+        return self.sentiment_sum / self.sentiment_count if self.sentiment_count else None
+
+
+class SourceStatus(models.TextChoices):
+    OK = "ok", _("Running")
+    RETRYING = "retrying", _("Retrying")
+    FAILING = "failing", _("Failing")
+    PAUSED = "paused", _("Paused")
+
+
+class Source(WorkspaceScoped):
+    """A connector + its settings + a schedule + a cursor."""
+
+    kind = models.CharField(_("connector"), max_length=40)
+    name = models.CharField(_("name"), max_length=120)
+    config = models.JSONField(_("settings"), default=dict, blank=True)
+    interval_seconds = models.PositiveIntegerField(_("every (seconds)"), default=900)
+    cursor = models.JSONField(default=dict, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    status = models.CharField(max_length=10, choices=SourceStatus.choices, default=SourceStatus.OK)
+    next_run_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    last_run_at = models.DateTimeField(null=True, blank=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    items_total = models.PositiveBigIntegerField(default=0)
+    # Newest item time the source delivered: lag = now - this.
+    newest_item_at = models.DateTimeField(null=True, blank=True)
+    # Who is running the source now ("host:pid"), until when: one run at a time, anywhere.
+    lease_owner = models.CharField(max_length=200, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("source")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Sentiment(models.TextChoices):
+    NEGATIVE = "negative", _("Negative")
+    NEUTRAL = "neutral", _("Neutral")
+    POSITIVE = "positive", _("Positive")
+
+
+class Mention(WorkspaceScoped):
+    """One post, comment or article, from any source, normalized and enriched."""
+
+    network = models.CharField(max_length=30, choices=NETWORK_CHOICES)
+    external_id = models.CharField(max_length=300)
+    url = models.TextField(blank=True)
+    author = models.ForeignKey(Author, on_delete=models.CASCADE, related_name="mentions")
+    title = models.TextField(blank=True)
+    text = models.TextField(blank=True)
+    lang = models.CharField(max_length=12, blank=True)
+    published_at = models.DateTimeField()
+    ingested_at = models.DateTimeField()
+    likes = models.PositiveBigIntegerField(default=0)
+    reposts = models.PositiveBigIntegerField(default=0)
+    replies = models.PositiveBigIntegerField(default=0)
+    engagement = models.PositiveBigIntegerField(default=0)
+    # The author's followers when the mention arrived: how many could see it.
+    reach = models.PositiveBigIntegerField(default=0)
+    parent_external_id = models.CharField(max_length=300, blank=True)
+    source = models.ForeignKey(
+        Source, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    raw = models.JSONField(default=dict)
+    # Enrichment (parvis.intelligence)
+    sentiment = models.CharField(max_length=8, choices=Sentiment.choices, blank=True)
+    sentiment_score = models.FloatField(default=0.0)  # P(positive) - P(negative)
+    toxicity = models.FloatField(default=0.0)
+    toxicity_categories = models.JSONField(default=dict)
+    spam = models.FloatField(default=0.0)
+    analysis_why = models.JSONField(default=dict)
+    # Copy-paste campaigns and reposts: same normalized text, shown once with a count.
+    content_hash = models.CharField(max_length=32, blank=True)
+    group_head = models.BooleanField(default=True)
+    group_size = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        verbose_name = _("mention")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "network", "external_id"], name="unique_mention"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["workspace", "group_head", "-published_at"], name="mention_recent"
+            ),
+            models.Index(fields=["workspace", "network", "-published_at"], name="mention_network"),
+            models.Index(
+                fields=["workspace", "sentiment", "-published_at"], name="mention_sentiment"
+            ),
+            models.Index(fields=["workspace", "-reach"], name="mention_reach"),
+            models.Index(fields=["workspace", "-engagement"], name="mention_engagement"),
+            models.Index(fields=["workspace", "content_hash"], name="mention_group"),
+            models.Index(fields=["workspace", "parent_external_id"], name="mention_parent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.network}:{self.external_id}"
+
+
+class MentionMatch(models.Model):
+    """Which monitored queries a mention matched (published_at copied for fast filtering)."""
+
+    workspace = models.ForeignKey(
+        "workspaces.Workspace", on_delete=models.CASCADE, related_name="+"
+    )
+    mention = models.ForeignKey(Mention, on_delete=models.CASCADE, related_name="matches")
+    query = models.ForeignKey(MonitoredQuery, on_delete=models.CASCADE, related_name="matches")
+    published_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["mention", "query"], name="unique_match")]
+        indexes = [models.Index(fields=["query", "-published_at"], name="match_query_time")]
+
+    def __str__(self) -> str:
+        return f"{self.mention_id} ~ {self.query_id}"
+
+
+class QuarantinedItem(WorkspaceScoped):
+    """An item a source or an import could not take, kept as received, with the reason."""
+
+    source = models.ForeignKey(
+        Source, null=True, blank=True, on_delete=models.SET_NULL, related_name="quarantine"
+    )
+    origin = models.CharField(max_length=200, blank=True)  # file name, feed URL…
+    line_number = models.PositiveIntegerField(null=True, blank=True)
+    reason = models.TextField()
+    raw = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("quarantined item")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.reason[:80]
+
+
+class SavedView(WorkspaceScoped):
+    """A named set of explorer filters, kept per user (the query string, as typed)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(_("name"), max_length=120)
+    params = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("saved view")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "user", "name"], name="unique_saved_view")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
