@@ -15,7 +15,8 @@ A community manager writes, for example::
 
 `parse` turns an expression into a `Query` once; `make_document` prepares a mention once;
 `Query.matches(document)` then costs a few set lookups. `compile_queries` indexes the active
-queries of a workspace so that a mention only evaluates those it can match.
+queries of a workspace so that a mention only evaluates those it can match. For a preview,
+`highlight_spans` gives the places of a query's terms in the original text.
 
 Pure Python, no Django import. Error messages are English templates marked with
 `gettext_noop` (extracted by makemessages); translate them with `gettext(error.template) %
@@ -693,7 +694,7 @@ def _chunk_term(chunk: str, position: int) -> Node:
         return _handle_term(chunk, position)
     field = _FIELD_RE.fullmatch(chunk)
     if field:
-        return _field_term(fold(field.group(1)), field.group(2), chunk, position)
+        return _field_term(fold(field.group(1)), field.group(2), position)
     if "*" in chunk:
         return _prefix_term(chunk, position)
     node = _text_term(fold(chunk))
@@ -748,7 +749,7 @@ def _handle_term(chunk: str, position: int) -> Node:
     return Handle(body)
 
 
-def _field_term(name: str, raw_value: str, chunk: str, position: int) -> Node:
+def _field_term(name: str, raw_value: str, position: int) -> Node:
     if name not in FIELDS:
         known = ", ".join(f"{f}:" for f in FIELDS)
         raise _error("unknown_field", position, field=name, known=known)
