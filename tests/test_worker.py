@@ -7,6 +7,7 @@ import os
 
 import pytest
 from django.conf import settings
+from huey.contrib.djhuey import HUEY
 
 from parvis.core import tasks
 from tests.processes import Process, start_parvis, wait_until
@@ -31,11 +32,15 @@ def worker(tmp_path):
         env["PARVIS_REDIS_URL"] = settings.HUEY["url"]
     else:
         env.pop("PARVIS_REDIS_URL", None)
+    # Tasks other tests enqueued (nothing consumes them in-process) would otherwise reach this
+    # worker first, and run against a database it does not have.
+    HUEY.flush()
     process = start_parvis(["worker", "--workers", "1"], env, tmp_path / "worker.log", tmp_path)
     try:
         yield process
     finally:
         process.stop()
+        HUEY.flush()
 
 
 def result_of(handle, worker: Process) -> dict:
