@@ -1,0 +1,225 @@
+"""The default CPU backend: shared features, linear heads, lexicons and rules combined."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import numpy as np
+
+from parvis.intelligence.features import Batch
+from parvis.intelligence.lexicon import DATA, DENSE_NAMES, _fold
+from parvis.intelligence.model import DEFAULT_DIR, LinearModels
+from parvis.intelligence.text import has_letters
+from parvis.intelligence.types import (
+    SENTIMENT_LABELS,
+    Analysis,
+    Sentiment,
+    Spam,
+    Toxicity,
+)
+
+# Below this score a decision is "clearly no" and listing words would only add noise.
+WHY_MIN_SCORE = 0.3
+WHY_MAX_WORDS = 5
+# Strength of a lexicon hit: one term is strong evidence, two or more near-certain.
+LEXICON_ONE, LEXICON_MORE = 0.8, 0.95
+_OTHER_LANGS = ("es", "de", "it", "pt", "nl")
+_EMOJI_POS = DENSE_NAMES.index("emoji_pos")
+_EMOJI_NEG = DENSE_NAMES.index("emoji_neg")
+_SECOND_PERSON = DENSE_NAMES.index("second_person")
+
+
+def _recalibrate(p: np.ndarray, threshold: float) -> np.ndarray:
+    """Piecewise-linear map sending the validation threshold to 0.5, keeping 0 and 1."""
+    return np.where(
+        p < threshold,
+        0.5 * p / threshold,
+        0.5 + 0.5 * (p - threshold) / (1.0 - threshold),
+    )
+
+
+def _strength(n_hits: int) -> float:
+    return 0.0 if n_hits == 0 else LEXICON_ONE if n_hits == 1 else LEXICON_MORE
+
+
+class StopwordVoter:
+    """Spots texts in Spanish, German, Italian, Portuguese or Dutch by their stop words."""
+
+    def __init__(self) -> None:
+        by_word: dict[str, set[str]] = {}
+        for line in (DATA / "stopwords.tsv").read_text(encoding="utf-8").splitlines():
+            if line and not line.startswith("# "):
+                word, lang = line.split("\t")
+                by_word.setdefault(_fold(word), set()).add(lang)
+        self.stopwords = frozenset(by_word)
+        # A word shared by k languages gives each of them 1/k of a vote.
+        self.votes = {w: [(lang, 1.0 / len(ls)) for lang in ls] for w, ls in by_word.items()}
+
+    def other_language(self, toks: list[str]) -> str | None:
+        scores: dict[str, float] = {}
+        for t in toks:
+            for lang, v in self.votes.get(t, ()):
+                scores[lang] = scores.get(lang, 0.0) + v
+        if not scores:
+            return None
+        lang = max(scores, key=scores.__getitem__)
+        ours = max(scores.get("fr", 0.0), scores.get("en", 0.0))
+        if lang in _OTHER_LANGS and scores[lang] >= 1.5 and scores[lang] > 1.2 * ours:
+            return lang
+        return None
+
+
+class DefaultBackend:
+    name = "default"
+
+    def __init__(self, model_dir: Path = DEFAULT_DIR) -> None:
+        self.models = LinearModels.load(model_dir)
+        self.featurizer = self.models.featurizer
+        self.voter = StopwordVoter()
+        self._word_cache: dict[str, dict[str, float]] = {}
+        self._cache_lock = threading.Lock()
+
+    # -- public --------------------------------------------------------------------------
+
+    def analyze(self, texts: list[str]) -> list[Analysis]:
+        if not texts:
+            return []
+        batch = self.featurizer.extract(texts)
+        probs = self.models.probabilities(batch)
+        langs = self._languages(batch, probs["lang"])
+        h = self.models.heads
+        off = _recalibrate(probs["offensive_en"], h["offensive_en"].threshold)
+        tox_fr = _recalibrate(probs["toxic_fr"], h["toxic_fr"].threshold)
+        hate_en = _recalibrate(probs["hate_en"], h["hate_en"].threshold)
+        hate_fr = _recalibrate(probs["racism_fr"], h["racism_fr"].threshold)
+        spam = _recalibrate(probs["spam"], h["spam"].threshold)
+        sent_en, sent_fr = probs["sentiment_en"], probs["sentiment_fr"]
+
+        results = []
+        for i, lang in enumerate(langs):
+            if lang == "fr":
+                tox_model, hate_model, sent = tox_fr[i], hate_fr[i], sent_fr[i]
+            elif lang == "en":
+                tox_model, hate_model, sent = off[i], hate_en[i], sent_en[i]
+            else:
+                # No head for this language. The English toxicity heads were trained on a
+                # realistic mix of tweets; the French ones on keyword-selected tweets, which
+                # makes them over-eager on text they cannot read, so use the English ones.
+                tox_model, hate_model = off[i], hate_en[i]
+                sent = (sent_en[i] + sent_fr[i]) / 2.0
+                if lang == "und":
+                    sent = self._emoji_sentiment(batch.dense[i], sent)
+            if not batch.toks[i]:
+                # Nothing to read: an empty text is neutral and harmless by definition.
+                sent = np.array([0.0, 1.0, 0.0])
+                tox_model = hate_model = spam[i] = 0.0
+            results.append(self._compose(batch, i, lang, sent, tox_model, hate_model, spam[i]))
+        return results
+
+    # -- internals -----------------------------------------------------------------------
+
+    def _languages(self, batch: Batch, p_fr: np.ndarray) -> list[str]:
+        langs = []
+        for norm, toks, p in zip(batch.norms, batch.toks, p_fr, strict=True):
+            if not has_letters(norm.replace("httpurl", "").replace("@user", "")):
+                langs.append("und")
+                continue
+            other = self.voter.other_language(toks)
+            langs.append(other or ("fr" if p >= 0.5 else "en"))
+        return langs
+
+    @staticmethod
+    def _emoji_sentiment(dense: np.ndarray, fallback: np.ndarray) -> np.ndarray:
+        """Emoji-only text: the Emoji Sentiment Ranking decides, the models barely saw emoji."""
+        pos, neg = dense[_EMOJI_POS], dense[_EMOJI_NEG]
+        if pos == 0 and neg == 0:
+            return fallback
+        polarity = (pos - neg) / (pos + neg)
+        strength = min(1.0, float(pos + neg))
+        p_pos = 0.5 * strength * max(polarity, 0.0)
+        p_neg = 0.5 * strength * max(-polarity, 0.0)
+        # An emoji sign carries direction more than certainty: cap the winner at about 0.8.
+        p_pos, p_neg = p_pos * 1.6, p_neg * 1.6
+        return np.array([p_neg, 1.0 - p_pos - p_neg, p_pos])
+
+    def _compose(self, batch, i, lang, sent, tox_model, hate_model, spam_score) -> Analysis:
+        found = batch.hits[i]
+        hits = found.terms
+        addressed = batch.dense[i][_SECOND_PERSON] > 0 or "@user" in batch.norms[i]
+        n_insult, n_obscene, n_hate = (found.count(k, lang) for k in ("insult", "obscene", "hate"))
+        insult = max(
+            _strength(n_insult) * (0.75 + 0.25 * tox_model),
+            tox_model * (0.9 if addressed else 0.6),
+        )
+        obscene = _strength(n_obscene) * (0.75 + 0.25 * tox_model)
+        hate = max(float(hate_model), _strength(n_hate))
+        threat = _strength(len(hits.get("threat", ()))) * (0.8 + 0.2 * tox_model)
+        categories = {
+            "insult": round(float(insult), 4),
+            "obscene": round(float(obscene), 4),
+            "hate": round(float(hate), 4),
+            "threat": round(float(threat), 4),
+        }
+        tox_score = max(float(tox_model), insult, obscene, threat, _strength(n_hate))
+        why = {
+            "toxicity": self._why(batch, i, "toxicity", lang, tox_score, hits),
+            "spam": self._why(batch, i, "spam", lang, float(spam_score), hits),
+        }
+        return Analysis(
+            lang=lang,
+            sentiment=Sentiment(
+                label=SENTIMENT_LABELS[int(np.argmax(sent))],
+                scores={k: round(float(v), 4) for k, v in zip(SENTIMENT_LABELS, sent, strict=True)},
+            ),
+            toxicity=Toxicity(score=round(float(tox_score), 4), categories=categories),
+            spam=Spam(score=round(float(spam_score), 4)),
+            why=why,
+        )
+
+    def _why(self, batch, i, decision, lang, score, hits) -> list[str]:
+        if score < WHY_MIN_SCORE:
+            return []
+        keys = ("threat", "hate", "insult", "obscene") if decision == "toxicity" else ("spam",)
+        words: list[str] = []
+        hits_langs = batch.hits[i].word_langs
+        for key in keys:
+            for term in hits.get(key, ()):
+                if lang in hits_langs.get(term, lang) and term not in words:
+                    words.append(term)
+        head = "spam" if decision == "spam" else ("toxic_fr" if lang == "fr" else "offensive_en")
+        # Function words carry weight in the models but explain nothing to a moderator.
+        stop = self.voter.stopwords
+        toks = [
+            t
+            for t in dict.fromkeys(batch.toks[i])
+            if t not in stop and (len(t) > 2 or (len(t) == 1 and not t.isascii()))
+        ]
+        scores = self._word_scores(decision, head, toks)
+        ranked = sorted((s, t) for t, s in zip(toks, scores, strict=True) if s > 0)
+        for _s, tok in reversed(ranked):
+            if len(words) >= WHY_MAX_WORDS:
+                break
+            if tok not in words and not any(tok in w for w in words):
+                words.append(tok)
+        return words[:WHY_MAX_WORDS]
+
+    def _word_scores(self, decision: str, head: str, toks: list[str]) -> list[float]:
+        """How much each word alone pushes the head toward "yes" (cached per word)."""
+        cache = self._cache_for(decision, head)
+        missing = [t for t in toks if t not in cache]
+        if missing:
+            f = self.featurizer
+            w = self.models.column(head)
+            # TF and the L2 norm are left out: they rescale a text's words alike.
+            vals = [float(np.dot(f.idf[ids], w[ids])) for ids in f.token_ids(missing)]
+            with self._cache_lock:
+                if len(cache) > 200_000:
+                    cache.clear()  # bounded memory on long-running workers
+                cache.update(zip(missing, vals, strict=True))
+        return [cache[t] for t in toks]
+
+    def _cache_for(self, decision: str, head: str) -> dict[str, float]:
+        key = decision + ":" + head
+        with self._cache_lock:
+            return self._word_cache.setdefault(key, {})

@@ -1,0 +1,220 @@
+"""Lexicon signals: sentiment valence, abusive vocabulary by category, threat and spam cues.
+
+The tables live in ``data/*.tsv`` (see each file's header for its source and licence); the
+regular expressions come from ``wordlists``. ``Lexicon.scan`` returns a fixed-length vector of
+dense features for the models plus the matched terms, which become the "why" of a decision.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from parvis.intelligence import wordlists
+from parvis.intelligence.text import _FOLD
+
+DATA = Path(__file__).resolve().parent / "data"
+CATEGORIES = ("insult", "obscene", "hate")
+
+DENSE_NAMES = (
+    "en_pos",
+    "en_neg",
+    "fr_pos",
+    "fr_neg",
+    "emoji_pos",
+    "emoji_neg",
+    "insult",
+    "obscene",
+    "hate",
+    "threat",
+    "spam",
+    "exclaim",
+    "question",
+    "caps",
+    "log_len",
+    "negation",
+    "second_person",
+)
+N_DENSE = len(DENSE_NAMES)
+
+_NEGATIONS = frozenset(
+    [
+        "not",
+        "no",
+        "never",
+        "nothing",
+        "nobody",
+        "cannot",
+        "cant",
+        "dont",
+        "doesnt",
+        "didnt",
+        "isnt",
+        "wasnt",
+        "wont",
+        "aint",
+        "ne",
+        "pas",
+        "jamais",
+        "rien",
+        "personne",
+        "aucun",
+        "aucune",
+        "sans",
+        "plus",
+    ]
+)
+_SECOND_PERSON = frozenset(
+    [
+        "you",
+        "u",
+        "your",
+        "ur",
+        "youre",
+        "yourself",
+        "tu",
+        "t",
+        "te",
+        "toi",
+        "ton",
+        "ta",
+        "tes",
+        "vous",
+        "votre",
+        "vos",
+    ]
+)
+
+
+def _read_tsv(name: str) -> list[list[str]]:
+    rows = []
+    for line in (DATA / name).read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("# "):
+            rows.append(line.split("\t"))
+    return rows
+
+
+def _fold(term: str) -> str:
+    return term.lower().translate(_FOLD)
+
+
+@dataclass
+class Hits:
+    """Terms that matched, per signal, in one text."""
+
+    terms: dict[str, list[str]] = field(default_factory=dict)
+    word_langs: dict[str, str] = field(default_factory=dict)  # single-word abuse hits only
+
+    def count(self, key: str, lang: str) -> int:
+        """Matches of ``key``, leaving out single words listed only for another language."""
+        return sum(1 for t in self.terms.get(key, ()) if lang in self.word_langs.get(t, lang))
+
+    def add(self, key: str, term: str) -> None:
+        self.terms.setdefault(key, []).append(term)
+
+
+class Lexicon:
+    def __init__(self) -> None:
+        self.valence_en = {w: float(v) for w, v in _read_tsv("sentiment_en.tsv")}
+        self.valence_fr = {_fold(w): float(v) for w, v in _read_tsv("sentiment_fr.tsv")}
+        self.emoji = {e: float(v) for e, v in _read_tsv("emoji_sentiment.tsv")}
+        # term -> (category, languages whose list has it); hits outside the text's language
+        # are ignored by the backend (Spanish "con" is not the French insult).
+        self.abuse_words: dict[str, tuple[str, str]] = {}
+        phrases: dict[str, list[str]] = {c: [] for c in CATEGORIES}
+        for lang in ("en", "fr"):
+            for term, category, _source in _read_tsv(f"profanity_{lang}.tsv"):
+                term = _fold(term)
+                if re.fullmatch(r"\w+", term):
+                    prev = self.abuse_words.get(term)
+                    langs = lang if prev is None else prev[1] + lang
+                    self.abuse_words[term] = (prev[0] if prev else category, langs)
+                else:
+                    phrases[category].append(term)
+        # Longest first so that "fils de pute" wins over "pute".
+        self.abuse_phrases = {
+            c: re.compile(
+                r"(?<!\w)(?:"
+                + "|".join(re.escape(p) for p in sorted(ps, key=len, reverse=True))
+                + r")(?!\w)"
+            )
+            for c, ps in phrases.items()
+            if ps
+        }
+        self.threat = re.compile(
+            "|".join(f"(?:{p})" for lang in ("en", "fr") for p in wordlists.THREAT_PATTERNS[lang])
+        )
+        self.spam = re.compile("|".join(f"(?:{p})" for p in wordlists.SPAM_PATTERNS))
+
+    def scan(self, raw: str, norm: str, toks: list[str]) -> tuple[list[float], Hits]:
+        """Dense features (order of ``DENSE_NAMES``) and matched terms for one text."""
+        hits = Hits()
+        en_pos = en_neg = fr_pos = fr_neg = emo_pos = emo_neg = 0.0
+        counts = dict.fromkeys(CATEGORIES, 0)
+        negation = second = 0
+        ven, vfr, emoji, abuse = self.valence_en, self.valence_fr, self.emoji, self.abuse_words
+        for tok in toks:
+            v = ven.get(tok)
+            if v is not None:
+                if v > 0:
+                    en_pos += v
+                else:
+                    en_neg -= v
+            v = vfr.get(tok)
+            if v is not None:
+                if v > 0:
+                    fr_pos += v
+                else:
+                    fr_neg -= v
+            if len(tok) == 1:
+                v = emoji.get(tok)
+                if v is not None:
+                    if v > 0:
+                        emo_pos += v
+                    else:
+                        emo_neg -= v
+            entry = abuse.get(tok)
+            if entry is not None:
+                counts[entry[0]] += 1
+                hits.add(entry[0], tok)
+                hits.word_langs[tok] = entry[1]
+            if tok in _NEGATIONS:
+                negation += 1
+            if tok in _SECOND_PERSON:
+                second += 1
+        for cat, rx in self.abuse_phrases.items():
+            for m in rx.findall(norm):
+                counts[cat] += 1
+                hits.add(cat, m)
+        threats = [m.group(0) for m in self.threat.finditer(norm)]
+        for t in threats:
+            hits.add("threat", t)
+        spam = 0
+        for m in self.spam.finditer(norm):
+            spam += 1
+            hits.add("spam", m.group(0).strip())
+        head = raw[:280]  # shouting is visible in the first tweet-length of text
+        letters = sum(map(str.isalpha, head))
+        caps = sum(map(str.isupper, head)) / letters if letters else 0.0
+        feats = [
+            en_pos,
+            en_neg,
+            fr_pos,
+            fr_neg,
+            emo_pos,
+            emo_neg,
+            float(counts["insult"]),
+            float(counts["obscene"]),
+            float(counts["hate"]),
+            float(len(threats)),
+            float(spam),
+            float(min(raw.count("!"), 10)),
+            float(min(raw.count("?"), 10)),
+            caps,
+            math.log1p(len(toks)),
+            float(negation),
+            float(second),
+        ]
+        return feats, hits
