@@ -91,6 +91,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
     call("migrate", "--no-input", "-v", "0")
     created = ensure_demo()
     consumer = start_consumer()
+    from parvis.core.demo import demo_source_id
+    from parvis.listening.tasks import run_source_task
+
+    # Start the replay now rather than at the scheduler's next minute.
+    run_source_task(demo_source_id())
     url = f"http://{args.host}:{args.port}/"
     print(
         f"Parvis demo {'created' if created else 'ready'} — open {url}\n"

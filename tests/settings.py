@@ -1,9 +1,14 @@
 """Test settings: the real settings, in a throw-away data dir, with a fast password hasher."""
 
+import atexit
 import os
+import shutil
 import tempfile
 
-os.environ.setdefault("PARVIS_DATA_DIR", tempfile.mkdtemp(prefix="parvis-test-"))
+if "PARVIS_DATA_DIR" not in os.environ:
+    _data_dir = tempfile.mkdtemp(prefix="parvis-test-")
+    os.environ["PARVIS_DATA_DIR"] = _data_dir
+    atexit.register(shutil.rmtree, _data_dir, ignore_errors=True)
 # Tests log in over plain http on the loopback, as the demo does.
 os.environ.setdefault("PARVIS_DEMO", "1")
 # Each test run gets its own queue name, so runs sharing a Redis server do not mix; it is in

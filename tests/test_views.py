@@ -98,6 +98,8 @@ def test_editorial_line_edit_with_htmx_returns_the_fragment(owner_client, worksp
     )
     assert response.status_code == 200
     assert b"Complice" in response.content and b"<html" not in response.content
+    assert b'id="editorial-saved"' in response.content  # said in place
+    assert not list(owner_client.get("/w/lumiere/").context["messages"])  # not again later
     strategy = get_strategy(workspace)
     assert (strategy.address_form, strategy.words_to_avoid) == ("tu", ["pas cher", "chimique"])
 

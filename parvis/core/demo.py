@@ -9,6 +9,8 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from parvis.listening.models import MonitoredQuery, Source
+from parvis.listening.sources import do_create_source
 from parvis.workspaces.models import Workspace
 from parvis.workspaces.roles import Role
 from parvis.workspaces.services import do_add_member, do_create_workspace
@@ -138,9 +140,48 @@ def demo_user():
     return user
 
 
-@transaction.atomic
+DEMO_QUERIES = [
+    (
+        "Maison Lumière",
+        "brand",
+        '"maison lumiere" OR maisonlumiere OR #maisonlumiere OR @maisonlumiere.bsky.social',
+    ),
+    ("Cire & Sens", "competitor", '"cire & sens" OR "cire et sens" OR cireetsens OR @cireetsens'),
+    (
+        "Bougies végétales",
+        "topic",
+        '(bougie* OR candle*) AND (vegetale OR colza OR soja OR "plant wax" OR "soy wax")',
+    ),
+]
+
+
+def ensure_demo_listening(workspace: Workspace) -> Source:
+    """The demo's monitored queries and its replay source (added once, also to older demos)."""
+    for name, kind, expression in DEMO_QUERIES:
+        MonitoredQuery.objects.get_or_create(
+            workspace=workspace, name=name, defaults={"kind": kind, "expression": expression}
+        )
+    source = Source.objects.filter(workspace=workspace, kind="demo").first()
+    if source is None:
+        source = do_create_source(
+            workspace,
+            kind="demo",
+            name="Démo : Maison Lumière",
+            config={"seed": 7},
+            interval_seconds=60,
+        )
+    return source
+
+
 def ensure_demo() -> bool:
     """Create the demo data once; returns False when it was already there."""
+    created = create_demo_workspaces()
+    ensure_demo_listening(Workspace.objects.get(slug=DEMO_SLUG))
+    return created
+
+
+@transaction.atomic
+def create_demo_workspaces() -> bool:
     if Workspace.objects.filter(slug=DEMO_SLUG).exists():
         return False
     user = demo_user()
@@ -161,3 +202,7 @@ def ensure_demo() -> bool:
         },
     )
     return True
+
+
+def demo_source_id() -> int:
+    return Source.objects.get(workspace__slug=DEMO_SLUG, kind="demo").pk

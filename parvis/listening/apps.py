@@ -1,7 +1,15 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_delete, post_migrate
 
 
 class ListeningConfig(AppConfig):
     name = "parvis.listening"
     label = "listening"
     verbose_name = "Listening"
+
+    def ready(self) -> None:
+        from parvis.listening import signals
+        from parvis.listening.models import Mention
+
+        post_delete.connect(signals.unindex_deleted_mention, sender=Mention)
+        post_migrate.connect(signals.clear_index_after_flush, sender=self)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import socket
+import threading
 
 from django.db.models import Q
 from django.utils import timezone
@@ -21,11 +22,12 @@ LEASE_SECONDS = 300
 
 
 def me() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
+    # The thread too: `parvis demo` and thread workers run several tasks in one process.
+    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
 
 
 def owner_is_dead(owner: str) -> bool:
-    host, _, pid = owner.rpartition(":")
+    host, pid, _thread = [*owner.rsplit(":", 2), "", ""][:3]
     if host != socket.gethostname() or not pid.isdigit():
         return False  # another machine: only the expiry tells
     try:

@@ -29,6 +29,9 @@ PG_SEARCH = (
     "plainto_tsquery('french', %s) || plainto_tsquery('english', %s) "
     "|| plainto_tsquery('simple', %s))"
 )
+PG_DELETE = "DELETE FROM listening_mention_search WHERE mention_id = %s"
+PG_CLEAR = "TRUNCATE listening_mention_search"
+SQLITE_CLEAR = "INSERT INTO listening_mention_fts (listening_mention_fts) VALUES ('delete-all')"
 SQLITE_INSERT = "INSERT INTO listening_mention_fts (rowid, body) VALUES (%s, %s)"
 SQLITE_SEARCH = "SELECT rowid FROM listening_mention_fts WHERE listening_mention_fts MATCH %s"
 # A contentless FTS5 table (SQLite < 3.43) forgets a row through the 'delete' command,
@@ -62,11 +65,20 @@ def index(rows: Sequence[Row]) -> None:
 
 
 def unindex(rows: Sequence[Row]) -> None:
-    """Remove rows from the index, before deleting their mentions."""
-    if not rows or is_postgres():
-        return  # PostgreSQL: ON DELETE CASCADE
+    """Remove rows from the index when their mentions are deleted."""
+    if not rows:
+        return
     with connection.cursor() as cursor:
-        cursor.executemany(SQLITE_DELETE, [(pk, body(t, x)) for pk, _, t, x in rows])
+        if is_postgres():
+            cursor.executemany(PG_DELETE, [(pk,) for pk, *_ in rows])
+        else:
+            cursor.executemany(SQLITE_DELETE, [(pk, body(t, x)) for pk, _, t, x in rows])
+
+
+def clear() -> None:
+    """Empty the index (after the mention table was emptied, e.g. by `flush`)."""
+    with connection.cursor() as cursor:
+        cursor.execute(PG_CLEAR if is_postgres() else SQLITE_CLEAR)
 
 
 WORD = re.compile(r"\w+", re.UNICODE)

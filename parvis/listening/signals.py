@@ -1,5 +1,24 @@
+from typing import Any
+
 from django.dispatch import Signal
 
 # Sent after the transaction that stored new mentions commits.
 # kwargs: workspace, mention_ids (list[int]), source (Source | None)
 mentions_stored = Signal()
+
+
+def unindex_deleted_mention(sender: Any, instance: Any, **kwargs: Any) -> None:
+    """Keep the full-text index free of deleted mentions: SQLite reuses row ids, so a stale
+    entry would make a new mention match words it does not contain."""
+    from parvis.listening import search
+
+    search.unindex([(instance.pk, instance.lang, instance.title, instance.text)])
+
+
+def clear_index_after_flush(sender: Any, using: str = "default", **kwargs: Any) -> None:
+    """`flush` (and test isolation) empties the tables Django knows; the index follows."""
+    from parvis.listening import search
+    from parvis.listening.models import Mention
+
+    if not Mention.objects.using(using).exists():
+        search.clear()

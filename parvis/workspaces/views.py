@@ -76,11 +76,11 @@ def edit_editorial_line(request: HttpRequest) -> HttpResponse:
     form = StrategyForm(request.POST or None, instance=current)
     if request.method == "POST" and form.is_valid():
         saved = do_update_strategy(request.workspace, request.user, form.cleaned_data)
-        messages.success(request, _("Editorial line saved."))
         if is_htmx(request):
-            return render(
-                request, "workspaces/_editorial_line.html", {"strategy": saved, "can_edit": True}
-            )
+            # Said in place, where the person is looking, not on the next page.
+            context = {"strategy": saved, "can_edit": True, "just_saved": True}
+            return render(request, "workspaces/_editorial_line.html", context)
+        messages.success(request, _("Editorial line saved."))
         return redirect("workspaces:strategy", slug=request.workspace.slug)
     template = (
         "workspaces/_editorial_form.html" if is_htmx(request) else "workspaces/editorial_edit.html"

@@ -190,3 +190,51 @@ def test_cli_ingest_prints_summary_and_exit_status(workspace, tmp_path, capsys):
 
 def test_cli_ingest_unknown_workspace(db, tmp_path, capsys):
     assert parvis_main(["ingest", "--workspace", "nope", str(tmp_path / "x.jsonl")]) == 1
+
+
+def test_deleted_mentions_leave_the_search_index(workspace):
+    ingest_lines(workspace, lines([mention(1, text="Une bougie parfumée à la figue")]))
+    Mention.objects.all().delete()
+    # The next mention may reuse the row id (SQLite): it must not inherit the old words.
+    ingest_lines(workspace, lines([mention(2, text="Un autre sujet sans rapport")]))
+    assert search.filter_text(Mention.objects.all(), "figue").count() == 0
+    assert search.filter_text(Mention.objects.all(), "rapport").count() == 1
+
+
+def test_workspace_deletion_cleans_the_index(workspace, other_workspace):
+    ingest_lines(workspace, lines([mention(1, text="Une bougie parfumée à la figue")]))
+    workspace.delete()
+    ingest_lines(other_workspace, lines([mention(2, text="Un autre sujet sans rapport")]))
+    assert search.filter_text(Mention.objects.all(), "figue").count() == 0
+
+
+def test_one_run_per_source_even_between_threads_of_one_process(workspace):
+    import threading
+
+    from parvis.listening import leases
+
+    source = Source.objects.create(workspace=workspace, kind="jsonl_file", name="s")
+    names = []
+    other = threading.Thread(target=lambda: names.append(leases.me()))
+    other.start()
+    other.join()
+    assert names[0] != leases.me()  # the same process, another thread: another owner
+    assert leases.acquire(source.pk)
+    assert not leases.acquire(source.pk, owner=names[0])
+    leases.release(source.pk)
+    assert leases.acquire(source.pk, owner=names[0])
+
+
+def test_a_dead_local_owner_loses_its_lease(workspace):
+    import socket
+
+    from parvis.listening import leases
+
+    source = Source.objects.create(workspace=workspace, kind="jsonl_file", name="s")
+    dead = f"{socket.gethostname()}:999999999:1"
+    assert leases.acquire(source.pk, owner=dead)
+    assert leases.acquire(source.pk)  # pid 999999999 does not exist
+    remote = "another-machine:1:1"
+    leases.release(source.pk)
+    assert leases.acquire(source.pk, owner=remote)
+    assert not leases.acquire(source.pk)  # alive for all we know, until it expires

@@ -19,7 +19,9 @@ MAX_LIVE = 30
 
 
 def incoming(item: dict[str, Any]) -> Incoming:
-    return Incoming(item, json.dumps(item, ensure_ascii=False))
+    # The corpus's private labels (_kind, _sentiment…) are for its tests, not for the app.
+    public = {k: v for k, v in item.items() if not k.startswith("_")}
+    return Incoming(public, json.dumps(public, ensure_ascii=False))
 
 
 @register

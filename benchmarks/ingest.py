@@ -1,0 +1,245 @@
+"""Ingestion benchmark: N normalized mentions end to end through `ingest_lines` (parse,
+validate, dedupe, enrich with the local models, match queries, store, index), on SQLite or
+PostgreSQL (PARVIS_DATABASE_URL), against the ceiling of a raw batched insert of the same
+rows. Each phase runs in its own process so its peak RSS is its own.
+
+    python benchmarks/ingest.py --count 100000            # SQLite in a temporary data dir
+    PARVIS_DATABASE_URL=postgres://... python benchmarks/ingest.py --count 100000
+
+Prints one JSON object per phase and a summary line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+NETWORKS = ["bluesky", "mastodon", "reddit", "youtube", "rss", "hackernews"]
+QUERIES = [
+    ("Marque", "brand", '"maison lumiere" OR maisonlumiere OR #maisonlumiere'),
+    ("Concurrent", "competitor", '"cire & sens" OR cireetsens'),
+    ("Bougies", "topic", "(bougie* OR candle*) AND (vegetale OR colza OR soja)"),
+]
+
+
+def corpus_texts() -> list[str]:
+    """Realistic texts from the demo corpus, varied further with numbers and names."""
+    import datetime as dt
+
+    from parvis.listening import demo_corpus
+
+    now = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
+    return [item["text"] for item in demo_corpus.backlog(now, days=30, seed=11)]
+
+
+def write_jsonl(path: Path, count: int, seed: int = 1) -> None:
+    rng = random.Random(seed)
+    texts = corpus_texts()
+    authors = [f"author{i}" for i in range(max(50, count // 20))]
+    with path.open("w", encoding="utf-8") as out:
+        for n in range(count):
+            handle = rng.choice(authors)
+            text = rng.choice(texts)
+            # A suffix keeps most texts distinct, as real streams are (campaigns aside).
+            if rng.random() < 0.9:
+                text = f"{text} #{n % 997}"
+            item = {
+                "network": rng.choice(NETWORKS),
+                "external_id": f"bench-{n}",
+                "url": f"https://example.test/{n}",
+                "author": {
+                    "handle": handle,
+                    "name": handle.title(),
+                    "followers": rng.randint(0, 50_000),
+                },
+                "text": text,
+                "created_at": f"2026-10-{1 + n % 28:02d}T{n % 24:02d}:{n % 60:02d}:00+00:00",
+                "metrics": {"likes": n % 50, "reposts": n % 7, "replies": n % 5},
+            }
+            out.write(json.dumps(item, ensure_ascii=False) + "\n")
+
+
+def setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "parvis.settings")
+    import django
+
+    django.setup()
+
+
+def fresh_workspace():
+    from django.core.management import call_command
+
+    from parvis.listening.models import MonitoredQuery
+    from parvis.workspaces.models import Workspace
+    from parvis.workspaces.services import do_create_workspace
+
+    call_command("migrate", verbosity=0)
+    slug = f"bench{int(time.time())}"
+    if Workspace.objects.filter(slug=slug).exists():
+        raise SystemExit("workspace exists")
+    ws = do_create_workspace(slug, "Bench")
+    for name, kind, expression in QUERIES:
+        MonitoredQuery.objects.create(workspace=ws, name=name, kind=kind, expression=expression)
+    return ws
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def timed_stages() -> dict[str, float]:
+    """Wrap every pipeline stage with a timer (benchmark only)."""
+    from parvis.listening import pipeline
+
+    totals: dict[str, float] = {}
+
+    def wrap(stage):
+        def timed(batch):
+            start = time.perf_counter()
+            stage(batch)
+            totals[stage.__name__] = totals.get(stage.__name__, 0.0) + time.perf_counter() - start
+
+        timed.__name__ = stage.__name__
+        return timed
+
+    for stages in (pipeline.PREPARE, pipeline.WRITE, pipeline.AFTER_COMMIT):
+        stages[:] = [wrap(s) for s in stages]
+    return totals
+
+
+def phase_ingest(path: Path) -> dict:
+    setup_django()
+    from parvis.intelligence import analyze
+    from parvis.listening.ingest import ingest_lines
+
+    ws = fresh_workspace()
+    analyze(["warm up the models"])  # model loading is start-up cost, not throughput
+    stages = timed_stages()
+    start = time.perf_counter()
+    with path.open(encoding="utf-8") as handle:
+        summary = ingest_lines(ws, handle, origin=path.name)
+    elapsed = time.perf_counter() - start
+    return {
+        "phase": "ingest",
+        "summary": summary.as_dict(),
+        "seconds": round(elapsed, 2),
+        "mentions_per_s": round(summary.stored / elapsed),
+        "stage_seconds": {k: round(v, 2) for k, v in stages.items()},
+        "stage_items_per_s": {k: round(summary.read / v) for k, v in stages.items() if v > 0},
+        "peak_rss_mb": round(peak_rss_mb()),
+        "workspace": ws.slug,
+    }
+
+
+def phase_ceiling(path: Path) -> dict:
+    """The same rows, inserted raw in batches: no validation, enrichment, matching, index."""
+    setup_django()
+    import datetime as dt
+
+    from django.db import transaction
+    from django.utils import timezone
+
+    from parvis.listening.models import Author, Mention
+
+    ws = fresh_workspace()
+    author = Author.objects.create(
+        workspace=ws,
+        network="bluesky",
+        handle="ceiling",
+        first_seen_at=timezone.now(),
+        last_seen_at=timezone.now(),
+    )
+    start = time.perf_counter()
+    now = timezone.now()
+    count = 0
+    with path.open(encoding="utf-8") as handle:
+        rows = []
+        for line in handle:
+            item = json.loads(line)
+            rows.append(
+                Mention(
+                    workspace=ws,
+                    network=item["network"],
+                    external_id=item["external_id"],
+                    url=item["url"],
+                    author=author,
+                    text=item["text"],
+                    published_at=dt.datetime.fromisoformat(item["created_at"]),
+                    ingested_at=now,
+                    raw=item,
+                )
+            )
+            if len(rows) == 1000:
+                with transaction.atomic():
+                    Mention.objects.bulk_create(rows)
+                count += len(rows)
+                rows = []
+        if rows:
+            with transaction.atomic():
+                Mention.objects.bulk_create(rows)
+            count += len(rows)
+    elapsed = time.perf_counter() - start
+    return {
+        "phase": "ceiling",
+        "rows": count,
+        "seconds": round(elapsed, 2),
+        "rows_per_s": round(count / elapsed),
+        "peak_rss_mb": round(peak_rss_mb()),
+    }
+
+
+def run_phase(name: str, path: Path, env: dict) -> dict:
+    out = subprocess.run(
+        [sys.executable, __file__, "--phase", name, "--file", str(path)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if out.returncode != 0:
+        raise SystemExit(f"phase {name} failed:\n{out.stderr[-4000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--count", type=int, default=100_000)
+    parser.add_argument("--phase", choices=["ingest", "ceiling"])
+    parser.add_argument("--file", type=Path)
+    parser.add_argument("--keep", action="store_true", help="keep the data dir (for explorer)")
+    args = parser.parse_args()
+    if args.phase:
+        result = phase_ingest(args.file) if args.phase == "ingest" else phase_ceiling(args.file)
+        print(json.dumps(result))
+        return
+    workdir = Path(tempfile.mkdtemp(prefix="parvis-bench-"))
+    path = workdir / "mentions.jsonl"
+    write_jsonl(path, args.count)
+    env = {**os.environ, "PARVIS_DATA_DIR": os.environ.get("PARVIS_DATA_DIR", str(workdir))}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    vendor = "postgresql" if env.get("PARVIS_DATABASE_URL") else "sqlite"
+    ingest = run_phase("ingest", path, env)
+    print(json.dumps(ingest))
+    ceiling = run_phase("ceiling", path, env)
+    print(json.dumps(ceiling))
+    ratio = ingest["mentions_per_s"] / ceiling["rows_per_s"]
+    print(
+        f"{vendor}: {args.count} mentions, {ingest['mentions_per_s']} mentions/s end to end "
+        f"(target >= 5000), peak RSS {ingest['peak_rss_mb']} MB (target < 1024), "
+        f"raw insert ceiling {ceiling['rows_per_s']} rows/s, ratio {ratio:.2f}; data in {workdir}"
+    )
+
+
+if __name__ == "__main__":
+    main()
