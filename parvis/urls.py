@@ -15,4 +15,5 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("w/<slug:slug>/", include("parvis.workspaces.urls")),
     path("w/<slug:slug>/accounts/", include("parvis.connectors.urls")),
+    path("w/<slug:slug>/listening/", include("parvis.listening.urls")),
 ]

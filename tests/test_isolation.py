@@ -54,7 +54,38 @@ def world(workspace, owner, outsider, populated):
         credentials={"app_password": "x"},
     )
     membership = Membership.objects.get(workspace=workspace, user=owner)
-    return {"account": account, "membership": membership, **populated}
+    return {
+        "account": account,
+        "membership": membership,
+        **populated,
+        **listening(workspace, owner),
+    }
+
+
+def listening(workspace, owner) -> dict:
+    """One mention (with its author), monitored query and saved view, straight from the ORM."""
+    from django.utils import timezone
+
+    from parvis.listening.models import Author, Mention, MonitoredQuery, SavedView
+
+    now = timezone.now()
+    author = Author.objects.create(
+        workspace=workspace, network="bluesky", handle="a.test", first_seen_at=now, last_seen_at=now
+    )
+    mention = Mention.objects.create(
+        workspace=workspace,
+        network="bluesky",
+        external_id="m1",
+        author=author,
+        text="Maison Lumière",
+        published_at=now,
+        ingested_at=now,
+    )
+    query = MonitoredQuery.objects.create(
+        workspace=workspace, name="Marque", kind="brand", expression="lumiere"
+    )
+    view = SavedView.objects.create(workspace=workspace, user=owner, name="v", params={})
+    return {"mention": mention, "query": query, "saved_view": view}
 
 
 def fill(route: str, name: str, slug: str, world: dict) -> str:
@@ -67,6 +98,10 @@ def fill(route: str, name: str, slug: str, world: dict) -> str:
         values["pk"] = world["account"].pk
     elif name.startswith("workspaces:member"):
         values["pk"] = world["membership"].pk
+    elif name.startswith("listening:"):
+        values["mention_id"] = world["mention"].pk
+        values["query_id"] = world["query"].pk
+        values["view_id"] = world["saved_view"].pk
 
     def sub(match: re.Match) -> str:
         key = match.group("name")
@@ -156,6 +191,12 @@ def api_path(path: str, slug: str, world: dict) -> tuple[str, dict]:
         kind = match.group(1)
         filled = filled.replace("{item_id}", str(world[kind].pk))
         body = BODIES[kind + "s"]
+    if "/queries" in filled:
+        filled = filled.replace("{query_id}", str(world["query"].pk))
+        body = {"name": "q", "kind": "brand", "expression": "x"}
+        if filled.endswith("/preview"):
+            body = {"expression": "x"}
+    filled = filled.replace("{mention_id}", str(world["mention"].pk))
     if "{" in filled:
         raise LookupError(f"no sample value for a parameter of {path}")
     return filled, body

@@ -8,6 +8,7 @@ from ninja import NinjaAPI, Router, Schema, Status
 
 from parvis.api import schemas as s
 from parvis.api.auth import BearerToken, api_membership
+from parvis.api.listening import router as listening_router
 from parvis.workspaces.access import get_in_workspace, scoped
 from parvis.workspaces.models import Membership, StrategyChange
 from parvis.workspaces.roles import Perm
@@ -159,3 +160,4 @@ add_item_routes(strategy, "competitor", s.CompetitorIn, s.CompetitorOut)
 
 api.add_router("", ws)
 api.add_router("", strategy)
+api.add_router("", listening_router)

@@ -11,7 +11,7 @@ from parvis.workspaces.roles import Perm
 # The areas of a community manager's day. `url` None: arriving with a later release.
 AREAS = [
     ("dashboard", _("Overview"), "workspaces:dashboard"),
-    ("listening", _("Listening"), None),
+    ("listening", _("Listening"), "listening:explorer"),
     ("inbox", _("Inbox"), None),
     ("moderation", _("Moderation"), None),
     ("publishing", _("Publishing"), None),
@@ -35,6 +35,8 @@ def active_area(view_name: str) -> str:
         return "strategy"
     if view_name.startswith("connectors:"):
         return "accounts"
+    if view_name.startswith("listening:"):
+        return "listening"
     return AREA_BY_VIEW.get(view_name, "")
 
 

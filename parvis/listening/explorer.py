@@ -1,0 +1,823 @@
+"""The listening explorer: filters to a queryset, keyset pages, the overview's figures, the CSV
+export and the preview of a draft query. Plain functions; views and the API call them.
+
+Speed at a million mentions comes from the indexes of models.Mention:
+- the list shows group heads only (one line per copy-paste group) and is ordered by
+  (published_at, id), (reach, id) or (engagement, id), each served by an index;
+- pages are keyset pages ("after this (value, id)"), never OFFSET, so page 500 costs what
+  page 1 costs;
+- the number of results is counted up to a cap (`count_capped`), shown as "1,000+" beyond:
+  a COUNT(*) over a million rows on every page view would cost more than the page itself.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import re
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models.functions import TruncDate
+from django.http import QueryDict, StreamingHttpResponse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from parvis.connectors.networks import network_label
+from parvis.listening import search
+from parvis.listening.forms import FILTER_KEYS, FilterForm, encode_cursor
+from parvis.listening.models import (
+    Author,
+    Mention,
+    MentionMatch,
+    MonitoredQuery,
+    QueryKind,
+    Sentiment,
+)
+from parvis.listening.query import fold, highlight_spans, make_document, parse
+from parvis.workspaces.access import scoped
+from parvis.workspaces.models import Workspace
+
+PAGE_SIZE = 50
+MAX_PAGE_SIZE = 200
+COUNT_CAP = 1000
+# Columns a list never shows: the network's payload can be large.
+LIST_DEFER = ("raw", "analysis_why", "toxicity_categories")
+SORT_FIELDS = {"date": "published_at", "reach": "reach", "engagement": "engagement"}
+
+
+# --- filters ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Validated explorer filters. `params` is the cleaned query string, for links."""
+
+    q: str = ""
+    query_id: int | None = None
+    network: str = ""
+    sentiment: str = ""
+    lang: str = ""
+    since: dt.datetime | None = None  # inclusive
+    until: dt.datetime | None = None  # exclusive
+    author: str = ""
+    min_reach: int | None = None
+    sort: str = "date"
+    after: tuple[Any, int] | None = None  # keyset cursor: (sort value, id)
+    params: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def active(self) -> bool:
+        """Whether anything narrows the list (the sort order does not)."""
+        return any(key != "sort" for key in self.params)
+
+    def query_string(self, **extra: str) -> str:
+        query = QueryDict(mutable=True)
+        query.update({**self.params, **extra})
+        return query.urlencode()
+
+
+def parse_filters(workspace: Workspace, params: Mapping[str, Any]) -> tuple[Filters, FilterForm]:
+    """Filters from a query string, and the bound form (for its errors and for rendering).
+
+    Invalid fields are dropped from the filters (the list stays usable) and reported by the
+    form; callers decide whether that is a 422 (API) or a message next to the field (page).
+    """
+    form = FilterForm(_plain(params), workspace=workspace)
+    form.is_valid()
+    data = {k: v for k, v in form.cleaned_data.items() if k not in form.errors}
+    raw = {k: str(form.data.get(k, "")).strip() for k in FILTER_KEYS if k not in form.errors}
+    params_out = {k: v for k, v in raw.items() if v and not (k == "sort" and v == "date")}
+    filters = Filters(
+        q=data.get("q", ""),
+        query_id=data.get("query") or None,
+        network=data.get("network", ""),
+        sentiment=data.get("sentiment", ""),
+        lang=data.get("lang", ""),
+        since=data.get("since"),
+        until=data.get("until"),
+        author=data.get("author", ""),
+        min_reach=data.get("min_reach"),
+        sort=data.get("sort") or "date",
+        after=data.get("after"),
+        params=params_out,
+    )
+    return filters, form
+
+
+def _plain(params: Mapping[str, Any]) -> dict[str, str]:
+    """One value per key (the last one, as Django's QueryDict does)."""
+    if isinstance(params, QueryDict):
+        return {k: params.get(k, "") for k in params}
+    return {k: "" if v is None else str(v) for k, v in params.items()}
+
+
+def filtered_mentions(workspace: Workspace, filters: Filters) -> QuerySet[Mention]:
+    """Group heads of `workspace` matching `filters`, in the chosen order, with their author."""
+    qs = scoped(Mention, workspace).filter(group_head=True)
+    if filters.query_id:
+        qs = qs.filter(matches__query_id=filters.query_id)
+    if filters.network:
+        qs = qs.filter(network=filters.network)
+    if filters.sentiment:
+        qs = qs.filter(sentiment=filters.sentiment)
+    if filters.lang:
+        qs = qs.filter(Q(lang=filters.lang) | Q(lang__startswith=filters.lang + "-"))
+    if filters.since:
+        qs = qs.filter(published_at__gte=filters.since)
+    if filters.until:
+        qs = qs.filter(published_at__lt=filters.until)
+    if filters.author:
+        authors = scoped(Author, workspace).filter(handle__iexact=filters.author)
+        qs = qs.filter(author__in=authors.values("id"))
+    if filters.min_reach:
+        qs = qs.filter(reach__gte=filters.min_reach)
+    if filters.q:
+        qs = search.filter_text(qs, filters.q)
+    key = SORT_FIELDS[filters.sort]
+    return qs.select_related("author").order_by(f"-{key}", "-id")
+
+
+def with_query_names(queryset: QuerySet[Mention]) -> QuerySet[Mention]:
+    """Prefetch the monitored queries each mention matched (one query for the page)."""
+    matches = MentionMatch.objects.select_related("query").only(
+        "mention_id", "query__name", "query__kind"
+    )
+    return queryset.prefetch_related(Prefetch("matches", queryset=matches))
+
+
+@dataclass
+class Page:
+    items: list[Mention]
+    next_cursor: str | None
+
+
+def keyset_page(queryset: QuerySet[Mention], filters: Filters, size: int | None = None) -> Page:
+    """One page of `queryset` (ordered by filtered_mentions) after `filters.after`."""
+    size = max(1, min(size or PAGE_SIZE, MAX_PAGE_SIZE))
+    key = SORT_FIELDS[filters.sort]
+    if filters.after is not None:
+        value, pk = filters.after
+        # The first condition bounds the index range; the second breaks ties on the id.
+        queryset = queryset.filter(**{f"{key}__lte": value}).filter(
+            Q(**{f"{key}__lt": value}) | Q(id__lt=pk)
+        )
+    rows = list(queryset.defer(*LIST_DEFER)[: size + 1])
+    items = rows[:size]
+    next_cursor = None
+    if len(rows) > size:
+        last = items[-1]
+        value = getattr(last, key)
+        next_cursor = encode_cursor(
+            filters.sort, value.isoformat() if key == "published_at" else value, last.pk
+        )
+    return Page(items, next_cursor)
+
+
+def count_capped(queryset: QuerySet, cap: int = COUNT_CAP) -> tuple[int, bool]:
+    """How many rows, counting at most `cap` + 1: (count, True) means "more than cap"."""
+    n = queryset.order_by().values("id")[: cap + 1].count()
+    return min(n, cap), n > cap
+
+
+# --- detail -------------------------------------------------------------------------------
+
+THREAD_DEPTH = 6
+MAX_REPLIES = 50
+
+
+def thread(mention: Mention) -> tuple[list[Mention], list[Mention]]:
+    """(ancestors from the root down, direct replies oldest first), bounded.
+
+    One query per ancestor: a thread deeper than THREAD_DEPTH shows its nearest part.
+    """
+    ancestors: list[Mention] = []
+    parent_id = mention.parent_external_id
+    seen = {mention.external_id}
+    base = scoped(Mention, mention.workspace).select_related("author").defer(*LIST_DEFER)
+    while parent_id and parent_id not in seen and len(ancestors) < THREAD_DEPTH:
+        seen.add(parent_id)
+        parent = base.filter(network=mention.network, external_id=parent_id).first()
+        if parent is None:
+            break
+        ancestors.append(parent)
+        parent_id = parent.parent_external_id
+    replies = list(
+        base.filter(network=mention.network, parent_external_id=mention.external_id).order_by(
+            "published_at", "id"
+        )[:MAX_REPLIES]
+    )
+    return ancestors[::-1], replies
+
+
+def copies(mention: Mention, limit: int = 20) -> list[Mention]:
+    """Other mentions of the same copy-paste group, newest first."""
+    if mention.group_size <= 1 or not mention.content_hash:
+        return []
+    return list(
+        scoped(Mention, mention.workspace)
+        .filter(content_hash=mention.content_hash)
+        .exclude(pk=mention.pk)
+        .select_related("author")
+        .defer(*LIST_DEFER)
+        .order_by("-published_at")[:limit]
+    )
+
+
+# --- overview -----------------------------------------------------------------------------
+
+TERM_SAMPLE = 2000
+TOP = 10
+
+# Frequent French and English words that say nothing about a brand (folded).
+STOPWORDS = frozenset(
+    [
+        "les",
+        "des",
+        "une",
+        "que",
+        "qui",
+        "quoi",
+        "dans",
+        "pour",
+        "par",
+        "sur",
+        "avec",
+        "sans",
+        "sous",
+        "mais",
+        "donc",
+        "car",
+        "est",
+        "sont",
+        "suis",
+        "etre",
+        "ete",
+        "avoir",
+        "avait",
+        "ont",
+        "fait",
+        "faire",
+        "plus",
+        "moins",
+        "tres",
+        "trop",
+        "bien",
+        "tout",
+        "tous",
+        "toute",
+        "toutes",
+        "cette",
+        "ces",
+        "ses",
+        "son",
+        "sa",
+        "leur",
+        "leurs",
+        "nos",
+        "notre",
+        "vos",
+        "votre",
+        "mon",
+        "mes",
+        "ton",
+        "tes",
+        "elle",
+        "elles",
+        "ils",
+        "nous",
+        "vous",
+        "lui",
+        "eux",
+        "aux",
+        "aussi",
+        "comme",
+        "quand",
+        "alors",
+        "encore",
+        "deja",
+        "meme",
+        "peu",
+        "peut",
+        "vraiment",
+        "chez",
+        "entre",
+        "vers",
+        "depuis",
+        "pas",
+        "rien",
+        "jamais",
+        "toujours",
+        "ici",
+        "cela",
+        "ceci",
+        "celui",
+        "celle",
+        "quel",
+        "quelle",
+        "quels",
+        "quelles",
+        "dont",
+        "aujourd",
+        "hui",
+        "oui",
+        "non",
+        "merci",
+        "bonjour",
+        "avez",
+        "avons",
+        "sera",
+        "serait",
+        "fois",
+        "chose",
+        "faut",
+        "the",
+        "and",
+        "for",
+        "you",
+        "your",
+        "are",
+        "was",
+        "were",
+        "with",
+        "this",
+        "that",
+        "have",
+        "has",
+        "had",
+        "not",
+        "but",
+        "all",
+        "any",
+        "can",
+        "from",
+        "they",
+        "them",
+        "their",
+        "what",
+        "when",
+        "where",
+        "who",
+        "why",
+        "how",
+        "will",
+        "would",
+        "just",
+        "about",
+        "out",
+        "get",
+        "got",
+        "its",
+        "our",
+        "more",
+        "very",
+        "one",
+        "some",
+        "there",
+        "here",
+        "than",
+        "then",
+        "too",
+        "also",
+        "been",
+        "being",
+        "into",
+        "only",
+        "over",
+        "such",
+        "did",
+        "does",
+        "doing",
+        "http",
+        "https",
+        "www",
+        "com",
+        "amp",
+        "via",
+        "cest",
+        "jai",
+        "quil",
+        "questce",
+    ]
+)
+_WORD_RE = re.compile(r"[^\W\d_]{3,}")
+_TAG_RE = re.compile(r"(?<![\w#])#(\w{2,})")
+
+
+@dataclass
+class DayVolume:
+    day: dt.date
+    positive: int = 0
+    neutral: int = 0
+    negative: int = 0
+    unknown: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.positive + self.neutral + self.negative + self.unknown
+
+
+@dataclass
+class Share:
+    name: str
+    kind: str
+    count: int
+    percent: float
+
+    @property
+    def width(self) -> str:
+        """The bar's length in an SVG attribute (never localized: "12.5", not "12,5")."""
+        return f"{self.percent:.1f}"
+
+
+@dataclass
+class Overview:
+    since: dt.date
+    until: dt.date
+    days: list[DayVolume]
+    share_of_voice: list[Share]
+    top_authors: list[dict[str, Any]]
+    top_sites: list[dict[str, Any]]
+    top_hashtags: list[tuple[str, int]]
+    top_terms: list[tuple[str, int]]
+    sample_size: int  # texts read for hashtags and terms
+
+    @property
+    def total(self) -> int:
+        return sum(d.total for d in self.days)
+
+    def sentiment_share(self, label: str) -> float:
+        total = self.total
+        return 100 * sum(getattr(d, label) for d in self.days) / total if total else 0.0
+
+
+def period_bounds(since: dt.date, until: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """Whole days, `until` included, in the current time zone."""
+    tz = timezone.get_current_timezone()
+    start = dt.datetime.combine(since, dt.time(), tzinfo=tz)
+    end = dt.datetime.combine(until + dt.timedelta(days=1), dt.time(), tzinfo=tz)
+    return start, end
+
+
+def overview(workspace: Workspace, since: dt.date, until: dt.date) -> Overview:
+    """Who talks about the brand, how, and where, from `since` to `until` (whole days).
+
+    Volumes count every mention, copies included (a campaign is volume). Hashtags and terms
+    are read from a sample: the TERM_SAMPLE most recent group heads of the period (one text
+    per copy-paste group), each counted once per mention.
+    """
+    start, end = period_bounds(since, until)
+    in_period = scoped(Mention, workspace).filter(published_at__gte=start, published_at__lt=end)
+    texts = list(
+        in_period.filter(group_head=True)
+        .order_by("-published_at")
+        .values_list("title", "text")[:TERM_SAMPLE]
+    )
+    hashtags, terms = top_words(texts)
+    return Overview(
+        since=since,
+        until=until,
+        days=daily_volume(in_period, since, until),
+        share_of_voice=share_of_voice(workspace, start, end),
+        top_authors=top_authors(in_period),
+        top_sites=top_sites(in_period),
+        top_hashtags=hashtags,
+        top_terms=terms,
+        sample_size=len(texts),
+    )
+
+
+def daily_volume(in_period: QuerySet[Mention], since: dt.date, until: dt.date) -> list[DayVolume]:
+    tz = timezone.get_current_timezone()
+    days = {
+        since + dt.timedelta(days=n): DayVolume(since + dt.timedelta(days=n))
+        for n in range((until - since).days + 1)
+    }
+    rows = (
+        in_period.annotate(day=TruncDate("published_at", tzinfo=tz))
+        .values("day", "sentiment")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    for row in rows:
+        volume = days.get(row["day"])
+        if volume is not None:
+            label = row["sentiment"] if row["sentiment"] in Sentiment.values else "unknown"
+            setattr(volume, label, getattr(volume, label) + row["n"])
+    return list(days.values())
+
+
+def share_of_voice(workspace: Workspace, start: dt.datetime, end: dt.datetime) -> list[Share]:
+    """Mentions per brand and competitor query in the period, as shares of their sum."""
+    queries = dict(
+        scoped(MonitoredQuery, workspace)
+        .filter(kind__in=[QueryKind.BRAND, QueryKind.COMPETITOR])
+        .values_list("id", "kind")
+    )
+    if not queries:
+        return []
+    counts = dict(
+        MentionMatch.objects.filter(
+            query_id__in=list(queries), published_at__gte=start, published_at__lt=end
+        )
+        .values("query_id")
+        .annotate(n=Count("id"))
+        .values_list("query_id", "n")
+    )
+    names = dict(scoped(MonitoredQuery, workspace).filter(id__in=queries).values_list("id", "name"))
+    total = sum(counts.values())
+    shares = []
+    for qid, kind in queries.items():
+        n = counts.get(qid, 0)
+        shares.append(Share(names[qid], kind, n, 100 * n / total if total else 0.0))
+    # The brand first, then competitors by volume.
+    return sorted(shares, key=lambda s: (s.kind != QueryKind.BRAND, -s.count, s.name))
+
+
+def top_authors(in_period: QuerySet[Mention], limit: int = TOP) -> list[dict[str, Any]]:
+    """The most influential authors who spoke in the period, with their mentions in it."""
+    return list(
+        in_period.values(
+            "author_id",
+            "author__handle",
+            "author__name",
+            "author__network",
+            "author__followers",
+            "author__influence",
+        )
+        .annotate(n=Count("id"))
+        .order_by("-author__influence", "-n", "author_id")[:limit]
+    )
+
+
+def top_sites(in_period: QuerySet[Mention], limit: int = TOP) -> list[dict[str, Any]]:
+    """Where people talk: each feed's site (an RSS author is the site) and each network."""
+    sites = [
+        {"label": r["author__handle"], "kind": "site", "count": r["n"]}
+        for r in in_period.filter(network="rss")
+        .values("author__handle")
+        .annotate(n=Count("id"))
+        .order_by("-n")[:limit]
+    ]
+    sites += [
+        {"label": network_label(r["network"]), "kind": "network", "count": r["n"]}
+        for r in in_period.exclude(network="rss").values("network").annotate(n=Count("id"))
+    ]
+    return sorted(sites, key=lambda s: -s["count"])[:limit]
+
+
+def top_words(
+    texts: Iterable[tuple[str, str]], limit: int = 15
+) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
+    """(hashtags, terms) by the number of texts using them, as people wrote them.
+
+    Words are compared folded ("Lumière" = "lumiere") and shown in their most frequent
+    spelling.
+    """
+    tag_counts: Counter[str] = Counter()
+    term_counts: Counter[str] = Counter()
+    spellings: dict[str, Counter[str]] = {}
+    for title, text in texts:
+        body = f"{title}\n{text}" if title else text
+        tags = {}
+        for tag in _TAG_RE.findall(body):
+            tags.setdefault(fold(tag), "#" + tag)
+        words = {}
+        for word in _WORD_RE.findall(_TAG_RE.sub(" ", body)):
+            folded = fold(word)
+            if folded not in STOPWORDS:
+                words.setdefault(folded, word)
+        for key, spelling in tags.items():
+            spellings.setdefault("#" + key, Counter())[spelling] += 1
+        for key, spelling in words.items():
+            spellings.setdefault(key, Counter())[spelling] += 1
+        tag_counts.update("#" + key for key in tags)
+        term_counts.update(words.keys())
+
+    def shown(key: str) -> str:
+        return spellings[key].most_common(1)[0][0]
+
+    return (
+        [(shown(k), n) for k, n in tag_counts.most_common(limit)],
+        [(shown(k), n) for k, n in term_counts.most_common(limit)],
+    )
+
+
+# --- chart --------------------------------------------------------------------------------
+
+
+@dataclass
+class Chart:
+    """A stacked bar chart as SVG numbers (formatted here: templates localize floats)."""
+
+    width: int
+    height: int
+    bars: list[dict[str, Any]]
+    grid: list[dict[str, str]]
+    labels: list[dict[str, str]]
+
+
+CHART_W, CHART_H = 760, 220
+PAD_LEFT, PAD_BOTTOM, PAD_TOP = 44, 26, 10
+STACK = ("negative", "neutral", "positive", "unknown")
+
+
+def nice_max(value: int) -> int:
+    """The smallest 1, 2 or 5 times 10^k at least `value` (at least 1)."""
+    step = 1
+    while True:
+        for factor in (1, 2, 5):
+            if factor * step >= value:
+                return factor * step
+        step *= 10
+
+
+def _n(value: float) -> str:
+    return f"{value:.1f}"
+
+
+def volume_chart(days: list[DayVolume]) -> Chart:
+    plot_w = CHART_W - PAD_LEFT
+    plot_h = CHART_H - PAD_BOTTOM - PAD_TOP
+    top = nice_max(max((d.total for d in days), default=0))
+    slot = plot_w / max(len(days), 1)
+    bar_w = max(slot * 0.72, 1.0)
+    bars = []
+    for index, day in enumerate(days):
+        x = PAD_LEFT + index * slot + (slot - bar_w) / 2
+        y = PAD_TOP + plot_h
+        segments = []
+        for label in STACK:
+            count = getattr(day, label)
+            if not count:
+                continue
+            h = plot_h * count / top
+            y -= h
+            segments.append({"cls": label, "x": _n(x), "y": _n(y), "w": _n(bar_w), "h": _n(h)})
+        bars.append({"day": day.day, "total": day.total, "segments": segments})
+    grid = []
+    for fraction in (0, 0.5, 1):
+        y = PAD_TOP + plot_h * (1 - fraction)
+        grid.append({"y": _n(y), "ty": _n(y + 4), "value": f"{round(top * fraction):d}"})
+    every = max(1, -(-len(days) // 8))  # at most about 8 dates under the axis
+    labels = [
+        {"x": _n(PAD_LEFT + i * slot + slot / 2), "day": day.day}
+        for i, day in enumerate(days)
+        if i % every == 0
+    ]
+    return Chart(CHART_W, CHART_H, bars, grid, labels)
+
+
+# --- CSV export ---------------------------------------------------------------------------
+
+EXPORT_LIMIT = 100_000
+CSV_COLUMNS = [
+    "published_at",
+    "network",
+    "author_handle",
+    "author_name",
+    "title",
+    "text",
+    "url",
+    "lang",
+    "sentiment",
+    "sentiment_score",
+    "toxicity",
+    "spam",
+    "reach",
+    "engagement",
+    "likes",
+    "reposts",
+    "replies",
+    "group_size",
+    "id",
+]
+# A spreadsheet runs a cell that starts with one of these as a formula.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> Any:
+    """A cell safe to open in a spreadsheet: text that could be a formula gets a quote."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def csv_rows(queryset: QuerySet[Mention]) -> Iterator[str]:
+    writer = csv.writer(_Echo())
+    yield "\ufeff"  # so that spreadsheets read the file as UTF-8
+    yield writer.writerow(CSV_COLUMNS)
+    rows = queryset.values_list(
+        "published_at",
+        "network",
+        "author__handle",
+        "author__name",
+        "title",
+        "text",
+        "url",
+        "lang",
+        "sentiment",
+        "sentiment_score",
+        "toxicity",
+        "spam",
+        "reach",
+        "engagement",
+        "likes",
+        "reposts",
+        "replies",
+        "group_size",
+        "id",
+    )[:EXPORT_LIMIT]
+    for row in rows.iterator(chunk_size=2000):
+        published, *rest = row
+        yield writer.writerow([published.isoformat(), *(csv_cell(v) for v in rest)])
+
+
+def csv_response(workspace: Workspace, filters: Filters) -> StreamingHttpResponse:
+    """The filtered list (all pages, up to EXPORT_LIMIT rows) as a streamed CSV file."""
+    queryset = filtered_mentions(workspace, filters)
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response = StreamingHttpResponse(csv_rows(queryset), content_type="text/csv; charset=utf-8")
+    name = f"mentions-{workspace.slug}-{stamp}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+# --- query preview ------------------------------------------------------------------------
+
+PREVIEW_SCAN = 5000
+PREVIEW_SHOW = 20
+PREVIEW_CHARS = 600
+
+
+@dataclass
+class PreviewItem:
+    mention: Mention
+    segments: list[tuple[str, bool]]  # (text, highlighted)
+
+
+@dataclass
+class Preview:
+    scanned: int
+    matched: int
+    items: list[PreviewItem]
+
+
+def preview_query(workspace: Workspace, expression: str) -> Preview:
+    """Run a draft expression on the PREVIEW_SCAN most recent stored mentions.
+
+    Raises QuerySyntaxError for an expression that does not parse.
+    """
+    query = parse(expression)
+    rows = (
+        scoped(Mention, workspace)
+        .order_by("-published_at", "-id")
+        .values_list("id", "title", "text", "lang", "network", "author__handle")[:PREVIEW_SCAN]
+    )
+    scanned, matched_ids = 0, []
+    for pk, title, text, lang, network, handle in rows.iterator(chunk_size=1000):
+        scanned += 1
+        body = f"{title}\n{text}" if title else text
+        doc = make_document(body, lang=lang, network=network, author_handle=handle)
+        if query.matches(doc):
+            matched_ids.append(pk)
+    shown = matched_ids[:PREVIEW_SHOW]
+    by_id = scoped(Mention, workspace).select_related("author").defer(*LIST_DEFER).in_bulk(shown)
+    items = []
+    for pk in shown:
+        mention = by_id[pk]
+        body = f"{mention.title}\n{mention.text}" if mention.title else mention.text
+        items.append(PreviewItem(mention, highlighted(body, highlight_spans(query, body))))
+    return Preview(scanned, len(matched_ids), items)
+
+
+def highlighted(
+    text: str, spans: list[tuple[int, int]], limit: int = PREVIEW_CHARS
+) -> list[tuple[str, bool]]:
+    """`text` cut into (piece, is_match) pieces, cut at `limit` characters."""
+    pieces: list[tuple[str, bool]] = []
+    position = 0
+    for start, end in spans:
+        if start >= limit:
+            break
+        if start > position:
+            pieces.append((text[position:start], False))
+        pieces.append((text[start : min(end, limit)], True))
+        position = end
+    if position < min(len(text), limit):
+        pieces.append((text[position:limit], False))
+    if len(text) > limit:
+        pieces.append(("…", False))
+    return pieces
+
+
+def sentiment_label(code: str) -> str:
+    return str(dict(Sentiment.choices).get(code, _("Not analysed")))

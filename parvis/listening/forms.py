@@ -1,0 +1,247 @@
+"""Listening forms: the explorer's filters (shared by the pages and the API), monitored queries,
+saved views and the overview's date range.
+
+Every value a visitor can type is bounded here, so that a strange date, a huge number or an
+id from another workspace ends as a form error, never as a database error (a 500).
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import re
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from parvis.connectors.networks import NETWORK_CHOICES
+from parvis.listening.models import MonitoredQuery, QueryKind, Sentiment
+from parvis.workspaces.models import Workspace
+
+SORTS = [
+    ("date", _("Newest first")),
+    ("reach", _("Largest reach")),
+    ("engagement", _("Most engagement")),
+]
+SORT_CODES = {code for code, _label in SORTS}
+# The languages people pick most; the API (and a typed URL) accept any language tag.
+LANG_CHOICES = [
+    ("", _("Any language")),
+    ("fr", _("French")),
+    ("en", _("English")),
+    ("es", _("Spanish")),
+    ("de", _("German")),
+    ("it", _("Italian")),
+    ("pt", _("Portuguese")),
+    ("nl", _("Dutch")),
+]
+LANG_RE = re.compile(r"[a-z]{2,3}(?:-[a-z0-9]{2,8})?")
+# Years outside this range are typing mistakes; they would also overflow date arithmetic.
+MIN_YEAR, MAX_YEAR = 1990, 2100
+MAX_REACH = 10**12  # more than any audience; keeps the value inside a 64-bit integer
+FILTER_KEYS = ("q", "query", "network", "sentiment", "lang", "since", "until", "author")
+FILTER_KEYS += ("min_reach", "sort")
+
+
+def parse_moment(value: str, *, end: bool) -> dt.datetime:
+    """A date ("2026-11-02") or an ISO date-time, as an aware datetime.
+
+    A date as the end of a range means the whole day: the bound is the next midnight
+    (exclusive), in the current time zone (the workspace's, Europe/Paris by default).
+    """
+    value = value.strip()
+    tz = timezone.get_current_timezone()
+    try:
+        if len(value) <= 10:
+            day = dt.date.fromisoformat(value)
+            if not MIN_YEAR <= day.year <= MAX_YEAR:
+                raise ValueError(value)
+            if end:
+                day += dt.timedelta(days=1)
+            return dt.datetime.combine(day, dt.time(), tzinfo=tz)
+        moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise ValidationError(
+            _("Enter a date as YYYY-MM-DD (or an ISO 8601 date and time)."), code="invalid"
+        ) from exc
+    if not MIN_YEAR <= moment.year <= MAX_YEAR:
+        raise ValidationError(_("Enter a year between 1990 and 2100."), code="invalid")
+    return moment if moment.tzinfo else moment.replace(tzinfo=tz)
+
+
+class MomentField(forms.CharField):
+    """A date (from <input type="date">) or, through the API, a date-time."""
+
+    def __init__(self, *, end: bool = False, **kwargs: Any) -> None:
+        self.end = end
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("max_length", 40)
+        kwargs.setdefault("widget", forms.DateInput(attrs={"type": "date"}))
+        super().__init__(**kwargs)
+
+    def clean(self, value: Any) -> dt.datetime | None:
+        text = super().clean(value)
+        return parse_moment(text, end=self.end) if text else None
+
+
+def encode_cursor(sort: str, value: Any, pk: int) -> str:
+    raw = json.dumps([sort, value, pk], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, sort: str) -> tuple[Any, int]:
+    """The (sort value, id) a page starts after; ValidationError for anything else."""
+    invalid = ValidationError(
+        _("This page link is no longer valid: start again from the first page.")
+    )
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        kind, value, pk = json.loads(raw)
+    except (ValueError, TypeError) as exc:
+        raise invalid from exc
+    if kind != sort or not isinstance(pk, int) or isinstance(pk, bool):
+        raise invalid
+    if sort == "date":
+        try:
+            value = dt.datetime.fromisoformat(value)
+        except (TypeError, ValueError) as exc:
+            raise invalid from exc
+        if value.tzinfo is None:
+            raise invalid
+    elif not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < 2**63:
+        raise invalid
+    if not 0 < pk < 2**63:
+        raise invalid
+    return value, pk
+
+
+class FilterForm(forms.Form):
+    """The explorer's filters, from a query string. Unknown keys are ignored."""
+
+    q = forms.CharField(label=_("Search"), required=False, max_length=200)
+    query = forms.TypedChoiceField(label=_("Monitored query"), required=False, coerce=int)
+    network = forms.ChoiceField(
+        label=_("Network"), required=False, choices=[("", _("All networks")), *NETWORK_CHOICES]
+    )
+    sentiment = forms.ChoiceField(
+        label=_("Sentiment"),
+        required=False,
+        choices=[("", _("Any sentiment")), *Sentiment.choices],
+    )
+    lang = forms.CharField(
+        label=_("Language"),
+        required=False,
+        max_length=12,
+        widget=forms.Select(choices=LANG_CHOICES),
+    )
+    since = MomentField(label=pgettext_lazy("start of a period", "From"))
+    until = MomentField(label=pgettext_lazy("end of a period", "To"), end=True)
+    author = forms.CharField(label=_("Author"), required=False, max_length=300)
+    min_reach = forms.IntegerField(
+        label=_("Minimum reach"), required=False, min_value=0, max_value=MAX_REACH
+    )
+    sort = forms.ChoiceField(label=_("Sort"), required=False, choices=SORTS)
+    cursor = forms.CharField(required=False, max_length=400, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, workspace: Workspace, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Only this workspace's queries are valid choices: an id from elsewhere is an error.
+        queries = MonitoredQuery.objects.filter(workspace=workspace).values_list("id", "name")
+        self.fields["query"].choices = [("", _("All mentions")), *queries]
+        self.fields["q"].widget.attrs.update(
+            {"type": "search", "placeholder": _("Words, as in: bougie parfum")}
+        )
+        self.fields["author"].widget.attrs["placeholder"] = _("handle")
+
+    def clean_lang(self) -> str:
+        lang = self.cleaned_data["lang"].strip().lower().replace("_", "-")
+        if lang and not LANG_RE.fullmatch(lang):
+            raise ValidationError(_("Enter a language code such as fr or en."))
+        return lang
+
+    def clean_author(self) -> str:
+        return self.cleaned_data["author"].strip().lstrip("@")
+
+    def clean_sort(self) -> str:
+        return self.cleaned_data["sort"] or "date"
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        since, until = data.get("since"), data.get("until")
+        if since and until and since >= until:
+            self.add_error("until", _("The end of the period is before its start."))
+        cursor = data.get("cursor")
+        if cursor and "sort" in data:
+            try:
+                data["after"] = decode_cursor(cursor, data["sort"])
+            except ValidationError as exc:
+                self.add_error("cursor", exc)
+        return data
+
+
+class QueryForm(forms.ModelForm):
+    class Meta:
+        model = MonitoredQuery
+        fields = ["name", "kind", "expression", "is_active"]
+        widgets = {
+            "expression": forms.Textarea(attrs={"rows": 4, "spellcheck": "false"}),
+        }
+        help_texts = {
+            "expression": _(
+                'Words, "exact phrases", #hashtags, @handles, AND / OR / NOT (or ET / OU / '
+                "SAUF), -word to exclude, bougie* for any ending, lang:fr, network:bluesky."
+            ),
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = QueryKind.choices
+
+
+class PreviewForm(forms.Form):
+    expression = forms.CharField(required=False, max_length=4000)
+
+
+class SavedViewForm(forms.Form):
+    name = forms.CharField(label=_("Name of the view"), max_length=120)
+    params = forms.CharField(required=False, max_length=2000, widget=forms.HiddenInput)
+
+
+MAX_OVERVIEW_DAYS = 366
+
+
+class PeriodForm(forms.Form):
+    """The overview's period: whole days, 30 days up to today by default."""
+
+    since = forms.DateField(
+        label=pgettext_lazy("start of a period", "From"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    until = forms.DateField(
+        label=pgettext_lazy("end of a period", "To"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if self.errors:
+            return data
+        today = timezone.localdate()
+        until = data.get("until") or today
+        since = data.get("since") or until - dt.timedelta(days=29)
+        for day in (since, until):
+            if not MIN_YEAR <= day.year <= MAX_YEAR:
+                raise ValidationError(_("Enter a year between 1990 and 2100."))
+        if since > until:
+            raise ValidationError(_("The end of the period is before its start."))
+        if (until - since).days >= MAX_OVERVIEW_DAYS:
+            raise ValidationError(_("Choose a period of one year at most."))
+        data["since"], data["until"] = since, until
+        return data

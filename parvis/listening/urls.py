@@ -1,0 +1,22 @@
+from django.urls import path
+
+from parvis.listening import views
+
+app_name = "listening"
+
+urlpatterns = [
+    path("", views.explorer_view, name="explorer"),
+    path("export.csv", views.export_csv, name="export"),
+    path("mentions/<int:mention_id>/", views.mention_detail, name="mention"),
+    path("overview/", views.overview_view, name="overview"),
+    path("queries/", views.queries, name="queries"),
+    path("queries/new/", views.query_edit, name="query_new"),
+    path("queries/seed/", views.queries_seed, name="queries_seed"),
+    path("queries/preview/", views.query_preview, name="query_preview"),
+    path("queries/<int:query_id>/", views.query_edit, name="query_edit"),
+    path("queries/<int:query_id>/delete/", views.query_delete, name="query_delete"),
+    path("sources/", views.sources, name="sources"),
+    path("quarantine/", views.quarantine, name="quarantine"),
+    path("views/save/", views.view_save, name="view_save"),
+    path("views/<int:view_id>/delete/", views.view_delete, name="view_delete"),
+]

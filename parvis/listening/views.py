@@ -1,0 +1,335 @@
+"""Listening pages. Views parse, authorize (workspace_view) and delegate to explorer/services."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import Count
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+from django.views.decorators.http import require_http_methods, require_POST
+
+from parvis.listening import explorer, services
+from parvis.listening.forms import PeriodForm, PreviewForm, QueryForm, SavedViewForm
+from parvis.listening.models import (
+    Mention,
+    MentionMatch,
+    MonitoredQuery,
+    QuarantinedItem,
+    SavedView,
+    Source,
+)
+from parvis.listening.query import QuerySyntaxError
+from parvis.workspaces.access import get_in_workspace, scoped, workspace_view
+from parvis.workspaces.roles import Perm
+
+
+def is_htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def can_manage(request: HttpRequest) -> bool:
+    return request.membership.can(Perm.MANAGE_LISTENING)
+
+
+# --- explorer -------------------------------------------------------------------------------
+
+
+@workspace_view()
+def explorer_view(request: HttpRequest) -> HttpResponse:
+    ws = request.workspace
+    filters, form = explorer.parse_filters(ws, request.GET)
+    mentions = explorer.filtered_mentions(ws, filters)
+    page = explorer.keyset_page(explorer.with_query_names(mentions), filters)
+    count, more = explorer.count_capped(mentions)
+    context = {
+        "form": form,
+        "filters": filters,
+        "page": page,
+        "count": count,
+        "count_more": more,
+        "next_query": filters.query_string(cursor=page.next_cursor) if page.next_cursor else "",
+        "saved_views": scoped(SavedView, ws).filter(user=request.user),
+        "view_form": SavedViewForm(initial={"params": filters.query_string()}),
+        "tab": "mentions",
+    }
+    template = "listening/_results.html" if is_htmx(request) else "listening/explorer.html"
+    return render(request, template, context)
+
+
+@workspace_view()
+def export_csv(request: HttpRequest) -> HttpResponse:
+    filters, _form = explorer.parse_filters(request.workspace, request.GET)
+    return explorer.csv_response(request.workspace, filters)
+
+
+ANALYSIS_LABELS = {
+    "sentiment": gettext_lazy("sentiment"),
+    "toxicity": gettext_lazy("toxicity"),
+    "spam": gettext_lazy("spam"),
+    "insult": gettext_lazy("insult"),
+    "obscene": gettext_lazy("obscene"),
+    "hate": gettext_lazy("hate"),
+    "threat": gettext_lazy("threat"),
+}
+
+
+def analysis_rows(scores: dict | None, minimum: float) -> list[tuple[str, float]]:
+    """(label, score) of the categories at least `minimum`, highest first."""
+    rows = [
+        (str(ANALYSIS_LABELS.get(key, key)), value)
+        for key, value in (scores or {}).items()
+        if isinstance(value, int | float) and value >= minimum
+    ]
+    return sorted(rows, key=lambda row: -row[1])
+
+
+@workspace_view()
+def mention_detail(request: HttpRequest, mention_id: int) -> HttpResponse:
+    ws = request.workspace
+    mention = scoped(Mention, ws).select_related("author", "source").filter(pk=mention_id).first()
+    if mention is None:
+        raise Http404
+    ancestors, replies = explorer.thread(mention)
+    author = mention.author
+    context = {
+        "mention": mention,
+        "author": author,
+        "ancestors": ancestors,
+        "replies": replies,
+        "copies": explorer.copies(mention),
+        "queries": [m.query for m in mention.matches.select_related("query")],
+        "author_recent": scoped(Mention, ws)
+        .filter(author=author)
+        .exclude(pk=mention.pk)
+        .defer(*explorer.LIST_DEFER)
+        .order_by("-published_at")[:5],
+        "toxicity_categories": analysis_rows(mention.toxicity_categories, minimum=0.1),
+        "why": [
+            (ANALYSIS_LABELS.get(key, key), words)
+            for key, words in (mention.analysis_why or {}).items()
+            if words and isinstance(words, list)
+        ],
+        "tab": "mentions",
+    }
+    return render(request, "listening/mention.html", context)
+
+
+# --- overview -------------------------------------------------------------------------------
+
+
+@workspace_view()
+def overview_view(request: HttpRequest) -> HttpResponse:
+    form = PeriodForm(request.GET or None)
+    if form.is_bound and form.is_valid():
+        since, until = form.cleaned_data["since"], form.cleaned_data["until"]
+    else:
+        until = timezone.localdate()
+        since = until - dt.timedelta(days=29)
+    data = explorer.overview(request.workspace, since, until)
+    context = {
+        "form": form,
+        "data": data,
+        "chart": explorer.volume_chart(data.days),
+        "tab": "overview",
+        "sample_limit": explorer.TERM_SAMPLE,
+        "positive": data.sentiment_share("positive"),
+        "neutral": data.sentiment_share("neutral"),
+        "negative": data.sentiment_share("negative"),
+    }
+    return render(request, "listening/overview.html", context)
+
+
+# --- monitored queries ----------------------------------------------------------------------
+
+
+@workspace_view()
+def queries(request: HttpRequest) -> HttpResponse:
+    ws = request.workspace
+    since = timezone.now() - dt.timedelta(days=7)
+    items = list(scoped(MonitoredQuery, ws))
+    counts = dict(
+        MentionMatch.objects.filter(query__in=items, published_at__gte=since)
+        .values("query_id")
+        .annotate(n=Count("id"))
+        .values_list("query_id", "n")
+    )
+    rows = [(q, counts.get(q.pk, 0)) for q in items]
+    context = {"rows": rows, "can_edit": can_manage(request), "tab": "queries"}
+    return render(request, "listening/queries.html", context)
+
+
+@workspace_view(Perm.MANAGE_LISTENING)
+@require_http_methods(["GET", "POST"])
+def query_edit(request: HttpRequest, query_id: int | None = None) -> HttpResponse:
+    ws = request.workspace
+    instance = get_in_workspace(MonitoredQuery, ws, pk=query_id) if query_id else None
+    form = QueryForm(request.POST or None, instance=instance)
+    preview = preview_error = None
+    if request.method == "POST" and form.is_valid():
+        if request.POST.get("action") == "preview":
+            # Without JavaScript, "Preview" posts the form here and nothing is saved.
+            preview, preview_error = run_preview(ws, form.cleaned_data["expression"])
+        else:
+            try:
+                services.do_save_query(ws, request.user, form.cleaned_data, instance=instance)
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(request, _("Monitored query saved."))
+                return redirect("listening:queries", slug=ws.slug)
+    context = {
+        "form": form,
+        "item": instance,
+        "preview": preview,
+        "preview_error": preview_error,
+        "preview_scan": explorer.PREVIEW_SCAN,
+        "tab": "queries",
+    }
+    return render(request, "listening/query_edit.html", context)
+
+
+def run_preview(workspace, expression: str) -> tuple[explorer.Preview | None, str | None]:
+    try:
+        return explorer.preview_query(workspace, expression), None
+    except QuerySyntaxError as exc:
+        return None, services.syntax_message(exc)
+
+
+@workspace_view(Perm.MANAGE_LISTENING)
+@require_POST
+def query_preview(request: HttpRequest) -> HttpResponse:
+    form = PreviewForm(request.POST)
+    expression = form.cleaned_data["expression"] if form.is_valid() else ""
+    preview, error = (None, None)
+    if expression.strip():
+        preview, error = run_preview(request.workspace, expression)
+    context = {
+        "preview": preview,
+        "preview_error": error,
+        "preview_scan": explorer.PREVIEW_SCAN,
+    }
+    return render(request, "listening/_preview.html", context)
+
+
+@workspace_view(Perm.MANAGE_LISTENING)
+@require_POST
+def query_delete(request: HttpRequest, query_id: int) -> HttpResponse:
+    query = get_in_workspace(MonitoredQuery, request.workspace, pk=query_id)
+    services.do_delete_query(request.workspace, request.user, query)
+    messages.success(request, _("Monitored query deleted."))
+    return redirect("listening:queries", slug=request.workspace.slug)
+
+
+@workspace_view(Perm.MANAGE_LISTENING)
+@require_POST
+def queries_seed(request: HttpRequest) -> HttpResponse:
+    created = services.seed_queries_from_strategy(request.workspace, request.user)
+    if created:
+        messages.success(
+            request,
+            ngettext(
+                "%(count)d monitored query created from the strategy.",
+                "%(count)d monitored queries created from the strategy.",
+                len(created),
+            )
+            % {"count": len(created)},
+        )
+    else:
+        messages.info(request, _("Nothing to add: the strategy's queries already exist."))
+    return redirect("listening:queries", slug=request.workspace.slug)
+
+
+# --- sources and quarantine -----------------------------------------------------------------
+
+# Items in the last hour are counted from the newest mentions back (ids grow with time), up
+# to this many: beyond, the page says "more than".
+RECENT_SCAN = 20_000
+
+
+def items_last_hour(workspace) -> tuple[Counter, bool]:
+    cutoff = timezone.now() - dt.timedelta(hours=1)
+    rows = (
+        scoped(Mention, workspace)
+        .order_by("-id")
+        .values_list("source_id", "ingested_at")[: RECENT_SCAN + 1]
+    )
+    counts: Counter = Counter()
+    scanned = 0
+    for source_id, ingested_at in rows.iterator(chunk_size=2000):
+        if ingested_at < cutoff:
+            return counts, False
+        scanned += 1
+        counts[source_id] += 1
+    return counts, scanned > RECENT_SCAN
+
+
+@workspace_view()
+def sources(request: HttpRequest) -> HttpResponse:
+    ws = request.workspace
+    now = timezone.now()
+    counts, capped = items_last_hour(ws)
+    rows = []
+    for source in scoped(Source, ws):
+        lag = now - source.newest_item_at if source.newest_item_at else None
+        rows.append({"source": source, "lag": lag, "last_hour": counts.get(source.pk, 0)})
+    context = {
+        "rows": rows,
+        "capped": capped,
+        "quarantined": explorer.count_capped(scoped(QuarantinedItem, ws)),
+        "tab": "sources",
+    }
+    return render(request, "listening/sources.html", context)
+
+
+QUARANTINE_PAGE = 50
+
+
+@workspace_view()
+def quarantine(request: HttpRequest) -> HttpResponse:
+    items = scoped(QuarantinedItem, request.workspace).select_related("source").order_by("-id")
+    before = request.GET.get("before", "")
+    if before.isdigit() and len(before) < 19:
+        items = items.filter(id__lt=int(before))
+    rows = list(items[: QUARANTINE_PAGE + 1])
+    context = {
+        "items": rows[:QUARANTINE_PAGE],
+        "next_before": rows[QUARANTINE_PAGE - 1].pk if len(rows) > QUARANTINE_PAGE else None,
+        "tab": "sources",
+    }
+    return render(request, "listening/quarantine.html", context)
+
+
+# --- saved views ----------------------------------------------------------------------------
+
+
+@workspace_view()
+@require_POST
+def view_save(request: HttpRequest) -> HttpResponse:
+    ws = request.workspace
+    form = SavedViewForm(request.POST)
+    params = QueryDict(request.POST.get("params", ""))
+    target = reverse("listening:explorer", args=[ws.slug])
+    if form.is_valid():
+        filters, _form = explorer.parse_filters(ws, params)
+        services.do_save_view(ws, request.user, form.cleaned_data["name"], filters.params)
+        messages.success(request, _("View saved."))
+        return redirect(f"{target}?{filters.query_string()}")
+    messages.error(request, _("Give the view a name."))
+    return redirect(f"{target}?{params.urlencode()}")
+
+
+@workspace_view()
+@require_POST
+def view_delete(request: HttpRequest, view_id: int) -> HttpResponse:
+    view = get_in_workspace(SavedView, request.workspace, pk=view_id, user=request.user)
+    services.do_delete_view(request.workspace, request.user, view)
+    messages.success(request, _("View deleted."))
+    return redirect("listening:explorer", slug=request.workspace.slug)

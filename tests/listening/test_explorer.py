@@ -1,0 +1,569 @@
+"""The explorer's plain functions: filters, full-text search, sorting, keyset pages, overview
+figures on a small known corpus, CSV export, query preview, query actions, seeding, saved views.
+
+Mentions go through the real pipeline (`ingest_lines`); the sentiment is then set by hand so
+that the figures do not depend on the analysis model.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from typing import Any
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.test.utils import override_settings
+
+from parvis.listening import explorer, services
+from parvis.listening.forms import decode_cursor, encode_cursor
+from parvis.listening.ingest import ingest_lines
+from parvis.listening.models import Mention, MentionMatch, MonitoredQuery, SavedView
+from parvis.workspaces.models import Competitor
+from parvis.workspaces.strategy import do_update_strategy
+from tests.listening.factories import lines, mention
+
+pytestmark = pytest.mark.django_db
+
+HOSTILE_TEXT = '<script>alert("text")</script> Maison Lumière <img src=x onerror=alert(1)>'
+HOSTILE_NAME = "<img src=x onerror=alert('name')>"
+HOSTILE_TITLE = "<b>titre</b><script>alert('title')</script>"
+
+
+def item(key: str, text: str, day: int, **extra: Any) -> dict[str, Any]:
+    """A mention whose external id ends with `key`, published on 2026-11-`day` at 10:00 UTC."""
+    data = mention(
+        0,
+        external_id=f"ext-{key}",
+        text=text,
+        created_at=f"2026-11-{day:02d}T10:00:00+00:00",
+        **extra,
+    )
+    data.setdefault("url", f"https://example.test/{key}")
+    return data
+
+
+def author(handle: str, followers: int, name: str = "") -> dict[str, Any]:
+    return {"handle": handle, "name": name or handle.split(".")[0].title(), "followers": followers}
+
+
+def make_queries(workspace) -> tuple[MonitoredQuery, MonitoredQuery]:
+    brand = MonitoredQuery.objects.create(
+        workspace=workspace,
+        name="Maison Lumière",
+        kind="brand",
+        expression='"maison lumiere" OR #maisonlumiere',
+    )
+    rival = MonitoredQuery.objects.create(
+        workspace=workspace,
+        name="Cire & Sens",
+        kind="competitor",
+        expression='"cire et sens" OR cireetsens',
+    )
+    return brand, rival
+
+
+CAMPAIGN = "Je participe au concours #MaisonLumiere pour gagner un coffret de bougies !"
+
+# key: (sentiment, lang); the rest of each mention is in `corpus_items`.
+SENTIMENTS = {
+    "a": "positive",
+    "b": "negative",
+    "c": "neutral",
+    "d": "neutral",
+    "e1": "positive",
+    "e2": "positive",
+    "e3": "positive",
+    "f": "negative",
+    "g": "positive",
+}
+
+
+def corpus_items() -> list[dict[str, Any]]:
+    return [
+        item(
+            "a",
+            "J'adore les bougies de Maison Lumière #bougies",
+            1,
+            author=author("alice.bsky.social", 50_000, "Alice"),
+            metrics={"likes": 40, "reposts": 5, "replies": 3},
+        ),
+        item(
+            "b",
+            "Maison Lumière : livraison en retard, très déçu #SAV",
+            2,
+            network="mastodon",
+            author=author("bob@piaille.fr", 200, "Bob"),
+            metrics={"likes": 1, "reposts": 0, "replies": 2},
+            lang="fr",
+        ),
+        item(
+            "c",
+            "La Société Maison Lumière ouvre une boutique à Lyon.",
+            3,
+            network="rss",
+            title="Bougies : la Société Maison Lumière s'agrandit",
+            author=author("lemonde.example", 0, "Le Monde"),
+            metrics={},
+        ),
+        item(
+            "d",
+            "Cire et Sens, c'est mieux que les autres #bougies",
+            3,
+            author=author("carol.bsky.social", 1200, "Carol"),
+            metrics={"likes": 2, "reposts": 0, "replies": 0},
+            lang="en",
+        ),
+        *[
+            item(
+                f"e{n}",
+                CAMPAIGN,
+                4,
+                author=author(f"fan{n}.bsky.social", 10 * n),
+                metrics={"likes": 0, "reposts": 0, "replies": 0},
+            )
+            for n in (1, 2, 3)
+        ],
+        item(
+            "f",
+            HOSTILE_TEXT,
+            5,
+            title=HOSTILE_TITLE,
+            author=author("troll.bsky.social", 5, HOSTILE_NAME),
+            metrics={"likes": 0, "reposts": 0, "replies": 0},
+        ),
+        item(
+            "g",
+            "Merci Alice, à bientôt chez Maison Lumière",
+            5,
+            author=author("lumiere.bsky.social", 3000, "Maison Lumière"),
+            parent_id="ext-a",
+            metrics={"likes": 3, "reposts": 1, "replies": 0},
+        ),
+    ]
+
+
+def build_corpus(workspace) -> dict[str, Mention]:
+    """The known corpus: 9 mentions, 7 group heads, a brand and a competitor query."""
+    make_queries(workspace)
+    items = corpus_items()
+    # The campaign's copies arrive in order, so fan1's is the group head.
+    ingest_lines(workspace, lines(items))
+    for key, sentiment in SENTIMENTS.items():
+        score = {"positive": 0.8, "negative": -0.7, "neutral": 0.0}[sentiment]
+        Mention.objects.filter(workspace=workspace, external_id=f"ext-{key}").update(
+            sentiment=sentiment, sentiment_score=score
+        )
+    return {
+        m.external_id.removeprefix("ext-"): m
+        for m in Mention.objects.filter(workspace=workspace).select_related("author")
+    }
+
+
+@pytest.fixture
+def corpus(workspace):
+    return build_corpus(workspace)
+
+
+def keys(mentions) -> list[str]:
+    return [m.external_id.removeprefix("ext-") for m in mentions]
+
+
+def listed(workspace, **params) -> list[str]:
+    filters, form = explorer.parse_filters(workspace, params)
+    assert not form.errors, form.errors
+    return keys(explorer.filtered_mentions(workspace, filters))
+
+
+# --- filters ------------------------------------------------------------------------------
+
+
+def test_the_list_shows_group_heads_newest_first(workspace, corpus):
+    assert listed(workspace) == ["g", "f", "e1", "d", "c", "b", "a"]
+    head = corpus["e1"]
+    assert head.group_head and head.group_size == 3
+    assert not corpus["e2"].group_head and not corpus["e3"].group_head
+
+
+def test_each_filter(workspace, corpus):
+    brand = MonitoredQuery.objects.get(kind="brand")
+    rival = MonitoredQuery.objects.get(kind="competitor")
+    assert listed(workspace, network="mastodon") == ["b"]
+    assert listed(workspace, network="rss") == ["c"]
+    assert listed(workspace, sentiment="negative") == ["f", "b"]
+    assert listed(workspace, lang="en") == ["d"]
+    assert listed(workspace, since="2026-11-03", until="2026-11-04") == ["e1", "d", "c"]
+    assert listed(workspace, since="2026-11-05") == ["g", "f"]
+    assert listed(workspace, until="2026-11-01") == ["a"]
+    assert listed(workspace, author="alice.bsky.social") == ["a"]
+    assert listed(workspace, author="@Alice.Bsky.Social") == ["a"]
+    assert listed(workspace, min_reach="1000") == ["g", "d", "a"]
+    assert listed(workspace, query=str(rival.pk)) == ["d"]
+    assert set(listed(workspace, query=str(brand.pk))) == {"a", "b", "c", "e1", "f", "g"}
+    # filters combine
+    assert listed(workspace, query=str(brand.pk), sentiment="positive", network="bluesky") == [
+        "g",
+        "e1",
+        "a",
+    ]
+
+
+def test_date_time_bounds_are_exact(workspace, corpus):
+    assert listed(workspace, since="2026-11-05T10:00:00Z") == ["g", "f"]
+    assert listed(workspace, since="2026-11-05T10:00:01+00:00") == []
+    assert listed(workspace, until="2026-11-01T11:00:00+01:00") == []  # 10:00 UTC excluded
+
+
+def test_full_text_search_ignores_accents_and_case(workspace, corpus):
+    assert set(listed(workspace, q="societe")) == {"c"}  # "Société", in the text and title
+    assert set(listed(workspace, q="SOCIÉTÉ lyon")) == {"c"}
+    assert set(listed(workspace, q="deçu")) == {"b"}  # "déçu"
+    assert set(listed(workspace, q="bougie")) >= {"a", "d", "e1"}  # prefix: bougies
+    assert listed(workspace, q="inexistant") == []
+    assert listed(workspace, q="   ") == listed(workspace)
+    assert listed(workspace, q="societe", network="bluesky") == []
+
+
+def test_sorting_by_reach_and_engagement(workspace, corpus):
+    assert listed(workspace, sort="reach")[:3] == ["a", "g", "d"]
+    assert listed(workspace, sort="engagement")[:3] == ["a", "g", "b"]
+
+
+@pytest.mark.parametrize(
+    "params, field",
+    [
+        ({"since": "2026-13-01"}, "since"),
+        ({"since": "hier"}, "since"),
+        ({"until": "99999-01-01"}, "until"),
+        ({"until": "0001-01-01"}, "until"),
+        ({"since": "2026-11-02", "until": "2026-11-01"}, "until"),
+        ({"sentiment": "furious"}, "sentiment"),
+        ({"network": "myspace"}, "network"),
+        ({"lang": "français!"}, "lang"),
+        ({"min_reach": "-3"}, "min_reach"),
+        ({"min_reach": "99999999999999999999999"}, "min_reach"),
+        ({"min_reach": "lots"}, "min_reach"),
+        ({"query": "999999"}, "query"),
+        ({"query": "abc"}, "query"),
+        ({"sort": "random"}, "sort"),
+        ({"cursor": "not-a-cursor"}, "cursor"),
+    ],
+)
+def test_bad_values_are_form_errors_and_the_rest_still_applies(workspace, corpus, params, field):
+    filters, form = explorer.parse_filters(workspace, {"network": "mastodon", **params})
+    assert list(form.errors) == [field]
+    assert field not in filters.params
+    if field != "network":
+        assert keys(explorer.filtered_mentions(workspace, filters)) == ["b"]
+
+
+def test_a_query_of_another_workspace_is_refused(workspace, other_workspace, corpus):
+    foreign = MonitoredQuery.objects.create(
+        workspace=other_workspace, name="x", kind="brand", expression="x"
+    )
+    filters, form = explorer.parse_filters(workspace, {"query": str(foreign.pk)})
+    assert "query" in form.errors and filters.query_id is None
+
+
+def test_other_workspaces_mentions_never_show(workspace, other_workspace, corpus):
+    ingest_lines(other_workspace, lines([item("z", "Maison Lumière ailleurs", 5)]))
+    assert "z" not in listed(workspace)
+    assert "z" not in listed(workspace, q="ailleurs")
+    filters, _ = explorer.parse_filters(other_workspace, {})
+    assert keys(explorer.filtered_mentions(other_workspace, filters)) == ["z"]
+
+
+# --- pages and counts -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("sort", ["date", "reach", "engagement"])
+def test_keyset_pages_walk_the_whole_list_once(workspace, corpus, sort):
+    expected = listed(workspace, sort=sort)
+    seen, cursor = [], ""
+    for _ in range(10):
+        filters, form = explorer.parse_filters(workspace, {"sort": sort, "cursor": cursor})
+        assert not form.errors
+        page = explorer.keyset_page(explorer.filtered_mentions(workspace, filters), filters, 2)
+        seen += keys(page.items)
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+    assert seen == expected
+
+
+def test_a_cursor_is_tied_to_its_sort_order():
+    cursor = encode_cursor("reach", 10, 5)
+    assert decode_cursor(cursor, "reach") == (10, 5)
+    with pytest.raises(ValidationError):
+        decode_cursor(cursor, "date")
+    with pytest.raises(ValidationError):
+        decode_cursor(encode_cursor("date", "yesterday", 5), "date")
+    with pytest.raises(ValidationError):
+        decode_cursor(encode_cursor("reach", 10, -1), "reach")
+
+
+def test_count_is_capped(workspace, corpus):
+    filters, _ = explorer.parse_filters(workspace, {})
+    qs = explorer.filtered_mentions(workspace, filters)
+    assert explorer.count_capped(qs) == (7, False)
+    assert explorer.count_capped(qs, cap=5) == (5, True)
+    assert explorer.count_capped(qs, cap=7) == (7, False)
+
+
+# --- detail -----------------------------------------------------------------------------------
+
+
+def test_thread_and_copies(workspace, corpus):
+    ancestors, replies = explorer.thread(corpus["g"])
+    assert keys(ancestors) == ["a"] and replies == []
+    ancestors, replies = explorer.thread(corpus["a"])
+    assert ancestors == [] and keys(replies) == ["g"]
+    assert sorted(keys(explorer.copies(corpus["e1"]))) == ["e2", "e3"]
+    assert explorer.copies(corpus["a"]) == []
+
+
+def test_a_reply_loop_does_not_hang(workspace):
+    ingest_lines(
+        workspace,
+        lines(
+            [
+                item("x", "premier", 1, parent_id="ext-y"),
+                item("y", "second", 2, parent_id="ext-x"),
+            ]
+        ),
+    )
+    x = Mention.objects.get(external_id="ext-x")
+    ancestors, replies = explorer.thread(x)
+    assert keys(ancestors) == ["x", "y"][1:] and keys(replies) == ["y"]
+
+
+# --- overview ---------------------------------------------------------------------------------
+
+
+@override_settings(TIME_ZONE="UTC")
+def test_overview_figures_on_a_known_corpus(workspace, corpus):
+    data = explorer.overview(workspace, dt.date(2026, 11, 1), dt.date(2026, 11, 7))
+    by_day = {d.day.day: (d.positive, d.neutral, d.negative, d.total) for d in data.days}
+    assert by_day == {
+        1: (1, 0, 0, 1),
+        2: (0, 0, 1, 1),
+        3: (0, 2, 0, 2),
+        4: (3, 0, 0, 3),  # the campaign counts as volume, copies included
+        5: (1, 0, 1, 2),
+        6: (0, 0, 0, 0),
+        7: (0, 0, 0, 0),
+    }
+    assert data.total == 9
+    assert round(data.sentiment_share("positive")) == 56  # 5 of 9
+
+    shares = [(s.name, s.kind, s.count, round(s.percent)) for s in data.share_of_voice]
+    # brand: a b c e1 e2 e3 f g = 8; competitor: d = 1
+    assert shares == [("Maison Lumière", "brand", 8, 89), ("Cire & Sens", "competitor", 1, 11)]
+
+    authors = [(a["author__handle"], a["n"]) for a in data.top_authors]
+    assert authors[:3] == [
+        ("alice.bsky.social", 1),
+        ("lumiere.bsky.social", 1),
+        ("carol.bsky.social", 1),
+    ]
+
+    sites = {(s["label"], s["kind"]): s["count"] for s in data.top_sites}
+    assert sites == {
+        ("Bluesky", "network"): 7,
+        ("Mastodon", "network"): 1,
+        ("lemonde.example", "site"): 1,
+    }
+
+    tags = dict(data.top_hashtags)
+    assert tags["#bougies"] == 2 and tags["#MaisonLumiere"] == 1  # the campaign counted once
+    terms = dict(data.top_terms)
+    assert terms["Lumière"] == 5  # as people write it: a b c f g
+    assert "les" not in terms and "pour" not in terms  # stop words
+    assert data.sample_size == 7
+
+
+def test_overview_of_an_empty_period(workspace, corpus):
+    data = explorer.overview(workspace, dt.date(2025, 1, 1), dt.date(2025, 1, 3))
+    assert data.total == 0 and [d.total for d in data.days] == [0, 0, 0]
+    assert [s.count for s in data.share_of_voice] == [0, 0]
+    assert data.top_authors == [] and data.top_hashtags == []
+    chart = explorer.volume_chart(data.days)
+    assert all(bar["segments"] == [] for bar in chart.bars)
+
+
+def test_chart_geometry_stacks_sentiments_and_never_localizes_numbers():
+    days = [
+        explorer.DayVolume(dt.date(2026, 11, 1), positive=3, negative=1),
+        explorer.DayVolume(dt.date(2026, 11, 2), neutral=2),
+    ]
+    chart = explorer.volume_chart(days)
+    first = chart.bars[0]["segments"]
+    assert [s["cls"] for s in first] == ["negative", "positive"]
+    heights = [float(s["h"]) for s in first]
+    assert heights[1] == pytest.approx(3 * heights[0], abs=0.2)
+    assert [g["value"] for g in chart.grid] == ["0", "2", "5"]  # nice_max(4) == 5
+    assert all("," not in s["y"] for s in first)
+    assert (
+        explorer.nice_max(0) == 1 and explorer.nice_max(11) == 20 and explorer.nice_max(500) == 500
+    )
+
+
+# --- CSV ----------------------------------------------------------------------------------------
+
+
+def read_csv(response) -> list[dict[str, str]]:
+    content = b"".join(response.streaming_content).decode("utf-8")
+    assert content.startswith("\ufeff")
+    return list(csv.DictReader(io.StringIO(content[1:])))
+
+
+def test_csv_export_of_a_filtered_list(workspace, corpus):
+    filters, _ = explorer.parse_filters(workspace, {"sentiment": "negative"})
+    response = explorer.csv_response(workspace, filters)
+    assert response["Content-Type"].startswith("text/csv")
+    assert 'filename="mentions-lumiere-' in response["Content-Disposition"]
+    rows = read_csv(response)
+    assert [r["id"] for r in rows] == [str(corpus["f"].pk), str(corpus["b"].pk)]
+    assert rows[1]["author_handle"] == "bob@piaille.fr"
+    assert rows[1]["network"] == "mastodon" and rows[1]["sentiment"] == "negative"
+    assert rows[1]["published_at"].startswith("2026-11-02T10:00:00")
+    assert rows[0]["text"] == HOSTILE_TEXT  # a CSV is data: kept as written
+
+
+def test_csv_cells_cannot_become_formulas(workspace):
+    dangerous = ['=HYPERLINK("http://evil")', "+33 6 12", "-2+3", "@SUM(A1)", "\tx"]
+    ingest_lines(
+        workspace,
+        lines(
+            [
+                item(str(n), text, 1, author=author(f"h{n}.test", 1, name=text))
+                for n, text in enumerate(dangerous)
+            ]
+        ),
+    )
+    filters, _ = explorer.parse_filters(workspace, {})
+    rows = read_csv(explorer.csv_response(workspace, filters))
+    assert sorted(r["text"] for r in rows) == sorted("'" + t for t in dangerous)
+    assert all(r["author_name"].startswith("'") for r in rows)
+    assert explorer.csv_cell(-0.5) == -0.5  # numbers stay numbers
+    assert explorer.csv_cell("Bonjour = merci") == "Bonjour = merci"
+
+
+# --- preview ------------------------------------------------------------------------------------
+
+
+def test_preview_reports_matches_among_recent_mentions(workspace, corpus):
+    result = explorer.preview_query(workspace, "societe OR livraison")
+    assert result.scanned == 9 and result.matched == 2
+    assert keys(i.mention for i in result.items) == ["c", "b"]  # newest first
+    pieces = result.items[1].segments
+    assert ("livraison", True) in pieces
+    assert "".join(p for p, _ in pieces) == corpus["b"].text
+
+
+def test_preview_is_bounded(workspace, corpus, monkeypatch):
+    monkeypatch.setattr(explorer, "PREVIEW_SCAN", 3)
+    monkeypatch.setattr(explorer, "PREVIEW_SHOW", 1)
+    result = explorer.preview_query(workspace, "lumiere")
+    assert result.scanned == 3 and result.matched == 2 and len(result.items) == 1
+
+
+def test_preview_of_a_bad_expression_says_where(workspace):
+    from parvis.listening.query import QuerySyntaxError
+
+    with pytest.raises(QuerySyntaxError) as info:
+        explorer.preview_query(workspace, "bougie AND (cire")
+    assert info.value.position == 11 and info.value.code == "unbalanced_paren"
+
+
+def test_highlighted_pieces_are_cut():
+    pieces = explorer.highlighted("abc def ghi", [(4, 7)], limit=6)
+    assert pieces == [("abc ", False), ("de", True), ("…", False)]
+
+
+# --- query actions ------------------------------------------------------------------------------
+
+
+def test_create_update_and_delete_a_query(workspace, owner):
+    query = services.do_save_query(
+        workspace, owner, {"name": " Marque ", "kind": "brand", "expression": "lumiere"}
+    )
+    assert (query.name, query.created_by) == ("Marque", owner)
+    services.do_save_query(workspace, owner, {"expression": "lumiere OR bougie"}, instance=query)
+    query.refresh_from_db()
+    assert query.expression == "lumiere OR bougie" and query.kind == "brand"
+    services.do_delete_query(workspace, owner, query)
+    assert not MonitoredQuery.objects.exists()
+
+
+def test_a_syntax_error_names_the_position_in_french(workspace, owner):
+    with pytest.raises(ValidationError) as info:
+        services.do_save_query(
+            workspace, owner, {"name": "x", "kind": "brand", "expression": "bougie OR"}
+        )
+    message = info.value.message_dict["expression"][0]
+    assert "caractère 8" in message, message
+    assert info.value.syntax.position == 7
+    assert not MonitoredQuery.objects.exists()
+
+
+def test_query_validation(workspace, owner):
+    services.do_save_query(workspace, owner, {"name": "A", "kind": "brand", "expression": "a1"})
+    with pytest.raises(ValidationError) as info:
+        services.do_save_query(workspace, owner, {"name": "A", "kind": "topic", "expression": "b"})
+    assert "name" in info.value.message_dict
+    with pytest.raises(ValidationError) as info:
+        services.do_save_query(workspace, owner, {"name": "B", "kind": "nope", "expression": "b"})
+    assert "kind" in info.value.message_dict
+
+
+def test_seed_from_the_strategy(workspace, owner):
+    do_update_strategy(
+        workspace, owner, {"brand_keywords": ["Maison Lumière", "#MaisonLumiere", "ET", '"']}
+    )
+    Competitor.objects.create(
+        workspace=workspace, name="Cire & Sens", keywords=["cire et sens"], handles=["cireetsens"]
+    )
+    Competitor.objects.create(workspace=workspace, name="Bougies Rivales")
+    created = services.seed_queries_from_strategy(workspace, owner)
+    got = {(q.name, q.kind, q.expression) for q in created}
+    assert got == {
+        ("Maison Lumière", "brand", '"Maison Lumière" OR #MaisonLumiere OR "ET"'),
+        ("Cire & Sens", "competitor", '"cire et sens" OR @cireetsens'),
+        ("Bougies Rivales", "competitor", '"Bougies Rivales"'),
+    }
+    # Seeding again adds nothing and keeps edits.
+    MonitoredQuery.objects.filter(name="Cire & Sens").update(expression="cire")
+    assert services.seed_queries_from_strategy(workspace, owner) == []
+    assert MonitoredQuery.objects.get(name="Cire & Sens").expression == "cire"
+
+
+def test_seeded_queries_match_mentions(workspace, owner):
+    do_update_strategy(workspace, owner, {"brand_keywords": ["Maison Lumière"]})
+    services.seed_queries_from_strategy(workspace, owner)
+    ingest_lines(workspace, lines([item("a", "Vive MAISON LUMIERE", 1)]))
+    assert MentionMatch.objects.filter(query__kind="brand").count() == 1
+
+
+# --- saved views --------------------------------------------------------------------------------
+
+
+def test_saved_views_keep_only_filter_keys_and_replace_by_name(workspace, owner):
+    view = services.do_save_view(
+        workspace, owner, "Négatifs", {"sentiment": "negative", "evil": "x", "q": ""}
+    )
+    assert view.params == {"sentiment": "negative"}
+    services.do_save_view(workspace, owner, "Négatifs", {"network": "rss"})
+    assert SavedView.objects.get().params == {"network": "rss"}
+    with pytest.raises(ValidationError):
+        services.do_save_view(workspace, owner, "  ", {})
+
+
+def test_a_saved_view_belongs_to_its_user(workspace, owner, member_factory):
+    view = services.do_save_view(workspace, owner, "Mine", {})
+    other = member_factory("analyst")
+    with pytest.raises(ValidationError):
+        services.do_delete_view(workspace, other, view)
+    services.do_delete_view(workspace, owner, view)
+    assert not SavedView.objects.exists()
