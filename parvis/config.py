@@ -122,7 +122,7 @@ def parse_database_url(raw: str) -> DatabaseURL:
 
 def sqlite_database(path: Path | str) -> dict:
     return {
-        "ENGINE": "django.db.backends.sqlite3",
+        "ENGINE": "parvis.db.sqlite",
         "NAME": str(path),
         "OPTIONS": {
             # WAL lets the web server read while the worker writes; IMMEDIATE avoids

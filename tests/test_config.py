@@ -38,7 +38,7 @@ def test_database_url_errors_name_the_variable(raw, message):
 def test_default_database_is_sqlite_in_wal_mode(tmp_path, monkeypatch):
     monkeypatch.delenv("PARVIS_DATABASE_URL", raising=False)
     db = config.database_settings(tmp_path)
-    assert db["ENGINE"] == "django.db.backends.sqlite3"
+    assert db["ENGINE"] == "parvis.db.sqlite"
     assert db["NAME"] == str(tmp_path / "parvis.sqlite3")
     assert "journal_mode=WAL" in db["OPTIONS"]["init_command"]
 

@@ -124,16 +124,16 @@ def drop_known(batch: Batch) -> None:
 
 
 def analysis_fields(result: Any) -> dict[str, Any]:
-    data = dataclasses.asdict(result) if dataclasses.is_dataclass(result) else dict(result)
-    scores = data["sentiment"]["scores"]
+    """The Analysis (parvis.intelligence.types) as the columns of a mention."""
+    scores = result.sentiment.scores
     return {
-        "lang": data.get("lang") or "",
-        "sentiment": data["sentiment"]["label"],
+        "lang": result.lang or "",
+        "sentiment": result.sentiment.label,
         "sentiment_score": round(scores.get("positive", 0.0) - scores.get("negative", 0.0), 4),
-        "toxicity": data["toxicity"]["score"],
-        "toxicity_categories": data["toxicity"]["categories"],
-        "spam": data["spam"]["score"],
-        "why": data.get("why") or {},
+        "toxicity": result.toxicity.score,
+        "toxicity_categories": result.toxicity.categories,
+        "spam": result.spam.score,
+        "why": result.why or {},
     }
 
 
