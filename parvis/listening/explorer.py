@@ -37,7 +37,13 @@ from parvis.listening.models import (
     QueryKind,
     Sentiment,
 )
-from parvis.listening.query import fold, highlight_spans, make_document, parse
+from parvis.listening.query import (
+    QuerySyntaxError,
+    fold,
+    highlight_spans,
+    make_document,
+    parse,
+)
 from parvis.workspaces.access import scoped
 from parvis.workspaces.models import Workspace
 
@@ -476,7 +482,7 @@ def overview(workspace: Workspace, since: dt.date, until: dt.date) -> Overview:
         .order_by("-published_at")
         .values_list("title", "text")[:TERM_SAMPLE]
     )
-    hashtags, terms = top_words(texts)
+    hashtags, terms = top_words(texts, exclude=brand_words(workspace))
     return Overview(
         since=since,
         until=until,
@@ -569,13 +575,29 @@ def top_sites(in_period: QuerySet[Mention], limit: int = TOP) -> list[dict[str, 
     return sorted(sites, key=lambda s: -s["count"])[:limit]
 
 
+def brand_words(workspace: Workspace) -> frozenset[str]:
+    """The folded words of the brand queries: the brand's own name says nothing new in the
+    brand's overview, and would top every list of frequent words."""
+    words: set[str] = set()
+    expressions = scoped(MonitoredQuery, workspace).filter(kind=QueryKind.BRAND)
+    for expression in expressions.values_list("expression", flat=True):
+        try:
+            terms = parse(expression).positive_terms()
+        except QuerySyntaxError:
+            continue
+        for term in terms:
+            if term[:1] not in ("#", "@"):
+                words.update(_WORD_RE.findall(term))
+    return frozenset(words)
+
+
 def top_words(
-    texts: Iterable[tuple[str, str]], limit: int = 15
+    texts: Iterable[tuple[str, str]], limit: int = 15, exclude: frozenset[str] = frozenset()
 ) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
     """(hashtags, terms) by the number of texts using them, as people wrote them.
 
     Words are compared folded ("Lumière" = "lumiere") and shown in their most frequent
-    spelling.
+    spelling; stop words and `exclude` (folded) are left out of the terms.
     """
     tag_counts: Counter[str] = Counter()
     term_counts: Counter[str] = Counter()
@@ -588,7 +610,7 @@ def top_words(
         words = {}
         for word in _WORD_RE.findall(_TAG_RE.sub(" ", body)):
             folded = fold(word)
-            if folded not in STOPWORDS:
+            if folded not in STOPWORDS and folded not in exclude:
                 words.setdefault(folded, word)
         for key, spelling in tags.items():
             spellings.setdefault("#" + key, Counter())[spelling] += 1
@@ -640,9 +662,12 @@ def _n(value: float) -> str:
 
 
 def volume_chart(days: list[DayVolume]) -> Chart:
+    """Stacked daily bars; horizontal lines at round values (at most about 5 of them)."""
     plot_w = CHART_W - PAD_LEFT
     plot_h = CHART_H - PAD_BOTTOM - PAD_TOP
-    top = nice_max(max((d.total for d in days), default=0))
+    highest = max((d.total for d in days), default=0)
+    tick = nice_max(-(-highest // 4))
+    top = max(tick, tick * -(-highest // tick))
     slot = plot_w / max(len(days), 1)
     bar_w = max(slot * 0.72, 1.0)
     bars = []
@@ -659,9 +684,9 @@ def volume_chart(days: list[DayVolume]) -> Chart:
             segments.append({"cls": label, "x": _n(x), "y": _n(y), "w": _n(bar_w), "h": _n(h)})
         bars.append({"day": day.day, "total": day.total, "segments": segments})
     grid = []
-    for fraction in (0, 0.5, 1):
-        y = PAD_TOP + plot_h * (1 - fraction)
-        grid.append({"y": _n(y), "ty": _n(y + 4), "value": f"{round(top * fraction):d}"})
+    for value in range(0, top + 1, tick):
+        y = PAD_TOP + plot_h * (1 - value / top)
+        grid.append({"y": _n(y), "ty": _n(y + 4), "value": str(value)})
     every = max(1, -(-len(days) // 8))  # at most about 8 dates under the axis
     labels = [
         {"x": _n(PAD_LEFT + i * slot + slot / 2), "day": day.day}

@@ -378,9 +378,24 @@ def test_overview_figures_on_a_known_corpus(workspace, corpus):
     tags = dict(data.top_hashtags)
     assert tags["#bougies"] == 2 and tags["#MaisonLumiere"] == 1  # the campaign counted once
     terms = dict(data.top_terms)
-    assert terms["Lumière"] == 5  # as people write it: a b c f g
+    assert terms["bougies"] == 3  # a, c's title ("Bougies"), the campaign; once per text
+    assert "Lumière" not in terms and "Maison" not in terms  # the brand's own name
     assert "les" not in terms and "pour" not in terms  # stop words
     assert data.sample_size == 7
+
+
+def test_top_words_count_texts_and_keep_the_usual_spelling():
+    texts = [
+        ("Société", "La Société des bougies #Bougies #bougies"),
+        ("", "société anonyme et bougies #BOUGIES"),
+        ("", "SOCIETE du soir, les bougies"),
+    ]
+    tags, terms = explorer.top_words(texts, exclude=frozenset({"soir"}))
+    assert tags == [("#Bougies", 2)]
+    counts = dict(terms)
+    assert counts["Société"] == 3  # once per text; the spelling most texts use
+    assert counts["bougies"] == 3
+    assert "soir" not in counts and "les" not in counts and "des" not in counts
 
 
 def test_overview_of_an_empty_period(workspace, corpus):
@@ -402,7 +417,9 @@ def test_chart_geometry_stacks_sentiments_and_never_localizes_numbers():
     assert [s["cls"] for s in first] == ["negative", "positive"]
     heights = [float(s["h"]) for s in first]
     assert heights[1] == pytest.approx(3 * heights[0], abs=0.2)
-    assert [g["value"] for g in chart.grid] == ["0", "2", "5"]  # nice_max(4) == 5
+    assert [g["value"] for g in chart.grid] == ["0", "1", "2", "3", "4"]
+    tall = explorer.volume_chart([explorer.DayVolume(dt.date(2026, 11, 1), positive=37)])
+    assert [g["value"] for g in tall.grid] == ["0", "10", "20", "30", "40"]
     assert all("," not in s["y"] for s in first)
     assert (
         explorer.nice_max(0) == 1 and explorer.nice_max(11) == 20 and explorer.nice_max(500) == 500

@@ -39,6 +39,12 @@ def html(response) -> str:
     return response.content.decode()
 
 
+def section(page: str, ident: str) -> str:
+    """The HTML of the section with id `ident` (sections are not nested on these pages)."""
+    start = page.index(f'id="{ident}"')
+    return page[start : page.index("</section>", start)]
+
+
 def shown_ids(page: str) -> list[int]:
     return [int(pk) for pk in re.findall(r'<article class="mention" data-mention="(\d+)"', page)]
 
@@ -146,16 +152,16 @@ def test_mention_detail_shows_thread_author_and_analysis(owner_client, corpus):
         analysis_why={"toxicity": ["nul", "arnaque"]},
     )
     page = html(owner_client.get(f"{BASE}mentions/{corpus['g'].pk}/"))
-    thread = page[page.index('id="thread"') : page.index('id="author-card"')]
+    thread = section(page, "thread")
     assert thread.index("J&#x27;adore les bougies") < thread.index("Merci Alice")  # parent first
-    card = page[page.index('id="author-card"') : page.index('id="analysis"')]
+    card = section(page, "author-card")
     assert "Maison Lumière" in card and "lumiere.bsky.social" in card
     assert "3\u00a0k" in card  # followers, compact and French
     assert "+0,80" in card  # average sentiment, French decimals
-    analysis = page[page.index('id="analysis"') : page.index('id="facts"')]
+    analysis = section(page, "analysis")
     assert "42&nbsp;%" in analysis and "insulte 40" in analysis and "menace" not in analysis
     assert "arnaque" in analysis
-    facts = page[page.index('id="facts"') :]
+    facts = section(page, "facts")
     assert "Maison Lumière" in facts  # matched query
 
     page = html(owner_client.get(f"{BASE}mentions/{corpus['a'].pk}/"))
@@ -189,7 +195,7 @@ def test_overview_page(owner_client, corpus):
     )
     assert 'id="total">9<' in page
     assert page.count("<rect class=") >= 6  # the chart's segments, server-side SVG
-    sov = page[page.index('id="share-of-voice"') : page.index('id="top-authors"')]
+    sov = section(page, "share-of-voice")
     assert "Maison Lumière" in sov and "89&nbsp;%" in sov and 'width="88.9"' in sov
     assert "#bougies" in page and "lemonde.example" in page
     assert "style=" not in page and "<script>" not in page

@@ -1,0 +1,215 @@
+"""The listening explorer in a real browser: open Écoute, filter by sentiment (htmx), search a
+word, open a mention, see a hostile mention as text, the overview chart and the live preview.
+
+Selectors use ids, data- attributes and URLs only, never labels (the UI is French by default).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from contextlib import suppress
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import expect
+
+from parvis.listening.ingest import ingest_lines
+from parvis.listening.models import Mention
+from parvis.workspaces.models import Workspace
+from tests.browser.test_ui import STEP_TIMEOUT_MS, Tab, log_in
+from tests.listening.factories import lines
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+HOSTILE_NAME = "<img src=x onerror=alert('nom')>"
+HOSTILE_TEXT = "<script>alert('texte')</script><b>gras</b> Maison Lumière"
+
+TEXTS = [
+    ("positive", "bluesky", "Les bougies Maison Lumière sentent divinement bon, merci ! #bougies"),
+    ("negative", "mastodon", "Maison Lumière : colis arrivé cassé, service client muet #SAV"),
+    ("neutral", "rss", "Maison Lumière ouvre une boutique rue des Archives à Paris"),
+    ("positive", "reddit", "Cadeau parfait : le coffret Maison Lumière, emballage soigné"),
+    ("negative", "bluesky", "Livraison en retard de dix jours chez Maison Lumière, très déçue"),
+    ("neutral", "mastodon", "Quelqu'un connaît la cire de colza de Maison Lumière ?"),
+    ("positive", "youtube", "Test des bougies végétales Maison Lumière : tenue excellente"),
+]
+
+
+@pytest.fixture
+def tab(browser, live_server, artifacts, request):
+    """A page in French that records console errors (CSP violations land there)."""
+    context = browser.new_context(locale="fr-FR", viewport={"width": 1280, "height": 860})
+    page = context.new_page()
+    page.set_default_timeout(STEP_TIMEOUT_MS)
+    tab = Tab(page, live_server.url)
+    page.on("console", lambda m: m.type == "error" and tab.problems.append(f"console: {m.text}"))
+    page.on("pageerror", lambda exc: tab.problems.append(f"page error: {exc}"))
+    page.on("dialog", lambda dialog: (tab.problems.append(dialog.message), dialog.dismiss()))
+    try:
+        yield tab
+    finally:
+        with suppress(PlaywrightError):
+            shot(tab, artifacts, f"{request.node.name}-last.png")
+        context.close()
+
+
+def shot(tab: Tab, folder, name: str) -> None:
+    # caret="initial": Playwright's default hides the caret with a style attribute on the
+    # focused input, which htmx then copies onto the swapped-in input: a CSP violation that
+    # only screenshots cause.
+    tab.page.screenshot(path=folder / name, caret="initial")
+
+
+def seed_mentions(workspace: Workspace) -> dict[str, Mention]:
+    now = timezone.now()
+    items = []
+    for n, (sentiment, network, text) in enumerate(TEXTS * 3):
+        items.append(
+            {
+                "network": network,
+                "external_id": f"browser-{n}",
+                "url": f"https://example.test/{n}",
+                "author": {
+                    "handle": f"lecteur{n % 5}.example",
+                    "name": f"Lectrice {n % 5}",
+                    "followers": 120 * (n + 1),
+                },
+                "title": "Nouvelle boutique" if network == "rss" else "",
+                "text": f"{text} ({n})",
+                "created_at": (now - dt.timedelta(hours=7 * n)).isoformat(),
+                "lang": "fr",
+                "metrics": {"likes": n % 9, "reposts": n % 4, "replies": n % 3},
+                "_sentiment": sentiment,
+            }
+        )
+    items.append(
+        {
+            "network": "bluesky",
+            "external_id": "browser-hostile",
+            "url": "javascript:alert('url')",
+            "author": {"handle": "troll.example", "name": HOSTILE_NAME, "followers": 3},
+            "text": HOSTILE_TEXT,
+            "created_at": (now - dt.timedelta(minutes=5)).isoformat(),
+            "lang": "fr",
+            "_sentiment": "negative",
+        }
+    )
+    ingest_lines(workspace, lines(items))
+    # The analysis model decides the sentiment; the test decides it here to know what to expect.
+    for data in items:
+        Mention.objects.filter(workspace=workspace, external_id=data["external_id"]).update(
+            sentiment=data["_sentiment"]
+        )
+    return {m.external_id: m for m in Mention.objects.filter(workspace=workspace)}
+
+
+def result_ids(tab: Tab) -> list[int]:
+    return [
+        int(x)
+        for x in tab.page.locator("#results article.mention").evaluate_all(
+            "nodes => nodes.map(n => n.dataset.mention)"
+        )
+    ]
+
+
+def test_explore_filter_search_and_open_a_mention(tab, artifacts):
+    from parvis.core.demo import ensure_demo
+
+    ensure_demo()
+    workspace = Workspace.objects.get(slug="demo")
+    mentions = seed_mentions(workspace)
+    page = tab.page
+    log_in(tab)
+
+    page.click("nav.sidebar a[href='/w/demo/listening/']")
+    page.wait_for_url("**/w/demo/listening/")
+    expect(page.locator("nav.sidebar a[href='/w/demo/listening/']")).to_have_attribute(
+        "aria-current", "page"
+    )
+    expect(page.locator("#results article.mention")).to_have_count(22)
+    shot(tab, artifacts, "listening-explorer.png")
+
+    # Filter by sentiment: htmx swaps the results and pushes the URL.
+    page.select_option("#id_sentiment", "negative")
+    page.wait_for_url(re.compile(r"sentiment=negative"))
+    negatives = {m.pk for m in mentions.values() if m.sentiment == "negative"}
+    expect(page.locator("#results article.mention")).to_have_count(len(negatives))
+    assert set(result_ids(tab)) == negatives
+
+    # Full-text search, accents ignored: "decue" finds "déçue".
+    page.fill("#id_q", "decue")
+    page.press("#id_q", "Enter")
+    page.wait_for_url(re.compile(r"q=decue"))
+    expected = {m.pk for m in mentions.values() if "déçue" in m.text}
+    expect(page.locator("#results article.mention")).to_have_count(len(expected))
+    assert set(result_ids(tab)) == expected
+    shot(tab, artifacts, "listening-filtered.png")
+
+    # The page works from its URL too (reload = no JavaScript state).
+    page.reload()
+    assert set(result_ids(tab)) == expected
+
+    first = result_ids(tab)[0]
+    page.click(f"#results article[data-mention='{first}'] a.details-link")
+    page.wait_for_url(f"**/w/demo/listening/mentions/{first}/")
+    expect(page.locator("#author-card")).to_be_visible()
+    expect(page.locator("#thread .thread-item.current .mention-text")).to_contain_text("déçue")
+    shot(tab, artifacts, "listening-mention.png")
+    assert tab.problems == []
+
+
+def test_hostile_mention_renders_as_text(tab, artifacts):
+    from parvis.core.demo import ensure_demo
+
+    ensure_demo()
+    mentions = seed_mentions(Workspace.objects.get(slug="demo"))
+    hostile = mentions["browser-hostile"]
+    log_in(tab)
+
+    tab.open("/w/demo/listening/")
+    card = tab.page.locator(f"#results article[data-mention='{hostile.pk}']")
+    expect(card.locator(".author-name")).to_have_text(HOSTILE_NAME)
+    expect(card.locator(".mention-text")).to_have_text(HOSTILE_TEXT)
+    assert card.locator("script, img, b").count() == 0
+
+    tab.open(f"/w/demo/listening/mentions/{hostile.pk}/")
+    expect(tab.page.locator("#thread .thread-item.current .mention-text")).to_have_text(
+        HOSTILE_TEXT
+    )
+    expect(tab.page.locator("#author-card .author-title strong")).to_have_text(HOSTILE_NAME)
+    assert tab.page.locator("main script, main img, main b").count() == 0
+    assert tab.page.locator("a[href^='javascript:']").count() == 0
+    shot(tab, artifacts, "listening-hostile.png")
+    assert tab.problems == []
+
+
+def test_overview_and_live_query_preview(tab, artifacts):
+    from parvis.core.demo import ensure_demo
+
+    ensure_demo()
+    seed_mentions(Workspace.objects.get(slug="demo"))
+    page = tab.page
+    log_in(tab)
+
+    tab.open("/w/demo/listening/overview/")
+    expect(page.locator("svg.chart rect.positive").first).to_be_visible()
+    shot(tab, artifacts, "listening-overview.png")
+    page.locator("#top-words").scroll_into_view_if_needed()
+    shot(tab, artifacts, "listening-overview-lists.png")
+
+    tab.open("/w/demo/listening/queries/new/")
+    page.fill("#id_expression", "colis OR livraison")
+    expect(page.locator("#preview-summary")).to_be_visible()
+    expect(page.locator("#preview mark").first).to_be_visible()
+    page.fill("#id_expression", "bougie AND (cire")
+    expect(page.locator("#preview-error")).to_contain_text("12")
+    page.fill("#id_expression", "livraison OR colis")
+    expect(page.locator("#preview-summary")).to_be_visible()
+    shot(tab, artifacts, "listening-query-preview.png")
+
+    tab.open("/w/demo/listening/sources/")
+    expect(page.locator("#sources")).to_be_visible()
+    shot(tab, artifacts, "listening-sources.png")
+    assert tab.problems == []
