@@ -120,6 +120,9 @@ class Sentiment(models.TextChoices):
     POSITIVE = "positive", _("Positive")
 
 
+HEADS = models.Q(group_head=True)
+
+
 class Mention(WorkspaceScoped):
     """One post, comment or article, from any source, normalized and enriched."""
 
@@ -162,18 +165,28 @@ class Mention(WorkspaceScoped):
                 fields=["workspace", "network", "external_id"], name="unique_mention"
             )
         ]
+        # The explorer lists group heads only: partial indexes on `group_head` keep them
+        # small, and ascending columns let both databases scan backwards for "newest first,
+        # then id" without a sort (SQLite appends the row id to every index).
         indexes = [
+            models.Index(fields=["workspace", "published_at"], condition=HEADS, name="head_recent"),
             models.Index(
-                fields=["workspace", "group_head", "-published_at"], name="mention_recent"
+                fields=["workspace", "network", "published_at"],
+                condition=HEADS,
+                name="head_network",
             ),
-            models.Index(fields=["workspace", "network", "-published_at"], name="mention_network"),
             models.Index(
-                fields=["workspace", "sentiment", "-published_at"], name="mention_sentiment"
+                fields=["workspace", "sentiment", "published_at"],
+                condition=HEADS,
+                name="head_sentiment",
             ),
-            models.Index(fields=["workspace", "-reach"], name="mention_reach"),
-            models.Index(fields=["workspace", "-engagement"], name="mention_engagement"),
+            models.Index(fields=["workspace", "reach"], condition=HEADS, name="head_reach"),
+            models.Index(
+                fields=["workspace", "engagement"], condition=HEADS, name="head_engagement"
+            ),
             models.Index(fields=["workspace", "content_hash"], name="mention_group"),
             models.Index(fields=["workspace", "parent_external_id"], name="mention_parent"),
+            models.Index(fields=["author", "published_at"], name="mention_author"),
         ]
 
     def __str__(self) -> str:
@@ -192,7 +205,7 @@ class MentionMatch(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["mention", "query"], name="unique_match")]
-        indexes = [models.Index(fields=["query", "-published_at"], name="match_query_time")]
+        indexes = [models.Index(fields=["query", "published_at"], name="match_query_recent")]
 
     def __str__(self) -> str:
         return f"{self.mention_id} ~ {self.query_id}"
