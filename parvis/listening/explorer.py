@@ -20,7 +20,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.http import QueryDict, StreamingHttpResponse
 from django.utils import timezone
@@ -125,7 +125,10 @@ def filtered_mentions(workspace: Workspace, filters: Filters) -> QuerySet[Mentio
     """Group heads of `workspace` matching `filters`, in the chosen order, with their author."""
     qs = scoped(Mention, workspace).filter(group_head=True)
     if filters.query_id:
-        qs = qs.filter(matches__query_id=filters.query_id)
+        # EXISTS lets the database walk the date index and stop at one page; a join made
+        # it sort every match of a broad query first (100 ms at 100k mentions, SQLite).
+        matched = MentionMatch.objects.filter(mention_id=OuterRef("pk"), query_id=filters.query_id)
+        qs = qs.filter(Exists(matched))
     if filters.network:
         qs = qs.filter(network=filters.network)
     if filters.sentiment:
