@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from parvis.intelligence.types import Analysis, Sentiment, Spam, Toxicity
 
 if TYPE_CHECKING:
-    from parvis.intelligence.default_backend import DefaultBackend
+    from parvis.intelligence.cpu_backend import DefaultBackend
 
 __all__ = ["Analysis", "Sentiment", "Spam", "Toxicity", "analyze", "configure", "get_backend"]
 
@@ -56,7 +56,7 @@ def default_backend() -> DefaultBackend:
     if _default is None:
         with _lock:
             if _default is None:
-                from parvis.intelligence.default_backend import DefaultBackend
+                from parvis.intelligence.cpu_backend import DefaultBackend
 
                 _default = DefaultBackend()
     return _default

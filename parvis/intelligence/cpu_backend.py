@@ -161,7 +161,7 @@ class DefaultBackend:
             "hate": round(float(hate), 4),
             "threat": round(float(threat), 4),
         }
-        tox_score = max(float(tox_model), insult, obscene, threat, _strength(n_hate))
+        tox_score = max(float(tox_model), insult, obscene, threat, hate)
         why = {
             "toxicity": self._why(batch, i, "toxicity", lang, tox_score, hits),
             "spam": self._why(batch, i, "spam", lang, float(spam_score), hits),

@@ -18,12 +18,13 @@ from scipy import sparse
 from sklearn.feature_extraction import FeatureHasher
 from sklearn.preprocessing import normalize as l2_normalize
 
-from parvis.intelligence.lexicon import Hits, Lexicon
+from parvis.intelligence.lexicon import N_DENSE, Hits, Lexicon
 from parvis.intelligence.text import bigrams, normalize, token_features, tokens
 
 N_FEATURES = 2**20
 # Bound on the per-word cache (about 100 bytes of ids per word): it is cleared when full.
 TOKEN_CACHE_MAX = 300_000
+DENSE_CLIP = 3.0
 
 
 @dataclass
@@ -70,7 +71,7 @@ class Featurizer:
             dense.append(d)
             hits.append(h)
         hashed = self._hash(toks_list)
-        dense_arr = np.asarray(dense, dtype=np.float32).reshape(len(texts), -1)
+        dense_arr = np.asarray(dense, dtype=np.float32).reshape(len(texts), N_DENSE)
         return Batch(hashed, dense_arr, norms, toks_list, hits)
 
     def token_ids(self, toks: list[str]) -> list[np.ndarray]:
@@ -93,6 +94,8 @@ class Featurizer:
 
     def _hash(self, toks_list: list[list[str]]) -> sparse.csr_matrix:
         n = len(toks_list)
+        if n == 0:
+            return sparse.csr_matrix((0, self.n_features), dtype=np.float32)
         flat = [t for toks in toks_list for t in toks]
         arrays = self.token_ids(flat)
         lengths = np.fromiter((len(a) for a in arrays), dtype=np.int64, count=len(arrays))
@@ -123,6 +126,9 @@ class Featurizer:
         assert self.idf is not None, "Featurizer used before fit/load"
         x = batch.hashed.astype(np.float32)
         x.data = np.log1p(x.data) * self.idf[x.indices]
-        x = l2_normalize(x, copy=False)
-        d = (batch.dense - self.dense_mean) / self.dense_std
+        if x.shape[0]:
+            x = l2_normalize(x, copy=False)
+        # Clipped z-scores: a 2,000-character text or a wall of "!!!" is far outside the
+        # tweets the heads were fitted on, and a linear model would extrapolate wildly.
+        d = np.clip((batch.dense - self.dense_mean) / self.dense_std, -DENSE_CLIP, DENSE_CLIP)
         return x, d.astype(np.float32)

@@ -176,6 +176,8 @@ class Lexicon:
                     else:
                         emo_neg -= v
             entry = abuse.get(tok)
+            if entry is None and len(tok) > 4 and tok[-1] == "s":
+                entry = abuse.get(tok[:-1])  # plurals the lists do not spell out
             if entry is not None:
                 counts[entry[0]] += 1
                 hits.add(entry[0], tok)

@@ -40,6 +40,8 @@ class Task:
 
 
 TASKS = [
+    # Adding the 246 TweetEval-sentiment val tweets that are not in XLM-T lowered the
+    # validation figure (0.66 -> 0.65), so English sentiment uses XLM-T train only.
     Task("sentiment_en", SENTIMENT, ["xlmt_sentiment_english"], ["xlmt_sentiment_english"]),
     Task("sentiment_fr", SENTIMENT, ["xlmt_sentiment_french"], ["xlmt_sentiment_french"]),
     Task("offensive_en", ["no", "yes"], ["tweeteval_offensive"], ["tweeteval_offensive"]),
@@ -62,7 +64,15 @@ TASKS = [
         ["ftr_racism_french"],
         negatives=("xlmt_sentiment_french",),
     ),
-    Task("spam", ["no", "yes"], ["youtube_spam", "sms_spam"], ["youtube_spam", "sms_spam"]),
+    # Both spam sets are English; ordinary French tweets are added as non-spam so that French
+    # words alone do not look like spam to a head that never saw French.
+    Task(
+        "spam",
+        ["no", "yes"],
+        ["youtube_spam", "sms_spam"],
+        ["youtube_spam", "sms_spam"],
+        negatives=("xlmt_sentiment_french",),
+    ),
 ]
 FRENCH = ["xlmt_sentiment_french", "mlma_hate_french", "ftr_racism_french"]
 ENGLISH = [

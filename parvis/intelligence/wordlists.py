@@ -324,10 +324,11 @@ THREAT_PATTERNS: dict[str, list[str]] = {
         r"\bput a bullet\b",
     ],
     "fr": [
-        r"\b(?:je vais|j'?vais|jvais|on va|je vais aller|je te|on te|je vous|on vous) "
-        r"(?:te |vous |t'|l'|les )?(?:tuer|buter|crever|defoncer|egorger|massacrer|fumer|"
-        r"retrouver|frapper|casser la gueule|planter|bruler|violer|pendre|tabasser|"
-        r"eclater|niquer ta)\w*",
+        # An object pronoun is required: "je vais tuer le temps" is no threat.
+        r"\b(?:je vais|j'?vais|jvais|on va|je veux|j'?ai envie de) (?:te |vous |t'|l'|les |la |le )"
+        r"(?:tuer|buter|crever|defoncer|egorger|massacrer|fumer|retrouver|frapper|"
+        r"casser la gueule|planter|bruler|violer|pendre|tabasser|eclater|saigner)\w*",
+        r"\b(?:je|on) (?:te|vous|t') ?(?:tue|bute|creve|defonce|egorge|retrouve|saigne)\w*",
         r"\b(?:t'?es|tu es|vous etes|t'est) (?:un homme |une femme )?mort[es]?\b",
         r"\btu vas (?:mourir|crever|le payer|souffrir|morfler|regretter)\b",
         r"\bje sais ou tu (?:habites|vis|dors)\b",
