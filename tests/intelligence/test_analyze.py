@@ -129,7 +129,9 @@ def test_sentiment_examples(text, label):
         ("I will kill you, I know where you live", "threat", "i will kill you"),
         ("je vais te buter, tu vas le payer", "threat", "je vais te buter"),
         pytest.param(
-            ("fuck all those filthy niggers", "hate", "niggers"),
+            "fuck all those filthy niggers",
+            "hate",
+            "niggers",
             marks=pytest.mark.xfail(reason="known limit: English hate below threshold here"),
         ),
         ("sale bougnoule, rentre chez toi", "hate", "bougnoule"),
