@@ -109,12 +109,19 @@ install_parvis() {
     # Skipped when pyproject.toml has not changed since the last install into this venv.
     local stamp digest
     stamp=$("$PYTHON" -c 'import sys; print(sys.prefix)')/.parvis-test-install
-    digest=$(sha256sum pyproject.toml | cut -d' ' -f1)
+    digest=$( (cat pyproject.toml; echo "transformers=${PARVIS_TEST_TRANSFORMERS:-0}") | sha256sum | cut -d' ' -f1)
     if [[ -f $stamp && $(cat "$stamp") == "$digest" ]] && "$PYTHON" -c 'import parvis' 2>/dev/null; then
         echo "parvis[test] already installed for this pyproject.toml"
         return 0
     fi
     "$PYTHON" -m pip install --quiet --disable-pip-version-check --progress-bar off -e '.[test]'
+    if [[ ${PARVIS_TEST_TRANSFORMERS:-0} == 1 ]]; then
+        # The optional transformer backend's tests (a tiny model built by the test). The CPU
+        # build of torch 2.13.0 is pinned: a looser range may pull a multi-GB CUDA build.
+        "$PYTHON" -m pip install --quiet --disable-pip-version-check --progress-bar off \
+            'torch==2.13.0' 'transformers>=4.40,<6' ||
+            echo "torch/transformers could not be installed: the transformer-backend tests skip"
+    fi
     echo "$digest" >"$stamp"
 }
 
