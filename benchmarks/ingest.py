@@ -130,6 +130,9 @@ def phase_ingest(path: Path) -> dict:
     with path.open(encoding="utf-8") as handle:
         summary = ingest_lines(ws, handle, origin=path.name)
     elapsed = time.perf_counter() - start
+    from parvis.core.maintenance import refresh_planner_statistics
+
+    refresh_planner_statistics()  # as `parvis ingest` does, for the explorer benchmark
     return {
         "phase": "ingest",
         "summary": summary.as_dict(),

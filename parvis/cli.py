@@ -242,6 +242,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             return fail(f"cannot read {args.path}: {exc.strerror}")
         with handle:
             summary = ingest_lines(workspace, handle, origin=os.path.basename(args.path))
+    from parvis.core.maintenance import refresh_planner_statistics
+
+    refresh_planner_statistics()  # a big import changes the table's shape
     print(json.dumps(summary.as_dict()))
     return 2 if summary.rejected else 0
 
