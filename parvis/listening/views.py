@@ -12,6 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST
@@ -32,7 +33,11 @@ from parvis.workspaces.roles import Perm
 
 
 def is_htmx(request: HttpRequest) -> bool:
-    return request.headers.get("HX-Request") == "true"
+    """An htmx request for a fragment (a history restore wants the whole page)."""
+    return (
+        request.headers.get("HX-Request") == "true"
+        and request.headers.get("HX-History-Restore-Request") != "true"
+    )
 
 
 def can_manage(request: HttpRequest) -> bool:
@@ -61,7 +66,10 @@ def explorer_view(request: HttpRequest) -> HttpResponse:
         "tab": "mentions",
     }
     template = "listening/_results.html" if is_htmx(request) else "listening/explorer.html"
-    return render(request, template, context)
+    response = render(request, template, context)
+    # The same URL answers a fragment or a page: caches must keep them apart.
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
 @workspace_view()

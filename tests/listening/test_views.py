@@ -91,6 +91,12 @@ def test_htmx_gets_only_the_results(owner_client, corpus):
     page = html(response)
     assert page.startswith('<section id="results"') and "<html" not in page
     assert shown_ids(page) == [corpus["c"].pk]
+    assert "HX-Request" in response["Vary"]
+    # Back in history without htmx's cache: the whole page.
+    restore = owner_client.get(
+        BASE, {"network": "rss"}, HTTP_HX_REQUEST="true", HTTP_HX_HISTORY_RESTORE_REQUEST="true"
+    )
+    assert "<html" in html(restore)
 
 
 def test_pages_follow_with_a_cursor(owner_client, corpus, monkeypatch):
