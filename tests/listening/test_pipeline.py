@@ -238,3 +238,13 @@ def test_a_dead_local_owner_loses_its_lease(workspace):
     leases.release(source.pk)
     assert leases.acquire(source.pk, owner=remote)
     assert not leases.acquire(source.pk)  # alive for all we know, until it expires
+
+
+def test_influence_matches_the_documented_examples():
+    from parvis.listening.authors import influence
+
+    # docs/listening.md
+    assert round(influence(20_000, 250, 5)) == 56
+    assert round(influence(150, 2, 1)) == 25
+    assert influence(1_000_000, 1_000_000, 100) == 100.0
+    assert influence(0, 0, 0) == 0.0
