@@ -198,7 +198,7 @@ def list_mentions(
         return Status(422, {"detail": {k: list(v) for k, v in form.errors.items()}})
     mentions = explorer.filtered_mentions(workspace, filters)
     page = explorer.keyset_page(explorer.with_query_names(mentions), filters, limit)
-    count, capped = explorer.count_capped(mentions, API_COUNT_CAP)
+    count, capped = explorer.count_results(mentions, filters, page, API_COUNT_CAP)
     next_url = None
     if page.next_cursor:
         params = QueryDict(mutable=True)

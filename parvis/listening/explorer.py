@@ -138,13 +138,14 @@ def _plain(params: Mapping[str, Any]) -> dict[str, str]:
 def filtered_mentions(workspace: Workspace, filters: Filters) -> QuerySet[Mention]:
     """Group heads of `workspace` matching `filters`, in the chosen order, with their author.
 
-    Two plans (SQLite; PostgreSQL plans from its own statistics):
+    Two plans:
     - broad filters walk an index kept in the list's order (mention_recent for dates,
       mention_reach, mention_engagement) and stop after one page;
-    - a selective filter (a rare word, a rare monitored query, an author) first lists its
-      few mentions (`few_candidates`), which are then fetched by id and sorted.
-    SQLite, without ANALYZE statistics, would otherwise walk a million index entries
-    looking for fifty rare ones (1 to 3 s at 1M mentions).
+    - a selective filter (a rare word, a rare monitored query, an author, a high minimum
+      reach) first lists its few mentions (`few_candidates`), then fetched by id and sorted.
+    Left to themselves, SQLite (without ANALYZE statistics) and PostgreSQL (misjudging how
+    rare a word is) walked a million index entries looking for fifty rare ones (1 to 5 s
+    at 1M mentions).
     """
     candidates, used = few_candidates(workspace, filters)
     if candidates is None:
@@ -174,7 +175,7 @@ def filtered_mentions(workspace: Workspace, filters: Filters) -> QuerySet[Mentio
         qs = qs.filter(published_at__lt=filters.until)
     if filters.author and "author" not in used:
         qs = qs.filter(author__in=matching_authors(workspace, filters.author).values("id"))
-    if filters.min_reach:
+    if filters.min_reach and "min_reach" not in used:
         qs = qs.filter(reach__gte=filters.min_reach)
     if filters.q and "q" not in used:
         qs = filter_common_words(qs, filters.q)
@@ -189,20 +190,27 @@ def matching_authors(workspace: Workspace, handle: str) -> QuerySet[Author]:
 
 # A filter that selects at most this many mentions is selective (see filtered_mentions).
 FEW = 2000
-FTS_IDS = "SELECT rowid FROM listening_mention_fts WHERE listening_mention_fts MATCH %s LIMIT %s"
+
+
+def text_ids(terms: str, limit: int) -> set[int]:
+    """Ids of up to `limit` mentions, of any workspace, containing all words of `terms`."""
+    if search.is_postgres():
+        folded = search.fold(terms)
+        sql, params = search.PG_SEARCH + " LIMIT %s", [folded, folded, folded, limit]
+    else:
+        sql, params = search.SQLITE_SEARCH + " LIMIT %s", [search.sqlite_match(terms), limit]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {row[0] for row in cursor.fetchall()}
 
 
 def few_candidates(workspace: Workspace, filters: Filters) -> tuple[list[int] | None, set[str]]:
     """The ids allowed by the selective filters (intersected), and which filters they are;
-    (None, set()) when no filter is selective, or on PostgreSQL. Each probe reads at most
-    FEW + 1 index entries."""
-    if search.is_postgres():
-        return None, set()
+    (None, set()) when no filter is selective. Each probe reads at most FEW + 1 entries of
+    an index."""
     found: dict[str, set[int]] = {}
     if filters.q and search.WORD.search(filters.q):
-        with connection.cursor() as cursor:
-            cursor.execute(FTS_IDS, [search.sqlite_match(filters.q), FEW + 1])
-            ids = {row[0] for row in cursor.fetchall()}  # every workspace: narrowed below
+        ids = text_ids(filters.q, FEW + 1)  # every workspace: narrowed by the caller
         if len(ids) <= FEW:
             found["q"] = ids
     if filters.query_id:
@@ -217,6 +225,13 @@ def few_candidates(workspace: Workspace, filters: Filters) -> tuple[list[int] | 
         if sum(authors.values()) <= FEW:
             by_author = Mention.objects.filter(author_id__in=list(authors))
             found["author"] = set(by_author.values_list("id", flat=True)[: FEW + 1])
+    if filters.min_reach:
+        # head_reach holds (workspace, reach) for group heads: a high threshold is a short
+        # range of it, where walking the date index would look at every mention.
+        heads = scoped(Mention, workspace).filter(group_head=True, reach__gte=filters.min_reach)
+        ids = set(heads.values_list("id", flat=True)[: FEW + 1])
+        if len(ids) <= FEW:
+            found["min_reach"] = ids
     if not found:
         return None, set()
     return sorted(set.intersection(*found.values())), set(found)
@@ -276,6 +291,16 @@ def count_capped(queryset: QuerySet, cap: int = COUNT_CAP) -> tuple[int, bool]:
     """How many rows, counting at most `cap` + 1: (count, True) means "more than cap"."""
     n = queryset.order_by().values("id")[: cap + 1].count()
     return min(n, cap), n > cap
+
+
+def count_results(
+    queryset: QuerySet, filters: Filters, page: Page, cap: int = COUNT_CAP
+) -> tuple[int, bool]:
+    """count_capped, or the first page's own length when it is the only page (no second
+    pass over the rows, which for an unindexed filter is a second full scan)."""
+    if filters.after is None and page.next_cursor is None:
+        return len(page.items), False
+    return count_capped(queryset, cap)
 
 
 # --- detail -------------------------------------------------------------------------------

@@ -53,7 +53,7 @@ def explorer_view(request: HttpRequest) -> HttpResponse:
     filters, form = explorer.parse_filters(ws, request.GET)
     mentions = explorer.filtered_mentions(ws, filters)
     page = explorer.keyset_page(explorer.with_query_names(mentions), filters)
-    count, more = explorer.count_capped(mentions)
+    count, more = explorer.count_results(mentions, filters, page)
     context = {
         "form": form,
         "filters": filters,

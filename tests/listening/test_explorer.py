@@ -306,6 +306,8 @@ def test_selective_and_broad_plans_find_the_same_mentions(workspace, corpus, mon
     assert listed(workspace, author="nobody") == []
     assert listed(workspace, query=brand, q="lumiere", author="lumiere.bsky.social") == ["g"]
     assert listed(workspace, query=brand, sentiment="negative", sort="engagement") == ["b", "f"]
+    assert listed(workspace, min_reach="2000") == ["g", "a"]
+    assert listed(workspace, min_reach="1000", q="bougies", sort="reach") == ["a", "d"]
 
 
 def test_a_selective_filter_stays_in_its_workspace(workspace, other_workspace, corpus, monkeypatch):
@@ -375,6 +377,17 @@ def test_a_cursor_is_tied_to_its_sort_order():
         decode_cursor(encode_cursor("date", "yesterday", 5), "date")
     with pytest.raises(ValidationError):
         decode_cursor(encode_cursor("reach", 10, -1), "reach")
+
+
+def test_a_single_page_counts_itself(workspace, corpus, django_assert_num_queries):
+    filters, _ = explorer.parse_filters(workspace, {"network": "bluesky"})
+    qs = explorer.filtered_mentions(workspace, filters)
+    page = explorer.keyset_page(qs, filters, 10)
+    with django_assert_num_queries(0):
+        assert explorer.count_results(qs, filters, page) == (5, False)
+    page = explorer.keyset_page(qs, filters, 2)
+    assert explorer.count_results(qs, filters, page) == (5, False)
+    assert explorer.count_results(qs, filters, page, cap=3) == (3, True)
 
 
 def test_count_is_capped(workspace, corpus):

@@ -405,7 +405,10 @@ HOT_PAGES = [
 ]
 
 
-def test_hot_pages_use_a_constant_number_of_queries(owner_client, workspace, corpus):
+def test_hot_pages_use_a_constant_number_of_queries(owner_client, workspace, corpus, monkeypatch):
+    from parvis.listening import explorer
+
+    monkeypatch.setattr(explorer, "PAGE_SIZE", 3)  # several pages in both sizes
     small = {
         (path, str(params)): queries_for(owner_client, path, params) for path, params in HOT_PAGES
     }
