@@ -209,7 +209,23 @@ def test_overview_and_live_query_preview(tab, artifacts):
     expect(page.locator("#preview-summary")).to_be_visible()
     shot(tab, artifacts, "listening-query-preview.png")
 
+    tab.open("/w/demo/listening/queries/")
+    expect(page.locator("#queries tbody tr").first).to_be_visible()
+    shot(tab, artifacts, "listening-queries.png")
+
     tab.open("/w/demo/listening/sources/")
     expect(page.locator("#sources")).to_be_visible()
     shot(tab, artifacts, "listening-sources.png")
+
+    ingest_lines(
+        Workspace.objects.get(slug="demo"),
+        ['{"network": "bluesky", "text": "<b>sans identifiant</b>"}\n', "{pas du json\n"],
+        origin="import.jsonl",
+    )
+    page.click("#quarantine-link")
+    page.wait_for_url("**/w/demo/listening/quarantine/")
+    expect(page.locator("article.quarantined")).to_have_count(2)
+    page.locator("article.quarantined details summary").first.click()
+    expect(page.locator("article.quarantined pre.raw").first).to_have_text("{pas du json")
+    shot(tab, artifacts, "listening-quarantine.png")
     assert tab.problems == []
