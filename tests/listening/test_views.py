@@ -203,7 +203,10 @@ def test_overview_page(owner_client, corpus):
     assert page.count("<rect class=") >= 6  # the chart's segments, server-side SVG
     sov = section(page, "share-of-voice")
     assert "Maison Lumière" in sov and "89&nbsp;%" in sov and 'width="88.9"' in sov
-    assert "#bougies" in page and "lemonde.example" in page
+    authors = section(page, "top-authors")
+    assert ">Alice</a>" in authors and "alice.bsky.social · Bluesky" in authors
+    assert "?author=alice.bsky.social" in authors and "50\u00a0k" in authors
+    assert "#bougies" in page and "lemonde.example" in section(page, "top-sites")
     assert "style=" not in page and "<script>" not in page
 
 
