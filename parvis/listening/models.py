@@ -180,6 +180,9 @@ class Mention(WorkspaceScoped):
                 condition=HEADS,
                 name="head_sentiment",
             ),
+            models.Index(
+                fields=["workspace", "lang", "published_at"], condition=HEADS, name="head_lang"
+            ),
             models.Index(fields=["workspace", "reach"], condition=HEADS, name="head_reach"),
             models.Index(
                 fields=["workspace", "engagement"], condition=HEADS, name="head_engagement"

@@ -80,7 +80,15 @@ def do_save_query(
         query.save()
     else:
         query.save(update_fields=[*QUERY_FIELDS, "updated_at"])
+    schedule_rematch(query)
     return query
+
+
+def schedule_rematch(query: MonitoredQuery) -> None:
+    """Match the stored mentions too, in the background, once this transaction commits."""
+    from parvis.listening.tasks import rematch_query_task
+
+    transaction.on_commit(lambda: rematch_query_task(query.pk))
 
 
 def do_delete_query(workspace: Workspace, actor: Any, query: MonitoredQuery) -> None:

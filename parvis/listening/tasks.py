@@ -3,7 +3,7 @@
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
-from parvis.listening import sources
+from parvis.listening import rematch, sources
 
 
 @db_task()
@@ -17,3 +17,8 @@ def schedule_sources() -> int:
     for source_id in due:
         run_source_task(source_id)
     return len(due)
+
+
+@db_task()
+def rematch_query_task(query_id: int) -> int:
+    return rematch.rematch_query(query_id)

@@ -248,3 +248,28 @@ def test_influence_matches_the_documented_examples():
     assert round(influence(150, 2, 1)) == 25
     assert influence(1_000_000, 1_000_000, 100) == 100.0
     assert influence(0, 0, 0) == 0.0
+
+
+def test_a_new_query_is_matched_against_stored_mentions(
+    workspace, owner, django_capture_on_commit_callbacks
+):
+    from unittest import mock
+
+    from parvis.listening.rematch import rematch_query
+    from parvis.listening.services import do_save_query
+
+    ingest_lines(workspace, lines([mention(1), mention(2, text="Cire & Sens, les bougies")]))
+    with (
+        mock.patch("parvis.listening.tasks.rematch_query_task") as task,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        query = do_save_query(
+            workspace, owner, {"name": "Rival", "kind": "competitor", "expression": '"cire & sens"'}
+        )
+    task.assert_called_once_with(query.pk)
+    assert rematch_query(query.pk) == 1
+    assert rematch_query(query.pk) == 1  # idempotent: replaces, never duplicates
+    assert MentionMatch.objects.get(query=query).mention.external_id.endswith("000002")
+    query.expression = "bougies"
+    query.save()
+    assert rematch_query(query.pk) == 2
