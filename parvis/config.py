@@ -127,8 +127,11 @@ def sqlite_database(path: Path | str) -> dict:
         "OPTIONS": {
             # WAL lets the web server read while the worker writes; IMMEDIATE avoids
             # "database is locked" on lock upgrades inside transactions.
+            # cache_size: 64 MB of page cache per connection instead of SQLite's 2 MB, so the
+            # mention indexes stay in memory while a million rows arrive.
             "init_command": (
                 "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;PRAGMA foreign_keys=ON;"
+                "PRAGMA cache_size=-65536;"
             ),
             "transaction_mode": "IMMEDIATE",
             "timeout": 20,
