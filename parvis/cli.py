@@ -142,6 +142,28 @@ def fail(message: str) -> int:
     return 1
 
 
+class NotFound(Exception):
+    """A workspace or user named on the command line does not exist."""
+
+
+def workspace_named(slug: str):
+    from parvis.workspaces.models import Workspace
+
+    workspace = Workspace.objects.filter(slug=slug).first()
+    if workspace is None:
+        raise NotFound(f"no workspace {slug!r}")
+    return workspace
+
+
+def user_named(username: str):
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.filter(username=username).first()
+    if user is None:
+        raise NotFound(f"no user {username!r}")
+    return user
+
+
 def validation_text(exc: Exception) -> str:
     messages = getattr(exc, "message_dict", None) or {"": getattr(exc, "messages", [str(exc)])}
     return "; ".join(f"{k + ': ' if k else ''}{' '.join(v)}" for k, v in messages.items())
@@ -182,18 +204,14 @@ def cmd_user_create(args: argparse.Namespace) -> int:
 
 def cmd_member_add(args: argparse.Namespace) -> int:
     setup_django()
-    from django.contrib.auth import get_user_model
     from django.core.exceptions import ValidationError
 
-    from parvis.workspaces.models import Workspace
     from parvis.workspaces.services import do_add_member
 
-    workspace = Workspace.objects.filter(slug=args.slug).first()
-    if workspace is None:
-        return fail(f"no workspace {args.slug!r}")
-    user = get_user_model().objects.filter(username=args.username).first()
-    if user is None:
-        return fail(f"no user {args.username!r}")
+    try:
+        workspace, user = workspace_named(args.slug), user_named(args.username)
+    except NotFound as exc:
+        return fail(str(exc))
     try:
         membership = do_add_member(workspace, user, args.role)
     except ValidationError as exc:
@@ -204,19 +222,14 @@ def cmd_member_add(args: argparse.Namespace) -> int:
 
 def cmd_token_create(args: argparse.Namespace) -> int:
     setup_django()
-    from django.contrib.auth import get_user_model
 
     from parvis.core.tokens import do_create_token
-    from parvis.workspaces.models import Workspace
 
-    user = get_user_model().objects.filter(username=args.username).first()
-    if user is None:
-        return fail(f"no user {args.username!r}")
-    workspace = None
-    if args.workspace:
-        workspace = Workspace.objects.filter(slug=args.workspace).first()
-        if workspace is None:
-            return fail(f"no workspace {args.workspace!r}")
+    try:
+        user = user_named(args.username)
+        workspace = workspace_named(args.workspace) if args.workspace else None
+    except NotFound as exc:
+        return fail(str(exc))
     new = do_create_token(user, name=args.name or "", workspace=workspace)
     print("Store this token now: it is not shown again.", file=sys.stderr)
     print(new.raw)
@@ -228,11 +241,11 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     import json
 
     from parvis.listening.ingest import ingest_lines
-    from parvis.workspaces.models import Workspace
 
-    workspace = Workspace.objects.filter(slug=args.workspace).first()
-    if workspace is None:
-        return fail(f"no workspace {args.workspace!r}")
+    try:
+        workspace = workspace_named(args.workspace)
+    except NotFound as exc:
+        return fail(str(exc))
     if args.path == "-":
         summary = ingest_lines(workspace, sys.stdin, origin="stdin")
     else:
@@ -267,11 +280,11 @@ def cmd_sources_add(args: argparse.Namespace) -> int:
 
     from parvis.connectors.base import ConnectorError
     from parvis.listening.sources import do_create_source
-    from parvis.workspaces.models import Workspace
 
-    workspace = Workspace.objects.filter(slug=args.workspace).first()
-    if workspace is None:
-        return fail(f"no workspace {args.workspace!r}")
+    try:
+        workspace = workspace_named(args.workspace)
+    except NotFound as exc:
+        return fail(str(exc))
     try:
         config = json.loads(args.config)
         source = do_create_source(

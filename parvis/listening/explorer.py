@@ -873,6 +873,8 @@ CSV_COLUMNS = [
     "group_size",
     "id",
 ]
+# Columns read through the author relation.
+CSV_SOURCES = {"author_handle": "author__handle", "author_name": "author__name"}
 # A spreadsheet runs a cell that starts with one of these as a formula.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -893,27 +895,7 @@ def csv_rows(queryset: QuerySet[Mention]) -> Iterator[str]:
     writer = csv.writer(_Echo())
     yield "\ufeff"  # so that spreadsheets read the file as UTF-8
     yield writer.writerow(CSV_COLUMNS)
-    rows = queryset.values_list(
-        "published_at",
-        "network",
-        "author__handle",
-        "author__name",
-        "title",
-        "text",
-        "url",
-        "lang",
-        "sentiment",
-        "sentiment_score",
-        "toxicity",
-        "spam",
-        "reach",
-        "engagement",
-        "likes",
-        "reposts",
-        "replies",
-        "group_size",
-        "id",
-    )[:EXPORT_LIMIT]
+    rows = queryset.values_list(*(CSV_SOURCES.get(c, c) for c in CSV_COLUMNS))[:EXPORT_LIMIT]
     for row in rows.iterator(chunk_size=2000):
         published, *rest = row
         yield writer.writerow([published.isoformat(), *(csv_cell(v) for v in rest)])
