@@ -590,10 +590,10 @@ def period_bounds(since: dt.date, until: dt.date) -> tuple[dt.datetime, dt.datet
 def overview(workspace: Workspace, since: dt.date, until: dt.date) -> Overview:
     """Who talks about the brand, how, and where, from `since` to `until` (whole days).
 
-    Volumes count every mention, copies included (a campaign is volume), read from the
-    group heads weighted by `group_size` so that the partial head_* indexes serve them: a
-    copy counts on the day, network and sentiment of the group's first mention (same text,
-    so the same sentiment). Share of voice counts the matches themselves. Hashtags and terms
+    Daily volumes count every mention on its own day, copies included (a campaign is volume,
+    and a copy-paste wave is exactly what a bad-buzz chart must show), through the
+    mention_time index. Sites are read from the group heads weighted by `group_size`. Share
+    of voice counts the matches themselves. Hashtags and terms
     are read from a sample: the TERM_SAMPLE most recent group heads of the period (one text
     per copy-paste group), each counted once per mention.
     """
@@ -606,7 +606,11 @@ def overview(workspace: Workspace, since: dt.date, until: dt.date) -> Overview:
     return Overview(
         since=since,
         until=until,
-        days=daily_volume(heads, since, until),
+        days=daily_volume(
+            scoped(Mention, workspace).filter(published_at__gte=start, published_at__lt=end),
+            since,
+            until,
+        ),
         share_of_voice=share_of_voice(workspace, start, end),
         top_authors=top_authors(workspace, start, end),
         top_sites=top_sites(heads),
@@ -616,15 +620,14 @@ def overview(workspace: Workspace, since: dt.date, until: dt.date) -> Overview:
     )
 
 
-def daily_volume(heads: QuerySet[Mention], since: dt.date, until: dt.date) -> list[DayVolume]:
-    """Mentions per local day and sentiment, every day of the period (zeros included), from
-    group heads weighted by their group's size."""
+def daily_volume(mentions: QuerySet[Mention], since: dt.date, until: dt.date) -> list[DayVolume]:
+    """Mentions per local day and sentiment, every day of the period (zeros included)."""
     tz = timezone.get_current_timezone()
     days = {
         since + dt.timedelta(days=n): DayVolume(since + dt.timedelta(days=n))
         for n in range((until - since).days + 1)
     }
-    for day, sentiment, n in _day_counts(heads, tz):
+    for day, sentiment, n in _day_counts(mentions, tz):
         volume = days.get(day)
         if volume is not None:
             label = sentiment if sentiment in Sentiment.values else "unknown"
@@ -632,12 +635,12 @@ def daily_volume(heads: QuerySet[Mention], since: dt.date, until: dt.date) -> li
     return list(days.values())
 
 
-def _day_counts(heads: QuerySet[Mention], tz: dt.tzinfo) -> Iterator[tuple[dt.date, str, int]]:
+def _day_counts(mentions: QuerySet[Mention], tz: dt.tzinfo) -> Iterator[tuple[dt.date, str, int]]:
     if connection.vendor != "sqlite":
         rows = (
-            heads.annotate(day=TruncDate("published_at", tzinfo=tz))
+            mentions.annotate(day=TruncDate("published_at", tzinfo=tz))
             .values_list("day", "sentiment")
-            .annotate(n=Sum("group_size"))
+            .annotate(n=Count("id"))
             .order_by()
         )
         yield from rows
@@ -647,9 +650,9 @@ def _day_counts(heads: QuerySet[Mention], tz: dt.tzinfo) -> Iterator[tuple[dt.da
     # each hour in its local day here is exact for time zones whose offsets are whole hours.
     hour = Substr("published_at", 1, 13, output_field=CharField())
     rows = (
-        heads.annotate(hour=hour)
+        mentions.annotate(hour=hour)
         .values_list("hour", "sentiment")
-        .annotate(n=Sum("group_size"))
+        .annotate(n=Count("id"))
         .order_by()
     )
     for text, sentiment, n in rows:

@@ -187,6 +187,8 @@ class Mention(WorkspaceScoped):
             models.Index(
                 fields=["workspace", "engagement"], condition=HEADS, name="head_engagement"
             ),
+            # Volumes over time count every mention, copies included (overview, alerts).
+            models.Index(fields=["workspace", "published_at", "sentiment"], name="mention_time"),
             models.Index(fields=["workspace", "content_hash"], name="mention_group"),
             models.Index(fields=["workspace", "parent_external_id"], name="mention_parent"),
             models.Index(fields=["author", "published_at"], name="mention_author"),
