@@ -293,8 +293,9 @@ def keyset_page(queryset: QuerySet[Mention], filters: Filters, size: int | None 
 
 
 def count_capped(queryset: QuerySet, cap: int = COUNT_CAP) -> tuple[int, bool]:
-    """How many rows, counting at most `cap` + 1: (count, True) means "more than cap"."""
-    n = queryset.order_by().values("id")[: cap + 1].count()
+    """How many rows, counting at most `cap` + 1: (count, True) means "more than cap".
+    The queryset's ordering is kept (callers clear it when no index serves it)."""
+    n = queryset.values("id")[: cap + 1].count()
     return min(n, cap), n > cap
 
 
@@ -305,7 +306,10 @@ def count_results(
     pass over the rows, which for an unindexed filter is a second full scan)."""
     if filters.after is None and page.next_cursor is None:
         return len(page.items), False
-    return count_capped(queryset, cap)
+    # With the list's index order, PostgreSQL walks the index and stops at cap + 1 (25 ms
+    # for a broad monitored query at 1M, against 130 ms hashing every match first); a
+    # full-text term is the other way round: its matches are fetched first, then counted.
+    return count_capped(queryset.order_by() if filters.q else queryset, cap)
 
 
 # --- detail -------------------------------------------------------------------------------

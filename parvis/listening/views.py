@@ -291,7 +291,7 @@ def sources(request: HttpRequest) -> HttpResponse:
     context = {
         "rows": rows,
         "capped": capped,
-        "quarantined": explorer.count_capped(scoped(QuarantinedItem, ws)),
+        "quarantined": explorer.count_capped(scoped(QuarantinedItem, ws).order_by()),
         "tab": "sources",
     }
     return render(request, "listening/sources.html", context)
