@@ -33,14 +33,6 @@ def call(name: str, *args: str) -> None:
 # --- servers ------------------------------------------------------------------------------
 
 
-class Stop(Exception):
-    """Raised from a signal handler to leave the serving loop."""
-
-
-def raise_stop(signum: int, frame: object) -> None:
-    raise Stop
-
-
 def load_tasks() -> None:
     """Import every app's tasks module, as Django's run_huey does: a consumer only runs
     tasks registered in its own process."""
@@ -59,19 +51,29 @@ def start_consumer(workers: int = 2):
 
 
 def serve_forever(host: str, port: int, threads: int, on_stop: Callable[[], None] | None = None):
+    """Serve until SIGTERM or SIGINT. The server loop runs in a thread and the signal only
+    sets an event: an exception raised from a signal handler can land inside waitress's
+    channel code, which swallows it, and the server would keep running."""
+    import threading
+
+    from waitress import wasyncore
     from waitress.server import create_server
 
     from parvis.wsgi import application
 
     server = create_server(application, host=host, port=port, threads=threads, ident="parvis")
-    signal.signal(signal.SIGTERM, raise_stop)
-    signal.signal(signal.SIGINT, raise_stop)
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    loop = threading.Thread(target=server.run, name="waitress", daemon=True)
+    loop.start()
     try:
-        server.run()
-    except (Stop, KeyboardInterrupt):
-        pass
+        while loop.is_alive() and not stop.wait(0.5):
+            pass
     finally:
-        server.close()
+        server.task_dispatcher.shutdown(timeout=2)
+        wasyncore.close_all(server._map, ignore_all=True)
+        loop.join(timeout=2)
         if on_stop is not None:
             on_stop()
 
