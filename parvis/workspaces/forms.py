@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from parvis.connectors.networks import NETWORK_CHOICES
 from parvis.workspaces.models import Competitor, NetworkChoice, Objective, Persona, Strategy
 from parvis.workspaces.roles import Role
-from parvis.workspaces.strategy import clean_list
+from parvis.workspaces.strategy import ITEM_KINDS, STRATEGY_FIELDS, clean_list
 
 
 class ListField(forms.CharField):
@@ -47,17 +47,7 @@ class StrategyForm(forms.ModelForm):
 
     class Meta:
         model = Strategy
-        fields = [
-            "positioning",
-            "brand_keywords",
-            "address_form",
-            "language_register",
-            "tone",
-            "themes",
-            "words_to_use",
-            "words_to_avoid",
-            "signature_hashtags",
-        ]
+        fields = STRATEGY_FIELDS
         widgets = {
             "positioning": forms.Textarea(attrs={"rows": 2}),
             "tone": forms.Textarea(attrs={"rows": 2}),
@@ -67,17 +57,7 @@ class StrategyForm(forms.ModelForm):
 class ObjectiveForm(forms.ModelForm):
     class Meta:
         model = Objective
-        fields = [
-            "kind",
-            "title",
-            "kpi",
-            "target_value",
-            "unit",
-            "period_start",
-            "period_end",
-            "network",
-            "notes",
-        ]
+        fields = ITEM_KINDS["objective"].fields
         widgets = {
             "period_start": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "period_end": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
@@ -90,7 +70,7 @@ class PersonaForm(forms.ModelForm):
 
     class Meta:
         model = Persona
-        fields = ["name", "description", "expectations", "networks"]
+        fields = ITEM_KINDS["persona"].fields
         widgets = {
             "description": forms.Textarea(attrs={"rows": 2}),
             "expectations": forms.Textarea(attrs={"rows": 2}),
@@ -100,7 +80,7 @@ class PersonaForm(forms.ModelForm):
 class NetworkChoiceForm(forms.ModelForm):
     class Meta:
         model = NetworkChoice
-        fields = ["network", "reason", "posts_per_week"]
+        fields = ITEM_KINDS["network"].fields
         widgets = {"reason": forms.Textarea(attrs={"rows": 2})}
 
 
@@ -111,7 +91,7 @@ class CompetitorForm(forms.ModelForm):
 
     class Meta:
         model = Competitor
-        fields = ["name", "keywords", "handles", "website"]
+        fields = ITEM_KINDS["competitor"].fields
 
 
 ITEM_FORMS: dict[str, type[forms.ModelForm]] = {
