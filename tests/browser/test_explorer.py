@@ -8,17 +8,15 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from contextlib import suppress
 
 import pytest
 from django.utils import timezone
-from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
 from parvis.listening.ingest import ingest_lines
 from parvis.listening.models import Mention
 from parvis.workspaces.models import Workspace
-from tests.browser.test_ui import STEP_TIMEOUT_MS, Tab, log_in
+from tests.browser.conftest import Tab, log_in
 from tests.listening.factories import lines
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -35,31 +33,6 @@ TEXTS = [
     ("neutral", "mastodon", "Quelqu'un connaît la cire de colza de Maison Lumière ?"),
     ("positive", "youtube", "Test des bougies végétales Maison Lumière : tenue excellente"),
 ]
-
-
-@pytest.fixture
-def tab(browser, live_server, artifacts, request):
-    """A page in French that records console errors (CSP violations land there)."""
-    context = browser.new_context(locale="fr-FR", viewport={"width": 1280, "height": 860})
-    page = context.new_page()
-    page.set_default_timeout(STEP_TIMEOUT_MS)
-    tab = Tab(page, live_server.url)
-    page.on("console", lambda m: m.type == "error" and tab.problems.append(f"console: {m.text}"))
-    page.on("pageerror", lambda exc: tab.problems.append(f"page error: {exc}"))
-    page.on("dialog", lambda dialog: (tab.problems.append(dialog.message), dialog.dismiss()))
-    try:
-        yield tab
-    finally:
-        with suppress(PlaywrightError):
-            shot(tab, artifacts, f"{request.node.name}-last.png")
-        context.close()
-
-
-def shot(tab: Tab, folder, name: str) -> None:
-    # caret="initial": Playwright's default hides the caret with a style attribute on the
-    # focused input, which htmx then copies onto the swapped-in input: a CSP violation that
-    # only screenshots cause.
-    tab.page.screenshot(path=folder / name, caret="initial")
 
 
 def seed_mentions(workspace: Workspace) -> dict[str, Mention]:
@@ -115,9 +88,6 @@ def result_ids(tab: Tab) -> list[int]:
 
 
 def test_explore_filter_search_and_open_a_mention(tab, artifacts):
-    from parvis.core.demo import ensure_demo
-
-    ensure_demo()
     workspace = Workspace.objects.get(slug="demo")
     mentions = seed_mentions(workspace)
     page = tab.page
@@ -129,7 +99,7 @@ def test_explore_filter_search_and_open_a_mention(tab, artifacts):
         "aria-current", "page"
     )
     expect(page.locator("#results article.mention")).to_have_count(22)
-    shot(tab, artifacts, "listening-explorer.png")
+    tab.shot(artifacts, "listening-explorer.png")
 
     # Filter by sentiment: htmx swaps the results and pushes the URL.
     page.select_option("#id_sentiment", "negative")
@@ -145,7 +115,7 @@ def test_explore_filter_search_and_open_a_mention(tab, artifacts):
     expected = {m.pk for m in mentions.values() if "déçue" in m.text}
     expect(page.locator("#results article.mention")).to_have_count(len(expected))
     assert set(result_ids(tab)) == expected
-    shot(tab, artifacts, "listening-filtered.png")
+    tab.shot(artifacts, "listening-filtered.png")
 
     # The page works from its URL too (reload = no JavaScript state).
     page.reload()
@@ -156,14 +126,11 @@ def test_explore_filter_search_and_open_a_mention(tab, artifacts):
     page.wait_for_url(f"**/w/demo/listening/mentions/{first}/")
     expect(page.locator("#author-card")).to_be_visible()
     expect(page.locator("#thread .thread-item.current .mention-text")).to_contain_text("déçue")
-    shot(tab, artifacts, "listening-mention.png")
+    tab.shot(artifacts, "listening-mention.png")
     assert tab.problems == []
 
 
 def test_hostile_mention_renders_as_text(tab, artifacts):
-    from parvis.core.demo import ensure_demo
-
-    ensure_demo()
     mentions = seed_mentions(Workspace.objects.get(slug="demo"))
     hostile = mentions["browser-hostile"]
     log_in(tab)
@@ -181,23 +148,20 @@ def test_hostile_mention_renders_as_text(tab, artifacts):
     expect(tab.page.locator("#author-card .author-title strong")).to_have_text(HOSTILE_NAME)
     assert tab.page.locator("main script, main img, main b").count() == 0
     assert tab.page.locator("a[href^='javascript:']").count() == 0
-    shot(tab, artifacts, "listening-hostile.png")
+    tab.shot(artifacts, "listening-hostile.png")
     assert tab.problems == []
 
 
 def test_overview_and_live_query_preview(tab, artifacts):
-    from parvis.core.demo import ensure_demo
-
-    ensure_demo()
     seed_mentions(Workspace.objects.get(slug="demo"))
     page = tab.page
     log_in(tab)
 
     tab.open("/w/demo/listening/overview/")
     expect(page.locator("svg.chart rect.positive").first).to_be_visible()
-    shot(tab, artifacts, "listening-overview.png")
+    tab.shot(artifacts, "listening-overview.png")
     page.locator("#top-words").scroll_into_view_if_needed()
-    shot(tab, artifacts, "listening-overview-lists.png")
+    tab.shot(artifacts, "listening-overview-lists.png")
 
     tab.open("/w/demo/listening/queries/new/")
     page.fill("#id_expression", "colis OR livraison")
@@ -207,15 +171,15 @@ def test_overview_and_live_query_preview(tab, artifacts):
     expect(page.locator("#preview-error")).to_contain_text("12")
     page.fill("#id_expression", "livraison OR colis")
     expect(page.locator("#preview-summary")).to_be_visible()
-    shot(tab, artifacts, "listening-query-preview.png")
+    tab.shot(artifacts, "listening-query-preview.png")
 
     tab.open("/w/demo/listening/queries/")
     expect(page.locator("#queries tbody tr").first).to_be_visible()
-    shot(tab, artifacts, "listening-queries.png")
+    tab.shot(artifacts, "listening-queries.png")
 
     tab.open("/w/demo/listening/sources/")
     expect(page.locator("#sources")).to_be_visible()
-    shot(tab, artifacts, "listening-sources.png")
+    tab.shot(artifacts, "listening-sources.png")
 
     ingest_lines(
         Workspace.objects.get(slug="demo"),
@@ -227,5 +191,5 @@ def test_overview_and_live_query_preview(tab, artifacts):
     expect(page.locator("article.quarantined")).to_have_count(2)
     page.locator("article.quarantined details summary").first.click()
     expect(page.locator("article.quarantined pre.raw").first).to_have_text("{pas du json")
-    shot(tab, artifacts, "listening-quarantine.png")
+    tab.shot(artifacts, "listening-quarantine.png")
     assert tab.problems == []

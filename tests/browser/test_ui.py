@@ -6,78 +6,16 @@ and its wording changes with the translations.
 
 from __future__ import annotations
 
-import re
-from contextlib import suppress
-from dataclasses import dataclass, field
-
 import pytest
-from playwright.sync_api import Error as PlaywrightError
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
-from parvis.core.demo import DEMO_PASSWORD, DEMO_USER, ensure_demo
 from parvis.workspaces.models import Workspace
 from parvis.workspaces.strategy import get_strategy
+from tests.browser.conftest import Tab, log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-STEP_TIMEOUT_MS = 10_000
 WORKSPACES = {"demo": "Maison Lumière", "cafe-boheme": "Café Bohème"}
-
-
-@dataclass
-class Tab:
-    """A page plus what went wrong in it: console errors (CSP violations land there),
-    uncaught exceptions and any alert() that managed to run."""
-
-    page: Page
-    base_url: str
-    problems: list[str] = field(default_factory=list)
-
-    def open(self, path: str) -> None:
-        self.page.goto(self.base_url + path)
-
-    def path(self) -> str:
-        return re.sub(r"^https?://[^/]+", "", self.page.url)
-
-    def shot(self, folder, name: str, selector: str | None = None) -> None:
-        """What the user sees: the viewport, or one element scrolled into view. (Full-page
-        captures misdraw the sticky, 100vh-high sidebar.)"""
-        if selector:
-            self.page.locator(selector).screenshot(path=folder / name)
-        else:
-            self.page.screenshot(path=folder / name)
-
-
-@pytest.fixture
-def tab(browser, live_server, artifacts, request):
-    ensure_demo()
-    context = browser.new_context(locale="fr-FR", viewport={"width": 1280, "height": 860})
-    page = context.new_page()
-    page.set_default_timeout(STEP_TIMEOUT_MS)
-    tab = Tab(page, live_server.url)
-    page.on("console", lambda m: m.type == "error" and tab.problems.append(f"console: {m.text}"))
-    page.on("pageerror", lambda exc: tab.problems.append(f"page error: {exc}"))
-
-    def on_dialog(dialog):
-        tab.problems.append(f"dialog: {dialog.message}")
-        dialog.dismiss()
-
-    page.on("dialog", on_dialog)
-    try:
-        yield tab
-    finally:
-        # The last thing the test saw, kept for when it fails.
-        with suppress(PlaywrightError):
-            tab.shot(artifacts, f"{request.node.name}-last.png")
-        context.close()
-
-
-def log_in(tab: Tab) -> None:
-    tab.open("/login/")
-    tab.page.fill("#id_username", DEMO_USER)
-    tab.page.fill("#id_password", DEMO_PASSWORD)
-    tab.page.click("form[action$='/login/'] button[type=submit]")
-    tab.page.wait_for_url(re.compile(r"/w/[\w-]+/$"))
 
 
 def switch_to(tab: Tab, slug: str) -> None:
