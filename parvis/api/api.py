@@ -74,7 +74,7 @@ def get_workspace(request: HttpRequest, slug: str) -> dict[str, Any]:
 @ws.get("/workspaces/{slug}/members", response=list[s.MemberOut])
 def list_members(request: HttpRequest, slug: str) -> list[dict[str, Any]]:
     workspace = api_membership(request, slug).workspace
-    members = Membership.objects.filter(workspace=workspace).select_related("user")
+    members = scoped(Membership, workspace).select_related("user")
     return [
         {
             "username": m.user.username,

@@ -37,6 +37,11 @@ def do_create_user(username: str, password: str, *, email: str = "") -> Any:
     return user
 
 
+def check_role(role: str) -> None:
+    if role not in Role.values:
+        raise ValidationError(_("Unknown role: %s") % role)
+
+
 def check_grant(actor_membership: Membership | None, role: str) -> None:
     """None means an administrator acting from the command line."""
     if actor_membership is not None and not can_grant(actor_membership.role, role):
@@ -52,8 +57,7 @@ def do_add_member(
     actor: Any = None,
     actor_membership: Membership | None = None,
 ) -> Membership:
-    if role not in Role.values:
-        raise ValidationError(_("Unknown role: %s") % role)
+    check_role(role)
     check_grant(actor_membership, role)
     membership, created = Membership.objects.get_or_create(
         workspace=workspace, user=user, defaults={"role": role}
@@ -86,8 +90,7 @@ def do_change_role(
     actor: Any = None,
     actor_membership: Membership | None = None,
 ) -> Membership:
-    if role not in Role.values:
-        raise ValidationError(_("Unknown role: %s") % role)
+    check_role(role)
     if membership.role == role:
         return membership
     check_grant(actor_membership, membership.role)

@@ -46,7 +46,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "objectives": scoped(Objective, ws)[:6],
         "networks": scoped(NetworkChoice, ws),
         "accounts_count": scoped(ConnectedAccount, ws).count(),
-        "members_count": Membership.objects.filter(workspace=ws).count(),
+        "members_count": scoped(Membership, ws).count(),
         "recent_changes": history_rows(scoped(StrategyChange, ws).select_related("actor")[:5]),
     }
     return render(request, "workspaces/dashboard.html", context)
@@ -135,7 +135,7 @@ def strategy_history(request: HttpRequest) -> HttpResponse:
 @workspace_view()
 def members(request: HttpRequest) -> HttpResponse:
     context = {
-        "memberships": Membership.objects.filter(workspace=request.workspace)
+        "memberships": scoped(Membership, request.workspace)
         .select_related("user")
         .order_by("user__username"),
         "can_manage": request.membership.can(Perm.MANAGE_MEMBERS),
