@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from parvis.connectors.networks import NETWORKS
+from parvis.listening.query import fold
 
 MAX_ID = 300
 MAX_TEXT = 100_000
@@ -128,8 +129,6 @@ URLS = re.compile(r"https?://\S+")
 
 def group_hash(text: str) -> str:
     """Same text once case, accents, links and spacing are ignored: a repost or a campaign."""
-    from parvis.listening.query import fold
-
     core = WHITESPACE.sub(" ", URLS.sub(" ", fold(text))).strip()
     if len(core) < MIN_GROUP_CHARS:
         return ""

@@ -30,6 +30,7 @@ from parvis.listening.models import (
     Source,
 )
 from parvis.listening.normalize import Candidate, InvalidMention, validate
+from parvis.listening.query import compile_queries, make_document
 from parvis.listening.signals import mentions_stored
 from parvis.workspaces.models import Workspace
 
@@ -154,8 +155,6 @@ _matchers: dict[int, tuple[tuple, Any]] = {}
 
 def workspace_matcher(workspace: Workspace) -> Any:
     """The compiled active queries of the workspace, recompiled only when they change."""
-    from parvis.listening.query import compile_queries
-
     queries = MonitoredQuery.objects.filter(workspace=workspace, is_active=True)
     version = tuple(
         queries.aggregate(last=Max("updated_at"), top=Max("id"), n=Count("id")).values()
@@ -171,8 +170,6 @@ def workspace_matcher(workspace: Workspace) -> Any:
 def match_queries(batch: Batch) -> None:
     if not batch.candidates:
         return
-    from parvis.listening.query import make_document
-
     matcher = workspace_matcher(batch.workspace)
     for c in batch.candidates:
         doc = make_document(
