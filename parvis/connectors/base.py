@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 if TYPE_CHECKING:
     import httpx
 
+    from parvis.connectors.models import ConnectedAccount
     from parvis.listening.models import Source
     from parvis.listening.pipeline import Incoming
 
@@ -56,16 +57,99 @@ class FetchResult:
     notes: dict[str, Any] = field(default_factory=dict)
 
 
+class Auth(StrEnum):
+    """How an account on the connector's network is connected."""
+
+    NONE = "none"  # public API, no account (Hacker News, RSS)
+    APP_PASSWORD = "app_password"  # handle + app password exchanged for a session (Bluesky)
+    OAUTH2 = "oauth2"  # authorization-code flow in the browser (Mastodon, Reddit, YouTube)
+    API_KEY = "api_key"  # a key pasted once (YouTube's read-only key)
+
+
+@dataclass(frozen=True)
+class SettingField:
+    """One setting of a source of this kind, for the form that adds one and for the CLI help."""
+
+    name: str
+    label: str
+    help_text: str = ""
+    required: bool = False
+    kind: str = "text"  # text | url | int | bool | choice
+    choices: tuple[tuple[str, str], ...] = ()
+    default: Any = None
+
+
+@dataclass
+class AccountInfo:
+    """What connecting an account gives: who it is and the credentials to store encrypted."""
+
+    handle: str
+    credentials: dict[str, str]
+    display_name: str = ""
+
+
 class Connector:
     kind: ClassVar[str]
     label: ClassVar[str]
+    # The network code (parvis.connectors.networks) of the mentions this connector produces.
+    network: ClassVar[str] = ""
     capabilities: ClassVar[frozenset[Capability]] = frozenset()
     # Sources of this kind keep only mentions that match a monitored query.
     keep_unmatched: ClassVar[bool] = False
+    settings_fields: ClassVar[tuple[SettingField, ...]] = ()
+    auth: ClassVar[Auth] = Auth.NONE
+    # True when every source of this kind reads through a connected account.
+    needs_account: ClassVar[bool] = False
 
     def __init__(self, source: Source, http: httpx.Client | None = None) -> None:
         self.source = source
         self.http = http
+
+    @property
+    def account(self) -> ConnectedAccount | None:
+        return self.source.account if self.source.account_id else None
+
+    def credentials(self) -> dict[str, str]:
+        account = self.account
+        if account is None:
+            if self.needs_account:
+                raise PermanentError("this source needs a connected account: choose one")
+            return {}
+        return account.credentials()
+
+    def save_credentials(self, changes: dict[str, str]) -> None:
+        """Keep refreshed tokens (a new access token, a rotated refresh token), encrypted."""
+        from parvis.connectors.services import do_refresh_credentials
+
+        if self.account is not None:
+            do_refresh_credentials(self.account, changes)
+
+    # --- connecting an account (the UI's guided flow calls these) ---------------------
+
+    @classmethod
+    def account_fields(cls) -> tuple[SettingField, ...]:
+        """What the user types to start connecting: instance address, client id, app password."""
+        return ()
+
+    @classmethod
+    def login(cls, http: httpx.Client, fields: dict[str, str]) -> AccountInfo:
+        """APP_PASSWORD / API_KEY: check the fields against the network and say who it is."""
+        raise NotImplementedError
+
+    @classmethod
+    def oauth_start(
+        cls, http: httpx.Client, fields: dict[str, str], redirect_uri: str, state: str
+    ) -> tuple[str, dict[str, str]]:
+        """OAUTH2: the authorization URL to send the browser to, and what to keep (encrypted)
+        until the network redirects back (registered client id and secret, PKCE verifier)."""
+        raise NotImplementedError
+
+    @classmethod
+    def oauth_finish(
+        cls, http: httpx.Client, pending: dict[str, str], code: str, redirect_uri: str
+    ) -> AccountInfo:
+        """OAUTH2: exchange the code for tokens and say who the account is."""
+        raise NotImplementedError
 
     @classmethod
     def validate_config(cls, config: dict[str, Any]) -> dict[str, Any]:
@@ -94,13 +178,30 @@ def get(kind: str) -> type[Connector]:
         raise PermanentError(f"no connector named {kind!r} is installed") from None
 
 
-CONNECTOR_PACKAGES = ["parvis.connectors.rss", "parvis.connectors.demo", "parvis.connectors.jsonl"]
+ENTRY_POINT_GROUP = "parvis.connectors"
+_loaded = False
+
+
+def connector_packages() -> list[str]:
+    """Every subpackage of parvis.connectors (one per network), then third-party plugins
+    declared under the `parvis.connectors` entry point group."""
+    import pkgutil
+    from importlib.metadata import entry_points
+
+    import parvis.connectors as here
+
+    names = [f"{here.__name__}.{m.name}" for m in pkgutil.iter_modules(here.__path__) if m.ispkg]
+    names = [n for n in names if not n.endswith((".migrations", ".templates"))]
+    return sorted(names) + [ep.value for ep in entry_points(group=ENTRY_POINT_GROUP)]
 
 
 def load_all() -> dict[str, type[Connector]]:
     """Import the connector packages, which register themselves."""
     import importlib
 
-    for name in CONNECTOR_PACKAGES:
-        importlib.import_module(name)
+    global _loaded
+    if not _loaded:
+        for name in connector_packages():
+            importlib.import_module(name)
+        _loaded = True
     return REGISTRY

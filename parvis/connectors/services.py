@@ -79,6 +79,14 @@ def do_update_credentials(
 
 @transaction.atomic
 def do_remove_account(account: ConnectedAccount, actor: Any) -> None:
+    from parvis.listening.models import SourceStatus
+
+    # Its sources cannot run without it: paused, with what to do, rather than failing silently.
+    account.sources.update(
+        status=SourceStatus.PAUSED,
+        next_run_at=None,
+        last_error=f"the account {account.handle} was removed: connect one and choose it",
+    )
     record_event(
         AuditEvent.Kind.ACCOUNT_REMOVED,
         actor=actor,
@@ -88,3 +96,13 @@ def do_remove_account(account: ConnectedAccount, actor: Any) -> None:
         handle=account.handle,
     )
     account.delete()
+
+
+def do_refresh_credentials(account: ConnectedAccount, changes: dict[str, str]) -> None:
+    """A connector renewed its tokens (OAuth refresh, new session): merge and store encrypted.
+    Not audited: it is the connector's routine, not a person's change."""
+    merged = {**account.credentials(), **{k: v for k, v in changes.items() if v}}
+    set_credentials(account, merged)
+    account.save(
+        update_fields=["credentials_encrypted", "credential_names", "credentials_updated_at"]
+    )

@@ -90,6 +90,15 @@ class Source(WorkspaceScoped):
     config = models.JSONField(_("settings"), default=dict, blank=True)
     interval_seconds = models.PositiveIntegerField(_("every (seconds)"), default=900)
     cursor = models.JSONField(default=dict, blank=True)
+    # The workspace's own account the source reads through (own activity, authenticated search).
+    account = models.ForeignKey(
+        "connectors.ConnectedAccount",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="sources",
+        verbose_name=_("account"),
+    )
     is_active = models.BooleanField(_("active"), default=True)
     status = models.CharField(max_length=10, choices=SourceStatus.choices, default=SourceStatus.OK)
     next_run_at = models.DateTimeField(null=True, blank=True, db_index=True)
@@ -142,6 +151,8 @@ class Mention(WorkspaceScoped):
     # The author's followers when the mention arrived: how many could see it.
     reach = models.PositiveBigIntegerField(default=0)
     parent_external_id = models.CharField(max_length=300, blank=True)
+    # The thread's first post, when the network says (Bluesky root, Reddit link, HN story).
+    root_external_id = models.CharField(max_length=300, blank=True)
     source = models.ForeignKey(
         Source, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

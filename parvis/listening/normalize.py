@@ -1,8 +1,8 @@
 """Validation of normalized mentions, the one shape every source produces.
 
 {"network", "external_id", "url", "author": {"handle", "name", "followers", "url"?}, "text",
- "created_at" (ISO 8601), "lang"?, "parent_id"?, "title"?, "metrics": {"likes", "reposts",
- "replies"}?}
+ "created_at" (ISO 8601), "lang"?, "parent_id"?, "root_id"?, "title"?,
+ "metrics": {"likes", "reposts", "replies"}?}
 """
 
 from __future__ import annotations
@@ -52,7 +52,9 @@ class Candidate:
     replies: int
     raw: dict[str, Any]
     content_hash: str = ""
+    root_id: str = ""
     matched: list[int] = field(default_factory=list)
+    match_done: bool = False
     analysis: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -160,4 +162,5 @@ def validate(data: Any) -> Candidate:
         replies=count(metrics, "replies"),
         raw=data,
         content_hash=group_hash(text),
+        root_id=optional_str(data, "root_id", MAX_ID),
     )

@@ -1,10 +1,12 @@
 """Ingestion: an ordered list of small stages over a batch of incoming items.
 
-prepare (no transaction): validate → dedupe → enrich → match queries
+prepare (no transaction): validate → dedupe → match early → enrich → match queries
 write (one transaction):  dedupe again → store → index → source cursor and health
 after commit:             emit
 
-Enrichment runs before matching so that `lang:` queries see the detected language.
+Items without a network-given language are matched after enrichment, so that `lang:` queries
+see the detected language; for sources that keep matches only, the others are matched (and the
+misses dropped) before enrichment, which lets a firehose be filtered at its own speed.
 Everything a batch writes — mentions, authors, matches, index rows, quarantined items and the
 source's cursor — commits together: a worker killed at any point loses and repeats nothing.
 """
@@ -167,11 +169,9 @@ def workspace_matcher(workspace: Workspace) -> Any:
     return cached[1]
 
 
-def match_queries(batch: Batch) -> None:
-    if not batch.candidates:
-        return
+def match_candidates(batch: Batch, candidates: list[Candidate]) -> None:
     matcher = workspace_matcher(batch.workspace)
-    for c in batch.candidates:
+    for c in candidates:
         doc = make_document(
             f"{c.title}\n{c.text}" if c.title else c.text,
             lang=c.lang,
@@ -179,10 +179,32 @@ def match_queries(batch: Batch) -> None:
             author_handle=c.author.handle,
         )
         c.matched = matcher.match(doc)
-    if not batch.keep_unmatched:
-        kept = [c for c in batch.candidates if c.matched]
-        batch.summary.skipped += len(batch.candidates) - len(kept)
-        batch.candidates = kept
+        c.match_done = True
+
+
+def drop_unmatched(batch: Batch) -> None:
+    if batch.keep_unmatched:
+        return
+    kept = [c for c in batch.candidates if c.matched or not c.match_done]
+    batch.summary.skipped += len(batch.candidates) - len(kept)
+    batch.candidates = kept
+
+
+def match_early(batch: Batch) -> None:
+    """Sources that keep matches only (search, firehose) drop the rest before enrichment, the
+    costly stage. Items whose network gave their language are matched exactly here; the others
+    wait for language detection, which `lang:` queries need."""
+    if batch.keep_unmatched or not batch.candidates:
+        return
+    match_candidates(batch, [c for c in batch.candidates if c.lang])
+    drop_unmatched(batch)
+
+
+def match_queries(batch: Batch) -> None:
+    if not batch.candidates:
+        return
+    match_candidates(batch, [c for c in batch.candidates if not c.match_done])
+    drop_unmatched(batch)
 
 
 # --- write ------------------------------------------------------------------------------
@@ -217,6 +239,7 @@ def build_mention(batch: Batch, c: Candidate, author: Any, now: dt.datetime) -> 
         engagement=c.engagement,
         reach=c.author.followers,
         parent_external_id=c.parent_id,
+        root_external_id=c.root_id,
         source=batch.source,
         raw=c.raw,
         sentiment=a.get("sentiment", ""),
@@ -312,7 +335,7 @@ def emit(batch: Batch) -> None:
         )
 
 
-PREPARE: list[Stage] = [validate_items, drop_known, enrich, match_queries]
+PREPARE: list[Stage] = [validate_items, drop_known, match_early, enrich, match_queries]
 WRITE: list[Stage] = [drop_known, store, index, quarantine, advance_source]
 AFTER_COMMIT: list[Stage] = [emit]
 

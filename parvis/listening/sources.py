@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from parvis.connectors import base, http
 from parvis.connectors.base import ConnectorError, RetryLater
+from parvis.connectors.models import ConnectedAccount
 from parvis.listening import leases, pipeline
 from parvis.listening.models import Source, SourceStatus
 from parvis.listening.pipeline import Summary
@@ -32,8 +33,10 @@ def do_create_source(
     name: str,
     config: dict[str, Any],
     interval_seconds: int = 900,
+    account: ConnectedAccount | None = None,
 ) -> Source:
     connector = base.get(kind)
+    check_account(connector, workspace, account)
     source = Source(
         workspace=workspace,
         kind=kind,
@@ -41,10 +44,24 @@ def do_create_source(
         config=connector.validate_config(config),
         interval_seconds=interval_seconds,
         next_run_at=timezone.now(),
+        account=account,
     )
     source.full_clean()
     source.save()
     return source
+
+
+def check_account(
+    connector: type[base.Connector], workspace: Workspace, account: ConnectedAccount | None
+) -> None:
+    if account is None:
+        if connector.needs_account:
+            raise ValueError(f"a {connector.kind} source reads through a connected account")
+        return
+    if account.workspace_id != workspace.pk:
+        raise ValueError("the account belongs to another workspace")
+    if connector.network and account.network != connector.network:
+        raise ValueError(f"a {connector.kind} source needs a {connector.network} account")
 
 
 def record_success(source: Source, now: dt.datetime) -> None:
@@ -120,7 +137,7 @@ def run_source(source_id: int, *, http_client: httpx.Client | None = None) -> Su
 
 
 def run_leased(source_id: int, http_client: httpx.Client | None) -> Summary:
-    source = Source.objects.select_related("workspace").filter(pk=source_id).first()
+    source = Source.objects.select_related("workspace", "account").filter(pk=source_id).first()
     if source is None or not source.is_active or source.status == SourceStatus.PAUSED:
         return Summary()
     try:

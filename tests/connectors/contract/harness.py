@@ -1,0 +1,113 @@
+"""What a connector's fake network provides to the shared contract suite.
+
+Each connector has one fake in tests/connectors/fakes/<kind>.py, a subclass of FakeNetwork
+named `Fake`. It answers httpx requests exactly as the network's API documents them (payload
+shapes, pagination, error bodies, rate-limit headers), from the posts a test publishes on it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import itertools
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+import httpx
+
+BASE_TIME = dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.UTC)
+_keys = itertools.count(1)
+
+
+@dataclass
+class Post:
+    """A post on the fake network. `key` is unique there; the fake decides the external id."""
+
+    text: str = "J'adore la nouvelle bougie de Maison Lumière"
+    author: str = "lea_dupont"
+    key: int = field(default_factory=lambda: next(_keys))
+    created_at: dt.datetime | None = None
+    deleted: bool = False
+    malformed: bool = False
+
+    def __post_init__(self) -> None:
+        if self.created_at is None:
+            self.created_at = BASE_TIME + dt.timedelta(minutes=self.key)
+
+
+class FakeNetwork:
+    kind: ClassVar[str]
+    # Items per page the fake serves, small so that pagination is exercised; None when the
+    # network serves everything at once (a feed).
+    page_size: ClassVar[int | None] = 10
+
+    def __init__(self) -> None:
+        self.posts: list[Post] = []
+        self.requests: list[httpx.Request] = []
+        self.rate_limit_seconds: int | None = None
+        self.broken = False
+
+    # --- what a test does on the network ------------------------------------------------
+
+    def publish(self, *posts: Post) -> None:
+        self.posts.extend(posts)
+
+    def delete(self, post: Post) -> None:
+        post.deleted = True
+
+    def rate_limit_next(self, seconds: int) -> None:
+        """The next request answers the network's rate-limit response, asking for `seconds`."""
+        self.rate_limit_seconds = seconds
+
+    def break_permanently(self) -> None:
+        """From now on the network refuses for good (revoked token, deleted account, gone)."""
+        self.broken = True
+
+    def visible(self) -> list[Post]:
+        """Live posts, newest first, as search APIs return them."""
+        return sorted(self.posts, key=lambda p: p.created_at, reverse=True)
+
+    # --- the connector's side -------------------------------------------------------------
+
+    def source_config(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def account(self) -> dict[str, Any] | None:
+        """{"handle", "credentials"} of the connected account the source needs, or None."""
+        return None
+
+    def external_id(self, post: Post) -> str:
+        raise NotImplementedError
+
+    def transport(self) -> httpx.MockTransport:
+        return httpx.MockTransport(self)
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        if self.rate_limit_seconds is not None:
+            seconds, self.rate_limit_seconds = self.rate_limit_seconds, None
+            return self.rate_limited(request, seconds)
+        if self.broken:
+            return self.refused(request)
+        return self.respond(request)
+
+    def respond(self, request: httpx.Request) -> httpx.Response:
+        raise NotImplementedError
+
+    def rate_limited(self, request: httpx.Request, seconds: int) -> httpx.Response:
+        raise NotImplementedError
+
+    def refused(self, request: httpx.Request) -> httpx.Response:
+        raise NotImplementedError
+
+
+def discover() -> list[type[FakeNetwork]]:
+    folder = Path(__file__).resolve().parent.parent / "fakes"
+    fakes = []
+    for path in sorted(folder.glob("*.py")):
+        if path.stem.startswith("_"):
+            continue
+        module = importlib.import_module(f"tests.connectors.fakes.{path.stem}")
+        fakes.append(module.Fake)
+    return fakes
