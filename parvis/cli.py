@@ -287,10 +287,22 @@ def cmd_sources_add(args: argparse.Namespace) -> int:
         workspace = workspace_named(args.workspace)
     except NotFound as exc:
         return fail(str(exc))
+    from parvis.connectors.models import ConnectedAccount
+
+    account = None
+    if args.account is not None:
+        account = ConnectedAccount.objects.filter(workspace=workspace, pk=args.account).first()
+        if account is None:
+            return fail(f"no connected account {args.account} in {workspace.slug}")
     try:
         config = json.loads(args.config)
         source = do_create_source(
-            workspace, kind=args.kind, name=args.name, config=config, interval_seconds=args.every
+            workspace,
+            kind=args.kind,
+            name=args.name,
+            config=config,
+            interval_seconds=args.every,
+            account=account,
         )
     except json.JSONDecodeError as exc:
         return fail(f"--config is not JSON: {exc.msg}")
@@ -430,6 +442,7 @@ def build_parser() -> argparse.ArgumentParser:
     src_add.add_argument("--name", required=True)
     src_add.add_argument("--config", default="{}", help='settings as JSON, e.g. {"url": "…"}')
     src_add.add_argument("--every", type=int, default=900, help="seconds between runs")
+    src_add.add_argument("--account", type=int, help="id of the connected account to read through")
     src_add.set_defaults(func=cmd_sources_add)
     src_list = src_sub.add_parser("list", help="sources with their health")
     src_list.add_argument("--workspace", help="only this workspace")

@@ -66,7 +66,7 @@ def listening(workspace, owner) -> dict:
     """One mention (with its author), monitored query and saved view, straight from the ORM."""
     from django.utils import timezone
 
-    from parvis.listening.models import Author, Mention, MonitoredQuery, SavedView
+    from parvis.listening.models import Author, Mention, MonitoredQuery, SavedView, Source
 
     now = timezone.now()
     author = Author.objects.create(
@@ -85,7 +85,10 @@ def listening(workspace, owner) -> dict:
         workspace=workspace, name="Marque", kind="brand", expression="lumiere"
     )
     view = SavedView.objects.create(workspace=workspace, user=owner, name="v", params={})
-    return {"mention": mention, "query": query, "saved_view": view}
+    source = Source.objects.create(
+        workspace=workspace, kind="rss", name="s", config={"url": "https://blog.test/feed"}
+    )
+    return {"mention": mention, "query": query, "saved_view": view, "source": source}
 
 
 def fill(route: str, name: str, slug: str, world: dict) -> str:
@@ -102,6 +105,7 @@ def fill(route: str, name: str, slug: str, world: dict) -> str:
         values["mention_id"] = world["mention"].pk
         values["query_id"] = world["query"].pk
         values["view_id"] = world["saved_view"].pk
+        values["source_id"] = world["source"].pk
 
     def sub(match: re.Match) -> str:
         key = match.group("name")

@@ -245,3 +245,83 @@ class PeriodForm(forms.Form):
             raise ValidationError(_("Choose a period of one year at most."))
         data["since"], data["until"] = since, until
         return data
+
+
+# --- sources --------------------------------------------------------------------------------
+
+CONFIG_PREFIX = "cfg_"
+MAX_INTERVAL_MINUTES = 7 * 24 * 60
+
+
+class SourceForm(forms.Form):
+    """A source of one connector kind: its name, schedule, account and the connector's own
+    settings (built from its settings_fields, each as a `cfg_<name>` field)."""
+
+    name = forms.CharField(label=_("Name"), max_length=120)
+    every_minutes = forms.IntegerField(
+        label=_("Every (minutes)"),
+        min_value=1,
+        max_value=MAX_INTERVAL_MINUTES,
+        initial=15,
+        help_text=_("How often the source is read."),
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        workspace: Workspace,
+        connector: type,
+        source: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        from parvis.connectors import ui
+        from parvis.connectors.base import Auth
+        from parvis.connectors.models import ConnectedAccount
+
+        super().__init__(*args, **kwargs)
+        self.connector = connector
+        self.source = source
+        for spec in connector.settings_fields:
+            self.fields[CONFIG_PREFIX + spec.name] = ui.form_field(spec)
+        self.accounts = ConnectedAccount.objects.filter(
+            workspace=workspace, network=ui.account_network(connector)
+        )
+        if connector.needs_account or connector.auth != Auth.NONE:
+            self.fields["account"] = forms.ModelChoiceField(
+                label=_("Account"),
+                queryset=self.accounts,
+                required=connector.needs_account,
+                empty_label=_("No account") if not connector.needs_account else "—",
+                help_text=_("The workspace's own account the source reads through."),
+            )
+        if source is not None:
+            self.initial.update(self.initial_from(source))
+
+    def initial_from(self, source: Any) -> dict[str, Any]:
+        initial = {
+            "name": source.name,
+            "every_minutes": max(1, round(source.interval_seconds / 60)),
+            "account": source.account_id,
+        }
+        for spec in self.connector.settings_fields:
+            if spec.name in source.config:
+                initial[CONFIG_PREFIX + spec.name] = source.config[spec.name]
+        return initial
+
+    def config(self) -> dict[str, Any]:
+        """The settings to validate: the declared fields that have a value, over the ones a
+        source already holds that the form does not show (kept as they are)."""
+        declared = {spec.name for spec in self.connector.settings_fields}
+        kept = {k: v for k, v in (self.source.config if self.source else {}).items()}
+        config = {k: v for k, v in kept.items() if k not in declared}
+        for spec in self.connector.settings_fields:
+            value = self.cleaned_data.get(CONFIG_PREFIX + spec.name)
+            if value is not None and value != "":
+                config[spec.name] = value
+        return config
+
+    def interval_seconds(self) -> int:
+        return self.cleaned_data["every_minutes"] * 60
+
+    def account(self) -> Any:
+        return self.cleaned_data.get("account")

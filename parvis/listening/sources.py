@@ -170,8 +170,58 @@ def claim_due_sources(now: dt.datetime | None = None) -> list[int]:
 
 
 def do_resume_source(source: Source) -> None:
-    """After a person fixed the cause (new token, new address), run again now."""
+    """After a person fixed the cause (new token, new address), or paused it, run again now."""
+    source.is_active = True
     source.status = SourceStatus.OK
     source.consecutive_failures = 0
     source.next_run_at = timezone.now()
-    source.save(update_fields=["status", "consecutive_failures", "next_run_at"])
+    source.save(update_fields=["is_active", "status", "consecutive_failures", "next_run_at"])
+
+
+def do_update_source(
+    source: Source,
+    *,
+    name: str,
+    config: dict[str, Any],
+    interval_seconds: int,
+    account: ConnectedAccount | None,
+) -> Source:
+    """Change a source's name, settings, schedule or account (its kind stays). New settings
+    describe another feed or search, so the cursor starts over (the pipeline drops repeats)."""
+    connector = base.get(source.kind)
+    check_account(connector, source.workspace, account)
+    config = connector.validate_config(config)
+    if config != source.config:
+        source.cursor = {}
+    if interval_seconds != source.interval_seconds and source.next_run_at is not None:
+        source.next_run_at = min(
+            source.next_run_at, timezone.now() + dt.timedelta(seconds=interval_seconds)
+        )
+    source.name = name
+    source.config = config
+    source.interval_seconds = interval_seconds
+    source.account = account
+    source.full_clean()
+    source.save()
+    return source
+
+
+def do_pause_source(source: Source) -> None:
+    """A person stops the source until they resume it (the scheduler skips inactive ones).
+    Distinct from an error pause (status PAUSED), which keeps the error to show."""
+    source.is_active = False
+    source.next_run_at = None
+    source.save(update_fields=["is_active", "next_run_at"])
+
+
+def do_run_now(source: Source) -> None:
+    """Hand a run to a worker once this transaction commits (a paused source does not run)."""
+    from parvis.listening.tasks import run_source_task
+
+    source_id = source.pk
+    transaction.on_commit(lambda: run_source_task(source_id))
+
+
+def do_delete_source(source: Source) -> None:
+    """The source goes; the mentions it collected stay (their source becomes empty)."""
+    source.delete()

@@ -17,8 +17,16 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
+from parvis.connectors import base, ui
 from parvis.listening import explorer, services
-from parvis.listening.forms import PeriodForm, PreviewForm, QueryForm, SavedViewForm
+from parvis.listening import sources as source_ops
+from parvis.listening.forms import (
+    PeriodForm,
+    PreviewForm,
+    QueryForm,
+    SavedViewForm,
+    SourceForm,
+)
 from parvis.listening.models import (
     Mention,
     MentionMatch,
@@ -26,6 +34,7 @@ from parvis.listening.models import (
     QuarantinedItem,
     SavedView,
     Source,
+    SourceStatus,
 )
 from parvis.listening.query import QuerySyntaxError
 from parvis.workspaces.access import get_in_workspace, scoped, workspace_view
@@ -285,16 +294,144 @@ def sources(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     counts, capped = items_last_hour(ws)
     rows = []
-    for source in scoped(Source, ws):
+    editable = {c.kind for c in ui.source_kinds()}
+    for source in scoped(Source, ws).select_related("account"):
         lag = now - source.newest_item_at if source.newest_item_at else None
-        rows.append({"source": source, "lag": lag, "last_hour": counts.get(source.pk, 0)})
+        connector = base.REGISTRY.get(source.kind)
+        row = {
+            "source": source,
+            "lag": lag,
+            "last_hour": counts.get(source.pk, 0),
+            "label": connector.label if connector else source.kind,
+            "editable": source.kind in editable,
+            "error_paused": source.status == SourceStatus.PAUSED,
+        }
+        rows.append(row)
     context = {
         "rows": rows,
+        "can_manage": can_manage(request),
         "capped": capped,
         "quarantined": explorer.count_capped(scoped(QuarantinedItem, ws).order_by()),
         "tab": "sources",
     }
     return render(request, "listening/sources.html", context)
+
+
+def source_form_page(
+    request: HttpRequest, form: SourceForm, template: str, **extra
+) -> HttpResponse:
+    context = {
+        "form": form,
+        "connector": ui.kind_row(form.connector),
+        "no_account": "account" in form.fields and not form.accounts.exists(),
+        "can_connect": request.membership.can(Perm.MANAGE_ACCOUNTS),
+        "tab": "sources",
+        **extra,
+    }
+    return render(request, template, context)
+
+
+@workspace_view(Perm.MANAGE_LISTENING)
+@require_http_methods(["GET", "POST"])
+def source_new(request: HttpRequest) -> HttpResponse:
+    """Step 1: pick a kind (GET without ?kind). Step 2: its settings, then create."""
+    ws = request.workspace
+    connector = ui.source_kind(request.POST.get("kind") or request.GET.get("kind"))
+    if connector is None:
+        kinds = [ui.kind_row(c) for c in ui.source_kinds()]
+        return render(request, "listening/sources_new.html", {"kinds": kinds, "tab": "sources"})
+    form = SourceForm(request.POST or None, workspace=ws, connector=connector)
+    if request.method == "POST" and form.is_valid():
+        try:
+            source = source_ops.do_create_source(
+                ws,
+                kind=connector.kind,
+                name=form.cleaned_data["name"],
+                config=form.config(),
+                interval_seconds=form.interval_seconds(),
+                account=form.account(),
+            )
+        except ValueError as exc:
+            form.add_error(None, str(exc))
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            source_ops.do_run_now(source)
+            messages.success(request, _("Source added. Its first run starts now."))
+            return redirect("listening:sources", slug=ws.slug)
+    return source_form_page(request, form, "listening/sources_form.html")
+
+
+@workspace_view(Perm.MANAGE_LISTENING)
+@require_http_methods(["GET", "POST"])
+def source_edit(request: HttpRequest, source_id: int) -> HttpResponse:
+    ws = request.workspace
+    source = get_in_workspace(Source, ws, pk=source_id)
+    connector = ui.source_kind(source.kind)
+    if connector is None:  # a server-only kind, or its connector is not installed anymore
+        raise Http404
+    form = SourceForm(request.POST or None, workspace=ws, connector=connector, source=source)
+    if request.method == "POST" and form.is_valid():
+        try:
+            source_ops.do_update_source(
+                source,
+                name=form.cleaned_data["name"],
+                config=form.config(),
+                interval_seconds=form.interval_seconds(),
+                account=form.account(),
+            )
+        except ValueError as exc:
+            form.add_error(None, str(exc))
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Source saved."))
+            return redirect("listening:sources", slug=ws.slug)
+    return source_form_page(request, form, "listening/sources_form.html", source=source)
+
+
+def source_action(request: HttpRequest, source_id: int) -> Source:
+    return get_in_workspace(Source, request.workspace, pk=source_id)
+
+
+@workspace_view(Perm.MANAGE_LISTENING)
+@require_POST
+def source_pause(request: HttpRequest, source_id: int) -> HttpResponse:
+    source = source_action(request, source_id)
+    source_ops.do_pause_source(source)
+    messages.success(request, _("Source paused. It will not run until you resume it."))
+    return redirect("listening:sources", slug=request.workspace.slug)
+
+
+@workspace_view(Perm.MANAGE_LISTENING)
+@require_POST
+def source_resume(request: HttpRequest, source_id: int) -> HttpResponse:
+    source = source_action(request, source_id)
+    source_ops.do_resume_source(source)
+    source_ops.do_run_now(source)
+    messages.success(request, _("Source resumed. It runs now."))
+    return redirect("listening:sources", slug=request.workspace.slug)
+
+
+@workspace_view(Perm.MANAGE_LISTENING)
+@require_POST
+def source_run(request: HttpRequest, source_id: int) -> HttpResponse:
+    source = source_action(request, source_id)
+    if not source.is_active or source.status == SourceStatus.PAUSED:
+        messages.error(request, _("This source is paused: resume it to run it."))
+    else:
+        source_ops.do_run_now(source)
+        messages.success(request, _("The source will run in a moment."))
+    return redirect("listening:sources", slug=request.workspace.slug)
+
+
+@workspace_view(Perm.MANAGE_LISTENING)
+@require_POST
+def source_delete(request: HttpRequest, source_id: int) -> HttpResponse:
+    source = source_action(request, source_id)
+    source_ops.do_delete_source(source)
+    messages.success(request, _("Source deleted. The mentions it collected are kept."))
+    return redirect("listening:sources", slug=request.workspace.slug)
 
 
 QUARANTINE_PAGE = 50

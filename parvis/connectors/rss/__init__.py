@@ -17,6 +17,7 @@ from parvis.connectors.base import (
     FetchResult,
     PermanentError,
     RetryLater,
+    SettingField,
     register,
 )
 from parvis.connectors.html import to_text
@@ -68,6 +69,22 @@ class RSSConnector(Connector):
     label = _("RSS / Atom feed")
     capabilities = frozenset({Capability.LISTEN})
     keep_unmatched = False
+    settings_fields = (
+        SettingField(
+            "url",
+            _("Feed address"),
+            _("The RSS or Atom address."),
+            required=True,
+            kind="url",
+        ),
+        SettingField(
+            "keep_all",
+            _("Keep every entry"),
+            _("Otherwise only entries that match a monitored query are kept."),
+            kind="bool",
+            default=False,
+        ),
+    )
 
     @classmethod
     def validate_config(cls, config: dict[str, Any]) -> dict[str, Any]:

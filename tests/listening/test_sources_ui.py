@@ -1,0 +1,439 @@
+"""Sources in the web pages: add (pick a kind, then its settings), edit, pause, resume, run
+now, delete; the do_* functions behind them; permissions and the kinds that are never offered.
+
+A throw-away connector ("probe", network "mastodon", needs an account) stands for the network
+connectors being written elsewhere; RSS is the real one."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+from unittest import mock
+
+import pytest
+from django.utils import timezone
+
+from parvis.connectors import base
+from parvis.connectors.base import (
+    Auth,
+    Capability,
+    Connector,
+    FetchResult,
+    PermanentError,
+    SettingField,
+)
+from parvis.connectors.services import do_connect_account
+from parvis.listening import sources
+from parvis.listening.models import Source, SourceStatus
+from parvis.workspaces.roles import Role
+from tests.conftest import login
+
+pytestmark = pytest.mark.django_db
+
+NEW = "/w/lumiere/listening/sources/new/"
+LIST = "/w/lumiere/listening/sources/"
+
+
+class ProbeConnector(Connector):
+    kind = "probe"
+    label = "Probe network"
+    network = "mastodon"
+    capabilities = frozenset({Capability.LISTEN, Capability.OWN_ACTIVITY})
+    auth = Auth.OAUTH2
+    needs_account = True
+    settings_fields: ClassVar = (
+        SettingField("search", "Search", "Words to look for", required=True),
+        SettingField("limit", "Page size", kind="int", default=40),
+        SettingField("mode", "Mode", kind="choice", choices=(("all", "All"), ("own", "Own"))),
+        SettingField("keep_all", "Keep all", kind="bool", default=False),
+        SettingField("home", "Home page", kind="url"),
+    )
+
+    @classmethod
+    def validate_config(cls, config: dict[str, Any]) -> dict[str, Any]:
+        if "forbidden" in str(config.get("search", "")):
+            raise ValueError("the search may not contain forbidden words")
+        return {**config, "limit": int(config.get("limit", 40))}
+
+    def fetch(self, cursor: dict[str, Any]) -> FetchResult:
+        raise PermanentError("the token was revoked: reconnect the account")
+
+
+@pytest.fixture
+def probe():
+    base.load_all()
+    base.register(ProbeConnector)
+    yield ProbeConnector
+    base.REGISTRY.pop(ProbeConnector.kind, None)
+
+
+@pytest.fixture
+def account(workspace, owner):
+    return do_connect_account(
+        workspace, owner, network="mastodon", handle="@lumiere@mastodon.test", credentials={}
+    )
+
+
+@pytest.fixture
+def no_worker():
+    """Runs are handed to a worker once the transaction commits; here they are recorded at
+    once (the test's transaction never commits)."""
+    with (
+        mock.patch("parvis.listening.tasks.run_source_task") as task,
+        mock.patch("django.db.transaction.on_commit", lambda func, *a, **k: func()),
+    ):
+        yield task
+
+
+def rss_source(workspace, **kwargs) -> Source:
+    return sources.do_create_source(
+        workspace, kind="rss", name="Blog", config={"url": "https://blog.test/feed"}, **kwargs
+    )
+
+
+# --- step 1: the kinds ----------------------------------------------------------------------
+
+
+def test_kinds_page_lists_connectors_with_capabilities_and_hides_server_ones(
+    workspace, owner, probe
+):
+    page = login(owner).get(NEW)
+    assert page.status_code == 200
+    kinds = {k.kind: k for k in page.context["kinds"]}
+    assert {"rss", "probe"} <= set(kinds)
+    # These read files on the server, or exist for the demo: never offered in the pages.
+    assert "jsonl_file" not in kinds and "demo" not in kinds
+    assert kinds["probe"].capabilities == ["Listen", "Own activity"]
+    assert kinds["probe"].needs_account
+    html = page.content.decode()
+    assert "Probe network" in html and "?kind=probe" in html
+
+
+def test_unknown_or_server_only_kind_goes_back_to_the_list(workspace, owner):
+    client = login(owner)
+    for kind in ["jsonl_file", "demo", "nope"]:
+        page = client.get(NEW, {"kind": kind})
+        assert "kinds" in page.context, kind
+        response = client.post(NEW, {"kind": kind, "name": "x", "every_minutes": 5})
+        assert "kinds" in response.context
+    assert not Source.objects.exists()
+
+
+# --- step 2: the settings form --------------------------------------------------------------
+
+
+def test_form_is_built_from_settings_fields(workspace, owner, probe, account):
+    page = login(owner).get(NEW, {"kind": "probe"})
+    form = page.context["form"]
+    assert {"cfg_search", "cfg_limit", "cfg_mode", "cfg_keep_all", "cfg_home", "account"} <= set(
+        form.fields
+    )
+    assert form.fields["cfg_search"].required and form.fields["cfg_search"].help_text
+    assert form.fields["cfg_limit"].initial == 40
+    assert form.fields["account"].required  # needs_account
+    assert list(form.fields["account"].queryset) == [account]
+
+
+def test_account_select_lists_only_this_workspace_and_network(
+    workspace, other_workspace, owner, probe, account
+):
+    do_connect_account(workspace, owner, network="bluesky", handle="b.test", credentials={})
+    do_connect_account(
+        other_workspace, owner, network="mastodon", handle="@rival@m.test", credentials={}
+    )
+    page = login(owner).get(NEW, {"kind": "probe"})
+    assert list(page.context["form"].fields["account"].queryset) == [account]
+
+
+def test_needed_account_missing_says_so(workspace, owner, probe):
+    page = login(owner).get(NEW, {"kind": "probe"})
+    assert page.context["no_account"]
+    assert "/accounts/connect/?network=mastodon" in page.content.decode()
+
+
+def test_add_rss_source(workspace, owner, no_worker):
+    client = login(owner)
+    page = client.get(NEW, {"kind": "rss"})
+    assert "account" not in page.context["form"].fields  # RSS needs none
+    response = client.post(
+        NEW,
+        {
+            "kind": "rss",
+            "name": "Le blog",
+            "every_minutes": 30,
+            "cfg_url": "https://blog.test/feed.xml",
+            "cfg_keep_all": "on",
+        },
+    )
+    assert response.status_code == 302 and response["Location"] == LIST
+    source = Source.objects.get()
+    assert (source.kind, source.name, source.interval_seconds) == ("rss", "Le blog", 1800)
+    assert source.config == {"url": "https://blog.test/feed.xml", "keep_all": True}
+    assert source.workspace == workspace and source.account is None
+    no_worker.assert_called_once_with(source.pk)  # the first run starts right away
+
+
+def test_add_source_with_account(workspace, owner, probe, account, no_worker):
+    response = login(owner).post(
+        NEW,
+        {
+            "kind": "probe",
+            "name": "Mastodon",
+            "every_minutes": 5,
+            "cfg_search": "lumière",
+            "cfg_mode": "own",
+            "account": account.pk,
+        },
+    )
+    assert response.status_code == 302
+    source = Source.objects.get()
+    assert source.account == account
+    assert source.config == {"search": "lumière", "limit": 40, "mode": "own", "keep_all": False}
+
+
+def test_required_account_is_a_form_error(workspace, owner, probe, account, no_worker):
+    response = login(owner).post(
+        NEW, {"kind": "probe", "name": "M", "every_minutes": 5, "cfg_search": "x"}
+    )
+    assert response.status_code == 200
+    assert response.context["form"].errors["account"]
+    assert not Source.objects.exists()
+
+
+def test_account_of_another_workspace_is_refused(
+    workspace, other_workspace, owner, probe, no_worker
+):
+    foreign = do_connect_account(
+        other_workspace, owner, network="mastodon", handle="@rival@m.test", credentials={}
+    )
+    response = login(owner).post(
+        NEW,
+        {
+            "kind": "probe",
+            "name": "M",
+            "every_minutes": 5,
+            "cfg_search": "x",
+            "account": foreign.pk,
+        },
+    )
+    assert response.context["form"].errors["account"]
+    assert not Source.objects.exists()
+
+
+def test_validate_config_error_is_a_form_error(workspace, owner, probe, account, no_worker):
+    response = login(owner).post(
+        NEW,
+        {
+            "kind": "probe",
+            "name": "M",
+            "every_minutes": 5,
+            "cfg_search": "forbidden words",
+            "account": account.pk,
+        },
+    )
+    assert response.status_code == 200
+    assert response.context["form"].non_field_errors() == [
+        "the search may not contain forbidden words"
+    ]
+    assert not Source.objects.exists()
+    no_worker.assert_not_called()
+
+
+def test_bad_values_are_form_errors(workspace, owner, no_worker):
+    response = login(owner).post(
+        NEW, {"kind": "rss", "name": "", "every_minutes": 0, "cfg_url": "ftp://x"}
+    )
+    errors = response.context["form"].errors
+    assert {"name", "every_minutes", "cfg_url"} <= set(errors)
+    assert not Source.objects.exists()
+
+
+# --- the list -------------------------------------------------------------------------------
+
+
+def test_list_shows_account_and_error_pause_with_resume(workspace, owner, probe, account):
+    source = sources.do_create_source(
+        workspace, kind="probe", name="Masto", config={"search": "x"}, account=account
+    )
+    sources.run_source(source.pk)
+    source.refresh_from_db()
+    assert source.status == SourceStatus.PAUSED
+    html = login(owner).get(LIST).content.decode()
+    assert "@lumiere@mastodon.test" in html
+    assert "the token was revoked: reconnect the account" in html
+    assert f"/sources/{source.pk}/resume/" in html
+    assert f"/sources/{source.pk}/run/" not in html
+
+
+def test_analyst_sees_sources_but_no_buttons(workspace, member_factory, no_worker):
+    source = rss_source(workspace)
+    client = login(member_factory(Role.ANALYST))
+    html = client.get(LIST).content.decode()
+    assert "Blog" in html and "/sources/new/" not in html and "/run/" not in html
+    assert client.get(NEW).status_code == 403
+    assert client.get(f"{LIST}{source.pk}/").status_code == 403
+    for action in ["pause", "resume", "run", "delete"]:
+        assert client.post(f"{LIST}{source.pk}/{action}/").status_code == 403
+    assert Source.objects.filter(pk=source.pk, is_active=True).exists()
+
+
+def test_community_manager_manages_sources(workspace, member_factory, no_worker):
+    client = login(member_factory(Role.COMMUNITY_MANAGER))
+    assert client.get(NEW).status_code == 200
+
+
+# --- edit and actions -----------------------------------------------------------------------
+
+
+def test_edit_changes_settings_and_restarts_the_cursor(workspace, owner, no_worker):
+    source = rss_source(workspace)
+    Source.objects.filter(pk=source.pk).update(cursor={"etag": "abc"})
+    client = login(owner)
+    page = client.get(f"{LIST}{source.pk}/")
+    assert page.context["form"].initial["cfg_url"] == "https://blog.test/feed"
+    assert page.context["form"].initial["every_minutes"] == 15
+    response = client.post(
+        f"{LIST}{source.pk}/",
+        {"kind": "probe", "name": "Blog 2", "every_minutes": 60, "cfg_url": "https://b.test/rss"},
+    )
+    assert response.status_code == 302
+    source.refresh_from_db()
+    assert source.kind == "rss"  # a posted kind changes nothing
+    assert source.name == "Blog 2" and source.interval_seconds == 3600
+    assert source.config == {"url": "https://b.test/rss", "keep_all": False}
+    assert source.cursor == {}
+
+
+def test_edit_with_same_settings_keeps_the_cursor(workspace, owner):
+    source = rss_source(workspace)
+    sources.do_update_source(
+        source,
+        name="Renamed",
+        config={"url": "https://blog.test/feed"},
+        interval_seconds=900,
+        account=None,
+    )
+    Source.objects.filter(pk=source.pk).update(cursor={"etag": "abc"})
+    source.refresh_from_db()
+    sources.do_update_source(
+        source,
+        name="Renamed again",
+        config={"url": "https://blog.test/feed"},
+        interval_seconds=900,
+        account=None,
+    )
+    source.refresh_from_db()
+    assert source.cursor == {"etag": "abc"} and source.name == "Renamed again"
+
+
+def test_edit_validation_error_keeps_the_source(workspace, owner):
+    source = rss_source(workspace)
+    with pytest.raises(ValueError):
+        sources.do_update_source(
+            source,
+            name="x",
+            config={"url": "file:///etc/passwd"},
+            interval_seconds=60,
+            account=None,
+        )
+    source.refresh_from_db()
+    assert source.config["url"] == "https://blog.test/feed"
+
+
+def test_edit_of_a_server_only_source_is_404(workspace, owner):
+    source = Source.objects.create(
+        workspace=workspace, kind="jsonl_file", name="File", config={"path": "/tmp/x.jsonl"}
+    )
+    client = login(owner)
+    assert client.get(f"{LIST}{source.pk}/").status_code == 404
+    html = client.get(LIST).content.decode()
+    assert f'/sources/{source.pk}/"' not in html  # no edit link
+    assert f"/sources/{source.pk}/pause/" in html  # the rest still applies
+
+
+def test_pause_resume_and_run_now(workspace, owner, no_worker):
+    source = rss_source(workspace)
+    client = login(owner)
+    client.post(f"{LIST}{source.pk}/pause/")
+    source.refresh_from_db()
+    assert not source.is_active and source.next_run_at is None
+    assert source.pk not in sources.claim_due_sources()
+    # A paused source is not run by "run now".
+    client.post(f"{LIST}{source.pk}/run/")
+    no_worker.assert_not_called()
+    client.post(f"{LIST}{source.pk}/resume/")
+    source.refresh_from_db()
+    assert source.is_active and source.status == SourceStatus.OK
+    assert source.next_run_at <= timezone.now()
+    no_worker.assert_called_once_with(source.pk)
+    client.post(f"{LIST}{source.pk}/run/")
+    assert no_worker.call_count == 2
+
+
+def test_resume_after_permanent_error(workspace, probe, account):
+    source = sources.do_create_source(
+        workspace, kind="probe", name="M", config={"search": "x"}, account=account
+    )
+    sources.run_source(source.pk)
+    source.refresh_from_db()
+    assert source.status == SourceStatus.PAUSED and source.consecutive_failures == 1
+    sources.do_resume_source(source)
+    source.refresh_from_db()
+    assert source.status == SourceStatus.OK and source.consecutive_failures == 0
+    assert source.pk in sources.claim_due_sources()
+
+
+def test_delete_keeps_mentions(workspace, owner, no_worker):
+    from parvis.listening.ingest import parse_line
+    from parvis.listening.pipeline import run as pipeline_run
+    from tests.listening.factories import lines, mention
+
+    source = rss_source(
+        workspace,
+    )
+    items = [parse_line(1, lines([mention(1)])[0])]
+    pipeline_run(workspace, items, source=source, origin="t", cursor={}, keep_unmatched=True)
+    response = login(owner).post(f"{LIST}{source.pk}/delete/")
+    assert response.status_code == 302
+    assert not Source.objects.exists()
+    from parvis.listening.models import Mention
+
+    assert Mention.objects.filter(workspace=workspace).count() == 1
+
+
+def test_get_on_actions_is_refused(workspace, owner):
+    source = rss_source(workspace)
+    client = login(owner)
+    for action in ["pause", "resume", "run", "delete"]:
+        assert client.get(f"{LIST}{source.pk}/{action}/").status_code == 405
+    assert Source.objects.filter(pk=source.pk, is_active=True).exists()
+
+
+def test_other_workspace_source_is_404(workspace, other_workspace, owner, outsider, no_worker):
+    source = rss_source(workspace)
+    client = login(outsider)
+    assert client.get(f"/w/rival/listening/sources/{source.pk}/").status_code == 404
+    for action in ["pause", "resume", "run", "delete"]:
+        assert client.post(f"/w/rival/listening/sources/{source.pk}/{action}/").status_code == 404
+    assert Source.objects.filter(pk=source.pk, is_active=True).exists()
+    no_worker.assert_not_called()
+
+
+# --- the command line -----------------------------------------------------------------------
+
+
+def test_cli_sources_add_with_account(workspace, owner, other_workspace, probe, account, capsys):
+    from parvis.cli import main
+
+    args = ["sources", "add", "--workspace", "lumiere", "--kind", "probe", "--name", "M"]
+    args += ["--config", '{"search": "x"}']
+    assert main([*args, "--account", str(account.pk)]) == 0
+    source = Source.objects.get(pk=int(capsys.readouterr().out.strip()))
+    assert source.account == account
+    # Without it, a kind that needs one is refused; an account of another workspace is unknown.
+    assert main(args) != 0
+    foreign = do_connect_account(
+        other_workspace, owner, network="mastodon", handle="@r@m.test", credentials={}
+    )
+    assert main([*args, "--account", str(foreign.pk)]) != 0
+    assert "no connected account" in capsys.readouterr().err
+    assert Source.objects.count() == 1
