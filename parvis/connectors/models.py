@@ -44,3 +44,7 @@ class ConnectedAccount(WorkspaceScoped):
         if not self.credentials_encrypted:
             return {}
         return crypto.decrypt(self.credentials_encrypted)
+
+
+# Connector packages' own models belong to this app; their migrations live here too.
+from parvis.connectors.youtube.models import YouTubeQuotaUsage  # noqa: E402, F401

@@ -1,0 +1,408 @@
+"""YouTube through the Data API v3 with an API key: comments on the channel's own videos
+(own activity) and video search for the monitored queries (listening), within a daily quota.
+
+Both modes read newest first and keep a high-water mark. While a pass pages towards older
+items, the cursor holds the pass (its page token and the newest time it saw) and the old
+mark; the new mark is committed only with the page that ends the pass. A crash mid-pass
+resumes from the last committed page token; a refused token restarts the pass (the pipeline
+drops the repeats).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from typing import Any
+
+import httpx
+from django.utils.translation import gettext_lazy as _
+
+from parvis.connectors.base import (
+    AccountInfo,
+    Auth,
+    Capability,
+    Connector,
+    FetchResult,
+    PermanentError,
+    SettingField,
+    register,
+)
+from parvis.connectors.youtube import api, quota
+from parvis.connectors.youtube.mapping import (
+    Malformed,
+    comment_mention,
+    thread_comments,
+    video_mention,
+)
+from parvis.listening.pipeline import Incoming
+
+COMMENTS, SEARCH = "comments", "search"
+CHANNEL_ID = re.compile(r"UC[0-9A-Za-z_-]{22}")
+DEFAULT_BACKFILL = {COMMENTS: 50, SEARCH: 4}  # pages read when a source starts
+DEFAULT_OVERLAP_MINUTES = 60
+MAX_SEEN = 500
+
+
+def parse_time(value: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(dt.UTC)
+
+
+def valid_time(value: Any) -> str:
+    """The API timestamp if it reads as one (with a zone), else ""."""
+    if not isinstance(value, str) or not value:
+        return ""
+    try:
+        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return ""
+    return value if parsed.tzinfo is not None else ""
+
+
+def rfc3339(value: dt.datetime) -> str:
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def newer(a: str, b: str) -> str:
+    """The later of two API timestamps ("" counts as the earliest)."""
+    if not a or not b:
+        return a or b
+    return a if parse_time(a) >= parse_time(b) else b
+
+
+def channel_from(value: Any) -> str:
+    """A channel id, from the id itself or a youtube.com/channel/UC… address."""
+    found = CHANNEL_ID.search(str(value or ""))
+    return found.group(0) if found else ""
+
+
+def positive_int(config: dict[str, Any], name: str, low: int, high: int) -> int | None:
+    value = config.get(name)
+    if value in (None, ""):
+        return None
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        number = None
+    if number is None or not low <= number <= high:
+        raise ValueError(
+            _("%(name)s must be a whole number from %(low)s to %(high)s")
+            % {"name": name, "low": low, "high": high}
+        )
+    return number
+
+
+def raw_text(obj: Any) -> str:
+    return json.dumps(obj, ensure_ascii=False)
+
+
+@register
+class YouTubeConnector(Connector):
+    kind = "youtube"
+    label = _("YouTube")
+    network = "youtube"
+    capabilities = frozenset({Capability.LISTEN, Capability.OWN_ACTIVITY})
+    keep_unmatched = False
+    auth = Auth.API_KEY
+    needs_account = True
+    settings_fields = (
+        SettingField(
+            "mode",
+            _("What to read"),
+            required=True,
+            kind="choice",
+            choices=(
+                (COMMENTS, _("Comments on the channel's videos")),
+                (SEARCH, _("Videos matching the monitored queries")),
+            ),
+            default=COMMENTS,
+        ),
+        SettingField(
+            "channel_id",
+            _("Channel id"),
+            _("UC… (or the channel's address). Empty: the connected account's channel."),
+        ),
+        SettingField(
+            "daily_quota",
+            _("Daily quota (units)"),
+            _(
+                "What the key's Google Cloud project may spend a day; Google's default is "
+                "10,000. Empty: PARVIS_YOUTUBE_DAILY_QUOTA or 10,000."
+            ),
+            kind="int",
+        ),
+        SettingField(
+            "daily_searches",
+            _("Daily searches"),
+            _("Search calls a day (Google's default: 100). Empty: PARVIS_YOUTUBE_DAILY_SEARCHES."),
+            kind="int",
+        ),
+        SettingField(
+            "backfill_pages",
+            _("Pages read at the start"),
+            _("How far back the first run reads: comment pages of 100, search pages of 50."),
+            kind="int",
+        ),
+        SettingField(
+            "keep_all",
+            _("Keep every video"),
+            _("Searches only: keep videos that match no query exactly."),
+            kind="bool",
+            default=False,
+        ),
+    )
+
+    def __init__(self, source: Any, http: httpx.Client | None = None) -> None:
+        super().__init__(source, http)
+        self._api: api.Client | None = None
+
+    # --- settings and accounts --------------------------------------------------------------
+
+    @classmethod
+    def validate_config(cls, config: dict[str, Any]) -> dict[str, Any]:
+        mode = str(config.get("mode") or "").strip()
+        if mode not in (COMMENTS, SEARCH):
+            raise ValueError(_("Choose what to read: comments or search"))
+        clean: dict[str, Any] = {"mode": mode}
+        raw_channel = str(config.get("channel_id") or "").strip()
+        if raw_channel:
+            clean["channel_id"] = channel_from(raw_channel)
+            if not clean["channel_id"]:
+                raise ValueError(
+                    _("A channel id starts with UC and has 24 characters (see the channel's address)")
+                )
+        for name, low, high in (
+            ("daily_quota", 1, 10**9),
+            ("daily_searches", 1, 10**6),
+            ("backfill_pages", 1, 1000),
+            ("overlap_minutes", 0, 7 * 24 * 60),
+        ):
+            value = positive_int(config, name, low, high)
+            if value is not None:
+                clean[name] = value
+        # Everything on our own channel matters; searches keep matches unless told otherwise.
+        clean["keep_all"] = True if mode == COMMENTS else bool(config.get("keep_all", False))
+        return clean
+
+    @classmethod
+    def account_fields(cls) -> tuple[SettingField, ...]:
+        return (
+            SettingField(
+                "api_key",
+                _("API key"),
+                _("Google Cloud console → APIs & Services → Credentials, with the YouTube Data API v3 enabled."),
+                required=True,
+                kind="password",
+            ),
+            SettingField(
+                "channel_id",
+                _("Channel id"),
+                _("UC…: youtube.com → your channel → Settings → Advanced settings."),
+                required=True,
+            ),
+        )
+
+    @classmethod
+    def login(cls, http: httpx.Client, fields: dict[str, str]) -> AccountInfo:
+        """Check the key and the channel with channels.list (1 unit of the key's quota)."""
+        key = (fields.get("api_key") or "").strip()
+        channel = channel_from(fields.get("channel_id"))
+        if not key:
+            raise ValueError(_("Paste the API key"))
+        if not channel:
+            raise ValueError(
+                _("A channel id starts with UC and has 24 characters (see the channel's address)")
+            )
+        client = api.Client(http, {"api_key": key}, workspace_id=None, budget=quota.Budget())
+        items = client.channel(channel).get("items") or []
+        if not items:
+            raise PermanentError(f"YouTube has no channel {channel}: check the channel id")
+        snippet = items[0].get("snippet") or {}
+        return AccountInfo(
+            handle=snippet.get("customUrl") or channel,
+            credentials={"api_key": key, "channel_id": channel},
+            display_name=snippet.get("title") or "",
+        )
+
+    # --- fetching ---------------------------------------------------------------------------
+
+    @property
+    def api(self) -> api.Client:
+        if self._api is None:
+            credentials = self.credentials()
+            if not credentials.get("api_key") and not credentials.get("access_token"):
+                raise PermanentError("the YouTube account has no API key: paste one in the account")
+            self._api = api.Client(
+                self.http,
+                credentials,
+                workspace_id=self.source.workspace_id,
+                budget=quota.budget_for(self.source.config),
+            )
+        return self._api
+
+    def backfill_pages(self, mode: str) -> int:
+        return self.source.config.get("backfill_pages") or DEFAULT_BACKFILL[mode]
+
+    def fetch(self, cursor: dict[str, Any]) -> FetchResult:
+        if self.source.config.get("mode") == SEARCH:
+            return self.fetch_search(cursor)
+        return self.fetch_comments(cursor)
+
+    # --- comments on the channel's videos ---------------------------------------------------
+
+    def channel_id(self) -> str:
+        channel = self.source.config.get("channel_id") or channel_from(
+            self.credentials().get("channel_id")
+        )
+        if not channel:
+            raise PermanentError("no YouTube channel id: set one on the source or the account")
+        return channel
+
+    def fetch_comments(self, cursor: dict[str, Any]) -> FetchResult:
+        since = cursor.get("since", "")
+        current = cursor.get("pass") or {}
+        channel = self.channel_id()
+        try:
+            body = self.api.comment_threads(channel, current.get("token", ""))
+        except api.PageTokenRefused:
+            current = {}
+            body = self.api.comment_threads(channel)
+        except api.ItemUnavailable as exc:  # comments disabled on the whole channel
+            return FetchResult(items=[], cursor=cursor, notes={"unavailable": str(exc)})
+        items: list[Incoming] = []
+        top, reached_old = current.get("top", ""), False
+        for thread in body.get("items") or []:
+            published = thread_time(thread)
+            if published and since and parse_time(published) < parse_time(since):
+                reached_old = True  # stored by an earlier pass, as is everything after it
+                continue
+            if published:
+                top = newer(top, published)
+            items.extend(self.thread_items(thread, channel))
+        pages = current.get("pages", 0) + 1
+        token = body.get("nextPageToken") or ""
+        done = reached_old or not token or (not since and pages >= self.backfill_pages(COMMENTS))
+        if done:
+            return FetchResult(items=items, cursor={"since": newer(top, since)})
+        position = {"token": token, "top": top, "pages": pages}
+        return FetchResult(items=items, cursor={"since": since, "pass": position}, more=True)
+
+    def thread_items(self, thread: Any, channel: str) -> list[Incoming]:
+        try:
+            if thread["snippet"].get("isPublic") is False:
+                return []  # not visible to everyone (held for review, private video)
+            comments = thread_comments(thread)
+            video = thread["snippet"].get("videoId") or ""
+        except (Malformed, KeyError, TypeError, AttributeError) as exc:
+            return [Incoming(None, raw_text(thread), error=f"unreadable comment thread: {exc}")]
+        items = []
+        for comment, replies in comments:
+            try:
+                data = comment_mention(comment, video_id=video, channel_id=channel, replies=replies)
+            except (Malformed, TypeError, AttributeError) as exc:
+                items.append(Incoming(None, raw_text(comment), error=f"unreadable comment: {exc}"))
+                continue
+            items.append(Incoming(data, raw_text(comment), payload=comment))
+        return items
+
+    # --- searches for the monitored queries -------------------------------------------------
+
+    def fetch_search(self, cursor: dict[str, Any]) -> FetchResult:
+        from parvis.listening.search_terms import search_terms
+
+        terms = search_terms(self.source.workspace)
+        states = {t: s for t, s in (cursor.get("terms") or {}).items() if t in terms}
+        queue = [t for t in cursor.get("queue") or [] if t in terms] or list(terms)
+        if not queue:
+            return FetchResult(items=[], cursor={"terms": {}}, notes={"no_terms": True})
+        # A page is one search call and one videos call: both must fit in today's budget.
+        if not self.api.can_afford(quota.Cost(units=1, searches=1)):
+            raise quota.QuotaExhausted(
+                "the YouTube daily quota of this key is spent; it resets at midnight Pacific time",
+                quota.seconds_until_reset(),
+            )
+        term = queue[0]
+        items, states[term], finished = self.search_page(term, states.get(term) or {})
+        if finished:
+            queue = queue[1:]
+        new_cursor: dict[str, Any] = {"terms": states}
+        if queue:
+            new_cursor["queue"] = queue
+        return FetchResult(items=items, cursor=new_cursor, more=bool(queue))
+
+    def search_page(
+        self, term: str, state: dict[str, Any]
+    ) -> tuple[list[Incoming], dict[str, Any], bool]:
+        """One page of one term's pass: its items, the term's new state, whether the pass ended."""
+        current = state.get("pass") or {}
+        after = state.get("after", "")
+        seen: dict[str, str] = dict(state.get("seen") or {})
+        published_after = ""
+        if after:
+            # YouTube's search index lags behind publishing: look back over the overlap.
+            overlap = self.source.config.get("overlap_minutes", DEFAULT_OVERLAP_MINUTES)
+            published_after = rfc3339(parse_time(after) - dt.timedelta(minutes=overlap))
+        try:
+            body = self.api.search(term, published_after, current.get("token", ""))
+        except api.PageTokenRefused:
+            current = {}
+            body = self.api.search(term, published_after)
+        items: list[Incoming] = []
+        fresh: list[str] = []
+        top = current.get("top", "")
+        for result in body.get("items") or []:
+            video_id = (result.get("id") or {}).get("videoId") if isinstance(result, dict) else None
+            published = valid_time(((result or {}).get("snippet") or {}).get("publishedAt"))
+            if not isinstance(video_id, str) or not video_id or not published:
+                items.append(Incoming(None, raw_text(result), error="search result without video id or date"))
+                continue
+            top = newer(top, published)
+            if video_id not in seen:
+                fresh.append(video_id)
+                seen[video_id] = published
+        if fresh:
+            items.extend(self.video_items(fresh))
+        pages = current.get("pages", 0) + 1
+        token = body.get("nextPageToken") or ""
+        finished = not token or (not after and pages >= self.backfill_pages(SEARCH))
+        if finished:
+            after = newer(top, after)
+            return items, {"after": after, "seen": self.recent(seen, after)}, True
+        state = {"after": after, "seen": seen, "pass": {"token": token, "top": top, "pages": pages}}
+        return items, state, False
+
+    def recent(self, seen: dict[str, str], after: str) -> dict[str, str]:
+        """Ids still inside the next search's overlap window, so they are not fetched again."""
+        if not after:
+            return {}
+        overlap = self.source.config.get("overlap_minutes", DEFAULT_OVERLAP_MINUTES)
+        limit = parse_time(after) - dt.timedelta(minutes=overlap)
+        kept = sorted(
+            ((v, t) for v, t in seen.items() if parse_time(t) >= limit),
+            key=lambda pair: pair[1],
+            reverse=True,
+        )
+        return dict(kept[:MAX_SEEN])
+
+    def video_items(self, ids: list[str]) -> list[Incoming]:
+        """Full description and counts; ids missing from the answer (deleted, private) skipped."""
+        items = []
+        for start in range(0, len(ids), 50):
+            for video in self.api.videos(ids[start : start + 50]).get("items") or []:
+                try:
+                    data = video_mention(video)
+                except (Malformed, TypeError, AttributeError) as exc:
+                    items.append(Incoming(None, raw_text(video), error=f"unreadable video: {exc}"))
+                    continue
+                items.append(Incoming(data, raw_text(video), payload=video))
+        return items
+
+
+def thread_time(thread: Any) -> str:
+    try:
+        return valid_time(thread["snippet"]["topLevelComment"]["snippet"]["publishedAt"])
+    except (KeyError, TypeError):
+        return ""
+
+
+__all__ = ["YouTubeConnector"]

@@ -1,0 +1,164 @@
+"""Calls to the YouTube Data API v3 and what its error bodies mean for the scheduler.
+
+Errors come as {"error": {"code", "message", "errors": [{"message", "domain", "reason"}]}};
+the reason, not the status, says what to do: a spent quota is a 403 that only the next
+Pacific midnight cures, a 403 "forbidden" is a permission a person must fix.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from parvis.connectors import http
+from parvis.connectors.base import PermanentError, RetryLater
+from parvis.connectors.youtube import quota
+
+API = "https://www.googleapis.com/youtube/v3"
+
+# Reasons that mean "no quota left today" (Google's docs list quotaExceeded; the older
+# usageLimits domain answers dailyLimitExceeded / rateLimitExceeded for the same thing).
+QUOTA_REASONS = frozenset({"quotaExceeded", "dailyLimitExceeded", "rateLimitExceeded"})
+# Short-term limits: back off as for a 429.
+BACKOFF_REASONS = frozenset({"userRateLimitExceeded", "backendError", "internalError"})
+# What a person must do, by reason. The key never appears in a message.
+PERMANENT_REASONS = {
+    "forbidden": "access is forbidden: check that the key may read this channel",
+    "authError": "the credentials were refused: reconnect the YouTube account",
+    "keyInvalid": "the API key is not valid: paste a new key in the connected account",
+    "keyExpired": "the API key has expired: paste a new key in the connected account",
+    "accessNotConfigured": "the YouTube Data API v3 is not enabled for the key's Google Cloud "
+    "project: enable it in the Google Cloud console",
+    "ipRefererBlocked": "the key's restrictions refuse this server: allow its IP address "
+    "or remove the restriction",
+    "channelNotFound": "the YouTube channel was not found: check the channel id (UC…)",
+    "channelClosed": "the YouTube channel is closed",
+    "channelSuspended": "the YouTube channel is suspended",
+}
+
+
+class PageTokenRefused(RetryLater):
+    """A stored page token is no longer accepted: start the pass again from the newest."""
+
+
+class ItemUnavailable(PermanentError):
+    """This one video cannot be read (comments disabled, video gone): skip it, not the source."""
+
+
+def reasons(response: httpx.Response) -> list[str]:
+    try:
+        error = response.json().get("error") or {}
+    except ValueError:
+        return []
+    if not isinstance(error, dict):
+        return []
+    found = [e.get("reason", "") for e in error.get("errors") or [] if isinstance(e, dict)]
+    # Newer Google front ends also say it in details[].reason (API_KEY_INVALID …).
+    for detail in error.get("details") or []:
+        if isinstance(detail, dict) and detail.get("reason") == "API_KEY_INVALID":
+            found.append("keyInvalid")
+    return [r for r in found if r]
+
+
+def check(response: httpx.Response) -> httpx.Response:
+    """Return a 2xx response, or raise the typed error the reason calls for."""
+    status = response.status_code
+    if status < 400:
+        return response
+    why = reasons(response)
+    if QUOTA_REASONS.intersection(why):
+        raise RetryLater(
+            "the YouTube API quota of this key is spent for today; it resets at midnight "
+            "Pacific time",
+            quota.seconds_until_reset(),
+        )
+    if BACKOFF_REASONS.intersection(why) or status == 429 or status >= 500:
+        raise RetryLater(f"HTTP {status} from YouTube ({', '.join(why)})", http.retry_after(response))
+    if "invalidPageToken" in why:
+        raise PageTokenRefused("YouTube refused the stored page token")
+    if "commentsDisabled" in why:
+        raise ItemUnavailable("comments are disabled on this video")
+    if {"videoNotFound", "commentThreadNotFound"}.intersection(why):
+        raise ItemUnavailable("the video is gone")
+    for reason in why:
+        if reason in PERMANENT_REASONS:
+            raise PermanentError(f"YouTube: {PERMANENT_REASONS[reason]}")
+    http.check(response)  # the generic words for the status
+    raise PermanentError(f"HTTP {status} from YouTube")  # pragma: no cover (check raised)
+
+
+class Client:
+    """One source's calls: each charged to the key's daily budget before it is sent."""
+
+    def __init__(
+        self,
+        http_client: httpx.Client,
+        credentials: dict[str, str],
+        *,
+        workspace_id: int | None,
+        budget: quota.Budget,
+    ) -> None:
+        self.http = http_client
+        self.credentials = credentials
+        self.workspace_id = workspace_id
+        self.budget = budget
+        self.project = quota.project_key(credentials)
+
+    def headers(self) -> dict[str, str]:
+        # In a header, not in the URL: URLs end up in logs and error messages.
+        if self.credentials.get("access_token"):
+            return {"Authorization": f"Bearer {self.credentials['access_token']}"}
+        return {"X-Goog-Api-Key": self.credentials.get("api_key", "")}
+
+    def can_afford(self, cost: quota.Cost) -> bool:
+        if self.workspace_id is None:
+            return True
+        return quota.can_afford(self.workspace_id, self.project, cost, self.budget)
+
+    def call(self, resource: str, params: dict[str, Any], cost: quota.Cost) -> dict[str, Any]:
+        if self.workspace_id is not None:
+            quota.charge(self.workspace_id, self.project, cost, self.budget)
+        try:
+            response = self.http.get(f"{API}/{resource}", params=params, headers=self.headers())
+        except (httpx.TimeoutException, httpx.TransportError) as exc:
+            raise RetryLater(f"{type(exc).__name__} reaching YouTube") from exc
+        check(response)
+        try:
+            body = response.json()
+        except ValueError as exc:
+            raise RetryLater("YouTube answered something that is not JSON") from exc
+        if not isinstance(body, dict):
+            raise RetryLater("YouTube answered an unexpected JSON document")
+        return body
+
+    # --- the four methods the connector uses ---------------------------------------------
+
+    def comment_threads(self, channel_id: str, page_token: str = "") -> dict[str, Any]:
+        params = {
+            "part": "snippet,replies",
+            "allThreadsRelatedToChannelId": channel_id,
+            "order": "time",
+            "maxResults": 100,
+            "textFormat": "plainText",
+        }
+        if page_token:
+            params["pageToken"] = page_token
+        return self.call("commentThreads", params, quota.LIST)
+
+    def search(self, term: str, published_after: str = "", page_token: str = "") -> dict[str, Any]:
+        params = {"part": "snippet", "q": term, "type": "video", "order": "date", "maxResults": 50}
+        if published_after:
+            params["publishedAfter"] = published_after
+        if page_token:
+            params["pageToken"] = page_token
+        return self.call("search", params, quota.SEARCH)
+
+    def videos(self, ids: list[str]) -> dict[str, Any]:
+        # Up to 50 ids for one unit; ids of deleted or private videos are left out of items.
+        # (maxResults does not go with id: the API refuses the pair.)
+        params = {"part": "snippet,statistics", "id": ",".join(ids)}
+        return self.call("videos", params, quota.LIST)
+
+    def channel(self, channel_id: str) -> dict[str, Any]:
+        return self.call("channels", {"part": "snippet", "id": channel_id}, quota.LIST)
