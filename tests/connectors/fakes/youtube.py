@@ -1,0 +1,372 @@
+"""The YouTube Data API v3 as Google serves it: commentThreads, search, videos and channels
+list responses, page tokens, the API key in X-Goog-Api-Key (or ?key=), and Google's error
+body {"error": {"code", "message", "errors": [{"message", "domain", "reason"}]}}.
+
+`Fake` is the channel's comments (the contract suite's mode): each post is a top-level
+comment on one of the channel's videos. `SearchFake` is the same network searched: each post
+is a video whose description is the post's text.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import unicodedata
+from typing import Any
+
+import httpx
+
+from tests.connectors.contract.harness import FakeNetwork, Post
+
+API = "https://www.googleapis.com/youtube/v3/"
+API_KEY = "AIzaSyFAKE-key-for-tests-0123456789abcd"
+CHANNEL_ID = "UCmaisonLumiere0000000AA"
+VIDEO_ID = "mLvideo0001"
+
+
+def stamp(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def author_channel(handle: str) -> str:
+    return ("UC" + handle.replace("_", "") + "x" * 22)[:24]
+
+
+def fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def error(code: int, reason: str, message: str, domain: str = "youtube.api", **extra: Any):
+    body = {
+        "error": {
+            "code": code,
+            "message": message,
+            "errors": [{"message": message, "domain": domain, "reason": reason}],
+            **extra,
+        }
+    }
+    return httpx.Response(code, json=body)
+
+
+def page_token(offset: int) -> str:
+    # Opaque to clients, as Google's are.
+    return base64.urlsafe_b64encode(f"offset:{offset}".encode()).decode().rstrip("=")
+
+
+def page_offset(token: str) -> int | None:
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
+        return int(raw.removeprefix("offset:")) if raw.startswith("offset:") else None
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+class Fake(FakeNetwork):
+    kind = "youtube"
+    page_size = 10
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.replies: dict[int, list[Post]] = {}  # post key -> its replies
+        self.comments_disabled = False
+        self.quota_exceeded = False
+        self.channels = {CHANNEL_ID: ("@maisonlumiere", "Maison Lumière")}
+
+    # --- the connector's side ---------------------------------------------------------------
+
+    def source_config(self) -> dict:
+        return {"mode": "comments", "channel_id": CHANNEL_ID}
+
+    def account(self) -> dict:
+        return {
+            "network": "youtube",
+            "handle": "@maisonlumiere",
+            "credentials": {"api_key": API_KEY, "channel_id": CHANNEL_ID},
+        }
+
+    def external_id(self, post: Post) -> str:
+        return f"UgzFake{post.key:08d}4AaABAg"
+
+    def reply_id(self, parent: Post, reply: Post) -> str:
+        return f"{self.external_id(parent)}.9zReply{reply.key:06d}"
+
+    def reply(self, parent: Post, *replies: Post) -> None:
+        self.replies.setdefault(parent.key, []).extend(replies)
+
+    # --- answers ----------------------------------------------------------------------------
+
+    def respond(self, request: httpx.Request) -> httpx.Response:
+        url = str(request.url)
+        if not url.startswith(API):
+            return httpx.Response(404, text="Not Found")
+        key = request.headers.get("X-Goog-Api-Key") or request.url.params.get("key")
+        if not key:
+            return error(
+                403,
+                "forbidden",
+                "The request is missing a valid API key.",
+                domain="global",
+                status="PERMISSION_DENIED",
+            )
+        if key != API_KEY:
+            return self.key_invalid()
+        if self.quota_exceeded:
+            return self.rate_limited(request, 0)
+        resource = request.url.path.rsplit("/", 1)[-1]
+        params = request.url.params
+        handler = {
+            "commentThreads": self.comment_threads,
+            "search": self.search,
+            "videos": self.videos,
+            "channels": self.channels_list,
+        }.get(resource)
+        if handler is None:
+            return error(404, "notFound", "Not Found", domain="global")
+        return handler(params)
+
+    def key_invalid(self) -> httpx.Response:
+        message = "API key not valid. Please pass a valid API key."
+        details = [
+            {
+                "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                "reason": "API_KEY_INVALID",
+                "domain": "googleapis.com",
+                "metadata": {"service": "youtube.googleapis.com"},
+            }
+        ]
+        return error(
+            400, "badRequest", message, domain="global", status="INVALID_ARGUMENT", details=details
+        )
+
+    def page(self, rows: list[Any], params: httpx.QueryParams, limit: int) -> tuple[list, dict]:
+        """A slice of rows and the list response's paging fields, or None for a bad token."""
+        offset = 0
+        if params.get("pageToken"):
+            offset = page_offset(params["pageToken"])
+            if offset is None:
+                raise ValueError("invalidPageToken")
+        size = min(int(params.get("maxResults", 20)), limit)
+        chunk = rows[offset : offset + size]
+        paging: dict[str, Any] = {"pageInfo": {"totalResults": len(rows), "resultsPerPage": size}}
+        if offset + size < len(rows):
+            paging["nextPageToken"] = page_token(offset + size)
+        if offset:
+            paging["prevPageToken"] = page_token(max(0, offset - size))
+        return chunk, paging
+
+    def invalid_token(self) -> httpx.Response:
+        return error(
+            400, "invalidPageToken", "The request specifies an invalid page token.", domain="youtube.parameter"
+        )
+
+    # commentThreads.list ------------------------------------------------------------------
+
+    def comment_threads(self, params: httpx.QueryParams) -> httpx.Response:
+        if params.get("allThreadsRelatedToChannelId") not in self.channels:
+            return error(404, "channelNotFound", "The channel identified by the allThreadsRelatedToChannelId parameter could not be found.")
+        if self.comments_disabled:
+            return error(403, "commentsDisabled", "The video identified by the videoId parameter has disabled comments.")
+        threads = [p for p in self.visible() if not p.deleted]
+        try:
+            chunk, paging = self.page(threads, params, self.page_size)
+        except ValueError:
+            return self.invalid_token()
+        parts = set(params.get("part", "").split(","))
+        body = {
+            "kind": "youtube#commentThreadListResponse",
+            "etag": "fake-etag-threads",
+            **paging,
+            "items": [self.thread(p, "replies" in parts) for p in chunk],
+        }
+        return httpx.Response(200, json=body)
+
+    def comment(self, post: Post, comment_id: str, parent_id: str = "") -> dict[str, Any]:
+        snippet: dict[str, Any] = {
+            "channelId": CHANNEL_ID,
+            "videoId": VIDEO_ID,
+            "textDisplay": post.text,
+            "textOriginal": post.text,
+            "authorDisplayName": f"@{post.author}",
+            "authorProfileImageUrl": f"https://yt3.ggpht.com/ytc/{post.author}=s48-c-k-c0x00ffffff-no-rj",
+            "authorChannelUrl": f"http://www.youtube.com/@{post.author}",
+            "authorChannelId": {"value": author_channel(post.author)},
+            "canRate": True,
+            "viewerRating": "none",
+            "likeCount": post.key % 7,
+            "publishedAt": stamp(post.created_at),
+            "updatedAt": stamp(post.created_at),
+        }
+        if parent_id:
+            snippet["parentId"] = parent_id
+        if post.malformed:
+            del snippet["publishedAt"]
+        return {"kind": "youtube#comment", "etag": f"etag-{post.key}", "id": comment_id, "snippet": snippet}
+
+    def thread(self, post: Post, with_replies: bool) -> dict[str, Any]:
+        top_id = self.external_id(post)
+        replies = [r for r in self.replies.get(post.key, []) if not r.deleted]
+        thread: dict[str, Any] = {
+            "kind": "youtube#commentThread",
+            "etag": f"etag-thread-{post.key}",
+            "id": top_id,
+            "snippet": {
+                "channelId": CHANNEL_ID,
+                "videoId": VIDEO_ID,
+                "topLevelComment": self.comment(post, top_id),
+                "canReply": True,
+                "totalReplyCount": len(replies),
+                "isPublic": True,
+            },
+        }
+        if with_replies and replies:
+            thread["replies"] = {
+                "comments": [self.comment(r, self.reply_id(post, r), top_id) for r in replies]
+            }
+        return thread
+
+    # search.list and videos.list ------------------------------------------------------------
+
+    def video_id(self, post: Post) -> str:
+        return f"vid{post.key:08d}"
+
+    def matches(self, post: Post, q: str) -> bool:
+        words = fold(q.replace('"', " ")).split()
+        haystack = fold(f"{self.title(post)} {post.text}")
+        return all(w in haystack for w in words)
+
+    def title(self, post: Post) -> str:
+        return f"Vidéo {post.key} de {post.author}"
+
+    def search(self, params: httpx.QueryParams) -> httpx.Response:
+        after = params.get("publishedAfter")
+        since = dt.datetime.fromisoformat(after.replace("Z", "+00:00")) if after else None
+        # The search index lags: a deleted video still shows here, not in videos.list.
+        found = [
+            p
+            for p in self.visible()
+            if self.matches(p, params.get("q", "")) and (since is None or p.created_at >= since)
+        ]
+        try:
+            chunk, paging = self.page(found, params, self.page_size)
+        except ValueError:
+            return self.invalid_token()
+        items = [
+            {
+                "kind": "youtube#searchResult",
+                "etag": f"etag-result-{p.key}",
+                "id": {"kind": "youtube#video", "videoId": self.video_id(p)},
+                "snippet": {
+                    "publishedAt": stamp(p.created_at),
+                    "channelId": author_channel(p.author),
+                    "title": self.title(p).replace("'", "&#39;"),  # search snippets are escaped
+                    "description": p.text[:160],
+                    "thumbnails": {"default": {"url": f"https://i.ytimg.com/vi/{self.video_id(p)}/default.jpg", "width": 120, "height": 90}},
+                    "channelTitle": p.author,
+                    "liveBroadcastContent": "none",
+                    "publishTime": stamp(p.created_at),
+                },
+            }
+            for p in chunk
+        ]
+        body = {"kind": "youtube#searchListResponse", "etag": "fake-etag-search", **paging, "regionCode": "FR", "items": items}
+        return httpx.Response(200, json=body)
+
+    def video(self, post: Post) -> dict[str, Any]:
+        snippet: dict[str, Any] = {
+            "publishedAt": stamp(post.created_at),
+            "channelId": author_channel(post.author),
+            "title": self.title(post),
+            "description": post.text,
+            "thumbnails": {"default": {"url": f"https://i.ytimg.com/vi/{self.video_id(post)}/default.jpg", "width": 120, "height": 90}},
+            "channelTitle": post.author,
+            "categoryId": "26",
+            "liveBroadcastContent": "none",
+            "defaultAudioLanguage": "fr-FR",
+            "localized": {"title": self.title(post), "description": post.text},
+        }
+        if post.malformed:
+            del snippet["publishedAt"]
+        return {
+            "kind": "youtube#video",
+            "etag": f"etag-video-{post.key}",
+            "id": self.video_id(post),
+            "snippet": snippet,
+            "statistics": {
+                "viewCount": str(100 * post.key),
+                "likeCount": str(post.key % 9),
+                "favoriteCount": "0",
+                "commentCount": str(post.key % 4),
+            },
+        }
+
+    def videos(self, params: httpx.QueryParams) -> httpx.Response:
+        if "maxResults" in params and "id" in params:
+            return error(400, "incompatibleParameters", "The request specifies two or more parameters that cannot be used in the same request.", domain="youtube.parameter")
+        wanted = params.get("id", "").split(",")
+        if len(wanted) > 50:
+            return error(400, "badRequest", "Too many ids.", domain="global")
+        by_id = {self.video_id(p): p for p in self.posts if not p.deleted}
+        items = [self.video(by_id[v]) for v in wanted if v in by_id]
+        body = {
+            "kind": "youtube#videoListResponse",
+            "etag": "fake-etag-videos",
+            "items": items,
+            "pageInfo": {"totalResults": len(items), "resultsPerPage": len(items)},
+        }
+        return httpx.Response(200, json=body)
+
+    # channels.list --------------------------------------------------------------------------
+
+    def channels_list(self, params: httpx.QueryParams) -> httpx.Response:
+        items = []
+        for channel_id in params.get("id", "").split(","):
+            if channel_id in self.channels:
+                handle, title = self.channels[channel_id]
+                items.append(
+                    {
+                        "kind": "youtube#channel",
+                        "etag": f"etag-{channel_id}",
+                        "id": channel_id,
+                        "snippet": {
+                            "title": title,
+                            "description": "Bougies artisanales, Lyon.",
+                            "customUrl": handle,
+                            "publishedAt": "2019-03-14T10:00:00Z",
+                            "thumbnails": {},
+                            "localized": {"title": title, "description": "Bougies artisanales, Lyon."},
+                            "country": "FR",
+                        },
+                    }
+                )
+        body = {
+            "kind": "youtube#channelListResponse",
+            "etag": "fake-etag-channels",
+            "pageInfo": {"totalResults": len(items), "resultsPerPage": 5},
+            "items": items,
+        }
+        return httpx.Response(200, json=body)
+
+    # --- refusals ---------------------------------------------------------------------------
+
+    def rate_limited(self, request: httpx.Request, seconds: int) -> httpx.Response:
+        # YouTube says nothing about when: the quota comes back at midnight Pacific time.
+        return error(
+            403,
+            "quotaExceeded",
+            'The request cannot be completed because you have exceeded your <a href="/youtube/v3/getting-started#quota">quota</a>.',
+            domain="youtube.quota",
+        )
+
+    def refused(self, request: httpx.Request) -> httpx.Response:
+        return self.key_invalid()  # the key was deleted in the Google Cloud console
+
+
+class SearchFake(Fake):
+    """The same network, searched: each post is a video whose description is the post."""
+
+    def source_config(self) -> dict:
+        return {"mode": "search"}
+
+    def external_id(self, post: Post) -> str:
+        return self.video_id(post)
