@@ -1,0 +1,477 @@
+"""Bluesky (AT Protocol): search, firehose and the account's notifications.
+
+Modes (config "mode"):
+- search: app.bsky.feed.searchPosts for each search term of the workspace, newest first,
+  down to what the last run read (parvis.connectors.bluesky.paging), through the account's
+  PDS with the atproto-proxy header naming the AppView, or straight to an AppView;
+- firehose: com.atproto.sync.subscribeRepos (relay or PDS), a bounded window per run from the
+  last sequence number stored; posts are pre-matched here, their authors resolved afterwards;
+- notifications: app.bsky.notification.listNotifications (replies, mentions, quotes of the
+  account), hydrated with app.bsky.feed.getPosts; everything is kept.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
+from parvis.connectors.base import (
+    AccountInfo,
+    Auth,
+    Capability,
+    Connector,
+    ConnectorError,
+    FetchResult,
+    PermanentError,
+    SettingField,
+    register,
+)
+from parvis.connectors.bluesky import firehose, mapping, paging, xrpc
+from parvis.connectors.bluesky.profiles import Profiles, Reader
+from parvis.connectors.http import USER_AGENT
+from parvis.listening.pipeline import Incoming
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_SERVICE_URL = "https://bsky.social"
+DEFAULT_APPVIEW_URL = "https://api.bsky.app"
+DEFAULT_APPVIEW_DID = "did:web:api.bsky.app#bsky_appview"
+DEFAULT_FIREHOSE_URL = "wss://bsky.network"
+
+MODES = ("search", "firehose", "notifications")
+NOTIFICATION_REASONS = ("reply", "mention", "quote")
+GET_POSTS_BATCH = 25  # the lexicon's maximum for `uris`
+INCREMENTAL_PAGES = 50  # a pass that never meets what it read before stops here
+
+
+def service_url() -> str:
+    """The PDS (or entryway) accounts log in at, unless they say otherwise."""
+    return os.environ.get("PARVIS_BLUESKY_SERVICE_URL", "").strip() or DEFAULT_SERVICE_URL
+
+
+def appview_url() -> str:
+    return os.environ.get("PARVIS_BLUESKY_APPVIEW_URL", "").strip() or DEFAULT_APPVIEW_URL
+
+
+def appview_did() -> str:
+    """The atproto-proxy value for app.bsky.* calls through a PDS; "none" sends no header
+    (the PDS then uses its own configured AppView, as a local test network does)."""
+    value = os.environ.get("PARVIS_BLUESKY_APPVIEW_DID", "").strip() or DEFAULT_APPVIEW_DID
+    return "" if value.lower() == "none" else value
+
+
+def firehose_url() -> str:
+    return os.environ.get("PARVIS_BLUESKY_FIREHOSE_URL", "").strip() or DEFAULT_FIREHOSE_URL
+
+
+def bounded_int(config: dict[str, Any], name: str, default: int, low: int, high: int) -> int:
+    value = config.get(name, default)
+    if value in (None, ""):
+        return default
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise ValueError(_("%(name)s must be a whole number") % {"name": name}) from None
+    if not low <= number <= high:
+        raise ValueError(
+            _("%(name)s must be between %(low)s and %(high)s")
+            % {"name": name, "low": low, "high": high}
+        )
+    return number
+
+
+def terms_list(value: Any) -> list[str]:
+    """Search terms typed one per line (or comma-separated), or given as a list."""
+    if isinstance(value, list | tuple):
+        items = [str(v) for v in value]
+    else:
+        items = str(value or "").replace(",", "\n").splitlines()
+    return list(dict.fromkeys(t.strip() for t in items if t.strip()))
+
+
+def optional_url(config: dict[str, Any], name: str, schemes: set[str]) -> str:
+    from urllib.parse import urlsplit
+
+    url = str(config.get(name) or "").strip()
+    if url and (urlsplit(url).scheme not in schemes or not urlsplit(url).hostname):
+        raise ValueError(
+            _("%(name)s must start with %(schemes)s")
+            % {"name": name, "schemes": " or ".join(sorted(f"{s}://" for s in schemes))}
+        )
+    return url.rstrip("/")
+
+
+@register
+class BlueskyConnector(Connector):
+    kind = "bluesky"
+    label = _("Bluesky")
+    network = "bluesky"
+    capabilities = frozenset({Capability.LISTEN, Capability.OWN_ACTIVITY})
+    keep_unmatched = False
+    auth = Auth.APP_PASSWORD
+    needs_account = False  # the firehose is public; search and notifications check for one
+    settings_fields = (
+        SettingField(
+            "mode",
+            _("Mode"),
+            _(
+                "Search: the workspace's veilles through Bluesky search. Firehose: every new "
+                "post on the network, matched here. Notifications: replies, mentions and "
+                "quotes of the connected account."
+            ),
+            required=True,
+            kind="choice",
+            choices=(
+                ("search", _("Search")),
+                ("firehose", _("Firehose")),
+                ("notifications", _("Notifications")),
+            ),
+            default="search",
+        ),
+        SettingField(
+            "terms",
+            _("Search terms"),
+            _("One per line; empty: the terms of the workspace's veilles."),
+        ),
+        SettingField(
+            "service_url",
+            _("PDS address"),
+            _("Where the account signs in, unless the account says otherwise."),
+            kind="url",
+            default=DEFAULT_SERVICE_URL,
+        ),
+        SettingField(
+            "appview_url",
+            _("AppView address"),
+            _("Used for reads without an account, or for every read when asked below."),
+            kind="url",
+            default=DEFAULT_APPVIEW_URL,
+        ),
+        SettingField(
+            "appview_did",
+            _("AppView service"),
+            _("The atproto-proxy value for reads through the PDS; 'none' for the PDS default."),
+            default=DEFAULT_APPVIEW_DID,
+        ),
+        SettingField(
+            "appview_direct",
+            _("Read from the AppView directly"),
+            _("Skip the PDS for reads (anonymous calls)."),
+            kind="bool",
+            default=False,
+        ),
+        SettingField(
+            "firehose_url",
+            _("Firehose address"),
+            _("A relay or a PDS event stream (wss://)."),
+            kind="url",
+            default=DEFAULT_FIREHOSE_URL,
+        ),
+        SettingField("window_seconds", _("Firehose window (seconds)"), kind="int", default=20),
+        SettingField("max_events", _("Firehose events per page"), kind="int", default=5000),
+        SettingField("page_size", _("Results per request"), kind="int", default=100),
+        SettingField(
+            "backfill_pages",
+            _("Pages read back for a new search term"),
+            kind="int",
+            default=10,
+        ),
+    )
+
+    def __init__(self, source: Any, http: Any = None) -> None:
+        super().__init__(source, http)
+        self._session: xrpc.Session | None = None
+        self._profiles: Profiles | None = None
+        self._served: set[str] = set()  # search terms read to the end in this run
+
+    # --- settings and accounts ----------------------------------------------------------
+
+    @classmethod
+    def validate_config(cls, config: dict[str, Any]) -> dict[str, Any]:
+        mode = str(config.get("mode") or "search").strip()
+        if mode not in MODES:
+            raise ValueError(_("The mode is one of: search, firehose, notifications."))
+        appview_did_value = str(config.get("appview_did") or "").strip()
+        if (
+            appview_did_value
+            and appview_did_value != "none"
+            and (not appview_did_value.startswith("did:") or "#" not in appview_did_value)
+        ):
+            raise ValueError(_("The AppView service looks like did:web:api.bsky.app#bsky_appview."))
+        return {
+            "mode": mode,
+            "terms": terms_list(config.get("terms")),
+            "service_url": optional_url(config, "service_url", {"http", "https"}),
+            "appview_url": optional_url(config, "appview_url", {"http", "https"}),
+            "appview_did": appview_did_value,
+            "appview_direct": bool(config.get("appview_direct", False)),
+            "firehose_url": optional_url(config, "firehose_url", {"ws", "wss", "http", "https"}),
+            "window_seconds": bounded_int(config, "window_seconds", 20, 1, 300),
+            "max_events": bounded_int(config, "max_events", 5000, 1, 100_000),
+            "page_size": bounded_int(config, "page_size", 100, 1, 100),
+            "backfill_pages": bounded_int(config, "backfill_pages", 10, 1, 100),
+            # Everything on our own account matters; searches and streams keep matches.
+            "keep_all": mode == "notifications" or bool(config.get("keep_all", False)),
+        }
+
+    @classmethod
+    def account_fields(cls) -> tuple[SettingField, ...]:
+        return (
+            SettingField(
+                "handle", _("Handle"), _("For example maisonlumiere.bsky.social"), required=True
+            ),
+            SettingField(
+                "app_password",
+                _("App password"),
+                _("Create one in Bluesky: Settings → Privacy and security → App passwords."),
+                required=True,
+            ),
+            SettingField("service_url", _("PDS address"), kind="url", default=DEFAULT_SERVICE_URL),
+        )
+
+    @classmethod
+    def login(cls, http: Any, fields: dict[str, str]) -> AccountInfo:
+        handle = str(fields.get("handle", "")).strip().lstrip("@")
+        password = str(fields.get("app_password", "")).strip()
+        if not handle or not password:
+            raise ValueError(_("Give the handle and an app password."))
+        try:
+            service = xrpc.base_url(str(fields.get("service_url") or "") or service_url())
+        except ValueError:
+            raise ValueError(_("The PDS address starts with https://")) from None
+        session = xrpc.create_session(xrpc.Client(http, service), handle, password)
+        credentials = {"service_url": service, "app_password": password}
+        credentials.update(xrpc.session_credentials(session))
+        display_name = ""
+        pds = credentials.get("pds_url") or service
+        client = xrpc.Client(http, pds, token=credentials["access_jwt"], proxy=appview_did())
+        try:
+            profile = client.query("app.bsky.actor.getProfile", {"actor": session["did"]})
+            display_name = str(profile.get("displayName") or "")
+        except ConnectorError as exc:  # a profile not indexed yet must not stop the connection
+            logger.info("Bluesky profile of a new account not available: %s", exc)
+        return AccountInfo(
+            handle=str(session.get("handle") or handle),
+            credentials=credentials,
+            display_name=display_name,
+        )
+
+    # --- reading ------------------------------------------------------------------------
+
+    def setting(self, name: str, default: str) -> str:
+        return str(self.source.config.get(name) or "").strip() or default
+
+    def session(self) -> xrpc.Session | None:
+        if self.account is None:
+            return None
+        if self._session is None:
+            did_setting = self.setting("appview_did", appview_did())
+            self._session = xrpc.Session(
+                self.http,
+                self.credentials(),
+                identifier=self.account.handle,
+                service_url=self.setting("service_url", service_url()),
+                proxy="" if did_setting == "none" else did_setting,
+                save=self.save_credentials,
+            )
+        return self._session
+
+    def reader(self) -> Reader:
+        """Who answers app.bsky.* queries: the account's PDS (proxied to the AppView), or the
+        AppView itself, anonymously."""
+        session = self.session()
+        if session is not None and not self.source.config.get("appview_direct"):
+            return session
+        return xrpc.Client(self.http, xrpc.base_url(self.setting("appview_url", appview_url())))
+
+    def profiles(self) -> Profiles:
+        if self._profiles is None:
+            self._profiles = Profiles(self.reader())
+        return self._profiles
+
+    def fetch(self, cursor: dict[str, Any]) -> FetchResult:
+        mode = self.source.config.get("mode", "search")
+        if mode == "firehose":
+            return self.fetch_firehose(cursor)
+        if mode == "notifications":
+            if self.account is None:
+                raise PermanentError("notifications need a connected Bluesky account: choose one")
+            return self.fetch_notifications(cursor)
+        return self.fetch_search(cursor)
+
+    def with_followers(self, views: list[Any]) -> list[Incoming]:
+        """postViews as Incoming, authors completed with their follower counts."""
+        dids = [
+            v["author"].get("did", "")
+            for v in views
+            if isinstance(v, dict) and isinstance(v.get("author"), dict)
+        ]
+        known = self.profiles().resolve(dids)
+        return [mapping.from_post_view(v, known) for v in views]
+
+    # --- search -------------------------------------------------------------------------
+
+    def search_terms(self) -> list[str]:
+        configured = self.source.config.get("terms") or []
+        if configured:
+            return list(configured)
+        from parvis.listening.search_terms import search_terms
+
+        return search_terms(self.source.workspace)
+
+    def next_term(self, terms: list[str], cursor: dict[str, Any]) -> str | None:
+        """The first term not read this run, starting where the last run stopped (round robin:
+        a run's page budget must not always go to the first terms)."""
+        served = self._served
+        start = terms.index(cursor["next"]) if cursor.get("next") in terms else 0
+        for term in terms[start:] + terms[:start]:
+            if term not in served:
+                return term
+        return None
+
+    def max_pages(self, state: dict[str, Any]) -> int:
+        """A first pass reads back a few pages; later ones down to what they already have."""
+        if state.get("newest"):
+            return INCREMENTAL_PAGES
+        return int(self.source.config.get("backfill_pages", 10))
+
+    def fetch_search(self, cursor: dict[str, Any]) -> FetchResult:
+        terms = self.search_terms()
+        states = {t: s for t, s in (cursor.get("terms") or {}).items() if t in terms}
+        term = self.next_term(terms, cursor)
+        if term is None:
+            return FetchResult(items=[], cursor=cursor, notes={"terms": len(terms)})
+        state = states.get(term, {})
+        size = int(self.source.config.get("page_size", 100))
+        body = self.reader().query(
+            "app.bsky.feed.searchPosts",
+            {"q": term, "sort": "latest", "limit": size, "cursor": paging.page_cursor(state)},
+        )
+        views = body.get("posts") or []
+        refs = [ref for v in views if (ref := post_ref(v)) is not None]
+        max_pages = self.max_pages(state)
+        states[term], done = paging.step(state, refs, body.get("cursor"), max_pages=max_pages)
+        new_cursor = {"terms": states, "next": term}
+        if done:
+            self._served.add(term)
+            following = terms[(terms.index(term) + 1) % len(terms)]
+            new_cursor["next"] = following
+        more = any(t not in self._served for t in terms)
+        return FetchResult(items=self.with_followers(views), cursor=new_cursor, more=more)
+
+    # --- notifications --------------------------------------------------------------------
+
+    def fetch_notifications(self, cursor: dict[str, Any]) -> FetchResult:
+        state = cursor.get("notifications") or {}
+        reader = self.reader()
+        body = reader.query(
+            "app.bsky.notification.listNotifications",
+            {
+                "limit": min(int(self.source.config.get("page_size", 100)), 100),
+                "reasons": list(NOTIFICATION_REASONS),
+                "cursor": paging.page_cursor(state),
+            },
+        )
+        notifications = [n for n in body.get("notifications") or [] if isinstance(n, dict)]
+        refs = [
+            paging.Ref(n["uri"], str(n.get("indexedAt", "")))
+            for n in notifications
+            if isinstance(n.get("uri"), str)
+        ]
+        wanted = [n for n in notifications if n.get("reason") in NOTIFICATION_REASONS]
+        items = self.hydrate(reader, wanted)
+        max_pages = self.max_pages(state)
+        new_state, done = paging.step(state, refs, body.get("cursor"), max_pages=max_pages)
+        return FetchResult(items=items, cursor={"notifications": new_state}, more=not done)
+
+    def hydrate(self, reader: Reader, notifications: list[dict[str, Any]]) -> list[Incoming]:
+        """The posts behind notifications, with their counts; deleted ones are left out."""
+        items: list[Incoming] = []
+        uris: list[str] = []
+        for n in notifications:
+            uri = n.get("uri")
+            if not isinstance(uri, str) or not uri.startswith("at://"):
+                items.append(Incoming(None, mapping.dumps(n), error="a notification without uri"))
+            elif uri not in uris:
+                uris.append(uri)
+        views: list[Any] = []
+        for start in range(0, len(uris), GET_POSTS_BATCH):
+            body = reader.query("app.bsky.feed.getPosts", {"uris": uris[start : start + 25]})
+            views.extend(body.get("posts") or [])
+        # getPosts leaves out deleted posts: nothing to store, nothing wrong.
+        by_uri = {v.get("uri"): v for v in views if isinstance(v, dict)}
+        ordered = [by_uri[u] for u in uris if u in by_uri]
+        return items + self.with_followers(ordered)
+
+    # --- firehose -----------------------------------------------------------------------
+
+    def fetch_firehose(self, cursor: dict[str, Any]) -> FetchResult:
+        seq = cursor.get("seq")
+        url = firehose.stream_url(
+            self.setting("firehose_url", firehose_url()), seq if isinstance(seq, int) else None
+        )
+        window = firehose.read_window(
+            url,
+            seconds=float(self.source.config.get("window_seconds", 20)),
+            max_events=int(self.source.config.get("max_events", 5000)),
+            user_agent=USER_AGENT,
+        )
+        if window.reset:
+            logger.warning("firehose refused cursor %s: reading from now on", seq)
+            return FetchResult(items=[], cursor={})
+        posts = self.prefilter(window.posts)
+        profiles = self.profiles()
+        for did, handle in window.handles.items():
+            profiles.remember(mapping.Profile(did=did, handle=handle))
+        known = profiles.resolve(p.did for p in posts if not p.error)
+        items = [
+            Incoming(None, mapping.dumps(p.raw), error=p.error)
+            if p.error
+            else mapping.from_record(p.uri, p.record, known[p.did], p.raw)
+            for p in posts
+        ]
+        new_cursor = {"seq": window.seq} if window.seq is not None else dict(cursor)
+        return FetchResult(
+            items=items, cursor=new_cursor, more=window.full, notes={"events": window.events}
+        )
+
+    def prefilter(self, posts: list[firehose.StreamPost]) -> list[firehose.StreamPost]:
+        """Posts worth a profile lookup and the pipeline. A post with a language is matched
+        exactly; one without is kept when some query could match it once its language is
+        detected (the pipeline decides). Authors' handles are not known yet, so a query
+        that only names an author is seen through the posts that mention it."""
+        if self.source.config.get("keep_all"):
+            return posts
+        from parvis.listening.pipeline import workspace_matcher
+        from parvis.listening.query import make_document
+
+        matcher = workspace_matcher(self.source.workspace)
+        kept = []
+        for post in posts:
+            if post.error:
+                # An unreadable record from anywhere on the network is not this workspace's
+                # business: logged, not quarantined.
+                logger.info("unreadable firehose post %s skipped: %s", post.uri, post.error)
+                continue
+            record = post.record if isinstance(post.record, dict) else {}
+            text = record.get("text") if isinstance(record.get("text"), str) else ""
+            lang = mapping.record_lang(record)
+            doc = make_document(text, lang=lang or None, network=mapping.NETWORK)
+            if matcher.match(doc) if lang else matcher.candidates(doc):
+                kept.append(post)
+        return kept
+
+
+def post_ref(view: Any) -> paging.Ref | None:
+    """Where a search result sits in time (its createdAt, else when it was indexed)."""
+    if not isinstance(view, dict) or not isinstance(view.get("uri"), str):
+        return None
+    record = view.get("record") if isinstance(view.get("record"), dict) else {}
+    at = record.get("createdAt") or view.get("indexedAt") or ""
+    return paging.Ref(view["uri"], str(at))
+
+
+__all__ = ["BlueskyConnector"]

@@ -1,0 +1,329 @@
+"""The repository event stream (com.atproto.sync.subscribeRepos), decoded by hand.
+
+A frame is two DAG-CBOR objects back to back: a header {"op": 1, "t": "#commit"} (op -1: an
+error, body {"error", "message"}) and the event body. A #commit carries `ops` ({action,
+path, cid}) and `blocks`, a CAR v1 file holding the records those ops point to. CIDs are CBOR
+tag 42 over a byte string starting with 0x00 (the identity multibase prefix).
+
+CAR v1: varint(len) + DAG-CBOR header {"version": 1, "roots": [CID]}, then sections of
+varint(len) + binary CID + block bytes.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import logging
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+import cbor2
+
+from parvis.connectors.base import PermanentError, RetryLater
+from parvis.connectors.bluesky.mapping import POST_COLLECTION
+
+logger = logging.getLogger(__name__)
+
+SUBSCRIBE_REPOS = "/xrpc/com.atproto.sync.subscribeRepos"
+MAX_FRAME = 16 * 1024 * 1024  # commits are capped well below this (2 MB of blocks)
+
+
+class FrameError(ValueError):
+    """A frame, CAR file or block that does not decode."""
+
+
+# --- CIDs, varints, DAG-CBOR ------------------------------------------------------------
+
+B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+
+
+@dataclass(frozen=True)
+class CID:
+    """A binary CID (no multibase prefix), printed as atproto prints it."""
+
+    raw: bytes
+
+    def __str__(self) -> str:
+        if self.raw[:2] == b"\x12\x20" and len(self.raw) == 34:  # CIDv0: base58btc
+            number = int.from_bytes(self.raw, "big")
+            digits = ""
+            while number:
+                number, rest = divmod(number, 58)
+                digits = B58[rest] + digits
+            return digits
+        # CIDv1: multibase "b" (base32, lower case, no padding).
+        return "b" + base64.b32encode(self.raw).decode().lower().rstrip("=")
+
+
+def tag_hook(decoder: Any, tag: Any) -> Any:
+    if tag.tag == 42:
+        value = tag.value
+        if not isinstance(value, bytes) or not value or value[0] != 0:
+            raise FrameError("a CID (tag 42) that is not 0x00 + binary CID")
+        return CID(value[1:])
+    return tag
+
+
+def decode(data: bytes) -> Any:
+    try:
+        return cbor2.loads(data, tag_hook=tag_hook)
+    except (cbor2.CBORDecodeError, ValueError, TypeError, EOFError) as exc:
+        raise FrameError(f"not DAG-CBOR: {exc}") from exc
+
+
+def varint(data: bytes, pos: int) -> tuple[int, int]:
+    """An unsigned LEB128 varint at `pos`: (value, position after it)."""
+    value = shift = 0
+    while True:
+        if pos >= len(data):
+            raise FrameError("truncated varint")
+        byte = data[pos]
+        pos += 1
+        value |= (byte & 0x7F) << shift
+        if not byte & 0x80:
+            return value, pos
+        shift += 7
+        if shift > 63:
+            raise FrameError("varint too long")
+
+
+def cid_length(data: bytes, pos: int) -> int:
+    """Length of the binary CID starting at `pos` (v0: a bare sha2-256 multihash)."""
+    if data[pos : pos + 2] == b"\x12\x20":
+        return 34
+    start = pos
+    version, pos = varint(data, pos)
+    if version != 1:
+        raise FrameError(f"unknown CID version {version}")
+    _codec, pos = varint(data, pos)
+    _hash, pos = varint(data, pos)
+    size, pos = varint(data, pos)
+    return pos + size - start
+
+
+def read_car(data: bytes) -> tuple[list[Any], dict[bytes, bytes]]:
+    """(roots, {binary CID: block bytes}) of a CAR v1 file."""
+    if not isinstance(data, bytes):
+        raise FrameError("blocks is not a byte string")
+    size, pos = varint(data, 0)
+    header = decode(data[pos : pos + size])
+    pos += size
+    if not isinstance(header, dict) or header.get("version") != 1:
+        raise FrameError("not a CAR v1 header")
+    blocks: dict[bytes, bytes] = {}
+    while pos < len(data):
+        size, pos = varint(data, pos)
+        end = pos + size
+        if end > len(data):
+            raise FrameError("truncated CAR section")
+        cid_end = pos + cid_length(data, pos)
+        if cid_end > end:
+            raise FrameError("CAR section shorter than its CID")
+        blocks[data[pos:cid_end]] = data[cid_end:end]
+        pos = end
+    return list(header.get("roots") or []), blocks
+
+
+def decode_frame(frame: bytes) -> tuple[dict[str, Any], Any]:
+    """(header, body) of one event-stream frame."""
+    stream = io.BytesIO(frame)
+    decoder = cbor2.CBORDecoder(stream, tag_hook=tag_hook)
+    try:
+        header = decoder.decode()
+        body = decoder.decode()
+    except (cbor2.CBORDecodeError, ValueError, TypeError, EOFError) as exc:
+        raise FrameError(f"undecodable frame: {exc}") from exc
+    if not isinstance(header, dict) or not isinstance(body, dict):
+        raise FrameError("a frame whose header or body is not a map")
+    return header, body
+
+
+def to_json(value: Any) -> Any:
+    """DAG-CBOR data in atproto's JSON form: CIDs as {"$link"}, bytes as {"$bytes"}."""
+    if isinstance(value, CID):
+        return {"$link": str(value)}
+    if isinstance(value, bytes):
+        return {"$bytes": base64.b64encode(value).decode().rstrip("=")}
+    if isinstance(value, dict):
+        return {str(k): to_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [to_json(v) for v in value]
+    return value
+
+
+# --- events -----------------------------------------------------------------------------
+
+
+@dataclass
+class StreamPost:
+    """A post created in a repository, or one that could not be read (error set)."""
+
+    seq: int
+    uri: str
+    did: str
+    record: Any
+    time: str = ""
+    error: str = ""
+
+    @property
+    def raw(self) -> dict[str, Any]:
+        return {"uri": self.uri, "seq": self.seq, "time": self.time, "record": self.record}
+
+
+def commit_posts(body: dict[str, Any]) -> list[StreamPost]:
+    """Posts created by one #commit event (updates and deletes are not new mentions)."""
+    repo, seq, when = body.get("repo"), body.get("seq"), body.get("time") or ""
+    creates = [
+        op
+        for op in body.get("ops") or []
+        if isinstance(op, dict)
+        and op.get("action") == "create"
+        and str(op.get("path", "")).startswith(POST_COLLECTION + "/")
+    ]
+    if not creates or not isinstance(repo, str):
+        return []
+    if body.get("tooBig"):
+        logger.info("firehose commit %s too big to carry its blocks: skipped", seq)
+        return []
+    try:
+        _roots, blocks = read_car(body.get("blocks"))
+    except FrameError as exc:
+        return [
+            StreamPost(seq, f"at://{repo}/{op['path']}", repo, None, when, str(exc))
+            for op in creates
+        ]
+    posts = []
+    for op in creates:
+        uri = f"at://{repo}/{op['path']}"
+        cid = op.get("cid")
+        block = blocks.get(cid.raw) if isinstance(cid, CID) else None
+        if block is None:
+            posts.append(StreamPost(seq, uri, repo, None, when, "the record's block is missing"))
+            continue
+        try:
+            record = to_json(decode(block))
+        except FrameError as exc:
+            posts.append(StreamPost(seq, uri, repo, None, when, str(exc)))
+            continue
+        posts.append(StreamPost(seq, uri, repo, record, when))
+    return posts
+
+
+@dataclass
+class Window:
+    """What one bounded read of the stream gave."""
+
+    posts: list[StreamPost] = field(default_factory=list)
+    seq: int | None = None  # the last event read: the next read starts after it
+    events: int = 0
+    full: bool = False  # stopped on the event budget: more is waiting
+    handles: dict[str, str] = field(default_factory=dict)  # #identity events
+    reset: bool = False  # the server refused our cursor: start from now next time
+
+    def take(self, header: dict[str, Any], body: dict[str, Any]) -> None:
+        """Account for one decoded event."""
+        if header.get("op") == -1:
+            self.error(body)
+            return
+        seq = body.get("seq")
+        if isinstance(seq, int) and not isinstance(seq, bool):
+            self.seq = seq if self.seq is None else max(self.seq, seq)
+        kind = header.get("t")
+        if kind == "#commit":
+            self.posts.extend(commit_posts(body))
+        elif kind == "#identity" and isinstance(body.get("handle"), str):
+            self.handles[str(body.get("did"))] = body["handle"]
+        elif kind == "#info" and body.get("name") == "OutdatedCursor":
+            logger.warning("firehose cursor too old: some events were missed")
+
+    def error(self, body: dict[str, Any]) -> None:
+        name = str(body.get("error", ""))
+        if name == "FutureCursor":
+            self.reset = True
+            return
+        if self.events == 0:
+            raise RetryLater(f"the firehose answered an error: {name} {body.get('message', '')}")
+
+
+def stream_url(base: str, cursor: int | None) -> str:
+    """The subscribeRepos address for a relay or PDS (`wss://bsky.network`, a full URL, or
+    http(s) spelled), with the cursor."""
+    parts = urlsplit(base.strip())
+    scheme = {"https": "wss", "http": "ws"}.get(parts.scheme, parts.scheme)
+    if scheme not in {"ws", "wss"} or not parts.hostname:
+        raise PermanentError(f"the firehose address is not a ws(s):// URL: {base[:100]!r}")
+    path = parts.path.rstrip("/")
+    if not path.endswith("com.atproto.sync.subscribeRepos"):
+        path += SUBSCRIBE_REPOS
+    query = urlencode({"cursor": cursor}) if cursor is not None else ""
+    return urlunsplit((scheme, parts.netloc, path, query, ""))
+
+
+Connect = Callable[..., Any]
+
+
+def frames(connection: Any, deadline: float) -> Iterator[bytes]:
+    """Binary messages until the deadline passes or the server closes."""
+    from websockets.exceptions import ConnectionClosed
+
+    while (remaining := deadline - time.monotonic()) > 0:
+        try:
+            message = connection.recv(timeout=remaining)
+        except TimeoutError:
+            return
+        except ConnectionClosed as exc:
+            logger.info("firehose closed the connection: %s", exc)
+            return
+        if isinstance(message, bytes):
+            yield message
+
+
+def read_window(
+    url: str,
+    *,
+    seconds: float,
+    max_events: int,
+    connect: Connect | None = None,
+    user_agent: str = "",
+) -> Window:
+    """Read events for at most `seconds` or `max_events` events, whichever comes first."""
+    from websockets.exceptions import InvalidHandshake, InvalidStatus, InvalidURI
+
+    if connect is None:
+        from websockets.sync.client import connect
+    window = Window()
+    deadline = time.monotonic() + seconds
+    host = urlsplit(url).hostname
+    try:
+        connection = connect(
+            url, open_timeout=10, max_size=MAX_FRAME, user_agent_header=user_agent or None
+        )
+    except InvalidStatus as exc:
+        status = exc.response.status_code
+        if status == 429 or status >= 500:
+            raise RetryLater(f"the firehose at {host} answered HTTP {status}") from exc
+        raise PermanentError(
+            f"the firehose at {host} answered HTTP {status}: check the firehose address"
+        ) from exc
+    except InvalidURI as exc:
+        raise PermanentError(f"the firehose address is not valid: {host}") from exc
+    except (OSError, TimeoutError, InvalidHandshake) as exc:
+        raise RetryLater(f"{type(exc).__name__} reaching the firehose at {host}") from exc
+    with connection:
+        for frame in frames(connection, deadline):
+            try:
+                header, body = decode_frame(frame)
+            except FrameError as exc:
+                logger.warning("undecodable firehose frame skipped: %s", exc)
+                continue
+            window.take(header, body)
+            window.events += 1
+            if window.reset:
+                break
+            if window.events >= max_events:
+                window.full = True
+                break
+    return window

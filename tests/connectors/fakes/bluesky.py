@@ -1,0 +1,335 @@
+"""Bluesky as its XRPC API answers (bsky.social entryway, the account's PDS proxying
+app.bsky.* to the AppView): sessions, searchPosts, getProfiles, getPosts, listNotifications.
+
+Shapes follow the lexicons: searchPosts → {"posts": [postView], "cursor"?, "hitsTotal"?};
+errors → {"error": Name, "message"}; a rate limit → 429 with ratelimit-limit / -remaining /
+-reset (Unix seconds) / -policy headers and RateLimitExceeded.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import itertools
+import json
+import unicodedata
+from typing import Any
+from urllib.parse import parse_qs
+
+import httpx
+
+from tests.connectors.contract.harness import FakeNetwork, Post
+
+ENTRYWAY = "https://bsky.social"
+PDS = "https://morel.us-east.host.bsky.network"
+APPVIEW_PROXY = "did:web:api.bsky.app#bsky_appview"
+OUR_HANDLE = "maisonlumiere.bsky.social"
+APP_PASSWORD = "abcd-efgh-ijkl-mnop"
+S32 = "234567abcdefghijklmnopqrstuvwxyz"
+
+
+def did_of(name: str) -> str:
+    digest = hashlib.sha256(name.encode()).digest()
+    return "did:plc:" + base64.b32encode(digest).decode().lower()[:24]
+
+
+def handle_of(name: str) -> str:
+    return name if "." in name else f"{name.replace('_', '-')}.bsky.social"
+
+
+def tid(when: dt.datetime, clock: int) -> str:
+    """A record key as Bluesky makes them: microseconds and a clock id, base32-sortable."""
+    value = (int(when.timestamp() * 1_000_000) << 10) | (clock & 1023)
+    return "".join(S32[(value >> (5 * i)) & 31] for i in reversed(range(13)))
+
+
+def iso(when: dt.datetime) -> str:
+    return when.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def search_matches(q: str, text: str) -> bool:
+    """Every word and "quoted phrase" of q in the text (case and accents ignored)."""
+    folded = fold(text)
+    parts = q.split('"')
+    phrases = [p.strip() for p in parts[1::2] if p.strip()]
+    words = " ".join(parts[0::2]).split()
+    return all(fold(p) in folded for p in phrases + words)
+
+
+def xrpc_error(status: int, name: str, message: str, **headers: str) -> httpx.Response:
+    return httpx.Response(status, json={"error": name, "message": message}, headers=headers)
+
+
+class Fake(FakeNetwork):
+    kind = "bluesky"
+    page_size = 10
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tokens = itertools.count(1)
+        self.access = ""
+        self.refresh = ""
+        self.expire_access = False  # the next app.bsky call with the current token: ExpiredToken
+        self.sessions_created = 0
+        self.followers: dict[str, int] = {}
+        self.notifications: list[dict[str, Any]] = []
+        self.reply_to: dict[int, Post] = {}
+        self.langs: dict[int, list[str]] = {}
+        self.now = dt.datetime(2026, 11, 24, 12, 0, tzinfo=dt.UTC)
+
+    # --- the connector's side -------------------------------------------------------------
+
+    def source_config(self) -> dict[str, Any]:
+        return {"mode": "search"}
+
+    def account(self) -> dict[str, Any]:
+        return {
+            "network": "bluesky",
+            "handle": OUR_HANDLE,
+            "credentials": {"service_url": ENTRYWAY, "app_password": APP_PASSWORD},
+        }
+
+    def external_id(self, post: Post) -> str:
+        return f"at://{did_of(post.author)}/app.bsky.feed.post/{tid(post.created_at, post.key)}"
+
+    # --- payloads -------------------------------------------------------------------------
+
+    def author_view(self, name: str) -> dict[str, Any]:
+        return {
+            "did": did_of(name),
+            "handle": handle_of(name),
+            "displayName": name.replace("_", " ").title(),
+            "avatar": f"https://cdn.bsky.app/img/avatar/plain/{did_of(name)}/bafkrei@jpeg",
+            "labels": [],
+            "createdAt": "2024-02-01T10:00:00.000Z",
+        }
+
+    def record(self, post: Post) -> dict[str, Any]:
+        record: dict[str, Any] = {
+            "$type": "app.bsky.feed.post",
+            "text": post.text,
+            "createdAt": iso(post.created_at),
+            "langs": self.langs.get(post.key, ["fr"]),
+        }
+        if (parent := self.reply_to.get(post.key)) is not None:
+            root = parent
+            while root.key in self.reply_to:
+                root = self.reply_to[root.key]
+            record["reply"] = {
+                "root": {"uri": self.external_id(root), "cid": self.cid(root)},
+                "parent": {"uri": self.external_id(parent), "cid": self.cid(parent)},
+            }
+        return record
+
+    def cid(self, post: Post) -> str:
+        digest = hashlib.sha256(f"{post.key}:{post.text}".encode()).digest()
+        return "bafyrei" + base64.b32encode(digest).decode().lower().rstrip("=")[:52]
+
+    def post_view(self, post: Post) -> dict[str, Any]:
+        view: dict[str, Any] = {
+            "uri": self.external_id(post),
+            "cid": self.cid(post),
+            "author": self.author_view(post.author),
+            "record": self.record(post),
+            "replyCount": sum(1 for p in self.reply_to.values() if p is post),
+            "repostCount": post.key % 3,
+            "likeCount": post.key * 2,
+            "quoteCount": 1,
+            "indexedAt": iso(post.created_at + dt.timedelta(milliseconds=350)),
+            "viewer": {"threadMuted": False, "embeddingDisabled": False},
+            "labels": [],
+        }
+        if post.malformed:
+            del view["record"]  # what a client cannot map: quarantined, never fatal
+        return view
+
+    def profile_detailed(self, did: str) -> dict[str, Any] | None:
+        for name in {p.author for p in self.posts} | {OUR_HANDLE}:
+            if did_of(name) == did:
+                view = self.author_view(name)
+                view.update(
+                    {
+                        "description": "",
+                        "followersCount": self.followers.get(name, 120),
+                        "followsCount": 80,
+                        "postsCount": 42,
+                        "indexedAt": "2024-02-01T10:00:00.000Z",
+                    }
+                )
+                return view
+        return None
+
+    # --- what a test does -------------------------------------------------------------------
+
+    def reply(self, post: Post, parent: Post) -> None:
+        self.reply_to[post.key] = parent
+        self.publish(post)
+
+    def notify(self, post: Post, reason: str) -> None:
+        """Our account gets a notification (reply, mention, quote, like…) about `post`."""
+        self.notifications.append(
+            {
+                "uri": self.external_id(post),
+                "cid": self.cid(post),
+                "author": self.author_view(post.author),
+                "reason": reason,
+                "record": self.record(post),
+                "isRead": False,
+                "indexedAt": iso(post.created_at + dt.timedelta(milliseconds=500)),
+                "labels": [],
+            }
+        )
+
+    # --- the network's side ---------------------------------------------------------------
+
+    def respond(self, request: httpx.Request) -> httpx.Response:
+        nsid = request.url.path.removeprefix("/xrpc/")
+        if request.url.host == "bsky.social" and nsid != "com.atproto.server.createSession":
+            return xrpc_error(400, "InvalidRequest", "use the account's PDS")
+        if nsid == "com.atproto.server.createSession":
+            return self.create_session(request)
+        if nsid == "com.atproto.server.refreshSession":
+            return self.refresh_session(request)
+        if request.headers.get("Authorization") != f"Bearer {self.access}" or not self.access:
+            return xrpc_error(400, "InvalidToken", "Token could not be verified")
+        if self.expire_access:
+            self.expire_access = False
+            return xrpc_error(400, "ExpiredToken", "Token has expired")
+        params = parse_qs(request.url.query.decode())
+        handlers = {
+            "app.bsky.feed.searchPosts": self.search_posts,
+            "app.bsky.actor.getProfiles": self.get_profiles,
+            "app.bsky.actor.getProfile": self.get_profile,
+            "app.bsky.feed.getPosts": self.get_posts,
+            "app.bsky.notification.listNotifications": self.list_notifications,
+        }
+        handler = handlers.get(nsid)
+        if handler is None:
+            return xrpc_error(501, "MethodNotImplemented", "Method Not Implemented")
+        return handler(params)
+
+    def new_tokens(self) -> dict[str, str]:
+        n = next(self.tokens)
+        self.access, self.refresh = f"eyJ.access-{n}.sig", f"eyJ.refresh-{n}.sig"
+        return {"accessJwt": self.access, "refreshJwt": self.refresh}
+
+    def session_body(self) -> dict[str, Any]:
+        did = did_of(OUR_HANDLE)
+        return {
+            **self.new_tokens(),
+            "handle": OUR_HANDLE,
+            "did": did,
+            "didDoc": {
+                "@context": ["https://www.w3.org/ns/did/v1"],
+                "id": did,
+                "alsoKnownAs": [f"at://{OUR_HANDLE}"],
+                "service": [
+                    {
+                        "id": "#atproto_pds",
+                        "type": "AtprotoPersonalDataServer",
+                        "serviceEndpoint": PDS,
+                    }
+                ],
+            },
+            "email": "contact@maison-lumiere.example",
+            "emailConfirmed": True,
+            "active": True,
+        }
+
+    def create_session(self, request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content)
+        if (
+            body.get("identifier") not in {OUR_HANDLE, did_of(OUR_HANDLE)}
+            or body.get("password") != APP_PASSWORD
+        ):
+            return xrpc_error(401, "AuthenticationRequired", "Invalid identifier or password")
+        self.sessions_created += 1
+        return httpx.Response(200, json=self.session_body())
+
+    def refresh_session(self, request: httpx.Request) -> httpx.Response:
+        if not self.refresh or request.headers.get("Authorization") != f"Bearer {self.refresh}":
+            return xrpc_error(400, "ExpiredToken", "Token has been revoked")
+        body = self.session_body()
+        del body["didDoc"], body["email"], body["emailConfirmed"]
+        return httpx.Response(200, json=body)
+
+    def page(self, items: list[Any], params: dict[str, list[str]], key: str) -> httpx.Response:
+        limit = min(int(params.get("limit", ["25"])[0]), 100, self.page_size or 100)
+        start = int(params.get("cursor", ["0"])[0])
+        body: dict[str, Any] = {key: items[start : start + limit]}
+        if start + limit < len(items):
+            body["cursor"] = str(start + limit)
+        return httpx.Response(200, json=body)
+
+    def search_posts(self, params: dict[str, list[str]]) -> httpx.Response:
+        q = params.get("q", [""])[0]
+        if not q.strip():
+            return xrpc_error(400, "InvalidRequest", 'Error: Params must have the property "q"')
+        found = [
+            self.post_view(p) for p in self.visible() if not p.deleted and search_matches(q, p.text)
+        ]
+        response = self.page(found, params, "posts")
+        body = response.json()
+        body["hitsTotal"] = len(found)
+        return httpx.Response(200, json=body)
+
+    def get_profiles(self, params: dict[str, list[str]]) -> httpx.Response:
+        actors = params.get("actors", [])
+        if len(actors) > 25:
+            return xrpc_error(400, "InvalidRequest", "actors must not have more than 25 elements")
+        views = [v for a in actors if (v := self.profile_detailed(a)) is not None]
+        return httpx.Response(200, json={"profiles": views})
+
+    def get_profile(self, params: dict[str, list[str]]) -> httpx.Response:
+        view = self.profile_detailed(params.get("actor", [""])[0])
+        if view is None:
+            return xrpc_error(400, "InvalidRequest", "Profile not found")
+        return httpx.Response(200, json=view)
+
+    def get_posts(self, params: dict[str, list[str]]) -> httpx.Response:
+        uris = params.get("uris", [])
+        if len(uris) > 25:
+            return xrpc_error(400, "InvalidRequest", "uris must not have more than 25 elements")
+        by_uri = {self.external_id(p): p for p in self.posts if not p.deleted}
+        return httpx.Response(
+            200, json={"posts": [self.post_view(by_uri[u]) for u in uris if u in by_uri]}
+        )
+
+    def list_notifications(self, params: dict[str, list[str]]) -> httpx.Response:
+        reasons = set(params.get("reasons", []))
+        items = sorted(self.notifications, key=lambda n: n["indexedAt"], reverse=True)
+        items = [n for n in items if not reasons or n["reason"] in reasons]
+        response = self.page(items, params, "notifications")
+        body = response.json()
+        body["seenAt"] = iso(self.now)
+        body["priority"] = False
+        return httpx.Response(200, json=body)
+
+    def rate_limited(self, request: httpx.Request, seconds: int) -> httpx.Response:
+        reset = int(dt.datetime.now(dt.UTC).timestamp()) + seconds
+        return xrpc_error(
+            429,
+            "RateLimitExceeded",
+            "Rate Limit Exceeded",
+            **{
+                "ratelimit-limit": "3000",
+                "ratelimit-remaining": "0",
+                "ratelimit-reset": str(reset),
+                "ratelimit-policy": "3000;w=300",
+            },
+        )
+
+    def refused(self, request: httpx.Request) -> httpx.Response:
+        """The app password was revoked: tokens are refused, and so is logging in again."""
+        nsid = request.url.path.removeprefix("/xrpc/")
+        if nsid == "com.atproto.server.createSession":
+            return xrpc_error(401, "AuthenticationRequired", "Invalid identifier or password")
+        if nsid == "com.atproto.server.refreshSession":
+            return xrpc_error(400, "ExpiredToken", "Token has been revoked")
+        return xrpc_error(400, "ExpiredToken", "Token has expired")
