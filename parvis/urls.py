@@ -2,6 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from parvis.api.api import api
+from parvis.connectors import urls as connector_urls
 from parvis.core import views
 
 urlpatterns = [
@@ -15,5 +16,6 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("w/<slug:slug>/", include("parvis.workspaces.urls")),
     path("w/<slug:slug>/accounts/", include("parvis.connectors.urls")),
+    path("", include(connector_urls.oauth_urlpatterns)),
     path("w/<slug:slug>/listening/", include("parvis.listening.urls")),
 ]

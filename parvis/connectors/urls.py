@@ -7,6 +7,12 @@ app_name = "connectors"
 urlpatterns = [
     path("", views.accounts, name="accounts"),
     path("connect/", views.connect, name="connect"),
+    path("connect/token/", views.connect_token, name="connect_token"),
     path("<int:pk>/", views.edit, name="edit"),
     path("<int:pk>/remove/", views.remove, name="remove"),
+]
+
+# Not under a workspace: networks register one fixed redirect address (see parvis/urls.py).
+oauth_urlpatterns = [
+    path("connect/oauth/callback/", views.oauth_callback, name="oauth_callback"),
 ]
