@@ -1,0 +1,514 @@
+"""A Mastodon instance, as docs.joinmastodon.org documents its API.
+
+Statuses and accounts are full entities; ids are snowflakes (milliseconds << 16); lists take
+max_id / since_id / min_id / limit and answer Link headers; search takes q / type / limit /
+offset (user token only); every answer carries X-RateLimit-Limit / -Remaining / -Reset (ISO 8601)
+and a 429 is {"error": "Too many requests"} with the same headers; an invalid token is a 401
+{"error": "The access token is invalid"}. The streaming API is served from its own host, which
+GET /api/v2/instance names. Apps, /oauth/authorize (simulated by `authorize`) and /oauth/token.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import html
+import itertools
+import json
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import httpx
+
+from tests.connectors.contract.harness import FakeNetwork, Post
+
+HOST = "mastodon.example"
+INSTANCE = f"https://{HOST}"
+STREAMING = "https://streaming.mastodon.example"
+TOKEN = "user-token-6f1c"
+CLIENT_ID = "client-id-parvis"
+CLIENT_SECRET = "client-secret-parvis"
+LIMIT_PER_WINDOW = 300
+WINDOW = 300  # seconds
+
+
+@dataclass
+class Toot(Post):
+    """A status with the parts the contract's Post does not have."""
+
+    spoiler_text: str = ""
+    language: str | None = "fr"
+    in_reply_to: Post | None = None
+    boosted_by: str = ""  # the status is this account's reblog of the post
+    favourites: int = 0
+    reblogs: int = 0
+    replies: int = 0
+    followers: int = 120
+    local: bool | None = None  # None: local unless the author has a domain
+
+
+def snowflake(when: dt.datetime, sequence: int) -> str:
+    return str((int(when.timestamp() * 1000) << 16) + (sequence % 65536))
+
+
+def fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def iso(when: dt.datetime) -> str:
+    return when.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def error(status: int, message: str, headers: dict | None = None) -> httpx.Response:
+    return httpx.Response(status, json={"error": message}, headers=headers or {})
+
+
+def older_first_ids(values: list[str]) -> list[str]:
+    return sorted(values, key=lambda v: (len(v), v))
+
+
+def gt(a: str, b: str) -> bool:
+    return (len(a), a) > (len(b), b)
+
+
+class Fake(FakeNetwork):
+    kind = "mastodon"
+    page_size = 10
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.remaining = LIMIT_PER_WINDOW
+        self.token = TOKEN
+        self.notifications: list[dict[str, Any]] = []
+        self.conversations: list[dict[str, Any]] = []
+        self.streamed: list[Post] = []
+        self.ids = itertools.count(34975000)
+        self.apps: dict[str, dict[str, Any]] = {}
+        self.grants: dict[str, dict[str, Any]] = {}
+
+    # --- the connector's side -------------------------------------------------------------
+
+    def source_config(self) -> dict[str, Any]:
+        # The contract's posts are dated November 2026: read all history, not the last week.
+        return {"mode": "search", "backfill_days": 0}
+
+    def account(self) -> dict[str, Any] | None:
+        return {
+            "network": "mastodon",
+            "handle": f"@parvis@{HOST}",
+            "credentials": {
+                "instance_url": INSTANCE,
+                "client_id": CLIENT_ID,
+                "client_secret": CLIENT_SECRET,
+                "access_token": TOKEN,
+            },
+        }
+
+    def status_id(self, post: Post) -> str:
+        return snowflake(post.created_at, post.key)
+
+    def external_id(self, post: Post) -> str:
+        return f"{HOST}:{self.status_id(post)}"
+
+    # --- entities -------------------------------------------------------------------------
+
+    def account_entity(self, author: str, followers: int = 120, local: bool | None = None) -> dict:
+        username, _, domain = author.partition("@")
+        local = (not domain) if local is None else local
+        domain = domain or HOST
+        acct = username if local else f"{username}@{domain}"
+        number = int(hashlib.sha1(author.encode()).hexdigest()[:8], 16)
+        return {
+            "id": str(109000000000000000 + number),
+            "username": username,
+            "acct": acct,
+            "display_name": username.replace("_", " ").title(),
+            "locked": False,
+            "bot": False,
+            "discoverable": True,
+            "group": False,
+            "created_at": "2022-11-05T00:00:00.000Z",
+            "note": "<p>Déco &amp; bougies</p>",
+            "url": f"https://{domain}/@{username}",
+            "uri": f"https://{domain}/users/{username}",
+            "avatar": f"https://files.{HOST}/accounts/avatars/{number}.png",
+            "avatar_static": f"https://files.{HOST}/accounts/avatars/{number}.png",
+            "header": f"https://{HOST}/headers/original/missing.png",
+            "header_static": f"https://{HOST}/headers/original/missing.png",
+            "followers_count": followers,
+            "following_count": 80,
+            "statuses_count": 1200,
+            "last_status_at": "2026-11-20",
+            "noindex": False,
+            "emojis": [],
+            "fields": [],
+        }
+
+    def status(self, post: Post) -> dict[str, Any]:
+        toot = post if isinstance(post, Toot) else Toot(**vars(post))
+        sid = self.status_id(post)
+        account = self.account_entity(toot.author, toot.followers, toot.local)
+        domain = account["url"].split("/")[2]
+        body = {
+            "id": sid,
+            "uri": f"https://{domain}/users/{account['username']}/statuses/{sid}",
+            "url": f"https://{domain}/@{account['username']}/{sid}",
+            "created_at": iso(post.created_at),
+            "edited_at": None,
+            "account": account,
+            # The instance escapes what people type, then wraps it in HTML.
+            "content": f"<p>{html.escape(post.text)}</p>",
+            "visibility": "public",
+            "sensitive": bool(toot.spoiler_text),
+            "spoiler_text": toot.spoiler_text,
+            "media_attachments": [],
+            "application": {"name": "Web", "website": None},
+            "mentions": [],
+            "tags": [
+                {"name": t.lower(), "url": f"{INSTANCE}/tags/{t.lower()}"}
+                for t in re.findall(r"#(\w+)", post.text)
+            ],
+            "emojis": [],
+            "reblogs_count": toot.reblogs,
+            "favourites_count": toot.favourites,
+            "replies_count": toot.replies,
+            "in_reply_to_id": self.status_id(toot.in_reply_to) if toot.in_reply_to else None,
+            "in_reply_to_account_id": (
+                self.account_entity(toot.in_reply_to.author)["id"] if toot.in_reply_to else None
+            ),
+            "reblog": None,
+            "poll": None,
+            "card": None,
+            "language": toot.language,
+            "text": None,
+            "favourited": False,
+            "reblogged": False,
+            "muted": False,
+            "bookmarked": False,
+            "pinned": False,
+            "filtered": [],
+        }
+        if toot.boosted_by:
+            booster = self.account_entity(toot.boosted_by)
+            wrapper_id = snowflake(post.created_at + dt.timedelta(seconds=30), post.key)
+            body = {
+                **body,
+                "id": wrapper_id,
+                "uri": f"{INSTANCE}/users/{booster['username']}/statuses/{wrapper_id}/activity",
+                "url": None,
+                "account": booster,
+                "content": "",
+                "reblog": body,
+                "language": None,
+            }
+        if post.malformed:
+            body.pop("id")
+            body.pop("uri")
+        return body
+
+    # --- what tests do on the instance ----------------------------------------------------
+
+    def notify(self, post: Post, kind: str = "mention") -> dict[str, Any]:
+        notification = {
+            "id": str(next(self.ids)),
+            "type": kind,
+            "group_key": f"ungrouped-{post.key}",
+            "created_at": iso(post.created_at + dt.timedelta(seconds=1)),
+            "account": self.account_entity(post.author),
+            "status": post,
+        }
+        self.notifications.append(notification)
+        return notification
+
+    def converse(self, *posts: Post) -> dict[str, Any]:
+        """A direct conversation whose last status is the last of `posts`."""
+        conversation = {
+            "id": str(next(self.ids)),
+            "unread": True,
+            "accounts": [self.account_entity(p.author) for p in posts],
+            "last_status": posts[-1],
+        }
+        self.conversations.append(conversation)
+        return conversation
+
+    def stream(self, *posts: Post) -> None:
+        """Posts that appear on the streaming API while the connector listens."""
+        self.streamed.extend(posts)
+
+    def authorize(self, url: str, *, approve: bool = True) -> str:
+        """The person approves Parvis on /oauth/authorize: the code the instance redirects with."""
+        query = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+        app = self.apps[query["client_id"]]
+        assert query["redirect_uri"] in app["redirect_uris"]
+        assert query["response_type"] == "code"
+        code = f"code-{len(self.grants) + 1}"
+        self.grants[code] = query
+        return code
+
+    # --- the instance ---------------------------------------------------------------------
+
+    def budget_headers(self) -> dict[str, str]:
+        now = dt.datetime.now(dt.UTC)
+        reset = now + dt.timedelta(seconds=WINDOW - now.timestamp() % WINDOW)
+        return {
+            "X-RateLimit-Limit": str(LIMIT_PER_WINDOW),
+            "X-RateLimit-Remaining": str(max(0, self.remaining)),
+            "X-RateLimit-Reset": reset.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        }
+
+    def rate_limited(self, request: httpx.Request, seconds: int) -> httpx.Response:
+        reset = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=seconds)
+        headers = {
+            "X-RateLimit-Limit": str(LIMIT_PER_WINDOW),
+            "X-RateLimit-Remaining": "0",
+            "X-RateLimit-Reset": reset.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        }
+        return error(429, "Too many requests", headers)
+
+    def refused(self, request: httpx.Request) -> httpx.Response:
+        return error(401, "The access token is invalid", self.budget_headers())
+
+    def authorized(self, request: httpx.Request) -> bool | None:
+        """True for the user token, False for another token, None without one."""
+        header = request.headers.get("Authorization", "")
+        if not header:
+            return None
+        return header == f"Bearer {self.token}"
+
+    def respond(self, request: httpx.Request) -> httpx.Response:
+        self.remaining -= 1
+        url = request.url
+        if f"{url.scheme}://{url.netloc.decode()}" == STREAMING:
+            return self.streaming(request)
+        if url.host != HOST:
+            return httpx.Response(502, text="Bad Gateway")
+        response = self.route(request)
+        response.headers.update(self.budget_headers())
+        return response
+
+    def route(self, request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        params = parse_qs(request.url.query.decode(), keep_blank_values=True)
+        one = {k: v[-1] for k, v in params.items()}
+        auth = self.authorized(request)
+        if auth is False:
+            return error(401, "The access token is invalid")
+        if request.method == "POST":
+            return self.post(path, dict(parse_qs(request.content.decode())))
+        if path == "/api/v2/search":
+            return self.search(one, auth)
+        if path.startswith("/api/v1/timelines/tag/"):
+            return self.tag_timeline(path.rsplit("/", 1)[1], one, request)
+        if path == "/api/v1/timelines/public":
+            posts = [p for p in self.live() if one.get("local") != "true" or "@" not in p.author]
+            return self.listed(posts, one, request)
+        if path == "/api/v2/instance":
+            return httpx.Response(200, json=self.instance())
+        if auth is None:
+            return error(401, "The access token is invalid")
+        if path == "/api/v1/notifications":
+            return self.notification_list(params, one, request)
+        if path == "/api/v1/conversations":
+            return self.conversation_list(one, request)
+        if path == "/api/v1/accounts/verify_credentials":
+            return httpx.Response(200, json=self.account_entity("parvis"))
+        return error(404, "Record not found")
+
+    def live(self) -> list[Post]:
+        return [p for p in self.visible() if not p.deleted]
+
+    def instance(self) -> dict[str, Any]:
+        return {
+            "domain": HOST,
+            "title": "Mastodon Example",
+            "version": "4.5.0",
+            "source_url": "https://github.com/mastodon/mastodon",
+            "description": "A fake instance",
+            "configuration": {
+                "urls": {"streaming": STREAMING.replace("https://", "wss://")},
+                "statuses": {"max_characters": 500},
+            },
+        }
+
+    # Pagination as Paginable does it: max_id / since_id bound, min_id pages forward.
+    def paginate(
+        self, entries: list[dict], one: dict[str, str], position: Any, default: int, most: int
+    ) -> list[dict]:
+        limit = min(int(one.get("limit") or default), most, self.page_size or most)
+        entries = sorted(entries, key=lambda e: (len(position(e)), position(e)), reverse=True)
+        if one.get("max_id"):
+            entries = [e for e in entries if gt(one["max_id"], position(e))]
+        if one.get("since_id"):
+            entries = [e for e in entries if gt(position(e), one["since_id"])]
+        if one.get("min_id"):
+            newer = [e for e in entries if gt(position(e), one["min_id"])]
+            return list(reversed(list(reversed(newer))[:limit]))
+        return entries[:limit]
+
+    def linked(self, positions: list[str], request: httpx.Request) -> dict:
+        if not positions:
+            return {}
+        base = f"{INSTANCE}{request.url.path}"
+        kept = [
+            (k, v)
+            for k, v in parse_qs(request.url.query.decode()).items()
+            if k not in {"max_id", "min_id", "since_id"}
+        ]
+        extra = urlencode([(k, x) for k, vs in kept for x in vs])
+        sep = "&" if extra else ""
+        return {
+            "Link": (
+                f'<{base}?{extra}{sep}max_id={positions[-1]}>; rel="next", '
+                f'<{base}?{extra}{sep}min_id={positions[0]}>; rel="prev"'
+            )
+        }
+
+    def listed(self, posts: list[Post], one: dict[str, str], request: httpx.Request):
+        """A timeline of statuses; a malformed one (no id) keeps its place by its post's id."""
+        rows = []
+        for post in posts:
+            status = self.status(post)
+            rows.append({"position": status.get("id") or self.status_id(post), "status": status})
+        page = self.paginate(rows, one, lambda r: r["position"], 20, 40)
+        positions = [r["position"] for r in page]
+        body = [r["status"] for r in page]
+        return httpx.Response(200, json=body, headers=self.linked(positions, request))
+
+    def search(self, one: dict[str, str], auth: bool | None) -> httpx.Response:
+        if auth is None and (one.get("offset") or one.get("resolve") == "true"):
+            return error(401, "Search queries pagination is not supported without authentication")
+        wanted = one.get("type")
+        statuses: list[dict] = []
+        if auth and wanted in (None, "statuses"):
+            terms = [a or b for a, b in re.findall(r'"([^"]*)"|(\S+)', fold(one.get("q", "")))]
+            posts = [p for p in self.live() if all(t in fold(p.text) for t in terms)]
+            pairs = [(self.status_id(p), self.status(p)) for p in posts]
+            limit = min(int(one.get("limit") or 20), 40, self.page_size or 40)
+            ordered = sorted(pairs, key=lambda e: (len(e[0]), e[0]), reverse=True)
+            if one.get("max_id"):
+                ordered = [e for e in ordered if gt(one["max_id"], e[0])]
+            if one.get("min_id"):
+                ordered = [e for e in ordered if gt(e[0], one["min_id"])]
+            offset = int(one.get("offset") or 0)
+            statuses = [s for _, s in ordered[offset : offset + limit]]
+        return httpx.Response(200, json={"accounts": [], "statuses": statuses, "hashtags": []})
+
+    def tag_timeline(self, tag: str, one: dict[str, str], request: httpx.Request):
+        tag = fold(tag)
+        used = [p for p in self.posts if f"#{tag}" in fold(p.text)]
+        if not used:
+            return error(404, "Record not found")
+        posts = [p for p in self.live() if f"#{tag}" in fold(p.text)]
+        return self.listed(posts, one, request)
+
+    def notification_list(self, params: dict[str, list[str]], one: dict[str, str], request):
+        types = params.get("types[]")
+        rows = [
+            {**n, "status": self.status(n["status"]) if not n["status"].deleted else None}
+            for n in self.notifications
+            if not types or n["type"] in types
+        ]
+        page = self.paginate(rows, one, lambda n: n["id"], 40, 80)
+        return httpx.Response(200, json=page, headers=self.linked([n["id"] for n in page], request))
+
+    def conversation_list(self, one: dict[str, str], request: httpx.Request):
+        rows = [
+            {**c, "last_status": self.status(c["last_status"])}
+            for c in self.conversations
+            if not c["last_status"].deleted
+        ]
+        # AccountConversation pages by its last status's id, and so do its Link headers.
+        page = self.paginate(rows, one, lambda c: c["last_status"]["id"], 20, 40)
+        positions = [c["last_status"]["id"] for c in page]
+        return httpx.Response(200, json=page, headers=self.linked(positions, request))
+
+    def streaming(self, request: httpx.Request) -> httpx.Response:
+        if self.authorized(request) is not True:
+            return error(401, "Missing access token")
+        path = request.url.path
+        tag = request.url.params.get("tag", "")
+        lines = [":)\n"]
+        for post in self.streamed:
+            if path.startswith("/api/v1/streaming/hashtag") and f"#{fold(tag)}" not in fold(
+                post.text
+            ):
+                continue
+            lines.append(":thump\n")
+            lines.append(f"event: update\ndata: {json.dumps(self.status(post))}\n\n")
+            lines.append("event: delete\ndata: 108914430312582020\n\n")
+        self.streamed = []
+        chunks = [line.encode() for line in lines]
+        return httpx.Response(
+            200, headers={"Content-Type": "text/event-stream"}, content=iter(chunks)
+        )
+
+    def post(self, path: str, form: dict[str, list[str]]) -> httpx.Response:
+        one = {k: v[-1] for k, v in form.items()}
+        if path == "/api/v1/apps":
+            return self.register_app(form, one)
+        if path == "/oauth/token":
+            return self.token_for(one)
+        return error(404, "Record not found")
+
+    def register_app(self, form: dict[str, list[str]], one: dict[str, str]) -> httpx.Response:
+        if not one.get("client_name") or not one.get("redirect_uris"):
+            return error(422, "Validation failed: Redirect URI must be an absolute URI.")
+        uris = form["redirect_uris"]
+        app = {
+            "id": str(len(self.apps) + 563419),
+            "name": one["client_name"],
+            "website": one.get("website"),
+            "scopes": one.get("scopes", "read").split(),
+            "redirect_uri": "\n".join(uris),
+            "redirect_uris": uris,
+            "vapid_key": "BCk-QqERU0q-CfYZjcuB6lnyyOYfJ2AifKqfeGIm7Z-HiTU5T9eTG5GxVA0_OH5mMlI4Ukk=",
+            "client_id": CLIENT_ID if not self.apps else f"{CLIENT_ID}-{len(self.apps)}",
+            "client_secret": CLIENT_SECRET,
+            "client_secret_expires_at": 0,
+        }
+        self.apps[app["client_id"]] = app
+        return httpx.Response(200, json=app)
+
+    def token_for(self, one: dict[str, str]) -> httpx.Response:
+        app = self.apps.get(one.get("client_id", ""))
+        if app is None or one.get("client_secret") != app["client_secret"]:
+            return httpx.Response(
+                401,
+                json={
+                    "error": "invalid_client",
+                    "error_description": "Client authentication failed due to unknown client, "
+                    "no client authentication included, or unsupported authentication method.",
+                },
+            )
+        grant = self.grants.pop(one.get("code", ""), None)
+        challenge = (grant or {}).get("code_challenge")
+        verifier = one.get("code_verifier", "")
+        digest = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
+        if (
+            grant is None
+            or grant["redirect_uri"] != one.get("redirect_uri")
+            or (challenge and digest.decode().rstrip("=") != challenge)
+        ):
+            return httpx.Response(
+                400,
+                json={
+                    "error": "invalid_grant",
+                    "error_description": "The provided authorization grant is invalid, expired, "
+                    "revoked, does not match the redirection URI used in the authorization "
+                    "request, or was issued to another client.",
+                },
+            )
+        return httpx.Response(
+            200,
+            json={
+                "access_token": self.token,
+                "token_type": "Bearer",
+                "scope": grant.get("scope", "read"),
+                "created_at": 1732492800,
+            },
+        )
