@@ -166,7 +166,8 @@ def test_inbox_keeps_replies_mentions_and_messages(workspace):
     assert source.config["keep_all"] is True
     server = Reddit(message__inbox=[ok("inbox.json")])
     summary = run(source, server)
-    assert summary.stored == 4
+    assert server.requests[0].url.params["mark"] == "false"  # Parvis leaves them unread
+    assert summary.stored == 5
     reply = Mention.objects.get(external_id="t1_lz8m0aa")
     assert reply.url == (
         "https://www.reddit.com/r/france/comments/1h0c9zz/bougies_maison_lumiere_vos_avis/lz8m0aa/"
@@ -178,6 +179,8 @@ def test_inbox_keeps_replies_mentions_and_messages(workspace):
     assert message.url == "https://www.reddit.com/message/messages/1jj9ab"
     assert message.title == "re: Commande #4521" and message.author.handle == "u/client_paris"
     assert (message.parent_external_id, message.root_external_id) == ("t4_1jj8tc", "t4_1jj8tc")
+    answer = Mention.objects.get(external_id="t4_1jjb01")  # nested in the message's replies
+    assert (answer.parent_external_id, answer.root_external_id) == ("t4_1jj9ab", "t4_1jj8tc")
     modmail = Mention.objects.get(external_id="t4_1jj7zz")
     assert modmail.author.handle == "r/bougies"
 

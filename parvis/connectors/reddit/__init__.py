@@ -103,7 +103,19 @@ def parse_subreddits(value: Any) -> list[str]:
     return names
 
 
-def number(value: Any) -> float | None:
+def replies(child: Any) -> list[Any]:
+    """A private message's answers, nested in its `replies` listing ("" when none)."""
+    data = child.get("data") if isinstance(child, dict) else None
+    nested = data.get("replies") if isinstance(data, dict) else None
+    if not isinstance(nested, dict) or not isinstance(nested.get("data"), dict):
+        return []
+    children = nested["data"].get("children")
+    return [c for c in children if isinstance(c, dict)] if isinstance(children, list) else []
+
+
+def created_utc(thing: Any) -> float | None:
+    data = thing.get("data") if isinstance(thing, dict) else None
+    value = data.get("created_utc") if isinstance(data, dict) else None
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
@@ -179,7 +191,8 @@ class RedditConnector(Connector):
         config = self.source.config
         mode = config.get("mode", "search")
         if mode == "inbox":
-            return [Stream("inbox", "/message/inbox")]
+            # mark=false: reading through Parvis must not mark the messages read on Reddit.
+            return [Stream("inbox", "/message/inbox", {"mark": "false"})]
         if mode == "subreddit":
             path = "/r/" + "+".join(config["subreddits"])
             return [Stream("posts", f"{path}/new"), Stream("comments", f"{path}/comments")]
@@ -306,16 +319,21 @@ class RedditConnector(Connector):
         items: list[Incoming] = []
         crossed = False
         for child in listing["children"]:
-            data = child.get("data") if isinstance(child, dict) else None
-            created = number(data.get("created_utc")) if isinstance(data, dict) else None
-            if created is not None and created < lower:
+            # A private message comes with its answers; the thread is as new as its newest.
+            family = [child, *replies(child)]
+            times = [created_utc(thing) for thing in family]
+            known = [t for t in times if t is not None]
+            if known and max(known) < lower:
                 crossed = True  # newest first: the rest was read by an earlier window
                 continue
-            if created is not None:
-                window["top"] = max(float(window.get("top", 0)), created)
-            item = incoming(child)
-            if item is not None:
-                items.append(item)
+            for thing, created in zip(family, times, strict=True):
+                if created is not None and created < lower:
+                    continue
+                if created is not None:
+                    window["top"] = max(float(window.get("top", 0)), created)
+                item = incoming(thing)
+                if item is not None:
+                    items.append(item)
         after = listing.get("after")
         if crossed or not after or not listing["children"]:
             self.close_window(stream.key, state)
