@@ -42,6 +42,7 @@ CHANNEL_ID = re.compile(r"UC[0-9A-Za-z_-]{22}")
 DEFAULT_BACKFILL = {COMMENTS: 50, SEARCH: 4}  # pages read when a source starts
 DEFAULT_OVERLAP_MINUTES = 60
 MAX_SEEN = 500
+CHANNEL_ID_HELP = _("A channel id starts with UC and has 24 characters (see the channel's address)")
 
 
 def parse_time(value: str) -> dt.datetime:
@@ -168,9 +169,7 @@ class YouTubeConnector(Connector):
         if raw_channel:
             clean["channel_id"] = channel_from(raw_channel)
             if not clean["channel_id"]:
-                raise ValueError(
-                    _("A channel id starts with UC and has 24 characters (see the channel's address)")
-                )
+                raise ValueError(CHANNEL_ID_HELP)
         for name, low, high in (
             ("daily_quota", 1, 10**9),
             ("daily_searches", 1, 10**6),
@@ -190,7 +189,10 @@ class YouTubeConnector(Connector):
             SettingField(
                 "api_key",
                 _("API key"),
-                _("Google Cloud console → APIs & Services → Credentials, with the YouTube Data API v3 enabled."),
+                _(
+                    "Google Cloud console → APIs & Services → Credentials, with the YouTube "
+                    "Data API v3 enabled."
+                ),
                 required=True,
                 kind="password",
             ),
@@ -210,9 +212,7 @@ class YouTubeConnector(Connector):
         if not key:
             raise ValueError(_("Paste the API key"))
         if not channel:
-            raise ValueError(
-                _("A channel id starts with UC and has 24 characters (see the channel's address)")
-            )
+            raise ValueError(CHANNEL_ID_HELP)
         client = api.Client(http, {"api_key": key}, workspace_id=None, budget=quota.Budget())
         items = client.channel(channel).get("items") or []
         if not items:
@@ -354,7 +354,9 @@ class YouTubeConnector(Connector):
             video_id = (result.get("id") or {}).get("videoId") if isinstance(result, dict) else None
             published = valid_time(((result or {}).get("snippet") or {}).get("publishedAt"))
             if not isinstance(video_id, str) or not video_id or not published:
-                items.append(Incoming(None, raw_text(result), error="search result without video id or date"))
+                items.append(
+                    Incoming(None, raw_text(result), error="search result without video id or date")
+                )
                 continue
             top = newer(top, published)
             if video_id not in seen:

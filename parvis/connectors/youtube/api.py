@@ -74,7 +74,9 @@ def check(response: httpx.Response) -> httpx.Response:
             quota.seconds_until_reset(),
         )
     if BACKOFF_REASONS.intersection(why) or status == 429 or status >= 500:
-        raise RetryLater(f"HTTP {status} from YouTube ({', '.join(why)})", http.retry_after(response))
+        raise RetryLater(
+            f"HTTP {status} from YouTube ({', '.join(why)})", http.retry_after(response)
+        )
     if "invalidPageToken" in why:
         raise PageTokenRefused("YouTube refused the stored page token")
     if "commentsDisabled" in why:

@@ -101,7 +101,9 @@ def video_mention(video: dict[str, Any]) -> dict[str, Any]:
         "title": snippet.get("title") or "",
         "text": snippet.get("description") or "",
         "created_at": need(snippet, "publishedAt"),
-        "lang": primary_language(snippet.get("defaultLanguage") or snippet.get("defaultAudioLanguage")),
+        "lang": primary_language(
+            snippet.get("defaultLanguage") or snippet.get("defaultAudioLanguage")
+        ),
         "author": {
             "handle": channel,
             "name": snippet.get("channelTitle") or "",

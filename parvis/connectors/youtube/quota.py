@@ -109,7 +109,9 @@ def _row(workspace_id: int, project: str, day: dt.date):
     if not rows.exists():
         try:
             with transaction.atomic():
-                YouTubeQuotaUsage.objects.create(workspace_id=workspace_id, project=project, day=day)
+                YouTubeQuotaUsage.objects.create(
+                    workspace_id=workspace_id, project=project, day=day
+                )
         except IntegrityError:
             pass  # another worker created today's row first
     return rows
@@ -192,7 +194,11 @@ class QuotaStatus:
 
 
 def status(
-    workspace_id: int, account_label: str, project: str, budget: Budget, now: dt.datetime | None = None
+    workspace_id: int,
+    account_label: str,
+    project: str,
+    budget: Budget,
+    now: dt.datetime | None = None,
 ) -> QuotaStatus:
     now = now or timezone.now()
     used = usage(workspace_id, project, now)

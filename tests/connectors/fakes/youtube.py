@@ -157,16 +157,28 @@ class Fake(FakeNetwork):
 
     def invalid_token(self) -> httpx.Response:
         return error(
-            400, "invalidPageToken", "The request specifies an invalid page token.", domain="youtube.parameter"
+            400,
+            "invalidPageToken",
+            "The request specifies an invalid page token.",
+            domain="youtube.parameter",
         )
 
     # commentThreads.list ------------------------------------------------------------------
 
     def comment_threads(self, params: httpx.QueryParams) -> httpx.Response:
         if params.get("allThreadsRelatedToChannelId") not in self.channels:
-            return error(404, "channelNotFound", "The channel identified by the allThreadsRelatedToChannelId parameter could not be found.")
+            return error(
+                404,
+                "channelNotFound",
+                "The channel identified by the allThreadsRelatedToChannelId parameter could "
+                "not be found.",
+            )
         if self.comments_disabled:
-            return error(403, "commentsDisabled", "The video identified by the videoId parameter has disabled comments.")
+            return error(
+                403,
+                "commentsDisabled",
+                "The video identified by the videoId parameter has disabled comments.",
+            )
         threads = [p for p in self.visible() if not p.deleted]
         try:
             chunk, paging = self.page(threads, params, self.page_size)
@@ -201,7 +213,12 @@ class Fake(FakeNetwork):
             snippet["parentId"] = parent_id
         if post.malformed:
             del snippet["publishedAt"]
-        return {"kind": "youtube#comment", "etag": f"etag-{post.key}", "id": comment_id, "snippet": snippet}
+        return {
+            "kind": "youtube#comment",
+            "etag": f"etag-{post.key}",
+            "id": comment_id,
+            "snippet": snippet,
+        }
 
     def thread(self, post: Post, with_replies: bool) -> dict[str, Any]:
         top_id = self.external_id(post)
@@ -261,7 +278,13 @@ class Fake(FakeNetwork):
                     "channelId": author_channel(p.author),
                     "title": self.title(p).replace("'", "&#39;"),  # search snippets are escaped
                     "description": p.text[:160],
-                    "thumbnails": {"default": {"url": f"https://i.ytimg.com/vi/{self.video_id(p)}/default.jpg", "width": 120, "height": 90}},
+                    "thumbnails": {
+                        "default": {
+                            "url": f"https://i.ytimg.com/vi/{self.video_id(p)}/default.jpg",
+                            "width": 120,
+                            "height": 90,
+                        }
+                    },
                     "channelTitle": p.author,
                     "liveBroadcastContent": "none",
                     "publishTime": stamp(p.created_at),
@@ -269,7 +292,13 @@ class Fake(FakeNetwork):
             }
             for p in chunk
         ]
-        body = {"kind": "youtube#searchListResponse", "etag": "fake-etag-search", **paging, "regionCode": "FR", "items": items}
+        body = {
+            "kind": "youtube#searchListResponse",
+            "etag": "fake-etag-search",
+            **paging,
+            "regionCode": "FR",
+            "items": items,
+        }
         return httpx.Response(200, json=body)
 
     def video(self, post: Post) -> dict[str, Any]:
@@ -278,7 +307,13 @@ class Fake(FakeNetwork):
             "channelId": author_channel(post.author),
             "title": self.title(post),
             "description": post.text,
-            "thumbnails": {"default": {"url": f"https://i.ytimg.com/vi/{self.video_id(post)}/default.jpg", "width": 120, "height": 90}},
+            "thumbnails": {
+                "default": {
+                    "url": f"https://i.ytimg.com/vi/{self.video_id(post)}/default.jpg",
+                    "width": 120,
+                    "height": 90,
+                }
+            },
             "channelTitle": post.author,
             "categoryId": "26",
             "liveBroadcastContent": "none",
@@ -302,7 +337,13 @@ class Fake(FakeNetwork):
 
     def videos(self, params: httpx.QueryParams) -> httpx.Response:
         if "maxResults" in params and "id" in params:
-            return error(400, "incompatibleParameters", "The request specifies two or more parameters that cannot be used in the same request.", domain="youtube.parameter")
+            return error(
+                400,
+                "incompatibleParameters",
+                "The request specifies two or more parameters that cannot be used in the "
+                "same request.",
+                domain="youtube.parameter",
+            )
         wanted = params.get("id", "").split(",")
         if len(wanted) > 50:
             return error(400, "badRequest", "Too many ids.", domain="global")
@@ -334,7 +375,10 @@ class Fake(FakeNetwork):
                             "customUrl": handle,
                             "publishedAt": "2019-03-14T10:00:00Z",
                             "thumbnails": {},
-                            "localized": {"title": title, "description": "Bougies artisanales, Lyon."},
+                            "localized": {
+                                "title": title,
+                                "description": "Bougies artisanales, Lyon.",
+                            },
                             "country": "FR",
                         },
                     }
@@ -354,7 +398,8 @@ class Fake(FakeNetwork):
         return error(
             403,
             "quotaExceeded",
-            'The request cannot be completed because you have exceeded your <a href="/youtube/v3/getting-started#quota">quota</a>.',
+            "The request cannot be completed because you have exceeded your "
+            '<a href="/youtube/v3/getting-started#quota">quota</a>.',
             domain="youtube.quota",
         )
 
