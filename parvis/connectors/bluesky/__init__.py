@@ -246,8 +246,7 @@ class BlueskyConnector(Connector):
         credentials = {"service_url": service, "app_password": password}
         credentials.update(xrpc.session_credentials(session))
         display_name = ""
-        pds = credentials.get("pds_url") or service
-        client = xrpc.Client(http, pds, token=credentials["access_jwt"], proxy=appview_did())
+        client = xrpc.Client(http, service, token=credentials["access_jwt"], proxy=appview_did())
         try:
             profile = client.query("app.bsky.actor.getProfile", {"actor": session["did"]})
             display_name = str(profile.get("displayName") or "")

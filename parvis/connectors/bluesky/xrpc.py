@@ -160,25 +160,6 @@ class Client:
 
 # --- sessions ---------------------------------------------------------------------------
 
-SESSION_FIELDS = ("access_jwt", "refresh_jwt", "did", "pds_url")
-
-
-def pds_endpoint(session: dict[str, Any]) -> str:
-    """The account's own PDS from the DID document createSession returns (bsky.social is an
-    entryway in front of many PDSes); empty when absent."""
-    doc = session.get("didDoc")
-    if not isinstance(doc, dict):
-        return ""
-    for service in doc.get("service") or []:
-        if not isinstance(service, dict):
-            continue
-        if service.get("id") in {"#atproto_pds", f"{doc.get('id')}#atproto_pds"}:
-            try:
-                return base_url(str(service.get("serviceEndpoint", "")))
-            except ValueError:
-                return ""
-    return ""
-
 
 def session_credentials(session: dict[str, Any]) -> dict[str, str]:
     """What a createSession / refreshSession answer gives us to keep (encrypted)."""
@@ -187,8 +168,6 @@ def session_credentials(session: dict[str, Any]) -> dict[str, str]:
         "refresh_jwt": session.get("refreshJwt", ""),
         "did": session.get("did", ""),
     }
-    if pds := pds_endpoint(session):
-        kept["pds_url"] = pds
     return {k: v for k, v in kept.items() if isinstance(v, str) and v}
 
 
@@ -233,7 +212,9 @@ class Session:
         return self.credentials.get("did", "")
 
     def client(self) -> Client:
-        base = self.credentials.get("pds_url") or self.service_url
+        # Everything goes to the address the account signs in at: its own PDS, or the
+        # bsky.social entryway, which serves each account's PDS behind it.
+        base = self.service_url
         return Client(
             self.http, base, token=self.credentials.get("access_jwt", ""), proxy=self.proxy
         )

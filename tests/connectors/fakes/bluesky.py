@@ -190,8 +190,6 @@ class Fake(FakeNetwork):
 
     def respond(self, request: httpx.Request) -> httpx.Response:
         nsid = request.url.path.removeprefix("/xrpc/")
-        if request.url.host == "bsky.social" and nsid != "com.atproto.server.createSession":
-            return xrpc_error(400, "InvalidRequest", "use the account's PDS")
         if nsid == "com.atproto.server.createSession":
             return self.create_session(request)
         if nsid == "com.atproto.server.refreshSession":
