@@ -94,6 +94,7 @@ class KindRow:
     network: str
     capabilities: list[str]
     auth: str
+    auth_code: str
     needs_account: bool
 
 
@@ -104,6 +105,7 @@ def kind_row(connector: type[Connector]) -> KindRow:
         network=account_network(connector),
         capabilities=capability_labels(connector),
         auth=str(AUTH_LABELS.get(connector.auth, connector.auth)),
+        auth_code=str(connector.auth),
         needs_account=connector.needs_account,
     )
 

@@ -41,6 +41,13 @@ from tests.conftest import login
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def english(settings):
+    """Messages are asserted in English (French, the default, is checked where it matters)."""
+    settings.LANGUAGE_CODE = "en"
+
+
 CONNECT = "/w/lumiere/accounts/connect/"
 CALLBACK = "/connect/oauth/callback/"
 REDIRECT_URI = "http://testserver/connect/oauth/callback/"
@@ -371,6 +378,16 @@ def test_access_denied_is_shown_kindly(workspace, owner, fakes):
     assert response.status_code == 200
     assert "You declined on Fake OAuth network" in response.content.decode()
     assert not ConnectedAccount.objects.exists()
+
+
+def test_access_denied_in_french(workspace, owner, fakes, settings):
+    settings.LANGUAGE_CODE = "fr"
+    client = login(owner)
+    state = parse_qs(urlsplit(start(client)).query)["state"][0]
+    response = client.get(CALLBACK, {"error": "access_denied", "state": state})
+    assert (
+        "Vous avez refusé sur Fake OAuth network\u00a0: aucun compte" in response.content.decode()
+    )
 
 
 def test_other_errors_show_only_a_known_code(workspace, owner, fakes):

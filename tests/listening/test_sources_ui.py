@@ -29,6 +29,13 @@ from tests.conftest import login
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def english(settings):
+    """Messages are asserted in English (French, the default, is checked where it matters)."""
+    settings.LANGUAGE_CODE = "en"
+
+
 NEW = "/w/lumiere/listening/sources/new/"
 LIST = "/w/lumiere/listening/sources/"
 
