@@ -4,7 +4,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from parvis.connectors import http
 from parvis.connectors.hackernews import OVERLAP, HackerNewsConnector
@@ -258,7 +258,7 @@ def test_stories_only_setting(workspace, brand):
     ],
 )
 def test_settings_are_checked_with_clear_errors(config, message):
-    with pytest.raises(ValueError, match=message):
+    with translation.override("en"), pytest.raises(ValueError, match=message):
         HackerNewsConnector.validate_config(config)
 
 

@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from parvis.connectors import http
 from parvis.connectors.base import PermanentError, RetryLater
@@ -390,6 +390,24 @@ def test_a_banned_subreddit_pauses_with_the_reason(workspace):
     assert source.status == SourceStatus.PAUSED and "banned" in source.last_error
 
 
+def test_a_missing_subreddit_redirected_to_search_pauses(workspace):
+    source = make_source(workspace, mode="subreddit", subreddits="nexistepas", keep_all=True)
+    moved = httpx.Response(
+        302,
+        headers={**rate(), "Location": "https://oauth.reddit.com/subreddits/search?q=nexistepas"},
+    )
+    server = Reddit(**{"r/nexistepas/new": [moved]})
+    run(source, server)
+    assert len(server.requests) == 1  # not followed
+    assert source.status == SourceStatus.PAUSED and "does not exist" in source.last_error
+
+
+def test_an_answer_that_is_not_a_listing_is_retried(workspace, brand):
+    source = make_source(workspace)
+    run(source, Reddit(search=[httpx.Response(200, text="<html>upstream</html>", headers=rate())]))
+    assert source.status == SourceStatus.RETRYING and "not JSON" in source.last_error
+
+
 def test_a_script_app_renews_with_the_password_grant(workspace, brand):
     account = do_connect_account(
         workspace,
@@ -537,7 +555,7 @@ def test_login_connects_a_script_app():
     ],
 )
 def test_settings_are_checked_with_clear_errors(config, message):
-    with pytest.raises(ValueError, match=message):
+    with translation.override("en"), pytest.raises(ValueError, match=message):
         RedditConnector.validate_config(config)
 
 

@@ -44,6 +44,7 @@ from parvis.connectors.base import (
     Connector,
     FetchResult,
     PermanentError,
+    RetryLater,
     SettingField,
     register,
 )
@@ -258,10 +259,10 @@ class RedditConnector(Connector):
         try:
             body = response.json()
         except ValueError as exc:
-            raise PermanentError(f"Reddit answered {path} with something that is not JSON") from exc
+            raise RetryLater(f"Reddit answered {path} with something that is not JSON") from exc
         data = body.get("data") if isinstance(body, dict) else None
         if not isinstance(data, dict) or not isinstance(data.get("children"), list):
-            raise PermanentError(f"Reddit answered {path} without a listing")
+            raise RetryLater(f"Reddit answered {path} without a listing")
         return data
 
     # --- fetching --------------------------------------------------------------------

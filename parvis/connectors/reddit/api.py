@@ -167,6 +167,14 @@ def reason(response: httpx.Response) -> str:
 def check(response: httpx.Response, path: str) -> httpx.Response:
     """A usable API response, or the typed error with what the person should do."""
     status = response.status_code
+    if 300 <= status < 400:
+        # Reddit sends a subreddit that does not exist to its subreddit search.
+        if path.startswith("/r/"):
+            raise PermanentError(
+                f"Reddit redirects {path} to a search (HTTP {status}): the subreddit does not "
+                "exist or was renamed; fix the source's subreddits"
+            )
+        raise RetryLater(f"Reddit redirected {path} (HTTP {status})")
     if status < 400:
         return response
     if status == 429 or status >= 500:
@@ -202,6 +210,9 @@ def get_json(
             f"{API}{path}",
             params=params,
             headers={"Authorization": f"bearer {token}", "User-Agent": user_agent(username)},
+            # A redirect leaves the API (a missing subreddit goes to a search page) and would
+            # carry the bearer token along: it is an answer, not a way.
+            follow_redirects=False,
         )
     except (httpx.TimeoutException, httpx.TransportError) as exc:
         raise RetryLater(f"{type(exc).__name__} reaching oauth.reddit.com") from exc

@@ -141,9 +141,7 @@ class Fake(FakeNetwork):
             "nbHits": len(candidates),
             "nbPages": math.ceil(len(reachable) / per_page) if per_page else 0,
             "page": page,
-            "params": str(request.url.query, "ascii")
-            if isinstance(request.url.query, bytes)
-            else str(request.url.query),
+            "params": request.url.query.decode("ascii"),
             "processingTimeMS": 1,
             "query": query,
             "serverTimeMS": 2,
