@@ -464,6 +464,15 @@ def test_notifications_payload_as_documented(workspace, account):
     assert source.cursor["feeds"]["conversations"] == {"newest": "113548200000000333"}
 
 
+def test_notifications_through_another_instance_say_what_to_change(workspace, account, fake):
+    source = make_source(
+        workspace, account, mode="notifications", instance_url="https://other.example"
+    )
+    run(source, fake)
+    assert source.status == SourceStatus.PAUSED and fake.requests == []
+    assert "remove the instance from the source settings" in source.last_error
+
+
 def test_notifications_need_the_account(workspace, fake):
     source = make_source(workspace, mode="notifications", instance_url=INSTANCE)
     run(source, fake)

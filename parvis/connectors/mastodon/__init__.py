@@ -208,6 +208,16 @@ class MastodonConnector(Connector):
         who = self.account.handle if self.account is not None else host_of(base)
         return Api(self.http, base, token, who=who)
 
+    def need_token(self, api: Api, reason: str) -> None:
+        if api.token:
+            return
+        if self.account is not None:  # an instance set on the source that is not the account's
+            raise PermanentError(
+                f"{self.account.handle} cannot be used on {api.host}: remove the instance "
+                "from the source settings to read through the account's own instance"
+            )
+        raise PermanentError(reason)
+
     def cutoff(self) -> dt.datetime | None:
         days = int(self.source.config.get("backfill_days", DEFAULT_BACKFILL_DAYS) or 0)
         return dt.datetime.now(dt.UTC) - dt.timedelta(days=days) if days else None
@@ -273,11 +283,11 @@ class MastodonConnector(Connector):
 
     def fetch_stream(self, cursor: dict[str, Any]) -> FetchResult:
         api = self.api()
-        if not api.token:
-            raise PermanentError(
-                "the live stream needs a connected account on this instance (Mastodon 4.2 and "
-                "later refuse anonymous streams): connect one, or use the search mode"
-            )
+        self.need_token(
+            api,
+            "the live stream needs a connected account on this instance (Mastodon 4.2 and "
+            "later refuse anonymous streams): connect one, or use the search mode",
+        )
         state = cursor.get("timeline") or {}
         timeline, params, stream_path, stream_params = self.stream_paths()
         if not self.caught_up:
@@ -319,11 +329,11 @@ class MastodonConnector(Connector):
 
     def fetch_own(self, cursor: dict[str, Any]) -> FetchResult:
         api = self.api()
-        if not api.token:
-            raise PermanentError(
-                "notifications are read through the account they belong to: connect the "
-                "Mastodon account and choose it for this source"
-            )
+        self.need_token(
+            api,
+            "notifications are read through the account they belong to: connect the "
+            "Mastodon account and choose it for this source",
+        )
         feeds_state = dict(cursor.get("feeds") or {})
         queue = [f for f in cursor.get("queue") or [] if f in OWN_FEEDS] or list(OWN_FEEDS)
         name = queue.pop(0)
