@@ -210,6 +210,32 @@ def test_comments_disabled_skips_without_failing(workspace, account):
     assert summary.stored == 0 and source.status == SourceStatus.OK
 
 
+def test_chosen_videos_each_keep_a_mark_and_disabled_comments_skip_one_video(workspace, account):
+    fake = Fake()
+    first, second = [Post() for _ in range(12)], [Post() for _ in range(3)]
+    fake.publish(*first, *second)
+    fake.videos_of.update({p.key: "mLvideo0002" for p in second})
+    fake.disabled_videos.add("mLdisabled1")
+    source = make_source(
+        workspace,
+        account,
+        mode="comments",
+        videos="https://www.youtube.com/watch?v=mLvideo0001&t=3s, mLdisabled1\n"
+        "https://youtu.be/mLvideo0002 mLmissing01",
+    )
+    assert source.config["videos"] == "mLvideo0001 mLdisabled1 mLvideo0002 mLmissing01"
+    assert run(source, fake).stored == 15
+    assert source.status == SourceStatus.OK
+    asked = [r.url.params["videoId"] for r in fake.requests]
+    assert asked == ["mLvideo0001", "mLvideo0001", "mLdisabled1", "mLvideo0002", "mLmissing01"]
+    assert set(source.cursor["videos"]) == {"mLvideo0001", "mLvideo0002"}
+    assert "queue" not in source.cursor
+    comment = Mention.objects.get(external_id=fake.external_id(second[0]))
+    assert comment.root_external_id == "mLvideo0002"
+    fake.publish(Post())
+    assert run(source, fake).stored == 1
+
+
 def test_channel_id_comes_from_the_account_when_the_source_has_none(workspace, account):
     server = FixtureServer()
     run(make_source(workspace, account, mode="comments"), server)
@@ -437,6 +463,10 @@ def test_validate_config(english):
         YouTubeConnector.validate_config({"mode": "comments", "channel_id": "@maisonlumiere"})
     with pytest.raises(ValueError, match="daily_quota"):
         YouTubeConnector.validate_config({"mode": "comments", "daily_quota": 0})
+    with pytest.raises(ValueError, match="neither a video id"):
+        YouTubeConnector.validate_config({"mode": "comments", "videos": "youtube.com/@maison"})
+    with pytest.raises(ValueError, match="comments only"):
+        YouTubeConnector.validate_config({"mode": "search", "videos": "mLvideo0001"})
     with pytest.raises(ValueError, match="backfill_pages"):
         YouTubeConnector.validate_config({"mode": "comments", "backfill_pages": "many"})
 

@@ -39,6 +39,9 @@ from parvis.listening.pipeline import Incoming
 
 COMMENTS, SEARCH = "comments", "search"
 CHANNEL_ID = re.compile(r"UC[0-9A-Za-z_-]{22}")
+VIDEO_ID = re.compile(r"^[0-9A-Za-z_-]{11}$")
+VIDEO_IN_URL = re.compile(r"(?:[?&]v=|youtu\.be/|/shorts/|/live/|/embed/)([0-9A-Za-z_-]{11})")
+MAX_VIDEOS = 50
 DEFAULT_BACKFILL = {COMMENTS: 50, SEARCH: 4}  # pages read when a source starts
 DEFAULT_OVERLAP_MINUTES = 60
 MAX_SEEN = 500
@@ -75,6 +78,26 @@ def channel_from(value: Any) -> str:
     """A channel id, from the id itself or a youtube.com/channel/UC… address."""
     found = CHANNEL_ID.search(str(value or ""))
     return found.group(0) if found else ""
+
+
+def video_ids(value: Any) -> list[str]:
+    """Video ids from ids or watch / youtu.be / shorts addresses, separated by spaces or commas."""
+    words = value if isinstance(value, list) else re.split(r"[\s,]+", str(value or ""))
+    found: list[str] = []
+    for word in (str(w).strip() for w in words):
+        if not word:
+            continue
+        match = VIDEO_IN_URL.search(word)
+        video = match.group(1) if match else word
+        if not VIDEO_ID.match(video):
+            raise ValueError(
+                _("%(value)s is neither a video id nor a video address") % {"value": word[:80]}
+            )
+        if video not in found:
+            found.append(video)
+    if len(found) > MAX_VIDEOS:
+        raise ValueError(_("At most %(count)s videos per source") % {"count": MAX_VIDEOS})
+    return found
 
 
 def positive_int(config: dict[str, Any], name: str, low: int, high: int) -> int | None:
@@ -124,6 +147,14 @@ class YouTubeConnector(Connector):
             _("UC… (or the channel's address). Empty: the connected account's channel."),
         ),
         SettingField(
+            "videos",
+            _("Only these videos"),
+            _(
+                "Comments only: video ids or addresses, separated by spaces or commas (any "
+                "channel's). Empty: every video of the channel."
+            ),
+        ),
+        SettingField(
             "daily_quota",
             _("Daily quota (units)"),
             _(
@@ -170,6 +201,11 @@ class YouTubeConnector(Connector):
             clean["channel_id"] = channel_from(raw_channel)
             if not clean["channel_id"]:
                 raise ValueError(CHANNEL_ID_HELP)
+        videos = video_ids(config.get("videos"))
+        if videos:
+            if mode != COMMENTS:
+                raise ValueError(_("Videos are chosen for comments only"))
+            clean["videos"] = " ".join(videos)  # as the form shows it back
         for name, low, high in (
             ("daily_quota", 1, 10**9),
             ("daily_searches", 1, 10**6),
@@ -259,16 +295,48 @@ class YouTubeConnector(Connector):
         return channel
 
     def fetch_comments(self, cursor: dict[str, Any]) -> FetchResult:
-        since = cursor.get("since", "")
-        current = cursor.get("pass") or {}
         channel = self.channel_id()
+        videos = video_ids(self.source.config.get("videos"))
+        if videos:
+            return self.fetch_video_comments(cursor, channel, videos)
         try:
-            body = self.api.comment_threads(channel, current.get("token", ""))
-        except api.PageTokenRefused:
-            current = {}
-            body = self.api.comment_threads(channel)
+            items, state, finished = self.comment_page(cursor, channel)
         except api.ItemUnavailable as exc:  # comments disabled on the whole channel
             return FetchResult(items=[], cursor=cursor, notes={"unavailable": str(exc)})
+        return FetchResult(items=items, cursor=state, more=not finished)
+
+    def fetch_video_comments(
+        self, cursor: dict[str, Any], channel: str, videos: list[str]
+    ) -> FetchResult:
+        """One page of the first video in this round's queue; each video keeps its own mark."""
+        states = {v: s for v, s in (cursor.get("videos") or {}).items() if v in videos}
+        queue = [v for v in cursor.get("queue") or [] if v in videos] or list(videos)
+        video = queue[0]
+        notes: dict[str, Any] = {}
+        try:
+            items, states[video], finished = self.comment_page(
+                states.get(video) or {}, channel, video
+            )
+        except api.ItemUnavailable as exc:  # comments disabled, video gone: skip this one
+            items, finished, notes = [], True, {"unavailable": {video: str(exc)}}
+        queue = queue[1:] if finished else queue
+        new_cursor: dict[str, Any] = {"videos": states}
+        if queue:
+            new_cursor["queue"] = queue
+        return FetchResult(items=items, cursor=new_cursor, more=bool(queue), notes=notes)
+
+    def comment_page(
+        self, state: dict[str, Any], channel: str, video: str = ""
+    ) -> tuple[list[Incoming], dict[str, Any], bool]:
+        """One page of a pass over the threads of the channel (or one video), newest first:
+        its items, the new state ({"since"} or {"since", "pass"}), whether the pass ended."""
+        since = state.get("since", "")
+        current = state.get("pass") or {}
+        try:
+            body = self.api.comment_threads(channel, current.get("token", ""), video_id=video)
+        except api.PageTokenRefused:
+            current = {}
+            body = self.api.comment_threads(channel, video_id=video)
         items: list[Incoming] = []
         top, reached_old = current.get("top", ""), False
         for thread in body.get("items") or []:
@@ -283,9 +351,8 @@ class YouTubeConnector(Connector):
         token = body.get("nextPageToken") or ""
         done = reached_old or not token or (not since and pages >= self.backfill_pages(COMMENTS))
         if done:
-            return FetchResult(items=items, cursor={"since": newer(top, since)})
-        position = {"token": token, "top": top, "pages": pages}
-        return FetchResult(items=items, cursor={"since": since, "pass": position}, more=True)
+            return items, {"since": newer(top, since)}, True
+        return items, {"since": since, "pass": {"token": token, "top": top, "pages": pages}}, False
 
     def thread_items(self, thread: Any, channel: str) -> list[Incoming]:
         try:
@@ -351,9 +418,8 @@ class YouTubeConnector(Connector):
         fresh: list[str] = []
         top = current.get("top", "")
         for result in body.get("items") or []:
-            video_id = (result.get("id") or {}).get("videoId") if isinstance(result, dict) else None
-            published = valid_time(((result or {}).get("snippet") or {}).get("publishedAt"))
-            if not isinstance(video_id, str) or not video_id or not published:
+            video_id, published = search_result_key(result)
+            if not video_id or not published:
                 items.append(
                     Incoming(None, raw_text(result), error="search result without video id or date")
                 )
@@ -398,6 +464,16 @@ class YouTubeConnector(Connector):
                     continue
                 items.append(Incoming(data, raw_text(video), payload=video))
         return items
+
+
+def search_result_key(result: Any) -> tuple[str, str]:
+    """The video id and publication time of a search result ("" where missing)."""
+    try:
+        video_id = result["id"]["videoId"]
+        published = valid_time(result["snippet"]["publishedAt"])
+    except (KeyError, TypeError):
+        return "", ""
+    return (video_id if isinstance(video_id, str) else ""), published
 
 
 def thread_time(thread: Any) -> str:

@@ -136,10 +136,14 @@ class Client:
 
     # --- the four methods the connector uses ---------------------------------------------
 
-    def comment_threads(self, channel_id: str, page_token: str = "") -> dict[str, Any]:
+    def comment_threads(
+        self, channel_id: str = "", page_token: str = "", *, video_id: str = ""
+    ) -> dict[str, Any]:
+        """Threads of one video, or of every video of the channel, newest first."""
+        target = {"videoId": video_id} if video_id else {"allThreadsRelatedToChannelId": channel_id}
         params = {
             "part": "snippet,replies",
-            "allThreadsRelatedToChannelId": channel_id,
+            **target,
             "order": "time",
             "maxResults": 100,
             "textFormat": "plainText",

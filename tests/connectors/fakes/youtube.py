@@ -69,7 +69,8 @@ class Fake(FakeNetwork):
     def __init__(self) -> None:
         super().__init__()
         self.replies: dict[int, list[Post]] = {}  # post key -> its replies
-        self.comments_disabled = False
+        self.videos_of: dict[int, str] = {}  # post key -> the video it comments on
+        self.disabled_videos: set[str] = set()
         self.quota_exceeded = False
         self.channels = {CHANNEL_ID: ("@maisonlumiere", "Maison Lumière")}
 
@@ -166,6 +167,8 @@ class Fake(FakeNetwork):
     # commentThreads.list ------------------------------------------------------------------
 
     def comment_threads(self, params: httpx.QueryParams) -> httpx.Response:
+        if params.get("videoId"):
+            return self.video_threads(params)
         if params.get("allThreadsRelatedToChannelId") not in self.channels:
             return error(
                 404,
@@ -173,13 +176,35 @@ class Fake(FakeNetwork):
                 "The channel identified by the allThreadsRelatedToChannelId parameter could "
                 "not be found.",
             )
-        if self.comments_disabled:
+        threads = [p for p in self.visible() if not p.deleted]
+        return self.threads_page(threads, params)
+
+    def video_threads(self, params: httpx.QueryParams) -> httpx.Response:
+        video = params["videoId"]
+        if video in self.disabled_videos:
             return error(
                 403,
                 "commentsDisabled",
                 "The video identified by the videoId parameter has disabled comments.",
+                domain="youtube.commentThread",
             )
-        threads = [p for p in self.visible() if not p.deleted]
+        if video not in self.known_videos():
+            return error(
+                404,
+                "videoNotFound",
+                "The video identified by the videoId parameter could not be found.",
+                domain="youtube.commentThread",
+            )
+        threads = [p for p in self.visible() if not p.deleted and self.video_of(p) == video]
+        return self.threads_page(threads, params)
+
+    def known_videos(self) -> set[str]:
+        return {VIDEO_ID, *self.disabled_videos, *self.videos_of.values()}
+
+    def video_of(self, post: Post) -> str:
+        return self.videos_of.get(post.key, VIDEO_ID)
+
+    def threads_page(self, threads: list[Post], params: httpx.QueryParams) -> httpx.Response:
         try:
             chunk, paging = self.page(threads, params, self.page_size)
         except ValueError:
@@ -193,10 +218,12 @@ class Fake(FakeNetwork):
         }
         return httpx.Response(200, json=body)
 
-    def comment(self, post: Post, comment_id: str, parent_id: str = "") -> dict[str, Any]:
+    def comment(
+        self, post: Post, comment_id: str, parent_id: str = "", video: str = VIDEO_ID
+    ) -> dict[str, Any]:
         snippet: dict[str, Any] = {
             "channelId": CHANNEL_ID,
-            "videoId": VIDEO_ID,
+            "videoId": video,
             "textDisplay": post.text,
             "textOriginal": post.text,
             "authorDisplayName": f"@{post.author}",
@@ -229,8 +256,8 @@ class Fake(FakeNetwork):
             "id": top_id,
             "snippet": {
                 "channelId": CHANNEL_ID,
-                "videoId": VIDEO_ID,
-                "topLevelComment": self.comment(post, top_id),
+                "videoId": self.video_of(post),
+                "topLevelComment": self.comment(post, top_id, video=self.video_of(post)),
                 "canReply": True,
                 "totalReplyCount": len(replies),
                 "isPublic": True,
@@ -238,7 +265,10 @@ class Fake(FakeNetwork):
         }
         if with_replies and replies:
             thread["replies"] = {
-                "comments": [self.comment(r, self.reply_id(post, r), top_id) for r in replies]
+                "comments": [
+                    self.comment(r, self.reply_id(post, r), top_id, self.video_of(post))
+                    for r in replies
+                ]
             }
         return thread
 
