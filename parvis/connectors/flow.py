@@ -145,7 +145,7 @@ def save_account(
 
 def error_text(exc: Exception, typed: list[str]) -> str:
     """What to tell the person about a failed sign-in, without anything they typed secret."""
-    if isinstance(exc, (ConnectorError, FlowError)):
+    if isinstance(exc, (ConnectorError, FlowError, ValueError)):
         return ui.scrub(str(exc), typed)
     if isinstance(exc, httpx.HTTPError):
         return _("The network could not be reached (%(error)s).") % {"error": type(exc).__name__}

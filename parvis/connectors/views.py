@@ -28,8 +28,9 @@ from parvis.connectors.models import ConnectedAccount
 from parvis.workspaces.access import get_in_workspace, get_membership, scoped, workspace_view
 from parvis.workspaces.roles import Perm
 
-# What a connector's sign-in may raise that is the network's or the person's doing.
-SIGN_IN_ERRORS = (ConnectorError, httpx.HTTPError, NotImplementedError, flow.FlowError)
+# What a connector's sign-in may raise that is the network's or the person's doing (a
+# ValueError says what is wrong with the fields, as validate_config does).
+SIGN_IN_ERRORS = (ConnectorError, ValueError, httpx.HTTPError, NotImplementedError, flow.FlowError)
 
 
 def guided_networks() -> set[str]:

@@ -551,3 +551,59 @@ def test_token_page_offers_only_networks_without_connector(workspace, owner, fak
     )
     assert response.status_code == 200
     assert not ConnectedAccount.objects.exists()
+
+
+# --- the real connectors, against their fake networks ---------------------------------------
+
+
+def fake_network(kind: str):
+    module = pytest.importorskip(f"tests.connectors.fakes.{kind}")
+    if kind not in base.load_all():
+        pytest.skip(f"no {kind} connector installed")
+    return module
+
+
+def through(fake_transport: httpx.BaseTransport):
+    return mock.patch.object(
+        connector_http, "client", lambda transport=None: REAL_CLIENT(transport=fake_transport)
+    )
+
+
+def test_mastodon_connects_through_oauth_then_a_source_reads_through_it(workspace, owner):
+    module = fake_network("mastodon")
+    fake = module.Fake()
+    client = login(owner)
+    with through(fake.transport()):
+        page = client.get(CONNECT, {"network": "mastodon"})
+        assert page.context["connector"].kind == "mastodon" and page.context["oauth"]
+        response = client.post(CONNECT, {"kind": "mastodon", "instance_url": module.INSTANCE})
+        assert response.status_code == 200, response.content[:300]
+        url = response.context["url"]
+        query = parse_qs(urlsplit(url).query)
+        assert query["redirect_uri"] == [REDIRECT_URI]
+        done = client.get(CALLBACK, {"code": fake.authorize(url), "state": query["state"][0]})
+    assert done.status_code == 302
+    account = ConnectedAccount.objects.get()
+    assert (account.network, account.handle) == ("mastodon", f"@parvis@{module.HOST}")
+    assert account.credentials()["access_token"] == module.TOKEN
+    for event in AuditEvent.objects.all():
+        assert module.TOKEN not in json.dumps(event.details)
+    # The sources form offers it.
+    form = client.get("/w/lumiere/listening/sources/new/", {"kind": "mastodon"}).context["form"]
+    assert list(form.fields["account"].queryset) == [account]
+
+
+def test_bluesky_connects_with_an_app_password(workspace, owner):
+    module = fake_network("bluesky")
+    fake = module.Fake()
+    client = login(owner)
+    fields = {"kind": "bluesky", "handle": module.OUR_HANDLE, "service_url": module.ENTRYWAY}
+    with through(fake.transport()):
+        wrong = client.post(CONNECT, {**fields, "app_password": "wxyz-wxyz-wxyz-wxyz"})
+        assert wrong.status_code == 200 and wrong.context["form"].non_field_errors()
+        assert "wxyz-wxyz-wxyz-wxyz" not in wrong.content.decode()
+        response = client.post(CONNECT, {**fields, "app_password": module.APP_PASSWORD})
+    assert response.status_code == 302, response.content[:300]
+    account = ConnectedAccount.objects.get()
+    assert (account.network, account.handle) == ("bluesky", module.OUR_HANDLE)
+    assert account.credentials()["app_password"] == module.APP_PASSWORD
