@@ -1,0 +1,338 @@
+"""Parvis's Bluesky sources against a real Bluesky network running on 127.0.0.1 (PLC, PDS and
+AppView from @atproto/dev-env; see conftest.py).
+
+Once per module, the network gets a brand account and two users who post: posts naming the
+brand ("Maison Lumière"), a reply thread, mentions of the brand account, posts that only look
+related, a post deleted before any ingestion, likes and a follow. Then each test connects the
+brand's account with an app password, as a person does in Parvis, creates a source and runs
+it like the worker does (run_source with the real HTTP client), and checks exactly what was
+stored. Parvis's database is fresh for every test; the network keeps its posts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pytest
+
+from parvis.connectors import base, http
+from parvis.connectors.services import do_connect_account
+from parvis.listening.models import Mention, MonitoredQuery, SourceStatus
+from parvis.listening.sources import do_create_source, run_source
+from tests.connectors.bluesky_net import bsky
+from tests.connectors.bluesky_net.bsky import Account, PostRef
+
+pytestmark = pytest.mark.django_db
+
+BRAND_QUERY = '"maison lumière"'
+
+
+@dataclass
+class World:
+    net: bsky.Network
+    brand: Account
+    alice: Account
+    bob: Account
+    brand_app_password: str
+    seq_before: int  # the firehose's last event before any of these posts
+    # Posts naming the brand: what search and firehose sources must store, no more.
+    brand_posts: dict[str, PostRef] = field(default_factory=dict)
+    # Replies to and mentions of the brand account: what its notifications source stores.
+    brand_notifications: dict[str, PostRef] = field(default_factory=dict)
+    # Posts that must never be stored by a listening source.
+    others: dict[str, PostRef] = field(default_factory=dict)
+    deleted: dict[str, PostRef] = field(default_factory=dict)
+
+    def uris(self, posts: dict[str, PostRef]) -> set[str]:
+        return {p.uri for p in posts.values()}
+
+
+@pytest.fixture(scope="module")
+def world(bluesky_net: bsky.Network, xrpc_http) -> World:
+    net, h = bluesky_net, xrpc_http
+    brand = bsky.create_account(h, net, "maisonlumiere")
+    alice = bsky.create_account(h, net, "alice")
+    bob = bsky.create_account(h, net, "bob")
+    w = World(
+        net=net,
+        brand=brand,
+        alice=alice,
+        bob=bob,
+        brand_app_password=bsky.create_app_password(h, net, brand, "Parvis"),
+        seq_before=bsky.firehose_seq(net),
+    )
+    post = lambda author, text, **kw: bsky.create_post(h, net, author, text, **kw)  # noqa: E731
+
+    # The brand's own announcement, a user's reply to it, and a thread between users.
+    launch = post(brand, "Nouvelle collection Maison Lumière : bougies d'hiver en atelier.")
+    w.brand_posts["launch"] = launch
+    w.brand_notifications["reply_to_launch"] = post(
+        bob, "Magnifique, j'en veux une pour Noël !", reply_to=launch
+    )
+    first = post(alice, "Les bougies de Maison Lumière sentent divinement bon 🕯️")
+    w.brand_posts["first"] = first
+    w.brand_posts["answer"] = post(
+        bob, "Tout à fait d'accord, MAISON LUMIERE fait les meilleures.", reply_to=first
+    )
+    w.brand_posts["answer_to_answer"] = post(
+        alice,
+        "Et le diffuseur de maison lumière aussi !",
+        reply_to=w.brand_posts["answer"],
+        root=first,
+    )
+    w.brand_posts["workshop"] = post(bob, "Atelier Maison Lumière à Lyon samedi, qui vient ?")
+    # A mention of the brand's account (a facet), without its name spelled out.
+    w.brand_notifications["mention"] = post(
+        alice,
+        f"Colis reçu, merci @{brand.handle} !",
+        mentions={brand.handle: brand.did},
+    )
+    # Look related, are not: the words apart, the handle run together, another subject.
+    w.others["words_apart"] = post(alice, "Une maison en pierre pleine de lumière.")
+    w.others["weather"] = post(bob, "Il pleut sur Lyon aujourd'hui.")
+    w.others["brand_answers_alice"] = post(
+        brand, "Avec plaisir Alice, à bientôt !", reply_to=w.brand_notifications["mention"]
+    )
+    # Deleted before Parvis reads anything: never to be stored, by any mode.
+    gone = post(bob, "Maison Lumière : promo flash, dernière minute !")
+    gone_mention = post(
+        bob, f"@{brand.handle} vous livrez en Belgique ?", mentions={brand.handle: brand.did}
+    )
+    # Notifications of other kinds, which a notifications source leaves out.
+    like_and_follow(h, net, alice, brand, launch)
+
+    bsky.wait_for_posts(h, net, gone, gone_mention)
+    for ref in (gone, gone_mention):
+        bsky.delete_post(h, net, bob, ref)
+        bsky.wait_until_gone(h, net, ref)
+    w.deleted = {"brand_post": gone, "mention": gone_mention}
+    everything = [*w.brand_posts.values(), *w.brand_notifications.values(), *w.others.values()]
+    bsky.wait_for_posts(h, net, *everything)
+    bsky.wait_for_search(h, net, BRAND_QUERY, *w.brand_posts.values())
+    bsky.wait_for_notifications(h, net, brand, *w.brand_notifications.values())
+    return w
+
+
+def like_and_follow(h, net: bsky.Network, who: Account, brand: Account, post: PostRef) -> None:
+    for collection, record in (
+        ("app.bsky.feed.like", {"subject": post.strong()}),
+        ("app.bsky.graph.follow", {"subject": brand.did}),
+    ):
+        bsky.xrpc(
+            h,
+            net.pds,
+            "com.atproto.repo.createRecord",
+            body={
+                "repo": who.did,
+                "collection": collection,
+                "record": {"$type": collection, "createdAt": bsky.now_iso(), **record},
+            },
+            headers=who.auth,
+        )
+
+
+# --- Parvis's side ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def brand_query(workspace):
+    return MonitoredQuery.objects.create(
+        workspace=workspace, name="Marque", kind="brand", expression=BRAND_QUERY
+    )
+
+
+@pytest.fixture
+def brand_account(workspace, owner, world):
+    """The brand's account connected as a person does: handle + app password, checked by the
+    connector against the PDS, stored encrypted."""
+    connector = base.get("bluesky")
+    with http.client() as client:
+        info = connector.login(
+            client,
+            {
+                "handle": world.brand.handle,
+                "app_password": world.brand_app_password,
+                "service_url": world.net.pds,
+            },
+        )
+    assert info.handle == world.brand.handle
+    assert "app_password" in info.credentials or "refresh_jwt" in info.credentials
+    return do_connect_account(
+        workspace,
+        owner,
+        network="bluesky",
+        handle=info.handle,
+        display_name=info.display_name,
+        credentials=info.credentials,
+    )
+
+
+def network_config(world: World, mode: str, **extra) -> dict:
+    return {
+        "mode": mode,
+        "service_url": world.net.pds,
+        "appview_url": world.net.appview,
+        "appview_did": world.net.appview_proxy,
+        "firehose_url": world.net.firehose,
+        **extra,
+    }
+
+
+def stored(workspace) -> dict[str, Mention]:
+    mentions = Mention.objects.filter(workspace=workspace).select_related("author")
+    return {m.external_id: m for m in mentions}
+
+
+def run(source) -> None:
+    run_source(source.pk)
+    source.refresh_from_db()
+    assert source.status == SourceStatus.OK, source.last_error
+
+
+def assert_thread(mentions: dict[str, Mention], world: World) -> None:
+    """Replies point at their parent and at the thread's first post."""
+    first, answer = world.brand_posts["first"].uri, world.brand_posts["answer"].uri
+    deeper = mentions[world.brand_posts["answer_to_answer"].uri]
+    assert (deeper.parent_external_id, deeper.root_external_id) == (answer, first)
+    direct = mentions[answer]
+    assert (direct.parent_external_id, direct.root_external_id) == (first, first)
+    top = mentions[first]
+    assert (top.parent_external_id, top.root_external_id) == ("", "")
+
+
+def test_search_stores_exactly_the_posts_naming_the_brand(
+    workspace, brand_query, brand_account, world
+):
+    source = do_create_source(
+        workspace,
+        kind="bluesky",
+        name="Bluesky : recherche",
+        config=network_config(world, "search"),
+        account=brand_account,
+    )
+    run(source)
+    mentions = stored(workspace)
+    assert set(mentions) == world.uris(world.brand_posts)
+    assert_thread(mentions, world)
+    first = mentions[world.brand_posts["first"].uri]
+    assert first.text == "Les bougies de Maison Lumière sentent divinement bon 🕯️"
+    assert first.author.handle == world.alice.handle
+    assert first.lang == "fr" and first.network == "bluesky"
+    assert first.url.endswith(world.brand_posts["first"].rkey)
+    assert first.published_at.tzinfo is not None
+    assert first.matches.filter(query=brand_query).exists()
+
+    # Stopped and run again: nothing new on the network, nothing stored twice.
+    cursor = source.cursor
+    run(source)
+    assert set(stored(workspace)) == set(mentions)
+    assert source.cursor == cursor
+
+
+def test_search_run_again_takes_only_what_is_new(
+    workspace, brand_query, brand_account, world, xrpc_http
+):
+    source = do_create_source(
+        workspace,
+        kind="bluesky",
+        name="Bluesky : recherche",
+        config=network_config(world, "search"),
+        account=brand_account,
+    )
+    run(source)
+    before = stored(workspace)
+    newer = bsky.create_post(
+        xrpc_http, world.net, world.bob, "Je viens de commander chez Maison Lumière."
+    )
+    world.brand_posts["newer"] = newer
+    bsky.wait_for_search(xrpc_http, world.net, BRAND_QUERY, newer)
+    run(source)
+    after = stored(workspace)
+    assert set(after) == set(before) | {newer.uri}
+    assert after[newer.uri].ingested_at > max(m.ingested_at for m in before.values())
+    assert source.cursor["terms"]  # where each search stopped, kept for the next run
+
+
+def firehose_source(workspace, world: World, **config):
+    """A stream source that was already reading when the world's posts were made."""
+    source = do_create_source(
+        workspace,
+        kind="bluesky",
+        name="Bluesky : firehose",
+        config=network_config(world, "firehose", window_seconds=1, **config),
+    )
+    source.cursor = {"seq": world.seq_before}
+    source.save(update_fields=["cursor"])
+    return source
+
+
+def test_firehose_stores_the_posts_naming_the_brand_page_by_page(workspace, brand_query, world):
+    # Pages of 4 events: a run reads several, each committed with the cursor after it.
+    source = firehose_source(workspace, world, max_events=4)
+    run(source)
+    mentions = stored(workspace)
+    # The post created then deleted is left to the next test: its deletion comes pages later.
+    assert set(mentions) - world.uris(world.deleted) == world.uris(world.brand_posts)
+    assert_thread(mentions, world)
+    assert mentions[world.brand_posts["workshop"].uri].author.handle == world.bob.handle
+    cursor = source.cursor
+    assert cursor["seq"] > world.seq_before
+
+    # Stopped and run again: the stream resumes after the last event read.
+    run(source)
+    assert set(stored(workspace)) == set(mentions)
+    assert source.cursor == cursor
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the firehose mode reads only creates: a post deleted in the same window is "
+    "still stored (parvis.connectors.bluesky.firehose.commit_posts ignores delete ops)",
+)
+def test_firehose_leaves_out_a_post_deleted_in_the_same_window(workspace, brand_query, world):
+    source = firehose_source(workspace, world)  # one page: creation and deletion together
+    run(source)
+    assert set(stored(workspace)) == world.uris(world.brand_posts)
+
+
+def test_notifications_store_the_replies_and_mentions_of_the_brand(workspace, brand_account, world):
+    source = do_create_source(
+        workspace,
+        kind="bluesky",
+        name="Bluesky : notifications",
+        config=network_config(world, "notifications"),
+        account=brand_account,
+    )
+    run(source)
+    mentions = stored(workspace)
+    # Everything on our own account is kept, query or not; likes and follows are not posts.
+    assert set(mentions) == world.uris(world.brand_notifications)
+    reply = mentions[world.brand_notifications["reply_to_launch"].uri]
+    launch = world.brand_posts["launch"].uri
+    assert (reply.parent_external_id, reply.root_external_id) == (launch, launch)
+    assert reply.author.handle == world.bob.handle
+    mention = mentions[world.brand_notifications["mention"].uri]
+    assert mention.text == f"Colis reçu, merci @{world.brand.handle} !"
+
+    cursor = source.cursor
+    run(source)
+    assert set(stored(workspace)) == set(mentions)
+    assert source.cursor == cursor
+
+
+def test_posts_deleted_before_ingestion_are_not_stored(
+    workspace, brand_query, brand_account, world
+):
+    for mode in ("search", "notifications"):
+        source = do_create_source(
+            workspace,
+            kind="bluesky",
+            name=f"Bluesky : {mode}",
+            config=network_config(world, mode),
+            account=brand_account,
+        )
+        run(source)
+    uris = set(stored(workspace))
+    assert uris  # the sources did read
+    assert not uris & world.uris(world.deleted)
+    assert not uris & world.uris(world.others)
