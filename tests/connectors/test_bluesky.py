@@ -459,6 +459,24 @@ def commit_frame(seq: int, did: str, posts: dict[str, dict]) -> bytes:
     return cbor2.dumps({"op": 1, "t": "#commit"}) + cbor2.dumps(body)
 
 
+def delete_frame(seq: int, did: str, path: str, time: str = "2026-11-24T10:00:05.000Z") -> bytes:
+    commit = cbor2.dumps({"did": did, "version": 3, "rev": "3lb8"})
+    body = {
+        "seq": seq,
+        "rebase": False,
+        "tooBig": False,
+        "repo": did,
+        "commit": link(cid_for(commit)),
+        "rev": "3lb8aaaaaaa2k",
+        "since": "3lb7aaaaaaa2k",
+        "blocks": car(cid_for(commit), [commit]),
+        "ops": [{"action": "delete", "path": path, "cid": None}],
+        "blobs": [],
+        "time": time,
+    }
+    return cbor2.dumps({"op": 1, "t": "#commit"}) + cbor2.dumps(body)
+
+
 def post_record(text: str, langs: list[str] | None = None, **extra) -> dict:
     record = {"$type": "app.bsky.feed.post", "text": text, "createdAt": "2026-11-24T10:00:00Z"}
     if langs is not None:
@@ -677,3 +695,86 @@ def test_window_budget_marks_more(relay):
 def test_timestamps_parse():
     assert paging.parse_at("2026-11-24T09:00:00Z") == dt.datetime(2026, 11, 24, 9, tzinfo=dt.UTC)
     assert paging.parse_at("yesterday") is None
+
+
+@pytest.mark.django_db
+def test_firehose_post_deleted_a_page_later_is_never_stored(workspace, brand):
+    like = {"$type": "app.bsky.feed.like", "createdAt": "2026-11-24T10:00:02Z"}
+    frames = [
+        (
+            1,
+            commit_frame(
+                1, LEA, {"app.bsky.feed.post/3lb7a": post_record("Maison Lumière promo", ["fr"])}
+            ),
+        ),
+        (
+            2,
+            commit_frame(
+                2, SAM, {"app.bsky.feed.post/3lb7b": post_record("Maison Lumière !", ["fr"])}
+            ),
+        ),
+        (3, commit_frame(3, SAM, {"app.bsky.feed.like/3lb7l": like})),
+        (4, delete_frame(4, LEA, "app.bsky.feed.post/3lb7a")),
+    ]
+    server = Relay(frames)
+    server.thread.start()
+    try:
+        source = make_source(
+            workspace,
+            None,
+            mode="firehose",
+            firehose_url=server.url,
+            window_seconds=1,
+            max_events=2,
+            appview_url="https://appview.test",
+        )
+        Source.objects.filter(pk=source.pk).update(cursor={"seq": 0})
+        assert run(source, appview()).stored == 1
+        assert set(Mention.objects.values_list("external_id", flat=True)) == {
+            f"at://{SAM}/app.bsky.feed.post/3lb7b"
+        }
+        assert source.cursor == {"seq": 4}  # nothing left waiting
+    finally:
+        server.server.shutdown()
+
+
+@pytest.mark.django_db
+def test_firehose_posts_waiting_in_the_cursor_are_stored_by_the_next_run(workspace, brand):
+    waiting = firehose.StreamPost(
+        7,
+        f"at://{LEA}/app.bsky.feed.post/3lb7w",
+        LEA,
+        post_record("Maison Lumière", ["fr"]),
+        "2026-11-24T10:00:00Z",
+    )
+    server = Relay([])
+    server.thread.start()
+    try:
+        source = make_source(
+            workspace,
+            None,
+            mode="firehose",
+            firehose_url=server.url,
+            window_seconds=1,
+            appview_url="https://appview.test",
+        )
+        Source.objects.filter(pk=source.pk).update(
+            cursor={"seq": 7, "pending": [waiting.as_dict()]}
+        )
+        assert run(source, appview()).stored == 1
+        assert source.cursor == {"seq": 7} and server.cursors == ["7"]
+    finally:
+        server.server.shutdown()
+
+
+def test_settle_holds_recent_posts_while_the_stream_is_busy():
+    def post(n: int, second: int) -> firehose.StreamPost:
+        return firehose.StreamPost(
+            n, f"at://{LEA}/app.bsky.feed.post/{n}", LEA, {}, f"2026-11-24T10:00:{second:02d}Z"
+        )
+
+    old, recent, deleted = post(1, 0), post(2, 25), post(3, 1)
+    busy = firehose.Window(full=True, last_time="2026-11-24T10:00:30Z", deleted={deleted.uri})
+    assert firehose.settle([old, recent, deleted], busy) == ([old], [recent])
+    caught_up = firehose.Window(full=False, last_time="2026-11-24T10:00:30Z")
+    assert firehose.settle([old, recent], caught_up) == ([old, recent], [])

@@ -5,7 +5,8 @@ Modes (config "mode"):
   down to what the last run read (parvis.connectors.bluesky.paging), through the account's
   PDS with the atproto-proxy header naming the AppView, or straight to an AppView;
 - firehose: com.atproto.sync.subscribeRepos (relay or PDS), a bounded window per run from the
-  last sequence number stored; posts are pre-matched here, their authors resolved afterwards;
+  last sequence number stored; posts are pre-matched here, held briefly so that one deleted
+  right away is never stored (firehose.settle), their authors resolved afterwards;
 - notifications: app.bsky.notification.listNotifications (replies, mentions, quotes of the
   account), hydrated with app.bsky.feed.getPosts; everything is kept.
 """
@@ -409,6 +410,11 @@ class BlueskyConnector(Connector):
 
     def fetch_firehose(self, cursor: dict[str, Any]) -> FetchResult:
         seq = cursor.get("seq")
+        pending = [
+            firehose.StreamPost.from_dict(p)
+            for p in cursor.get("pending") or []
+            if isinstance(p, dict)
+        ]
         url = firehose.stream_url(
             self.setting("firehose_url", firehose_url()), seq if isinstance(seq, int) else None
         )
@@ -420,19 +426,22 @@ class BlueskyConnector(Connector):
         )
         if window.reset:
             logger.warning("firehose refused cursor %s: reading from now on", seq)
-            return FetchResult(items=[], cursor={})
-        posts = self.prefilter(window.posts)
+            kept = {"pending": [p.as_dict() for p in pending]} if pending else {}
+            return FetchResult(items=[], cursor=kept)
+        fresh = self.prefilter(window.posts)
+        broken = [p for p in fresh if p.error]
+        ready, waiting = firehose.settle(pending + [p for p in fresh if not p.error], window)
         profiles = self.profiles()
         for did, handle in window.handles.items():
             profiles.remember(mapping.Profile(did=did, handle=handle))
-        known = profiles.resolve(p.did for p in posts if not p.error)
-        items = [
-            Incoming(None, mapping.dumps(p.raw), error=p.error)
-            if p.error
-            else mapping.from_record(p.uri, p.record, known[p.did], p.raw)
-            for p in posts
-        ]
-        new_cursor = {"seq": window.seq} if window.seq is not None else dict(cursor)
+        known = profiles.resolve(p.did for p in ready)
+        items = [Incoming(None, mapping.dumps(p.raw), error=p.error) for p in broken]
+        items += [mapping.from_record(p.uri, p.record, known[p.did], p.raw) for p in ready]
+        new_cursor: dict[str, Any] = {}
+        if (last := window.seq if window.seq is not None else seq) is not None:
+            new_cursor["seq"] = last
+        if waiting:
+            new_cursor["pending"] = [p.as_dict() for p in waiting]
         return FetchResult(
             items=items, cursor=new_cursor, more=window.full, notes={"events": window.events}
         )

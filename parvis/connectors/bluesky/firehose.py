@@ -12,6 +12,7 @@ varint(len) + binary CID + block bytes.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import io
 import logging
 import time
@@ -172,17 +173,42 @@ class StreamPost:
     def raw(self) -> dict[str, Any]:
         return {"uri": self.uri, "seq": self.seq, "time": self.time, "record": self.record}
 
+    def as_dict(self) -> dict[str, Any]:
+        return {**self.raw, "did": self.did}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> StreamPost:
+        return cls(
+            seq=int(data.get("seq") or 0),
+            uri=str(data.get("uri", "")),
+            did=str(data.get("did", "")),
+            record=data.get("record"),
+            time=str(data.get("time") or ""),
+        )
+
+
+def post_ops(body: dict[str, Any], action: str) -> list[dict[str, Any]]:
+    return [
+        op
+        for op in body.get("ops") or []
+        if isinstance(op, dict)
+        and op.get("action") == action
+        and str(op.get("path", "")).startswith(POST_COLLECTION + "/")
+    ]
+
+
+def commit_deletes(body: dict[str, Any]) -> list[str]:
+    """URIs of the posts a #commit deletes."""
+    repo = body.get("repo")
+    if not isinstance(repo, str):
+        return []
+    return [f"at://{repo}/{op['path']}" for op in post_ops(body, "delete")]
+
 
 def commit_posts(body: dict[str, Any]) -> list[StreamPost]:
     """Posts created by one #commit event (updates and deletes are not new mentions)."""
     repo, seq, when = body.get("repo"), body.get("seq"), body.get("time") or ""
-    creates = [
-        op
-        for op in body.get("ops") or []
-        if isinstance(op, dict)
-        and op.get("action") == "create"
-        and str(op.get("path", "")).startswith(POST_COLLECTION + "/")
-    ]
+    creates = post_ops(body, "create")
     if not creates or not isinstance(repo, str):
         return []
     if body.get("tooBig"):
@@ -221,6 +247,8 @@ class Window:
     events: int = 0
     full: bool = False  # stopped on the event budget: more is waiting
     handles: dict[str, str] = field(default_factory=dict)  # #identity events
+    deleted: set[str] = field(default_factory=set)  # posts deleted in this window
+    last_time: str = ""  # the `time` of the last event read
     reset: bool = False  # the server refused our cursor: start from now next time
 
     def take(self, header: dict[str, Any], body: dict[str, Any]) -> None:
@@ -231,9 +259,12 @@ class Window:
         seq = body.get("seq")
         if isinstance(seq, int) and not isinstance(seq, bool):
             self.seq = seq if self.seq is None else max(self.seq, seq)
+        if isinstance(body.get("time"), str):
+            self.last_time = body["time"]
         kind = header.get("t")
         if kind == "#commit":
             self.posts.extend(commit_posts(body))
+            self.deleted.update(commit_deletes(body))
         elif kind == "#identity" and isinstance(body.get("handle"), str):
             self.handles[str(body.get("did"))] = body["handle"]
         elif kind == "#info" and body.get("name") == "OutdatedCursor":
@@ -246,6 +277,43 @@ class Window:
             return
         if self.events == 0:
             raise RetryLater(f"the firehose answered an error: {name} {body.get('message', '')}")
+
+
+# A matched post waits until the stream has moved this far past it before it is stored, so that
+# a post deleted right after it was sent is never stored.
+HOLD = dt.timedelta(seconds=10)
+MAX_PENDING = 200  # posts waiting in the cursor; beyond, the oldest are stored at once
+
+
+def settle(pending: list[StreamPost], window: Window) -> tuple[list[StreamPost], list[StreamPost]]:
+    """(posts to store now, posts to keep waiting) once `window` was read.
+
+    Posts deleted in the window are dropped. When the window ended on time (we caught up with
+    the stream) every post left is stored; when it ended on its event budget, only those the
+    stream has moved HOLD past. Waiting posts ride in the source's cursor, which commits with
+    each page: nothing is lost or repeated if the worker stops in between."""
+    alive = [p for p in pending if p.uri not in window.deleted]
+    if not window.full:
+        return alive, []
+    horizon = parse_time(window.last_time)
+    ready: list[StreamPost] = []
+    waiting: list[StreamPost] = []
+    for post in alive:
+        when = parse_time(post.time)
+        held = horizon is not None and when is not None and when > horizon - HOLD
+        (waiting if held else ready).append(post)
+    if len(waiting) > MAX_PENDING:
+        ready.extend(waiting[:-MAX_PENDING])
+        waiting = waiting[-MAX_PENDING:]
+    return ready, waiting
+
+
+def parse_time(value: str) -> dt.datetime | None:
+    try:
+        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except (AttributeError, ValueError):
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
 def stream_url(base: str, cursor: int | None) -> str:
