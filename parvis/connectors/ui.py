@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django import forms
+from django.core.validators import URLValidator
 from django.utils.translation import gettext_lazy as _
 
 from parvis.connectors import base
@@ -115,6 +116,13 @@ def kind_row(connector: type[Connector]) -> KindRow:
 MAX_TEXT = 2000
 
 
+class AddressField(forms.URLField):
+    """A web or websocket address (a firehose is wss://); which schemes a setting accepts in
+    the end is its connector's validate_config's call."""
+
+    default_validators = [URLValidator(schemes=["http", "https", "ws", "wss"])]
+
+
 def form_field(spec: SettingField, *, secret: bool = False) -> forms.Field:
     """A Django form field for one SettingField (text, url, int, bool, choice)."""
     common: dict[str, Any] = {
@@ -134,7 +142,7 @@ def form_field(spec: SettingField, *, secret: bool = False) -> forms.Field:
             choices = [("", "—"), *choices]
         return forms.ChoiceField(choices=choices, **common)
     if spec.kind == "url":
-        return forms.URLField(max_length=MAX_TEXT, assume_scheme="https", **common)
+        return AddressField(max_length=MAX_TEXT, assume_scheme="https", **common)
     if secret:
         # Never rendered back into the page, never remembered by the browser's autofill.
         widget = forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"})

@@ -294,6 +294,8 @@ class SourceForm(forms.Form):
                 empty_label=_("No account") if not connector.needs_account else "—",
                 help_text=_("The workspace's own account the source reads through."),
             )
+        # The account reads like the name and schedule: before the connector's own settings.
+        self.order_fields(["name", "every_minutes", "account"])
         if source is not None:
             self.initial.update(self.initial_from(source))
 

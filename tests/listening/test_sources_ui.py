@@ -10,6 +10,7 @@ from typing import Any, ClassVar
 from unittest import mock
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from parvis.connectors import base
@@ -444,3 +445,30 @@ def test_cli_sources_add_with_account(workspace, owner, other_workspace, probe, 
     assert main([*args, "--account", str(foreign.pk)]) != 0
     assert "no connected account" in capsys.readouterr().err
     assert Source.objects.count() == 1
+
+
+def test_every_offered_kind_has_a_working_form(workspace, owner):
+    """Whatever connectors are installed, each offered kind's form renders, one field per
+    declared setting, and an empty post is answered with form errors, not a crash."""
+    from parvis.connectors import ui
+
+    client = login(owner)
+    for connector in ui.source_kinds():
+        page = client.get(NEW, {"kind": connector.kind})
+        assert page.status_code == 200, connector.kind
+        fields = page.context["form"].fields
+        for spec in connector.settings_fields:
+            assert f"cfg_{spec.name}" in fields, (connector.kind, spec.name)
+        response = client.post(NEW, {"kind": connector.kind})
+        assert response.status_code == 200 and response.context["form"].errors, connector.kind
+    assert not Source.objects.exists()
+
+
+def test_address_settings_accept_websockets_and_assume_https(workspace, owner, probe):
+    from parvis.connectors import ui
+
+    field = ui.form_field(SettingField("stream", "Stream", kind="url"))
+    assert field.clean("wss://relay.example/subscribe") == "wss://relay.example/subscribe"
+    assert field.clean("blog.example/feed") == "https://blog.example/feed"
+    with pytest.raises(ValidationError):
+        field.clean("javascript:alert(1)")
