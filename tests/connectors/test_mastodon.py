@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from parvis.connectors import http
 from parvis.connectors.base import PermanentError, RetryLater, get
@@ -192,8 +192,10 @@ def test_validate_config_defaults_and_clear_errors():
         ({"mode": "stream", "window_seconds": 3600}, "between 1 and 60"),
         ({"backfill_days": "soon"}, "whole number"),
     ]:
-        with pytest.raises(ValueError, match=message):
+        with translation.override("en"), pytest.raises(ValueError, match=message):
             MastodonConnector.validate_config(bad)
+    with pytest.raises(ValueError, match="Choisissez quoi lire\xa0: recherche"):
+        MastodonConnector.validate_config({"mode": "firehose"})  # French by default
 
 
 def test_registered_with_oauth_and_its_settings():
@@ -522,15 +524,28 @@ def test_oauth_refuses_a_wrong_code_or_verifier(fake):
     client = http.client(transport=fake.transport())
     url, pending = MastodonConnector.oauth_start(client, {"instance_url": INSTANCE}, REDIRECT, "s")
     fake.authorize(url)
-    with pytest.raises(PermanentError, match="grant is invalid"):
+    with pytest.raises(PermanentError, match="grant is invalid") as wrong_code:
         MastodonConnector.oauth_finish(client, pending, "not-the-code", REDIRECT)
+    assert "start connecting again" in str(wrong_code.value)
+    assert pending["client_secret"] not in str(wrong_code.value)
     code = fake.authorize(url)
     with pytest.raises(PermanentError, match="grant is invalid"):
         MastodonConnector.oauth_finish(client, {**pending, "code_verifier": "x"}, code, REDIRECT)
+    with pytest.raises(PermanentError, match="Client authentication failed"):
+        MastodonConnector.oauth_finish(client, {**pending, "client_secret": "no"}, code, REDIRECT)
+
+
+def test_oauth_start_on_something_that_is_not_mastodon():
+    def not_mastodon(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(404, text="<html>Not Found</html>")
+
+    client = http.client(transport=httpx.MockTransport(not_mastodon))
+    with pytest.raises(PermanentError, match=r"example\.org refused to connect Parvis \(HTTP 404"):
+        MastodonConnector.oauth_start(client, {"instance_url": "example.org"}, REDIRECT, "s")
 
 
 def test_oauth_start_needs_an_instance_address(fake):
-    with pytest.raises(ValueError, match=r"mastodon\.social"):
+    with translation.override("en"), pytest.raises(ValueError, match=r"mastodon\.social"):
         MastodonConnector.oauth_start(
             http.client(transport=fake.transport()), {"instance_url": ""}, REDIRECT, "s"
         )

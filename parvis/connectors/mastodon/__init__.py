@@ -39,7 +39,13 @@ from parvis.connectors.base import (
     register,
 )
 from parvis.connectors.mastodon import feeds, mapping, streaming
-from parvis.connectors.mastodon.api import Api, host_of, newest_of, normalize_instance
+from parvis.connectors.mastodon.api import (
+    Api,
+    error_text,
+    host_of,
+    newest_of,
+    normalize_instance,
+)
 
 MODES = ("search", "stream", "notifications")
 SEARCH_LIMIT = 40  # statuses per page, the documented maximum
@@ -370,16 +376,10 @@ class MastodonConnector(Connector):
         except ValueError:
             raise ValueError(_("An instance address looks like https://mastodon.social")) from None
         api = Api(http, instance)
-        app = feeds.decode(
-            api.post(
-                "/api/v1/apps",
-                {
-                    "client_name": "Parvis",
-                    "redirect_uris": redirect_uri,
-                    "scopes": SCOPES,
-                },
-            ),
-            api.host,
+        app = sign_in_post(
+            api,
+            "/api/v1/apps",
+            {"client_name": "Parvis", "redirect_uris": redirect_uri, "scopes": SCOPES},
         )
         if not isinstance(app, dict) or not app.get("client_id") or not app.get("client_secret"):
             raise PermanentError(f"{api.host} did not register the application")
@@ -409,20 +409,18 @@ class MastodonConnector(Connector):
     ) -> AccountInfo:
         instance = normalize_instance(pending["instance_url"])
         api = Api(http, instance)
-        token = feeds.decode(
-            api.post(
-                "/oauth/token",
-                {
-                    "grant_type": "authorization_code",
-                    "code": code,
-                    "client_id": pending["client_id"],
-                    "client_secret": pending["client_secret"],
-                    "redirect_uri": redirect_uri,
-                    "code_verifier": pending.get("code_verifier", ""),
-                    "scope": SCOPES,
-                },
-            ),
-            api.host,
+        token = sign_in_post(
+            api,
+            "/oauth/token",
+            {
+                "grant_type": "authorization_code",
+                "code": code,
+                "client_id": pending["client_id"],
+                "client_secret": pending["client_secret"],
+                "redirect_uri": redirect_uri,
+                "code_verifier": pending.get("code_verifier", ""),
+                "scope": SCOPES,
+            },
         )
         access_token = token.get("access_token") if isinstance(token, dict) else None
         if not access_token:
@@ -441,6 +439,22 @@ class MastodonConnector(Connector):
             },
             display_name=str(me.get("display_name") or me["username"]),
         )
+
+
+def sign_in_post(api: Api, path: str, data: dict[str, str]) -> Any:
+    """A POST of the connection flow; a refusal says to start connecting again, not to
+    reconnect an account that does not exist yet."""
+    response = api.post(path, data, raw=True)
+    status = response.status_code
+    if status == 429 or status >= 500:
+        api.check(response)  # RetryLater: the instance is busy, not refusing
+    if status >= 400:
+        detail = error_text(response) or f"HTTP {status}"
+        raise PermanentError(
+            f"{api.host} refused to connect Parvis ({detail}): check the instance address "
+            "and start connecting again"
+        )
+    return feeds.decode(response, api.host)
 
 
 def notifications_page(

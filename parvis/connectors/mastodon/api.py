@@ -150,18 +150,18 @@ class Api:
     def get(self, path: str, params: Any = None, *, missing_ok: bool = False) -> httpx.Response:
         return self.request("GET", path, params=params, missing_ok=missing_ok)
 
-    def post(self, path: str, data: dict[str, Any]) -> httpx.Response:
-        return self.request("POST", path, data=data)
+    def post(self, path: str, data: dict[str, Any], *, raw: bool = False) -> httpx.Response:
+        return self.request("POST", path, data=data, raw=raw)
 
     def request(
-        self, method: str, path: str, *, missing_ok: bool = False, **kwargs: Any
+        self, method: str, path: str, *, missing_ok: bool = False, raw: bool = False, **kwargs: Any
     ) -> httpx.Response:
         try:
             response = self.client.request(method, self.url(path), headers=self.headers(), **kwargs)
         except (httpx.TimeoutException, httpx.TransportError) as exc:
             raise RetryLater(f"{type(exc).__name__} reaching {self.host}") from exc
         self.note_budget(response)
-        if missing_ok and response.status_code == 404:
+        if raw or (missing_ok and response.status_code == 404):
             return response
         return self.check(response)
 
