@@ -1,4 +1,6 @@
+import base64
 import datetime as dt
+import hashlib
 import json
 from pathlib import Path
 
@@ -10,15 +12,24 @@ from django.utils import timezone, translation
 from parvis.config import ConfigError
 from parvis.connectors import http
 from parvis.connectors.base import PermanentError, RetryLater
-from parvis.connectors.services import do_connect_account
-from parvis.connectors.youtube import YouTubeConnector, quota
+from parvis.connectors.services import do_connect_account, do_refresh_credentials
+from parvis.connectors.youtube import YouTubeConnector, YouTubeOAuthConnector, quota
 from parvis.connectors.youtube.models import YouTubeQuotaUsage
 from parvis.listening import sources as sources_module
 from parvis.listening.models import Mention, MonitoredQuery, QuarantinedItem, Source, SourceStatus
 from parvis.listening.sources import do_create_source, run_source
 from tests.connectors.contract import test_contract as contract
 from tests.connectors.contract.harness import Post
-from tests.connectors.fakes.youtube import API_KEY, CHANNEL_ID, Fake, SearchFake
+from tests.connectors.fakes.youtube import (
+    API_KEY,
+    AUTH_CODE,
+    CHANNEL_ID,
+    CLIENT_ID,
+    CLIENT_SECRET,
+    REFRESH_TOKEN,
+    Fake,
+    SearchFake,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -499,3 +510,100 @@ test_search_malformed_item_is_quarantined = (
 test_search_deleted_video_is_not_ingested = contract.test_deleted_post_is_not_ingested
 test_search_unicode_and_long_text = contract.test_unicode_emoji_and_very_long_text_arrive_whole
 test_search_html_is_inert = contract.test_html_in_text_is_inert
+
+
+# --- Google sign-in (OAuth 2) -------------------------------------------------------------------
+
+
+def test_oauth_start_sends_the_browser_to_google_with_pkce():
+    url, pending = YouTubeOAuthConnector.oauth_start(
+        http.client(),
+        {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET},
+        "https://parvis.example/connect/callback",
+        "state-123",
+    )
+    parsed = httpx.URL(url)
+    assert str(parsed.copy_with(query=None)) == "https://accounts.google.com/o/oauth2/v2/auth"
+    params = dict(parsed.params)
+    digest = hashlib.sha256(pending["code_verifier"].encode()).digest()
+    assert params == {
+        "client_id": CLIENT_ID,
+        "redirect_uri": "https://parvis.example/connect/callback",
+        "response_type": "code",
+        "scope": "https://www.googleapis.com/auth/youtube.readonly",
+        "access_type": "offline",
+        "prompt": "consent",
+        "include_granted_scopes": "true",
+        "state": "state-123",
+        "code_challenge": base64.urlsafe_b64encode(digest).decode().rstrip("="),
+        "code_challenge_method": "S256",
+    }
+    assert pending["client_secret"] == CLIENT_SECRET and CLIENT_SECRET not in url
+
+
+def test_oauth_finish_stores_tokens_for_the_signed_in_channel():
+    fake = Fake()
+    pending = {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "code_verifier": "v" * 64}
+    info = YouTubeOAuthConnector.oauth_finish(
+        http.client(transport=fake.transport()), pending, AUTH_CODE, "https://parvis.example/cb"
+    )
+    assert info.handle == "@maisonlumiere" and info.display_name == "Maison Lumière"
+    assert info.credentials["channel_id"] == CHANNEL_ID
+    assert info.credentials["access_token"] == fake.access_token
+    assert info.credentials["refresh_token"] == REFRESH_TOKEN
+    assert dt.datetime.fromisoformat(info.credentials["expires_at"]) > timezone.now()
+    [form] = fake.token_forms
+    assert form["code_verifier"] == "v" * 64 and form["redirect_uri"] == "https://parvis.example/cb"
+    mine = fake.requests[-1]
+    assert mine.url.params["mine"] == "true"
+    assert mine.headers["Authorization"] == f"Bearer {fake.access_token}"
+    with pytest.raises(PermanentError, match="reconnect"):
+        YouTubeOAuthConnector.oauth_finish(
+            http.client(transport=fake.transport()), pending, "used-code", "https://x/cb"
+        )
+
+
+@pytest.fixture
+def signed_in(workspace):
+    return do_connect_account(
+        workspace,
+        None,
+        network="youtube",
+        handle="@maisonlumiere",
+        credentials={
+            "client_id": CLIENT_ID,
+            "client_secret": CLIENT_SECRET,
+            "access_token": "ya29.expired",
+            "refresh_token": REFRESH_TOKEN,
+            "expires_at": "2026-01-01T00:00:00+00:00",
+            "channel_id": CHANNEL_ID,
+        },
+    )
+
+
+def test_an_expired_token_is_refreshed_and_kept(workspace, signed_in):
+    fake = Fake()
+    fake.publish(*[Post() for _ in range(3)])
+    source = do_create_source(
+        workspace, kind="youtube_oauth", name="YT", config={"mode": "comments"}, account=signed_in
+    )
+    assert run(source, fake).stored == 3
+    assert source.status == SourceStatus.OK
+    signed_in.refresh_from_db()
+    assert signed_in.credentials()["access_token"] == fake.access_token != "ya29.expired"
+    assert fake.requests[-1].headers["Authorization"] == f"Bearer {fake.access_token}"
+    assert YouTubeQuotaUsage.objects.get().project.startswith("client:")
+    # Google revokes the access token early: one refresh, the same call again.
+    fake.access_token = "ya29.revoked"
+    fake.publish(Post())
+    assert run(source, fake).stored == 1
+    assert len(fake.token_forms) == 2
+
+
+def test_a_refused_refresh_token_pauses_the_source(workspace, signed_in):
+    fake = Fake()
+    do_refresh_credentials(signed_in, {"refresh_token": "1//revoked"})
+    source = make_source(workspace, signed_in, mode="comments")
+    run(source, fake)
+    assert source.status == SourceStatus.PAUSED and "reconnect" in source.last_error
+    assert "1//revoked" not in source.last_error

@@ -28,7 +28,7 @@ from parvis.connectors.base import (
     SettingField,
     register,
 )
-from parvis.connectors.youtube import api, quota
+from parvis.connectors.youtube import api, oauth, quota
 from parvis.connectors.youtube.mapping import (
     Malformed,
     comment_mention,
@@ -273,6 +273,7 @@ class YouTubeConnector(Connector):
                 credentials,
                 workspace_id=self.source.workspace_id,
                 budget=quota.budget_for(self.source.config),
+                on_refresh=self.save_credentials,
             )
         return self._api
 
@@ -466,6 +467,62 @@ class YouTubeConnector(Connector):
         return items
 
 
+@register
+class YouTubeOAuthConnector(YouTubeConnector):
+    """The same sources, through a channel connected with Google sign-in instead of a key:
+    for channels whose comments a key alone cannot read."""
+
+    kind = "youtube_oauth"
+    label = _("YouTube (Google sign-in)")
+    auth = Auth.OAUTH2
+
+    @classmethod
+    def account_fields(cls) -> tuple[SettingField, ...]:
+        return (
+            SettingField(
+                "client_id",
+                _("OAuth client id"),
+                _(
+                    "Google Cloud console → APIs & Services → Credentials → OAuth client "
+                    "(Web application), with Parvis's callback address as redirect URI."
+                ),
+                required=True,
+            ),
+            SettingField("client_secret", _("OAuth client secret"), required=True, kind="password"),
+        )
+
+    @classmethod
+    def oauth_start(
+        cls, http: httpx.Client, fields: dict[str, str], redirect_uri: str, state: str
+    ) -> tuple[str, dict[str, str]]:
+        client_id = (fields.get("client_id") or "").strip()
+        client_secret = (fields.get("client_secret") or "").strip()
+        if not client_id or not client_secret:
+            raise ValueError(_("Paste the OAuth client id and secret"))
+        verifier, challenge = oauth.pkce_pair()
+        url = oauth.authorization_url(client_id, redirect_uri, state, challenge)
+        pending = {"client_id": client_id, "client_secret": client_secret}
+        return url, {**pending, "code_verifier": verifier}
+
+    @classmethod
+    def oauth_finish(
+        cls, http: httpx.Client, pending: dict[str, str], code: str, redirect_uri: str
+    ) -> AccountInfo:
+        """Tokens for the code, then which channel they belong to (channels.list mine=true)."""
+        credentials = oauth.exchange_code(http, pending, code, redirect_uri)
+        client = api.Client(http, credentials, workspace_id=None, budget=quota.Budget())
+        items = client.channel().get("items") or []
+        if not items or not items[0].get("id"):
+            raise PermanentError("this Google account has no YouTube channel: sign in with another")
+        channel = items[0]
+        snippet = channel.get("snippet") or {}
+        return AccountInfo(
+            handle=snippet.get("customUrl") or channel["id"],
+            credentials={**client.credentials, "channel_id": channel["id"]},
+            display_name=snippet.get("title") or "",
+        )
+
+
 def search_result_key(result: Any) -> tuple[str, str]:
     """The video id and publication time of a search result ("" where missing)."""
     try:
@@ -483,4 +540,4 @@ def thread_time(thread: Any) -> str:
         return ""
 
 
-__all__ = ["YouTubeConnector"]
+__all__ = ["YouTubeConnector", "YouTubeOAuthConnector"]

@@ -7,13 +7,14 @@ Pacific midnight cures, a 403 "forbidden" is a permission a person must fix.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 
 from parvis.connectors import http
 from parvis.connectors.base import PermanentError, RetryLater
-from parvis.connectors.youtube import quota
+from parvis.connectors.youtube import oauth, quota
 
 API = "https://www.googleapis.com/youtube/v3"
 
@@ -100,12 +101,24 @@ class Client:
         *,
         workspace_id: int | None,
         budget: quota.Budget,
+        on_refresh: Callable[[dict[str, str]], None] | None = None,
     ) -> None:
         self.http = http_client
-        self.credentials = credentials
+        self.credentials = dict(credentials)
         self.workspace_id = workspace_id
         self.budget = budget
         self.project = quota.project_key(credentials)
+        self.on_refresh = on_refresh  # keeps renewed OAuth tokens (encrypted, on the account)
+
+    @property
+    def signed_in(self) -> bool:
+        return bool(self.credentials.get("access_token"))
+
+    def renew(self) -> None:
+        changes = oauth.refresh(self.http, self.credentials)
+        self.credentials.update(changes)
+        if self.on_refresh is not None:
+            self.on_refresh(changes)
 
     def headers(self) -> dict[str, str]:
         # In a header, not in the URL: URLs end up in logs and error messages.
@@ -118,13 +131,21 @@ class Client:
             return True
         return quota.can_afford(self.workspace_id, self.project, cost, self.budget)
 
-    def call(self, resource: str, params: dict[str, Any], cost: quota.Cost) -> dict[str, Any]:
+    def send(self, resource: str, params: dict[str, Any], cost: quota.Cost) -> httpx.Response:
         if self.workspace_id is not None:
             quota.charge(self.workspace_id, self.project, cost, self.budget)
         try:
-            response = self.http.get(f"{API}/{resource}", params=params, headers=self.headers())
+            return self.http.get(f"{API}/{resource}", params=params, headers=self.headers())
         except (httpx.TimeoutException, httpx.TransportError) as exc:
             raise RetryLater(f"{type(exc).__name__} reaching YouTube") from exc
+
+    def call(self, resource: str, params: dict[str, Any], cost: quota.Cost) -> dict[str, Any]:
+        if self.signed_in and oauth.expired(self.credentials):
+            self.renew()
+        response = self.send(resource, params, cost)
+        if response.status_code == 401 and self.signed_in:
+            self.renew()  # revoked early, or our clock is behind Google's: once more
+            response = self.send(resource, params, cost)
         check(response)
         try:
             body = response.json()
@@ -166,5 +187,7 @@ class Client:
         params = {"part": "snippet,statistics", "id": ",".join(ids)}
         return self.call("videos", params, quota.LIST)
 
-    def channel(self, channel_id: str) -> dict[str, Any]:
-        return self.call("channels", {"part": "snippet", "id": channel_id}, quota.LIST)
+    def channel(self, channel_id: str = "") -> dict[str, Any]:
+        """A channel by id, or the signed-in person's own (mine=true)."""
+        target = {"id": channel_id} if channel_id else {"mine": "true"}
+        return self.call("channels", {"part": "snippet", **target}, quota.LIST)

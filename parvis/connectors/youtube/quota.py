@@ -97,9 +97,11 @@ def budget_for(config: dict[str, Any] | None = None) -> Budget:
 
 
 def project_key(credentials: dict[str, str]) -> str:
-    """Which Google Cloud project pays: a fingerprint of the API key."""
-    key = credentials.get("api_key", "")
-    return "key:" + hashlib.sha256(key.encode()).hexdigest()[:16]
+    """Which Google Cloud project pays: a fingerprint of the API key, or of the OAuth client."""
+    if credentials.get("api_key"):
+        return "key:" + hashlib.sha256(credentials["api_key"].encode()).hexdigest()[:16]
+    client = credentials.get("client_id", "")
+    return "client:" + hashlib.sha256(client.encode()).hexdigest()[:16]
 
 
 def _row(workspace_id: int, project: str, day: dt.date):
@@ -216,7 +218,8 @@ def status(
 
 def account_budget(account: ConnectedAccount) -> Budget:
     """The strictest budget among the account's sources (they share the key), else the default."""
-    budgets = [budget_for(s.config) for s in account.sources.filter(kind="youtube")]
+    sources = account.sources.filter(kind__in=["youtube", "youtube_oauth"])
+    budgets = [budget_for(s.config) for s in sources]
     if not budgets:
         return budget_for()
     return Budget(min(b.units for b in budgets), min(b.searches for b in budgets))

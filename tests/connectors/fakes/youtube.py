@@ -22,6 +22,11 @@ API = "https://www.googleapis.com/youtube/v3/"
 API_KEY = "AIzaSyFAKE-key-for-tests-0123456789abcd"
 CHANNEL_ID = "UCmaisonLumiere0000000AA"
 VIDEO_ID = "mLvideo0001"
+TOKEN_URL = "https://oauth2.googleapis.com/token"
+CLIENT_ID = "123456789012-fake.apps.googleusercontent.com"
+CLIENT_SECRET = "GOCSPX-fake-secret"
+AUTH_CODE = "4/0AfakeAuthorizationCode"
+REFRESH_TOKEN = "1//0fake-refresh-token"
 
 
 def stamp(moment: dt.datetime) -> str:
@@ -73,6 +78,8 @@ class Fake(FakeNetwork):
         self.disabled_videos: set[str] = set()
         self.quota_exceeded = False
         self.channels = {CHANNEL_ID: ("@maisonlumiere", "Maison Lumière")}
+        self.access_token = ""  # the one Google would accept now
+        self.token_forms: list[dict[str, str]] = []
 
     # --- the connector's side ---------------------------------------------------------------
 
@@ -99,8 +106,15 @@ class Fake(FakeNetwork):
 
     def respond(self, request: httpx.Request) -> httpx.Response:
         url = str(request.url)
+        if url == TOKEN_URL:
+            return self.token(request)
         if not url.startswith(API):
             return httpx.Response(404, text="Not Found")
+        bearer = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        if bearer:
+            if bearer != self.access_token:
+                return self.auth_error()
+            return self.answer(request)
         key = request.headers.get("X-Goog-Api-Key") or request.url.params.get("key")
         if not key:
             return error(
@@ -112,6 +126,9 @@ class Fake(FakeNetwork):
             )
         if key != API_KEY:
             return self.key_invalid()
+        return self.answer(request)
+
+    def answer(self, request: httpx.Request) -> httpx.Response:
         if self.quota_exceeded:
             return self.rate_limited(request, 0)
         resource = request.url.path.rsplit("/", 1)[-1]
@@ -125,6 +142,52 @@ class Fake(FakeNetwork):
         if handler is None:
             return error(404, "notFound", "Not Found", domain="global")
         return handler(params)
+
+    # Google sign-in ---------------------------------------------------------------------------
+
+    def token(self, request: httpx.Request) -> httpx.Response:
+        """Google's token endpoint: authorization_code and refresh_token grants."""
+        form = dict(httpx.QueryParams(request.content.decode()))
+        if (form.get("client_id"), form.get("client_secret")) != (CLIENT_ID, CLIENT_SECRET):
+            body = {"error": "invalid_client", "error_description": "Unauthorized"}
+            return httpx.Response(401, json=body)
+        grant = form.get("grant_type")
+        if grant == "authorization_code" and form.get("code") == AUTH_CODE:
+            self.token_forms.append(form)
+            self.access_token = f"ya29.fake-access-{len(self.token_forms)}"
+            return httpx.Response(
+                200,
+                json={
+                    "access_token": self.access_token,
+                    "expires_in": 3599,
+                    "refresh_token": REFRESH_TOKEN,
+                    "scope": "https://www.googleapis.com/auth/youtube.readonly",
+                    "token_type": "Bearer",
+                },
+            )
+        if grant == "refresh_token" and form.get("refresh_token") == REFRESH_TOKEN:
+            self.token_forms.append(form)
+            self.access_token = f"ya29.fake-access-{len(self.token_forms)}"
+            return httpx.Response(
+                200,
+                json={
+                    "access_token": self.access_token,
+                    "expires_in": 3599,
+                    "scope": "https://www.googleapis.com/auth/youtube.readonly",
+                    "token_type": "Bearer",
+                },
+            )
+        body = {"error": "invalid_grant", "error_description": "Token has been expired or revoked."}
+        return httpx.Response(400, json=body)
+
+    def auth_error(self) -> httpx.Response:
+        return error(
+            401,
+            "authError",
+            "Request had invalid authentication credentials.",
+            domain="global",
+            status="UNAUTHENTICATED",
+        )
 
     def key_invalid(self) -> httpx.Response:
         message = "API key not valid. Please pass a valid API key."
@@ -391,7 +454,8 @@ class Fake(FakeNetwork):
 
     def channels_list(self, params: httpx.QueryParams) -> httpx.Response:
         items = []
-        for channel_id in params.get("id", "").split(","):
+        wanted = [CHANNEL_ID] if params.get("mine") == "true" else params.get("id", "").split(",")
+        for channel_id in wanted:
             if channel_id in self.channels:
                 handle, title = self.channels[channel_id]
                 items.append(
