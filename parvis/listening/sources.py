@@ -215,11 +215,23 @@ def do_pause_source(source: Source) -> None:
 
 
 def do_run_now(source: Source) -> None:
-    """Hand a run to a worker once this transaction commits (a paused source does not run)."""
+    """Hand a run to a worker once this transaction commits (a paused source does not run).
+    Its next slot moves on as the scheduler's claim does, so the scheduler does not run it a
+    second time in the same minute."""
     from parvis.listening.tasks import run_source_task
 
     source_id = source.pk
-    transaction.on_commit(lambda: run_source_task(source_id))
+    source.next_run_at = timezone.now() + dt.timedelta(seconds=source.interval_seconds)
+    source.save(update_fields=["next_run_at"])
+
+    def enqueue() -> None:
+        try:
+            run_source_task(source_id)
+        except Exception:  # the queue is down: the scheduler's next pass still runs it
+            logger.warning("source %s: could not queue a run", source_id, exc_info=True)
+            Source.objects.filter(pk=source_id).update(next_run_at=timezone.now())
+
+    transaction.on_commit(enqueue)
 
 
 def do_delete_source(source: Source) -> None:

@@ -371,8 +371,8 @@ def test_pause_resume_and_run_now(workspace, owner, no_worker):
     client.post(f"{LIST}{source.pk}/resume/")
     source.refresh_from_db()
     assert source.is_active and source.status == SourceStatus.OK
-    assert source.next_run_at <= timezone.now()
-    no_worker.assert_called_once_with(source.pk)
+    no_worker.assert_called_once_with(source.pk)  # it runs now; the next run after that
+    assert source.next_run_at > timezone.now()
     client.post(f"{LIST}{source.pk}/run/")
     assert no_worker.call_count == 2
 
@@ -472,3 +472,19 @@ def test_address_settings_accept_websockets_and_assume_https(workspace, owner, p
     assert field.clean("blog.example/feed") == "https://blog.example/feed"
     with pytest.raises(ValidationError):
         field.clean("javascript:alert(1)")
+
+
+def test_run_now_is_not_run_twice_by_the_scheduler(workspace, no_worker):
+    source = rss_source(workspace)
+    assert source.pk in sources.claim_due_sources()  # a new source is due at once
+    sources.do_resume_source(source)
+    sources.do_run_now(source)
+    no_worker.assert_called_once_with(source.pk)
+    assert source.pk not in sources.claim_due_sources()
+
+
+def test_run_now_with_the_queue_down_leaves_it_to_the_scheduler(workspace, no_worker):
+    source = rss_source(workspace)
+    no_worker.side_effect = ConnectionError("queue down")
+    sources.do_run_now(source)
+    assert source.pk in sources.claim_due_sources()
