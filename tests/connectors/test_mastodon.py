@@ -169,6 +169,32 @@ def test_sse_events_skip_heartbeats_and_join_data_lines():
     assert list(sse_events(lines)) == [("update", '{"a":\n1}')]
 
 
+def test_listening_stops_at_the_window_or_the_event_cap():
+    from parvis.connectors.mastodon.streaming import listen
+
+    event = b'event: update\ndata: {"id": "1"}\n\n:thump\n'
+
+    def endless(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=iter([event] * 1000))
+
+    api = Api(httpx.Client(transport=httpx.MockTransport(endless)), INSTANCE, TOKEN)
+    ticks = iter(range(10_000))
+    statuses = listen(
+        api,
+        STREAMING,
+        "/api/v1/streaming/public",
+        {},
+        window=20,
+        max_events=500,
+        clock=lambda: next(ticks),
+    )
+    assert 3 <= len(statuses) <= 10  # one tick per line: 20 ticks are a few events
+    capped = listen(
+        api, STREAMING, "/api/v1/streaming/public", {}, window=60, max_events=2, clock=lambda: 0
+    )
+    assert capped == [{"id": "1"}, {"id": "1"}]
+
+
 # --- settings ------------------------------------------------------------------------------
 
 

@@ -255,7 +255,8 @@ class MastodonConnector(Connector):
         states[term] = page.state
         items = [mapping.incoming(s, api.host) for s in page.entries]
         more = bool(queue) and not api.exhausted
-        return FetchResult(items=items, cursor={"terms": states, "queue": queue}, more=more)
+        cursor = {"terms": states, "queue": queue}
+        return FetchResult(items=items, cursor=cursor, more=more, notes=notes)
 
     def term_page(self, api: Api, term: str, state: dict[str, Any]) -> feeds.Page:
         tag = hashtag(term)
@@ -324,8 +325,8 @@ class MastodonConnector(Connector):
         )
         # The stream opened after the catch-up ended: the seconds between are re-read by the
         # next catch-up, whose floor is LOOKBACK_SECONDS below the newest status seen here.
-        seen = [feeds.status_position(mapping.original(s)) for s in statuses if isinstance(s, dict)]
-        newest = newest_of(state.get("newest"), *[s for s in seen if s])
+        # Positions are the timeline's own ids (a boost's, not the boosted status's).
+        newest = newest_of(state.get("newest"), *map(feeds.status_position, statuses))
         items = [mapping.incoming(s, api.host) for s in statuses]
         return FetchResult(items=items, cursor={"timeline": {"newest": newest}}, more=False)
 
