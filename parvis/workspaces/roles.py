@@ -58,7 +58,7 @@ PERMISSION_LABELS: dict[Perm, str] = {
     Perm.MANAGE_MEMBERS: _("Invite members and change roles"),
     Perm.MANAGE_ACCOUNTS: _("Connect network accounts and their credentials"),
     Perm.VIEW_AUDIT: _("Read the security log"),
-    Perm.MANAGE_LISTENING: _("Create and edit listening queries"),
+    Perm.MANAGE_LISTENING: _("Create and edit listening queries and sources"),
     Perm.REPLY: _("Answer in the inbox"),
     Perm.MODERATE: _("Hide or delete comments, with a reason"),
     Perm.PUBLISH: _("Write and schedule posts"),
