@@ -442,7 +442,9 @@ def build_parser() -> argparse.ArgumentParser:
     src_add.add_argument("--name", required=True)
     src_add.add_argument("--config", default="{}", help='settings as JSON, e.g. {"url": "…"}')
     src_add.add_argument("--every", type=int, default=900, help="seconds between runs")
-    src_add.add_argument("--account", type=int, help="id of the connected account to read through")
+    src_add.add_argument(
+        "--account", type=int, help="connected account to read through: the id in its page's URL"
+    )
     src_add.set_defaults(func=cmd_sources_add)
     src_list = src_sub.add_parser("list", help="sources with their health")
     src_list.add_argument("--workspace", help="only this workspace")
