@@ -51,6 +51,7 @@ class FixtureServer:
             "videos": (200, "videos.json"),
             "channels": (200, "channels.json"),
             "search_page2": (200, "search_page2.json"),
+            "channel_statistics": (200, "channels_statistics.json"),
             **routes,
         }
         self.requests: list[httpx.Request] = []
@@ -60,6 +61,8 @@ class FixtureServer:
         resource = request.url.path.rsplit("/", 1)[-1]
         if resource == "search" and request.url.params.get("pageToken") == "CAMQAA":
             resource = "search_page2"
+        if resource == "channels" and request.url.params.get("part") == "statistics":
+            resource = "channel_statistics"
         status, name = self.routes[resource]
         return httpx.Response(status, json=fixture(name))
 
@@ -354,9 +357,15 @@ def test_search_results_become_videos_with_full_description_and_counts(
     assert video.author.handle == "UCdecoLyon00000000000000"
     assert video.author.name == "Déco Lyon"
     assert (video.likes, video.replies, video.lang) == (842, 97, "fr")
-    hidden_likes = Mention.objects.get(external_id="Ab1Cd2Ef3Gh")
-    assert hidden_likes.likes == 0 and hidden_likes.text == ""
-    search, videos, last_page = server.requests
+    assert video.author.followers == 12400
+    hidden = Mention.objects.get(external_id="Ab1Cd2Ef3Gh")
+    assert hidden.likes == 0 and hidden.text == ""  # likes and description hidden or empty
+    assert hidden.author.followers == 0  # subscriber count hidden
+    search, videos, channels, last_page = server.requests
+    assert dict(channels.url.params) == {
+        "part": "statistics",
+        "id": "UCdecoLyon00000000000000,UChomeStyle0000000000000",
+    }
     assert last_page.url.params["pageToken"] == "CAMQAA"
     assert dict(search.url.params) == {
         "part": "snippet",
@@ -372,7 +381,7 @@ def test_search_results_become_videos_with_full_description_and_counts(
     source.refresh_from_db()
     assert source.cursor["terms"]['"maison lumiere"']["after"] == "2026-11-23T16:00:07Z"
     row = YouTubeQuotaUsage.objects.get()
-    assert (row.searches, row.units) == (2, 1)  # two search pages, one videos call
+    assert (row.searches, row.units) == (2, 2)  # two search pages, one videos, one channels
 
 
 def test_search_looks_back_over_the_overlap_and_skips_videos_it_has(
@@ -416,12 +425,8 @@ def test_search_stops_when_the_search_bucket_is_spent(workspace, account, brand_
     run(source, fake)
     assert Mention.objects.count() == 20
     assert source.status == SourceStatus.RETRYING
-    assert [r.url.path.rsplit("/", 1)[-1] for r in fake.requests] == [
-        "search",
-        "videos",
-        "search",
-        "videos",
-    ]
+    page = ["search", "videos", "channels"]
+    assert [r.url.path.rsplit("/", 1)[-1] for r in fake.requests] == page + page
 
 
 # --- accounts and settings --------------------------------------------------------------------

@@ -383,8 +383,8 @@ class YouTubeConnector(Connector):
         queue = [t for t in cursor.get("queue") or [] if t in terms] or list(terms)
         if not queue:
             return FetchResult(items=[], cursor={"terms": {}}, notes={"no_terms": True})
-        # A page is one search call and one videos call: both must fit in today's budget.
-        if not self.api.can_afford(quota.Cost(units=1, searches=1)):
+        # A page is one search call, then one videos and one channels call: all must fit.
+        if not self.api.can_afford(quota.Cost(units=2, searches=1)):
             raise quota.QuotaExhausted(
                 "the YouTube daily quota of this key is spent; it resets at midnight Pacific time",
                 quota.seconds_until_reset(),
@@ -454,17 +454,41 @@ class YouTubeConnector(Connector):
         return dict(kept[:MAX_SEEN])
 
     def video_items(self, ids: list[str]) -> list[Incoming]:
-        """Full description and counts; ids missing from the answer (deleted, private) skipped."""
+        """Full description and counts; ids missing from the answer (deleted, private) skipped.
+        The channels' subscriber counts become the authors' followers (reach, influence)."""
+        videos = self.api.videos(ids).get("items") or []  # ids: one search page, at most 50
+        subscribers = self.subscribers(videos)
         items = []
-        for start in range(0, len(ids), 50):
-            for video in self.api.videos(ids[start : start + 50]).get("items") or []:
-                try:
-                    data = video_mention(video)
-                except (Malformed, TypeError, AttributeError) as exc:
-                    items.append(Incoming(None, raw_text(video), error=f"unreadable video: {exc}"))
-                    continue
-                items.append(Incoming(data, raw_text(video), payload=video))
+        for video in videos:
+            try:
+                data = video_mention(video)
+            except (Malformed, TypeError, AttributeError, KeyError) as exc:
+                items.append(Incoming(None, raw_text(video), error=f"unreadable video: {exc}"))
+                continue
+            data["author"]["followers"] = subscribers.get(data["author"]["handle"], 0)
+            items.append(Incoming(data, raw_text(video), payload=video))
         return items
+
+    def subscribers(self, videos: list[Any]) -> dict[str, int]:
+        """Subscriber counts of the videos' channels (one channels.list call, 1 unit); hidden
+        counts are 0."""
+        ids = []
+        for video in videos:
+            channel = ((video or {}).get("snippet") or {}).get("channelId")
+            if isinstance(channel, str) and channel and channel not in ids:
+                ids.append(channel)
+        if not ids:
+            return {}
+        counts = {}
+        for channel in self.api.channel_statistics(ids[:50]).get("items") or []:
+            statistics = (channel or {}).get("statistics") or {}
+            if statistics.get("hiddenSubscriberCount"):
+                continue
+            try:
+                counts[channel["id"]] = max(0, int(statistics.get("subscriberCount") or 0))
+            except (KeyError, TypeError, ValueError):
+                continue
+        return counts
 
 
 @register

@@ -155,7 +155,7 @@ class Client:
             raise RetryLater("YouTube answered an unexpected JSON document")
         return body
 
-    # --- the four methods the connector uses ---------------------------------------------
+    # --- the methods the connector uses ---------------------------------------------
 
     def comment_threads(
         self, channel_id: str = "", page_token: str = "", *, video_id: str = ""
@@ -186,6 +186,9 @@ class Client:
         # (maxResults does not go with id: the API refuses the pair.)
         params = {"part": "snippet,statistics", "id": ",".join(ids)}
         return self.call("videos", params, quota.LIST)
+
+    def channel_statistics(self, ids: list[str]) -> dict[str, Any]:
+        return self.call("channels", {"part": "statistics", "id": ",".join(ids)}, quota.LIST)
 
     def channel(self, channel_id: str = "") -> dict[str, Any]:
         """A channel by id, or the signed-in person's own (mine=true)."""

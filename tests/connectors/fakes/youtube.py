@@ -455,6 +455,8 @@ class Fake(FakeNetwork):
     def channels_list(self, params: httpx.QueryParams) -> httpx.Response:
         items = []
         wanted = [CHANNEL_ID] if params.get("mine") == "true" else params.get("id", "").split(",")
+        if params.get("part") == "statistics":
+            return self.channel_statistics(wanted)
         for channel_id in wanted:
             if channel_id in self.channels:
                 handle, title = self.channels[channel_id]
@@ -480,6 +482,31 @@ class Fake(FakeNetwork):
         body = {
             "kind": "youtube#channelListResponse",
             "etag": "fake-etag-channels",
+            "pageInfo": {"totalResults": len(items), "resultsPerPage": 5},
+            "items": items,
+        }
+        return httpx.Response(200, json=body)
+
+    def channel_statistics(self, wanted: list[str]) -> httpx.Response:
+        authors = {author_channel(p.author): p.author for p in self.posts}
+        items = [
+            {
+                "kind": "youtube#channel",
+                "etag": f"etag-stats-{channel_id}",
+                "id": channel_id,
+                "statistics": {
+                    "viewCount": str(1000 * len(authors[channel_id])),
+                    "subscriberCount": str(100 * len(authors[channel_id])),
+                    "hiddenSubscriberCount": False,
+                    "videoCount": "12",
+                },
+            }
+            for channel_id in wanted
+            if channel_id in authors
+        ]
+        body = {
+            "kind": "youtube#channelListResponse",
+            "etag": "fake-etag-channel-statistics",
             "pageInfo": {"totalResults": len(items), "resultsPerPage": 5},
             "items": items,
         }

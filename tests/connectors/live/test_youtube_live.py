@@ -3,7 +3,8 @@
     PARVIS_LIVE_YOUTUBE_API_KEY=AIza… PARVIS_LIVE_YOUTUBE_CHANNEL_ID=UC… \
         python -m pytest tests/connectors/live/test_youtube_live.py
 
-Costs about 1 + 3 units and 1 search call of the key's daily quota. Optional:
+Costs 5 units (2 channel checks, 1 comments page, 1 videos and 1 channels call) and 1
+search call of the key's daily quota. Optional:
 PARVIS_LIVE_YOUTUBE_QUERY (default "python"), a word with new videos every day.
 """
 
@@ -80,4 +81,5 @@ def test_live_search_finds_recent_videos(workspace, account):
     assert video.url.startswith("https://www.youtube.com/watch?v=") and video.title
     assert source.cursor["terms"][word]["after"]
     usage = YouTubeQuotaUsage.objects.get()
-    assert (usage.searches, usage.units) == (1, 1)
+    assert (usage.searches, usage.units) == (1, 2)  # search; videos + their channels
+    assert video.author.followers >= 0 and video.author.name
