@@ -10,7 +10,7 @@ items sharing a second are all read, the repeats are dropped by objectID here an
 pipeline. The high-water mark moves only once the term's window is complete, in the same
 transaction as the window's last page, so a crash at any point re-reads and never loses.
 
-Algolia indexes a few seconds to a minute after HN, so every new window starts OVERLAP seconds
+Algolia indexes seconds to minutes after HN, so every new window starts OVERLAP seconds
 below the mark: late-indexed items are read, the others are dropped as known by the pipeline.
 """
 
@@ -42,7 +42,7 @@ API = "https://hn.algolia.com/api/v1/search_by_date"
 ITEM_URL = "https://news.ycombinator.com/item?id={}"
 USER_URL = "https://news.ycombinator.com/user?id={}"
 HITS_PER_PAGE = 100
-OVERLAP = 120  # seconds re-read below the mark: Algolia's indexing lag
+OVERLAP = 300  # seconds re-read below the mark: Algolia's indexing lag (usually < 1 min)
 BACKFILL = dt.timedelta(days=1)  # how far back a new term starts without a `since` setting
 TAGS = {
     "all": "(story,comment)",
