@@ -204,8 +204,8 @@ def test_validate_config_defaults_and_clear_errors():
         "keep_all": False,
         "backfill_days": 7,
     }
-    own = MastodonConnector.validate_config({"mode": "notifications"})
-    assert own["keep_all"] is True
+    own = MastodonConnector.validate_config({"mode": "notifications", "keep_all": False})
+    assert own["keep_all"] is True  # an unticked box in the form does not drop own activity
     stream = MastodonConnector.validate_config(
         {"mode": "stream", "tag": "#Bougie", "instance_url": "piaille.example", "local": "on"}
     )

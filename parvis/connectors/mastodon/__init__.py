@@ -158,7 +158,10 @@ class MastodonConnector(Connector):
         SettingField(
             "keep_all",
             _("Keep every post"),
-            _("Also keep posts that match no query (on by default for notifications)."),
+            _(
+                "Search and stream: also keep posts that match no query "
+                "(notifications are all kept)."
+            ),
             kind="bool",
         ),
     )
@@ -182,9 +185,8 @@ class MastodonConnector(Connector):
                 raise ValueError(
                     _("An instance address looks like https://mastodon.social")
                 ) from None
-        keep_default = mode == "notifications"
-        keep = config.get("keep_all")
-        clean["keep_all"] = keep_default if keep in (None, "") else flag(keep)
+        # Everything on the account matters (own activity): notifications are always all kept.
+        clean["keep_all"] = mode == "notifications" or flag(config.get("keep_all", False))
         clean["backfill_days"] = bounded_int(config, "backfill_days", DEFAULT_BACKFILL_DAYS, 0, 365)
         if mode == "stream":
             tag = str(config.get("tag") or "").strip().lstrip("#")
