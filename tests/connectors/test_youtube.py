@@ -162,6 +162,19 @@ def test_replies_from_the_fake_arrive_with_their_parent(workspace, account):
     assert Mention.objects.get(external_id=fake.external_id(parent)).replies == 1
 
 
+def test_a_new_reply_to_an_old_thread_arrives_with_the_next_pass(workspace, account):
+    fake = Fake()
+    older, newer = Post(), Post()
+    fake.publish(older, newer)
+    source = make_source(workspace, account, mode="comments")
+    assert run(source, fake).stored == 2
+    fake.reply(
+        older, Post(text="Toujours dispo ?", created_at=dt.datetime(2026, 11, 25, tzinfo=UTC))
+    )
+    assert run(source, fake).stored == 1
+    assert len(fake.requests) == 2  # one page each time: the page ends past the mark
+
+
 def test_a_crash_mid_pass_resumes_from_the_last_committed_page(workspace, account, monkeypatch):
     fake = Fake()
     fake.publish(*[Post() for _ in range(25)])

@@ -339,15 +339,15 @@ class YouTubeConnector(Connector):
             current = {}
             body = self.api.comment_threads(channel, video_id=video)
         items: list[Incoming] = []
-        top, reached_old = current.get("top", ""), False
+        top, last = current.get("top", ""), ""
         for thread in body.get("items") or []:
-            published = thread_time(thread)
-            if published and since and parse_time(published) < parse_time(since):
-                reached_old = True  # stored by an earlier pass, as is everything after it
-                continue
-            if published:
-                top = newer(top, published)
+            # Older threads on the page are kept too: the pipeline drops what it has, and a
+            # new reply to an old thread arrives this way.
             items.extend(self.thread_items(thread, channel))
+            if published := thread_time(thread):
+                top, last = newer(top, published), published
+        # Past the mark once the page ends older than it: the rest was read by earlier passes.
+        reached_old = bool(since and last and parse_time(last) < parse_time(since))
         pages = current.get("pages", 0) + 1
         token = body.get("nextPageToken") or ""
         done = reached_old or not token or (not since and pages >= self.backfill_pages(COMMENTS))
