@@ -391,7 +391,9 @@ def test_login_with_a_wrong_password_says_so(fake):
 
 def test_settings_are_checked():
     config = BlueskyConnector.validate_config({"mode": "search", "terms": "bougie\nmaison, cire"})
-    assert config["terms"] == ["bougie", "maison", "cire"] and not config["keep_all"]
+    assert config["terms"] == "bougie, maison, cire" and not config["keep_all"]
+    # What the settings form shows back is read the same way.
+    assert BlueskyConnector.validate_config(config)["terms"] == config["terms"]
     for bad in [
         {"mode": "timeline"},
         {"firehose_url": "ftp://relay"},

@@ -85,7 +85,7 @@ def bounded_int(config: dict[str, Any], name: str, default: int, low: int, high:
 
 
 def terms_list(value: Any) -> list[str]:
-    """Search terms typed one per line (or comma-separated), or given as a list."""
+    """Search terms separated by commas (or lines), or given as a list."""
     if isinstance(value, list | tuple):
         items = [str(v) for v in value]
     else:
@@ -135,27 +135,27 @@ class BlueskyConnector(Connector):
         SettingField(
             "terms",
             _("Search terms"),
-            _("One per line; empty: the terms of the workspace's veilles."),
+            _("Separated by commas; empty: the terms of the workspace's veilles."),
         ),
         SettingField(
             "service_url",
             _("PDS address"),
             _("Where the account signs in, unless the account says otherwise."),
             kind="url",
-            default=DEFAULT_SERVICE_URL,
+            default=service_url(),
         ),
         SettingField(
             "appview_url",
             _("AppView address"),
             _("Used for reads without an account, or for every read when asked below."),
             kind="url",
-            default=DEFAULT_APPVIEW_URL,
+            default=appview_url(),
         ),
         SettingField(
             "appview_did",
             _("AppView service"),
             _("The atproto-proxy value for reads through the PDS; 'none' for the PDS default."),
-            default=DEFAULT_APPVIEW_DID,
+            default=appview_did() or "none",
         ),
         SettingField(
             "appview_direct",
@@ -169,7 +169,7 @@ class BlueskyConnector(Connector):
             _("Firehose address"),
             _("A relay or a PDS event stream (wss://)."),
             kind="url",
-            default=DEFAULT_FIREHOSE_URL,
+            default=firehose_url(),
         ),
         SettingField("window_seconds", _("Firehose window (seconds)"), kind="int", default=20),
         SettingField("max_events", _("Firehose events per page"), kind="int", default=5000),
@@ -204,7 +204,8 @@ class BlueskyConnector(Connector):
             raise ValueError(_("The AppView service looks like did:web:api.bsky.app#bsky_appview."))
         return {
             "mode": mode,
-            "terms": terms_list(config.get("terms")),
+            # Kept as the text a person types, so that the settings form shows it back as is.
+            "terms": ", ".join(terms_list(config.get("terms"))),
             "service_url": optional_url(config, "service_url", {"http", "https"}),
             "appview_url": optional_url(config, "appview_url", {"http", "https"}),
             "appview_did": appview_did_value,
@@ -230,7 +231,7 @@ class BlueskyConnector(Connector):
                 _("Create one in Bluesky: Settings → Privacy and security → App passwords."),
                 required=True,
             ),
-            SettingField("service_url", _("PDS address"), kind="url", default=DEFAULT_SERVICE_URL),
+            SettingField("service_url", _("PDS address"), kind="url", default=service_url()),
         )
 
     @classmethod
@@ -315,9 +316,9 @@ class BlueskyConnector(Connector):
     # --- search -------------------------------------------------------------------------
 
     def search_terms(self) -> list[str]:
-        configured = self.source.config.get("terms") or []
+        configured = terms_list(self.source.config.get("terms"))
         if configured:
-            return list(configured)
+            return configured
         from parvis.listening.search_terms import search_terms
 
         return search_terms(self.source.workspace)
