@@ -224,6 +224,24 @@ def test_validate_config_defaults_and_clear_errors():
         MastodonConnector.validate_config({"mode": "firehose"})  # French by default
 
 
+def test_the_add_source_form_gives_valid_settings(workspace, account):
+    from parvis.listening.forms import SourceForm
+
+    def submitted(**fields):
+        data = {"name": "Mastodon", "every_minutes": 15, "account": account.pk}
+        data.update({f"cfg_{k}": v for k, v in fields.items()})
+        form = SourceForm(data, workspace=workspace, connector=MastodonConnector)
+        assert form.is_valid(), form.errors
+        return MastodonConnector.validate_config(form.config())
+
+    stream = submitted(mode="stream", tag="#bougie", window_seconds=10, backfill_days=7)
+    assert (stream["tag"], stream["window_seconds"], stream["keep_all"]) == ("bougie", 10, False)
+    own = submitted(mode="notifications", backfill_days=30)  # the keep-all box left unticked
+    assert own["keep_all"] is True and "tag" not in own
+    other = submitted(mode="search", instance_url="piaille.example", keep_all="on")
+    assert other["instance_url"] == "https://piaille.example" and other["keep_all"] is True
+
+
 def test_registered_with_oauth_and_its_settings():
     cls = get("mastodon")
     assert cls is MastodonConnector and cls.network == "mastodon" and cls.auth == "oauth2"
