@@ -182,7 +182,8 @@ def word_pieces(word: str) -> list[tuple[str, int, int, bool]]:
 
     Elisions split off ("l'hotel": l, hotel; inside compounds too: "chef-d'oeuvre": chef,
     d, oeuvre); compounds give their parts in the sequence and the whole as an extra
-    ("saint-etienne"); English possessives their stem as an extra ("parvis's": parvis).
+    ("saint-etienne"); English possessives their stem in the sequence and their whole as an
+    extra ("parvis's": parvis, then parvis's).
     """
     pieces: list[tuple[str, int, int, bool]] = []
     lead = 0  # leading elided letters, left out of the compound's whole
@@ -198,10 +199,14 @@ def word_pieces(word: str) -> list[tuple[str, int, int, bool]]:
         if part.start() == 0:
             lead = position
         rest = "'".join(chunks[index:])
-        pieces.append((rest, position, position + len(rest), True))
-        # English possessive: "Parvis's" is also "parvis". Other apostrophe words stay whole.
+        # English possessive: "Lumière's" is "lumiere" in the sequence, so that the phrase
+        # "maison lumiere" finds "Maison Lumière's"; the whole stays a token of its own.
+        # Other apostrophe words stay whole.
         if rest.endswith("'s") and len(rest) > 2:
-            pieces.append((rest[:-2], position, position + len(rest) - 2, False))
+            pieces.append((rest[:-2], position, position + len(rest) - 2, True))
+            pieces.append((rest, position, position + len(rest), False))
+        else:
+            pieces.append((rest, position, position + len(rest), True))
     if _JOINERS_RE.search(word, lead):
         pieces.append((word[lead:], lead, len(word), False))
     return pieces

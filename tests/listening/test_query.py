@@ -697,3 +697,10 @@ def test_query_is_reusable_and_immutable_in_use():
     doc = make_document("bougie")
     assert all(query.matches(doc) for _ in range(3))
     assert isinstance(query, Query) and repr(query) == "Query('bougie')"
+
+
+def test_phrase_finds_an_english_possessive():
+    query = parse('"maison lumiere"')
+    assert query.matches_text("Maison Lumière's new candle is great")
+    assert query.matches_text("chez Maison Lumière\u2019s")  # typographic apostrophe
+    assert parse('"lumiere\'s"').matches_text("Lumière's shop")  # the whole is a token too
