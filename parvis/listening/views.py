@@ -288,25 +288,32 @@ def items_last_hour(workspace) -> tuple[Counter, bool]:
     return counts, scanned > RECENT_SCAN
 
 
+def source_row(source: Source, now: dt.datetime, counts: Counter, editable: set[str]) -> dict:
+    connector = base.REGISTRY.get(source.kind)
+    return {
+        "source": source,
+        "lag": now - source.newest_item_at if source.newest_item_at else None,
+        "last_hour": counts.get(source.pk, 0),
+        "label": connector.label if connector else source.kind,
+        "editable": source.kind in editable,
+        "error_paused": source.status == SourceStatus.PAUSED,
+    }
+
+
+def editable_kinds() -> set[str]:
+    return {c.kind for c in ui.source_kinds()}
+
+
 @workspace_view()
 def sources(request: HttpRequest) -> HttpResponse:
     ws = request.workspace
     now = timezone.now()
     counts, capped = items_last_hour(ws)
-    rows = []
-    editable = {c.kind for c in ui.source_kinds()}
-    for source in scoped(Source, ws).select_related("account"):
-        lag = now - source.newest_item_at if source.newest_item_at else None
-        connector = base.REGISTRY.get(source.kind)
-        row = {
-            "source": source,
-            "lag": lag,
-            "last_hour": counts.get(source.pk, 0),
-            "label": connector.label if connector else source.kind,
-            "editable": source.kind in editable,
-            "error_paused": source.status == SourceStatus.PAUSED,
-        }
-        rows.append(row)
+    editable = editable_kinds()
+    rows = [
+        source_row(source, now, counts, editable)
+        for source in scoped(Source, ws).select_related("account")
+    ]
     context = {
         "rows": rows,
         "can_manage": can_manage(request),
@@ -394,13 +401,24 @@ def source_action(request: HttpRequest, source_id: int) -> Source:
     return get_in_workspace(Source, request.workspace, pk=source_id)
 
 
+def after_action(request: HttpRequest, source: Source, note: str, *, error: bool = False):
+    """htmx swaps the source's row, with what happened in it; without scripts, back to the
+    page with a message."""
+    if is_htmx(request):
+        counts, capped = items_last_hour(request.workspace)
+        row = source_row(source, timezone.now(), counts, editable_kinds())
+        context = {"row": row, "note": note, "can_manage": True, "capped": capped}
+        return render(request, "listening/_source_row.html", context)
+    (messages.error if error else messages.success)(request, note)
+    return redirect("listening:sources", slug=request.workspace.slug)
+
+
 @workspace_view(Perm.MANAGE_LISTENING)
 @require_POST
 def source_pause(request: HttpRequest, source_id: int) -> HttpResponse:
     source = source_action(request, source_id)
     source_ops.do_pause_source(source)
-    messages.success(request, _("Source paused. It will not run until you resume it."))
-    return redirect("listening:sources", slug=request.workspace.slug)
+    return after_action(request, source, _("Source paused. It will not run until you resume it."))
 
 
 @workspace_view(Perm.MANAGE_LISTENING)
@@ -409,8 +427,7 @@ def source_resume(request: HttpRequest, source_id: int) -> HttpResponse:
     source = source_action(request, source_id)
     source_ops.do_resume_source(source)
     source_ops.do_run_now(source)
-    messages.success(request, _("Source resumed. It runs now."))
-    return redirect("listening:sources", slug=request.workspace.slug)
+    return after_action(request, source, _("Source resumed. It runs now."))
 
 
 @workspace_view(Perm.MANAGE_LISTENING)
@@ -418,11 +435,10 @@ def source_resume(request: HttpRequest, source_id: int) -> HttpResponse:
 def source_run(request: HttpRequest, source_id: int) -> HttpResponse:
     source = source_action(request, source_id)
     if not source.is_active or source.status == SourceStatus.PAUSED:
-        messages.error(request, _("This source is paused: resume it to run it."))
-    else:
-        source_ops.do_run_now(source)
-        messages.success(request, _("The source will run in a moment."))
-    return redirect("listening:sources", slug=request.workspace.slug)
+        note = _("This source is paused: resume it to run it.")
+        return after_action(request, source, note, error=True)
+    source_ops.do_run_now(source)
+    return after_action(request, source, _("The source will run in a moment."))
 
 
 @workspace_view(Perm.MANAGE_LISTENING)

@@ -45,9 +45,11 @@ def test_add_an_rss_source(tab: Tab, artifacts):
     expect(row).to_be_visible()
     tab.shot(artifacts, "sources-added.png")
 
+    # htmx swaps the row in place, with a note saying what happened.
     row.locator("form[action$='/pause/'] button").click()
-    page.wait_for_url("**/w/demo/listening/sources/")
     expect(row.locator("form[action$='/resume/']")).to_have_count(1)
+    expect(row.locator(".source-note")).to_be_visible()
+    assert tab.path() == "/w/demo/listening/sources/"
     source.refresh_from_db()
     assert not source.is_active
     assert tab.problems == []

@@ -488,3 +488,19 @@ def test_run_now_with_the_queue_down_leaves_it_to_the_scheduler(workspace, no_wo
     no_worker.side_effect = ConnectionError("queue down")
     sources.do_run_now(source)
     assert source.pk in sources.claim_due_sources()
+
+
+def test_actions_with_htmx_swap_the_row(workspace, owner, no_worker):
+    source = rss_source(workspace)
+    client = login(owner)
+    response = client.post(f"{LIST}{source.pk}/pause/", HTTP_HX_REQUEST="true")
+    html = response.content.decode()
+    assert response.status_code == 200 and "<html" not in html
+    assert html.lstrip().startswith(f'<tr data-source="{source.pk}" id="source-{source.pk}">')
+    assert "Source paused" in html and f"/sources/{source.pk}/resume/" in html
+    response = client.post(f"{LIST}{source.pk}/run/", HTTP_HX_REQUEST="true")
+    assert "resume it to run it" in response.content.decode()
+    no_worker.assert_not_called()
+    response = client.post(f"{LIST}{source.pk}/resume/", HTTP_HX_REQUEST="true")
+    assert f"/sources/{source.pk}/pause/" in response.content.decode()
+    no_worker.assert_called_once_with(source.pk)
