@@ -279,6 +279,15 @@ def test_search_reads_words_by_search_and_hashtags_by_their_timeline(
     assert source.cursor["queue"] == []
 
 
+def test_a_lone_handle_is_not_searched(workspace, account, fake):
+    MonitoredQuery.objects.create(workspace=workspace, name="Nous", expression="@maisonlumiere")
+    source = make_source(workspace, account)
+    summary = run(source, fake)
+    assert summary.read == 0 and fake.requests == [] and source.status == SourceStatus.OK
+    result = connector(source, fake).fetch({})
+    assert result.notes["skipped_terms"] == ["@maisonlumiere"]
+
+
 def test_a_hashtag_nobody_used_yet_is_not_an_error(workspace, queries, account, fake):
     run_summary = run(make_source(workspace, account), fake)
     assert run_summary.stored == 0

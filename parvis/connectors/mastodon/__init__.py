@@ -55,6 +55,7 @@ NOTIFICATION_LIMIT = 80
 LOOKBACK_SECONDS = 300
 DEFAULT_BACKFILL_DAYS = 7
 HASHTAG = re.compile(r"#(\w+)")
+LONE_HANDLE = re.compile(r"@\S+$")
 # Read-only: Parvis does not post, reply or moderate on Mastodon yet, and a token that cannot
 # write does no harm if it leaks. Those features will ask the user to reconnect with "write".
 SCOPES = "read"
@@ -243,8 +244,10 @@ class MastodonConnector(Connector):
 
         api = self.api()
         terms = search_terms(self.source.workspace)
-        # Without a user token an instance returns no statuses for words: hashtags only.
-        readable = [t for t in terms if api.token or hashtag(t)]
+        # Without a user token an instance returns no statuses for words: hashtags only. A lone
+        # @handle is never searched in statuses by Mastodon (it looks the account up instead):
+        # mentions of our own account come through the notifications mode.
+        readable = [t for t in terms if (api.token or hashtag(t)) and not LONE_HANDLE.match(t)]
         notes = {"skipped_terms": [t for t in terms if t not in readable]}
         if not readable:
             return FetchResult(items=[], cursor=cursor, notes=notes)
