@@ -630,3 +630,30 @@ def test_documented_payloads_of_the_oauth_flow():
 def test_unknown_post_shape_from_the_contract_is_still_a_status(fake):
     status = fake.status(Post(text="x"))
     assert {"id", "uri", "url", "account", "content", "created_at"} <= set(status)
+
+
+def test_connecting_through_the_accounts_pages(workspace, owner, fake):
+    """The guided flow of the accounts pages with this connector and the fake instance."""
+    from unittest import mock
+
+    from parvis.connectors.models import ConnectedAccount
+    from tests.conftest import login
+
+    real_client = http.client
+    client = login(owner)
+    with mock.patch.object(
+        http, "client", lambda transport=None: real_client(transport=fake.transport())
+    ):
+        page = client.post(
+            "/w/lumiere/accounts/connect/", {"kind": "mastodon", "instance_url": "mastodon.example"}
+        )
+        assert page.status_code == 200, page.content[:500]
+        url = page.context["url"]
+        assert url.startswith(f"{INSTANCE}/oauth/authorize?")
+        state = parse_qs(urlsplit(url).query)["state"][0]
+        back = client.get("/connect/oauth/callback/", {"code": fake.authorize(url), "state": state})
+    assert back.status_code == 302, back.content[:500]
+    account = ConnectedAccount.objects.get(workspace=workspace)
+    assert (account.network, account.handle) == ("mastodon", f"@parvis@{HOST}")
+    assert account.credentials()["access_token"] == TOKEN
+    assert account.credentials()["instance_url"] == INSTANCE
