@@ -540,6 +540,7 @@ class Relay:
 
         self.frames = frames
         self.cursors: list[str | None] = []
+        self.paths: list[str] = []
         self.server = serve(self.handle, "127.0.0.1", 0)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
@@ -548,6 +549,7 @@ class Relay:
         return f"ws://127.0.0.1:{self.server.socket.getsockname()[1]}"
 
     def handle(self, connection) -> None:
+        self.paths.append(connection.request.path)
         query = parse_qs(urlsplit(connection.request.path).query)
         cursor = query.get("cursor", [None])[0]
         self.cursors.append(cursor)
@@ -780,3 +782,82 @@ def test_settle_holds_recent_posts_while_the_stream_is_busy():
     assert firehose.settle([old, recent, deleted], busy) == ([old], [recent])
     caught_up = firehose.Window(full=False, last_time="2026-11-24T10:00:30Z")
     assert firehose.settle([old, recent], caught_up) == ([old, recent], [])
+
+
+def jet(time_us: int, did: str, **event) -> tuple[int, str]:
+    """A Jetstream event as its JSON text."""
+    return time_us, json.dumps({"did": did, "time_us": time_us, **event})
+
+
+def jet_post(time_us: int, did: str, rkey: str, text: str, langs=None) -> tuple[int, str]:
+    commit = {
+        "rev": "3l3qo2vutsw2b",
+        "operation": "create",
+        "collection": "app.bsky.feed.post",
+        "rkey": rkey,
+        "record": post_record(text, langs),
+        "cid": "bafyreidwaivazkwu67xztlmuobx35hs2lnfh3kolmgfmucldvhd3sgzcqi",
+    }
+    return jet(time_us, did, kind="commit", commit=commit)
+
+
+@pytest.mark.django_db
+def test_jetstream_posts_deletes_and_handles(workspace, brand):
+    t0 = 1_732_442_400_000_000
+    delete = {
+        "rev": "3l3r",
+        "operation": "delete",
+        "collection": "app.bsky.feed.post",
+        "rkey": "3lb7x",
+    }
+    like = {
+        "rev": "3l3s",
+        "operation": "create",
+        "collection": "app.bsky.feed.like",
+        "rkey": "3lb7l",
+        "record": {"$type": "app.bsky.feed.like"},
+    }
+    events = [
+        jet_post(t0, LEA, "3lb7a", "Maison Lumière, enfin !", ["fr"]),
+        jet_post(t0 + 1, LEA, "3lb7x", "Maison Lumière promo", ["fr"]),
+        jet(
+            t0 + 2,
+            SAM,
+            kind="identity",
+            identity={
+                "did": SAM,
+                "handle": "sam.example.com",
+                "seq": 9,
+                "time": "2026-11-24T10:00:00Z",
+            },
+        ),
+        jet_post(t0 + 3, SAM, "3lb7c", "maison lumiere sans langue"),
+        jet(t0 + 4, LEA, kind="commit", commit=delete),
+        jet(t0 + 5, SAM, kind="commit", commit=like),
+    ]
+    server = Relay(events)
+    server.thread.start()
+    try:
+        source = make_source(
+            workspace,
+            None,
+            mode="firehose",
+            firehose_url=server.url + "/subscribe",
+            window_seconds=1,
+            appview_url="https://appview.test",
+        )
+        Source.objects.filter(pk=source.pk).update(cursor={"time_us": t0 - 1})
+        assert run(source, appview()).stored == 2
+        assert set(Mention.objects.values_list("external_id", flat=True)) == {
+            f"at://{LEA}/app.bsky.feed.post/3lb7a",
+            f"at://{SAM}/app.bsky.feed.post/3lb7c",
+        }
+        assert Mention.objects.get(external_id__endswith="3lb7c").author.handle == "sam.example.com"
+        assert source.cursor == {"time_us": t0 + 5}
+        assert run(source, appview()).stored == 0
+        assert server.cursors == [str(t0 - 1), str(t0 + 5)]
+        first = parse_qs(urlsplit(server.paths[0]).query)
+        assert urlsplit(server.paths[0]).path == "/subscribe"
+        assert first["wantedCollections"] == ["app.bsky.feed.post"]
+    finally:
+        server.server.shutdown()

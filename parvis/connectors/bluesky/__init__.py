@@ -4,9 +4,10 @@ Modes (config "mode"):
 - search: app.bsky.feed.searchPosts for each search term of the workspace, newest first,
   down to what the last run read (parvis.connectors.bluesky.paging), through the account's
   PDS with the atproto-proxy header naming the AppView, or straight to an AppView;
-- firehose: com.atproto.sync.subscribeRepos (relay or PDS), a bounded window per run from the
-  last sequence number stored; posts are pre-matched here, held briefly so that one deleted
-  right away is never stored (firehose.settle), their authors resolved afterwards;
+- firehose: com.atproto.sync.subscribeRepos (relay or PDS) or Jetstream (JSON, an address
+  ending in /subscribe), a bounded window per run from the last position stored; posts are
+  pre-matched here, held briefly so that one deleted right away is never stored
+  (firehose.settle), their authors resolved afterwards;
 - notifications: app.bsky.notification.listNotifications (replies, mentions, quotes of the
   account), hydrated with app.bsky.feed.getPosts; everything is kept.
 """
@@ -167,7 +168,7 @@ class BlueskyConnector(Connector):
         SettingField(
             "firehose_url",
             _("Firehose address"),
-            _("A relay or a PDS event stream (wss://)."),
+            _("A relay or a PDS event stream (wss://), or a Jetstream (…/subscribe)."),
             kind="url",
             default=firehose_url(),
         ),
@@ -410,20 +411,24 @@ class BlueskyConnector(Connector):
     # --- firehose -----------------------------------------------------------------------
 
     def fetch_firehose(self, cursor: dict[str, Any]) -> FetchResult:
-        seq = cursor.get("seq")
+        base = self.setting("firehose_url", firehose_url())
+        jetstream = firehose.is_jetstream(base)
+        # A relay's sequence number and Jetstream's microseconds are not interchangeable:
+        # each keeps its own key, so changing the address never misreads the other.
+        key = "time_us" if jetstream else "seq"
+        seq = cursor.get(key) if isinstance(cursor.get(key), int) else None
         pending = [
             firehose.StreamPost.from_dict(p)
             for p in cursor.get("pending") or []
             if isinstance(p, dict)
         ]
-        url = firehose.stream_url(
-            self.setting("firehose_url", firehose_url()), seq if isinstance(seq, int) else None
-        )
+        url = (firehose.jetstream_url if jetstream else firehose.stream_url)(base, seq)
         window = firehose.read_window(
             url,
             seconds=float(self.source.config.get("window_seconds", 20)),
             max_events=int(self.source.config.get("max_events", 5000)),
             user_agent=USER_AGENT,
+            jetstream=jetstream,
         )
         if window.reset:
             logger.warning("firehose refused cursor %s: reading from now on", seq)
@@ -440,7 +445,7 @@ class BlueskyConnector(Connector):
         items += [mapping.from_record(p.uri, p.record, known[p.did], p.raw) for p in ready]
         new_cursor: dict[str, Any] = {}
         if (last := window.seq if window.seq is not None else seq) is not None:
-            new_cursor["seq"] = last
+            new_cursor[key] = last
         if waiting:
             new_cursor["pending"] = [p.as_dict() for p in waiting]
         return FetchResult(

@@ -1,4 +1,5 @@
-"""The repository event stream (com.atproto.sync.subscribeRepos), decoded by hand.
+"""The repository event stream (com.atproto.sync.subscribeRepos), decoded by hand; and
+Jetstream, its JSON rendition (`/subscribe`, events keyed by `time_us`).
 
 A frame is two DAG-CBOR objects back to back: a header {"op": 1, "t": "#commit"} (op -1: an
 error, body {"error", "message"}) and the event body. A #commit carries `ops` ({action,
@@ -14,6 +15,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import io
+import json
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -270,6 +272,38 @@ class Window:
         elif kind == "#info" and body.get("name") == "OutdatedCursor":
             logger.warning("firehose cursor too old: some events were missed")
 
+    def take_jetstream(self, message: bytes | str) -> None:
+        """Account for one Jetstream event (JSON; `time_us` is its cursor)."""
+        try:
+            event = json.loads(message)
+        except ValueError as exc:
+            raise FrameError(f"not JSON: {exc}") from exc
+        if not isinstance(event, dict) or not isinstance(event.get("did"), str):
+            raise FrameError("a Jetstream event without did")
+        did, stamp = event["did"], event.get("time_us")
+        when = ""
+        if isinstance(stamp, int) and not isinstance(stamp, bool):
+            self.seq = stamp if self.seq is None else max(self.seq, stamp)
+            moment = dt.datetime.fromtimestamp(stamp / 1_000_000, tz=dt.UTC)
+            when = self.last_time = moment.isoformat().replace("+00:00", "Z")
+        kind = event.get("kind")
+        if kind == "identity" and isinstance(event.get("identity"), dict):
+            if isinstance(handle := event["identity"].get("handle"), str):
+                self.handles[did] = handle
+            return
+        commit = event.get("commit")
+        if kind != "commit" or not isinstance(commit, dict):
+            return
+        if commit.get("collection") != POST_COLLECTION or not commit.get("rkey"):
+            return
+        uri = f"at://{did}/{POST_COLLECTION}/{commit['rkey']}"
+        if commit.get("operation") == "delete":
+            self.deleted.add(uri)
+        elif commit.get("operation") == "create":
+            record = commit.get("record")
+            error = "" if isinstance(record, dict) else "a create without its record"
+            self.posts.append(StreamPost(self.seq or 0, uri, did, record, when, error))
+
     def error(self, body: dict[str, Any]) -> None:
         name = str(body.get("error", ""))
         if name == "FutureCursor":
@@ -330,11 +364,28 @@ def stream_url(base: str, cursor: int | None) -> str:
     return urlunsplit((scheme, parts.netloc, path, query, ""))
 
 
+def is_jetstream(base: str) -> bool:
+    """Jetstream (JSON events) serves `/subscribe`; relays and PDSes serve subscribeRepos."""
+    return urlsplit(base.strip()).path.rstrip("/").endswith("/subscribe")
+
+
+def jetstream_url(base: str, cursor: int | None) -> str:
+    """A Jetstream address asking for posts only, from `cursor` (Unix microseconds)."""
+    parts = urlsplit(base.strip())
+    scheme = {"https": "wss", "http": "ws"}.get(parts.scheme, parts.scheme)
+    if scheme not in {"ws", "wss"} or not parts.hostname:
+        raise PermanentError(f"the Jetstream address is not a ws(s):// URL: {base[:100]!r}")
+    query = [("wantedCollections", POST_COLLECTION)]
+    if cursor is not None:
+        query.append(("cursor", str(cursor)))
+    return urlunsplit((scheme, parts.netloc, parts.path.rstrip("/"), urlencode(query), ""))
+
+
 Connect = Callable[..., Any]
 
 
-def frames(connection: Any, deadline: float) -> Iterator[bytes]:
-    """Binary messages until the deadline passes or the server closes."""
+def frames(connection: Any, deadline: float) -> Iterator[bytes | str]:
+    """Messages until the deadline passes or the server closes."""
     from websockets.exceptions import ConnectionClosed
 
     while (remaining := deadline - time.monotonic()) > 0:
@@ -345,8 +396,7 @@ def frames(connection: Any, deadline: float) -> Iterator[bytes]:
         except ConnectionClosed as exc:
             logger.info("firehose closed the connection: %s", exc)
             return
-        if isinstance(message, bytes):
-            yield message
+        yield message
 
 
 def read_window(
@@ -356,6 +406,7 @@ def read_window(
     max_events: int,
     connect: Connect | None = None,
     user_agent: str = "",
+    jetstream: bool = False,
 ) -> Window:
     """Read events for at most `seconds` or `max_events` events, whichever comes first."""
     from websockets.exceptions import InvalidHandshake, InvalidStatus, InvalidURI
@@ -381,13 +432,15 @@ def read_window(
     except (OSError, TimeoutError, InvalidHandshake) as exc:
         raise RetryLater(f"{type(exc).__name__} reaching the firehose at {host}") from exc
     with connection:
-        for frame in frames(connection, deadline):
+        for message in frames(connection, deadline):
             try:
-                header, body = decode_frame(frame)
+                if jetstream:
+                    window.take_jetstream(message)
+                else:
+                    window.take(*decode_frame(message))
             except FrameError as exc:
-                logger.warning("undecodable firehose frame skipped: %s", exc)
+                logger.warning("undecodable firehose message skipped: %s", exc)
                 continue
-            window.take(header, body)
             window.events += 1
             if window.reset:
                 break
