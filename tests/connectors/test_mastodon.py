@@ -302,6 +302,14 @@ def test_without_account_only_hashtags_are_read_and_no_token_is_sent(workspace, 
     assert not any("Authorization" in r.headers for r in fake.requests)
 
 
+def test_words_without_account_pause_the_source_with_what_to_do(workspace, fake):
+    MonitoredQuery.objects.create(workspace=workspace, name="Marque", expression="lumiere")
+    source = make_source(workspace, instance_url=INSTANCE)
+    run(source, fake)
+    assert source.status == SourceStatus.PAUSED and fake.requests == []
+    assert "needs a connected account" in source.last_error
+
+
 def test_the_token_never_goes_to_another_instance(workspace, queries, account, fake):
     source = make_source(workspace, account, instance_url="https://other.example")
     run(source, fake)

@@ -250,6 +250,13 @@ class MastodonConnector(Connector):
         readable = [t for t in terms if (api.token or hashtag(t)) and not LONE_HANDLE.match(t)]
         notes = {"skipped_terms": [t for t in terms if t not in readable]}
         if not readable:
+            if any(not LONE_HANDLE.match(t) for t in terms):
+                self.need_token(
+                    api,
+                    "searching words on Mastodon needs a connected account (instances only "
+                    "search statuses for signed-in users): connect one and choose it for this "
+                    "source; hashtags are read without one",
+                )
             return FetchResult(items=[], cursor=cursor, notes=notes)
         states = {t: s for t, s in (cursor.get("terms") or {}).items() if t in readable}
         queue = [t for t in cursor.get("queue") or [] if t in readable] or list(readable)
