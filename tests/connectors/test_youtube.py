@@ -456,6 +456,17 @@ def test_login_checks_the_key_and_the_channel():
     assert dict(server.requests[0].url.params) == {"part": "snippet", "id": CHANNEL_ID}
 
 
+def test_login_finds_the_channel_by_its_handle():
+    fake = Fake()
+    client = http.client(transport=fake.transport())
+    for typed in ("@MaisonLumiere", "https://www.youtube.com/@maisonlumiere"):
+        info = YouTubeConnector.login(client, {"api_key": API_KEY, "channel_id": typed})
+        assert info.credentials["channel_id"] == CHANNEL_ID and info.handle == "@maisonlumiere"
+    assert fake.requests[-1].url.params["forHandle"] == "@maisonlumiere"
+    with pytest.raises(PermanentError, match="no channel @personne"):
+        YouTubeConnector.login(client, {"api_key": API_KEY, "channel_id": "@personne"})
+
+
 def test_login_refusals_say_what_to_do():
     fake = Fake()
     client = http.client(transport=fake.transport())

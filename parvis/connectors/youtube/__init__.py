@@ -42,10 +42,12 @@ CHANNEL_ID = re.compile(r"UC[0-9A-Za-z_-]{22}")
 VIDEO_ID = re.compile(r"^[0-9A-Za-z_-]{11}$")
 VIDEO_IN_URL = re.compile(r"(?:[?&]v=|youtu\.be/|/shorts/|/live/|/embed/)([0-9A-Za-z_-]{11})")
 MAX_VIDEOS = 50
+HANDLE = re.compile(r"(?:^|youtube\.com/)(@[0-9A-Za-z._-]{3,30})/?$")
 DEFAULT_BACKFILL = {COMMENTS: 50, SEARCH: 4}  # pages read when a source starts
 DEFAULT_OVERLAP_MINUTES = 60
 MAX_SEEN = 500
 CHANNEL_ID_HELP = _("A channel id starts with UC and has 24 characters (see the channel's address)")
+CHANNEL_HELP = _("The channel's id (UC…), its handle (@…) or its address")
 
 
 def parse_time(value: str) -> dt.datetime:
@@ -78,6 +80,12 @@ def channel_from(value: Any) -> str:
     """A channel id, from the id itself or a youtube.com/channel/UC… address."""
     found = CHANNEL_ID.search(str(value or ""))
     return found.group(0) if found else ""
+
+
+def handle_from(value: Any) -> str:
+    """A channel handle, from "@name" or a youtube.com/@name address ("" if none)."""
+    found = HANDLE.search(str(value or "").strip())
+    return found.group(1) if found else ""
 
 
 def video_ids(value: Any) -> list[str]:
@@ -235,7 +243,7 @@ class YouTubeConnector(Connector):
             SettingField(
                 "channel_id",
                 _("Channel id"),
-                _("UC…: youtube.com → your channel → Settings → Advanced settings."),
+                _("UC… or @handle: youtube.com → your channel → Settings → Advanced settings."),
                 required=True,
             ),
         )
@@ -244,15 +252,17 @@ class YouTubeConnector(Connector):
     def login(cls, http: httpx.Client, fields: dict[str, str]) -> AccountInfo:
         """Check the key and the channel with channels.list (1 unit of the key's quota)."""
         key = (fields.get("api_key") or "").strip()
-        channel = channel_from(fields.get("channel_id"))
+        raw = fields.get("channel_id") or ""
+        channel, handle = channel_from(raw), handle_from(raw)
         if not key:
             raise ValueError(_("Paste the API key"))
-        if not channel:
-            raise ValueError(CHANNEL_ID_HELP)
+        if not channel and not handle:
+            raise ValueError(CHANNEL_HELP)
         client = api.Client(http, {"api_key": key}, workspace_id=None, budget=quota.Budget())
-        items = client.channel(channel).get("items") or []
-        if not items:
-            raise PermanentError(f"YouTube has no channel {channel}: check the channel id")
+        items = client.channel(channel, handle=handle).get("items") or []
+        if not items or not items[0].get("id"):
+            raise PermanentError(f"YouTube has no channel {channel or handle}: check the channel")
+        channel = items[0]["id"]
         snippet = items[0].get("snippet") or {}
         return AccountInfo(
             handle=snippet.get("customUrl") or channel,

@@ -190,7 +190,10 @@ class Client:
     def channel_statistics(self, ids: list[str]) -> dict[str, Any]:
         return self.call("channels", {"part": "statistics", "id": ",".join(ids)}, quota.LIST)
 
-    def channel(self, channel_id: str = "") -> dict[str, Any]:
-        """A channel by id, or the signed-in person's own (mine=true)."""
-        target = {"id": channel_id} if channel_id else {"mine": "true"}
+    def channel(self, channel_id: str = "", *, handle: str = "") -> dict[str, Any]:
+        """A channel by id, by handle (@name), or the signed-in person's own (mine=true)."""
+        if channel_id:
+            target = {"id": channel_id}
+        else:
+            target = {"forHandle": handle} if handle else {"mine": "true"}
         return self.call("channels", {"part": "snippet", **target}, quota.LIST)

@@ -454,7 +454,12 @@ class Fake(FakeNetwork):
 
     def channels_list(self, params: httpx.QueryParams) -> httpx.Response:
         items = []
-        wanted = [CHANNEL_ID] if params.get("mine") == "true" else params.get("id", "").split(",")
+        wanted = params.get("id", "").split(",")
+        if params.get("mine") == "true":
+            wanted = [CHANNEL_ID]
+        elif params.get("forHandle"):  # handles match without regard to case
+            handle = "@" + params["forHandle"].removeprefix("@").lower()
+            wanted = [c for c, (h, _) in self.channels.items() if h.lower() == handle]
         if params.get("part") == "statistics":
             return self.channel_statistics(wanted)
         for channel_id in wanted:
