@@ -84,6 +84,12 @@ def test_unmappable_posts_are_quarantined_with_the_reason(change, reason):
     assert json.loads(item.raw)  # the raw post is kept for inspection
 
 
+def test_a_broken_created_at_falls_back_to_when_the_post_was_indexed():
+    view = fixture("searchPosts.json")["posts"][0]
+    view["record"]["createdAt"] = "24/11/2026 09:14"
+    assert mapping.from_post_view(view).data["created_at"] == view["indexedAt"]
+
+
 @pytest.mark.parametrize(
     ("langs", "expected"),
     [(["fr"], "fr"), (["pt-BR"], "pt-br"), ([], ""), (["<script>"], ""), (["x" * 40], "")],
@@ -308,6 +314,27 @@ def test_terms_take_turns_across_runs(workspace, account, fake):
     result = connector.fetch(result.cursor)
     assert result.cursor["next"] == "lumiere" and not result.more
     assert [m.data["text"] for m in result.items] == ["une bougie"]
+
+
+@pytest.mark.django_db
+def test_a_term_the_search_refuses_does_not_stop_the_others(workspace, account, fake):
+    source = make_source(workspace, account, terms="bougie, ((, cire", keep_all=True)
+    original = fake.search_posts
+
+    def refuse_some(params):
+        if params["q"][0] in refused:
+            return fake_bluesky.xrpc_error(400, "InvalidRequest", "unbalanced parentheses")
+        return original(params)
+
+    fake.search_posts = refuse_some
+    refused = {"(("}
+    fake.publish(Post(text="une bougie"), Post(text="de la cire"))
+    assert run(source, fake.transport()).stored == 2
+    assert source.status == SourceStatus.OK
+    refused = {"bougie", "((", "cire"}
+    run(source, fake.transport())
+    assert source.status == SourceStatus.PAUSED
+    assert "refused every search term" in source.last_error
 
 
 # --- notifications ------------------------------------------------------------------------

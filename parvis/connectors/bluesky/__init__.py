@@ -188,6 +188,7 @@ class BlueskyConnector(Connector):
         self._session: xrpc.Session | None = None
         self._profiles: Profiles | None = None
         self._served: set[str] = set()  # search terms read to the end in this run
+        self._refused: dict[str, xrpc.BadRequest] = {}  # search terms the service refused
 
     # --- settings and accounts ----------------------------------------------------------
 
@@ -348,10 +349,13 @@ class BlueskyConnector(Connector):
             return FetchResult(items=[], cursor=cursor, notes={"terms": len(terms)})
         state = states.get(term, {})
         size = int(self.source.config.get("page_size", 100))
-        body = self.reader().query(
-            "app.bsky.feed.searchPosts",
-            {"q": term, "sort": "latest", "limit": size, "cursor": paging.page_cursor(state)},
-        )
+        try:
+            body = self.reader().query(
+                "app.bsky.feed.searchPosts",
+                {"q": term, "sort": "latest", "limit": size, "cursor": paging.page_cursor(state)},
+            )
+        except xrpc.BadRequest as exc:
+            body = self.refused_term(term, terms, exc)
         views = body.get("posts") or []
         refs = [ref for v in views if (ref := post_ref(v)) is not None]
         max_pages = self.max_pages(state)
@@ -363,6 +367,15 @@ class BlueskyConnector(Connector):
             new_cursor["next"] = following
         more = any(t not in self._served for t in terms)
         return FetchResult(items=self.with_followers(views), cursor=new_cursor, more=more)
+
+    def refused_term(self, term: str, terms: list[str], exc: xrpc.BadRequest) -> dict[str, Any]:
+        """One search the service cannot run (its syntax) must not stop the others; when it
+        refuses them all, the cause is ours or the service's, and the source stops to say so."""
+        logger.warning("Bluesky search refused the term %r: %s", term, exc)
+        self._refused[term] = exc
+        if set(self._refused) >= set(terms):
+            raise PermanentError(f"Bluesky search refused every search term: {exc}") from exc
+        return {"posts": []}  # read to its end: the pass is over, the next term follows
 
     # --- notifications --------------------------------------------------------------------
 
@@ -401,7 +414,8 @@ class BlueskyConnector(Connector):
                 uris.append(uri)
         views: list[Any] = []
         for start in range(0, len(uris), GET_POSTS_BATCH):
-            body = reader.query("app.bsky.feed.getPosts", {"uris": uris[start : start + 25]})
+            batch = uris[start : start + GET_POSTS_BATCH]
+            body = reader.query("app.bsky.feed.getPosts", {"uris": batch})
             views.extend(body.get("posts") or [])
         # getPosts leaves out deleted posts: nothing to store, nothing wrong.
         by_uri = {v.get("uri"): v for v in views if isinstance(v, dict)}
@@ -442,7 +456,9 @@ class BlueskyConnector(Connector):
             profiles.remember(mapping.Profile(did=did, handle=handle))
         known = profiles.resolve(p.did for p in ready)
         items = [Incoming(None, mapping.dumps(p.raw), error=p.error) for p in broken]
-        items += [mapping.from_record(p.uri, p.record, known[p.did], p.raw) for p in ready]
+        items += [
+            mapping.from_record(p.uri, p.record, known[p.did], p.raw, seen_at=p.time) for p in ready
+        ]
         new_cursor: dict[str, Any] = {}
         if (last := window.seq if window.seq is not None else seq) is not None:
             new_cursor[key] = last

@@ -3,6 +3,7 @@ firehose) as normalized mentions (parvis.listening.normalize)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ NETWORK = "bluesky"
 POST_COLLECTION = "app.bsky.feed.post"
 # A BCP 47 tag as Parvis keeps it (12 characters at most); anything else is ignored.
 LANG = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{1,8})*$")
+MAX_NAME = 300  # what Parvis keeps of a display name
 
 
 @dataclass(frozen=True)
@@ -85,8 +87,26 @@ def count(view: dict[str, Any], name: str) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
 
 
+def first_time(*values: Any) -> str:
+    """The first value that reads as an ISO 8601 time: a client may write a broken createdAt,
+    and the post is no less a post (the AppView's or the stream's time stands in)."""
+    for value in values:
+        if not isinstance(value, str) or not value:
+            continue
+        try:
+            dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            continue
+        return value
+    return ""
+
+
 def to_mention(
-    uri: str, record: dict[str, Any], profile: Profile, view: dict[str, Any] | None = None
+    uri: str,
+    record: dict[str, Any],
+    profile: Profile,
+    view: dict[str, Any] | None = None,
+    seen_at: str = "",
 ) -> dict[str, Any]:
     """The normalized mention of one post; `view` (a postView) adds its counts."""
     did, collection, rkey = split_uri(uri)
@@ -97,8 +117,8 @@ def to_mention(
     text = record.get("text", "")
     if not isinstance(text, str):
         raise ValueError("the post's text is not a string")
-    created_at = record.get("createdAt") or (view or {}).get("indexedAt")
-    if not isinstance(created_at, str) or not created_at:
+    created_at = first_time(record.get("createdAt"), (view or {}).get("indexedAt"), seen_at)
+    if not created_at:
         raise ValueError("the post has no createdAt")
     if not profile.did:
         profile = Profile(did=did)
@@ -109,7 +129,7 @@ def to_mention(
         "url": post_url(profile, rkey),
         "author": {
             "handle": profile.handle or profile.did,
-            "name": profile.display_name,
+            "name": profile.display_name[:MAX_NAME],
             "followers": profile.followers,
             "url": profile_url(profile),
         },
@@ -163,10 +183,12 @@ def merge(seen: Profile, detailed: Profile) -> Profile:
     )
 
 
-def from_record(uri: str, record: Any, profile: Profile, raw: dict[str, Any]) -> Incoming:
+def from_record(
+    uri: str, record: Any, profile: Profile, raw: dict[str, Any], seen_at: str = ""
+) -> Incoming:
     """A firehose record (no counts, no author view) as an Incoming."""
     try:
-        data = to_mention(uri, record, profile)
+        data = to_mention(uri, record, profile, seen_at=seen_at)
     except ValueError as exc:
         return Incoming(None, dumps(raw), error=f"unreadable post: {exc}")
     return Incoming(data, dumps(raw), payload=raw)

@@ -37,6 +37,10 @@ SESSION_ERRORS = {"ExpiredToken", "InvalidToken", "AuthenticationRequired"}
 MAX_MESSAGE = 300
 
 
+class BadRequest(PermanentError):
+    """The service refused this request's parameters (400 InvalidRequest and the like)."""
+
+
 class SessionRefused(PermanentError):
     """The access (or refresh) token is expired or refused: refresh or log in again."""
 
@@ -94,9 +98,8 @@ def check(response: httpx.Response, nsid: str) -> httpx.Response:
             + (f" ({detail})" if detail else "")
             + ": this call needs a connected Bluesky account with access to it"
         )
-    raise PermanentError(
-        f"HTTP {status} from {host} on {nsid}" + (f": {detail}" if detail else ": refused")
-    )
+    error = BadRequest if status == 400 else PermanentError
+    raise error(f"HTTP {status} from {host} on {nsid}" + (f": {detail}" if detail else ": refused"))
 
 
 def base_url(url: str) -> str:
