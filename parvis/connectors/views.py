@@ -47,7 +47,6 @@ def accounts(request: HttpRequest) -> HttpResponse:
     context = {
         "rows": rows,
         "connectors": [ui.kind_row(c) for c in ui.account_connectors()],
-        "manual": manual_networks(guided),
         "can_manage": request.membership.can(Perm.MANAGE_ACCOUNTS),
     }
     return render(request, "connectors/accounts.html", context)

@@ -273,7 +273,7 @@ def test_accounts_page_lists_connectors_that_connect_accounts(workspace, owner, 
     html = page.content.decode()
     assert "Fake OAuth network" in html and "?kind=fakeoauth" in html
     # The networks with a connector are no longer offered as "paste a token".
-    manual = dict(page.context["manual"])
+    manual = dict(login(owner).get(CONNECT).context["manual"])
     assert "linkedin" not in manual and "threads" not in manual and "x" in manual
 
 
