@@ -162,6 +162,27 @@ def test_replies_from_the_fake_arrive_with_their_parent(workspace, account):
     assert Mention.objects.get(external_id=fake.external_id(parent)).replies == 1
 
 
+def test_threads_with_more_replies_than_they_carry_are_read_whole(workspace, account):
+    fake = Fake()
+    busy, quiet = Post(), Post()
+    fake.publish(busy, quiet)
+    fake.reply(busy, *[Post(text=f"réponse {i}") for i in range(23)])
+    fake.reply(quiet, Post(text="merci"))
+    source = make_source(workspace, account, mode="comments")
+    assert run(source, fake).stored == 2 + 23 + 1
+    asked = [(r.url.path.rsplit("/", 1)[-1], r.url.params.get("parentId")) for r in fake.requests]
+    busy_id = fake.external_id(busy)
+    # The quiet thread carries its one reply: no comments.list call for it.
+    assert asked == [("commentThreads", None)] + [("comments", busy_id)] * 3
+    assert source.cursor["replies"] == {busy_id: 23}
+    # Nothing new: the busy thread's 23 replies are not asked for again.
+    fake.requests.clear()
+    assert run(source, fake).stored == 0 and len(fake.requests) == 1
+    fake.reply(busy, Post(text="une de plus", created_at=dt.datetime(2026, 11, 25, tzinfo=UTC)))
+    assert run(source, fake).stored == 1
+    assert source.cursor["replies"] == {busy_id: 24}
+
+
 def test_a_new_reply_to_an_old_thread_arrives_with_the_next_pass(workspace, account):
     fake = Fake()
     older, newer = Post(), Post()

@@ -46,6 +46,8 @@ HANDLE = re.compile(r"(?:^|youtube\.com/)(@[0-9A-Za-z._-]{3,30})/?$")
 DEFAULT_BACKFILL = {COMMENTS: 50, SEARCH: 4}  # pages read when a source starts
 DEFAULT_OVERLAP_MINUTES = 60
 MAX_SEEN = 500
+MAX_KNOWN_THREADS = 1000  # threads whose reply count the cursor remembers
+MAX_REPLY_PAGES = 5  # 500 replies per thread and run at most
 CHANNEL_ID_HELP = _("A channel id starts with UC and has 24 characters (see the channel's address)")
 CHANNEL_HELP = _("The channel's id (UC…), its handle (@…) or its address")
 
@@ -350,10 +352,11 @@ class YouTubeConnector(Connector):
             body = self.api.comment_threads(channel, video_id=video)
         items: list[Incoming] = []
         top, last = current.get("top", ""), ""
+        known = dict(state.get("replies") or {})
         for thread in body.get("items") or []:
             # Older threads on the page are kept too: the pipeline drops what it has, and a
             # new reply to an old thread arrives this way.
-            items.extend(self.thread_items(thread, channel))
+            items.extend(self.thread_items(thread, channel, known))
             if published := thread_time(thread):
                 top, last = newer(top, published), published
         # Past the mark once the page ends older than it: the rest was read by earlier passes.
@@ -361,18 +364,33 @@ class YouTubeConnector(Connector):
         pages = current.get("pages", 0) + 1
         token = body.get("nextPageToken") or ""
         done = reached_old or not token or (not since and pages >= self.backfill_pages(COMMENTS))
-        if done:
-            return items, {"since": newer(top, since)}, True
-        return items, {"since": since, "pass": {"token": token, "top": top, "pages": pages}}, False
+        new_state: dict[str, Any] = {"since": newer(top, since) if done else since}
+        if known:
+            new_state["replies"] = dict(list(known.items())[-MAX_KNOWN_THREADS:])
+        if not done:
+            new_state["pass"] = {"token": token, "top": top, "pages": pages}
+        return items, new_state, done
 
-    def thread_items(self, thread: Any, channel: str) -> list[Incoming]:
+    def thread_items(self, thread: Any, channel: str, known: dict[str, int]) -> list[Incoming]:
+        """The thread's comments; when it has more replies than it carries and more than we
+        read last time (`known`: thread id -> replies read), all of them from comments.list."""
         try:
             if thread["snippet"].get("isPublic") is False:
                 return []  # not visible to everyone (held for review, private video)
             comments = thread_comments(thread)
             video = thread["snippet"].get("videoId") or ""
+            thread_id, total = str(thread["id"]), comments[0][1]
         except (Malformed, KeyError, TypeError, AttributeError) as exc:
             return [Incoming(None, raw_text(thread), error=f"unreadable comment thread: {exc}")]
+        if total > len(comments) - 1 and known.get(thread_id) != total:
+            included = {c.get("id") for c, _ in comments if isinstance(c, dict)}
+            try:
+                more = self.all_replies(thread_id)
+            except api.ItemUnavailable:
+                more = []  # the thread went away meanwhile: what it carried is enough
+            comments += [(r, 0) for r in more if r.get("id") not in included]
+            known.pop(thread_id, None)
+            known[thread_id] = total  # most recent last, for trimming
         items = []
         for comment, replies in comments:
             try:
@@ -382,6 +400,18 @@ class YouTubeConnector(Connector):
                 continue
             items.append(Incoming(data, raw_text(comment), payload=comment))
         return items
+
+    def all_replies(self, thread_id: str) -> list[dict[str, Any]]:
+        """Replies to a top-level comment (comments.list parentId, 1 unit per page of 100)."""
+        replies: list[dict[str, Any]] = []
+        token = ""
+        for _page in range(MAX_REPLY_PAGES):
+            body = self.api.replies(thread_id, token)
+            replies += [r for r in body.get("items") or [] if isinstance(r, dict)]
+            token = body.get("nextPageToken") or ""
+            if not token:
+                break
+        return replies
 
     # --- searches for the monitored queries -------------------------------------------------
 

@@ -82,8 +82,8 @@ def check(response: httpx.Response) -> httpx.Response:
         raise PageTokenRefused("YouTube refused the stored page token")
     if "commentsDisabled" in why:
         raise ItemUnavailable("comments are disabled on this video")
-    if {"videoNotFound", "commentThreadNotFound"}.intersection(why):
-        raise ItemUnavailable("the video is gone")
+    if {"videoNotFound", "commentThreadNotFound", "commentNotFound"}.intersection(why):
+        raise ItemUnavailable("the video or comment is gone")
     for reason in why:
         if reason in PERMANENT_REASONS:
             raise PermanentError(f"YouTube: {PERMANENT_REASONS[reason]}")
@@ -172,6 +172,17 @@ class Client:
         if page_token:
             params["pageToken"] = page_token
         return self.call("commentThreads", params, quota.LIST)
+
+    def replies(self, parent_id: str, page_token: str = "") -> dict[str, Any]:
+        params = {
+            "part": "snippet",
+            "parentId": parent_id,
+            "maxResults": 100,
+            "textFormat": "plainText",
+        }
+        if page_token:
+            params["pageToken"] = page_token
+        return self.call("comments", params, quota.LIST)
 
     def search(self, term: str, published_after: str = "", page_token: str = "") -> dict[str, Any]:
         params = {"part": "snippet", "q": term, "type": "video", "order": "date", "maxResults": 50}

@@ -27,6 +27,7 @@ CLIENT_ID = "123456789012-fake.apps.googleusercontent.com"
 CLIENT_SECRET = "GOCSPX-fake-secret"
 AUTH_CODE = "4/0AfakeAuthorizationCode"
 REFRESH_TOKEN = "1//0fake-refresh-token"
+INCLUDED_REPLIES = 5
 
 
 def stamp(moment: dt.datetime) -> str:
@@ -138,6 +139,7 @@ class Fake(FakeNetwork):
             "search": self.search,
             "videos": self.videos,
             "channels": self.channels_list,
+            "comments": self.comments_list,
         }.get(resource)
         if handler is None:
             return error(404, "notFound", "Not Found", domain="global")
@@ -327,6 +329,8 @@ class Fake(FakeNetwork):
             },
         }
         if with_replies and replies:
+            # A thread carries a few replies only; comments.list (parentId) has them all.
+            replies = replies[:INCLUDED_REPLIES]
             thread["replies"] = {
                 "comments": [
                     self.comment(r, self.reply_id(post, r), top_id, self.video_of(post))
@@ -334,6 +338,35 @@ class Fake(FakeNetwork):
                 ]
             }
         return thread
+
+    def comments_list(self, params: httpx.QueryParams) -> httpx.Response:
+        """comments.list with parentId: every reply to one top-level comment."""
+        parents = {self.external_id(p): p for p in self.posts if not p.deleted}
+        parent = parents.get(params.get("parentId", ""))
+        if parent is None:
+            return error(
+                404,
+                "commentNotFound",
+                "One or more of the comments identified by the parentId parameter could not be "
+                "found.",
+                domain="youtube.comment",
+            )
+        replies = [r for r in self.replies.get(parent.key, []) if not r.deleted]
+        try:
+            chunk, paging = self.page(replies, params, self.page_size)
+        except ValueError:
+            return self.invalid_token()
+        top_id = self.external_id(parent)
+        body = {
+            "kind": "youtube#commentListResponse",
+            "etag": "fake-etag-comments",
+            **paging,
+            "items": [
+                self.comment(r, self.reply_id(parent, r), top_id, self.video_of(parent))
+                for r in chunk
+            ],
+        }
+        return httpx.Response(200, json=body)
 
     # search.list and videos.list ------------------------------------------------------------
 
