@@ -23,10 +23,12 @@ from parvis.connectors.base import (
     SettingField,
 )
 from parvis.connectors.services import do_connect_account
-from parvis.listening import sources
-from parvis.listening.models import Source, SourceStatus
+from parvis.listening import pipeline, sources
+from parvis.listening.ingest import parse_line
+from parvis.listening.models import Mention, Source, SourceStatus
 from parvis.workspaces.roles import Role
 from tests.conftest import login
+from tests.listening.factories import lines, mention
 
 pytestmark = pytest.mark.django_db
 
@@ -391,20 +393,12 @@ def test_resume_after_permanent_error(workspace, probe, account):
 
 
 def test_delete_keeps_mentions(workspace, owner, no_worker):
-    from parvis.listening.ingest import parse_line
-    from parvis.listening.pipeline import run as pipeline_run
-    from tests.listening.factories import lines, mention
-
-    source = rss_source(
-        workspace,
-    )
+    source = rss_source(workspace)
     items = [parse_line(1, lines([mention(1)])[0])]
-    pipeline_run(workspace, items, source=source, origin="t", cursor={}, keep_unmatched=True)
+    pipeline.run(workspace, items, source=source, origin="t", cursor={}, keep_unmatched=True)
     response = login(owner).post(f"{LIST}{source.pk}/delete/")
     assert response.status_code == 302
     assert not Source.objects.exists()
-    from parvis.listening.models import Mention
-
     assert Mention.objects.filter(workspace=workspace).count() == 1
 
 
@@ -504,3 +498,42 @@ def test_actions_with_htmx_swap_the_row(workspace, owner, no_worker):
     response = client.post(f"{LIST}{source.pk}/resume/", HTTP_HX_REQUEST="true")
     assert f"/sources/{source.pk}/pause/" in response.content.decode()
     no_worker.assert_called_once_with(source.pk)
+
+
+# --- the do_* functions, directly -----------------------------------------------------------
+
+
+def test_do_pause_source_stops_the_schedule_until_resumed(workspace):
+    source = rss_source(workspace)
+    sources.do_pause_source(source)
+    source.refresh_from_db()
+    assert not source.is_active and source.next_run_at is None
+    assert source.pk not in sources.claim_due_sources()
+    assert sources.run_source(source.pk).as_dict() == sources.Summary().as_dict()
+    sources.do_resume_source(source)
+    assert source.pk in sources.claim_due_sources()
+
+
+def test_do_update_source_checks_the_account(workspace, other_workspace, owner, probe, account):
+    source = sources.do_create_source(
+        workspace, kind="probe", name="M", config={"search": "x"}, account=account
+    )
+    foreign = do_connect_account(
+        other_workspace, owner, network="mastodon", handle="@r@m.test", credentials={}
+    )
+    other_network = do_connect_account(
+        workspace, owner, network="bluesky", handle="b.test", credentials={}
+    )
+    for wrong in [foreign, other_network, None]:
+        with pytest.raises(ValueError):
+            sources.do_update_source(
+                source, name="M", config={"search": "x"}, interval_seconds=60, account=wrong
+            )
+    source.refresh_from_db()
+    assert source.account == account and source.interval_seconds == 900
+
+
+def test_do_delete_source(workspace):
+    source = rss_source(workspace)
+    sources.do_delete_source(source)
+    assert not Source.objects.exists()
