@@ -44,6 +44,7 @@ class Pending:
     redirect_uri: str
     pending: dict[str, str]
     started_at: float
+    then: str = ""  # the page to return to once connected (in the same workspace)
 
 
 def new_state() -> str:
@@ -59,6 +60,7 @@ def remember(session: SessionBase, pending: Pending) -> None:
         "redirect_uri": pending.redirect_uri,
         "pending": json.dumps(pending.pending),
         "started_at": repr(pending.started_at),
+        "then": pending.then,
     }
     session[SESSION_KEY] = crypto.encrypt(data).decode("ascii")
 
@@ -78,6 +80,7 @@ def take(session: SessionBase, state: str, *, now: float | None = None) -> Pendi
             redirect_uri=data["redirect_uri"],
             pending=json.loads(data["pending"]),
             started_at=float(data["started_at"]),
+            then=data.get("then", ""),
         )
     except (crypto.CredentialsUnreadable, KeyError, ValueError, TypeError) as exc:
         raise FlowError(_("The connection under way cannot be read back.")) from exc
@@ -99,6 +102,7 @@ def start_oauth(
     session: SessionBase,
     slug: str,
     redirect_uri: str,
+    then: str = "",
 ) -> str:
     """Ask the connector for the authorization URL, remember the flow, return the URL."""
     state = new_state()
@@ -108,7 +112,7 @@ def start_oauth(
         raise FlowError(_("The network gave an authorization address that is not a web address."))
     remember(
         session,
-        Pending(state, slug, connector.kind, redirect_uri, dict(pending), time.time()),
+        Pending(state, slug, connector.kind, redirect_uri, dict(pending), time.time(), then),
     )
     return url
 

@@ -13,11 +13,12 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from parvis.connectors import flow, http, services, ui
-from parvis.connectors.base import Auth, Connector, ConnectorError
+from parvis.connectors.base import AccountInfo, Auth, Connector, ConnectorError
 from parvis.connectors.forms import (
     AccountFieldsForm,
     ConnectAccountForm,
@@ -57,6 +58,16 @@ def callback_uri(request: HttpRequest) -> str:
     return request.build_absolute_uri(reverse("oauth_callback"))
 
 
+def return_to(request: HttpRequest, slug: str) -> str:
+    """Where to go once connected (?next=, e.g. the source form that asked for an account):
+    only a page of the same workspace on this site."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    safe = url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return target if safe and target.startswith(f"/w/{slug}/") else ""
+
+
 def pick_connector(request: HttpRequest) -> type[Connector] | None:
     """The connector named by ?kind=, or the only one of ?network=."""
     connector = ui.account_connector(request.POST.get("kind") or request.GET.get("kind"))
@@ -92,6 +103,7 @@ def connect(request: HttpRequest) -> HttpResponse:
         "connector": ui.kind_row(connector),
         "oauth": connector.auth == Auth.OAUTH2,
         "redirect_uri": callback_uri(request),
+        "next": return_to(request, request.workspace.slug),
     }
     return render(request, "connectors/connect_form.html", context)
 
@@ -106,7 +118,7 @@ def sign_in(
     except SIGN_IN_ERRORS as exc:
         form.add_error(None, flow.error_text(exc, form.typed_secrets()))
         return None
-    return saved(request, connector, info)
+    return saved(request, connector, info, return_to(request, request.workspace.slug))
 
 
 def start_oauth(
@@ -121,6 +133,7 @@ def start_oauth(
                 session=request.session,
                 slug=request.workspace.slug,
                 redirect_uri=callback_uri(request),
+                then=return_to(request, request.workspace.slug),
             )
     except SIGN_IN_ERRORS as exc:
         form.add_error(None, flow.error_text(exc, form.typed_secrets()))
@@ -136,7 +149,9 @@ def start_oauth(
     return render(request, "connectors/oauth_go.html", context)
 
 
-def saved(request: HttpRequest, connector: type[Connector], info) -> HttpResponse:
+def saved(
+    request: HttpRequest, connector: type[Connector], info: AccountInfo, then: str = ""
+) -> HttpResponse:
     try:
         account, created = flow.save_account(request.workspace, request.user, connector, info)
     except ValidationError:
@@ -154,7 +169,7 @@ def saved(request: HttpRequest, connector: type[Connector], info) -> HttpRespons
             _("Account %(handle)s was already connected: its credentials are renewed.")
             % {"handle": account.handle},
         )
-    return redirect("connectors:accounts", slug=request.workspace.slug)
+    return redirect(then or reverse("connectors:accounts", args=[request.workspace.slug]))
 
 
 # OAuth error codes (RFC 6749 §4.1.2.1) are short words; anything else is not shown.
@@ -202,7 +217,7 @@ def oauth_callback(request: HttpRequest) -> HttpResponse:
     except SIGN_IN_ERRORS as exc:
         message = flow.error_text(exc, list(pending.pending.values()))
         return callback_error(request, message)
-    return saved(request, connector, info)
+    return saved(request, connector, info, pending.then)
 
 
 # --- pasting a token (networks without a connector) -----------------------------------------

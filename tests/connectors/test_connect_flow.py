@@ -607,3 +607,48 @@ def test_bluesky_connects_with_an_app_password(workspace, owner):
     account = ConnectedAccount.objects.get()
     assert (account.network, account.handle) == ("bluesky", module.OUR_HANDLE)
     assert account.credentials()["app_password"] == module.APP_PASSWORD
+
+
+# --- coming back to the page that asked for an account --------------------------------------
+
+BACK = "/w/lumiere/listening/sources/new/?kind=rss"
+
+
+def test_app_password_returns_to_the_page_that_asked(workspace, owner, fakes):
+    client = login(owner)
+    page = client.get(CONNECT, {"kind": "fakepw", "next": BACK})
+    assert 'name="next"' in page.content.decode()
+    response = client.post(CONNECT, {**PW_FIELDS, "next": BACK})
+    assert response.status_code == 302 and response["Location"] == BACK
+
+
+@pytest.mark.parametrize(
+    "elsewhere", ["https://evil.test/w/lumiere/", "//evil.test/w/lumiere/", "/w/rival/"]
+)
+def test_only_pages_of_the_same_workspace_are_returned_to(workspace, owner, fakes, elsewhere):
+    response = login(owner).post(CONNECT, {**PW_FIELDS, "next": elsewhere})
+    assert response["Location"] == "/w/lumiere/accounts/"
+
+
+def test_oauth_returns_to_the_page_that_asked(workspace, owner, fakes):
+    client = login(owner)
+    response = client.post(f"{CONNECT}?{urlencode({'next': BACK})}", OAUTH_FIELDS)
+    url = response.context["url"]
+    done = client.get(CALLBACK, authorize(fakes, url))
+    assert done.status_code == 302 and done["Location"] == BACK
+
+
+def test_source_form_links_to_connecting_and_back(workspace, owner, fakes):
+    """A source of a kind that reads through an account, with none connected yet: the form
+    links to connecting one, which comes back to the form, where the account is offered."""
+    client = login(owner)
+    form_path = "/w/lumiere/listening/sources/new/?kind=fakepw"
+    page = client.get(form_path)
+    link = re.search(r'href="(/w/lumiere/accounts/connect/\?[^"]+)"', page.content.decode())
+    query = parse_qs(urlsplit(link.group(1).replace("&amp;", "&")).query)
+    assert query == {"network": ["threads"], "next": [form_path]}
+    response = client.post(CONNECT, {**PW_FIELDS, "next": query["next"][0]})
+    assert response["Location"] == form_path
+    account = ConnectedAccount.objects.get()
+    back = client.get(form_path)
+    assert list(back.context["form"].fields["account"].queryset) == [account]
