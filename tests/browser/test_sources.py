@@ -11,7 +11,14 @@ import pytest
 from playwright.sync_api import expect
 
 from parvis.connectors import base
-from parvis.connectors.base import AccountInfo, Auth, Capability, Connector, SettingField
+from parvis.connectors.base import (
+    AccountInfo,
+    Auth,
+    Capability,
+    Connector,
+    PermanentError,
+    SettingField,
+)
 from parvis.connectors.models import ConnectedAccount
 from parvis.listening.models import Source
 from tests.browser.conftest import Tab, log_in
@@ -73,6 +80,8 @@ class InstantOAuth(Connector):
 
     @classmethod
     def oauth_start(cls, http, fields, redirect_uri, state):
+        if fields["client_secret"] == "refused-secret":
+            raise PermanentError("HTTP 401 from network.test: the client was refused")
         query = urlencode({"state": state, "redirect_uri": redirect_uri})
         return f"{cls.elsewhere}/login/?{query}", {"client_secret": fields["client_secret"]}
 
@@ -101,6 +110,12 @@ def test_connect_an_account_through_oauth(tab: Tab, artifacts, instant_oauth):
     expect(page.locator("#redirect-uri code")).to_have_text(
         tab.base_url + "/connect/oauth/callback/"
     )
+    # A refusal comes back into the form, swapped in place by htmx, without the secret.
+    page.fill("#id_client_secret", "refused-secret")
+    page.click("#connect-form button[type=submit]")
+    expect(page.locator("#connect-panel .errorlist")).to_contain_text("client was refused")
+    assert "refused-secret" not in page.content()
+    assert tab.path() == "/w/demo/accounts/connect/?kind=browseroauth"
     page.fill("#id_client_secret", "s3cret-value")
     tab.shot(artifacts, "connect-oauth-form.png")
     page.click("#connect-form button[type=submit]")
