@@ -580,7 +580,8 @@ class Relay:
         query = parse_qs(urlsplit(connection.request.path).query)
         cursor = query.get("cursor", [None])[0]
         self.cursors.append(cursor)
-        after = int(cursor) if cursor is not None else -1
+        # Without a cursor a stream starts from now: none of what it already sent.
+        after = int(cursor) if cursor is not None else max((s for s, _ in self.frames), default=0)
         for seq, frame in self.frames:
             if seq > after:
                 connection.send(frame)
@@ -664,6 +665,30 @@ def test_firehose_stores_matching_posts_and_resumes_after_its_seq(workspace, bra
     assert sam.author.handle == "sam.example.com"
     assert run(source, appview()).stored == 0
     assert relay.cursors == ["0", "5"]
+
+
+@pytest.mark.django_db
+def test_firehose_reads_from_now_unless_asked_to_start_at_the_oldest_event(workspace, brand, relay):
+    live = make_source(
+        workspace,
+        None,
+        mode="firehose",
+        firehose_url=relay.url,
+        window_seconds=1,
+        appview_url="https://appview.test",
+    )
+    assert run(live, appview()).stored == 0
+    oldest = make_source(
+        workspace,
+        None,
+        mode="firehose",
+        firehose_url=relay.url,
+        window_seconds=1,
+        appview_url="https://appview.test",
+        from_start=True,
+    )
+    assert run(oldest, appview()).stored == 2
+    assert relay.cursors == [None, "0"]
 
 
 @pytest.mark.django_db

@@ -172,6 +172,16 @@ class BlueskyConnector(Connector):
             kind="url",
             default=firehose_url(),
         ),
+        SettingField(
+            "from_start",
+            _("Read the stream from its oldest event"),
+            _(
+                "On the first run only. Without it the stream is read from now on; a quiet PDS "
+                "that has sent nothing yet is read from now on again at each run."
+            ),
+            kind="bool",
+            default=False,
+        ),
         SettingField("window_seconds", _("Firehose window (seconds)"), kind="int", default=20),
         SettingField("max_events", _("Firehose events per page"), kind="int", default=5000),
         SettingField("page_size", _("Results per request"), kind="int", default=100),
@@ -213,6 +223,7 @@ class BlueskyConnector(Connector):
             "appview_did": appview_did_value,
             "appview_direct": bool(config.get("appview_direct", False)),
             "firehose_url": optional_url(config, "firehose_url", {"ws", "wss", "http", "https"}),
+            "from_start": bool(config.get("from_start", False)),
             "window_seconds": bounded_int(config, "window_seconds", 20, 1, 300),
             "max_events": bounded_int(config, "max_events", 5000, 1, 100_000),
             "page_size": bounded_int(config, "page_size", 100, 1, 100),
@@ -431,6 +442,8 @@ class BlueskyConnector(Connector):
         # each keeps its own key, so changing the address never misreads the other.
         key = "time_us" if jetstream else "seq"
         seq = cursor.get(key) if isinstance(cursor.get(key), int) else None
+        if seq is None and self.source.config.get("from_start"):
+            seq = 0  # the oldest event the relay, PDS or Jetstream still holds
         pending = [
             firehose.StreamPost.from_dict(p)
             for p in cursor.get("pending") or []
