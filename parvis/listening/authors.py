@@ -13,9 +13,11 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.db import connection
 
+from parvis.listening import bulk
 from parvis.listening.models import Author
 from parvis.listening.normalize import Candidate
 from parvis.workspaces.models import Workspace
@@ -35,7 +37,26 @@ def influence(followers: int, engagement: int, mentions: int) -> float:
     return round(100 * score, 2)
 
 
-def apply(author: Author, candidates: list[Candidate]) -> None:
+@dataclass(slots=True)
+class Aggregate:
+    """An author's aggregate columns, read and written without building model instances."""
+
+    id: int | None
+    network: str
+    handle: str
+    name: str
+    profile_url: str
+    followers: int
+    mention_count: int
+    engagement: int
+    sentiment_sum: float
+    sentiment_count: int
+    first_seen_at: dt.datetime
+    last_seen_at: dt.datetime
+    influence: float = 0.0
+
+
+def apply(author: Author | Aggregate, candidates: list[Candidate]) -> None:
     """Fold this batch's mentions into the author's aggregates."""
     newest = max(candidates, key=lambda c: c.published_at)
     author.followers = newest.author.followers
@@ -51,6 +72,20 @@ def apply(author: Author, candidates: list[Candidate]) -> None:
     author.influence = influence(author.followers, author.engagement, author.mention_count)
 
 
+READ_FIELDS = [
+    "id",
+    "network",
+    "handle",
+    "name",
+    "profile_url",
+    "followers",
+    "mention_count",
+    "engagement",
+    "sentiment_sum",
+    "sentiment_count",
+    "first_seen_at",
+    "last_seen_at",
+]
 UPDATED_FIELDS = [
     "followers",
     "name",
@@ -65,39 +100,93 @@ UPDATED_FIELDS = [
 ]
 
 
-def upsert(workspace: Workspace, candidates: Iterable[Candidate]) -> dict[tuple[str, str], Author]:
-    """Create or update the authors of `candidates`; returns them by (network, handle)."""
+def upsert(workspace: Workspace, candidates: Iterable[Candidate]) -> dict[tuple[str, str], int]:
+    """Create or update the authors of `candidates`; returns their ids by (network, handle)."""
     by_key: dict[tuple[str, str], list[Candidate]] = {}
     for c in candidates:
         by_key.setdefault((c.network, c.author.handle), []).append(c)
-    handles = {handle for _, handle in by_key}
-    existing = {
-        (a.network, a.handle): a
-        for a in Author.objects.filter(workspace=workspace, handle__in=handles)
-        if (a.network, a.handle) in by_key
-    }
+    existing = {(a.network, a.handle): a for a in read(workspace, by_key)}
     far_future = dt.datetime.max.replace(tzinfo=dt.UTC)
     created = []
     for key, group in by_key.items():
         author = existing.get(key)
         if author is None:
-            author = Author(
-                workspace=workspace,
+            author = Aggregate(
+                id=None,
                 network=key[0],
                 handle=key[1],
+                name="",
+                profile_url="",
+                followers=0,
+                mention_count=0,
+                engagement=0,
+                sentiment_sum=0.0,
+                sentiment_count=0,
                 first_seen_at=far_future,
                 last_seen_at=min(c.published_at for c in group),
             )
             created.append(author)
-            existing[key] = author
         apply(author, group)
-    Author.objects.bulk_create(created)
-    new_ids = {id(a) for a in created}
-    save_aggregates([a for a in existing.values() if id(a) not in new_ids])
-    return existing
+    changed = list(existing.values())
+    create(workspace, created)
+    save_aggregates(changed)
+    ids = {(a.network, a.handle): a.id for a in changed}
+    ids.update({(a.network, a.handle): a.id for a in created})
+    return ids
 
 
-def save_aggregates(changed: list[Author]) -> None:
+def read(workspace: Workspace, keys: Iterable[tuple[str, str]]) -> list[Aggregate]:
+    """The stored aggregates of these (network, handle) authors, through the unique index
+    (workspace, network, handle): one query, one IN list per network. Raw rows, because
+    Django's per-value converters cost more than the query here."""
+    keys = list(keys)
+    if not keys:
+        return []
+    qn = connection.ops.quote_name
+    where, params = bulk.pairs_clause("network", "handle", keys)
+    sql = (
+        f"SELECT {', '.join(qn(f) for f in READ_FIELDS)} FROM {qn(Author._meta.db_table)} "  # noqa: S608
+        f"WHERE {qn('workspace_id')} = %s AND {where}"
+    )
+    params.insert(0, workspace.pk)
+    aware = bulk.datetime_reader()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return [Aggregate(*row[:10], aware(row[10]), aware(row[11])) for row in rows]
+
+
+def create(workspace: Workspace, created: list[Aggregate]) -> None:
+    """Insert new authors with ids allocated up front (the mentions refer to them)."""
+    if not created:
+        return
+    for author, pk in zip(created, bulk.allocate_ids(Author, len(created)), strict=True):
+        author.id = pk
+    when = bulk.datetime_adapter()
+    columns = ["id", "workspace_id", "network", "handle", *UPDATED_FIELDS]
+    rows = [
+        (
+            a.id,
+            workspace.pk,
+            a.network,
+            a.handle,
+            int(a.followers),
+            a.name,
+            a.profile_url,
+            a.mention_count,
+            int(a.engagement),
+            float(a.sentiment_sum),
+            a.sentiment_count,
+            when(a.first_seen_at),
+            when(a.last_seen_at),
+            float(a.influence),
+        )
+        for a in created
+    ]
+    bulk.insert(Author, columns, rows)
+
+
+def save_aggregates(changed: list[Aggregate]) -> None:
     """One parameterised UPDATE per author, sent with executemany: Django's bulk_update
     builds CASE expressions that grow with the batch and cost far more on both databases."""
     if not changed:
@@ -105,9 +194,21 @@ def save_aggregates(changed: list[Author]) -> None:
     table = connection.ops.quote_name(Author._meta.db_table)
     columns = ", ".join(f"{connection.ops.quote_name(f)} = %s" for f in UPDATED_FIELDS)
     sql = f"UPDATE {table} SET {columns} WHERE id = %s"  # noqa: S608  (names, not values)
-    fields = [Author._meta.get_field(name) for name in UPDATED_FIELDS]
+    when = bulk.datetime_adapter()
     rows = [
-        [f.get_db_prep_save(getattr(a, f.attname), connection) for f in fields] + [a.pk]
+        (
+            int(a.followers),
+            a.name,
+            a.profile_url,
+            a.mention_count,
+            int(a.engagement),
+            float(a.sentiment_sum),
+            a.sentiment_count,
+            when(a.first_seen_at),
+            when(a.last_seen_at),
+            float(a.influence),
+            a.id,
+        )
         for a in changed
     ]
     with connection.cursor() as cursor:

@@ -1,5 +1,5 @@
 """`parvis ingest`: JSON Lines of normalized mentions through the pipeline, in bounded batches
-so memory stays flat whatever the file size."""
+so memory stays flat whatever the file size (at most three batches in flight)."""
 
 from __future__ import annotations
 
@@ -39,9 +39,16 @@ def batches(lines: Iterable[str], size: int = BATCH_SIZE) -> Iterator[list[Incom
 
 
 def ingest_lines(
-    workspace: Workspace, lines: Iterable[str], *, origin: str = "", batch_size: int = BATCH_SIZE
+    workspace: Workspace,
+    lines: Iterable[str],
+    *,
+    origin: str = "",
+    batch_size: int = BATCH_SIZE,
+    overlap: bool | None = None,
+    timings: dict[str, float] | None = None,
 ) -> Summary:
-    total = Summary()
-    for items in batches(lines, batch_size):
-        total.add(pipeline.run(workspace, items, origin=origin))
-    return total
+    """Each batch committed on its own, in order; a long import enriches the next batch in a
+    helper process while it writes the current one (pipeline.run_stream)."""
+    return pipeline.run_stream(
+        workspace, batches(lines, batch_size), origin=origin, overlap=overlap, timings=timings
+    )

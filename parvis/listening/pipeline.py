@@ -13,17 +13,21 @@ source's cursor — commits together: a worker killed at any point loses and rep
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-import datetime as dt
+import json
+import time
+from collections import deque
 from collections.abc import Callable, Iterable
+from concurrent.futures import BrokenExecutor, Future
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Max
 from django.utils import timezone
 
-from parvis.listening import authors, search
+from parvis.listening import authors, bulk, enrichment, search
 from parvis.listening.models import (
     Mention,
     MentionMatch,
@@ -80,7 +84,7 @@ class Batch:
     candidates: list[Candidate] = field(default_factory=list)
     rejected: list[tuple[Incoming, str]] = field(default_factory=list)
     summary: Summary = field(default_factory=Summary)
-    mentions: list[Mention] = field(default_factory=list)
+    mention_ids: list[int] = field(default_factory=list)  # stored, in candidates' order
 
 
 Stage = Callable[[Batch], None]
@@ -114,42 +118,35 @@ def drop_known(batch: Batch) -> None:
     """Drop candidates already stored: (network, external id) is unique per workspace."""
     if not batch.candidates:
         return
-    networks = {c.network for c in batch.candidates}
-    ids = {c.external_id for c in batch.candidates}
-    known = set(
-        Mention.objects.filter(
-            workspace=batch.workspace, network__in=networks, external_id__in=ids
-        ).values_list("network", "external_id")
-    )
+    where, params = bulk.pairs_clause("network", "external_id", {c.key for c in batch.candidates})
+    table = connection.ops.quote_name(Mention._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT network, external_id FROM {table} WHERE workspace_id = %s AND {where}",  # noqa: S608
+            [batch.workspace.pk, *params],
+        )
+        known = set(cursor.fetchall())
     kept = [c for c in batch.candidates if c.key not in known]
     batch.summary.duplicates += len(batch.candidates) - len(kept)
     batch.candidates = kept
 
 
-def analysis_fields(result: Any) -> dict[str, Any]:
-    """The Analysis (parvis.intelligence.types) as the columns of a mention."""
-    scores = result.sentiment.scores
-    return {
-        "lang": result.lang or "",
-        "sentiment": result.sentiment.label,
-        "sentiment_score": round(scores.get("positive", 0.0) - scores.get("negative", 0.0), 4),
-        "toxicity": result.toxicity.score,
-        "toxicity_categories": result.toxicity.categories,
-        "spam": result.spam.score,
-        "why": result.why or {},
-    }
+def enrich_text(c: Candidate) -> str:
+    return f"{c.title}\n{c.text}" if c.title else c.text
+
+
+def apply_analysis(candidates: list[Candidate], fields: list[dict[str, Any]]) -> None:
+    for candidate, analysis in zip(candidates, fields, strict=True):
+        candidate.analysis = analysis
+        # The network's own language tag wins over detection when it gives one.
+        candidate.lang = candidate.lang or analysis["lang"]
 
 
 def enrich(batch: Batch) -> None:
     if not batch.candidates:
         return
-    from parvis.intelligence import analyze
-
-    texts = [f"{c.title}\n{c.text}" if c.title else c.text for c in batch.candidates]
-    for candidate, result in zip(batch.candidates, analyze(texts), strict=True):
-        candidate.analysis = analysis_fields(result)
-        # The network's own language tag wins over detection when it gives one.
-        candidate.lang = candidate.lang or candidate.analysis["lang"]
+    texts = [enrich_text(c) for c in batch.candidates]
+    apply_analysis(batch.candidates, enrichment.analyze_texts(texts))
 
 
 _matchers: dict[int, tuple[tuple, Any]] = {}
@@ -210,88 +207,163 @@ def match_queries(batch: Batch) -> None:
 # --- write ------------------------------------------------------------------------------
 
 
-def group_heads(batch: Batch) -> dict[str, Mention]:
-    hashes = {c.content_hash for c in batch.candidates if c.content_hash}
+def group_heads(batch: Batch) -> dict[str, list[int]]:
+    """The stored heads of this batch's copy-paste groups: content hash -> [id, group size]."""
+    hashes = list({c.content_hash for c in batch.candidates if c.content_hash})
     if not hashes:
         return {}
-    heads = Mention.objects.filter(
-        workspace=batch.workspace, content_hash__in=hashes, group_head=True
-    )
-    return {m.content_hash: m for m in heads}
+    table = connection.ops.quote_name(Mention._meta.db_table)
+    marks = ", ".join(["%s"] * len(hashes))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT content_hash, id, group_size FROM {table} "  # noqa: S608
+            f"WHERE workspace_id = %s AND content_hash IN ({marks}) AND group_head = %s",
+            [batch.workspace.pk, *hashes, True],
+        )
+        return {content_hash: [pk, size] for content_hash, pk, size in cursor.fetchall()}
 
 
-def build_mention(batch: Batch, c: Candidate, author: Any, now: dt.datetime) -> Mention:
-    a = c.analysis
-    return Mention(
-        workspace=batch.workspace,
-        network=c.network,
-        external_id=c.external_id,
-        url=c.url,
-        author=author,
-        title=c.title,
-        text=c.text,
-        lang=c.lang,
-        published_at=c.published_at,
-        ingested_at=now,
-        likes=c.likes,
-        reposts=c.reposts,
-        replies=c.replies,
-        engagement=c.engagement,
-        reach=c.author.followers,
-        parent_external_id=c.parent_id,
-        root_external_id=c.root_id,
-        source=batch.source,
-        raw=c.raw,
-        sentiment=a.get("sentiment", ""),
-        sentiment_score=a.get("sentiment_score", 0.0),
-        toxicity=a.get("toxicity", 0.0),
-        toxicity_categories=a.get("toxicity_categories", {}),
-        spam=a.get("spam", 0.0),
-        analysis_why=a.get("why", {}),
-        content_hash=c.content_hash,
-    )
+# The columns `store` writes, in the order of `mention_row`; a field added to Mention later
+# gets its default (bulk.insert), so this list only needs the fields the pipeline fills.
+MENTION_COLUMNS = (
+    "id",
+    "workspace_id",
+    "network",
+    "external_id",
+    "url",
+    "author_id",
+    "title",
+    "text",
+    "lang",
+    "published_at",
+    "ingested_at",
+    "likes",
+    "reposts",
+    "replies",
+    "engagement",
+    "reach",
+    "parent_external_id",
+    "root_external_id",
+    "source_id",
+    "raw",
+    "sentiment",
+    "sentiment_score",
+    "toxicity",
+    "toxicity_categories",
+    "spam",
+    "analysis_why",
+    "content_hash",
+    "group_head",
+    "group_size",
+)
+
+
+def group_mentions(batch: Batch) -> tuple[list[bool], list[int], dict[str, list[int]]]:
+    """Copy-paste groups: whether each candidate heads its group, each one's group size, and
+    the stored heads that grew. The first mention of a text heads its group; later copies,
+    in this batch or any later one, add one to the head's size."""
+    stored = group_heads(batch)
+    is_head = [True] * len(batch.candidates)
+    sizes = [1] * len(batch.candidates)
+    new_heads: dict[str, int] = {}  # content hash -> position of its head in this batch
+    grown: dict[str, list[int]] = {}
+    for n, c in enumerate(batch.candidates):
+        if not c.content_hash:
+            continue
+        head = stored.get(c.content_hash)
+        if head is not None:
+            is_head[n] = False
+            head[1] += 1
+            grown[c.content_hash] = head
+        elif (first := new_heads.get(c.content_hash)) is not None:
+            is_head[n] = False
+            sizes[first] += 1
+        else:
+            new_heads[c.content_hash] = n
+    return is_head, sizes, grown
 
 
 def store(batch: Batch) -> None:
+    """Authors, mentions, copy-paste groups and query matches, as raw bulk writes (see
+    parvis.listening.bulk: Django's per-value preparation was most of this stage's time)."""
     if not batch.candidates:
         return
-    now = timezone.now()
-    by_author = authors.upsert(batch.workspace, batch.candidates)
-    heads = group_heads(batch)
-    grown: dict[str, Mention] = {}
-    mentions = []
-    for c in batch.candidates:
-        mention = build_mention(batch, c, by_author[(c.network, c.author.handle)], now)
-        head = heads.get(c.content_hash) if c.content_hash else None
-        if head is not None:
-            mention.group_head = False
-            head.group_size += 1
-            if head.pk:
-                grown[c.content_hash] = head
-        elif c.content_hash:
-            heads[c.content_hash] = mention
-        mentions.append(mention)
-    Mention.objects.bulk_create(mentions, batch_size=500)
-    # Heads created in this batch are saved above with their final group_size.
-    Mention.objects.bulk_update(list(grown.values()), ["group_size"], batch_size=500)
-    store_matches(batch, mentions)
-    batch.summary.stored = len(mentions)
-    batch.mentions = mentions
-
-
-def store_matches(batch: Batch, mentions: list[Mention]) -> None:
-    rows = [
-        MentionMatch(
-            workspace=batch.workspace, mention=m, query_id=query_id, published_at=m.published_at
+    when = bulk.datetime_adapter()
+    ingested_at = when(timezone.now())
+    author_ids = authors.upsert(batch.workspace, batch.candidates)
+    is_head, sizes, grown = group_mentions(batch)
+    ids = bulk.allocate_ids(Mention, len(batch.candidates))
+    workspace_id = batch.workspace.pk
+    source_id = batch.source.pk if batch.source is not None else None
+    dumps = json.dumps  # what Django's JSONField sends (no custom encoder)
+    rows = []
+    for pk, c, head, size in zip(ids, batch.candidates, is_head, sizes, strict=True):
+        a = c.analysis
+        rows.append(
+            (
+                pk,
+                workspace_id,
+                c.network,
+                c.external_id,
+                c.url,
+                author_ids[(c.network, c.author.handle)],
+                c.title,
+                c.text,
+                c.lang,
+                when(c.published_at),
+                ingested_at,
+                c.likes,
+                c.reposts,
+                c.replies,
+                c.likes + c.reposts + c.replies,
+                c.author.followers,
+                c.parent_id,
+                c.root_id,
+                source_id,
+                dumps(c.raw),
+                a.get("sentiment", ""),
+                float(a.get("sentiment_score", 0.0)),
+                float(a.get("toxicity", 0.0)),
+                dumps(a.get("toxicity_categories", {})),
+                float(a.get("spam", 0.0)),
+                dumps(a.get("why", {})),
+                c.content_hash,
+                head,
+                size,
+            )
         )
-        for m, c in zip(mentions, batch.candidates, strict=True)
+    bulk.insert(Mention, MENTION_COLUMNS, rows)
+    # Heads created in this batch were inserted above with their final group_size.
+    if grown:
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                f"UPDATE {connection.ops.quote_name(Mention._meta.db_table)} "  # noqa: S608
+                "SET group_size = %s WHERE id = %s",
+                [(size, pk) for pk, size in grown.values()],
+            )
+    batch.mention_ids = ids
+    store_matches(batch)
+    batch.summary.stored = len(ids)
+
+
+def store_matches(batch: Batch) -> None:
+    when = bulk.datetime_adapter()
+    workspace_id = batch.workspace.pk
+    rows = [
+        (workspace_id, pk, query_id, when(c.published_at))
+        for pk, c in zip(batch.mention_ids, batch.candidates, strict=True)
         for query_id in c.matched
     ]
-    MentionMatch.objects.bulk_create(rows, batch_size=1000)
+    bulk.insert(MentionMatch, ("workspace_id", "mention_id", "query_id", "published_at"), rows)
 
 
 def index(batch: Batch) -> None:
-    search.index([(m.pk, m.lang, m.title, m.text) for m in batch.mentions])
+    search.index(
+        [
+            (pk, c.lang, c.title, c.text)
+            for pk, c in zip(batch.mention_ids, batch.candidates, strict=True)
+        ]
+    )
 
 
 def quarantine(batch: Batch) -> None:
@@ -326,11 +398,11 @@ def advance_source(batch: Batch) -> None:
 
 
 def emit(batch: Batch) -> None:
-    if batch.mentions:
+    if batch.mention_ids:
         mentions_stored.send(
             sender=Mention,
             workspace=batch.workspace,
-            mention_ids=[m.pk for m in batch.mentions],
+            mention_ids=list(batch.mention_ids),
             source=batch.source,
         )
 
@@ -340,14 +412,104 @@ WRITE: list[Stage] = [drop_known, store, index, quarantine, advance_source]
 AFTER_COMMIT: list[Stage] = [emit]
 
 
-def run_batch(batch: Batch) -> Summary:
-    for stage in PREPARE:
-        stage(batch)
+def write(batch: Batch) -> Summary:
     with transaction.atomic():
         for stage in WRITE:
             stage(batch)
         transaction.on_commit(lambda: [stage(batch) for stage in AFTER_COMMIT])
     return batch.summary
+
+
+def run_batch(batch: Batch) -> Summary:
+    for stage in PREPARE:
+        stage(batch)
+    return write(batch)
+
+
+# Below this many items a helper process (about a second to start and load the models)
+# costs more than it saves.
+OVERLAP_AFTER = 5_000
+
+
+def split_prepare() -> tuple[list[Stage], list[Stage]] | None:
+    """The prepare stages before and after enrichment (None without an enrich stage)."""
+    names = [stage.__name__ for stage in PREPARE]
+    if "enrich" not in names:
+        return None
+    at = names.index("enrich")
+    return PREPARE[:at], PREPARE[at + 1 :]
+
+
+def wants_helper(overlap: bool | None, read: int, split: object) -> bool:
+    if split is None or overlap is False:
+        return False
+    return bool(overlap) or (read > OVERLAP_AFTER and enrichment.helper_worthwhile())
+
+
+def run_stream(
+    workspace: Workspace,
+    item_batches: Iterable[list[Incoming]],
+    *,
+    origin: str = "",
+    overlap: bool | None = None,
+    timings: dict[str, float] | None = None,
+) -> Summary:
+    """Batches in order (an import), each as `run` would, committed alone and in order.
+
+    Once the stream proves long (OVERLAP_AFTER items) and a second core is there, a helper
+    process enriches batch N+1 while this process writes batch N. `overlap`: None decides
+    so, True starts the helper at once (tests), False never. `timings` (optional) receives
+    the helper's busy seconds and the seconds spent waiting for it.
+    """
+    total = Summary()
+    split = split_prepare()
+    helper: enrichment.Helper | None = None
+    pending: deque[tuple[Batch, Future | None]] = deque()
+    read = 0
+    with contextlib.ExitStack() as resources:
+        for items in item_batches:
+            batch = Batch(workspace=workspace, incoming=list(items), origin=origin)
+            if read <= OVERLAP_AFTER < read + len(batch.incoming):
+                resources.enter_context(bulk.long_writes())
+            read += len(batch.incoming)
+            if helper is None and wants_helper(overlap, read, split):
+                helper = enrichment.Helper()
+                resources.callback(helper.close)
+            if helper is None or split is None:
+                total.add(run_batch(batch))
+                continue
+            for stage in split[0]:
+                stage(batch)
+            texts = [enrich_text(c) for c in batch.candidates]
+            pending.append((batch, helper.submit(texts) if texts else None))
+            if len(pending) > 1:  # the helper has the next batch: write this one meanwhile
+                total.add(finish(*pending.popleft(), split[1], timings))
+        while pending:
+            total.add(finish(*pending.popleft(), split[1], timings))  # type: ignore[index]
+    return total
+
+
+def finish(
+    batch: Batch, future: Future | None, after: list[Stage], timings: dict[str, float] | None
+) -> Summary:
+    """The rest of a batch whose texts the helper enriched: its results, the stages after
+    enrichment, then the write transaction."""
+    if batch.candidates:
+        start = time.perf_counter()
+        fields, busy = None, 0.0
+        if future is not None:
+            # If the helper died (out of memory, killed), this process enriches instead.
+            with contextlib.suppress(BrokenExecutor):
+                fields, busy = future.result()
+        if fields is None:
+            fields = enrichment.analyze_texts([enrich_text(c) for c in batch.candidates])
+        if timings is not None:
+            timings["enrich_wait"] = timings.get("enrich_wait", 0.0) + time.perf_counter() - start
+            timings["enrich_helper"] = timings.get("enrich_helper", 0.0) + busy
+        apply_analysis(batch.candidates, fields)
+    for stage in after:
+        stage(batch)
+    return write(batch)
 
 
 def run(

@@ -1,0 +1,98 @@
+"""Enrichment of mention texts (parvis.intelligence) as mention columns, in this process or in
+a helper process that works on the next batch while this one writes the current one.
+
+Enrichment is CPU work (about 140 µs a text on one core) and writing is mostly database
+work; on a machine with two cores or more, a long import overlaps them. The helper only
+computes: it never touches the database, so every batch is still written, with its cursor,
+in one transaction of the main process, in order.
+
+This module must stay importable without Django being set up: the helper process imports
+it to run `analyze_texts`.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import time
+from concurrent.futures import BrokenExecutor, Future, ProcessPoolExecutor
+from typing import Any
+
+
+def analysis_fields(result: Any) -> dict[str, Any]:
+    """The Analysis (parvis.intelligence.types) as the columns of a mention."""
+    scores = result.sentiment.scores
+    return {
+        "lang": result.lang or "",
+        "sentiment": result.sentiment.label,
+        "sentiment_score": round(scores.get("positive", 0.0) - scores.get("negative", 0.0), 4),
+        "toxicity": result.toxicity.score,
+        "toxicity_categories": result.toxicity.categories,
+        "spam": result.spam.score,
+        "why": result.why or {},
+    }
+
+
+def analyze_texts(texts: list[str]) -> list[dict[str, Any]]:
+    """Mention columns for each text, with the configured backend (in this process)."""
+    from parvis.intelligence import analyze
+
+    return [analysis_fields(result) for result in analyze(texts)]
+
+
+def _helper_analyze(texts: list[str]) -> tuple[list[dict[str, Any]], float]:
+    """In the helper: the default CPU backend (the only one a helper is started for), and
+    the seconds it took, for the benchmark."""
+    from parvis.intelligence import default_backend
+
+    start = time.perf_counter()
+    fields = [analysis_fields(result) for result in default_backend().analyze(texts)]
+    return fields, time.perf_counter() - start
+
+
+def _helper_start() -> None:
+    # Load the models before the first batch arrives.
+    _helper_analyze(["warm up"])
+
+
+def cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def helper_worthwhile() -> bool:
+    """A helper pays off with a second core and the default CPU backend: the optional
+    transformers backend has its own threads and a model too large to load twice."""
+    if cores() < 2:
+        return False
+    from parvis.intelligence import default_backend, get_backend
+
+    return get_backend() is default_backend()
+
+
+class Helper:
+    """One helper process enriching batches in the order they are submitted."""
+
+    def __init__(self) -> None:
+        # fork where there is one: the helper starts at once with the models this process
+        # already loaded (shared pages), and the caller's main module is not imported again
+        # (spawn would re-run a script without a __main__ guard). The helper never uses the
+        # database connections it inherits, and only runs the analysis code.
+        methods = multiprocessing.get_all_start_methods()
+        context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+        self._pool = ProcessPoolExecutor(
+            max_workers=1, mp_context=context, initializer=_helper_start
+        )
+
+    def submit(self, texts: list[str]) -> Future | None:
+        """The future (fields, seconds) of `texts`; None if the helper is gone, and the
+        caller enriches them itself."""
+        try:
+            return self._pool.submit(_helper_analyze, texts)
+        except BrokenExecutor:
+            return None
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
