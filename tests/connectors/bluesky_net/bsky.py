@@ -168,11 +168,13 @@ def create_post(
     reply_to: PostRef | None = None,
     root: PostRef | None = None,
     mentions: dict[str, str] | None = None,
+    quote: PostRef | None = None,
     langs: tuple[str, ...] = ("fr",),
 ) -> PostRef:
     """A post by `author`. A reply names its parent (`reply_to`) and the thread's first post
     (`root`, the parent itself when replying to a top-level post). `mentions` maps the handles
-    written "@handle" in the text to their DIDs, which become mention facets."""
+    written "@handle" in the text to their DIDs, which become mention facets; `quote` embeds
+    another post."""
     record: dict[str, Any] = {
         "$type": POST,
         "text": text,
@@ -181,6 +183,9 @@ def create_post(
     }
     if mentions:
         record["facets"] = mention_facets(text, mentions)
+    if quote is not None:
+        wait_for_posts(http, net, quote)
+        record["embed"] = {"$type": "app.bsky.embed.record", "record": quote.strong()}
     if reply_to is not None:
         # A person replies to a post their app shows. Replying before the AppView has indexed
         # the parent (possible only for a script) leaves the AppView without the reply's

@@ -11,7 +11,10 @@ stored. Parvis's database is fresh for every test; the network keeps its posts.
 
 from __future__ import annotations
 
+import contextlib
+import os
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 
@@ -87,6 +90,7 @@ def world(bluesky_net: bsky.Network, xrpc_http) -> World:
         f"Colis reçu, merci @{brand.handle} !",
         mentions={brand.handle: brand.did},
     )
+    w.brand_notifications["quote"] = post(alice, "Regardez ce qui arrive !", quote=launch)
     # Look related, are not: the words apart, the handle run together, another subject.
     w.others["words_apart"] = post(alice, "Une maison en pierre pleine de lumière.")
     w.others["weather"] = post(bob, "Il pleut sur Lyon aujourd'hui.")
@@ -156,7 +160,7 @@ def brand_account(workspace, owner, world):
             },
         )
     assert info.handle == world.brand.handle
-    assert "app_password" in info.credentials or "refresh_jwt" in info.credentials
+    assert info.credentials["did"] == world.brand.did
     return do_connect_account(
         workspace,
         owner,
@@ -307,7 +311,8 @@ def test_notifications_store_the_replies_and_mentions_of_the_brand(workspace, br
     )
     run(source)
     mentions = stored(workspace)
-    # Everything on our own account is kept, query or not; likes and follows are not posts.
+    # Replies, mentions and quotes of our account are kept, query or not; likes and follows
+    # are not posts, and the mention deleted before ingestion is not there.
     assert set(mentions) == world.uris(world.brand_notifications)
     reply = mentions[world.brand_notifications["reply_to_launch"].uri]
     launch = world.brand_posts["launch"].uri
@@ -338,3 +343,27 @@ def test_posts_deleted_before_ingestion_are_not_stored(
     assert uris  # the sources did read
     assert not uris & world.uris(world.deleted)
     assert not uris & world.uris(world.others)
+
+
+def listening_addresses(pid: int) -> set[str]:
+    """The local addresses of the TCP sockets process `pid` listens on (from /proc)."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        with contextlib.suppress(OSError):
+            target = os.readlink(fd)
+            if target.startswith("socket:["):
+                inodes.add(target[8:-1])
+    addresses = set()
+    for table in ("tcp", "tcp6"):
+        for line in Path(f"/proc/{pid}/net/{table}").read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[3] == "0A" and fields[9] in inodes:  # 0A: LISTEN
+                addresses.add(fields[1].rsplit(":", 1)[0])
+    return addresses
+
+
+@pytest.mark.skipif(not Path("/proc/self/net/tcp").exists(), reason="needs Linux's /proc")
+def test_the_network_listens_on_loopback_only(bluesky_net):
+    # PLC, PDS, AppView, ozone and the AppView's internal services all called listen(port);
+    # loopback.js binds them to 127.0.0.1 (0100007F in /proc) instead of every interface.
+    assert listening_addresses(bluesky_net.pid) == {"0100007F"}
