@@ -35,9 +35,12 @@ from parvis.connectors.base import (
 from parvis.connectors.models import ConnectedAccount
 from parvis.connectors.services import do_connect_account
 from parvis.core.models import AuditEvent
+from parvis.listening.models import Mention, MonitoredQuery, Source, SourceStatus
+from parvis.listening.sources import run_source
 from parvis.workspaces.models import Membership
 from parvis.workspaces.roles import Role
 from tests.conftest import login
+from tests.connectors.contract.harness import Post
 
 pytestmark = pytest.mark.django_db
 
@@ -588,9 +591,33 @@ def test_mastodon_connects_through_oauth_then_a_source_reads_through_it(workspac
     assert account.credentials()["access_token"] == module.TOKEN
     for event in AuditEvent.objects.all():
         assert module.TOKEN not in json.dumps(event.details)
-    # The sources form offers it.
+    # The sources form offers it; a source added there reads through it.
     form = client.get("/w/lumiere/listening/sources/new/", {"kind": "mastodon"}).context["form"]
     assert list(form.fields["account"].queryset) == [account]
+    MonitoredQuery.objects.create(workspace=workspace, name="Marque", expression='"maison lumière"')
+    fake.publish(Post(text="Maison Lumière, la plus belle bougie"))
+    with mock.patch("parvis.listening.tasks.run_source_task"):
+        added = client.post(
+            "/w/lumiere/listening/sources/new/",
+            {
+                "kind": "mastodon",
+                "name": "Mastodon",
+                "every_minutes": 15,
+                "cfg_mode": "search",
+                "cfg_backfill_days": 0,
+                "account": account.pk,
+            },
+        )
+    assert added.status_code == 302, added.context["form"].errors
+    source = Source.objects.get()
+    assert source.account == account
+    fake.requests.clear()
+    run_source(source.pk, http_client=REAL_CLIENT(transport=fake.transport()))
+    source.refresh_from_db()
+    assert source.status == SourceStatus.OK, source.last_error
+    assert Mention.objects.filter(workspace=workspace).count() == 1
+    assert fake.requests
+    assert all(r.headers["Authorization"] == f"Bearer {module.TOKEN}" for r in fake.requests)
 
 
 def test_bluesky_connects_with_an_app_password(workspace, owner):
