@@ -88,6 +88,7 @@ def connect(request: HttpRequest) -> HttpResponse:
         context = {
             "connectors": [ui.kind_row(c) for c in ui.account_connectors()],
             "manual": manual_networks(guided_networks()),
+            "next": return_to(request, request.workspace.slug),
         }
         return render(request, "connectors/connect_pick.html", context)
     form = AccountFieldsForm(request.POST or None, connector=connector)

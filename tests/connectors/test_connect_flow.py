@@ -17,7 +17,7 @@ import re
 import secrets
 import time
 from unittest import mock
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 import httpx
 import pytest
@@ -655,6 +655,11 @@ def test_app_password_returns_to_the_page_that_asked(workspace, owner, fakes):
 def test_only_pages_of_the_same_workspace_are_returned_to(workspace, owner, fakes, elsewhere):
     response = login(owner).post(CONNECT, {**PW_FIELDS, "next": elsewhere})
     assert response["Location"] == "/w/lumiere/accounts/"
+
+
+def test_pick_page_passes_the_return_page_on(workspace, owner, fakes):
+    page = login(owner).get(CONNECT, {"next": BACK})
+    assert f"?kind=fakepw&amp;next={quote(BACK, safe='/')}" in page.content.decode()
 
 
 def test_oauth_returns_to_the_page_that_asked(workspace, owner, fakes):
