@@ -913,3 +913,18 @@ def test_jetstream_posts_deletes_and_handles(workspace, brand):
         assert first["wantedCollections"] == ["app.bsky.feed.post"]
     finally:
         server.server.shutdown()
+
+
+def test_undecodable_messages_are_skipped_not_fatal():
+    frames = [
+        (1, "a text message where frames are binary"),
+        (2, b"\xff\x00 not cbor"),
+        (3, commit_frame(3, LEA, {"app.bsky.feed.post/3lb7a": post_record("ok", ["fr"])})),
+    ]
+    server = Relay(frames)
+    server.thread.start()
+    try:
+        window = firehose.read_window(firehose.stream_url(server.url, 0), seconds=1, max_events=10)
+    finally:
+        server.server.shutdown()
+    assert window.events == 1 and window.seq == 3 and len(window.posts) == 1

@@ -18,7 +18,7 @@ import io
 import json
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
@@ -381,9 +381,6 @@ def jetstream_url(base: str, cursor: int | None) -> str:
     return urlunsplit((scheme, parts.netloc, parts.path.rstrip("/"), urlencode(query), ""))
 
 
-Connect = Callable[..., Any]
-
-
 def frames(connection: Any, deadline: float) -> Iterator[bytes | str]:
     """Messages until the deadline passes or the server closes."""
     from websockets.exceptions import ConnectionClosed
@@ -404,15 +401,13 @@ def read_window(
     *,
     seconds: float,
     max_events: int,
-    connect: Connect | None = None,
     user_agent: str = "",
     jetstream: bool = False,
 ) -> Window:
     """Read events for at most `seconds` or `max_events` events, whichever comes first."""
     from websockets.exceptions import InvalidHandshake, InvalidStatus, InvalidURI
+    from websockets.sync.client import connect
 
-    if connect is None:
-        from websockets.sync.client import connect
     window = Window()
     deadline = time.monotonic() + seconds
     host = urlsplit(url).hostname
@@ -436,8 +431,10 @@ def read_window(
             try:
                 if jetstream:
                     window.take_jetstream(message)
-                else:
+                elif isinstance(message, bytes):
                     window.take(*decode_frame(message))
+                else:
+                    raise FrameError("a text message on a binary event stream")
             except FrameError as exc:
                 logger.warning("undecodable firehose message skipped: %s", exc)
                 continue
