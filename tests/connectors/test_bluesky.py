@@ -258,6 +258,17 @@ def test_a_pass_commits_its_newest_only_when_it_ends():
     assert done and state == {"newest": newer.as_dict()}
 
 
+def test_search_results_sort_by_the_earlier_of_created_and_indexed():
+    from parvis.connectors.bluesky import post_ref
+
+    view = fixture("searchPosts.json")["posts"][0]
+    assert post_ref(view).at == view["record"]["createdAt"]
+    view["record"]["createdAt"] = "2030-01-01T00:00:00Z"  # a clock in the future
+    assert post_ref(view).at == view["indexedAt"]
+    view["record"]["createdAt"] = "not a date"
+    assert post_ref(view).at == view["indexedAt"]
+
+
 def test_a_pass_stops_below_a_deleted_newest_post_by_time():
     newest = {"uri": "at://d/app.bsky.feed.post/gone", "at": "2026-11-24T09:30:00Z"}
     close = paging.Ref("at://d/app.bsky.feed.post/x", "2026-11-24T09:29:00Z")

@@ -509,12 +509,17 @@ class BlueskyConnector(Connector):
 
 
 def post_ref(view: Any) -> paging.Ref | None:
-    """Where a search result sits in time (its createdAt, else when it was indexed)."""
+    """Where a search result sits in the "latest" order: its sortAt, the earlier of createdAt
+    and indexedAt (a post dated in the future sorts when it was indexed)."""
     if not isinstance(view, dict) or not isinstance(view.get("uri"), str):
         return None
     record = view.get("record") if isinstance(view.get("record"), dict) else {}
-    at = record.get("createdAt") or view.get("indexedAt") or ""
-    return paging.Ref(view["uri"], str(at))
+    times = [
+        (parsed, value)
+        for value in (record.get("createdAt"), view.get("indexedAt"))
+        if (parsed := paging.parse_at(value)) is not None
+    ]
+    return paging.Ref(view["uri"], min(times)[1] if times else "")
 
 
 __all__ = ["BlueskyConnector"]
