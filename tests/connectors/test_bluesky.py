@@ -394,6 +394,67 @@ def test_notifications_keep_replies_mentions_and_quotes(workspace, account, fake
     assert run(source, fake.transport()).stored == 1
 
 
+def test_session_answer_keeps_tokens_and_did_only():
+    kept = xrpc.session_credentials(fixture("createSession.json"))
+    assert set(kept) == {"access_jwt", "refresh_jwt", "did"}
+    assert kept["did"] == "did:plc:4gkmwcbfdmvdnkrqs3pu7e5e"
+
+
+@pytest.mark.django_db
+def test_notifications_page_as_documented(workspace):
+    """listNotifications as the lexicon shapes it: the like is left out, the reply is read
+    back through getPosts (counts), and its author's followers through getProfiles."""
+    page = fixture("listNotifications.json")
+    reply = page["notifications"][0]
+    view = {
+        "uri": reply["uri"],
+        "cid": reply["cid"],
+        "author": reply["author"],
+        "record": reply["record"],
+        "replyCount": 0,
+        "repostCount": 1,
+        "likeCount": 4,
+        "quoteCount": 0,
+        "indexedAt": reply["indexedAt"],
+        "labels": [],
+    }
+    asked: list[str] = []
+
+    def pds(request: httpx.Request) -> httpx.Response:
+        nsid = request.url.path.removeprefix("/xrpc/")
+        asked.append(nsid)
+        params = parse_qs(request.url.query.decode())
+        if nsid == "com.atproto.server.createSession":
+            return httpx.Response(200, json=fixture("createSession.json"))
+        if nsid == "app.bsky.notification.listNotifications":
+            return httpx.Response(
+                200, json={**page, "cursor": None} if params.get("cursor") else page
+            )
+        if nsid == "app.bsky.feed.getPosts":
+            assert params["uris"] == [reply["uri"]]
+            return httpx.Response(200, json={"posts": [view]})
+        if nsid == "app.bsky.actor.getProfiles":
+            return httpx.Response(200, json=fixture("getProfiles.json"))
+        return httpx.Response(501, json={"error": "MethodNotImplemented"})
+
+    account = do_connect_account(
+        workspace,
+        None,
+        network="bluesky",
+        handle="maisonlumiere.bsky.social",
+        credentials={"service_url": "https://bsky.social", "app_password": "a-b-c-d"},
+    )
+    source = make_source(workspace, account, mode="notifications")
+    summary = run(source, httpx.MockTransport(pds))
+    assert source.status == SourceStatus.OK, source.last_error
+    assert summary.stored == 1
+    mention = Mention.objects.get()
+    assert mention.external_id == reply["uri"] and mention.reposts == 1
+    assert mention.author.followers == 1843
+    assert mention.parent_external_id == reply["record"]["reply"]["parent"]["uri"]
+    assert asked.count("app.bsky.notification.listNotifications") == 2  # its cursor was followed
+
+
 @pytest.mark.django_db
 def test_notifications_need_an_account(workspace):
     source = make_source(workspace, None, mode="notifications")
