@@ -1,5 +1,6 @@
-"""Bluesky as its XRPC API answers (bsky.social entryway, the account's PDS proxying
-app.bsky.* to the AppView): sessions, searchPosts, getProfiles, getPosts, listNotifications.
+"""Bluesky as its XRPC API answers at bsky.social (the entryway serving the account's PDS,
+which proxies app.bsky.* to the AppView named in the atproto-proxy header): sessions,
+searchPosts, getProfiles, getProfile, getPosts, listNotifications.
 
 Shapes follow the lexicons: searchPosts → {"posts": [postView], "cursor"?, "hitsTotal"?};
 errors → {"error": Name, "message"}; a rate limit → 429 with ratelimit-limit / -remaining /
@@ -22,7 +23,7 @@ import httpx
 from tests.connectors.contract.harness import FakeNetwork, Post
 
 ENTRYWAY = "https://bsky.social"
-PDS = "https://morel.us-east.host.bsky.network"
+PDS = "https://morel.us-east.host.bsky.network"  # what the DID document names
 APPVIEW_PROXY = "did:web:api.bsky.app#bsky_appview"
 OUR_HANDLE = "maisonlumiere.bsky.social"
 APP_PASSWORD = "abcd-efgh-ijkl-mnop"
