@@ -1000,3 +1000,18 @@ def test_undecodable_messages_are_skipped_not_fatal():
     finally:
         server.server.shutdown()
     assert window.events == 1 and window.seq == 3 and len(window.posts) == 1
+
+
+@pytest.mark.django_db
+def test_an_unusable_pds_address_pauses_with_what_to_do(workspace, brand):
+    account = do_connect_account(
+        workspace,
+        None,
+        network="bluesky",
+        handle="maisonlumiere.bsky.social",
+        credentials={"service_url": "bsky.social", "app_password": "a-b-c-d"},
+    )
+    source = make_source(workspace, account)
+    run(source, httpx.MockTransport(lambda r: httpx.Response(500)))
+    assert source.status == SourceStatus.PAUSED
+    assert "PDS address is not valid" in source.last_error and "a-b-c-d" not in source.last_error

@@ -283,14 +283,19 @@ class BlueskyConnector(Connector):
             return None
         if self._session is None:
             did_setting = self.setting("appview_did", appview_did())
-            self._session = xrpc.Session(
-                self.http,
-                self.credentials(),
-                identifier=self.account.handle,
-                service_url=self.setting("service_url", service_url()),
-                proxy="" if did_setting == "none" else did_setting,
-                save=self.save_credentials,
-            )
+            try:
+                self._session = xrpc.Session(
+                    self.http,
+                    self.credentials(),
+                    identifier=self.account.handle,
+                    service_url=self.setting("service_url", service_url()),
+                    proxy="" if did_setting == "none" else did_setting,
+                    save=self.save_credentials,
+                )
+            except ValueError as exc:
+                raise PermanentError(
+                    f"the account's PDS address is not valid ({exc}): {xrpc.RECONNECT}"
+                ) from exc
         return self._session
 
     def reader(self) -> Reader:
@@ -299,7 +304,13 @@ class BlueskyConnector(Connector):
         session = self.session()
         if session is not None and not self.source.config.get("appview_direct"):
             return session
-        return xrpc.Client(self.http, xrpc.base_url(self.setting("appview_url", appview_url())))
+        try:
+            base = xrpc.base_url(self.setting("appview_url", appview_url()))
+        except ValueError as exc:
+            raise PermanentError(
+                f"the AppView address is not valid ({exc}): fix it in the settings"
+            ) from exc
+        return xrpc.Client(self.http, base)
 
     def profiles(self) -> Profiles:
         if self._profiles is None:
