@@ -348,6 +348,29 @@ def test_a_term_the_search_refuses_does_not_stop_the_others(workspace, account, 
     assert "refused every search term" in source.last_error
 
 
+@pytest.mark.django_db
+def test_a_refused_page_cursor_restarts_the_pass_instead_of_skipping(workspace, account, fake):
+    source = make_source(workspace, account, terms="bougie", keep_all=True)
+    old = Post(text="une bougie")
+    fake.publish(old)
+    run(source, fake.transport())
+    fake.publish(*[Post(text=f"bougie {n}") for n in range(12)])
+    state = {"newest": source.cursor["terms"]["bougie"]["newest"]}
+    state["pass"] = {"cursor": "expired", "top": None, "pages": 1}
+    Source.objects.filter(pk=source.pk).update(cursor={"terms": {"bougie": state}})
+    original = fake.search_posts
+
+    def expired_cursor(params):
+        if params.get("cursor") == ["expired"]:
+            return fake_bluesky.xrpc_error(400, "InvalidRequest", "malformed cursor")
+        return original(params)
+
+    fake.search_posts = expired_cursor
+    assert run(source, fake.transport()).stored == 12
+    assert source.status == SourceStatus.OK
+    assert "pass" not in source.cursor["terms"]["bougie"]
+
+
 # --- notifications ------------------------------------------------------------------------
 
 

@@ -370,14 +370,20 @@ class BlueskyConnector(Connector):
         if term is None:
             return FetchResult(items=[], cursor=cursor, notes={"terms": len(terms)})
         state = states.get(term, {})
-        size = int(self.source.config.get("page_size", 100))
         try:
-            body = self.reader().query(
-                "app.bsky.feed.searchPosts",
-                {"q": term, "sort": "latest", "limit": size, "cursor": paging.page_cursor(state)},
-            )
+            body = self.search_page(term, paging.page_cursor(state))
         except xrpc.BadRequest as exc:
-            body = self.refused_term(term, terms, exc)
+            if paging.page_cursor(state) is None:
+                body = self.refused_term(term, terms, exc)
+            else:
+                # A page cursor the service no longer accepts: the pass starts again from the
+                # top, down to what the last finished pass had (re-read posts are duplicates).
+                logger.warning("Bluesky search cursor refused for %r, pass restarted", term)
+                state = {"newest": state["newest"]} if state.get("newest") else {}
+                try:
+                    body = self.search_page(term, None)
+                except xrpc.BadRequest as again:
+                    body = self.refused_term(term, terms, again)
         views = body.get("posts") or []
         refs = [ref for v in views if (ref := post_ref(v)) is not None]
         max_pages = self.max_pages(state)
@@ -389,6 +395,13 @@ class BlueskyConnector(Connector):
             new_cursor["next"] = following
         more = any(t not in self._served for t in terms)
         return FetchResult(items=self.with_followers(views), cursor=new_cursor, more=more)
+
+    def search_page(self, term: str, cursor: str | None) -> dict[str, Any]:
+        size = int(self.source.config.get("page_size", 100))
+        return self.reader().query(
+            "app.bsky.feed.searchPosts",
+            {"q": term, "sort": "latest", "limit": size, "cursor": cursor},
+        )
 
     def refused_term(self, term: str, terms: list[str], exc: xrpc.BadRequest) -> dict[str, Any]:
         """One search the service cannot run (its syntax) must not stop the others; when it
