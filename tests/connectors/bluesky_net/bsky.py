@@ -175,12 +175,7 @@ def create_post(
     (`root`, the parent itself when replying to a top-level post). `mentions` maps the handles
     written "@handle" in the text to their DIDs, which become mention facets; `quote` embeds
     another post."""
-    record: dict[str, Any] = {
-        "$type": POST,
-        "text": text,
-        "createdAt": now_iso(),
-        "langs": list(langs),
-    }
+    record: dict[str, Any] = {"text": text, "langs": list(langs)}
     if mentions:
         record["facets"] = mention_facets(text, mentions)
     if quote is not None:
@@ -193,14 +188,7 @@ def create_post(
         # reply whose parent it has not seen yet.
         wait_for_posts(http, net, reply_to, *([root] if root else []))
         record["reply"] = {"root": (root or reply_to).strong(), "parent": reply_to.strong()}
-    data = xrpc(
-        http,
-        net.pds,
-        "com.atproto.repo.createRecord",
-        body={"repo": author.did, "collection": POST, "record": record},
-        headers=author.auth,
-    )
-    return PostRef(uri=data["uri"], cid=data["cid"])
+    return create_record(http, net, author, POST, record)
 
 
 def delete_post(http: httpx.Client, net: Network, author: Account, post: PostRef) -> None:
@@ -211,6 +199,31 @@ def delete_post(http: httpx.Client, net: Network, author: Account, post: PostRef
         body={"repo": author.did, "collection": POST, "rkey": post.rkey},
         headers=author.auth,
     )
+
+
+def create_record(
+    http: httpx.Client, net: Network, author: Account, collection: str, record: dict[str, Any]
+) -> PostRef:
+    data = xrpc(
+        http,
+        net.pds,
+        "com.atproto.repo.createRecord",
+        body={
+            "repo": author.did,
+            "collection": collection,
+            "record": {"$type": collection, "createdAt": now_iso(), **record},
+        },
+        headers=author.auth,
+    )
+    return PostRef(uri=data["uri"], cid=data["cid"])
+
+
+def like(http: httpx.Client, net: Network, who: Account, post: PostRef) -> PostRef:
+    return create_record(http, net, who, "app.bsky.feed.like", {"subject": post.strong()})
+
+
+def follow(http: httpx.Client, net: Network, who: Account, whom: Account) -> PostRef:
+    return create_record(http, net, who, "app.bsky.graph.follow", {"subject": whom.did})
 
 
 def wait_until(check: Callable[[], T | None], what: str, timeout: float = INDEX_TIMEOUT) -> T:

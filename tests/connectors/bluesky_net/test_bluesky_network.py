@@ -91,7 +91,7 @@ def world(bluesky_net: bsky.Network, xrpc_http) -> World:
         mentions={brand.handle: brand.did},
     )
     w.brand_notifications["quote"] = post(alice, "Regardez ce qui arrive !", quote=launch)
-    # Look related, are not: the words apart, the handle run together, another subject.
+    # Not about the brand: its two words apart, another subject, the brand's own small talk.
     w.others["words_apart"] = post(alice, "Une maison en pierre pleine de lumière.")
     w.others["weather"] = post(bob, "Il pleut sur Lyon aujourd'hui.")
     w.others["brand_answers_alice"] = post(
@@ -103,7 +103,8 @@ def world(bluesky_net: bsky.Network, xrpc_http) -> World:
         bob, f"@{brand.handle} vous livrez en Belgique ?", mentions={brand.handle: brand.did}
     )
     # Notifications of other kinds, which a notifications source leaves out.
-    like_and_follow(h, net, alice, brand, launch)
+    bsky.like(h, net, alice, launch)
+    bsky.follow(h, net, alice, brand)
 
     bsky.wait_for_posts(h, net, gone, gone_mention)
     for ref in (gone, gone_mention):
@@ -115,24 +116,6 @@ def world(bluesky_net: bsky.Network, xrpc_http) -> World:
     bsky.wait_for_search(h, net, BRAND_QUERY, *w.brand_posts.values())
     bsky.wait_for_notifications(h, net, brand, *w.brand_notifications.values())
     return w
-
-
-def like_and_follow(h, net: bsky.Network, who: Account, brand: Account, post: PostRef) -> None:
-    for collection, record in (
-        ("app.bsky.feed.like", {"subject": post.strong()}),
-        ("app.bsky.graph.follow", {"subject": brand.did}),
-    ):
-        bsky.xrpc(
-            h,
-            net.pds,
-            "com.atproto.repo.createRecord",
-            body={
-                "repo": who.did,
-                "collection": collection,
-                "record": {"$type": collection, "createdAt": bsky.now_iso(), **record},
-            },
-            headers=who.auth,
-        )
 
 
 # --- Parvis's side ---------------------------------------------------------------------------
