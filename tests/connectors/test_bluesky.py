@@ -358,15 +358,7 @@ def test_a_refused_page_cursor_restarts_the_pass_instead_of_skipping(workspace, 
     state = {"newest": source.cursor["terms"]["bougie"]["newest"]}
     state["pass"] = {"cursor": "expired", "top": None, "pages": 1}
     Source.objects.filter(pk=source.pk).update(cursor={"terms": {"bougie": state}})
-    original = fake.search_posts
-
-    def expired_cursor(params):
-        if params.get("cursor") == ["expired"]:
-            return fake_bluesky.xrpc_error(400, "InvalidRequest", "malformed cursor")
-        return original(params)
-
-    fake.search_posts = expired_cursor
-    assert run(source, fake.transport()).stored == 12
+    assert run(source, fake.transport()).stored == 12  # the fake refuses the cursor
     assert source.status == SourceStatus.OK
     assert "pass" not in source.cursor["terms"]["bougie"]
 
@@ -476,6 +468,22 @@ def test_notifications_page_as_documented(workspace):
     assert mention.author.followers == 1843
     assert mention.parent_external_id == reply["record"]["reply"]["parent"]["uri"]
     assert asked.count("app.bsky.notification.listNotifications") == 2  # its cursor was followed
+
+
+@pytest.mark.django_db
+def test_notifications_cursor_refused_restarts_from_the_newest(workspace, account, fake):
+    ours = Post(text="Notre collection", author=fake_bluesky.OUR_HANDLE)
+    fake.publish(ours)
+    replies = [Post(text=f"réponse {n}", author="lea_dupont") for n in range(3)]
+    for post in replies:
+        fake.reply(post, ours)
+        fake.notify(post, "reply")
+    source = make_source(workspace, account, mode="notifications")
+    state = {"pass": {"cursor": "2026-11-24T09:20:00.000Z", "top": None, "pages": 1}}
+    Source.objects.filter(pk=source.pk).update(cursor={"notifications": state})
+    assert run(source, fake.transport()).stored == 3
+    assert source.status == SourceStatus.OK, source.last_error
+    assert source.cursor["notifications"]["newest"]["uri"] == fake.external_id(replies[-1])
 
 
 @pytest.mark.django_db

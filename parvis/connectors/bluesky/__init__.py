@@ -417,14 +417,15 @@ class BlueskyConnector(Connector):
     def fetch_notifications(self, cursor: dict[str, Any]) -> FetchResult:
         state = cursor.get("notifications") or {}
         reader = self.reader()
-        body = reader.query(
-            "app.bsky.notification.listNotifications",
-            {
-                "limit": min(int(self.source.config.get("page_size", 100)), 100),
-                "reasons": list(NOTIFICATION_REASONS),
-                "cursor": paging.page_cursor(state),
-            },
-        )
+        try:
+            body = self.notifications_page(reader, paging.page_cursor(state))
+        except xrpc.BadRequest:
+            if paging.page_cursor(state) is None:
+                raise
+            # A refused page cursor: read again from the newest (see fetch_search).
+            logger.warning("Bluesky notifications cursor refused, pass restarted")
+            state = {"newest": state["newest"]} if state.get("newest") else {}
+            body = self.notifications_page(reader, None)
         notifications = [n for n in body.get("notifications") or [] if isinstance(n, dict)]
         refs = [
             paging.Ref(n["uri"], str(n.get("indexedAt", "")))
@@ -436,6 +437,16 @@ class BlueskyConnector(Connector):
         max_pages = self.max_pages(state)
         new_state, done = paging.step(state, refs, body.get("cursor"), max_pages=max_pages)
         return FetchResult(items=items, cursor={"notifications": new_state}, more=not done)
+
+    def notifications_page(self, reader: Reader, cursor: str | None) -> dict[str, Any]:
+        return reader.query(
+            "app.bsky.notification.listNotifications",
+            {
+                "limit": min(int(self.source.config.get("page_size", 100)), 100),
+                "reasons": list(NOTIFICATION_REASONS),
+                "cursor": cursor,
+            },
+        )
 
     def hydrate(self, reader: Reader, notifications: list[dict[str, Any]]) -> list[Incoming]:
         """The posts behind notifications, with their counts; deleted ones are left out."""

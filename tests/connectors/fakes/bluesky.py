@@ -260,7 +260,10 @@ class Fake(FakeNetwork):
 
     def page(self, items: list[Any], params: dict[str, list[str]], key: str) -> httpx.Response:
         limit = min(int(params.get("limit", ["25"])[0]), 100, self.page_size or 100)
-        start = int(params.get("cursor", ["0"])[0])
+        cursor = params.get("cursor", ["0"])[0]
+        if not cursor.isdigit():
+            return xrpc_error(400, "InvalidRequest", "Malformed cursor")
+        start = int(cursor)
         body: dict[str, Any] = {key: items[start : start + limit]}
         if start + limit < len(items):
             body["cursor"] = str(start + limit)
@@ -274,6 +277,8 @@ class Fake(FakeNetwork):
             self.post_view(p) for p in self.visible() if not p.deleted and search_matches(q, p.text)
         ]
         response = self.page(found, params, "posts")
+        if response.status_code != 200:
+            return response
         body = response.json()
         body["hitsTotal"] = len(found)
         return httpx.Response(200, json=body)
@@ -305,6 +310,8 @@ class Fake(FakeNetwork):
         items = sorted(self.notifications, key=lambda n: n["indexedAt"], reverse=True)
         items = [n for n in items if not reasons or n["reason"] in reasons]
         response = self.page(items, params, "notifications")
+        if response.status_code != 200:
+            return response
         body = response.json()
         body["seenAt"] = iso(self.now)
         body["priority"] = False
