@@ -1,13 +1,16 @@
-// Preloaded with `node -r ./loopback.js`: the PLC, PDS and AppView servers call listen(port)
-// without a host, which binds every interface. Tests must never expose them beyond this
-// machine, so a listen() given no host binds 127.0.0.1 instead.
+// Required first by start.js (or preloaded with `node -r ./loopback.js`). The PLC, PDS and
+// AppView servers call listen(port) without a host, which binds every interface. Tests must
+// never expose them beyond this machine, so a listen() given no host binds 127.0.0.1 instead.
 'use strict'
 const net = require('net')
 
 const LOOPBACK = '127.0.0.1'
 const listen = net.Server.prototype.listen
 
-net.Server.prototype.listen = function (...args) {
+if (!listen.parvisLoopback) net.Server.prototype.listen = loopbackListen
+loopbackListen.parvisLoopback = true
+
+function loopbackListen(...args) {
   const first = args[0]
   if (first !== null && typeof first === 'object' && !Array.isArray(first)) {
     // listen({port, host?, ...}[, callback]); a Unix socket path or handle is left alone.

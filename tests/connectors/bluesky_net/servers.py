@@ -190,7 +190,7 @@ def network_process(backing: Backing, folder: Path, log: Path) -> Iterator[dict]
     }
     with log.open("wb") as log_file:
         process = subprocess.Popen(
-            [node, "-r", "./loopback.js", "start.js"],
+            [node, "start.js"],
             cwd=HERE,
             env=env,
             # start.js stops when its stdin closes: the network never outlives these tests.

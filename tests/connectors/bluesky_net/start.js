@@ -2,12 +2,13 @@
 // ozone moderation service the AppView expects), all on 127.0.0.1.
 //
 //   DB_POSTGRES_URL=postgres://... DB_POSTGRES_SCHEMA=bsky_net_1 REDIS_HOST=127.0.0.1:6379 \
-//   TMPDIR=/some/folder/the/caller/removes node -r ./loopback.js start.js
+//   TMPDIR=/some/folder/the/caller/removes node start.js
 //
 // When every service answers, prints ONE line of JSON on stdout (the URLs and service DIDs)
 // and then nothing more on stdout; logs go to stderr. Stops cleanly on SIGTERM or SIGINT, and
 // when stdin closes (the test process that started it is gone).
 'use strict'
+require('./loopback') // first: every server created after this binds 127.0.0.1 only
 const { TestNetwork } = require('@atproto/dev-env')
 require('./search') // a post search like Bluesky's, instead of dev-env's stand-in
 
