@@ -1046,3 +1046,27 @@ def test_an_unusable_pds_address_pauses_with_what_to_do(workspace, brand):
     run(source, httpx.MockTransport(lambda r: httpx.Response(500)))
     assert source.status == SourceStatus.PAUSED
     assert "PDS address is not valid" in source.last_error and "a-b-c-d" not in source.last_error
+
+
+def test_profiles_in_batches_of_25_a_refused_batch_does_not_stop_the_next():
+    from parvis.connectors.bluesky.profiles import Profiles
+
+    dids = [f"did:plc:{n:024d}" for n in range(30)]
+    batches = []
+
+    class Reader:
+        def query(self, nsid, params=None):
+            batches.append(params["actors"])
+            if len(batches) == 1:
+                raise xrpc.BadRequest("HTTP 400: InvalidRequest")
+            return {
+                "profiles": [
+                    {"did": d, "handle": f"h{d[-2:]}.test", "followersCount": 7}
+                    for d in params["actors"]
+                ]
+            }
+
+    found = Profiles(Reader()).resolve(dids + dids[:3])
+    assert [len(b) for b in batches] == [25, 5]
+    assert found[dids[0]].handle == "" and found[dids[0]].did == dids[0]
+    assert found[dids[29]].followers == 7

@@ -10,6 +10,7 @@ from typing import Any, Protocol
 
 from parvis.connectors.base import ConnectorError
 from parvis.connectors.bluesky.mapping import Profile
+from parvis.connectors.bluesky.xrpc import BadRequest
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +44,10 @@ class Profiles:
     def fetch(self, batch: list[str]) -> None:
         try:
             body = self.reader.query("app.bsky.actor.getProfiles", {"actors": batch})
+        except BadRequest as exc:
+            # This batch only (an identifier the AppView rejects): the next ones may pass.
+            logger.warning("Bluesky profiles lookup refused for %d authors: %s", len(batch), exc)
+            body = {}
         except ConnectorError as exc:
             # Posts matter more than their authors' follower counts: keep going without.
             logger.warning("Bluesky profiles lookup failed, authors kept as DIDs: %s", exc)
