@@ -213,6 +213,28 @@ def test_refused_refresh_logs_in_again_with_the_app_password(workspace, account,
 
 
 @pytest.mark.django_db
+def test_a_session_renewed_by_another_source_is_adopted(workspace, account, fake, brand):
+    first = make_source(workspace, account)
+    second = make_source(workspace, account)
+    run(first, fake.transport())
+    run(second, fake.transport())
+    # `second` renews the session while `first` still holds the old tokens in memory.
+    connector = BlueskyConnector(
+        Source.objects.select_related("account").get(pk=first.pk),
+        http.client(transport=fake.transport()),
+    )
+    connector.session()
+    fake.expire_access = True
+    fake.publish(Post())
+    run(second, fake.transport())
+    assert fake.sessions_created == 1
+    before = nsids(fake).count("com.atproto.server.refreshSession")
+    connector.fetch({})  # the old access token is refused: the stored one is taken
+    assert nsids(fake).count("com.atproto.server.refreshSession") == before
+    assert fake.sessions_created == 1
+
+
+@pytest.mark.django_db
 def test_revoked_app_password_pauses_without_leaking_secrets(workspace, account, fake, brand):
     source = make_source(workspace, account)
     run(source, fake.transport())

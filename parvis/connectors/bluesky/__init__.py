@@ -291,12 +291,20 @@ class BlueskyConnector(Connector):
                     service_url=self.setting("service_url", service_url()),
                     proxy="" if did_setting == "none" else did_setting,
                     save=self.save_credentials,
+                    reload=self.stored_credentials,
                 )
             except ValueError as exc:
                 raise PermanentError(
                     f"the account's PDS address is not valid ({exc}): {xrpc.RECONNECT}"
                 ) from exc
         return self._session
+
+    def stored_credentials(self) -> dict[str, str]:
+        """The account's credentials as stored now (see xrpc.Session.reload)."""
+        from parvis.connectors.models import ConnectedAccount
+
+        account = ConnectedAccount.objects.filter(pk=self.source.account_id).first()
+        return account.credentials() if account is not None else {}
 
     def reader(self) -> Reader:
         """Who answers app.bsky.* queries: the account's PDS (proxied to the AppView), or the

@@ -202,6 +202,7 @@ class Session:
         service_url: str,
         proxy: str = "",
         save: Callable[[dict[str, str]], None] | None = None,
+        reload: Callable[[], dict[str, str]] | None = None,
     ) -> None:
         self.http = http_client
         self.credentials = dict(credentials)
@@ -209,6 +210,9 @@ class Session:
         self.service_url = base_url(credentials.get("service_url") or service_url)
         self.proxy = proxy
         self.save = save or (lambda changes: None)
+        # The stored credentials as they are now: another source on the same account may
+        # have renewed the session since we read them (a refresh token works only once).
+        self.reload = reload
 
     @property
     def did(self) -> str:
@@ -251,13 +255,25 @@ class Session:
         self.keep(session)
         return True
 
+    def renewed_elsewhere(self) -> bool:
+        """Adopt a session another run stored since we read the credentials."""
+        if self.reload is None:
+            return False
+        stored = self.reload()
+        if not stored.get("access_jwt") or stored["access_jwt"] == self.credentials.get(
+            "access_jwt"
+        ):
+            return False
+        self.credentials.update(stored)
+        return True
+
     def query(self, nsid: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
         if not self.credentials.get("access_jwt"):
             self.login()
         try:
             return self.client().query(nsid, params)
         except SessionRefused:
-            if not self.refresh():
+            if not self.renewed_elsewhere() and not self.refresh():
                 self.login()
         try:
             return self.client().query(nsid, params)
