@@ -273,7 +273,8 @@ class Session:
         try:
             return self.client().query(nsid, params)
         except SessionRefused:
-            if not self.renewed_elsewhere() and not self.refresh():
+            # Checked again after a refused refresh: the other run may have just won the race.
+            if not (self.renewed_elsewhere() or self.refresh() or self.renewed_elsewhere()):
                 self.login()
         try:
             return self.client().query(nsid, params)
