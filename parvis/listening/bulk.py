@@ -122,13 +122,22 @@ def datetime_reader() -> Callable[[object], dt.datetime]:
 
 
 def pairs_clause(first: str, second: str, pairs: Iterable[tuple[str, str]]) -> tuple[str, list]:
-    """SQL matching rows whose (first, second) columns are among `pairs`, grouped by the first
-    value: `(first = %s AND second IN (...)) OR ...`, which walks a unique index on
-    (..., first, second) once per pair."""
+    """SQL (and its parameters) matching rows whose (first, second) columns are among `pairs`,
+    for a lookup through a unique index on (..., first, second). PostgreSQL: a semi-join on
+    two unnested arrays (a nested loop over the index). SQLite: grouped by the first value,
+    `(first = %s AND second IN (...)) OR ...`, one index probe per pair."""
+    qn = connection.ops.quote_name
+    if is_postgres():
+        firsts, seconds = [], []
+        for a, b in pairs:
+            firsts.append(a)
+            seconds.append(b)
+        pair = f"({qn(first)}, {qn(second)})"
+        sql = f"{pair} IN (SELECT * FROM unnest(%s::text[], %s::text[]))"  # noqa: S608
+        return sql, [firsts, seconds]
     by_first: dict[str, list[str]] = {}
     for a, b in pairs:
         by_first.setdefault(a, []).append(b)
-    qn = connection.ops.quote_name
     clauses, params = [], []
     for a, bs in by_first.items():
         clauses.append(f"({qn(first)} = %s AND {qn(second)} IN ({', '.join(['%s'] * len(bs))}))")

@@ -40,19 +40,43 @@ def analyze_texts(texts: list[str]) -> list[dict[str, Any]]:
     return [analysis_fields(result) for result in analyze(texts)]
 
 
-def _helper_analyze(texts: list[str]) -> tuple[list[dict[str, Any]], float]:
-    """In the helper: the default CPU backend (the only one a helper is started for), and
-    the seconds it took, for the benchmark."""
+# (workspace id, queries version) -> compiled queries, in the helper.
+_compiled: dict[tuple, Any] = {}
+
+Match = tuple[tuple, dict[int, str], list[tuple[int, str, str, str]]]
+
+
+def _helper_work(
+    texts: list[str], match: Match | None
+) -> tuple[list[dict[str, Any]], dict[int, list[int]], float]:
+    """In the helper: enrichment with the default CPU backend (the only one a helper is
+    started for) and, if asked, query matching exactly as the pipeline's match_queries does
+    it, with the language detected here when the network gave none. Returns the columns,
+    the matched query ids by candidate position, and the seconds it took (benchmark)."""
     from parvis.intelligence import default_backend
 
     start = time.perf_counter()
     fields = [analysis_fields(result) for result in default_backend().analyze(texts)]
-    return fields, time.perf_counter() - start
+    matched: dict[int, list[int]] = {}
+    if match is not None:
+        from parvis.listening.query import compile_queries, make_document
+
+        key, expressions, todo = match
+        matcher = _compiled.get(key)
+        if matcher is None:
+            _compiled.clear()  # only the latest version of the queries is needed
+            matcher = _compiled[key] = compile_queries(expressions)
+        for n, lang, network, handle in todo:
+            doc = make_document(
+                texts[n], lang=lang or fields[n]["lang"], network=network, author_handle=handle
+            )
+            matched[n] = matcher.match(doc)
+    return fields, matched, time.perf_counter() - start
 
 
 def _helper_start() -> None:
     # Load the models before the first batch arrives.
-    _helper_analyze(["warm up"])
+    _helper_work(["warm up"], None)
 
 
 def cores() -> int:
@@ -86,11 +110,11 @@ class Helper:
             max_workers=1, mp_context=context, initializer=_helper_start
         )
 
-    def submit(self, texts: list[str]) -> Future | None:
-        """The future (fields, seconds) of `texts`; None if the helper is gone, and the
-        caller enriches them itself."""
+    def submit(self, texts: list[str], match: Match | None = None) -> Future | None:
+        """The future (columns, matches, seconds) of `texts` (see `_helper_work`); None if
+        the helper is gone, and the caller does the work itself."""
         try:
-            return self._pool.submit(_helper_analyze, texts)
+            return self._pool.submit(_helper_work, texts, match)
         except BrokenExecutor:
             return None
 

@@ -149,11 +149,12 @@ def enrich(batch: Batch) -> None:
     apply_analysis(batch.candidates, enrichment.analyze_texts(texts))
 
 
-_matchers: dict[int, tuple[tuple, Any]] = {}
+_matchers: dict[int, tuple[tuple, Any, dict[int, str]]] = {}
 
 
-def workspace_matcher(workspace: Workspace) -> Any:
-    """The compiled active queries of the workspace, recompiled only when they change."""
+def workspace_queries(workspace: Workspace) -> tuple[tuple, Any, dict[int, str]]:
+    """(version, compiled matcher, expressions) of the workspace's active queries,
+    recompiled only when they change."""
     queries = MonitoredQuery.objects.filter(workspace=workspace, is_active=True)
     version = tuple(
         queries.aggregate(last=Max("updated_at"), top=Max("id"), n=Count("id")).values()
@@ -161,9 +162,14 @@ def workspace_matcher(workspace: Workspace) -> Any:
     cached = _matchers.get(workspace.pk)
     if cached is None or cached[0] != version:
         expressions = dict(queries.values_list("id", "expression"))
-        cached = (version, compile_queries(expressions))
+        cached = (version, compile_queries(expressions), expressions)
         _matchers[workspace.pk] = cached
-    return cached[1]
+    return cached
+
+
+def workspace_matcher(workspace: Workspace) -> Any:
+    """The compiled active queries of the workspace, recompiled only when they change."""
+    return workspace_queries(workspace)[1]
 
 
 def match_candidates(batch: Batch, candidates: list[Candidate]) -> None:
@@ -480,8 +486,7 @@ def run_stream(
                 continue
             for stage in split[0]:
                 stage(batch)
-            texts = [enrich_text(c) for c in batch.candidates]
-            pending.append((batch, helper.submit(texts) if texts else None))
+            pending.append((batch, submit(helper, batch, split[1])))
             if len(pending) > 1:  # the helper has the next batch: write this one meanwhile
                 total.add(finish(*pending.popleft(), split[1], timings))
         while pending:
@@ -489,24 +494,47 @@ def run_stream(
     return total
 
 
+def submit(helper: enrichment.Helper, batch: Batch, after: list[Stage]) -> Future | None:
+    """Send the batch's texts to the helper, and, when query matching comes next, what it
+    needs to match them too (the queries as this process compiled them, and for each
+    candidate not yet matched: its network, author and language if the network gave one)."""
+    if not batch.candidates:
+        return None
+    texts = [enrich_text(c) for c in batch.candidates]
+    match = None
+    if any(stage.__name__ == "match_queries" for stage in after):
+        version, _, expressions = workspace_queries(batch.workspace)
+        todo = [
+            (n, c.lang, c.network, c.author.handle)
+            for n, c in enumerate(batch.candidates)
+            if not c.match_done
+        ]
+        match = ((batch.workspace.pk, version), expressions, todo)
+    return helper.submit(texts, match)
+
+
 def finish(
     batch: Batch, future: Future | None, after: list[Stage], timings: dict[str, float] | None
 ) -> Summary:
-    """The rest of a batch whose texts the helper enriched: its results, the stages after
-    enrichment, then the write transaction."""
+    """The rest of a batch the helper worked on: its results, the stages after enrichment
+    (query matching finds the candidates already matched), then the write transaction."""
     if batch.candidates:
         start = time.perf_counter()
-        fields, busy = None, 0.0
+        result = None
         if future is not None:
-            # If the helper died (out of memory, killed), this process enriches instead.
+            # If the helper died (out of memory, killed), this process does the work instead.
             with contextlib.suppress(BrokenExecutor):
-                fields, busy = future.result()
-        if fields is None:
-            fields = enrichment.analyze_texts([enrich_text(c) for c in batch.candidates])
+                result = future.result()
+        if result is None:
+            result = (enrichment.analyze_texts([enrich_text(c) for c in batch.candidates]), {}, 0)
+        fields, matched, busy = result
         if timings is not None:
             timings["enrich_wait"] = timings.get("enrich_wait", 0.0) + time.perf_counter() - start
             timings["enrich_helper"] = timings.get("enrich_helper", 0.0) + busy
         apply_analysis(batch.candidates, fields)
+        for n, query_ids in matched.items():
+            batch.candidates[n].matched = query_ids
+            batch.candidates[n].match_done = True
     for stage in after:
         stage(batch)
     return write(batch)

@@ -20,9 +20,11 @@ from parvis.listening.query import fold
 PG_CONFIGS = {"fr": "french", "en": "english"}
 
 # Parameters only; no value is ever formatted into these statements.
+# One statement per batch: the rows travel as three arrays (ids, configurations, bodies).
 PG_INSERT = (
     "INSERT INTO listening_mention_search (mention_id, vector) "
-    "VALUES (%s, to_tsvector(%s::regconfig, %s))"
+    "SELECT id, to_tsvector(config::regconfig, body) "
+    "FROM unnest(%s::bigint[], %s::text[], %s::text[]) AS row(id, config, body)"
 )
 PG_SEARCH = (
     "SELECT mention_id FROM listening_mention_search WHERE vector @@ ("
@@ -58,8 +60,9 @@ def index(rows: Sequence[Row]) -> None:
         return
     with connection.cursor() as cursor:
         if is_postgres():
-            params = [(pk, PG_CONFIGS.get(lang, "simple"), body(t, x)) for pk, lang, t, x in rows]
-            cursor.executemany(PG_INSERT, params)
+            ids = [pk for pk, *_ in rows]
+            configs = [PG_CONFIGS.get(lang, "simple") for _, lang, _, _ in rows]
+            cursor.execute(PG_INSERT, [ids, configs, [body(t, x) for _, _, t, x in rows]])
         else:
             cursor.executemany(SQLITE_INSERT, [(pk, body(t, x)) for pk, _, t, x in rows])
 

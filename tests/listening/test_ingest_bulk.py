@@ -75,13 +75,22 @@ def snapshot(workspace) -> dict:
 
 
 def test_the_helper_process_stores_exactly_what_the_single_process_stores(
-    workspace, other_workspace
+    workspace, other_workspace, monkeypatch
 ):
     with_queries(workspace)
     with_queries(other_workspace)
     alone = ingest_lines(workspace, feed(), batch_size=7, overlap=False)
+    matched_here = []
+    original = pipeline.match_candidates
+
+    def spy(batch, candidates):
+        matched_here.append(len(candidates))
+        original(batch, candidates)
+
+    monkeypatch.setattr(pipeline, "match_candidates", spy)
     timings: dict[str, float] = {}
     helped = ingest_lines(other_workspace, feed(), batch_size=7, overlap=True, timings=timings)
+    assert set(matched_here) == {0}  # the helper matched every candidate
     assert (
         alone.as_dict()
         == helped.as_dict()
@@ -99,6 +108,29 @@ def test_the_helper_process_stores_exactly_what_the_single_process_stores(
     campaign = [m for m in got["mentions"] if m[text] == CAMPAIGN]
     assert [m[size] for m in campaign if m[head]] == [6] and len(campaign) == 6
     assert len(got["matches"]) > 0 and got["found"]
+
+
+def test_author_aggregates_add_up_across_batches(workspace):
+    from django.db.models import Count, Max, Min, Sum
+
+    from parvis.listening.authors import influence
+
+    ingest_lines(workspace, feed(), batch_size=4)
+    authors = Author.objects.filter(workspace=workspace).annotate(
+        n=Count("mentions"),
+        total=Sum("mentions__engagement"),
+        sentiment=Sum("mentions__sentiment_score"),
+        first=Min("mentions__published_at"),
+        last=Max("mentions__published_at"),
+    )
+    assert len(authors) == 7
+    for a in authors:
+        assert (a.mention_count, a.engagement, a.sentiment_count) == (a.n, a.total, a.n)
+        assert a.sentiment_sum == pytest.approx(a.sentiment, abs=1e-6)
+        assert (a.first_seen_at, a.last_seen_at) == (a.first, a.last)
+        newest = a.mentions.order_by("-published_at").first()
+        assert a.followers == newest.reach
+        assert a.influence == influence(a.followers, a.engagement, a.mention_count)
 
 
 def test_raw_rows_read_back_as_the_orm_wrote_them(workspace):
@@ -155,7 +187,7 @@ def test_a_dead_helper_is_replaced_by_enrichment_here(workspace, monkeypatch):
     from concurrent.futures import Future
     from concurrent.futures.process import BrokenProcessPool
 
-    def broken(self, texts):
+    def broken(self, texts, match=None):
         future = Future()
         future.set_exception(BrokenProcessPool("killed"))
         return future
@@ -166,6 +198,14 @@ def test_a_dead_helper_is_replaced_by_enrichment_here(workspace, monkeypatch):
     assert all(m.sentiment for m in Mention.objects.all())
 
 
-def test_pairs_clause_groups_by_the_first_column():
-    where, params = bulk.pairs_clause("network", "handle", [("a", "x"), ("b", "y"), ("a", "z")])
-    assert where.count(" OR ") == 1 and params == ["a", "x", "z", "b", "y"]
+def test_pairs_clause_finds_exactly_the_pairs(workspace):
+    ingest_lines(workspace, lines([mention(1), mention(2), mention(3, network="mastodon")]))
+    wanted = [
+        ("bluesky", mention(1)["external_id"]),
+        ("mastodon", mention(3)["external_id"]),
+        ("mastodon", mention(2)["external_id"]),  # stored on bluesky only
+    ]
+    where, params = bulk.pairs_clause("network", "external_id", wanted)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT network, external_id FROM listening_mention WHERE {where}", params)
+        assert sorted(cursor.fetchall()) == sorted(wanted[:2])
