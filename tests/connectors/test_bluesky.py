@@ -1092,3 +1092,9 @@ def test_profiles_in_batches_of_25_a_refused_batch_does_not_stop_the_next():
     assert [len(b) for b in batches] == [25, 5]
     assert found[dids[0]].handle == "" and found[dids[0]].did == dids[0]
     assert found[dids[29]].followers == 7
+
+
+def test_cid_prints_as_multibase_base32():
+    # The well-known CID of empty data (raw codec, sha2-256).
+    empty = firehose.CID(b"\x01\x55\x12\x20" + hashlib.sha256(b"").digest())
+    assert str(empty) == "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku"
