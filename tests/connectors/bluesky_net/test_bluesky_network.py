@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from parvis.connectors import base, http
-from parvis.connectors.services import do_connect_account
+from parvis.connectors.services import do_connect_account, do_refresh_credentials
 from parvis.listening.models import Mention, MonitoredQuery, SourceStatus
 from parvis.listening.sources import do_create_source, run_source
 from tests.connectors.bluesky_net import bsky
@@ -350,3 +350,65 @@ def test_the_network_listens_on_loopback_only(bluesky_net):
     # PLC, PDS, AppView, ozone and the AppView's internal services all called listen(port);
     # loopback.js binds them to 127.0.0.1 (0100007F in /proc) instead of every interface.
     assert listening_addresses(bluesky_net.pid) == {"0100007F"}
+
+
+def refused(token: str) -> str:
+    """The same access token with its signature broken: the PDS answers 400 InvalidToken, as
+    for one that expired or was revoked."""
+    return token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
+
+
+def test_a_refused_session_is_refreshed_and_kept(workspace, brand_account, world):
+    credentials = brand_account.credentials()
+    do_refresh_credentials(brand_account, {"access_jwt": refused(credentials["access_jwt"])})
+    source = do_create_source(
+        workspace,
+        kind="bluesky",
+        name="Bluesky : notifications",
+        config=network_config(world, "notifications"),
+        account=brand_account,
+    )
+    run(source)
+    assert set(stored(workspace)) == world.uris(world.brand_notifications)
+    brand_account.refresh_from_db()
+    renewed = brand_account.credentials()
+    # A new session was kept: the refused token replaced (by one that may equal the first,
+    # signed within the same second), the refresh token rotated by refreshSession.
+    assert renewed["access_jwt"] != refused(credentials["access_jwt"])
+    assert renewed["refresh_jwt"] != credentials["refresh_jwt"]
+
+
+def test_a_revoked_app_password_pauses_the_source_with_what_to_do(
+    workspace, owner, world, xrpc_http
+):
+    # An account of its own: revoking the brand's app password would break the other tests.
+    shop = bsky.create_account(xrpc_http, world.net, "boutique")
+    password = bsky.create_app_password(xrpc_http, world.net, shop, "Parvis")
+    with http.client() as client:
+        info = base.get("bluesky").login(
+            client, {"handle": shop.handle, "app_password": password, "service_url": world.net.pds}
+        )
+    account = do_connect_account(
+        workspace, owner, network="bluesky", handle=info.handle, credentials=info.credentials
+    )
+    bsky.xrpc(
+        xrpc_http,
+        world.net.pds,
+        "com.atproto.server.revokeAppPassword",
+        body={"name": "Parvis"},
+        headers=shop.auth,
+    )
+    # Its access token lives on until it expires; expired, it is refused like this one.
+    do_refresh_credentials(account, {"access_jwt": refused(info.credentials["access_jwt"])})
+    source = do_create_source(
+        workspace,
+        kind="bluesky",
+        name="Bluesky : notifications",
+        config=network_config(world, "notifications"),
+        account=account,
+    )
+    run_source(source.pk)
+    source.refresh_from_db()
+    assert source.status == SourceStatus.PAUSED
+    assert "app password" in source.last_error
+    assert password not in source.last_error
