@@ -216,6 +216,17 @@ def test_search_stores_exactly_the_posts_naming_the_brand(
     assert source.cursor == cursor
 
 
+def test_search_without_an_account_asks_the_appview(workspace, brand_query, world):
+    source = do_create_source(
+        workspace,
+        kind="bluesky",
+        name="Bluesky : recherche publique",
+        config=network_config(world, "search"),
+    )
+    run(source)
+    assert set(stored(workspace)) == world.uris(world.brand_posts)
+
+
 def test_search_run_again_takes_only_what_is_new(
     workspace, brand_query, brand_account, world, xrpc_http
 ):
