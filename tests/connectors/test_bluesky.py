@@ -1098,3 +1098,49 @@ def test_cid_prints_as_multibase_base32():
     # The well-known CID of empty data (raw codec, sha2-256).
     empty = firehose.CID(b"\x01\x55\x12\x20" + hashlib.sha256(b"").digest())
     assert str(empty) == "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku"
+
+
+@pytest.mark.django_db
+def test_firehose_sees_posts_by_an_account_a_query_names(workspace):
+    MonitoredQuery.objects.create(
+        workspace=workspace, name="Compte", kind="brand", expression="@lea-dupont.bsky.social"
+    )
+    frames = [
+        (
+            1,
+            commit_frame(
+                1, LEA, {"app.bsky.feed.post/3lb7a": post_record("Nouvelle collection", ["fr"])}
+            ),
+        ),
+        (
+            2,
+            commit_frame(
+                2, SAM, {"app.bsky.feed.post/3lb7b": post_record("Nouvelle collection", ["fr"])}
+            ),
+        ),
+    ]
+    server = Relay(frames)
+    server.thread.start()
+
+    def appview_with_handles(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/xrpc/com.atproto.identity.resolveHandle":
+            assert parse_qs(request.url.query.decode())["handle"] == ["lea-dupont.bsky.social"]
+            return httpx.Response(200, json={"did": LEA})
+        return httpx.Response(200, json=fixture("getProfiles.json"))
+
+    try:
+        source = make_source(
+            workspace,
+            None,
+            mode="firehose",
+            firehose_url=server.url,
+            window_seconds=1,
+            appview_url="https://appview.test",
+        )
+        Source.objects.filter(pk=source.pk).update(cursor={"seq": 0})
+        assert run(source, httpx.MockTransport(appview_with_handles)).stored == 1
+        mention = Mention.objects.get()
+        assert mention.external_id.endswith("/3lb7a")
+        assert mention.author.handle == "lea-dupont.bsky.social"
+    finally:
+        server.server.shutdown()

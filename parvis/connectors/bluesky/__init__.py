@@ -47,6 +47,7 @@ MODES = ("search", "firehose", "notifications")
 NOTIFICATION_REASONS = ("reply", "mention", "quote")
 GET_POSTS_BATCH = 25  # the lexicon's maximum for `uris`
 INCREMENTAL_PAGES = 50  # a pass that never meets what it read before stops here
+MAX_NAMED_AUTHORS = 20  # @handles of the queries resolved to DIDs for the firehose, per run
 
 
 def service_url() -> str:
@@ -199,6 +200,7 @@ class BlueskyConnector(Connector):
         self._profiles: Profiles | None = None
         self._served: set[str] = set()  # search terms read to the end in this run
         self._refused: dict[str, xrpc.BadRequest] = {}  # search terms the service refused
+        self._named_authors: dict[str, str] | None = None
 
     # --- settings and accounts ----------------------------------------------------------
 
@@ -524,17 +526,45 @@ class BlueskyConnector(Connector):
             items=items, cursor=new_cursor, more=window.full, notes={"events": window.events}
         )
 
+    def named_authors(self) -> dict[str, str]:
+        """{DID: handle} of the accounts the workspace's queries name (@handle): the stream
+        gives a post's DID only, and "@brand" also means the posts brand writes."""
+        if self._named_authors is None:
+            from parvis.listening.search_terms import search_terms
+
+            handles = sorted(
+                {
+                    token[1:]
+                    for term in search_terms(self.source.workspace, limit=MAX_NAMED_AUTHORS * 4)
+                    for token in term.split()
+                    if token.startswith("@") and "." in token
+                }
+            )[:MAX_NAMED_AUTHORS]
+            self._named_authors = {}
+            for handle in handles:
+                try:
+                    body = self.reader().query(
+                        "com.atproto.identity.resolveHandle", {"handle": handle}
+                    )
+                except ConnectorError as exc:
+                    logger.info("Bluesky handle %s not resolved: %s", handle, exc)
+                    continue
+                if isinstance(body.get("did"), str):
+                    self._named_authors[body["did"]] = handle
+        return self._named_authors
+
     def prefilter(self, posts: list[firehose.StreamPost]) -> list[firehose.StreamPost]:
         """Posts worth a profile lookup and the pipeline. A post with a language is matched
         exactly; one without is kept when some query could match it once its language is
-        detected (the pipeline decides). Authors' handles are not known yet, so a query
-        that only names an author is seen through the posts that mention it."""
+        detected (the pipeline decides). Authors are known by DID only, except those the
+        queries name (named_authors)."""
         if self.source.config.get("keep_all"):
             return posts
         from parvis.listening.pipeline import workspace_matcher
         from parvis.listening.query import make_document
 
         matcher = workspace_matcher(self.source.workspace)
+        authors = self.named_authors()
         kept = []
         for post in posts:
             if post.error:
@@ -545,7 +575,12 @@ class BlueskyConnector(Connector):
             record = post.record if isinstance(post.record, dict) else {}
             text = record.get("text") if isinstance(record.get("text"), str) else ""
             lang = mapping.record_lang(record)
-            doc = make_document(text, lang=lang or None, network=mapping.NETWORK)
+            doc = make_document(
+                text,
+                lang=lang or None,
+                network=mapping.NETWORK,
+                author_handle=authors.get(post.did),
+            )
             if matcher.match(doc) if lang else matcher.candidates(doc):
                 kept.append(post)
         return kept
