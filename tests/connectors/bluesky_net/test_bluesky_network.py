@@ -252,12 +252,14 @@ def test_search_run_again_takes_only_what_is_new(
 
 
 def firehose_source(workspace, world: World, **config):
-    """A stream source that was already reading when the world's posts were made."""
+    """A stream source that was already reading when the world's posts were made. Each page
+    reads the stream for 2 s (or `max_events`): replaying the world takes milliseconds, and
+    a window that ended early would let a run stop before the deletions."""
     source = do_create_source(
         workspace,
         kind="bluesky",
         name="Bluesky : firehose",
-        config=network_config(world, "firehose", window_seconds=1, **config),
+        config=network_config(world, "firehose", window_seconds=2, **config),
     )
     source.cursor = {"seq": world.seq_before}
     source.save(update_fields=["cursor"])
