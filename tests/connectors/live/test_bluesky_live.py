@@ -7,7 +7,8 @@ Account (search and notifications, through the account's PDS and the Bluesky App
         python -m pytest tests/connectors/live/test_bluesky_live.py
 
 Optional: PARVIS_LIVE_BLUESKY_SERVICE_URL (default https://bsky.social),
-PARVIS_LIVE_BLUESKY_QUERY (default "bluesky": a word with posts every minute).
+PARVIS_LIVE_BLUESKY_QUERY (default "bluesky": a word with posts every minute),
+PARVIS_LIVE_BLUESKY_HANDLE_QUERY (default "@bsky.app": an account mentioned every minute).
 
 Firehose (public, no account): PARVIS_LIVE_BLUESKY_FIREHOSE=1 reads wss://bsky.network (or
 PARVIS_BLUESKY_FIREHOSE_URL) for a few seconds.
@@ -75,6 +76,28 @@ def test_live_search_stores_recent_posts_and_resumes(workspace, account):
     source.refresh_from_db()
     assert source.status == SourceStatus.OK, source.last_error
     assert again.rejected == 0
+
+
+@needs_account
+def test_live_search_for_a_handle_finds_mentions(workspace, account):
+    """Whether Bluesky search answers an "@handle" term (what a query naming an account
+    becomes) with the posts mentioning it; PARVIS_LIVE_BLUESKY_HANDLE_QUERY (default
+    @bsky.app) names a much-mentioned account."""
+    handle = os.environ.get("PARVIS_LIVE_BLUESKY_HANDLE_QUERY", "@bsky.app")
+    MonitoredQuery.objects.create(
+        workspace=workspace, name="Handle", kind="brand", expression=handle
+    )
+    source = do_create_source(
+        workspace,
+        kind="bluesky",
+        name="Bluesky handle",
+        config={"mode": "search", "backfill_pages": 1, "page_size": 25},
+        account=account,
+    )
+    summary = run_source(source.pk, http_client=http.client())
+    source.refresh_from_db()
+    assert source.status == SourceStatus.OK, source.last_error
+    assert summary.stored > 0
 
 
 @needs_account
