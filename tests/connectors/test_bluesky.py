@@ -123,6 +123,8 @@ def test_rate_limit_waits_until_the_window_resets():
 def test_errors_say_what_to_do():
     with pytest.raises(xrpc.SessionRefused):
         xrpc.check(response(400, fixture("error_expired_token.json")), "x")
+    with pytest.raises(xrpc.SessionRefused, match="new app password"):
+        xrpc.check(response(401, fixture("error_authentication_required.json")), "x")
     with pytest.raises(PermanentError, match=r"taken down.*new app password"):
         xrpc.check(response(400, fixture("error_account_takedown.json")), "x")
     with pytest.raises(PermanentError, match="InvalidRequest: bad cursor") as raised:
