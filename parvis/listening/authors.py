@@ -137,22 +137,10 @@ def upsert(workspace: Workspace, candidates: Iterable[Candidate]) -> dict[tuple[
 
 def read(workspace: Workspace, keys: Iterable[tuple[str, str]]) -> list[Aggregate]:
     """The stored aggregates of these (network, handle) authors, through the unique index
-    (workspace, network, handle): one query, one IN list per network. Raw rows, because
-    Django's per-value converters cost more than the query here."""
-    keys = list(keys)
-    if not keys:
-        return []
-    qn = connection.ops.quote_name
-    where, params = bulk.pairs_clause("network", "handle", keys)
-    sql = (
-        f"SELECT {', '.join(qn(f) for f in READ_FIELDS)} FROM {qn(Author._meta.db_table)} "  # noqa: S608
-        f"WHERE {qn('workspace_id')} = %s AND {where}"
-    )
-    params.insert(0, workspace.pk)
+    (workspace, network, handle), in one query. Raw rows: Django's per-value converters
+    cost more than the query here."""
+    rows = bulk.lookup(Author, workspace.pk, ("network", "handle"), keys, READ_FIELDS)
     aware = bulk.datetime_reader()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
     return [Aggregate(*row[:10], aware(row[10]), aware(row[11])) for row in rows]
 
 

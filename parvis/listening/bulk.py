@@ -121,22 +121,58 @@ def datetime_reader() -> Callable[[object], dt.datetime]:
     return aware
 
 
-def pairs_clause(first: str, second: str, pairs: Iterable[tuple[str, str]]) -> tuple[str, list]:
-    """SQL (and its parameters) matching rows whose (first, second) columns are among `pairs`,
-    for a lookup through a unique index on (..., first, second). PostgreSQL: a semi-join on
-    two unnested arrays (a nested loop over the index). SQLite: grouped by the first value,
-    `(first = %s AND second IN (...)) OR ...`, one index probe per pair."""
+def lookup(
+    model: type[Model],
+    workspace_id: int,
+    key_columns: Sequence[str],
+    keys: Iterable[tuple[str, ...]],
+    columns: Sequence[str],
+    where: str = "",
+) -> list[tuple]:
+    """`columns` of the workspace's rows whose `key_columns` (text, one or two, the tail of
+    an index that starts with workspace_id) equal one of `keys`, and that satisfy `where`
+    (fixed SQL, no values), at most one row per key.
+
+    PostgreSQL: one index probe per key in a LATERAL subquery. Its LIMIT keeps the planner
+    from turning the lookup into a hash join over the whole workspace, which it does while a
+    fresh table has no statistics yet (the first minute of a first import), and which grows
+    with the table. SQLite: `IN` lists, grouped by the first key column when there are two,
+    which it always answers with index probes.
+    """
+    keys = list(dict.fromkeys(keys))
+    if not keys:
+        return []
     qn = connection.ops.quote_name
+    table = qn(model._meta.db_table)
+    selected = ", ".join(qn(c) for c in columns)
+    extra = f" AND {where}" if where else ""
     if is_postgres():
-        firsts, seconds = [], []
-        for a, b in pairs:
-            firsts.append(a)
-            seconds.append(b)
-        pair = f"({qn(first)}, {qn(second)})"
-        sql = f"{pair} IN (SELECT * FROM unnest(%s::text[], %s::text[]))"  # noqa: S608
-        return sql, [firsts, seconds]
+        names = [f"k{n}" for n in range(len(key_columns))]
+        arrays = ", ".join(["%s::text[]"] * len(key_columns))
+        matches = " AND ".join(f"{qn(c)} = k.{n}" for c, n in zip(key_columns, names, strict=True))
+        sql = (
+            f"SELECT row.* FROM unnest({arrays}) AS k({', '.join(names)}) "  # noqa: S608
+            f"CROSS JOIN LATERAL (SELECT {selected} FROM {table} "
+            f"WHERE workspace_id = %s AND {matches}{extra} LIMIT 1) AS row"
+        )
+        params = [[key[n] for key in keys] for n in range(len(key_columns))] + [workspace_id]
+    else:
+        clause, params = _sqlite_keys(key_columns, keys)
+        sql = f"SELECT {selected} FROM {table} WHERE workspace_id = %s AND {clause}{extra}"  # noqa: S608
+        params.insert(0, workspace_id)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _sqlite_keys(key_columns: Sequence[str], keys: list[tuple[str, ...]]) -> tuple[str, list]:
+    qn = connection.ops.quote_name
+    if len(key_columns) == 1:
+        marks = ", ".join(["%s"] * len(keys))
+        return f"{qn(key_columns[0])} IN ({marks})", [key[0] for key in keys]
+    first, second = key_columns
     by_first: dict[str, list[str]] = {}
-    for a, b in pairs:
+    for a, b in keys:
         by_first.setdefault(a, []).append(b)
     clauses, params = [], []
     for a, bs in by_first.items():

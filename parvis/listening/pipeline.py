@@ -118,14 +118,9 @@ def drop_known(batch: Batch) -> None:
     """Drop candidates already stored: (network, external id) is unique per workspace."""
     if not batch.candidates:
         return
-    where, params = bulk.pairs_clause("network", "external_id", {c.key for c in batch.candidates})
-    table = connection.ops.quote_name(Mention._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT network, external_id FROM {table} WHERE workspace_id = %s AND {where}",  # noqa: S608
-            [batch.workspace.pk, *params],
-        )
-        known = set(cursor.fetchall())
+    keys = [c.key for c in batch.candidates]
+    columns = ("network", "external_id")
+    known = set(bulk.lookup(Mention, batch.workspace.pk, columns, keys, columns))
     kept = [c for c in batch.candidates if c.key not in known]
     batch.summary.duplicates += len(batch.candidates) - len(kept)
     batch.candidates = kept
@@ -215,18 +210,16 @@ def match_queries(batch: Batch) -> None:
 
 def group_heads(batch: Batch) -> dict[str, list[int]]:
     """The stored heads of this batch's copy-paste groups: content hash -> [id, group size]."""
-    hashes = list({c.content_hash for c in batch.candidates if c.content_hash})
-    if not hashes:
-        return {}
-    table = connection.ops.quote_name(Mention._meta.db_table)
-    marks = ", ".join(["%s"] * len(hashes))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT content_hash, id, group_size FROM {table} "  # noqa: S608
-            f"WHERE workspace_id = %s AND content_hash IN ({marks}) AND group_head = %s",
-            [batch.workspace.pk, *hashes, True],
-        )
-        return {content_hash: [pk, size] for content_hash, pk, size in cursor.fetchall()}
+    hashes = [(c.content_hash,) for c in batch.candidates if c.content_hash]
+    heads = bulk.lookup(
+        Mention,
+        batch.workspace.pk,
+        ("content_hash",),
+        hashes,
+        ("content_hash", "id", "group_size"),
+        where="group_head",
+    )
+    return {content_hash: [pk, size] for content_hash, pk, size in heads}
 
 
 # The columns `store` writes, in the order of `mention_row`; a field added to Mention later

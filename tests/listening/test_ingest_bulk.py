@@ -198,14 +198,18 @@ def test_a_dead_helper_is_replaced_by_enrichment_here(workspace, monkeypatch):
     assert all(m.sentiment for m in Mention.objects.all())
 
 
-def test_pairs_clause_finds_exactly_the_pairs(workspace):
+def test_lookup_finds_exactly_the_keys(workspace):
     ingest_lines(workspace, lines([mention(1), mention(2), mention(3, network="mastodon")]))
     wanted = [
         ("bluesky", mention(1)["external_id"]),
         ("mastodon", mention(3)["external_id"]),
         ("mastodon", mention(2)["external_id"]),  # stored on bluesky only
+        ("bluesky", mention(1)["external_id"]),  # asked twice, found once
     ]
-    where, params = bulk.pairs_clause("network", "external_id", wanted)
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT network, external_id FROM listening_mention WHERE {where}", params)
-        assert sorted(cursor.fetchall()) == sorted(wanted[:2])
+    columns = ("network", "external_id")
+    found = bulk.lookup(Mention, workspace.pk, columns, wanted, columns)
+    assert sorted(found) == sorted(wanted[:2])
+    heads = bulk.lookup(
+        Mention, workspace.pk, ("external_id",), [(wanted[0][1],)], ("id",), where="group_head"
+    )
+    assert heads == [(Mention.objects.get(external_id=wanted[0][1]).pk,)]
