@@ -387,6 +387,35 @@ def test_a_refused_page_cursor_restarts_the_pass_instead_of_skipping(workspace, 
     assert "pass" not in source.cursor["terms"]["bougie"]
 
 
+@pytest.mark.django_db
+def test_a_named_account_is_read_through_its_feed_too(workspace, account, fake):
+    MonitoredQuery.objects.create(
+        workspace=workspace, name="Lea", kind="brand", expression="@lea-dupont.bsky.social"
+    )
+    own = [Post(text=f"Mon atelier, jour {n}", author="lea_dupont") for n in range(3)]
+    mention = Post(text="Merci @lea-dupont.bsky.social !", author="sam")
+    other = Post(text="Rien à voir", author="sam")
+    fake.publish(*own, mention, other)
+    fake.reposts.append((other, "lea_dupont"))
+    source = make_source(workspace, account)
+    assert run(source, fake.transport()).stored == 4
+    assert set(Mention.objects.values_list("external_id", flat=True)) == {
+        fake.external_id(p) for p in [*own, mention]
+    }
+    feed = [r for r in fake.requests if r.url.path.endswith("getAuthorFeed")]
+    assert parse_qs(feed[0].url.query.decode())["actor"] == ["lea-dupont.bsky.social"]
+    assert set(source.cursor["terms"]) == {
+        "@lea-dupont.bsky.social",
+        "author:lea-dupont.bsky.social",
+    }
+    # The repost shown at the top of her feed is not hers: her newest post is where we are.
+    newest = source.cursor["terms"]["author:lea-dupont.bsky.social"]["newest"]
+    assert newest["uri"] == fake.external_id(own[-1])
+    newer = Post(text="Nouveau jour", author="lea_dupont")
+    fake.publish(newer)
+    assert run(source, fake.transport()).stored == 1
+
+
 # --- notifications ------------------------------------------------------------------------
 
 

@@ -47,6 +47,7 @@ MODES = ("search", "firehose", "notifications")
 NOTIFICATION_REASONS = ("reply", "mention", "quote")
 GET_POSTS_BATCH = 25  # the lexicon's maximum for `uris`
 INCREMENTAL_PAGES = 50  # a pass that never meets what it read before stops here
+AUTHOR_FEED = "author:"  # a search-mode list key: the posts of this account (getAuthorFeed)
 MAX_NAMED_AUTHORS = 20  # @handles of the queries resolved to DIDs for the firehose, per run
 
 
@@ -373,8 +374,21 @@ class BlueskyConnector(Connector):
             return INCREMENTAL_PAGES
         return int(self.source.config.get("backfill_pages", 10))
 
-    def fetch_search(self, cursor: dict[str, Any]) -> FetchResult:
+    def lists(self) -> list[str]:
+        """What search mode reads: each search term, and the posts of each account a term
+        names (@handle also means the posts that account writes, which a text search for
+        its handle does not return)."""
         terms = self.search_terms()
+        handles = [
+            token[1:]
+            for term in terms
+            for token in term.split()
+            if token.startswith("@") and "." in token
+        ]
+        return terms + [AUTHOR_FEED + h for h in dict.fromkeys(handles)]
+
+    def fetch_search(self, cursor: dict[str, Any]) -> FetchResult:
+        terms = self.lists()
         states = {t: s for t, s in (cursor.get("terms") or {}).items() if t in terms}
         term = self.next_term(terms, cursor)
         if term is None:
@@ -407,7 +421,22 @@ class BlueskyConnector(Connector):
         return FetchResult(items=self.with_followers(views), cursor=new_cursor, more=more)
 
     def search_page(self, term: str, cursor: str | None) -> dict[str, Any]:
+        """One page of a list, as searchPosts shapes it ({"posts", "cursor"})."""
         size = int(self.source.config.get("page_size", 100))
+        if term.startswith(AUTHOR_FEED):
+            body = self.reader().query(
+                "app.bsky.feed.getAuthorFeed",
+                {
+                    "actor": term.removeprefix(AUTHOR_FEED),
+                    "filter": "posts_with_replies",
+                    "limit": size,
+                    "cursor": cursor,
+                },
+            )
+            # Reposts (items with a reason) are other people's posts shown in this feed.
+            items = [i for i in body.get("feed") or [] if isinstance(i, dict)]
+            posts = [i.get("post") for i in items if not i.get("reason")]
+            return {"posts": posts, "cursor": body.get("cursor")}
         return self.reader().query(
             "app.bsky.feed.searchPosts",
             {"q": term, "sort": "latest", "limit": size, "cursor": cursor},

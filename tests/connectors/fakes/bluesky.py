@@ -82,6 +82,7 @@ class Fake(FakeNetwork):
         self.notifications: list[dict[str, Any]] = []
         self.reply_to: dict[int, Post] = {}
         self.langs: dict[int, list[str]] = {}
+        self.reposts: list[tuple[Post, str]] = []  # (post, who reposted it)
         self.now = dt.datetime(2026, 11, 24, 12, 0, tzinfo=dt.UTC)
 
     # --- the connector's side -------------------------------------------------------------
@@ -207,6 +208,7 @@ class Fake(FakeNetwork):
             "app.bsky.actor.getProfile": self.get_profile,
             "app.bsky.feed.getPosts": self.get_posts,
             "app.bsky.notification.listNotifications": self.list_notifications,
+            "app.bsky.feed.getAuthorFeed": self.get_author_feed,
         }
         handler = handlers.get(nsid)
         if handler is None:
@@ -304,6 +306,28 @@ class Fake(FakeNetwork):
         return httpx.Response(
             200, json={"posts": [self.post_view(by_uri[u]) for u in uris if u in by_uri]}
         )
+
+    def get_author_feed(self, params: dict[str, list[str]]) -> httpx.Response:
+        actor = params.get("actor", [""])[0]
+        names = {p.author for p in self.posts} | {OUR_HANDLE}
+        name = next((n for n in names if actor in {handle_of(n), did_of(n)}), None)
+        if name is None:
+            return xrpc_error(400, "InvalidRequest", "Profile not found")
+        feed = [{"post": self.post_view(p)} for p in self.visible() if p.author == name]
+        for post, by in self.reposts:
+            if by == name:  # shown in the feed with a reason, newest first
+                feed.insert(
+                    0,
+                    {
+                        "post": self.post_view(post),
+                        "reason": {
+                            "$type": "app.bsky.feed.defs#reasonRepost",
+                            "by": self.author_view(name),
+                            "indexedAt": iso(self.now),
+                        },
+                    },
+                )
+        return self.page(feed, params, "feed")
 
     def list_notifications(self, params: dict[str, list[str]]) -> httpx.Response:
         reasons = set(params.get("reasons", []))
