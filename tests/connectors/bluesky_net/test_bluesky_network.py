@@ -227,6 +227,27 @@ def test_search_without_an_account_asks_the_appview(workspace, brand_query, worl
     assert set(stored(workspace)) == world.uris(world.brand_posts)
 
 
+def test_search_for_the_brand_handle_finds_its_posts_and_mentions(workspace, brand_account, world):
+    # "@handle" means posts by that account or mentioning it: searched, and read from its feed.
+    MonitoredQuery.objects.create(
+        workspace=workspace,
+        name="Compte",
+        kind="brand",
+        expression=f"@{world.brand.handle}",
+    )
+    source = do_create_source(
+        workspace,
+        kind="bluesky",
+        name="Bluesky : compte",
+        config=network_config(world, "search"),
+        account=brand_account,
+    )
+    run(source)
+    by_the_brand = {world.brand_posts["launch"], world.others["brand_answers_alice"]}
+    expected = {p.uri for p in by_the_brand} | {world.brand_notifications["mention"].uri}
+    assert set(stored(workspace)) == expected
+
+
 def test_search_run_again_takes_only_what_is_new(
     workspace, brand_query, brand_account, world, xrpc_http
 ):
