@@ -100,6 +100,9 @@ class Connector:
     auth: ClassVar[Auth] = Auth.NONE
     # True when every source of this kind reads through a connected account.
     needs_account: ClassVar[bool] = False
+    # False for kinds that only the server's operator may add (from the command line): those
+    # that read the server's own files, or exist for the demo.
+    web_ui: ClassVar[bool] = True
 
     def __init__(self, source: Source, http: httpx.Client | None = None) -> None:
         self.source = source

@@ -31,10 +31,14 @@ AUTH_LABELS = {
     Auth.API_KEY: _("API key"),
 }
 
-# Kinds the web pages never offer. They read files on the server itself (a JSON Lines path:
-# offering it would let any editor read server files through the quarantine page) or exist
-# for the demo only. The command line still adds them: it runs as the server's operator.
-SERVER_ONLY_KINDS = frozenset({"jsonl_file", "demo"})
+
+def server_only(kind: str) -> bool:
+    """Kinds the web pages never offer (Connector.web_ui is False): a JSON Lines path would let
+    any editor read server files through the quarantine page; the demo replay is for the demo.
+    The command line still adds them: it runs as the server's operator."""
+    connector = base.load_all().get(kind)
+    return connector is None or not connector.web_ui
+
 
 # Account fields whose value must never be shown again: rendered as password inputs without
 # their value, and scrubbed from error messages.
@@ -53,12 +57,12 @@ def capability_labels(connector: type[Connector]) -> list[str]:
 
 def source_kinds() -> list[type[Connector]]:
     """Connectors a person may add as a source from the web pages, by label."""
-    connectors = [c for k, c in base.load_all().items() if k not in SERVER_ONLY_KINDS]
+    connectors = [c for c in base.load_all().values() if c.web_ui]
     return sorted(connectors, key=lambda c: str(c.label).casefold())
 
 
 def source_kind(kind: str | None) -> type[Connector] | None:
-    if not kind or kind in SERVER_ONLY_KINDS:
+    if not kind or server_only(kind):
         return None
     return base.load_all().get(kind)
 
@@ -70,7 +74,7 @@ def account_connectors() -> list[type[Connector]]:
     result = []
     for kind, connector in sorted(base.load_all().items()):
         key = (connector.network or kind, connector.auth)
-        if connector.auth == Auth.NONE or kind in SERVER_ONLY_KINDS or key in seen:
+        if connector.auth == Auth.NONE or server_only(kind) or key in seen:
             continue
         seen.add(key)
         result.append(connector)

@@ -27,6 +27,7 @@ def incoming(item: dict[str, Any]) -> Incoming:
 @register
 class DemoReplayConnector(Connector):
     kind = "demo"
+    web_ui = False
     label = _("Demo replay")
     capabilities = frozenset({Capability.LISTEN})
     keep_unmatched = True

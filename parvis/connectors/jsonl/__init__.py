@@ -17,6 +17,7 @@ PAGE = 500
 @register
 class JSONLFileConnector(Connector):
     kind = "jsonl_file"
+    web_ui = False
     label = _("JSON Lines file")
     capabilities = frozenset({Capability.LISTEN})
     keep_unmatched = True
