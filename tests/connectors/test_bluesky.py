@@ -256,7 +256,7 @@ def test_revoked_app_password_pauses_without_leaking_secrets(workspace, account,
 @pytest.mark.django_db
 def test_anonymous_search_refused_asks_for_an_account(workspace, brand):
     def public_appview(request: httpx.Request) -> httpx.Response:
-        assert request.url.host == "api.bsky.app" and "Authorization" not in request.headers
+        assert request.url.host == "public.api.bsky.app" and "Authorization" not in request.headers
         return httpx.Response(403, json={"error": "Forbidden", "message": "Forbidden"})
 
     source = make_source(workspace, None)

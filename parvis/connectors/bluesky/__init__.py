@@ -39,7 +39,8 @@ from parvis.listening.pipeline import Incoming
 logger = logging.getLogger(__name__)
 
 DEFAULT_SERVICE_URL = "https://bsky.social"
-DEFAULT_APPVIEW_URL = "https://api.bsky.app"
+# Anonymous reads: the cached public AppView Bluesky recommends for them.
+DEFAULT_APPVIEW_URL = "https://public.api.bsky.app"
 DEFAULT_APPVIEW_DID = "did:web:api.bsky.app#bsky_appview"
 DEFAULT_FIREHOSE_URL = "wss://bsky.network"
 
