@@ -146,7 +146,7 @@ class HackerNewsConnector(Connector):
     kind = "hackernews"
     label = _("Hacker News (search)")
     network = "hackernews"
-    capabilities = frozenset({Capability.LISTEN, Capability.METRICS})
+    capabilities = frozenset({Capability.LISTEN})
     keep_unmatched = False
     settings_fields = (
         SettingField(

@@ -125,7 +125,7 @@ class RedditConnector(Connector):
     kind = "reddit"
     label = _("Reddit")
     network = "reddit"
-    capabilities = frozenset({Capability.LISTEN, Capability.OWN_ACTIVITY, Capability.METRICS})
+    capabilities = frozenset({Capability.LISTEN, Capability.OWN_ACTIVITY})
     keep_unmatched = False
     auth = Auth.OAUTH2
     needs_account = True  # oauth.reddit.com answers only with a token
