@@ -21,6 +21,7 @@ import pytest
 from parvis.connectors import base, http
 from parvis.connectors.services import do_connect_account, do_refresh_credentials
 from parvis.listening.models import Mention, MonitoredQuery, SourceStatus
+from parvis.listening.pipeline import Summary
 from parvis.listening.sources import do_create_source, run_source
 from tests.connectors.bluesky_net import bsky
 from tests.connectors.bluesky_net.bsky import Account, PostRef
@@ -170,10 +171,11 @@ def stored(workspace) -> dict[str, Mention]:
     return {m.external_id: m for m in mentions}
 
 
-def run(source) -> None:
-    run_source(source.pk)
+def run(source) -> Summary:
+    summary = run_source(source.pk)
     source.refresh_from_db()
     assert source.status == SourceStatus.OK, source.last_error
+    return summary
 
 
 def assert_thread(mentions: dict[str, Mention], world: World) -> None:
@@ -211,7 +213,7 @@ def test_search_stores_exactly_the_posts_naming_the_brand(
 
     # Stopped and run again: nothing new on the network, nothing stored twice.
     cursor = source.cursor
-    run(source)
+    assert run(source).stored == 0
     assert set(stored(workspace)) == set(mentions)
     assert source.cursor == cursor
 
@@ -265,7 +267,7 @@ def test_search_run_again_takes_only_what_is_new(
     )
     world.brand_posts["newer"] = newer
     bsky.wait_for_search(xrpc_http, world.net, BRAND_QUERY, newer)
-    run(source)
+    assert run(source).stored == 1
     after = stored(workspace)
     assert set(after) == set(before) | {newer.uri}
     assert after[newer.uri].ingested_at > max(m.ingested_at for m in before.values())
@@ -299,7 +301,7 @@ def test_firehose_stores_exactly_the_posts_naming_the_brand(workspace, brand_que
     assert cursor["seq"] > world.seq_before and not cursor.get("pending")
 
     # Stopped and run again: the stream resumes after the last event read.
-    run(source)
+    assert run(source).stored == 0
     assert set(stored(workspace)) == set(mentions)
     assert source.cursor == cursor
 
@@ -313,7 +315,7 @@ def test_firehose_page_by_page(workspace, brand_query, world):
     assert set(mentions) == world.uris(world.brand_posts)
     assert_thread(mentions, world)
     cursor = source.cursor
-    run(source)
+    assert run(source).stored == 0
     assert set(stored(workspace)) == set(mentions)
     assert source.cursor == cursor
 
@@ -339,7 +341,7 @@ def test_notifications_store_the_replies_and_mentions_of_the_brand(workspace, br
     assert mention.text == f"Colis reçu, merci @{world.brand.handle} !"
 
     cursor = source.cursor
-    run(source)
+    assert run(source).stored == 0
     assert set(stored(workspace)) == set(mentions)
     assert source.cursor == cursor
 
