@@ -43,7 +43,7 @@ class World:
     brand_posts: dict[str, PostRef] = field(default_factory=dict)
     # Replies to and mentions of the brand account: what its notifications source stores.
     brand_notifications: dict[str, PostRef] = field(default_factory=dict)
-    # Posts that must never be stored by a listening source.
+    # Posts that neither name the brand nor reply to, mention or quote its account.
     others: dict[str, PostRef] = field(default_factory=dict)
     deleted: dict[str, PostRef] = field(default_factory=dict)
 
