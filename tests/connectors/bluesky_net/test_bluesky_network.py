@@ -346,6 +346,24 @@ def test_notifications_store_the_replies_and_mentions_of_the_brand(workspace, br
     assert source.cursor == cursor
 
 
+@pytest.mark.parametrize("mode", ["search", "notifications"])
+def test_small_pages_follow_the_services_cursors(
+    workspace, brand_query, brand_account, world, mode
+):
+    # One or two results a request: a run walks the AppView's own page cursors to the end.
+    source = do_create_source(
+        workspace,
+        kind="bluesky",
+        name=f"Bluesky : {mode}",
+        config=network_config(world, mode, page_size=1 if mode == "notifications" else 2),
+        account=brand_account,
+    )
+    run(source)
+    expected = world.brand_posts if mode == "search" else world.brand_notifications
+    assert set(stored(workspace)) == world.uris(expected)
+    assert run(source).stored == 0
+
+
 def test_posts_deleted_before_ingestion_are_not_stored(
     workspace, brand_query, brand_account, world
 ):
