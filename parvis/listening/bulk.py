@@ -133,11 +133,15 @@ def lookup(
     an index that starts with workspace_id) equal one of `keys`, and that satisfy `where`
     (fixed SQL, no values), at most one row per key.
 
-    PostgreSQL: one index probe per key in a LATERAL subquery. Its LIMIT keeps the planner
-    from turning the lookup into a hash join over the whole workspace, which it does while a
-    fresh table has no statistics yet (the first minute of a first import), and which grows
-    with the table. SQLite: `IN` lists, grouped by the first key column when there are two,
-    which it always answers with index probes.
+    PostgreSQL: one index probe per key in a LATERAL subquery, planned without looking at
+    the workspace's own statistics. While a table or a workspace is new to the statistics
+    (a first import, before autovacuum analyses it), the planner believes the workspace holds
+    a row or two and picks any index starting with workspace_id, then filters: every probe
+    then scans the whole workspace, more slowly with each batch. Comparing workspace_id with
+    a sub-select makes it plan for an average workspace, where only the index on the key
+    columns makes sense; the LIMIT keeps the subquery a per-key probe rather than a hash
+    join. SQLite: `IN` lists, grouped by the first key column when there are two, which it
+    always answers with index probes.
     """
     keys = list(dict.fromkeys(keys))
     if not keys:
@@ -153,7 +157,7 @@ def lookup(
         sql = (
             f"SELECT row.* FROM unnest({arrays}) AS k({', '.join(names)}) "  # noqa: S608
             f"CROSS JOIN LATERAL (SELECT {selected} FROM {table} "
-            f"WHERE workspace_id = %s AND {matches}{extra} LIMIT 1) AS row"
+            f"WHERE workspace_id = (SELECT %s::bigint) AND {matches}{extra} LIMIT 1) AS row"
         )
         params = [[key[n] for key in keys] for n in range(len(key_columns))] + [workspace_id]
     else:
