@@ -114,6 +114,10 @@ LANGUAGE_COOKIE_SAMESITE = "Lax"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Connectors refuse to fetch from private addresses (loopback, LAN, cloud metadata) unless this
+# is set: editors type feed and instance addresses (parvis/connectors/netguard.py).
+PARVIS_ALLOW_PRIVATE_ADDRESSES = config.env_bool("PARVIS_ALLOW_PRIVATE_ADDRESSES", False)
+
 if config.env_bool("PARVIS_BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 CONTENT_SECURITY_POLICY = (

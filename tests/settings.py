@@ -15,6 +15,10 @@ os.environ.setdefault("PARVIS_DEMO", "1")
 # the environment so a worker started by a test (tests/test_worker.py) consumes the same queue.
 os.environ.setdefault("PARVIS_QUEUE_NAME", f"parvis-test-{os.getpid()}")
 
+# The test networks (a local Bluesky network, fake servers) live on the loopback; the guard
+# against private addresses is tested with this switched off (tests/connectors/test_netguard.py).
+os.environ.setdefault("PARVIS_ALLOW_PRIVATE_ADDRESSES", "1")
+
 from parvis.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -23,11 +23,15 @@ PERMANENT = {
 
 
 def client(transport: httpx.BaseTransport | None = None) -> httpx.Client:
+    """The connectors' client; without a transport given (tests give fakes), connections to
+    private addresses are refused unless the operator allows them (connectors/netguard.py)."""
+    from parvis.connectors import netguard
+
     return httpx.Client(
         timeout=TIMEOUT,
         headers={"User-Agent": USER_AGENT},
         follow_redirects=True,
-        transport=transport,
+        transport=transport or netguard.guarded_transport(),
     )
 
 

@@ -25,6 +25,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import cbor2
 
+from parvis.connectors import netguard
 from parvis.connectors.base import PermanentError, RetryLater
 from parvis.connectors.bluesky.mapping import POST_COLLECTION
 
@@ -410,7 +411,9 @@ def read_window(
 
     window = Window()
     deadline = time.monotonic() + seconds
-    host = urlsplit(url).hostname
+    parts = urlsplit(url)
+    host = parts.hostname
+    netguard.check_host(host or "", parts.port or (443 if parts.scheme == "wss" else 80))
     try:
         connection = connect(
             url, open_timeout=10, max_size=MAX_FRAME, user_agent_header=user_agent or None
