@@ -125,6 +125,12 @@ def timed_stages() -> dict[str, float]:
     return totals
 
 
+def batch_size_option() -> dict:
+    """PARVIS_BENCH_BATCH (set by --batch-size) overrides the importer's batch size."""
+    size = os.environ.get("PARVIS_BENCH_BATCH")
+    return {"batch_size": int(size)} if size else {}
+
+
 def phase_ingest(path: Path) -> dict:
     setup_django()
     from parvis.intelligence import analyze
@@ -136,7 +142,7 @@ def phase_ingest(path: Path) -> dict:
     helper: dict[str, float] = {}
     start, cpu_start = time.perf_counter(), time.process_time()
     with path.open(encoding="utf-8") as handle:
-        summary = ingest_lines(ws, handle, origin=path.name, timings=helper)
+        summary = ingest_lines(ws, handle, origin=path.name, timings=helper, **batch_size_option())
     elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu_start
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     from parvis.core.maintenance import refresh_planner_statistics
@@ -317,6 +323,7 @@ def main() -> None:
     parser.add_argument("--phase", choices=sorted(PHASES))
     parser.add_argument("--file", type=Path)
     parser.add_argument("--keep", action="store_true", help="keep the data dir (for explorer)")
+    parser.add_argument("--batch-size", type=int, help="importer batch size (default its own)")
     parser.add_argument(
         "--no-orm-ceiling", action="store_true", help="skip the bulk_create ceiling (slow at 1M)"
     )
@@ -329,6 +336,8 @@ def main() -> None:
     write_jsonl(path, args.count)
     env = {**os.environ, "PARVIS_DATA_DIR": os.environ.get("PARVIS_DATA_DIR", str(workdir))}
     env.pop("DJANGO_SETTINGS_MODULE", None)
+    if args.batch_size:
+        env["PARVIS_BENCH_BATCH"] = str(args.batch_size)
     vendor = "postgresql" if env.get("PARVIS_DATABASE_URL") else "sqlite"
     load = os.getloadavg()
     ingest = run_phase("ingest", path, env)

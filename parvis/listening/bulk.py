@@ -160,13 +160,21 @@ def lookup(
             f"WHERE workspace_id = (SELECT %s::bigint) AND {matches}{extra} LIMIT 1) AS row"
         )
         params = [[key[n] for key in keys] for n in range(len(key_columns))] + [workspace_id]
-    else:
-        clause, params = _sqlite_keys(key_columns, keys)
-        sql = f"SELECT {selected} FROM {table} WHERE workspace_id = %s AND {clause}{extra}"  # noqa: S608
-        params.insert(0, workspace_id)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+    # Within SQLite's limit on parameters per statement (32,766 in current builds).
+    step = max(1, (connection.features.max_query_params - 100) // len(key_columns))
+    rows: list[tuple] = []
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
+        for start in range(0, len(keys), step):
+            clause, params = _sqlite_keys(key_columns, keys[start : start + step])
+            cursor.execute(
+                f"SELECT {selected} FROM {table} WHERE workspace_id = %s AND {clause}{extra}",  # noqa: S608
+                [workspace_id, *params],
+            )
+            rows += cursor.fetchall()
+    return rows
 
 
 def _sqlite_keys(key_columns: Sequence[str], keys: list[tuple[str, ...]]) -> tuple[str, list]:
