@@ -9,6 +9,10 @@ see the detected language; for sources that keep matches only, the others are ma
 misses dropped) before enrichment, which lets a firehose be filtered at its own speed.
 Everything a batch writes — mentions, authors, matches, index rows, quarantined items and the
 source's cursor — commits together: a worker killed at any point loses and repeats nothing.
+
+`store` writes raw rows (parvis.listening.bulk), not through Django's bulk_create. A long
+import (`run_stream`) enriches and matches batch N+1 in a helper process while this process
+writes batch N; batches still commit one by one, in order, here.
 """
 
 from __future__ import annotations
