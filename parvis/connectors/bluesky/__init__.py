@@ -34,6 +34,7 @@ from parvis.connectors.base import (
 from parvis.connectors.bluesky import firehose, mapping, paging, xrpc
 from parvis.connectors.bluesky.profiles import Profiles, Reader
 from parvis.connectors.http import USER_AGENT
+from parvis.connectors.options import bounded_int
 from parvis.listening.pipeline import Incoming
 
 logger = logging.getLogger(__name__)
@@ -70,22 +71,6 @@ def appview_did() -> str:
 
 def firehose_url() -> str:
     return os.environ.get("PARVIS_BLUESKY_FIREHOSE_URL", "").strip() or DEFAULT_FIREHOSE_URL
-
-
-def bounded_int(config: dict[str, Any], name: str, default: int, low: int, high: int) -> int:
-    value = config.get(name, default)
-    if value in (None, ""):
-        return default
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise ValueError(_("%(name)s must be a whole number") % {"name": name}) from None
-    if not low <= number <= high:
-        raise ValueError(
-            _("%(name)s must be between %(low)s and %(high)s")
-            % {"name": name, "low": low, "high": high}
-        )
-    return number
 
 
 def terms_list(value: Any) -> list[str]:

@@ -36,6 +36,7 @@ from parvis.connectors.base import (
     register,
 )
 from parvis.connectors.html import to_text
+from parvis.connectors.options import parse_since
 from parvis.listening.pipeline import Incoming
 
 API = "https://hn.algolia.com/api/v1/search_by_date"
@@ -51,24 +52,6 @@ TAGS = {
 }
 # The Algolia response fields we do not keep in the stored raw payload (highlighting only).
 DROPPED_FIELDS = ("_highlightResult", "_snippetResult", "_rankingInfo")
-
-
-def parse_since(value: Any) -> int | None:
-    """A `since` setting (ISO date or date-time, UTC when no zone) as epoch seconds."""
-    if value in (None, ""):
-        return None
-    text = str(value).strip()
-    try:
-        moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise ValueError(
-            _("“Read from” must be a date like 2026-11-01 (or a date and time).")
-        ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    if moment > dt.datetime.now(dt.UTC):
-        raise ValueError(_("“Read from” cannot be in the future."))
-    return int(moment.timestamp())
 
 
 def is_deleted(hit: dict[str, Any]) -> bool:

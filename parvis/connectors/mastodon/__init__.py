@@ -46,6 +46,7 @@ from parvis.connectors.mastodon.api import (
     newest_of,
     normalize_instance,
 )
+from parvis.connectors.options import bounded_int
 
 MODES = ("search", "stream", "notifications")
 SEARCH_LIMIT = 40  # statuses per page, the documented maximum
@@ -65,22 +66,6 @@ NOTIFICATION_TYPES = ("mention", "quote")
 def hashtag(term: str) -> str | None:
     match = HASHTAG.fullmatch(term.strip())
     return match.group(1) if match else None
-
-
-def bounded_int(config: dict[str, Any], name: str, default: int, low: int, high: int) -> int:
-    value = config.get(name, default)
-    if value in (None, ""):
-        return default
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise ValueError(_("%(name)s must be a whole number") % {"name": name}) from None
-    if not low <= number <= high:
-        raise ValueError(
-            _("%(name)s must be between %(low)s and %(high)s")
-            % {"name": name, "low": low, "high": high}
-        )
-    return number
 
 
 def flag(value: Any) -> bool:

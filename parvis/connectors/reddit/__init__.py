@@ -48,6 +48,7 @@ from parvis.connectors.base import (
     SettingField,
     register,
 )
+from parvis.connectors.options import parse_since
 from parvis.connectors.reddit import api
 from parvis.connectors.reddit.mapping import incoming
 from parvis.listening.pipeline import Incoming
@@ -67,23 +68,6 @@ class Stream:
     key: str
     path: str
     params: dict[str, Any] = field(default_factory=dict)
-
-
-def parse_since(value: Any) -> int | None:
-    """A `since` setting (ISO date or date-time, UTC when no zone) as epoch seconds."""
-    if value in (None, ""):
-        return None
-    try:
-        moment = dt.datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise ValueError(
-            _("“Read from” must be a date like 2026-11-01 (or a date and time).")
-        ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    if moment > dt.datetime.now(dt.UTC):
-        raise ValueError(_("“Read from” cannot be in the future."))
-    return int(moment.timestamp())
 
 
 def parse_subreddits(value: Any) -> list[str]:

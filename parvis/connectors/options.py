@@ -1,0 +1,45 @@
+"""Checks for source settings that several connectors share (`validate_config` helpers).
+
+They raise ValueError with a translatable message: the add-source form shows it as is.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+
+def bounded_int(config: dict[str, Any], name: str, default: int, low: int, high: int) -> int:
+    """config[name] as a whole number in [low, high]; `default` when absent or empty."""
+    value = config.get(name, default)
+    if value in (None, ""):
+        return default
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise ValueError(_("%(name)s must be a whole number") % {"name": name}) from None
+    if not low <= number <= high:
+        raise ValueError(
+            _("%(name)s must be between %(low)s and %(high)s")
+            % {"name": name, "low": low, "high": high}
+        )
+    return number
+
+
+def parse_since(value: Any) -> int | None:
+    """A "read from" setting (ISO date or date-time, UTC when no zone) as epoch seconds."""
+    if value in (None, ""):
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(
+            _("“Read from” must be a date like 2026-11-01 (or a date and time).")
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    if moment > dt.datetime.now(dt.UTC):
+        raise ValueError(_("“Read from” cannot be in the future."))
+    return int(moment.timestamp())
