@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 
@@ -140,57 +141,42 @@ def lookup(
     then scans the whole workspace, more slowly with each batch. Comparing workspace_id with
     a sub-select makes it plan for an average workspace, where only the index on the key
     columns makes sense; the LIMIT keeps the subquery a per-key probe rather than a hash
-    join. SQLite: `IN` lists, grouped by the first key column when there are two, which it
-    always answers with index probes.
+    join. SQLite: the keys as one JSON array, each probed through the index (CROSS JOIN
+    keeps json_each the outer loop). `(network = ? AND external_id IN (...)) OR ...` was
+    answered by scanning the workspace's whole index: 270 ms for 4,000 keys at 1M mentions,
+    against 15 ms this way.
     """
     keys = list(dict.fromkeys(keys))
     if not keys:
         return []
     qn = connection.ops.quote_name
     table = qn(model._meta.db_table)
-    selected = ", ".join(qn(c) for c in columns)
+    selected = ", ".join(f"m.{qn(c)}" for c in columns)
     extra = f" AND {where}" if where else ""
     if is_postgres():
         names = [f"k{n}" for n in range(len(key_columns))]
         arrays = ", ".join(["%s::text[]"] * len(key_columns))
-        matches = " AND ".join(f"{qn(c)} = k.{n}" for c, n in zip(key_columns, names, strict=True))
+        matches = " AND ".join(
+            f"m.{qn(c)} = k.{n}" for c, n in zip(key_columns, names, strict=True)
+        )
         sql = (
             f"SELECT row.* FROM unnest({arrays}) AS k({', '.join(names)}) "  # noqa: S608
-            f"CROSS JOIN LATERAL (SELECT {selected} FROM {table} "
-            f"WHERE workspace_id = (SELECT %s::bigint) AND {matches}{extra} LIMIT 1) AS row"
+            f"CROSS JOIN LATERAL (SELECT {selected} FROM {table} AS m "
+            f"WHERE m.workspace_id = (SELECT %s::bigint) AND {matches}{extra} LIMIT 1) AS row"
         )
         params = [[key[n] for key in keys] for n in range(len(key_columns))] + [workspace_id]
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            return cursor.fetchall()
-    # Within SQLite's limit on parameters per statement (32,766 in current builds).
-    step = max(1, (connection.features.max_query_params - 100) // len(key_columns))
-    rows: list[tuple] = []
+    else:
+        matches = " AND ".join(
+            f"m.{qn(c)} = json_extract(k.value, '$[{n}]')" for n, c in enumerate(key_columns)
+        )
+        sql = (
+            f"SELECT {selected} FROM json_each(%s) AS k CROSS JOIN {table} AS m "  # noqa: S608
+            f"WHERE m.workspace_id = %s AND {matches}{extra}"
+        )
+        params = [json.dumps(keys), workspace_id]
     with connection.cursor() as cursor:
-        for start in range(0, len(keys), step):
-            clause, params = _sqlite_keys(key_columns, keys[start : start + step])
-            cursor.execute(
-                f"SELECT {selected} FROM {table} WHERE workspace_id = %s AND {clause}{extra}",  # noqa: S608
-                [workspace_id, *params],
-            )
-            rows += cursor.fetchall()
-    return rows
-
-
-def _sqlite_keys(key_columns: Sequence[str], keys: list[tuple[str, ...]]) -> tuple[str, list]:
-    qn = connection.ops.quote_name
-    if len(key_columns) == 1:
-        marks = ", ".join(["%s"] * len(keys))
-        return f"{qn(key_columns[0])} IN ({marks})", [key[0] for key in keys]
-    first, second = key_columns
-    by_first: dict[str, list[str]] = {}
-    for a, b in keys:
-        by_first.setdefault(a, []).append(b)
-    clauses, params = [], []
-    for a, bs in by_first.items():
-        clauses.append(f"({qn(first)} = %s AND {qn(second)} IN ({', '.join(['%s'] * len(bs))}))")
-        params += [a, *bs]
-    return "(" + " OR ".join(clauses) + ")", params
+        cursor.execute(sql, params)
+        return cursor.fetchall()
 
 
 @contextmanager
