@@ -1,7 +1,7 @@
 """The networks Parvis knows, and what a connected account of each needs.
 
-Connectors (one package each) arrive with the network-connector work; this module
-is the shared vocabulary: network identifiers, display names and credential fields.
+The shared vocabulary: network identifiers and display names, and for networks without a
+connector (X, Facebook…) the credential fields of the "paste a token" form.
 """
 
 from __future__ import annotations
@@ -29,36 +29,12 @@ class Network:
 NETWORKS: dict[str, Network] = {
     n.code: n
     for n in [
-        Network(
-            "bluesky",
-            "Bluesky",
-            (
-                CredentialField("service_url", _("PDS address"), secret=False),
-                CredentialField(
-                    "app_password",
-                    _("App password"),
-                    help_text=_("Create one in Bluesky: Settings → Privacy and security."),
-                ),
-            ),
-        ),
-        Network(
-            "mastodon",
-            "Mastodon",
-            (
-                CredentialField("instance_url", _("Instance address"), secret=False),
-                CredentialField("access_token", _("Access token")),
-            ),
-        ),
-        Network(
-            "reddit",
-            "Reddit",
-            (
-                CredentialField("client_id", _("Client ID"), secret=False),
-                CredentialField("client_secret", _("Client secret")),
-                CredentialField("refresh_token", _("Refresh token")),
-            ),
-        ),
-        Network("youtube", "YouTube", (CredentialField("api_key", _("API key")),)),
+        # Networks with a connector describe their sign-in in the connector (account_fields,
+        # login, oauth_*); credential fields here are for pasting a token by hand.
+        Network("bluesky", "Bluesky"),
+        Network("mastodon", "Mastodon"),
+        Network("reddit", "Reddit"),
+        Network("youtube", "YouTube"),
         Network("hackernews", "Hacker News"),
         Network("rss", _("RSS / Atom feed")),
         Network("x", "X (Twitter)", (CredentialField("bearer_token", _("Bearer token")),)),
