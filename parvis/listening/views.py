@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import Counter
+from collections.abc import Callable
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -338,6 +340,23 @@ def source_form_page(
     return render(request, template, context)
 
 
+def save_source(form: SourceForm, action: Callable[..., Source]) -> Source | None:
+    """`action` (create or update) with the form's values; what the connector refuses
+    (validate_config, account checks) becomes a form error."""
+    try:
+        return action(
+            name=form.cleaned_data["name"],
+            config=form.config(),
+            interval_seconds=form.interval_seconds(),
+            account=form.account(),
+        )
+    except ValueError as exc:
+        form.add_error(None, str(exc))
+    except ValidationError as exc:
+        form.add_error(None, exc)
+    return None
+
+
 @workspace_view(Perm.MANAGE_LISTENING)
 @require_http_methods(["GET", "POST"])
 def source_new(request: HttpRequest) -> HttpResponse:
@@ -348,24 +367,11 @@ def source_new(request: HttpRequest) -> HttpResponse:
         kinds = [ui.kind_row(c) for c in ui.source_kinds()]
         return render(request, "listening/sources_new.html", {"kinds": kinds, "tab": "sources"})
     form = SourceForm(request.POST or None, workspace=ws, connector=connector)
-    if request.method == "POST" and form.is_valid():
-        try:
-            source = source_ops.do_create_source(
-                ws,
-                kind=connector.kind,
-                name=form.cleaned_data["name"],
-                config=form.config(),
-                interval_seconds=form.interval_seconds(),
-                account=form.account(),
-            )
-        except ValueError as exc:
-            form.add_error(None, str(exc))
-        except ValidationError as exc:
-            form.add_error(None, exc)
-        else:
-            source_ops.do_run_now(source)
-            messages.success(request, _("Source added. Its first run starts now."))
-            return redirect("listening:sources", slug=ws.slug)
+    create = functools.partial(source_ops.do_create_source, ws, kind=connector.kind)
+    if request.method == "POST" and form.is_valid() and (source := save_source(form, create)):
+        source_ops.do_run_now(source)
+        messages.success(request, _("Source added. Its first run starts now."))
+        return redirect("listening:sources", slug=ws.slug)
     return source_form_page(request, form, "listening/sources_form.html")
 
 
@@ -378,22 +384,10 @@ def source_edit(request: HttpRequest, source_id: int) -> HttpResponse:
     if connector is None:  # a server-only kind, or its connector is not installed anymore
         raise Http404
     form = SourceForm(request.POST or None, workspace=ws, connector=connector, source=source)
-    if request.method == "POST" and form.is_valid():
-        try:
-            source_ops.do_update_source(
-                source,
-                name=form.cleaned_data["name"],
-                config=form.config(),
-                interval_seconds=form.interval_seconds(),
-                account=form.account(),
-            )
-        except ValueError as exc:
-            form.add_error(None, str(exc))
-        except ValidationError as exc:
-            form.add_error(None, exc)
-        else:
-            messages.success(request, _("Source saved."))
-            return redirect("listening:sources", slug=ws.slug)
+    update = functools.partial(source_ops.do_update_source, source)
+    if request.method == "POST" and form.is_valid() and save_source(form, update) is not None:
+        messages.success(request, _("Source saved."))
+        return redirect("listening:sources", slug=ws.slug)
     return source_form_page(request, form, "listening/sources_form.html", source=source)
 
 
