@@ -1,11 +1,14 @@
-"""Checks for source settings that several connectors share (`validate_config` helpers).
-
-They raise ValueError with a translatable message: the add-source form shows it as is.
+"""Small pieces several connectors share: checks of source settings (`validate_config`
+helpers, which raise ValueError with a translatable message the add-source form shows as is),
+the first reading window, and PKCE for OAuth sign-ins.
 """
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import hashlib
+import secrets
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -43,3 +46,19 @@ def parse_since(value: Any) -> int | None:
     if moment > dt.datetime.now(dt.UTC):
         raise ValueError(_("“Read from” cannot be in the future."))
     return int(moment.timestamp())
+
+
+def start_time(config: dict[str, Any], backfill: dt.timedelta) -> int:
+    """Epoch seconds a new search starts reading from: the "read from" setting, else `backfill`
+    ago."""
+    since = parse_since(config.get("since"))
+    if since is not None:
+        return since
+    return int((dt.datetime.now(dt.UTC) - backfill).timestamp())
+
+
+def pkce_pair() -> tuple[str, str]:
+    """(verifier, S256 challenge) for an OAuth authorization-code flow with PKCE (RFC 7636)."""
+    verifier = secrets.token_urlsafe(64)
+    digest = hashlib.sha256(verifier.encode()).digest()
+    return verifier, base64.urlsafe_b64encode(digest).decode().rstrip("=")

@@ -36,7 +36,7 @@ from parvis.connectors.base import (
     register,
 )
 from parvis.connectors.html import to_text
-from parvis.connectors.options import parse_since
+from parvis.connectors.options import parse_since, start_time
 from parvis.listening.pipeline import Incoming
 
 API = "https://hn.algolia.com/api/v1/search_by_date"
@@ -169,10 +169,7 @@ class HackerNewsConnector(Connector):
     # --- cursor ----------------------------------------------------------------------
 
     def start(self) -> int:
-        since = parse_since(self.source.config.get("since"))
-        if since is not None:
-            return since
-        return int((dt.datetime.now(dt.UTC) - BACKFILL).timestamp())
+        return start_time(self.source.config, BACKFILL)
 
     def next_term(self, terms: list[str], states: dict[str, Any]) -> str | None:
         """Open windows first (finish what a crash or the page cap interrupted), then the

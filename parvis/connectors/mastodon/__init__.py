@@ -17,11 +17,8 @@ only sent to the account's own instance; another instance set on the source is r
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import hashlib
 import re
-import secrets
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -46,7 +43,7 @@ from parvis.connectors.mastodon.api import (
     newest_of,
     normalize_instance,
 )
-from parvis.connectors.options import bounded_int
+from parvis.connectors.options import bounded_int, pkce_pair
 
 MODES = ("search", "stream", "notifications")
 SEARCH_LIMIT = 40  # statuses per page, the documented maximum
@@ -72,12 +69,6 @@ def flag(value: Any) -> bool:
     if isinstance(value, str):
         return value.strip().lower() in {"1", "true", "yes", "on"}
     return bool(value)
-
-
-def pkce_pair() -> tuple[str, str]:
-    verifier = secrets.token_urlsafe(64)
-    digest = hashlib.sha256(verifier.encode()).digest()
-    return verifier, base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
 @register

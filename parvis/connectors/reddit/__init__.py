@@ -48,7 +48,7 @@ from parvis.connectors.base import (
     SettingField,
     register,
 )
-from parvis.connectors.options import parse_since
+from parvis.connectors.options import parse_since, start_time
 from parvis.connectors.reddit import api
 from parvis.connectors.reddit.mapping import incoming
 from parvis.listening.pipeline import Incoming
@@ -252,10 +252,7 @@ class RedditConnector(Connector):
     # --- fetching --------------------------------------------------------------------
 
     def start(self) -> int:
-        since = parse_since(self.source.config.get("since"))
-        if since is not None:
-            return since
-        return int((dt.datetime.now(dt.UTC) - BACKFILL).timestamp())
+        return start_time(self.source.config, BACKFILL)
 
     def next_stream(self, streams: list[Stream], states: dict[str, Any]) -> Stream | None:
         """Open windows first, then the streams read longest ago."""

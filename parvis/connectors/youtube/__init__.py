@@ -28,6 +28,7 @@ from parvis.connectors.base import (
     SettingField,
     register,
 )
+from parvis.connectors.options import pkce_pair
 from parvis.connectors.youtube import api, oauth, quota
 from parvis.connectors.youtube.mapping import (
     Malformed,
@@ -563,7 +564,7 @@ class YouTubeOAuthConnector(YouTubeConnector):
         client_secret = (fields.get("client_secret") or "").strip()
         if not client_id or not client_secret:
             raise ValueError(_("Paste the OAuth client id and secret"))
-        verifier, challenge = oauth.pkce_pair()
+        verifier, challenge = pkce_pair()
         url = oauth.authorization_url(client_id, redirect_uri, state, challenge)
         pending = {"client_id": client_id, "client_secret": client_secret}
         return url, {**pending, "code_verifier": verifier}

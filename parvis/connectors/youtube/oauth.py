@@ -9,10 +9,7 @@ return a refresh token every time, so a reconnection always leaves a working one
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import hashlib
-import secrets
 from typing import Any
 from urllib.parse import urlencode
 
@@ -28,12 +25,6 @@ SCOPE = "https://www.googleapis.com/auth/youtube.readonly"
 RECONNECT = "reconnect the YouTube account (Google sign-in)"
 # Refresh a little before the hour is up rather than on a 401.
 EARLY = dt.timedelta(minutes=2)
-
-
-def pkce_pair() -> tuple[str, str]:
-    verifier = secrets.token_urlsafe(64)
-    digest = hashlib.sha256(verifier.encode()).digest()
-    return verifier, base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
 def authorization_url(client_id: str, redirect_uri: str, state: str, challenge: str) -> str:
