@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import connection
 
@@ -100,6 +101,22 @@ UPDATED_FIELDS = [
 ]
 
 
+def updated_values(a: Aggregate, when: Callable[[Any], Any]) -> tuple:
+    """An author's UPDATED_FIELDS, in that order, as driver-ready values."""
+    return (
+        int(a.followers),
+        a.name,
+        a.profile_url,
+        a.mention_count,
+        int(a.engagement),
+        float(a.sentiment_sum),
+        a.sentiment_count,
+        when(a.first_seen_at),
+        when(a.last_seen_at),
+        float(a.influence),
+    )
+
+
 def upsert(workspace: Workspace, candidates: Iterable[Candidate]) -> dict[tuple[str, str], int]:
     """Create or update the authors of `candidates`; returns their ids by (network, handle)."""
     by_key: dict[tuple[str, str], list[Candidate]] = {}
@@ -152,25 +169,7 @@ def create(workspace: Workspace, created: list[Aggregate]) -> None:
         author.id = pk
     when = bulk.datetime_adapter()
     columns = ["id", "workspace_id", "network", "handle", *UPDATED_FIELDS]
-    rows = [
-        (
-            a.id,
-            workspace.pk,
-            a.network,
-            a.handle,
-            int(a.followers),
-            a.name,
-            a.profile_url,
-            a.mention_count,
-            int(a.engagement),
-            float(a.sentiment_sum),
-            a.sentiment_count,
-            when(a.first_seen_at),
-            when(a.last_seen_at),
-            float(a.influence),
-        )
-        for a in created
-    ]
+    rows = [(a.id, workspace.pk, a.network, a.handle, *updated_values(a, when)) for a in created]
     bulk.insert(Author, columns, rows)
 
 
@@ -181,22 +180,7 @@ def save_aggregates(changed: list[Aggregate]) -> None:
     if not changed:
         return
     when = bulk.datetime_adapter()
-    rows = [
-        (
-            int(a.followers),
-            a.name,
-            a.profile_url,
-            a.mention_count,
-            int(a.engagement),
-            float(a.sentiment_sum),
-            a.sentiment_count,
-            when(a.first_seen_at),
-            when(a.last_seen_at),
-            float(a.influence),
-            a.id,
-        )
-        for a in changed
-    ]
+    rows = [(*updated_values(a, when), a.id) for a in changed]
     qn = connection.ops.quote_name
     table = qn(Author._meta.db_table)
     with connection.cursor() as cursor:
