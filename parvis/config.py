@@ -74,6 +74,27 @@ def read_or_create_secret(path: Path, make: callable) -> str:
     return value
 
 
+SQLITE_COMPANIONS = ("", "-wal", "-shm", "-journal")
+
+
+def make_private(database: Path | str) -> None:
+    """Create a SQLite file readable by its owner only (0600, like the keys), and tighten one
+    created looser by an older version. SQLite gives the -wal, -shm and -journal files the
+    mode of the database file, so creating that one 0600 covers them."""
+    path = Path(database)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    except OSError:
+        return  # SQLite reports a missing folder or a read-only file with its own error
+    for suffix in SQLITE_COMPANIONS:
+        companion = path.with_name(path.name + suffix)
+        try:
+            if companion.stat().st_mode & 0o077:
+                companion.chmod(0o600)
+        except FileNotFoundError:
+            continue
+
+
 def secret_key(folder: Path) -> str:
     value = env_str("PARVIS_SECRET_KEY")
     if value:
@@ -168,10 +189,12 @@ def huey_settings(folder: Path, name: str = "parvis") -> dict:
         if urlsplit(redis_url).scheme not in {"redis", "rediss", "unix"}:
             raise ConfigError("PARVIS_REDIS_URL must start with redis://, rediss:// or unix://")
         return {**common, "huey_class": "huey.RedisHuey", "url": redis_url}
+    queue = folder / "queue.sqlite3"
+    make_private(queue)  # task arguments may name sources and workspaces
     return {
         **common,
         "huey_class": "huey.SqliteHuey",
-        "filename": str(folder / "queue.sqlite3"),
+        "filename": str(queue),
         "consumer": {"workers": 2, "worker_type": "thread"},
     }
 

@@ -134,3 +134,47 @@ def test_debug_and_demo_relax_only_the_secure_cookie_flag(tmp_path):
     assert production_settings(tmp_path, PARVIS_DEBUG="1")["secure"] is False
     demo = production_settings(tmp_path, PARVIS_DEMO="1")
     assert demo["secure"] is False and demo["debug"] is False
+
+
+def mode(path) -> int:
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+def test_sqlite_database_and_its_wal_files_are_created_0600(tmp_path, monkeypatch):
+    from parvis.db.sqlite.base import DatabaseWrapper
+
+    monkeypatch.delenv("PARVIS_DATABASE_URL", raising=False)
+    old_umask = os.umask(0o022)  # the usual umask, which gives 0644 files
+    try:
+        wrapper = DatabaseWrapper({**config.database_settings(tmp_path), "TIME_ZONE": None})
+        # The backend's own connection (pytest-django guards the ORM's), in WAL mode: the
+        # first write creates -wal and -shm.
+        connection = wrapper.get_new_connection(wrapper.get_connection_params())
+        connection.execute("CREATE TABLE t (x INTEGER)")
+        connection.execute("INSERT INTO t VALUES (1)")
+        connection.commit()
+        files = sorted(p.name for p in tmp_path.iterdir())
+        assert files == ["parvis.sqlite3", "parvis.sqlite3-shm", "parvis.sqlite3-wal"]
+        assert {name: mode(tmp_path / name) for name in files} == dict.fromkeys(files, 0o600)
+        connection.close()
+    finally:
+        os.umask(old_umask)
+
+
+def test_an_existing_world_readable_database_is_tightened(tmp_path):
+    database = tmp_path / "parvis.sqlite3"
+    for suffix in ("", "-wal"):
+        (tmp_path / f"parvis.sqlite3{suffix}").write_bytes(b"")
+        (tmp_path / f"parvis.sqlite3{suffix}").chmod(0o644)
+    config.make_private(database)
+    assert mode(database) == 0o600 and mode(tmp_path / "parvis.sqlite3-wal") == 0o600
+
+
+def test_the_sqlite_queue_file_is_created_0600(tmp_path, monkeypatch):
+    monkeypatch.delenv("PARVIS_REDIS_URL", raising=False)
+    old_umask = os.umask(0o022)
+    try:
+        filename = config.huey_settings(tmp_path)["filename"]
+    finally:
+        os.umask(old_umask)
+    assert mode(filename) == 0o600

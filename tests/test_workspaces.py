@@ -1,4 +1,5 @@
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 
 from parvis.core.models import AuditEvent
@@ -7,6 +8,7 @@ from parvis.workspaces.roles import PERMISSIONS, Perm, Role, can_grant, matrix, 
 from parvis.workspaces.services import (
     do_add_member,
     do_change_role,
+    do_create_user,
     do_create_workspace,
     do_remove_member,
 )
@@ -173,3 +175,21 @@ def test_persona_networks_must_be_known(workspace, owner):
             workspace, owner, ITEM_KINDS["persona"], {"name": "x", "networks": ["myspace"]}
         )
     assert "networks" in err.value.message_dict
+
+
+@pytest.mark.parametrize("weak", ["password", "short1", "alice-lumiere"])
+def test_user_create_refuses_weak_passwords(db, weak):
+    with pytest.raises(ValidationError):
+        do_create_user("alice-lumiere", weak)
+    assert not get_user_model().objects.filter(username="alice-lumiere").exists()
+
+
+def test_parvis_user_create_says_why_a_password_is_refused(db, monkeypatch, capsys):
+    import io
+
+    from parvis import cli
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("password\n"))
+    assert cli.main(["user", "create", "alice", "--password-stdin"]) == 1
+    assert "trop courant" in capsys.readouterr().err  # the CLI speaks French, like the UI
+    assert not get_user_model().objects.filter(username="alice").exists()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -31,6 +32,9 @@ def do_create_workspace(slug: str, name: str, *, actor: Any = None, owner: Any =
 
 def do_create_user(username: str, password: str, *, email: str = "") -> Any:
     user = User(username=username, email=email)
+    # The same rules as a password changed on the web (too short, too common, too close to
+    # the username): the command line is how the first, most powerful accounts are made.
+    validate_password(password, user)
     user.set_password(password)
     user.full_clean(exclude=["password"])
     user.save()
