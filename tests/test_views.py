@@ -270,3 +270,37 @@ def test_history_speaks_french_not_codes(owner_client, workspace, owner):
     assert "image_change" not in html and "7E+1" not in html
     assert "Ajout · objectif" in html
     assert ">70<" in html or " 70<" in html or "70</div>" in html
+
+
+def test_add_member_form_defaults_to_the_least_privileged_role(owner_client, workspace):
+    page = owner_client.get("/w/lumiere/members/").content.decode()
+    add_form = page[page.index('action="/w/lumiere/members/add/"') :]
+    selected = add_form[: add_form.index("</select>")].split(" selected")[0].rsplit('value="', 1)
+    assert selected[1].startswith(f'{Role.ANALYST}"')
+
+
+def test_security_log_shows_the_members_logins_and_tokens(client, owner, outsider, workspace):
+    client.post("/login/", {"username": owner.username, "password": "wrong"})
+    client.post("/login/", {"username": owner.username, "password": PASSWORD})
+    client.post("/account/tokens/", {"name": "report bot"})
+    client.post("/logout/")
+    client.post("/login/", {"username": outsider.username, "password": PASSWORD})
+    client.post("/account/tokens/", {"name": "rival bot"})
+    client.post("/login/", {"username": "nobody", "password": "wrong"})
+
+    events = login(owner).get("/w/lumiere/audit/").context["events"]
+    seen = [(e.kind, e.actor.username if e.actor else e.username) for e in events]
+    for kind in ("login_failed", "login", "token_created", "logout"):
+        assert (kind, owner.username) in seen
+    assert "member_added" in {kind for kind, _ in seen}  # the workspace's own events stay
+    assert not {who for _, who in seen} & {outsider.username, "nobody"}
+
+
+def test_security_log_of_a_workspace_hides_other_workspaces_events(
+    owner_client, outsider, other_workspace
+):
+    from parvis.core.tokens import do_create_token
+
+    do_create_token(outsider, workspace=other_workspace)
+    events = owner_client.get("/w/lumiere/audit/").context["events"]
+    assert all(e.workspace_id != other_workspace.pk for e in events)

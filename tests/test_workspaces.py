@@ -193,3 +193,10 @@ def test_parvis_user_create_says_why_a_password_is_refused(db, monkeypatch, caps
     assert cli.main(["user", "create", "alice", "--password-stdin"]) == 1
     assert "trop courant" in capsys.readouterr().err  # the CLI speaks French, like the UI
     assert not get_user_model().objects.filter(username="alice").exists()
+
+
+def test_the_least_privileged_role_can_do_nothing_another_role_cannot():
+    from parvis.workspaces.roles import LEAST_PRIVILEGED, permissions_of
+
+    for role in Role:
+        assert permissions_of(LEAST_PRIVILEGED) <= permissions_of(role)

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from parvis.connectors.networks import NETWORK_CHOICES
 from parvis.workspaces.models import Competitor, NetworkChoice, Objective, Persona, Strategy
-from parvis.workspaces.roles import Role
+from parvis.workspaces.roles import LEAST_PRIVILEGED, Role
 from parvis.workspaces.strategy import ITEM_KINDS, STRATEGY_FIELDS, clean_list
 
 
@@ -104,7 +104,7 @@ ITEM_FORMS: dict[str, type[forms.ModelForm]] = {
 
 class AddMemberForm(forms.Form):
     username = forms.CharField(label=_("Username or e-mail"), max_length=150)
-    role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices, initial=LEAST_PRIVILEGED)
 
     def clean_username(self) -> Any:
         value = self.cleaned_data["username"].strip()

@@ -71,6 +71,15 @@ def role_can(role: str, perm: Perm) -> bool:
     return role in PERMISSIONS[perm]
 
 
+def permissions_of(role: str) -> frozenset[Perm]:
+    return frozenset(perm for perm in Perm if role_can(role, perm))
+
+
+# What a new member gets unless someone chooses more: a mistaken click then grants too
+# little, never too much (today the analyst: seeing the workspace and its reports).
+LEAST_PRIVILEGED: Role = min(Role, key=lambda role: len(permissions_of(role)))
+
+
 def can_grant(granter_role: str, role: str) -> bool:
     """Only an owner makes or unmakes owners; managers handle every other role."""
     if not role_can(granter_role, Perm.MANAGE_MEMBERS):

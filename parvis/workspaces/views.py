@@ -11,9 +11,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from parvis.connectors.models import ConnectedAccount
-from parvis.core.models import AuditEvent
 from parvis.workspaces import services
 from parvis.workspaces.access import get_in_workspace, scoped, workspace_view
+from parvis.workspaces.audit import security_log
 from parvis.workspaces.forms import ITEM_FORMS, AddMemberForm, RoleForm, StrategyForm
 from parvis.workspaces.models import (
     Competitor,
@@ -201,5 +201,5 @@ def change_member(request: HttpRequest, pk: int) -> HttpResponse:
 
 @workspace_view(Perm.VIEW_AUDIT)
 def audit_log(request: HttpRequest) -> HttpResponse:
-    events = scoped(AuditEvent, request.workspace).select_related("actor")[:300]
+    events = security_log(request.workspace)[:300]
     return render(request, "workspaces/audit.html", {"events": events})
