@@ -27,6 +27,30 @@ def is_postgres() -> bool:
     return connection.vendor == "postgresql"
 
 
+# The first key of the advisory locks taken by `lock_workspace` (any constant unused by other
+# advisory locks of the database: the two-key form keeps it apart from one-key locks).
+WORKSPACE_LOCK_SPACE = 0x50617276  # "Parv"
+
+
+def lock_workspace(workspace_id: int) -> None:
+    """Make this transaction the workspace's only ingestion writer until it ends.
+
+    The write stages read then write (known mentions, author aggregates, copy-paste heads):
+    two writers of one workspace interleaving there lose updates or collide on the unique
+    constraints. PostgreSQL: a transaction-level advisory lock per workspace, released at
+    commit or rollback; other workspaces' writers and all readers go on. The enrichment and
+    matching, outside the write transaction, still run in parallel. SQLite: nothing to do,
+    the transaction already holds the database's only write lock (transaction_mode
+    IMMEDIATE, so it cannot fail upgrading a read lock either).
+    """
+    if not is_postgres():
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%s, %s)", [WORKSPACE_LOCK_SPACE, workspace_id % 2**31]
+        )
+
+
 def allocate_ids(model: type[Model], count: int) -> list[int]:
     """`count` new primary keys for `model`, ascending, unused by any other writer.
 

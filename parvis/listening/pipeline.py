@@ -9,6 +9,8 @@ see the detected language; for sources that keep matches only, the others are ma
 misses dropped) before enrichment, which lets a firehose be filtered at its own speed.
 Everything a batch writes — mentions, authors, matches, index rows, quarantined items and the
 source's cursor — commits together: a worker killed at any point loses and repeats nothing.
+The write transaction is the workspace's only writer (bulk.lock_workspace): several workers
+may ingest into one workspace at once and store what a single writer would have stored.
 
 `store` writes raw rows (parvis.listening.bulk), not through Django's bulk_create. A long
 import (`run_stream`) enriches and matches batch N+1 in a helper process while this process
@@ -28,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Count, Max
+from django.db.models import Case, Count, DateTimeField, F, Max, Q, Value, When
 from django.utils import timezone
 
 from parvis.listening import authors, bulk, enrichment, search
@@ -388,16 +390,24 @@ def quarantine(batch: Batch) -> None:
 
 
 def advance_source(batch: Batch) -> None:
+    """The source's cursor, count and newest item, as one UPDATE of these columns only: the
+    count and the newest date computed by the database (an edit of the source, or another
+    run's batch, may have changed the row since this process read it)."""
     source = batch.source
     if source is None:
         return
+    changes: dict[str, Any] = {"items_total": F("items_total") + batch.summary.stored}
     if batch.cursor is not None:
-        source.cursor = batch.cursor
-    source.items_total += batch.summary.stored
+        source.cursor = changes["cursor"] = batch.cursor
     newest = max((c.published_at for c in batch.candidates), default=None)
-    if newest and (source.newest_item_at is None or newest > source.newest_item_at):
-        source.newest_item_at = newest
-    source.save(update_fields=["cursor", "items_total", "newest_item_at"])
+    if newest:
+        later = Q(newest_item_at__isnull=True) | Q(newest_item_at__lt=newest)
+        changes["newest_item_at"] = Case(
+            When(later, then=Value(newest, output_field=DateTimeField())),
+            default=F("newest_item_at"),
+        )
+    Source.objects.filter(pk=source.pk).update(**changes)
+    source.refresh_from_db(fields=["items_total", "newest_item_at"])
 
 
 def emit(batch: Batch) -> None:
@@ -417,6 +427,7 @@ AFTER_COMMIT: list[Stage] = [emit]
 
 def write(batch: Batch) -> Summary:
     with transaction.atomic():
+        bulk.lock_workspace(batch.workspace.pk)
         for stage in WRITE:
             stage(batch)
         transaction.on_commit(lambda: [stage(batch) for stage in AFTER_COMMIT])
