@@ -44,6 +44,20 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def env_int(name: str, default: int, *, minimum: int = 0, maximum: int | None = None) -> int:
+    raw = os.environ.get(name)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        value = int(raw.strip().replace("_", ""))
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a whole number") from None
+    if value < minimum or (maximum is not None and value > maximum):
+        upper = f" and {maximum}" if maximum is not None else ""
+        raise ConfigError(f"{name}={raw!r} must be at least {minimum}{upper}")
+    return value
+
+
 def data_dir() -> Path:
     """The folder holding the SQLite database, the queue, the secret key and the crypto key."""
     raw = env_str("PARVIS_DATA_DIR") or "parvis-data"

@@ -85,8 +85,11 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
-# Failed logins allowed per username and per client address in the window below.
+# Failed logins allowed in the window below for one username from one client address, and
+# from one client address whatever the usernames (guessing many accounts from one place).
+# Per username alone would let anyone lock a colleague out by typing their name.
 LOGIN_THROTTLE_ATTEMPTS = 5
+LOGIN_THROTTLE_ADDRESS_ATTEMPTS = 30
 LOGIN_THROTTLE_WINDOW_SECONDS = 15 * 60
 
 LANGUAGE_CODE = "fr"
@@ -118,7 +121,10 @@ X_FRAME_OPTIONS = "DENY"
 # is set: editors type feed and instance addresses (parvis/connectors/netguard.py).
 PARVIS_ALLOW_PRIVATE_ADDRESSES = config.env_bool("PARVIS_ALLOW_PRIVATE_ADDRESSES", False)
 
-if config.env_bool("PARVIS_BEHIND_TLS_PROXY", False):
+# Behind the proxy every request comes from the proxy's address: the client's is the one the
+# proxy appended to X-Forwarded-For (parvis/core/audit.py: client_ip).
+BEHIND_TLS_PROXY = config.env_bool("PARVIS_BEHIND_TLS_PROXY", False)
+if BEHIND_TLS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "

@@ -178,3 +178,13 @@ def test_the_sqlite_queue_file_is_created_0600(tmp_path, monkeypatch):
     finally:
         os.umask(old_umask)
     assert mode(filename) == 0o600
+
+
+def test_whole_number_settings_name_the_variable(monkeypatch):
+    assert config.env_int("PARVIS_TEST_INT", 7) == 7
+    monkeypatch.setenv("PARVIS_TEST_INT", "2_000")
+    assert config.env_int("PARVIS_TEST_INT", 7) == 2000
+    for wrong in ("lots", "1.5", "-3"):
+        monkeypatch.setenv("PARVIS_TEST_INT", wrong)
+        with pytest.raises(config.ConfigError, match="PARVIS_TEST_INT"):
+            config.env_int("PARVIS_TEST_INT", 7, minimum=1)

@@ -304,3 +304,51 @@ def test_security_log_of_a_workspace_hides_other_workspaces_events(
     do_create_token(outsider, workspace=other_workspace)
     events = owner_client.get("/w/lumiere/audit/").context["events"]
     assert all(e.workspace_id != other_workspace.pk for e in events)
+
+
+def fail_login(client, username: str, times: int, **extra: str) -> None:
+    for _ in range(times):
+        client.post("/login/", {"username": username, "password": "wrong"}, **extra)
+
+
+def logs_in(client, user, **extra: str) -> bool:
+    client.post("/login/", {"username": user.username, "password": PASSWORD}, **extra)
+    return "_auth_user_id" in client.session
+
+
+def test_typing_someone_elses_name_elsewhere_does_not_lock_them_out(client, owner, settings):
+    fail_login(client, owner.username, settings.LOGIN_THROTTLE_ATTEMPTS, REMOTE_ADDR="203.0.113.9")
+    assert not logs_in(client, owner, REMOTE_ADDR="203.0.113.9")  # the attacker's address
+    assert logs_in(client, owner, REMOTE_ADDR="198.51.100.7")  # the owner, at the office
+
+
+def test_one_address_guessing_many_accounts_is_stopped(client, owner, settings):
+    settings.LOGIN_THROTTLE_ADDRESS_ATTEMPTS = 8
+    for n in range(8):
+        fail_login(client, f"guess{n}", 1, REMOTE_ADDR="203.0.113.9")
+    assert not logs_in(client, owner, REMOTE_ADDR="203.0.113.9")
+    assert AuditEvent.objects.filter(kind="login_failed").count() == 8  # not even tried
+    assert logs_in(client, owner, REMOTE_ADDR="198.51.100.7")
+
+
+def test_behind_the_proxy_each_client_is_told_apart(client, owner, settings):
+    settings.BEHIND_TLS_PROXY = True
+    proxy = {"REMOTE_ADDR": "10.0.0.2"}
+    # The proxy appends the address it saw; what the client put before it is not trusted.
+    attacker = {**proxy, "HTTP_X_FORWARDED_FOR": "198.51.100.7, 203.0.113.9"}
+    fail_login(client, owner.username, settings.LOGIN_THROTTLE_ATTEMPTS, **attacker)
+    assert not logs_in(client, owner, **attacker)
+    assert set(
+        AuditEvent.objects.filter(kind="login_failed").values_list("ip_address", flat=True)
+    ) == {"203.0.113.9"}
+    assert logs_in(client, owner, **proxy, HTTP_X_FORWARDED_FOR="198.51.100.7")
+
+
+def test_without_the_proxy_setting_x_forwarded_for_is_ignored(client, owner, settings):
+    settings.BEHIND_TLS_PROXY = False
+    for n in range(settings.LOGIN_THROTTLE_ATTEMPTS):
+        fail_login(client, owner.username, 1, HTTP_X_FORWARDED_FOR=f"203.0.113.{n}")
+    assert not logs_in(client, owner, HTTP_X_FORWARDED_FOR="198.51.100.7")
+    assert set(
+        AuditEvent.objects.filter(kind="login_failed").values_list("ip_address", flat=True)
+    ) == {"127.0.0.1"}
