@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import signal
 import sys
@@ -50,7 +51,13 @@ def start_consumer(workers: int = 2):
     return consumer
 
 
-def serve_forever(host: str, port: int, threads: int, on_stop: Callable[[], None] | None = None):
+def serve_forever(
+    host: str,
+    port: int,
+    threads: int,
+    on_stop: Callable[[], None] | None = None,
+    on_ready: Callable[[], None] | None = None,
+) -> None:
     """Serve until SIGTERM or SIGINT. The server loop runs in a thread and the signal only
     sets an event: an exception raised from a signal handler can land inside waitress's
     channel code, which swallows it, and the server would keep running."""
@@ -67,6 +74,8 @@ def serve_forever(host: str, port: int, threads: int, on_stop: Callable[[], None
         signal.signal(signum, lambda *_: stop.set())
     loop = threading.Thread(target=server.run, name="waitress", daemon=True)
     loop.start()
+    if on_ready is not None:
+        on_ready()  # the socket is bound: the address printed now answers
     try:
         while loop.is_alive() and not stop.wait(0.5):
             pass
@@ -92,22 +101,39 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     call("migrate", "--no-input", "-v", "0")
     created = ensure_demo()
+    # The consumer's start-up and per-task lines are for operators; in the demo they would
+    # bury the banner. Warnings and errors still show.
+    logging.getLogger("huey").setLevel(logging.WARNING)
+    # No explicit first run: the consumer's scheduler checks the periodic tasks as it starts,
+    # and the new demo source is due, so the replay starts at once (a second enqueue here
+    # would only lose the race for the source's lease).
     consumer = start_consumer()
-    from parvis.core.demo import demo_source_id
-    from parvis.listening.tasks import run_source_task
-
-    # Start the replay now rather than at the scheduler's next minute.
-    run_source_task(demo_source_id())
-    url = f"http://{args.host}:{args.port}/"
-    print(
-        f"Parvis demo {'created' if created else 'ready'} — open {url}\n"
-        f"  login: demo   password: demo\n"
-        f"  data: {os.environ.get('PARVIS_DATA_DIR') or 'parvis-data'}   (Ctrl-C to stop)",
-        flush=True,
+    banner = demo_banner(
+        created,
+        f"http://{args.host}:{args.port}/",
+        os.environ.get("PARVIS_DATA_DIR") or "parvis-data",
     )
-    serve_forever(args.host, args.port, args.threads, on_stop=lambda: consumer.stop(graceful=True))
+    serve_forever(
+        args.host,
+        args.port,
+        args.threads,
+        on_stop=lambda: consumer.stop(graceful=True),
+        on_ready=lambda: print(banner, flush=True),
+    )
     print("Parvis demo stopped.", flush=True)
     return 0
+
+
+def demo_banner(created: bool, url: str, data_dir: str) -> str:
+    """The lines a newcomer needs, framed and set apart so they stand out of the log."""
+    lines = [
+        f"Parvis demo {'created' if created else 'ready'} — open {url}",
+        "login: demo   password: demo",
+        f"data: {data_dir}   (Ctrl-C to stop)",
+    ]
+    width = max(len(line) for line in lines)
+    rule = "=" * (width + 4)
+    return "\n".join(["", rule, *(f"  {line}" for line in lines), rule, ""])
 
 
 def cmd_worker(args: argparse.Namespace) -> int:

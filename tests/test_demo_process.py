@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import signal
+import sqlite3
+from contextlib import closing
 from urllib.parse import urlsplit
 
 import pytest
@@ -30,6 +32,7 @@ def run_demo_once(tmp_path, data_dir, name: str) -> str:
     try:
         wait_healthy(base, demo)
         wait_until(lambda: "login: demo" in demo.output(), "the demo banner", demo, timeout=5)
+        wait_until(lambda: replayed(data_dir), "the demo replay's first mentions", demo)
 
         web = WebClient(base)
         status, _, page = web.request("login/")
@@ -50,12 +53,27 @@ def run_demo_once(tmp_path, data_dir, name: str) -> str:
         demo.stop(signal.SIGKILL)
 
 
+def replayed(data_dir) -> bool:
+    with closing(sqlite3.connect(data_dir / "parvis.sqlite3")) as db:
+        return db.execute("SELECT count(*) FROM listening_mention").fetchone()[0] > 0
+
+
+def banner_is_last(output: str) -> bool:
+    """The banner's framed block ends the start-up output: nothing logged after it."""
+    lines = output.rstrip().splitlines()
+    return len(lines) >= 5 and lines[-1].startswith("====") and "login: demo" in lines[-3]
+
+
 def test_demo_serves_logs_in_stops_cleanly_and_reuses_its_data(tmp_path):
     data_dir = tmp_path / "data"
 
     first = run_demo_once(tmp_path, data_dir, "demo-1.log")
     assert "Parvis demo created" in first
     assert "Parvis demo stopped." in first
+    start_up = first.split("Parvis demo stopped.")[0]
+    assert banner_is_last(start_up), start_up
+    # The first replay ran (mentions are stored) without a second run racing it for the lease.
+    assert "already running elsewhere" not in first
     assert (data_dir / "parvis.sqlite3").exists()
     assert (data_dir / "secret_key").exists()
 
