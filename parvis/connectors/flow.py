@@ -135,6 +135,7 @@ def save_account(
         if info.display_name and info.display_name != existing.display_name:
             existing.display_name = info.display_name.strip()[:200]
             existing.save(update_fields=["display_name"])
+            services.record_account_change(existing, actor, ["display_name"])
         return existing, False
     account = services.do_connect_account(
         workspace,

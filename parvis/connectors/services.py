@@ -77,6 +77,19 @@ def do_update_credentials(
     return account
 
 
+def record_account_change(account: ConnectedAccount, actor: Any, fields: list[str]) -> None:
+    """A change to an account other than its credentials (those are CREDENTIALS_CHANGED)."""
+    record_event(
+        AuditEvent.Kind.ACCOUNT_CHANGED,
+        actor=actor,
+        workspace=account.workspace,
+        account_id=account.pk,
+        network=account.network,
+        handle=account.handle,
+        fields=fields,
+    )
+
+
 @transaction.atomic
 def do_remove_account(account: ConnectedAccount, actor: Any) -> None:
     from parvis.listening.models import SourceStatus

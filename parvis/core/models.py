@@ -24,6 +24,13 @@ class AuditEvent(models.Model):
         ACCOUNT_CONNECTED = "account_connected", _("Account connected")
         CREDENTIALS_CHANGED = "credentials_changed", _("Credentials changed")
         ACCOUNT_REMOVED = "account_removed", _("Account removed")
+        ACCOUNT_CHANGED = "account_changed", _("Account changed")
+        SOURCE_CREATED = "source_created", _("Source added")
+        SOURCE_CHANGED = "source_changed", _("Source changed")
+        SOURCE_DELETED = "source_deleted", _("Source deleted")
+        QUERY_CREATED = "query_created", _("Monitored query added")
+        QUERY_CHANGED = "query_changed", _("Monitored query changed")
+        QUERY_DELETED = "query_deleted", _("Monitored query deleted")
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     kind = models.CharField(max_length=40, choices=Kind.choices)

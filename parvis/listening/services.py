@@ -17,6 +17,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from parvis.core.audit import record_event
+from parvis.core.models import AuditEvent
 from parvis.listening.forms import FILTER_KEYS
 from parvis.listening.models import MonitoredQuery, QueryKind, SavedView
 from parvis.listening.query import MAX_EXPRESSION_CHARS, QuerySyntaxError, parse
@@ -69,6 +71,7 @@ def do_save_query(
     query = instance or MonitoredQuery(workspace=workspace, created_by=actor)
     if query.workspace_id != workspace.pk:
         raise ValidationError(_("This query belongs to another workspace."))
+    before = {name: getattr(query, name) for name in QUERY_FIELDS}
     for name in QUERY_FIELDS:
         if name in data:
             value = data[name]
@@ -78,10 +81,21 @@ def do_save_query(
     query.full_clean(exclude=["created_by"])
     if instance is None:
         query.save()
+        audit(AuditEvent.Kind.QUERY_CREATED, query, actor)
     else:
-        query.save(update_fields=[*QUERY_FIELDS, "updated_at"])
+        changed = [name for name in QUERY_FIELDS if getattr(query, name) != before[name]]
+        query.save(update_fields=[*changed, "updated_at"])
+        if changed:
+            audit(AuditEvent.Kind.QUERY_CHANGED, query, actor, fields=changed)
     schedule_rematch(query)
     return query
+
+
+def audit(kind: str, query: MonitoredQuery, actor: Any, **details: Any) -> None:
+    """Queries decide what is kept from keep-matches-only sources: who changed them matters."""
+    record_event(
+        kind, actor=actor, workspace=query.workspace, query_id=query.pk, name=query.name, **details
+    )
 
 
 def schedule_rematch(query: MonitoredQuery) -> None:
@@ -94,6 +108,7 @@ def schedule_rematch(query: MonitoredQuery) -> None:
 def do_delete_query(workspace: Workspace, actor: Any, query: MonitoredQuery) -> None:
     if query.workspace_id != workspace.pk:
         raise ValidationError(_("This query belongs to another workspace."))
+    audit(AuditEvent.Kind.QUERY_DELETED, query, actor)
     query.delete()  # its matches go with it (CASCADE)
 
 

@@ -15,6 +15,8 @@ from django.utils import timezone
 from parvis.connectors import base, http
 from parvis.connectors.base import ConnectorError, RetryLater
 from parvis.connectors.models import ConnectedAccount
+from parvis.core.audit import record_event
+from parvis.core.models import AuditEvent
 from parvis.listening import leases, pipeline
 from parvis.listening.models import Source, SourceStatus
 from parvis.listening.pipeline import Summary
@@ -34,6 +36,7 @@ def do_create_source(
     config: dict[str, Any],
     interval_seconds: int = 900,
     account: ConnectedAccount | None = None,
+    actor: Any = None,
 ) -> Source:
     connector = base.get(kind)
     check_account(connector, workspace, account)
@@ -48,7 +51,22 @@ def do_create_source(
     )
     source.full_clean()
     source.save()
+    audit(AuditEvent.Kind.SOURCE_CREATED, source, actor)
     return source
+
+
+def audit(kind: str, source: Source, actor: Any, **details: Any) -> None:
+    """Sources decide what is collected, and with which account: who changed them matters.
+    Names of the fields only, never the settings' values (a feed address may hold a key)."""
+    record_event(
+        kind,
+        actor=actor,
+        workspace=source.workspace,
+        source_id=source.pk,
+        connector=source.kind,
+        name=source.name,
+        **details,
+    )
 
 
 def check_account(
@@ -185,24 +203,50 @@ def do_update_source(
     config: dict[str, Any],
     interval_seconds: int,
     account: ConnectedAccount | None,
+    actor: Any = None,
 ) -> Source:
     """Change a source's name, settings, schedule or account (its kind stays). New settings
-    describe another feed or search, so the cursor starts over (the pipeline drops repeats)."""
+    describe another feed or search, so the cursor starts over (the pipeline drops repeats).
+
+    Only the edited columns are written: the source may be running meanwhile, and its lease,
+    cursor and counts belong to that run (a whole-row save from the form's copy of the row
+    gave the lease away and set the cursor and count back)."""
     connector = base.get(source.kind)
     check_account(connector, source.workspace, account)
     config = connector.validate_config(config)
-    if config != source.config:
+    changed = [
+        f
+        for f, value in [
+            ("name", name),
+            ("config", config),
+            ("interval_seconds", interval_seconds),
+            ("account_id", account.pk if account else None),
+        ]
+        if getattr(source, f) != value
+    ]
+    config_keys = sorted(
+        k for k in {*config, *source.config} if config.get(k) != source.config.get(k)
+    )
+    saved = [f.removesuffix("_id") for f in changed]
+    if "config" in changed:
         source.cursor = {}
-    if interval_seconds != source.interval_seconds and source.next_run_at is not None:
+        saved.append("cursor")
+    if "interval_seconds" in changed and source.next_run_at is not None:
         source.next_run_at = min(
             source.next_run_at, timezone.now() + dt.timedelta(seconds=interval_seconds)
         )
+        saved.append("next_run_at")
     source.name = name
     source.config = config
     source.interval_seconds = interval_seconds
     source.account = account
     source.full_clean()
-    source.save()
+    if not changed:
+        return source
+    source.save(update_fields=saved)
+    fields = [f.removesuffix("_id") for f in changed if f != "config"]
+    fields += [f"config.{k}" for k in config_keys]
+    audit(AuditEvent.Kind.SOURCE_CHANGED, source, actor, fields=fields)
     return source
 
 
@@ -234,6 +278,7 @@ def do_run_now(source: Source) -> None:
     transaction.on_commit(enqueue)
 
 
-def do_delete_source(source: Source) -> None:
+def do_delete_source(source: Source, actor: Any = None) -> None:
     """The source goes; the mentions it collected stay (their source becomes empty)."""
+    audit(AuditEvent.Kind.SOURCE_DELETED, source, actor)
     source.delete()

@@ -367,7 +367,9 @@ def source_new(request: HttpRequest) -> HttpResponse:
         kinds = [ui.kind_row(c) for c in ui.source_kinds()]
         return render(request, "listening/sources_new.html", {"kinds": kinds, "tab": "sources"})
     form = SourceForm(request.POST or None, workspace=ws, connector=connector)
-    create = functools.partial(source_ops.do_create_source, ws, kind=connector.kind)
+    create = functools.partial(
+        source_ops.do_create_source, ws, kind=connector.kind, actor=request.user
+    )
     if request.method == "POST" and form.is_valid() and (source := save_source(form, create)):
         source_ops.do_run_now(source)
         messages.success(request, _("Source added. Its first run starts now."))
@@ -384,7 +386,7 @@ def source_edit(request: HttpRequest, source_id: int) -> HttpResponse:
     if connector is None:  # a server-only kind, or its connector is not installed anymore
         raise Http404
     form = SourceForm(request.POST or None, workspace=ws, connector=connector, source=source)
-    update = functools.partial(source_ops.do_update_source, source)
+    update = functools.partial(source_ops.do_update_source, source, actor=request.user)
     if request.method == "POST" and form.is_valid() and save_source(form, update) is not None:
         messages.success(request, _("Source saved."))
         return redirect("listening:sources", slug=ws.slug)
@@ -439,7 +441,7 @@ def source_run(request: HttpRequest, source_id: int) -> HttpResponse:
 @require_POST
 def source_delete(request: HttpRequest, source_id: int) -> HttpResponse:
     source = source_action(request, source_id)
-    source_ops.do_delete_source(source)
+    source_ops.do_delete_source(source, actor=request.user)
     messages.success(request, _("Source deleted. The mentions it collected are kept."))
     return redirect("listening:sources", slug=request.workspace.slug)
 

@@ -107,6 +107,11 @@ def normalise(instance: Model) -> None:
             setattr(instance, field.name, clean_list(getattr(instance, field.name)))
 
 
+def auto_now(model: type[Model]) -> list[str]:
+    """The model's "last changed" columns, which an update_fields save must name to move."""
+    return [f.name for f in model._meta.concrete_fields if getattr(f, "auto_now", False)]
+
+
 def get_strategy(workspace: Workspace) -> Strategy:
     strategy, _ = Strategy.objects.get_or_create(workspace=workspace)
     return strategy
@@ -163,7 +168,7 @@ def do_save_item(
     instance.full_clean()
     changes = diff(before, snapshot(instance, kind.fields if creating else fields))
     if creating or changes:
-        instance.save()
+        instance.save(update_fields=None if creating else [*fields, *auto_now(kind.model)])
         action = StrategyChange.Action.CREATED if creating else StrategyChange.Action.UPDATED
         record_change(workspace, actor, action, instance, changes)
     return instance

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.server as stdlib_http
+import socket
 import threading
 
 import pytest
@@ -90,8 +91,132 @@ def test_a_source_on_a_private_address_is_paused_with_the_reason(workspace, loca
     assert "private network" in source.last_error
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def listening_port():
+    """A port with a listener that never accepts: a connection would wait in its backlog."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)
+        listener.setblocking(False)
+        yield listener
+
+
+def connections_made(listener: socket.socket) -> int:
+    made = 0
+    while True:
+        try:
+            listener.accept()[0].close()
+        except BlockingIOError:
+            return made
+        made += 1
+
+
 @override_settings(PARVIS_ALLOW_PRIVATE_ADDRESSES=False)
-def test_websocket_hosts_are_checked_before_connecting():
-    with pytest.raises(netguard.PrivateAddress):
-        netguard.check_host("localhost", 443)
-    netguard.check_host("no-such-host.invalid", 443)  # unresolvable: left to fail on its own
+def test_open_and_closed_private_ports_are_refused_alike_without_connecting(listening_port):
+    errors = []
+    for port in (listening_port.getsockname()[1], free_port()):
+        with http.client() as client, pytest.raises(PermanentError) as caught:
+            client.get(f"http://127.0.0.1:{port}/feed.xml")
+        errors.append((type(caught.value), str(caught.value)))
+    assert errors[0] == errors[1]
+    assert errors[0][0] is netguard.PrivateAddress
+    assert connections_made(listening_port) == 0
+
+
+class Resolver:
+    """getaddrinfo answering for one made-up name: first `first`, then `later` (a rebinding
+    DNS server); other names resolve as usual."""
+
+    def __init__(self, name: str, first: str, later: str) -> None:
+        self.name, self.answers, self.calls = name, [first, later], 0
+        self.real = socket.getaddrinfo
+
+    def __call__(self, host, port, *args, **kwargs):
+        if host != self.name:
+            return self.real(host, port, *args, **kwargs)
+        ip = self.answers[min(self.calls, 1)]
+        self.calls += 1
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (ip, port))]
+
+
+class Recorder(stdlib_http.BaseHTTPRequestHandler):
+    hosts: list[str] = []
+
+    def do_GET(self) -> None:
+        Recorder.hosts.append(self.headers["Host"])
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def loopback_counts_as_public(monkeypatch):
+    """Stands for a public server: the guard on, but 127.0.0.1 accepted as public."""
+    real = netguard.is_public
+    monkeypatch.setattr(netguard, "is_public", lambda ip: ip == "127.0.0.1" or real(ip))
+
+
+@override_settings(PARVIS_ALLOW_PRIVATE_ADDRESSES=False)
+def test_http_connects_to_the_address_it_checked_and_keeps_the_name(
+    monkeypatch, loopback_counts_as_public
+):
+    server = stdlib_http.ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.server_address[1]
+    resolver = Resolver("feed.test", "127.0.0.1", "10.0.0.1")
+    monkeypatch.setattr(socket, "getaddrinfo", resolver)
+    Recorder.hosts = []
+    try:
+        with http.client() as client:
+            assert client.get(f"http://feed.test:{port}/").status_code == 204
+            resolver.answers[0] = "10.0.0.1"  # the name now points inside: refused
+            with pytest.raises(netguard.PrivateAddress):
+                client.get(f"http://feed.test:{port}/", headers={"Connection": "close"})
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert Recorder.hosts == [f"feed.test:{port}"]
+
+
+@override_settings(PARVIS_ALLOW_PRIVATE_ADDRESSES=False)
+def test_firehose_open_and_closed_private_ports_are_refused_alike(listening_port):
+    from parvis.connectors.bluesky import firehose
+
+    errors = []
+    for port in (listening_port.getsockname()[1], free_port()):
+        with pytest.raises(PermanentError) as caught:
+            firehose.read_window(f"ws://127.0.0.1:{port}/", seconds=1, max_events=1)
+        errors.append((type(caught.value), str(caught.value)))
+    assert errors[0] == errors[1] and errors[0][0] is netguard.PrivateAddress
+    assert connections_made(listening_port) == 0
+
+
+@override_settings(PARVIS_ALLOW_PRIVATE_ADDRESSES=False)
+def test_firehose_connects_to_the_address_it_checked(monkeypatch, loopback_counts_as_public):
+    from websockets.sync.server import serve
+
+    from parvis.connectors.bluesky import firehose
+
+    hosts = []
+
+    def handle(connection) -> None:
+        hosts.append(connection.request.headers["Host"])
+
+    server = serve(handle, "127.0.0.1", 0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.socket.getsockname()[1]
+    # Resolved once: a second resolution (the rebinding) would point inside.
+    monkeypatch.setattr(socket, "getaddrinfo", Resolver("relay.test", "127.0.0.1", "10.0.0.1"))
+    try:
+        window = firehose.read_window(f"ws://relay.test:{port}/", seconds=1, max_events=1)
+    finally:
+        server.shutdown()
+    assert window.events == 0 and hosts == [f"relay.test:{port}"]

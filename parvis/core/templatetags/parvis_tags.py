@@ -17,6 +17,7 @@ AUDIT_KEYS = {
     "after": _("after"),
     "network": _("network"),
     "handle": _("account"),
+    "name": _("name"),
     "fields": _("fields"),
     "token_hint": _("token"),
     "for_user": _("for"),
