@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "huey.contrib.djhuey",
+    "ninja",  # the API documentation page's templates and Swagger UI's static files
     "parvis.core",
     "parvis.workspaces",
     "parvis.connectors",

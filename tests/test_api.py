@@ -1,3 +1,5 @@
+import re
+
 import pytest
 
 from parvis.core.models import ApiToken, AuditEvent
@@ -121,3 +123,21 @@ def test_read_only_roles_cannot_write(client, workspace, member_factory):
         **headers,
     )
     assert response.status_code == 403
+
+
+def test_interactive_docs_are_served_from_our_own_files_under_the_strict_csp(client, settings):
+    response = client.get("/api/v1/docs")
+    assert response.status_code == 200
+    assert response["Content-Security-Policy"] == settings.CONTENT_SECURITY_POLICY
+    page = response.content.decode()
+    assert "cdn" not in page.lower() and "https://" not in page
+    scripts = re.findall(r'<script src="([^"]+)"', page)
+    styles = re.findall(r'<link[^>]+href="([^"]+\.css)"', page)
+    assert any("swagger-ui-bundle" in src for src in scripts), page
+    for url in [*scripts, *styles]:
+        assert url.startswith("/static/"), url
+        assert client.get(url).status_code == 200, url
+    # No inline script may run: the only script elements without src hold JSON settings.
+    inline = re.findall(r"<script(?![^>]*\bsrc=)([^>]*)>", page)
+    assert inline and all('type="application/json"' in attrs for attrs in inline), inline
+    assert "/api/v1/openapi.json" in page

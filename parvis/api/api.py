@@ -25,7 +25,9 @@ api = NinjaAPI(
     version="1",
     urls_namespace="api-v1",
     auth=BearerToken(),
-    docs_url=None,
+    # Swagger UI from django-ninja's own static files ("ninja" is an installed app, so no CDN):
+    # its page loads a script file and reads its settings from a JSON block, within the CSP.
+    docs_url="/docs",
     description="Workspace-scoped API. Authenticate with `Authorization: Bearer <token>` "
     "(create one with `parvis token create USERNAME`).",
 )

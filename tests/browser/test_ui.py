@@ -98,3 +98,16 @@ def test_hostile_text_is_shown_as_text(tab, artifacts):
 
     assert get_strategy(Workspace.objects.get(slug="demo")).tone == hostile
     assert tab.problems == []
+
+
+def test_api_documentation_renders_the_operations_without_csp_violations(tab, artifacts):
+    tab.open("/api/v1/docs")
+    page = tab.page
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text("Parvis API")
+    operations = page.locator(".swagger-ui .opblock")
+    expect(operations.first).to_be_visible()
+    assert operations.count() >= 10
+    operations.first.locator(".opblock-summary").click()
+    expect(page.locator(".swagger-ui .opblock.is-open")).to_have_count(1)
+    tab.shot(artifacts, "api-docs.png")
+    assert tab.problems == []
