@@ -11,10 +11,13 @@ import os
 import re
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from http.cookiejar import CookieJar
 from pathlib import Path
@@ -185,3 +188,62 @@ class WebClient:
         assert match, "no CSRF token in the login form"
         form = {"csrfmiddlewaretoken": match[1], "username": username, "password": password}
         return self.request("login/", form)
+
+
+# --- a deployment of its own --------------------------------------------------------------
+
+
+def psycopg_url(url: str) -> str:
+    return url.replace("postgres://", "postgresql://", 1)
+
+
+@contextmanager
+def fresh_deployment(data_dir: Path, prefix: str) -> Iterator[dict[str, str]]:
+    """The environment of a fresh deployment: its own data dir, queue name and, when the test
+    run uses PostgreSQL, its own database (dropped afterwards). With Redis the queue name
+    keeps its tasks apart from every other test's."""
+    tag = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    extra = {"PARVIS_QUEUE_NAME": tag}
+    admin_url = os.environ.get("PARVIS_DATABASE_URL")
+    if admin_url:
+        import psycopg
+
+        with psycopg.connect(psycopg_url(admin_url), autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "parvis_{tag}"')
+        extra["PARVIS_DATABASE_URL"] = admin_url.rsplit("/", 1)[0] + f"/parvis_{tag}"
+    if os.environ.get("PARVIS_REDIS_URL"):
+        extra["PARVIS_REDIS_URL"] = os.environ["PARVIS_REDIS_URL"]
+    try:
+        yield clean_env(data_dir, **extra)
+    finally:
+        if admin_url:
+            import psycopg
+
+            with psycopg.connect(psycopg_url(admin_url), autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "parvis_{tag}" WITH (FORCE)')
+
+
+class Database:
+    """Rows read straight from the database that the subprocesses of a deployment use."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.url = env.get("PARVIS_DATABASE_URL")
+        self.sqlite = Path(env["PARVIS_DATA_DIR"]) / "parvis.sqlite3"
+
+    def rows(self, sql: str) -> list[tuple]:
+        if self.url:
+            import psycopg
+
+            with psycopg.connect(psycopg_url(self.url)) as conn:
+                return conn.execute(sql).fetchall()
+        if not self.sqlite.exists():
+            return []
+        with sqlite3.connect(f"file:{self.sqlite}?mode=ro", uri=True, timeout=10) as conn:
+            return conn.execute(sql).fetchall()
+
+    def scalar(self, sql: str) -> Any:
+        rows = self.rows(sql)
+        return rows[0][0] if rows else 0
+
+    def mentions(self) -> int:
+        return self.scalar("SELECT COUNT(*) FROM listening_mention")

@@ -4,16 +4,13 @@ nothing is lost, nothing is stored twice, no aggregate is counted twice."""
 from __future__ import annotations
 
 import json
-import os
 import signal
-import sqlite3
-import uuid
 from pathlib import Path
 
 import pytest
 
 from tests.listening.factories import mention
-from tests.processes import clean_env, run_parvis, start_parvis, wait_until
+from tests.processes import Database, fresh_deployment, run_parvis, start_parvis, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -27,54 +24,10 @@ def write_feed(path: Path) -> None:
             handle.write("{broken\n" if n in BAD_LINES else json.dumps(mention(n)) + "\n")
 
 
-class Database:
-    """Counts read straight from the database the subprocesses use."""
-
-    def __init__(self, env: dict[str, str]) -> None:
-        self.url = env.get("PARVIS_DATABASE_URL")
-        self.sqlite = Path(env["PARVIS_DATA_DIR"]) / "parvis.sqlite3"
-
-    def scalar(self, sql: str) -> int:
-        if self.url:
-            import psycopg
-
-            with psycopg.connect(self.url.replace("postgres://", "postgresql://")) as conn:
-                return conn.execute(sql).fetchone()[0]
-        if not self.sqlite.exists():
-            return 0
-        with sqlite3.connect(f"file:{self.sqlite}?mode=ro", uri=True, timeout=10) as conn:
-            return conn.execute(sql).fetchone()[0]
-
-    def mentions(self) -> int:
-        return self.scalar("SELECT COUNT(*) FROM listening_mention")
-
-
 @pytest.fixture
 def deployment(tmp_path):
-    """A fresh deployment: its own data dir, and its own PostgreSQL database and queue name
-    when the test run uses PostgreSQL and Redis."""
-    extra = {"PARVIS_QUEUE_NAME": f"crash-{uuid.uuid4().hex[:8]}"}
-    admin_url = os.environ.get("PARVIS_DATABASE_URL")
-    dbname = f"parvis_crash_{uuid.uuid4().hex[:8]}"
-    if admin_url:
-        import psycopg
-
-        with psycopg.connect(
-            admin_url.replace("postgres://", "postgresql://"), autocommit=True
-        ) as c:
-            c.execute(f'CREATE DATABASE "{dbname}"')
-        extra["PARVIS_DATABASE_URL"] = admin_url.rsplit("/", 1)[0] + "/" + dbname
-    if os.environ.get("PARVIS_REDIS_URL"):
-        extra["PARVIS_REDIS_URL"] = os.environ["PARVIS_REDIS_URL"]
-    env = clean_env(tmp_path / "data", **extra)
-    yield env
-    if admin_url:
-        import psycopg
-
-        with psycopg.connect(
-            admin_url.replace("postgres://", "postgresql://"), autocommit=True
-        ) as c:
-            c.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
+    with fresh_deployment(tmp_path / "data", "crash") as env:
+        yield env
 
 
 def test_worker_killed_mid_batch_loses_and_repeats_nothing(deployment, tmp_path):
