@@ -12,9 +12,14 @@ it to run `analyze_texts`.
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
 import os
+import signal
+import sys
+import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import BrokenExecutor, Future, ProcessPoolExecutor
 from typing import Any
 
@@ -74,7 +79,47 @@ def _helper_work(
     return fields, matched, time.perf_counter() - start
 
 
-def _helper_start() -> None:
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def _kill_me_with_parent() -> bool:
+    """Ask Linux to SIGKILL this process when its parent dies; False where it cannot.
+    Linux means the parent *thread*: the pool forks from the thread that first submits, the
+    one running the import, which also closes the helper."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def _watch_parent(parent: int, interval: float, on_orphan: Callable[[], None]) -> None:
+    """Call `on_orphan` once this process's parent is no longer `parent` (it died and the
+    process was handed to init or a subreaper)."""
+    while os.getppid() == parent:
+        time.sleep(interval)
+    on_orphan()
+
+
+def _die_with_parent(parent: int) -> None:
+    """The helper must not outlive the process it works for: killed with SIGKILL, that one
+    cannot shut the pool down, and the helper would stay re-parented to PID 1 for good.
+    SIGKILL, not SIGTERM: a forked helper inherits the worker's SIGTERM handler, which only
+    asks a consumer loop it does not run to stop."""
+    if not _kill_me_with_parent():
+        # Elsewhere, a thread notices the new parent within a second.
+        watcher = threading.Thread(
+            target=_watch_parent, args=(parent, 1.0, lambda: os._exit(1)), daemon=True
+        )
+        watcher.start()
+    if os.getppid() != parent:  # the parent died before the request above
+        os._exit(1)
+
+
+def _helper_start(parent: int) -> None:
+    _die_with_parent(parent)
     # Load the models before the first batch arrives.
     _helper_work(["warm up"], None)
 
@@ -107,7 +152,7 @@ class Helper:
         methods = multiprocessing.get_all_start_methods()
         context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
         self._pool = ProcessPoolExecutor(
-            max_workers=1, mp_context=context, initializer=_helper_start
+            max_workers=1, mp_context=context, initializer=_helper_start, initargs=(os.getpid(),)
         )
 
     def submit(self, texts: list[str], match: Match | None = None) -> Future | None:
