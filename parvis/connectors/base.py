@@ -1,22 +1,28 @@
 """The connector contract: what every network connector is, says it can do, and raises.
 
 A connector is one package under parvis/connectors/ (rss, demo, …), a subclass of Connector
-registered by its `kind`. It turns its network's payloads into normalized mentions
-(parvis.listening.normalize) and keeps a cursor so that restarts neither lose nor repeat.
+registered by its `kind`. It turns its network's payloads into items (`Incoming`) shaped as
+normalized mentions, and keeps a cursor so that restarts neither lose nor repeat.
+
+This module is the bottom of the network layers: connectors depend on it, on core and on
+workspaces, never on the apps built on them (listening, and later inbox, moderation,
+publishing, analytics). What a connector needs to know of those apps comes in a context
+object, given by the caller of each operation (`fetch(cursor, context)`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 if TYPE_CHECKING:
     import httpx
 
     from parvis.connectors.models import ConnectedAccount
-    from parvis.listening.models import Source
-    from parvis.listening.pipeline import Incoming
+
+# More searches than this in one run would spend a network's rate limit.
+MAX_TERMS = 30
 
 
 class Capability(StrEnum):
@@ -47,6 +53,59 @@ class PermanentError(ConnectorError):
     The message says what to do."""
 
     retryable: ClassVar[bool] = False
+
+
+@dataclass(slots=True)
+class Incoming:
+    """One item as a source received it: parsed data, its raw text, where it came from."""
+
+    data: Any
+    raw: str = ""
+    line: int | None = None
+    error: str = ""  # set when the item could not even be parsed
+    payload: Any = None  # the network's own payload, kept as received (default: data)
+
+
+class SourceSettings(Protocol):
+    """What a connector reads of the source it works for (listening's Source model, or any
+    object with these attributes)."""
+
+    workspace_id: int
+    account_id: int | None
+    config: dict[str, Any]
+
+    @property
+    def account(self) -> ConnectedAccount | None: ...
+
+
+class Context:
+    """What the caller of a connector operation tells it about the workspace. Each operation
+    gets its own kind (fetching: FetchContext; replying, publishing, hiding and metrics
+    later); the defaults describe a caller that knows nothing, which tests use."""
+
+    def __init__(self, workspace_id: int | None = None) -> None:
+        self.workspace_id = workspace_id
+
+
+class FetchContext(Context):
+    """For `fetch`: what to search for and what to keep, derived by listening from the
+    workspace's monitored queries (parvis.listening.fetch_context)."""
+
+    # Sources that keep every item (feeds, files, `keep_all`) need no filtering here.
+    keep_unmatched: bool = True
+
+    def search_terms(self, limit: int = MAX_TERMS) -> list[str]:
+        """The plain searches (space-separated terms that all must appear, phrases in double
+        quotes, folded) that together find every mention the queries can match."""
+        return []
+
+    def could_match(
+        self, text: str, *, lang: str | None, network: str, author_handle: str | None
+    ) -> bool:
+        """Whether an item may match a query: exactly when its language is known, else
+        whether it could once its language is detected. Lets a stream drop most of its
+        items before costlier lookups; the pipeline still decides."""
+        return True
 
 
 @dataclass
@@ -104,7 +163,7 @@ class Connector:
     # that read the server's own files, or exist for the demo.
     web_ui: ClassVar[bool] = True
 
-    def __init__(self, source: Source, http: httpx.Client | None = None) -> None:
+    def __init__(self, source: SourceSettings, http: httpx.Client | None = None) -> None:
         self.source = source
         self.http = http
 
@@ -159,7 +218,7 @@ class Connector:
         """Check and normalise a source's settings; raise ValueError with a clear message."""
         return config
 
-    def fetch(self, cursor: dict[str, Any]) -> FetchResult:
+    def fetch(self, cursor: dict[str, Any], context: FetchContext) -> FetchResult:
         raise NotImplementedError
 
 

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from parvis.connectors import crypto
 from parvis.connectors.models import ConnectedAccount
+from parvis.connectors.signals import account_removed
 from parvis.core.audit import record_event
 from parvis.core.models import AuditEvent
 from parvis.workspaces.models import Workspace
@@ -92,14 +93,7 @@ def record_account_change(account: ConnectedAccount, actor: Any, fields: list[st
 
 @transaction.atomic
 def do_remove_account(account: ConnectedAccount, actor: Any) -> None:
-    from parvis.listening.models import SourceStatus
-
-    # Its sources cannot run without it: paused, with what to do, rather than failing silently.
-    account.sources.update(
-        status=SourceStatus.PAUSED,
-        next_run_at=None,
-        last_error=f"the account {account.handle} was removed: connect one and choose it",
-    )
+    account_removed.send(sender=ConnectedAccount, account=account)
     record_event(
         AuditEvent.Kind.ACCOUNT_REMOVED,
         actor=actor,

@@ -3,11 +3,12 @@ so memory stays flat whatever the file size (at most three batches in flight).""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator
 
+from parvis.connectors.base import Incoming
+from parvis.connectors.jsonl import parse_line
 from parvis.listening import pipeline
-from parvis.listening.pipeline import Incoming, Summary
+from parvis.listening.pipeline import Summary
 from parvis.workspaces.models import Workspace
 
 # Rows per transaction. Each SQLite commit rewrites every index page the batch touched, and
@@ -15,18 +16,6 @@ from parvis.workspaces.models import Workspace
 # by a thousand rows: 4,000 rows a commit cut the importer's CPU per mention by a quarter.
 # An import then holds the write lock for well under a second at a time.
 BATCH_SIZE = 4000
-MAX_LINE = 1_000_000
-
-
-def parse_line(number: int, line: str) -> Incoming:
-    raw = line.rstrip("\r\n")
-    if len(raw) > MAX_LINE:
-        return Incoming(None, raw[:MAX_LINE], number, f"line longer than {MAX_LINE} characters")
-    try:
-        data = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        return Incoming(None, raw, number, f"invalid JSON: {exc.msg} (column {exc.colno})")
-    return Incoming(data, raw, number)
 
 
 def batches(lines: Iterable[str], size: int = BATCH_SIZE) -> Iterator[list[Incoming]]:

@@ -33,6 +33,7 @@ from django.db import connection, transaction
 from django.db.models import Case, Count, DateTimeField, F, Max, Q, Value, When
 from django.utils import timezone
 
+from parvis.connectors.base import Incoming
 from parvis.listening import authors, bulk, enrichment, search
 from parvis.listening.models import (
     Mention,
@@ -45,17 +46,6 @@ from parvis.listening.normalize import Candidate, InvalidMention, validate
 from parvis.listening.query import compile_queries, make_document
 from parvis.listening.signals import mentions_stored
 from parvis.workspaces.models import Workspace
-
-
-@dataclass(slots=True)
-class Incoming:
-    """One item as a source received it: parsed data, its raw text, where it came from."""
-
-    data: Any
-    raw: str = ""
-    line: int | None = None
-    error: str = ""  # set when the item could not even be parsed
-    payload: Any = None  # the network's own payload, kept as received (default: data)
 
 
 @dataclass

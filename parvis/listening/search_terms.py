@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import itertools
 
+from parvis.connectors.base import MAX_TERMS
 from parvis.listening.models import MonitoredQuery
 from parvis.listening.query import (
     And,
@@ -28,8 +29,6 @@ from parvis.listening.query import (
 )
 from parvis.workspaces.models import Workspace
 
-# More searches than this would spend a rate limit in one run.
-MAX_TERMS = 30
 # A query whose AND of ORs expands to more searches falls back to its single terms.
 MAX_PER_QUERY = 8
 
@@ -70,8 +69,9 @@ def query_terms(expression: str) -> list[str]:
     return [" ".join(dict.fromkeys(alt)) for alt in alternatives]
 
 
-def search_terms(workspace: Workspace, limit: int = MAX_TERMS) -> list[str]:
-    """Distinct terms of the workspace's active queries, in query order."""
+def search_terms(workspace: Workspace, limit: int | None = MAX_TERMS) -> list[str]:
+    """Distinct terms of the workspace's active queries, in query order (all of them with
+    `limit=None`)."""
     terms: list[str] = []
     queries = MonitoredQuery.objects.filter(workspace=workspace, is_active=True).order_by("pk")
     for expression in queries.values_list("expression", flat=True):

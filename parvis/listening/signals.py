@@ -7,6 +7,18 @@ from django.dispatch import Signal
 mentions_stored = Signal()
 
 
+def pause_sources_of_removed_account(sender: Any, account: Any, **kwargs: Any) -> None:
+    """Its sources cannot run without it: paused, with what to do, rather than failing
+    silently."""
+    from parvis.listening.models import Source, SourceStatus
+
+    Source.objects.filter(account=account).update(
+        status=SourceStatus.PAUSED,
+        next_run_at=None,
+        last_error=f"the account {account.handle} was removed: connect one and choose it",
+    )
+
+
 def unindex_deleted_mention(sender: Any, instance: Any, **kwargs: Any) -> None:
     """Keep the full-text index free of deleted mentions: SQLite reuses row ids, so a stale
     entry would make a new mention match words it does not contain."""

@@ -18,6 +18,7 @@ from parvis.connectors.models import ConnectedAccount
 from parvis.core.audit import record_event
 from parvis.core.models import AuditEvent
 from parvis.listening import leases, pipeline
+from parvis.listening.fetch_context import WorkspaceFetchContext
 from parvis.listening.models import Source, SourceStatus
 from parvis.listening.pipeline import Summary
 from parvis.workspaces.models import Workspace
@@ -122,11 +123,17 @@ def record_failure(source: Source, error: ConnectorError, now: dt.datetime) -> N
     )
 
 
+def fetch_context(source: Source, connector: base.Connector) -> WorkspaceFetchContext:
+    keep_unmatched = bool(source.config.get("keep_all", connector.keep_unmatched))
+    return WorkspaceFetchContext(source.workspace, keep_unmatched=keep_unmatched)
+
+
 def fetch_pages(source: Source, connector: base.Connector) -> Summary:
-    keep_unmatched = source.config.get("keep_all", connector.keep_unmatched)
+    context = fetch_context(source, connector)
+    keep_unmatched = context.keep_unmatched
     total = Summary()
     for _ in range(MAX_PAGES_PER_RUN):
-        result = connector.fetch(dict(source.cursor))
+        result = connector.fetch(dict(source.cursor), context)
         summary = pipeline.run(
             source.workspace,
             result.items,

@@ -22,7 +22,7 @@ from parvis.connectors.base import PermanentError, RetryLater
 from parvis.connectors.bluesky import BlueskyConnector, firehose, mapping, paging, xrpc
 from parvis.connectors.services import do_connect_account
 from parvis.listening.models import Mention, MonitoredQuery, QuarantinedItem, Source, SourceStatus
-from parvis.listening.sources import do_create_source, run_source
+from parvis.listening.sources import do_create_source, fetch_context, run_source
 from tests.connectors.contract.harness import Post
 from tests.connectors.fakes import bluesky as fake_bluesky
 
@@ -231,7 +231,8 @@ def test_a_session_renewed_by_another_source_is_adopted(workspace, account, fake
     run(second, fake.transport())
     assert fake.sessions_created == 1
     before = nsids(fake).count("com.atproto.server.refreshSession")
-    connector.fetch({})  # the old access token is refused: the stored one is taken
+    # The old access token is refused: the stored one is taken.
+    connector.fetch({}, fetch_context(connector.source, connector))
     assert nsids(fake).count("com.atproto.server.refreshSession") == before
     assert fake.sessions_created == 1
 
@@ -341,12 +342,12 @@ def test_terms_take_turns_across_runs(workspace, account, fake):
     connector._served.add("cire")
     assert connector.next_term(["bougie", "lumiere", "cire"], {"next": "cire"}) == "bougie"
     fake.publish(Post(text="une bougie"), Post(text="de la cire"))
-    result = connector.fetch({"next": "lumiere"})
+    result = connector.fetch({"next": "lumiere"}, fetch_context(source, connector))
     assert result.cursor["next"] == "cire"  # lumiere is read to the end: cire is next
     assert result.more  # bougie has not had its turn in this run
     searched = [r for r in fake.requests if r.url.path.endswith("searchPosts")]
     assert [parse_qs(r.url.query.decode())["q"] for r in searched] == [["lumiere"]]
-    result = connector.fetch(result.cursor)
+    result = connector.fetch(result.cursor, fetch_context(source, connector))
     assert result.cursor["next"] == "lumiere" and not result.more
     assert [m.data["text"] for m in result.items] == ["une bougie"]
 

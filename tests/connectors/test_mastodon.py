@@ -21,7 +21,7 @@ from parvis.connectors.mastodon.streaming import sse_events
 from parvis.connectors.services import do_connect_account
 from parvis.listening import pipeline
 from parvis.listening.models import Mention, MonitoredQuery, QuarantinedItem, Source, SourceStatus
-from parvis.listening.sources import do_create_source, run_source
+from parvis.listening.sources import do_create_source, fetch_context, run_source
 from tests.connectors.contract.harness import Post
 from tests.connectors.fakes.mastodon import HOST, INSTANCE, STREAMING, TOKEN, Fake, Toot
 
@@ -284,7 +284,8 @@ def test_a_lone_handle_is_not_searched(workspace, account, fake):
     source = make_source(workspace, account)
     summary = run(source, fake)
     assert summary.read == 0 and fake.requests == [] and source.status == SourceStatus.OK
-    result = connector(source, fake).fetch({})
+    reader = connector(source, fake)
+    result = reader.fetch({}, fetch_context(source, reader))
     assert result.notes["skipped_terms"] == ["@maisonlumiere"]
 
 
@@ -321,7 +322,8 @@ def test_a_crash_mid_sweep_resumes_from_the_stored_position(workspace, queries, 
     posts = [recent(60 - i, text=f"Maison Lumière n°{i}") for i in range(25)]
     fake.publish(*posts)
     source = make_source(workspace, account)
-    first = connector(source, fake).fetch({})
+    reader = connector(source, fake)
+    first = reader.fetch({}, fetch_context(source, reader))
     # One page of the first term; its sweep is under way, nothing is "newest" yet.
     state = first.cursor["terms"]['"maison lumiere"']
     assert len(first.items) == 10 and first.more

@@ -3,6 +3,7 @@ import json
 import pytest
 
 from parvis.cli import main as parvis_main
+from parvis.connectors.base import Incoming
 from parvis.listening import pipeline, search
 from parvis.listening.ingest import ingest_lines
 from parvis.listening.models import (
@@ -13,7 +14,6 @@ from parvis.listening.models import (
     QuarantinedItem,
     Source,
 )
-from parvis.listening.pipeline import Incoming
 from parvis.listening.signals import mentions_stored
 from tests.listening.factories import lines, mention
 

@@ -18,13 +18,14 @@ from parvis.connectors.base import (
     Auth,
     Capability,
     Connector,
+    FetchContext,
     FetchResult,
     PermanentError,
     SettingField,
 )
-from parvis.connectors.services import do_connect_account
+from parvis.connectors.jsonl import parse_line
+from parvis.connectors.services import do_connect_account, do_remove_account
 from parvis.listening import pipeline, sources
-from parvis.listening.ingest import parse_line
 from parvis.listening.models import Mention, Source, SourceStatus
 from parvis.workspaces.roles import Role
 from tests.conftest import login
@@ -64,7 +65,7 @@ class ProbeConnector(Connector):
             raise ValueError("the search may not contain forbidden words")
         return {**config, "limit": int(config.get("limit", 40))}
 
-    def fetch(self, cursor: dict[str, Any]) -> FetchResult:
+    def fetch(self, cursor: dict[str, Any], context: FetchContext) -> FetchResult:
         raise PermanentError("the token was revoked: reconnect the account")
 
 
@@ -537,3 +538,17 @@ def test_do_delete_source(workspace):
     source = rss_source(workspace)
     sources.do_delete_source(source)
     assert not Source.objects.exists()
+
+
+def test_removing_an_account_pauses_its_sources_with_what_to_do(workspace, owner, probe, account):
+    source = sources.do_create_source(
+        workspace, kind="probe", name="Probe", config={"search": "x"}, account=account
+    )
+    other = rss_source(workspace)
+    do_remove_account(account, owner)
+    source.refresh_from_db()
+    other.refresh_from_db()
+    assert source.status == SourceStatus.PAUSED and source.next_run_at is None
+    assert source.account is None
+    assert "@lumiere@mastodon.test was removed" in source.last_error
+    assert other.status == SourceStatus.OK and other.next_run_at is not None

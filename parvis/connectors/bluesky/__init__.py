@@ -26,7 +26,9 @@ from parvis.connectors.base import (
     Capability,
     Connector,
     ConnectorError,
+    FetchContext,
     FetchResult,
+    Incoming,
     PermanentError,
     SettingField,
     register,
@@ -35,7 +37,6 @@ from parvis.connectors.bluesky import firehose, mapping, paging, xrpc
 from parvis.connectors.bluesky.profiles import Profiles, Reader
 from parvis.connectors.http import USER_AGENT
 from parvis.connectors.options import bounded_int
-from parvis.listening.pipeline import Incoming
 
 logger = logging.getLogger(__name__)
 
@@ -314,15 +315,15 @@ class BlueskyConnector(Connector):
             self._profiles = Profiles(self.reader())
         return self._profiles
 
-    def fetch(self, cursor: dict[str, Any]) -> FetchResult:
+    def fetch(self, cursor: dict[str, Any], context: FetchContext) -> FetchResult:
         mode = self.source.config.get("mode", "search")
         if mode == "firehose":
-            return self.fetch_firehose(cursor)
+            return self.fetch_firehose(cursor, context)
         if mode == "notifications":
             if self.account is None:
                 raise PermanentError("notifications need a connected Bluesky account: choose one")
             return self.fetch_notifications(cursor)
-        return self.fetch_search(cursor)
+        return self.fetch_search(cursor, context)
 
     def with_followers(self, views: list[Any]) -> list[Incoming]:
         """postViews as Incoming, authors completed with their follower counts."""
@@ -336,13 +337,8 @@ class BlueskyConnector(Connector):
 
     # --- search -------------------------------------------------------------------------
 
-    def search_terms(self) -> list[str]:
-        configured = terms_list(self.source.config.get("terms"))
-        if configured:
-            return configured
-        from parvis.listening.search_terms import search_terms
-
-        return search_terms(self.source.workspace)
+    def search_terms(self, context: FetchContext) -> list[str]:
+        return terms_list(self.source.config.get("terms")) or context.search_terms()
 
     def next_term(self, terms: list[str], cursor: dict[str, Any]) -> str | None:
         """The first term not read this run, starting where the last run stopped (round robin:
@@ -360,11 +356,11 @@ class BlueskyConnector(Connector):
             return INCREMENTAL_PAGES
         return int(self.source.config.get("backfill_pages", 10))
 
-    def lists(self) -> list[str]:
+    def lists(self, context: FetchContext) -> list[str]:
         """What search mode reads: each search term, and the posts of each account a term
         names (@handle also means the posts that account writes, which a text search for
         its handle does not return)."""
-        terms = self.search_terms()
+        terms = self.search_terms(context)
         handles = [
             token[1:]
             for term in terms
@@ -373,8 +369,8 @@ class BlueskyConnector(Connector):
         ]
         return terms + [AUTHOR_FEED + h for h in dict.fromkeys(handles)]
 
-    def fetch_search(self, cursor: dict[str, Any]) -> FetchResult:
-        terms = self.lists()
+    def fetch_search(self, cursor: dict[str, Any], context: FetchContext) -> FetchResult:
+        terms = self.lists(context)
         states = {t: s for t, s in (cursor.get("terms") or {}).items() if t in terms}
         term = self.next_term(terms, cursor)
         if term is None:
@@ -495,7 +491,7 @@ class BlueskyConnector(Connector):
 
     # --- firehose -----------------------------------------------------------------------
 
-    def fetch_firehose(self, cursor: dict[str, Any]) -> FetchResult:
+    def fetch_firehose(self, cursor: dict[str, Any], context: FetchContext) -> FetchResult:
         base = self.setting("firehose_url", firehose_url())
         jetstream = firehose.is_jetstream(base)
         # A relay's sequence number and Jetstream's microseconds are not interchangeable:
@@ -521,7 +517,7 @@ class BlueskyConnector(Connector):
             logger.warning("firehose refused cursor %s: reading from now on", seq)
             kept = {"pending": [p.as_dict() for p in pending]} if pending else {}
             return FetchResult(items=[], cursor=kept)
-        fresh = self.prefilter(window.posts)
+        fresh = self.prefilter(window.posts, context)
         broken = [p for p in fresh if p.error]
         ready, waiting = firehose.settle(pending + [p for p in fresh if not p.error], window)
         profiles = self.profiles()
@@ -541,16 +537,14 @@ class BlueskyConnector(Connector):
             items=items, cursor=new_cursor, more=window.full, notes={"events": window.events}
         )
 
-    def named_authors(self) -> dict[str, str]:
+    def named_authors(self, context: FetchContext) -> dict[str, str]:
         """{DID: handle} of the accounts the workspace's queries name (@handle): the stream
         gives a post's DID only, and "@brand" also means the posts brand writes."""
         if self._named_authors is None:
-            from parvis.listening.search_terms import search_terms
-
             handles = sorted(
                 {
                     token[1:]
-                    for term in search_terms(self.source.workspace, limit=MAX_NAMED_AUTHORS * 4)
+                    for term in context.search_terms(limit=MAX_NAMED_AUTHORS * 4)
                     for token in term.split()
                     if token.startswith("@") and "." in token
                 }
@@ -568,18 +562,16 @@ class BlueskyConnector(Connector):
                     self._named_authors[body["did"]] = handle
         return self._named_authors
 
-    def prefilter(self, posts: list[firehose.StreamPost]) -> list[firehose.StreamPost]:
+    def prefilter(
+        self, posts: list[firehose.StreamPost], context: FetchContext
+    ) -> list[firehose.StreamPost]:
         """Posts worth a profile lookup and the pipeline. A post with a language is matched
         exactly; one without is kept when some query could match it once its language is
         detected (the pipeline decides). Authors are known by DID only, except those the
         queries name (named_authors)."""
-        if self.source.config.get("keep_all"):
+        if context.keep_unmatched:
             return posts
-        from parvis.listening.pipeline import workspace_matcher
-        from parvis.listening.query import make_document
-
-        matcher = workspace_matcher(self.source.workspace)
-        authors = self.named_authors()
+        authors = self.named_authors(context)
         kept = []
         for post in posts:
             if post.error:
@@ -590,13 +582,10 @@ class BlueskyConnector(Connector):
             record = post.record if isinstance(post.record, dict) else {}
             text = record.get("text") if isinstance(record.get("text"), str) else ""
             lang = mapping.record_lang(record)
-            doc = make_document(
-                text,
-                lang=lang or None,
-                network=mapping.NETWORK,
-                author_handle=authors.get(post.did),
-            )
-            if matcher.match(doc) if lang else matcher.candidates(doc):
+            author = authors.get(post.did)
+            if context.could_match(
+                text, lang=lang or None, network=mapping.NETWORK, author_handle=author
+            ):
                 kept.append(post)
         return kept
 

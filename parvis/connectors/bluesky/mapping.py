@@ -1,5 +1,5 @@
 """Bluesky posts (app.bsky.feed.defs#postView, or a bare app.bsky.feed.post record from the
-firehose) as normalized mentions (parvis.listening.normalize)."""
+firehose) as items shaped as normalized mentions (parvis.listening.normalize checks them)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from parvis.listening.pipeline import Incoming
+from parvis.connectors.base import Incoming
 
 NETWORK = "bluesky"
 POST_COLLECTION = "app.bsky.feed.post"

@@ -10,8 +10,14 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
-from parvis.connectors.base import Capability, Connector, FetchResult, register
-from parvis.listening.pipeline import Incoming
+from parvis.connectors.base import (
+    Capability,
+    Connector,
+    FetchContext,
+    FetchResult,
+    Incoming,
+    register,
+)
 
 PAGE = 500
 PER_MINUTE = 3
@@ -39,7 +45,7 @@ class DemoReplayConnector(Connector):
     def now(self) -> dt.datetime:
         return dt.datetime.now(dt.UTC)
 
-    def fetch(self, cursor: dict[str, Any]) -> FetchResult:
+    def fetch(self, cursor: dict[str, Any], context: FetchContext) -> FetchResult:
         if cursor.get("phase") == "live":
             return self.fetch_live(cursor)
         return self.fetch_backlog(cursor)

@@ -1,6 +1,6 @@
 """Hacker News through Algolia's public search API (hn.algolia.com/api/v1, no account).
 
-Each search term of the workspace (parvis.listening.search_terms) is searched on its own with
+Each search term of the workspace (FetchContext.search_terms) is searched on its own with
 `search_by_date`, newest first. A term's cursor is a high-water mark in seconds (`since`) and,
 while a run is reading older pages, an open window: the upper bound `until` (the oldest second
 read so far) plus the ids already read at that second. Paging narrows the upper bound instead of
@@ -29,7 +29,9 @@ from parvis.connectors import http
 from parvis.connectors.base import (
     Capability,
     Connector,
+    FetchContext,
     FetchResult,
+    Incoming,
     PermanentError,
     RetryLater,
     SettingField,
@@ -37,7 +39,6 @@ from parvis.connectors.base import (
 )
 from parvis.connectors.html import to_text
 from parvis.connectors.options import parse_since, start_time
-from parvis.listening.pipeline import Incoming
 
 API = "https://hn.algolia.com/api/v1/search_by_date"
 ITEM_URL = "https://news.ycombinator.com/item?id={}"
@@ -188,10 +189,8 @@ class HackerNewsConnector(Connector):
 
     # --- fetching --------------------------------------------------------------------
 
-    def fetch(self, cursor: dict[str, Any]) -> FetchResult:
-        from parvis.listening.search_terms import search_terms
-
-        terms = search_terms(self.source.workspace)
+    def fetch(self, cursor: dict[str, Any], context: FetchContext) -> FetchResult:
+        terms = context.search_terms()
         # Terms no longer searched are forgotten: the cursor stays the size of the term list.
         states = {t: s for t, s in copy.deepcopy(cursor.get("terms", {})).items() if t in terms}
         term = self.next_term(terms, states)

@@ -3,15 +3,37 @@ scraper's output): read from where we stopped, a bounded page at a time."""
 
 from __future__ import annotations
 
+import json
 import os
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
-from parvis.connectors.base import Capability, Connector, FetchResult, PermanentError, register
-from parvis.listening.ingest import parse_line
+from parvis.connectors.base import (
+    Capability,
+    Connector,
+    FetchContext,
+    FetchResult,
+    Incoming,
+    PermanentError,
+    register,
+)
 
 PAGE = 500
+MAX_LINE = 1_000_000
+
+
+def parse_line(number: int, line: str) -> Incoming:
+    """One line of JSON Lines (a normalized mention) as an item; an unreadable one carries
+    its error, for quarantine. `parvis ingest` reads its files with this too."""
+    raw = line.rstrip("\r\n")
+    if len(raw) > MAX_LINE:
+        return Incoming(None, raw[:MAX_LINE], number, f"line longer than {MAX_LINE} characters")
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        return Incoming(None, raw, number, f"invalid JSON: {exc.msg} (column {exc.colno})")
+    return Incoming(data, raw, number)
 
 
 @register
@@ -29,7 +51,7 @@ class JSONLFileConnector(Connector):
             raise ValueError(_("Give the absolute path of the file."))
         return {"path": path}
 
-    def fetch(self, cursor: dict[str, Any]) -> FetchResult:
+    def fetch(self, cursor: dict[str, Any], context: FetchContext) -> FetchResult:
         path = self.source.config["path"]
         offset, line = int(cursor.get("offset", 0)), int(cursor.get("line", 0))
         try:

@@ -1,7 +1,7 @@
 """Mastodon (any instance): search, live stream, and the account's own mentions and messages.
 
 Modes (config "mode"):
-- "search": each search term of the workspace's queries (parvis.listening.search_terms) is read
+- "search": each search term of the workspace's queries (FetchContext.search_terms) is read
   from GET /api/v2/search?type=statuses (full-text search of statuses needs a user token), and
   each #hashtag term from the hashtag timeline GET /api/v1/timelines/tag/:hashtag (public).
   One page per fetch, terms in turns, a position per term (parvis.connectors.mastodon.feeds).
@@ -30,6 +30,7 @@ from parvis.connectors.base import (
     Auth,
     Capability,
     Connector,
+    FetchContext,
     FetchResult,
     PermanentError,
     SettingField,
@@ -207,19 +208,17 @@ class MastodonConnector(Connector):
         days = int(self.source.config.get("backfill_days", DEFAULT_BACKFILL_DAYS) or 0)
         return dt.datetime.now(dt.UTC) - dt.timedelta(days=days) if days else None
 
-    def fetch(self, cursor: dict[str, Any]) -> FetchResult:
+    def fetch(self, cursor: dict[str, Any], context: FetchContext) -> FetchResult:
         mode = self.source.config.get("mode", "search")
         if mode == "stream":
             return self.fetch_stream(cursor)
         if mode == "notifications":
             return self.fetch_own(cursor)
-        return self.fetch_search(cursor)
+        return self.fetch_search(cursor, context)
 
-    def fetch_search(self, cursor: dict[str, Any]) -> FetchResult:
-        from parvis.listening.search_terms import search_terms
-
+    def fetch_search(self, cursor: dict[str, Any], context: FetchContext) -> FetchResult:
         api = self.api()
-        terms = search_terms(self.source.workspace)
+        terms = context.search_terms()
         # Without a user token an instance returns no statuses for words: hashtags only. A lone
         # @handle is never searched in statuses by Mastodon (it looks the account up instead):
         # mentions of our own account come through the notifications mode.

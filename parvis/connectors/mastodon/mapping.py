@@ -13,8 +13,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from parvis.connectors.base import Incoming
 from parvis.connectors.html import to_text
-from parvis.listening.pipeline import Incoming
 
 NETWORK = "mastodon"
 

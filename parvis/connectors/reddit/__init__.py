@@ -1,7 +1,7 @@
 """Reddit through its OAuth API (oauth.reddit.com), read with a connected account.
 
 Modes:
-- search: each search term of the workspace (parvis.listening.search_terms), GET /search
+- search: each search term of the workspace (FetchContext.search_terms), GET /search
   sort=new type=link: posts, newest first;
 - subreddit: GET /r/{a+b}/new (posts) and /r/{a+b}/comments (comments) of chosen subreddits;
 - inbox: GET /message/inbox, the account's own activity (comment and post replies, username
@@ -42,7 +42,9 @@ from parvis.connectors.base import (
     Auth,
     Capability,
     Connector,
+    FetchContext,
     FetchResult,
+    Incoming,
     PermanentError,
     RetryLater,
     SettingField,
@@ -51,7 +53,6 @@ from parvis.connectors.base import (
 from parvis.connectors.options import parse_since, start_time
 from parvis.connectors.reddit import api
 from parvis.connectors.reddit.mapping import incoming
-from parvis.listening.pipeline import Incoming
 
 LIMIT = 100  # the most a listing gives per request
 OVERLAP = 300  # seconds re-read below the mark: Reddit's search index lag
@@ -172,7 +173,7 @@ class RedditConnector(Connector):
             cleaned["since"] = str(config["since"]).strip()
         return cleaned
 
-    def streams(self) -> list[Stream]:
+    def streams(self, context: FetchContext) -> list[Stream]:
         config = self.source.config
         mode = config.get("mode", "search")
         if mode == "inbox":
@@ -181,11 +182,9 @@ class RedditConnector(Connector):
         if mode == "subreddit":
             path = "/r/" + "+".join(config["subreddits"])
             return [Stream("posts", f"{path}/new"), Stream("comments", f"{path}/comments")]
-        from parvis.listening.search_terms import search_terms
-
         return [
             Stream(f"search:{term}", "/search", {"q": term, "sort": "new", "type": "link"})
-            for term in search_terms(self.source.workspace)
+            for term in context.search_terms()
         ]
 
     # --- tokens ----------------------------------------------------------------------
@@ -269,8 +268,8 @@ class RedditConnector(Connector):
             ),
         )
 
-    def fetch(self, cursor: dict[str, Any]) -> FetchResult:
-        streams = self.streams()
+    def fetch(self, cursor: dict[str, Any], context: FetchContext) -> FetchResult:
+        streams = self.streams(context)
         keys = {s.key for s in streams}
         states = {k: v for k, v in copy.deepcopy(cursor.get("streams", {})).items() if k in keys}
         resume_at = float(cursor.get("resume_at") or 0)

@@ -7,7 +7,7 @@ import json
 import re
 from typing import Any
 
-from parvis.listening.pipeline import Incoming
+from parvis.connectors.base import Incoming
 
 WWW = "https://www.reddit.com"
 GONE = {"[deleted]", "[removed]"}

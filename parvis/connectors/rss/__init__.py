@@ -14,14 +14,15 @@ from parvis.connectors import http
 from parvis.connectors.base import (
     Capability,
     Connector,
+    FetchContext,
     FetchResult,
+    Incoming,
     PermanentError,
     RetryLater,
     SettingField,
     register,
 )
 from parvis.connectors.html import to_text
-from parvis.listening.pipeline import Incoming
 
 
 def entry_time(entry: Any) -> str | None:
@@ -101,7 +102,7 @@ class RSSConnector(Connector):
             headers["If-Modified-Since"] = cursor["modified"]
         return headers
 
-    def fetch(self, cursor: dict[str, Any]) -> FetchResult:
+    def fetch(self, cursor: dict[str, Any], context: FetchContext) -> FetchResult:
         import feedparser
 
         url = self.source.config["url"]

@@ -23,7 +23,9 @@ from parvis.connectors.base import (
     Auth,
     Capability,
     Connector,
+    FetchContext,
     FetchResult,
+    Incoming,
     PermanentError,
     SettingField,
     register,
@@ -36,7 +38,6 @@ from parvis.connectors.youtube.mapping import (
     thread_comments,
     video_mention,
 )
-from parvis.listening.pipeline import Incoming
 
 COMMENTS, SEARCH = "comments", "search"
 CHANNEL_ID = re.compile(r"UC[0-9A-Za-z_-]{22}")
@@ -293,9 +294,9 @@ class YouTubeConnector(Connector):
     def backfill_pages(self, mode: str) -> int:
         return self.source.config.get("backfill_pages") or DEFAULT_BACKFILL[mode]
 
-    def fetch(self, cursor: dict[str, Any]) -> FetchResult:
+    def fetch(self, cursor: dict[str, Any], context: FetchContext) -> FetchResult:
         if self.source.config.get("mode") == SEARCH:
-            return self.fetch_search(cursor)
+            return self.fetch_search(cursor, context)
         return self.fetch_comments(cursor)
 
     # --- comments on the channel's videos ---------------------------------------------------
@@ -416,10 +417,8 @@ class YouTubeConnector(Connector):
 
     # --- searches for the monitored queries -------------------------------------------------
 
-    def fetch_search(self, cursor: dict[str, Any]) -> FetchResult:
-        from parvis.listening.search_terms import search_terms
-
-        terms = search_terms(self.source.workspace)
+    def fetch_search(self, cursor: dict[str, Any], context: FetchContext) -> FetchResult:
+        terms = context.search_terms()
         states = {t: s for t, s in (cursor.get("terms") or {}).items() if t in terms}
         queue = [t for t in cursor.get("queue") or [] if t in terms] or list(terms)
         if not queue:

@@ -20,11 +20,10 @@ from django.db.models import F
 from django.utils import timezone
 
 from parvis.config import ConfigError
-from parvis.connectors.base import RetryLater
+from parvis.connectors.base import RetryLater, SourceSettings
 
 if TYPE_CHECKING:
     from parvis.connectors.models import ConnectedAccount
-    from parvis.listening.models import Source
     from parvis.workspaces.models import Workspace
 
 PACIFIC = ZoneInfo("America/Los_Angeles")
@@ -225,7 +224,7 @@ def account_budget(account: ConnectedAccount) -> Budget:
     return Budget(min(b.units for b in budgets), min(b.searches for b in budgets))
 
 
-def quota_for_source(source: Source, now: dt.datetime | None = None) -> QuotaStatus | None:
+def quota_for_source(source: SourceSettings, now: dt.datetime | None = None) -> QuotaStatus | None:
     """Today's quota of the key a YouTube source reads through; None without an account."""
     if source.account_id is None:
         return None
