@@ -274,11 +274,12 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         workspace = workspace_named(args.workspace)
     except NotFound as exc:
         return fail(str(exc))
+    # Lines are read as bytes: one that is not UTF-8 is quarantined, not the whole import.
     if args.path == "-":
-        summary = ingest_lines(workspace, sys.stdin, origin="stdin")
+        summary = ingest_lines(workspace, sys.stdin.buffer, origin="stdin")
     else:
         try:
-            handle = open(args.path, encoding="utf-8", errors="replace")  # noqa: SIM115
+            handle = open(args.path, "rb")  # noqa: SIM115
         except OSError as exc:
             return fail(f"cannot read {args.path}: {exc.strerror}")
         with handle:

@@ -18,7 +18,9 @@ from parvis.workspaces.models import Workspace
 BATCH_SIZE = 4000
 
 
-def batches(lines: Iterable[str], size: int = BATCH_SIZE) -> Iterator[list[Incoming]]:
+def batches(
+    lines: Iterable[str] | Iterable[bytes], size: int = BATCH_SIZE
+) -> Iterator[list[Incoming]]:
     batch: list[Incoming] = []
     for number, line in enumerate(lines, start=1):
         if not line.strip():
@@ -33,7 +35,7 @@ def batches(lines: Iterable[str], size: int = BATCH_SIZE) -> Iterator[list[Incom
 
 def ingest_lines(
     workspace: Workspace,
-    lines: Iterable[str],
+    lines: Iterable[str] | Iterable[bytes],
     *,
     origin: str = "",
     batch_size: int = BATCH_SIZE,

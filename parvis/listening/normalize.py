@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +19,26 @@ from parvis.listening.query import fold
 
 MAX_ID = 300
 MAX_TEXT = 100_000
+# No network Parvis reads existed before 1990 (the web dates from 1991, RSS from 1999, the
+# oldest connected network from 2005); a date past tomorrow (a day covers any time zone
+# mistake) is a wrong clock or a forged item. Both would also break date arithmetic.
+EARLIEST = dt.datetime(1990, 1, 1, tzinfo=dt.UTC)
+FUTURE_MARGIN = dt.timedelta(days=1)
+# More likes, followers… than anyone has (the largest audiences are near 10^9); it keeps each
+# count, their sum (engagement) and sums over a million mentions inside a 64-bit integer.
+MAX_COUNT = 10**12
+# Far deeper than any network's payload (about ten levels), far below the limits of Python's
+# JSON (about 1,000), SQLite's (1,000) and PostgreSQL's stack.
+MAX_DEPTH = 100
+# In JSON text written with ensure_ascii (as Django's JSONField writes it), NUL and lone
+# surrogates appear as escapes: "\u0000", "\ud800" not followed by a low surrogate, "\udc00"
+# not preceded by a high one. An escape counts only after an even number of backslashes
+# ("\\u0000" is a backslash and the text "u0000").
+ESCAPE = r"(?<!\\)(?:\\\\)*\\u"
+ESCAPED_NUL = re.compile(ESCAPE + "0000")
+ESCAPED_LONE_SURROGATE = re.compile(
+    ESCAPE + r"(?:d[89ab][0-9a-f]{2}(?!\\ud[c-f][0-9a-f]{2})|(?<!\\ud[89ab][0-9a-f]{2}\\u)d[c-f])"
+)
 # Shorter texts ("merci !", "+1") are too common to mean a copy-paste campaign.
 MIN_GROUP_CHARS = 25
 
@@ -53,6 +74,7 @@ class Candidate:
     raw: dict[str, Any]
     content_hash: str = ""
     root_id: str = ""
+    raw_json: str = ""  # `raw` as the JSON text stored
     matched: list[int] = field(default_factory=list)
     match_done: bool = False
     analysis: dict[str, Any] = field(default_factory=dict)
@@ -66,6 +88,31 @@ class Candidate:
         return self.likes + self.reposts + self.replies
 
 
+def check_storable(name: str, value: str) -> None:
+    """PostgreSQL refuses NUL and lone surrogates (which UTF-8 cannot encode) in text."""
+    if "\x00" in value:
+        raise InvalidMention(f"field {name} contains a NUL character (U+0000)")
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            code = ord(value[exc.start])
+            raise InvalidMention(f"field {name} contains a lone surrogate (U+{code:04X})") from None
+
+
+def storable(text: str) -> str:
+    """`text` with NUL and lone surrogates written as escapes ("\\u0000", "\\ud800"), which
+    PostgreSQL accepts: what the quarantine keeps of an item it could not store."""
+    if "\x00" in text:
+        text = text.replace("\x00", "\\u0000")
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
+
+
 def required_str(data: dict, name: str, *, limit: int = MAX_ID, allow_empty: bool = False) -> str:
     value = data.get(name)
     if value is None or (isinstance(value, str) and not value.strip() and not allow_empty):
@@ -76,6 +123,7 @@ def required_str(data: dict, name: str, *, limit: int = MAX_ID, allow_empty: boo
         raise InvalidMention(f"field {name} must be a string")
     if len(value) > limit:
         raise InvalidMention(f"field {name} is longer than {limit} characters")
+    check_storable(name, value)
     return value.strip() if not allow_empty else value
 
 
@@ -89,6 +137,7 @@ def optional_str(data: dict, name: str, limit: int = MAX_TEXT) -> str:
         raise InvalidMention(f"field {name} must be a string")
     if len(value) > limit:
         raise InvalidMention(f"field {name} is longer than {limit} characters")
+    check_storable(name, value)
     return value
 
 
@@ -98,20 +147,70 @@ def count(data: dict, name: str) -> int:
         return 0
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise InvalidMention(f"{name} must be a non-negative integer")
+    if value > MAX_COUNT:
+        raise InvalidMention(f"{name} is larger than {MAX_COUNT:,}: {str(value)[:40]}")
     return value
 
 
-def parse_time(value: Any) -> dt.datetime:
+def parse_time(value: Any, now: dt.datetime | None = None) -> dt.datetime:
+    """An aware UTC datetime between EARLIEST and tomorrow (`now` + FUTURE_MARGIN)."""
     if not isinstance(value, str) or not value:
         raise InvalidMention("missing field: created_at")
     try:
         parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        if parsed.tzinfo is None:
+            # A feed that forgets its time zone is almost always UTC; we keep the item.
+            parsed = parsed.replace(tzinfo=dt.UTC)
+        parsed = parsed.astimezone(dt.UTC)
     except ValueError as exc:
         raise InvalidMention(f"created_at is not an ISO 8601 date: {value[:40]!r}") from exc
-    if parsed.tzinfo is None:
-        # A feed that forgets its time zone is almost always UTC; we keep the item.
-        parsed = parsed.replace(tzinfo=dt.UTC)
-    return parsed.astimezone(dt.UTC)
+    except OverflowError:  # year 1 east of Greenwich, year 9999 west of it
+        raise InvalidMention(f"created_at is out of range: {value[:40]!r}") from None
+    latest = (now or dt.datetime.now(dt.UTC)) + FUTURE_MARGIN
+    if parsed < EARLIEST:
+        raise InvalidMention(f"created_at is before 1990: {value[:40]!r}")
+    if parsed > latest:
+        raise InvalidMention(f"created_at is more than a day in the future: {value[:40]!r}")
+    return parsed
+
+
+def depth(value: Any) -> int:
+    """How deeply lists and objects nest in `value` (iterative: no recursion limit)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        node, level = stack.pop()
+        if isinstance(node, dict):
+            node = node.values()
+        elif not isinstance(node, list):
+            continue
+        deepest = max(deepest, level)
+        if level > MAX_DEPTH:
+            break
+        stack.extend((child, level + 1) for child in node)
+    return deepest
+
+
+def raw_json(raw: Any) -> str:
+    """The payload as the JSON text stored with the mention, or why it cannot be stored:
+    JSON has no NaN or Infinity, and PostgreSQL's jsonb refuses NUL and lone surrogates."""
+    try:
+        text = json.dumps(raw, allow_nan=False)
+    except ValueError as exc:  # NaN or Infinity, or an integer of thousands of digits
+        if "float" in str(exc):
+            raise InvalidMention("the item holds NaN or Infinity, not JSON numbers") from None
+        raise InvalidMention(f"the item cannot be written as JSON: {exc}") from None
+    except RecursionError:
+        raise InvalidMention(f"the item nests deeper than {MAX_DEPTH} levels") from None
+    except TypeError as exc:
+        raise InvalidMention(f"the item is not JSON: {exc}") from None
+    # Counting brackets is cheap; only a payload with many of them is walked.
+    if text.count("[") + text.count("{") > MAX_DEPTH and depth(raw) > MAX_DEPTH:
+        raise InvalidMention(f"the item nests deeper than {MAX_DEPTH} levels")
+    if "\\u0000" in text and ESCAPED_NUL.search(text):
+        raise InvalidMention("the item contains a NUL character (U+0000)")
+    if "\\ud" in text and ESCAPED_LONE_SURROGATE.search(text):
+        raise InvalidMention("the item contains a lone surrogate")
+    return text
 
 
 def parse_author(value: Any) -> AuthorData:
@@ -137,7 +236,9 @@ def group_hash(text: str) -> str:
     return hashlib.blake2b(core.encode(), digest_size=16).hexdigest()
 
 
-def validate(data: Any) -> Candidate:
+def validate(data: Any, payload: Any = None, now: dt.datetime | None = None) -> Candidate:
+    """The mention in `data`, stored with `payload` (the network's own, default `data`) as
+    its raw JSON; InvalidMention says why it cannot be stored."""
     if not isinstance(data, dict):
         raise InvalidMention("not a JSON object")
     network = required_str(data, "network", limit=30)
@@ -147,7 +248,8 @@ def validate(data: Any) -> Candidate:
     if not isinstance(metrics, dict):
         raise InvalidMention("metrics must be an object")
     text = required_str(data, "text", limit=MAX_TEXT, allow_empty=True)
-    return Candidate(
+    raw = data if payload is None else payload
+    candidate = Candidate(
         network=network,
         external_id=required_str(data, "external_id"),
         url=optional_str(data, "url", 2000),
@@ -155,12 +257,14 @@ def validate(data: Any) -> Candidate:
         text=text,
         title=optional_str(data, "title", 1000),
         lang=optional_str(data, "lang", 12).lower(),
-        published_at=parse_time(data.get("created_at")),
+        published_at=parse_time(data.get("created_at"), now),
         parent_id=optional_str(data, "parent_id", MAX_ID),
         likes=count(metrics, "likes"),
         reposts=count(metrics, "reposts"),
         replies=count(metrics, "replies"),
-        raw=data,
+        raw=raw,
         content_hash=group_hash(text),
         root_id=optional_str(data, "root_id", MAX_ID),
     )
+    candidate.raw_json = raw_json(raw)
+    return candidate

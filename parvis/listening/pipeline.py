@@ -42,7 +42,7 @@ from parvis.listening.models import (
     QuarantinedItem,
     Source,
 )
-from parvis.listening.normalize import Candidate, InvalidMention, validate
+from parvis.listening.normalize import Candidate, InvalidMention, storable, validate
 from parvis.listening.query import compile_queries, make_document
 from parvis.listening.signals import mentions_stored
 from parvis.workspaces.models import Workspace
@@ -97,12 +97,10 @@ def validate_items(batch: Batch) -> None:
             batch.rejected.append((item, item.error))
             continue
         try:
-            candidate = validate(item.data)
+            candidate = validate(item.data, item.payload)
         except InvalidMention as exc:
             batch.rejected.append((item, str(exc)))
             continue
-        if item.payload is not None:
-            candidate.raw = item.payload
         if candidate.key in seen:
             batch.summary.duplicates += 1
             continue
@@ -315,7 +313,7 @@ def store(batch: Batch) -> None:
                 c.parent_id,
                 c.root_id,
                 source_id,
-                dumps(c.raw),
+                c.raw_json or dumps(c.raw),
                 a.get("sentiment", ""),
                 float(a.get("sentiment_score", 0.0)),
                 float(a.get("toxicity", 0.0)),
@@ -367,10 +365,10 @@ def quarantine(batch: Batch) -> None:
             QuarantinedItem(
                 workspace=batch.workspace,
                 source=batch.source,
-                origin=batch.origin[:200],
+                origin=storable(batch.origin[:200]),
                 line_number=item.line,
-                reason=reason[:2000],
-                raw=item.raw,
+                reason=storable(reason[:2000]),
+                raw=storable(item.raw),
             )
             for item, reason in batch.rejected
         ],

@@ -23,9 +23,15 @@ PAGE = 500
 MAX_LINE = 1_000_000
 
 
-def parse_line(number: int, line: str) -> Incoming:
+def parse_line(number: int, line: str | bytes) -> Incoming:
     """One line of JSON Lines (a normalized mention) as an item; an unreadable one carries
-    its error, for quarantine. `parvis ingest` reads its files with this too."""
+    its error, for quarantine, never raises. `parvis ingest` reads its files with this too."""
+    if isinstance(line, bytes):
+        try:
+            line = line.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raw = line.decode("utf-8", "backslashreplace").rstrip("\r\n")[:MAX_LINE]
+            return Incoming(None, raw, number, f"invalid UTF-8 (byte {exc.start + 1})")
     raw = line.rstrip("\r\n")
     if len(raw) > MAX_LINE:
         return Incoming(None, raw[:MAX_LINE], number, f"line longer than {MAX_LINE} characters")
@@ -33,6 +39,10 @@ def parse_line(number: int, line: str) -> Incoming:
         data = json.loads(raw)
     except json.JSONDecodeError as exc:
         return Incoming(None, raw, number, f"invalid JSON: {exc.msg} (column {exc.colno})")
+    except RecursionError:
+        return Incoming(None, raw, number, "invalid JSON: nested too deeply")
+    except ValueError as exc:  # an integer of more than 4,300 digits
+        return Incoming(None, raw, number, f"invalid JSON: {exc}")
     return Incoming(data, raw, number)
 
 
@@ -67,8 +77,7 @@ class JSONLFileConnector(Connector):
                     break  # end of file, or a line still being written: read it next time
                 offset += len(raw)
                 line += 1
-                text = raw.decode("utf-8", errors="replace")
-                if text.strip():
-                    items.append(parse_line(line, text))
+                if raw.strip():
+                    items.append(parse_line(line, raw))  # a line not in UTF-8 is quarantined
         more = len(items) >= PAGE
         return FetchResult(items=items, cursor={"offset": offset, "line": line}, more=more)
