@@ -67,7 +67,10 @@ def workspace_view(perm: Perm = Perm.VIEW) -> Callable:
             membership = get_membership(request.user, slug, perm)
             request.workspace = membership.workspace
             request.membership = membership
-            request.session["last_workspace"] = slug
+            # Assigning marks the session modified, and a modified session is saved: a write
+            # per page view, which on SQLite waits for the write lock ingestion holds.
+            if request.session.get("last_workspace") != slug:
+                request.session["last_workspace"] = slug
             return view(request, *args, **kwargs)
 
         wrapper.workspace_perm = perm
