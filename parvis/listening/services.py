@@ -71,7 +71,8 @@ def do_save_query(
     query = instance or MonitoredQuery(workspace=workspace, created_by=actor)
     if query.workspace_id != workspace.pk:
         raise ValidationError(_("This query belongs to another workspace."))
-    before = {name: getattr(query, name) for name in QUERY_FIELDS}
+    # "Before" from the database: a ModelForm may already have changed `instance`.
+    before = scoped(MonitoredQuery, workspace).filter(pk=query.pk).values(*QUERY_FIELDS).first()
     for name in QUERY_FIELDS:
         if name in data:
             value = data[name]
@@ -83,7 +84,7 @@ def do_save_query(
         query.save()
         audit(AuditEvent.Kind.QUERY_CREATED, query, actor)
     else:
-        changed = [name for name in QUERY_FIELDS if getattr(query, name) != before[name]]
+        changed = [n for n in QUERY_FIELDS if before is None or getattr(query, n) != before[n]]
         query.save(update_fields=[*changed, "updated_at"])
         if changed:
             audit(AuditEvent.Kind.QUERY_CHANGED, query, actor, fields=changed)

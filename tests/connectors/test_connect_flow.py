@@ -433,6 +433,8 @@ def test_same_handle_again_renews_credentials(workspace, owner, fakes):
     assert account.display_name == "Maison Lumière"
     changed = AuditEvent.objects.get(kind=AuditEvent.Kind.CREDENTIALS_CHANGED)
     assert "access_token" in changed.details["fields"]
+    renamed = AuditEvent.objects.get(kind=AuditEvent.Kind.ACCOUNT_CHANGED)
+    assert renamed.details["fields"] == ["display_name"] and renamed.actor == owner
     assert_audit_clean()
 
 
