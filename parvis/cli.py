@@ -360,14 +360,14 @@ def cmd_sources_run(args: argparse.Namespace) -> int:
     setup_django()
     import json
 
-    from parvis.listening import sources
+    from parvis.listening import runner
     from parvis.listening.tasks import run_source_task
 
     if args.enqueue:
         run_source_task(args.id)
         print(f"source {args.id} queued")
         return 0
-    print(json.dumps(sources.run_source(args.id).as_dict()))
+    print(json.dumps(runner.run_source(args.id).as_dict()))
     return 0
 
 

@@ -1,19 +1,19 @@
-"""Listening tasks: thin wrappers around parvis.listening.sources."""
+"""Listening tasks: thin wrappers around parvis.listening.runner and rematch."""
 
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
-from parvis.listening import rematch, sources
+from parvis.listening import rematch, runner
 
 
 @db_task()
 def run_source_task(source_id: int) -> dict[str, int]:
-    return sources.run_source(source_id).as_dict()
+    return runner.run_source(source_id).as_dict()
 
 
 @db_periodic_task(crontab(minute="*"))
 def schedule_sources() -> int:
-    due = sources.claim_due_sources()
+    due = runner.claim_due_sources()
     for source_id in due:
         run_source_task(source_id)
     return len(due)

@@ -22,7 +22,8 @@ from parvis.connectors.base import PermanentError, RetryLater
 from parvis.connectors.bluesky import BlueskyConnector, firehose, mapping, paging, xrpc
 from parvis.connectors.services import do_connect_account
 from parvis.listening.models import Mention, MonitoredQuery, QuarantinedItem, Source, SourceStatus
-from parvis.listening.sources import do_create_source, fetch_context, run_source
+from parvis.listening.runner import fetch_context, run_source
+from parvis.listening.sources import do_create_source
 from tests.connectors.contract.harness import Post
 from tests.connectors.fakes import bluesky as fake_bluesky
 

@@ -36,7 +36,7 @@ from parvis.connectors.models import ConnectedAccount
 from parvis.connectors.services import do_connect_account
 from parvis.core.models import AuditEvent
 from parvis.listening.models import Mention, MonitoredQuery, Source, SourceStatus
-from parvis.listening.sources import run_source
+from parvis.listening.runner import run_source
 from parvis.workspaces.models import Membership
 from parvis.workspaces.roles import Role
 from tests.conftest import login

@@ -9,7 +9,8 @@ from django.utils import timezone, translation
 from parvis.connectors import http
 from parvis.connectors.hackernews import OVERLAP, HackerNewsConnector
 from parvis.listening.models import Mention, MonitoredQuery, QuarantinedItem, Source, SourceStatus
-from parvis.listening.sources import do_create_source, run_source
+from parvis.listening.runner import run_source
+from parvis.listening.sources import do_create_source
 from tests.connectors.contract.harness import BASE_TIME, Post
 from tests.connectors.fakes.hackernews import Fake
 

@@ -21,7 +21,8 @@ from parvis.connectors.mastodon.streaming import sse_events
 from parvis.connectors.services import do_connect_account
 from parvis.listening import pipeline
 from parvis.listening.models import Mention, MonitoredQuery, QuarantinedItem, Source, SourceStatus
-from parvis.listening.sources import do_create_source, fetch_context, run_source
+from parvis.listening.runner import fetch_context, run_source
+from parvis.listening.sources import do_create_source
 from tests.connectors.contract.harness import Post
 from tests.connectors.fakes.mastodon import HOST, INSTANCE, STREAMING, TOKEN, Fake, Toot
 

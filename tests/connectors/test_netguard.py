@@ -12,7 +12,8 @@ from django.test import override_settings
 from parvis.connectors import http, netguard
 from parvis.connectors.base import PermanentError
 from parvis.listening.models import SourceStatus
-from parvis.listening.sources import do_create_source, run_source
+from parvis.listening.runner import run_source
+from parvis.listening.sources import do_create_source
 
 
 @pytest.mark.parametrize(

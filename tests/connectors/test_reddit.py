@@ -15,7 +15,8 @@ from parvis.connectors.reddit import OVERLAP, RedditConnector
 from parvis.connectors.reddit.api import user_agent
 from parvis.connectors.services import do_connect_account
 from parvis.listening.models import Mention, MonitoredQuery, QuarantinedItem, Source, SourceStatus
-from parvis.listening.sources import do_create_source, run_source
+from parvis.listening.runner import run_source
+from parvis.listening.sources import do_create_source
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,8 @@ import pytest
 from parvis.connectors import http
 from parvis.connectors.base import RetryLater
 from parvis.listening.models import Mention, MonitoredQuery, QuarantinedItem, SourceStatus
-from parvis.listening.sources import do_create_source, run_source
+from parvis.listening.runner import run_source
+from parvis.listening.sources import do_create_source
 
 pytestmark = pytest.mark.django_db
 

@@ -15,9 +15,10 @@ from parvis.connectors.base import PermanentError, RetryLater
 from parvis.connectors.services import do_connect_account, do_refresh_credentials
 from parvis.connectors.youtube import YouTubeConnector, YouTubeOAuthConnector, quota
 from parvis.connectors.youtube.models import YouTubeQuotaUsage
-from parvis.listening import sources as sources_module
+from parvis.listening import runner as runner_module
 from parvis.listening.models import Mention, MonitoredQuery, QuarantinedItem, Source, SourceStatus
-from parvis.listening.sources import do_create_source, run_source
+from parvis.listening.runner import run_source
+from parvis.listening.sources import do_create_source
 from tests.connectors.contract import test_contract as contract
 from tests.connectors.contract.harness import Post
 from tests.connectors.fakes.youtube import (
@@ -200,7 +201,7 @@ def test_a_crash_mid_pass_resumes_from_the_last_committed_page(workspace, accoun
     fake = Fake()
     fake.publish(*[Post() for _ in range(25)])
     source = make_source(workspace, account, mode="comments")
-    monkeypatch.setattr(sources_module, "MAX_PAGES_PER_RUN", 1)  # the worker dies after a page
+    monkeypatch.setattr(runner_module, "MAX_PAGES_PER_RUN", 1)  # the worker dies after a page
     assert run(source, fake).stored == 10
     newest = fake.visible()[0].created_at.strftime("%Y-%m-%dT%H:%M:%SZ")
     # Mid-pass: the old mark (none) and the pass position; the new mark waits for the end.

@@ -25,7 +25,7 @@ from parvis.connectors.base import (
 )
 from parvis.connectors.jsonl import parse_line
 from parvis.connectors.services import do_connect_account, do_remove_account
-from parvis.listening import pipeline, sources
+from parvis.listening import pipeline, runner, sources
 from parvis.listening.models import Mention, Source, SourceStatus
 from parvis.workspaces.roles import Role
 from tests.conftest import login
@@ -265,7 +265,7 @@ def test_list_shows_account_and_error_pause_with_resume(workspace, owner, probe,
     source = sources.do_create_source(
         workspace, kind="probe", name="Masto", config={"search": "x"}, account=account
     )
-    sources.run_source(source.pk)
+    runner.run_source(source.pk)
     source.refresh_from_db()
     assert source.status == SourceStatus.PAUSED
     html = login(owner).get(LIST).content.decode()
@@ -367,7 +367,7 @@ def test_pause_resume_and_run_now(workspace, owner, no_worker):
     client.post(f"{LIST}{source.pk}/pause/")
     source.refresh_from_db()
     assert not source.is_active and source.next_run_at is None
-    assert source.pk not in sources.claim_due_sources()
+    assert source.pk not in runner.claim_due_sources()
     # A paused source is not run by "run now".
     client.post(f"{LIST}{source.pk}/run/")
     no_worker.assert_not_called()
@@ -384,13 +384,13 @@ def test_resume_after_permanent_error(workspace, probe, account):
     source = sources.do_create_source(
         workspace, kind="probe", name="M", config={"search": "x"}, account=account
     )
-    sources.run_source(source.pk)
+    runner.run_source(source.pk)
     source.refresh_from_db()
     assert source.status == SourceStatus.PAUSED and source.consecutive_failures == 1
     sources.do_resume_source(source)
     source.refresh_from_db()
     assert source.status == SourceStatus.OK and source.consecutive_failures == 0
-    assert source.pk in sources.claim_due_sources()
+    assert source.pk in runner.claim_due_sources()
 
 
 def test_delete_keeps_mentions(workspace, owner, no_worker):
@@ -471,18 +471,18 @@ def test_address_settings_accept_websockets_and_assume_https(workspace, owner, p
 
 def test_run_now_is_not_run_twice_by_the_scheduler(workspace, no_worker):
     source = rss_source(workspace)
-    assert source.pk in sources.claim_due_sources()  # a new source is due at once
+    assert source.pk in runner.claim_due_sources()  # a new source is due at once
     sources.do_resume_source(source)
     sources.do_run_now(source)
     no_worker.assert_called_once_with(source.pk)
-    assert source.pk not in sources.claim_due_sources()
+    assert source.pk not in runner.claim_due_sources()
 
 
 def test_run_now_with_the_queue_down_leaves_it_to_the_scheduler(workspace, no_worker):
     source = rss_source(workspace)
     no_worker.side_effect = ConnectionError("queue down")
     sources.do_run_now(source)
-    assert source.pk in sources.claim_due_sources()
+    assert source.pk in runner.claim_due_sources()
 
 
 def test_actions_with_htmx_swap_the_row(workspace, owner, no_worker):
@@ -509,10 +509,10 @@ def test_do_pause_source_stops_the_schedule_until_resumed(workspace):
     sources.do_pause_source(source)
     source.refresh_from_db()
     assert not source.is_active and source.next_run_at is None
-    assert source.pk not in sources.claim_due_sources()
-    assert sources.run_source(source.pk).as_dict() == sources.Summary().as_dict()
+    assert source.pk not in runner.claim_due_sources()
+    assert runner.run_source(source.pk).as_dict() == runner.Summary().as_dict()
     sources.do_resume_source(source)
-    assert source.pk in sources.claim_due_sources()
+    assert source.pk in runner.claim_due_sources()
 
 
 def test_do_update_source_checks_the_account(workspace, other_workspace, owner, probe, account):

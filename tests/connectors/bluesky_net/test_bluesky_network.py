@@ -22,7 +22,8 @@ from parvis.connectors import base, http
 from parvis.connectors.services import do_connect_account, do_refresh_credentials
 from parvis.listening.models import Mention, MonitoredQuery, SourceStatus
 from parvis.listening.pipeline import Summary
-from parvis.listening.sources import do_create_source, run_source
+from parvis.listening.runner import run_source
+from parvis.listening.sources import do_create_source
 from tests.connectors.bluesky_net import bsky
 from tests.connectors.bluesky_net.bsky import Account, PostRef
 

@@ -11,7 +11,8 @@ from django.utils import timezone
 from parvis.connectors import http
 from parvis.connectors.services import do_connect_account
 from parvis.listening.models import Mention, MonitoredQuery, QuarantinedItem, Source, SourceStatus
-from parvis.listening.sources import do_create_source, run_source
+from parvis.listening.runner import run_source
+from parvis.listening.sources import do_create_source
 from tests.conftest import login
 
 from .harness import FakeNetwork, Post, discover

@@ -22,7 +22,8 @@ from parvis.connectors import http
 from parvis.connectors.bluesky import BlueskyConnector
 from parvis.connectors.services import do_connect_account
 from parvis.listening.models import Mention, MonitoredQuery, SourceStatus
-from parvis.listening.sources import do_create_source, run_source
+from parvis.listening.runner import run_source
+from parvis.listening.sources import do_create_source
 
 HANDLE = os.environ.get("PARVIS_LIVE_BLUESKY_HANDLE", "")
 PASSWORD = os.environ.get("PARVIS_LIVE_BLUESKY_APP_PASSWORD", "")

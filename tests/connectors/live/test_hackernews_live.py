@@ -13,7 +13,8 @@ import pytest
 
 from parvis.connectors import http
 from parvis.listening.models import Mention, MonitoredQuery, SourceStatus
-from parvis.listening.sources import do_create_source, run_source
+from parvis.listening.runner import run_source
+from parvis.listening.sources import do_create_source
 
 pytestmark = [
     pytest.mark.django_db,

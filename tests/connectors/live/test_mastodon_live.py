@@ -21,7 +21,8 @@ from parvis.connectors import http
 from parvis.connectors.mastodon.api import Api, normalize_instance
 from parvis.connectors.services import do_connect_account
 from parvis.listening.models import Mention, MonitoredQuery, SourceStatus
-from parvis.listening.sources import do_create_source, run_source
+from parvis.listening.runner import run_source
+from parvis.listening.sources import do_create_source
 
 INSTANCE = os.environ.get("PARVIS_LIVE_MASTODON_INSTANCE", "")
 TOKEN = os.environ.get("PARVIS_LIVE_MASTODON_TOKEN", "")

@@ -18,7 +18,8 @@ from parvis.connectors import http
 from parvis.connectors.reddit import RedditConnector, api
 from parvis.connectors.services import do_connect_account
 from parvis.listening.models import Mention, MonitoredQuery, SourceStatus
-from parvis.listening.sources import do_create_source, run_source
+from parvis.listening.runner import run_source
+from parvis.listening.sources import do_create_source
 
 ENV = os.environ.get
 HAS_APP = bool(ENV("PARVIS_LIVE_REDDIT_CLIENT_ID") and ENV("PARVIS_LIVE_REDDIT_CLIENT_SECRET"))

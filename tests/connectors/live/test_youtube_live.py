@@ -17,7 +17,8 @@ from parvis.connectors.services import do_connect_account
 from parvis.connectors.youtube import YouTubeConnector
 from parvis.connectors.youtube.models import YouTubeQuotaUsage
 from parvis.listening.models import Mention, MonitoredQuery, SourceStatus
-from parvis.listening.sources import do_create_source, run_source
+from parvis.listening.runner import run_source
+from parvis.listening.sources import do_create_source
 
 API_KEY = os.environ.get("PARVIS_LIVE_YOUTUBE_API_KEY", "")
 CHANNEL_ID = os.environ.get("PARVIS_LIVE_YOUTUBE_CHANNEL_ID", "")
