@@ -5,9 +5,12 @@ or http://169.254.169.254/ (a cloud's metadata service) would make the server fe
 own network for them. Connections to addresses that are not globally routable are refused
 unless the operator allows them (PARVIS_ALLOW_PRIVATE_ADDRESSES=1, e.g. for an intranet feed).
 
-HTTP is checked on the connected socket's peer address, after DNS resolution, so a name that
-resolves to a private address is caught too (and DNS rebinding cannot slip between a check and
-the connection). Websockets are checked by resolving the name just before connecting.
+The name is resolved and every address it resolves to is checked *before* any connection, for
+HTTP as for the firehose (websockets); then the connection goes to one of the checked
+addresses (the name stays in the Host header and the TLS server name), so DNS rebinding cannot
+slip a different address between the check and the connection. Nothing is sent to a refused
+address: an open port and a closed one give the same refusal, so the error tells nothing of
+the server's network.
 """
 
 from __future__ import annotations
@@ -46,33 +49,53 @@ def check(ip: str, host: str) -> None:
         )
 
 
-def check_host(host: str, port: int) -> None:
-    """Before a connection the HTTP guard cannot see (websockets): every address of the name."""
-    if private_allowed():
-        return
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except socket.gaierror:
-        return  # the connection will fail on its own, with its own error
+def checked_addresses(host: str, port: int) -> list[tuple]:
+    """getaddrinfo's answers for `host`, once every address has been found public.
+    Raises PrivateAddress, or socket.gaierror when the name does not resolve."""
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     for info in infos:
         check(str(info[4][0]), host)
+    return infos
+
+
+def connect_checked(host: str, port: int, timeout: float | None) -> socket.socket:
+    """A TCP socket to one of the checked addresses of `host` (the first that answers)."""
+    error: OSError | None = None
+    for family, kind, proto, _, address in checked_addresses(host, port):
+        sock = socket.socket(family, kind, proto)
+        try:
+            sock.settimeout(timeout)
+            sock.connect(address)
+        except OSError as exc:
+            sock.close()
+            error = exc
+            continue
+        return sock
+    raise error or OSError(f"no address for {host}")
 
 
 class GuardedBackend(httpcore.NetworkBackend):
-    """httpcore's network backend, refusing connections whose peer is a private address."""
+    """httpcore's network backend, connecting only to addresses checked beforehand."""
 
     def __init__(self, inner: httpcore.NetworkBackend) -> None:
         self.inner = inner
 
     def connect_tcp(self, host: str, port: int, **kwargs: Any) -> httpcore.NetworkStream:
-        stream = self.inner.connect_tcp(host, port, **kwargs)
-        peer = stream.get_extra_info("socket").getpeername()[0]
+        if private_allowed():
+            return self.inner.connect_tcp(host, port, **kwargs)
         try:
-            check(peer, host)
-        except PrivateAddress:
-            stream.close()
-            raise
-        return stream
+            infos = checked_addresses(host, port)
+        except socket.gaierror as exc:
+            raise httpcore.ConnectError(f"{host} does not resolve: {exc}") from exc
+        # httpcore gives the origin's name, not this address, to TLS: certificates are
+        # still checked against the name.
+        error: Exception | None = None
+        for ip in dict.fromkeys(str(info[4][0]) for info in infos):
+            try:
+                return self.inner.connect_tcp(ip, port, **kwargs)
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                error = exc
+        raise error or httpcore.ConnectError(f"no address for {host}")
 
     def connect_unix_socket(self, path: str, **kwargs: Any) -> httpcore.NetworkStream:
         raise PrivateAddress("connectors do not connect to local sockets")

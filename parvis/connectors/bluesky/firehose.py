@@ -413,10 +413,18 @@ def read_window(
     deadline = time.monotonic() + seconds
     parts = urlsplit(url)
     host = parts.hostname
-    netguard.check_host(host or "", parts.port or (443 if parts.scheme == "wss" else 80))
+    if not host:
+        raise PermanentError("the firehose address is not valid: it names no host")
+    port = parts.port or (443 if parts.scheme == "wss" else 80)
     try:
+        # Checked before connecting, then connected to the checked address (netguard.py).
+        sock = None if netguard.private_allowed() else netguard.connect_checked(host, port, 10)
         connection = connect(
-            url, open_timeout=10, max_size=MAX_FRAME, user_agent_header=user_agent or None
+            url,
+            sock=sock,
+            open_timeout=10,
+            max_size=MAX_FRAME,
+            user_agent_header=user_agent or None,
         )
     except InvalidStatus as exc:
         status = exc.response.status_code
