@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -71,7 +72,7 @@ def data_dir() -> Path:
     return path
 
 
-def read_or_create_secret(path: Path, make: callable) -> str:
+def read_or_create_secret(path: Path, make: Callable[[], str]) -> str:
     """Return the secret stored in ``path``, creating it once with mode 0600."""
     if path.exists():
         value = path.read_text().strip()

@@ -301,6 +301,7 @@ step "install parvis[test] into $(dirname "$(dirname "$PYTHON")")" install_parvi
 [[ $FAILED == 0 ]] || die "installing failed; see above"
 step "ruff check" "$PYTHON" -m ruff check .
 step "ruff format --check" "$PYTHON" -m ruff format --check .
+step "mypy (modules listed in pyproject.toml)" "$PYTHON" -m mypy
 
 for pass in $PASSES; do
     case $pass in

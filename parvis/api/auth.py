@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from typing import Any
-
 from django.http import Http404, HttpRequest
 from ninja.security import HttpBearer
 
@@ -19,7 +17,11 @@ class BearerToken(HttpBearer):
 
 def api_membership(request: HttpRequest, slug: str, perm: Perm = Perm.VIEW) -> Membership:
     """Fetch-and-authorize for the API; a token tied to another workspace sees a 404."""
-    token: Any = request.auth
-    if token.workspace_id is not None and token.workspace.slug != slug:
+    # django-ninja sets request.auth to what BearerToken.authenticate returned; an endpoint
+    # declared without auth has none, and must not reach a workspace.
+    token = getattr(request, "auth", None)
+    if not isinstance(token, ApiToken):
+        raise Http404
+    if token.workspace is not None and token.workspace.slug != slug:
         raise Http404
     return get_membership(token.user, slug, perm)

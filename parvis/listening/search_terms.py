@@ -44,9 +44,10 @@ def expand(node: Node) -> list[tuple[str, ...]] | None:
         return None
     if isinstance(node, Or):
         options = [expand(c) for c in node.children]
-        if any(o is None for o in options):
+        constrained = [o for o in options if o is not None]
+        if len(constrained) < len(options):
             return None  # "x OR lang:fr" can match without any term
-        return [alt for o in options for alt in o]
+        return [alt for o in constrained for alt in o]
     if isinstance(node, And):
         parts = [o for o in (expand(c) for c in node.children) if o is not None]
         if not parts:

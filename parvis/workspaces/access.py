@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar, cast
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
@@ -55,25 +55,47 @@ def get_in_workspace(model: type[M], workspace: Workspace, **lookup: Any) -> M:
     return obj
 
 
-def workspace_view(perm: Perm = Perm.VIEW) -> Callable:
+class WorkspaceRequest(HttpRequest):
+    """The request a workspace view receives: workspace_view has set these two."""
+
+    workspace: Workspace
+    membership: Membership
+
+
+class WorkspaceView(Protocol):
+    """A view behind workspace_view; the isolation tests read ``workspace_perm``."""
+
+    workspace_perm: Perm
+
+    def __call__(
+        self, request: HttpRequest, slug: str, *args: Any, **kwargs: Any
+    ) -> HttpResponse: ...
+
+
+def workspace_view(
+    perm: Perm = Perm.VIEW,
+) -> Callable[[Callable[..., HttpResponse]], WorkspaceView]:
     """Decorate a view taking ``slug``: logs in, fetches and authorizes, sets
     ``request.workspace`` and ``request.membership``."""
 
-    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    def decorator(view: Callable[..., HttpResponse]) -> WorkspaceView:
         @wraps(view)
         def wrapper(request: HttpRequest, slug: str, *args: Any, **kwargs: Any) -> HttpResponse:
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
             membership = get_membership(request.user, slug, perm)
-            request.workspace = membership.workspace
-            request.membership = membership
+            # The same object, now carrying what WorkspaceRequest declares.
+            scoped_request = cast(WorkspaceRequest, request)
+            scoped_request.workspace = membership.workspace
+            scoped_request.membership = membership
             # Assigning marks the session modified, and a modified session is saved: a write
             # per page view, which on SQLite waits for the write lock ingestion holds.
             if request.session.get("last_workspace") != slug:
                 request.session["last_workspace"] = slug
-            return view(request, *args, **kwargs)
+            return view(scoped_request, *args, **kwargs)
 
-        wrapper.workspace_perm = perm
-        return wrapper
+        checked = cast(WorkspaceView, wrapper)
+        checked.workspace_perm = perm
+        return checked
 
     return decorator

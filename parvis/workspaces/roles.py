@@ -6,9 +6,13 @@ Views and API endpoints name a permission; they never test a role directly.
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class Role(models.TextChoices):
@@ -52,7 +56,7 @@ PERMISSIONS: dict[Perm, frozenset[Role]] = {
     Perm.VIEW_REPORTS: ALL,
 }
 
-PERMISSION_LABELS: dict[Perm, str] = {
+PERMISSION_LABELS: dict[Perm, StrOrPromise] = {
     Perm.VIEW: _("See the workspace and its strategy"),
     Perm.EDIT_STRATEGY: _("Edit the strategy and the editorial line"),
     Perm.MANAGE_MEMBERS: _("Invite members and change roles"),
