@@ -689,3 +689,10 @@ def test_a_saved_view_belongs_to_its_user(workspace, owner, member_factory):
         services.do_delete_view(workspace, other, view)
     services.do_delete_view(workspace, owner, view)
     assert not SavedView.objects.exists()
+
+
+def test_top_words_leave_out_the_stop_words_of_intelligence_list():
+    # "ainsi", "afin" and "cette" are in data/stopwords.tsv; "c\u2019est" folds to "cest".
+    texts = [("", "Ainsi, afin que cette bougie brille, c\u2019est simple")] * 2
+    _, terms = explorer.top_words(texts)
+    assert [word for word, _ in terms] == ["bougie", "brille", "simple"]
