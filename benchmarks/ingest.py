@@ -12,6 +12,7 @@ Prints one JSON object per phase and a summary line.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import random
@@ -105,22 +106,21 @@ def timed_stages() -> dict[str, float]:
 
     totals: dict[str, float] = {}
 
-    def wrap(stage, name=None):
-        key = name or stage.__name__
-
+    def wrap(run, key):
         def timed(batch):
             start = time.perf_counter()
-            result = stage(batch)
+            result = run(batch)
             totals[key] = totals.get(key, 0.0) + time.perf_counter() - start
             return result
 
-        timed.__name__ = stage.__name__
         return timed
 
-    for stages in (pipeline.PREPARE, pipeline.AFTER_COMMIT):
-        stages[:] = [wrap(s) for s in stages]
-    # Stages of the write transaction are keyed apart (drop_known runs in both).
-    pipeline.WRITE[:] = [wrap(s, f"{s.__name__} (write)") for s in pipeline.WRITE]
+    def key(stage):
+        # Stages of the write transaction are keyed apart (drop_known runs in both).
+        return f"{stage.name} (write)" if stage.phase is pipeline.Phase.WRITE else stage.name
+
+    for stages in (pipeline.PREPARE, pipeline.WRITE, pipeline.AFTER_COMMIT):
+        stages[:] = [dataclasses.replace(s, run=wrap(s.run, key(s))) for s in stages]
     pipeline.write = wrap(pipeline.write, "write transaction")
     return totals
 

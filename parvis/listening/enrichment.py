@@ -55,16 +55,17 @@ def _helper_work(
     texts: list[str], match: Match | None
 ) -> tuple[list[dict[str, Any]], dict[int, list[int]], float]:
     """In the helper: enrichment with the default CPU backend (the only one a helper is
-    started for) and, if asked, query matching exactly as the pipeline's match_queries does
-    it, with the language detected here when the network gave none. Returns the columns,
-    the matched query ids by candidate position, and the seconds it took (benchmark)."""
+    started for) and, if asked, query matching with the pipeline's own function
+    (query.match_mention), with the language detected here when the network gave none.
+    Returns the columns, the matched query ids by candidate position, and the seconds it
+    took (benchmark)."""
     from parvis.intelligence import default_backend
 
     start = time.perf_counter()
     fields = [analysis_fields(result) for result in default_backend().analyze(texts)]
     matched: dict[int, list[int]] = {}
     if match is not None:
-        from parvis.listening.query import compile_queries, make_document
+        from parvis.listening.query import compile_queries, match_mention
 
         key, expressions, todo = match
         matcher = _compiled.get(key)
@@ -72,10 +73,13 @@ def _helper_work(
             _compiled.clear()  # only the latest version of the queries is needed
             matcher = _compiled[key] = compile_queries(expressions)
         for n, lang, network, handle in todo:
-            doc = make_document(
-                texts[n], lang=lang or fields[n]["lang"], network=network, author_handle=handle
+            matched[n] = match_mention(
+                matcher,
+                texts[n],
+                lang=lang or fields[n]["lang"],
+                network=network,
+                author_handle=handle,
             )
-            matched[n] = matcher.match(doc)
     return fields, matched, time.perf_counter() - start
 
 

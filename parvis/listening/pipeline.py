@@ -1,4 +1,5 @@
-"""Ingestion: an ordered list of small stages over a batch of incoming items.
+"""Ingestion: an ordered list of small stages over a batch of incoming items (STAGES, each a
+`Stage` that declares its phase and whether it enriches, matches or can run in the helper).
 
 prepare (no transaction): validate → dedupe → match early → enrich → match queries
 write (one transaction):  dedupe again → store → index → source cursor and health
@@ -27,6 +28,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import BrokenExecutor, Future
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from django.db import connection, transaction
@@ -43,7 +45,7 @@ from parvis.listening.models import (
     Source,
 )
 from parvis.listening.normalize import Candidate, InvalidMention, storable, validate
-from parvis.listening.query import compile_queries, make_document
+from parvis.listening.query import compile_queries, match_mention
 from parvis.listening.signals import mentions_stored
 from parvis.workspaces.models import Workspace
 
@@ -83,7 +85,32 @@ class Batch:
     mention_ids: list[int] = field(default_factory=list)  # stored, in candidates' order
 
 
-Stage = Callable[[Batch], None]
+class Phase(StrEnum):
+    PREPARE = "prepare"  # no transaction: reads only
+    WRITE = "write"  # inside the batch's one transaction
+    AFTER_COMMIT = "after_commit"  # once that transaction committed
+
+
+@dataclass(frozen=True, slots=True)
+class Stage:
+    """One step over a batch and what it is. The runners (`write`, `run_batch`, `run_stream`)
+    read these declarations: a stage is found by what it does, never by its function's name.
+    """
+
+    name: str
+    run: Callable[[Batch], None]
+    phase: Phase
+    # The costly CPU step (language, sentiment, toxicity, spam): the one a long import hands
+    # to its helper process.
+    enriches: bool = False
+    # Matches candidates against the workspace's queries.
+    matches: bool = False
+    # Needs no database, only the batch's texts: the helper process can do it too, right
+    # after enriching (parvis.listening.enrichment).
+    in_helper: bool = False
+
+    def __call__(self, batch: Batch) -> None:
+        self.run(batch)
 
 
 # --- prepare ----------------------------------------------------------------------------
@@ -164,13 +191,9 @@ def workspace_matcher(workspace: Workspace) -> Any:
 def match_candidates(batch: Batch, candidates: list[Candidate]) -> None:
     matcher = workspace_matcher(batch.workspace)
     for c in candidates:
-        doc = make_document(
-            f"{c.title}\n{c.text}" if c.title else c.text,
-            lang=c.lang,
-            network=c.network,
-            author_handle=c.author.handle,
+        c.matched = match_mention(
+            matcher, enrich_text(c), lang=c.lang, network=c.network, author_handle=c.author.handle
         )
-        c.matched = matcher.match(doc)
         c.match_done = True
 
 
@@ -408,9 +431,29 @@ def emit(batch: Batch) -> None:
         )
 
 
-PREPARE: list[Stage] = [validate_items, drop_known, match_early, enrich, match_queries]
-WRITE: list[Stage] = [drop_known, store, index, quarantine, advance_source]
-AFTER_COMMIT: list[Stage] = [emit]
+STAGES: tuple[Stage, ...] = (
+    Stage("validate_items", validate_items, Phase.PREPARE),
+    Stage("drop_known", drop_known, Phase.PREPARE),
+    Stage("match_early", match_early, Phase.PREPARE, matches=True),
+    Stage("enrich", enrich, Phase.PREPARE, enriches=True, in_helper=True),
+    Stage("match_queries", match_queries, Phase.PREPARE, matches=True, in_helper=True),
+    # Again inside the transaction: another writer may have stored the same items meanwhile.
+    Stage("drop_known", drop_known, Phase.WRITE),
+    Stage("store", store, Phase.WRITE),
+    Stage("index", index, Phase.WRITE),
+    Stage("quarantine", quarantine, Phase.WRITE),
+    Stage("advance_source", advance_source, Phase.WRITE),
+    Stage("emit", emit, Phase.AFTER_COMMIT),
+)
+
+
+def in_phase(phase: Phase) -> list[Stage]:
+    return [stage for stage in STAGES if stage.phase is phase]
+
+
+PREPARE = in_phase(Phase.PREPARE)
+WRITE = in_phase(Phase.WRITE)
+AFTER_COMMIT = in_phase(Phase.AFTER_COMMIT)
 
 
 def write(batch: Batch) -> Summary:
@@ -434,11 +477,11 @@ OVERLAP_AFTER = 5_000
 
 
 def split_prepare() -> tuple[list[Stage], list[Stage]] | None:
-    """The prepare stages before and after enrichment (None without an enrich stage)."""
-    names = [stage.__name__ for stage in PREPARE]
-    if "enrich" not in names:
+    """The prepare stages before and after the enrichment stage, which the helper process
+    takes over (None without one)."""
+    at = next((n for n, s in enumerate(PREPARE) if s.enriches and s.in_helper), None)
+    if at is None:
         return None
-    at = names.index("enrich")
     return PREPARE[:at], PREPARE[at + 1 :]
 
 
@@ -498,7 +541,7 @@ def submit(helper: enrichment.Helper, batch: Batch, after: list[Stage]) -> Futur
         return None
     texts = [enrich_text(c) for c in batch.candidates]
     match = None
-    if any(stage.__name__ == "match_queries" for stage in after):
+    if any(stage.matches and stage.in_helper for stage in after):
         version, _, expressions = workspace_queries(batch.workspace)
         todo = [
             (n, c.lang, c.network, c.author.handle)

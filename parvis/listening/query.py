@@ -1044,3 +1044,18 @@ def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
         else:
             merged.append((start, end))
     return merged
+
+
+def match_mention(
+    matcher: MultiMatcher,
+    text: str,
+    *,
+    lang: str | None,
+    network: str | None,
+    author_handle: str | None,
+) -> list[int]:
+    """Ids of the queries a mention (its title and text, language, network, author) matches.
+    The pipeline and its enrichment helper process both match with this, so a long import
+    matches exactly as a short one."""
+    doc = make_document(text, lang=lang, network=network, author_handle=author_handle)
+    return matcher.match(doc)

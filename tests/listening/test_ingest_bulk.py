@@ -1,6 +1,7 @@
 """The fast ingestion paths (raw bulk writes, enrichment in a helper process) store exactly
 what the plain in-process pipeline stores."""
 
+import dataclasses
 import json
 
 import pytest
@@ -181,6 +182,34 @@ def test_a_long_import_uses_the_helper_and_restores_the_checkpoint_setting(works
         with connection.cursor() as cursor:
             cursor.execute("PRAGMA wal_autocheckpoint")
             assert cursor.fetchone()[0] == 1000
+
+
+def test_stages_are_found_by_what_they_declare_not_by_their_names(workspace, monkeypatch):
+    """Wrapped stages (as benchmarks/ingest.py times them) keep their roles: a long import
+    still hands enrichment and query matching to the helper process."""
+    with_queries(workspace)
+
+    def wrapped(run):
+        def timed(batch):
+            run(batch)
+
+        return timed
+
+    for phase in ("PREPARE", "WRITE", "AFTER_COMMIT"):
+        stages = [dataclasses.replace(s, run=wrapped(s.run)) for s in getattr(pipeline, phase)]
+        monkeypatch.setattr(pipeline, phase, stages)
+    asked = []
+    original = enrichment.Helper.submit
+
+    def spy(self, texts, match=None):
+        asked.append(match is not None)
+        return original(self, texts, match)
+
+    monkeypatch.setattr(enrichment.Helper, "submit", spy)
+    summary = ingest_lines(workspace, feed(), batch_size=7, overlap=True)
+    assert summary.stored == 40
+    assert asked and all(asked)  # the helper enriched and matched every batch
+    assert MentionMatch.objects.filter(workspace=workspace).exists()
 
 
 def test_a_dead_helper_is_replaced_by_enrichment_here(workspace, monkeypatch):
