@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from parvis.intelligence.features import Batch
-from parvis.intelligence.lexicon import DATA, DENSE_NAMES, _fold
+from parvis.intelligence.lexicon import DENSE_NAMES, _fold, stopword_languages
 from parvis.intelligence.model import DEFAULT_DIR, LinearModels
 from parvis.intelligence.text import has_letters
 from parvis.intelligence.types import (
@@ -48,10 +48,8 @@ class StopwordVoter:
 
     def __init__(self) -> None:
         by_word: dict[str, set[str]] = {}
-        for line in (DATA / "stopwords.tsv").read_text(encoding="utf-8").splitlines():
-            if line and not line.startswith("# "):
-                word, lang = line.split("\t")
-                by_word.setdefault(_fold(word), set()).add(lang)
+        for word, langs in stopword_languages().items():
+            by_word.setdefault(_fold(word), set()).update(langs)
         self.stopwords = frozenset(by_word)
         # A word shared by k languages gives each of them 1/k of a vote.
         self.votes = {w: [(lang, 1.0 / len(ls)) for lang in ls] for w, ls in by_word.items()}

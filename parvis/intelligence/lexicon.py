@@ -7,8 +7,10 @@ dense features for the models plus the matched terms, which become the "why" of 
 
 from __future__ import annotations
 
+import functools
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,6 +18,25 @@ from parvis.intelligence import wordlists
 from parvis.intelligence.text import _FOLD
 
 DATA = Path(__file__).resolve().parent / "data"
+
+
+@functools.cache
+def stopword_languages() -> dict[str, frozenset[str]]:
+    """Each stop word of ``data/stopwords.tsv``, as written, with the languages it is one of."""
+    by_word: dict[str, set[str]] = {}
+    for line in (DATA / "stopwords.tsv").read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("# "):
+            word, lang = line.split("\t")
+            by_word.setdefault(word, set()).add(lang)
+    return {word: frozenset(langs) for word, langs in by_word.items()}
+
+
+def stopwords(languages: Iterable[str]) -> frozenset[str]:
+    """The stop words of these languages (ISO 639-1 codes), as written."""
+    wanted = frozenset(languages)
+    return frozenset(w for w, langs in stopword_languages().items() if langs & wanted)
+
+
 CATEGORIES = ("insult", "obscene", "hate")
 
 DENSE_NAMES = (
