@@ -461,8 +461,13 @@ def write(batch: Batch) -> Summary:
         bulk.lock_workspace(batch.workspace.pk)
         for stage in WRITE:
             stage(batch)
-        transaction.on_commit(lambda: [stage(batch) for stage in AFTER_COMMIT])
+        transaction.on_commit(lambda: after_commit(batch))
     return batch.summary
+
+
+def after_commit(batch: Batch) -> None:
+    for stage in AFTER_COMMIT:
+        stage(batch)
 
 
 def run_batch(batch: Batch) -> Summary:
