@@ -160,3 +160,11 @@ def scrub(message: str, secrets: list[str]) -> str:
         if len(value) >= 4:
             message = message.replace(value, "•••")
     return message
+
+
+def youtube_quotas(workspace: Any) -> list[Any]:
+    """What is left today of each YouTube key of the workspace, for the sources page's panel
+    (connectors/youtube_quota.html); empty when no YouTube account is connected."""
+    from parvis.connectors.youtube.quota import quota_for_workspace
+
+    return quota_for_workspace(workspace)

@@ -321,6 +321,7 @@ def sources(request: HttpRequest) -> HttpResponse:
         "can_manage": can_manage(request),
         "capped": capped,
         "quarantined": explorer.count_capped(scoped(QuarantinedItem, ws).order_by()),
+        "youtube_quotas": ui.youtube_quotas(ws),
         "tab": "sources",
     }
     return render(request, "listening/sources.html", context)

@@ -658,3 +658,18 @@ def test_a_refused_refresh_token_pauses_the_source(workspace, signed_in):
     run(source, fake)
     assert source.status == SourceStatus.PAUSED and "reconnect" in source.last_error
     assert "1//revoked" not in source.last_error
+
+
+def test_sources_page_shows_what_is_left_of_the_quota(workspace, account, owner, client):
+    source = make_source(workspace, account, mode="comments", daily_quota=500)
+    run(source, FixtureServer())
+    client.force_login(owner)
+    page = client.get(f"/w/{workspace.slug}/listening/sources/").content.decode()
+    assert 'class="panel youtube-quota"' in page
+    assert "@maisonlumiere" in page and 'value="1"' in page and 'max="500"' in page
+
+
+def test_sources_page_without_a_youtube_account_has_no_quota_panel(workspace, owner, client):
+    client.force_login(owner)
+    page = client.get(f"/w/{workspace.slug}/listening/sources/").content.decode()
+    assert "youtube-quota" not in page
