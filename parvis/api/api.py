@@ -5,10 +5,12 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI, Router, Schema, Status
+from ninja.errors import HttpError
 
 from parvis.api import schemas as s
 from parvis.api.auth import BearerToken, api_membership
 from parvis.api.listening import router as listening_router
+from parvis.api.parser import StorableJSON, body_error
 from parvis.workspaces.access import get_in_workspace, scoped
 from parvis.workspaces.models import Membership, StrategyChange
 from parvis.workspaces.roles import Perm
@@ -25,12 +27,18 @@ api = NinjaAPI(
     version="1",
     urls_namespace="api-v1",
     auth=BearerToken(),
+    parser=StorableJSON(),
     # Swagger UI from django-ninja's own static files ("ninja" is an installed app, so no CDN):
     # its page loads a script file and reads its settings from a JSON block, within the CSP.
     docs_url="/docs",
     description="Workspace-scoped API. Authenticate with `Authorization: Bearer <token>` "
     "(create one with `parvis token create USERNAME`).",
 )
+
+
+@api.exception_handler(HttpError)
+def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    return api.create_response(request, {"detail": body_error(exc)}, status=exc.status_code)
 
 
 @api.exception_handler(PermissionDenied)

@@ -109,10 +109,12 @@ def decode_cursor(cursor: str, sort: str) -> tuple[Any, int]:
     if sort == "date":
         try:
             value = dt.datetime.fromisoformat(value)
-        except (TypeError, ValueError) as exc:
+            if value.tzinfo is None:
+                raise invalid
+            # The database compares in UTC: a forged "9999-12-31T23:59:59-05:00" overflows.
+            value = value.astimezone(dt.UTC)
+        except (TypeError, ValueError, OverflowError) as exc:
             raise invalid from exc
-        if value.tzinfo is None:
-            raise invalid
     elif not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < 2**63:
         raise invalid
     if not 0 < pk < 2**63:

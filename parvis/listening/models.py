@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -41,6 +44,35 @@ class MonitoredQuery(WorkspaceScoped):
         return self.name
 
 
+class StoredDateTime(dt.datetime):
+    """A stored date in year 1 or 9999, where converting to some time zone overflows. It
+    stays exact (comparisons, cursors, the API); shown in a zone that cannot hold it, it reads
+    as that zone's first or last moment instead of raising (a 500 on every page showing it)."""
+
+    def astimezone(self, tz: dt.tzinfo | None = None) -> dt.datetime:
+        try:
+            return super().astimezone(tz)
+        except OverflowError:
+            bound = dt.datetime.max if self.year > 1 else dt.datetime.min
+            return bound.replace(tzinfo=tz)
+
+
+class NetworkDateTimeField(models.DateTimeField):
+    """A date a network gave. Validation keeps new ones within 1990..tomorrow, but rows
+    stored before it (or by hand) may hold anything the column does: no page may break on
+    them. The column is a plain DateTimeField (same migrations)."""
+
+    def from_db_value(self, value: Any, expression: Any, connection: Any) -> Any:
+        if value is not None and value.year in (1, 9999):
+            fields = (value.hour, value.minute, value.second, value.microsecond)
+            return StoredDateTime(value.year, value.month, value.day, *fields, value.tzinfo)
+        return value
+
+    def deconstruct(self) -> Any:
+        name, _path, args, kwargs = super().deconstruct()
+        return name, "django.db.models.DateTimeField", args, kwargs
+
+
 class Author(WorkspaceScoped):
     """Someone who talks about the brand, aggregated over their mentions on one network."""
 
@@ -55,8 +87,8 @@ class Author(WorkspaceScoped):
     sentiment_sum = models.FloatField(default=0.0)
     sentiment_count = models.PositiveIntegerField(default=0)
     influence = models.FloatField(default=0.0)
-    first_seen_at = models.DateTimeField()
-    last_seen_at = models.DateTimeField()
+    first_seen_at = NetworkDateTimeField()
+    last_seen_at = NetworkDateTimeField()
 
     class Meta:
         verbose_name = _("author")
@@ -142,7 +174,7 @@ class Mention(WorkspaceScoped):
     title = models.TextField(blank=True)
     text = models.TextField(blank=True)
     lang = models.CharField(max_length=12, blank=True)
-    published_at = models.DateTimeField()
+    published_at = NetworkDateTimeField()
     ingested_at = models.DateTimeField()
     likes = models.PositiveBigIntegerField(default=0)
     reposts = models.PositiveBigIntegerField(default=0)
@@ -217,7 +249,7 @@ class MentionMatch(models.Model):
     )
     mention = models.ForeignKey(Mention, on_delete=models.CASCADE, related_name="matches")
     query = models.ForeignKey(MonitoredQuery, on_delete=models.CASCADE, related_name="matches")
-    published_at = models.DateTimeField()
+    published_at = NetworkDateTimeField()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["mention", "query"], name="unique_match")]
