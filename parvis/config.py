@@ -7,6 +7,7 @@ deployment shows up at start and not as a strange behaviour later.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -57,6 +58,20 @@ def env_int(name: str, default: int, *, minimum: int = 0, maximum: int | None = 
         upper = f" and {maximum}" if maximum is not None else ""
         raise ConfigError(f"{name}={raw!r} must be at least {minimum}{upper}")
     return value
+
+
+MAX_BODY_SETTING = re.compile(r"PARVIS_([A-Z0-9]+)_MAX_BODY_MB")
+
+
+def connector_body_caps() -> dict[str, int]:
+    """PARVIS_<KIND>_MAX_BODY_MB, by connector kind: the largest HTTP answer a source of
+    that kind may read, in MB (parvis.connectors.http). Kinds are checked once the
+    connectors are loaded (parvis.connectors.apps)."""
+    return {
+        match[1].lower(): env_int(name, 0, minimum=1, maximum=4096)
+        for name in sorted(os.environ)
+        if (match := MAX_BODY_SETTING.fullmatch(name))
+    }
 
 
 def data_dir() -> Path:

@@ -121,6 +121,9 @@ X_FRAME_OPTIONS = "DENY"
 # Connectors refuse to fetch from private addresses (loopback, LAN, cloud metadata) unless this
 # is set: editors type feed and instance addresses (parvis/connectors/netguard.py).
 PARVIS_ALLOW_PRIVATE_ADDRESSES = config.env_bool("PARVIS_ALLOW_PRIVATE_ADDRESSES", False)
+# The largest HTTP answer each kind of connector reads, in MB, where the operator changed it
+# (each connector has its own default: parvis/connectors/base.py, max_body_mb).
+CONNECTOR_MAX_BODY_MB = config.connector_body_caps()
 
 # Behind the proxy every request comes from the proxy's address: the client's is the one the
 # proxy appended to X-Forwarded-For (parvis/core/audit.py: client_ip).

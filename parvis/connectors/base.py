@@ -162,6 +162,19 @@ class Connector:
     # False for kinds that only the server's operator may add (from the command line): those
     # that read the server's own files, or exist for the demo.
     web_ui: ClassVar[bool] = True
+    # The largest HTTP answer read for a source of this kind, in MB once decompressed: a
+    # larger one pauses the source. PARVIS_<KIND>_MAX_BODY_MB overrides it.
+    max_body_mb: ClassVar[int] = 8
+
+    @classmethod
+    def http_client(cls) -> httpx.Client:
+        """The HTTP client for a run of a source of this kind, with its body cap."""
+        from django.conf import settings
+
+        from parvis.connectors import http
+
+        mb = settings.CONNECTOR_MAX_BODY_MB.get(cls.kind, cls.max_body_mb)
+        return http.client(max_body=mb * http.MB, max_body_setting=max_body_setting(cls.kind))
 
     def __init__(self, source: SourceSettings, http: httpx.Client | None = None) -> None:
         self.source = source
@@ -220,6 +233,10 @@ class Connector:
 
     def fetch(self, cursor: dict[str, Any], context: FetchContext) -> FetchResult:
         raise NotImplementedError
+
+
+def max_body_setting(kind: str) -> str:
+    return f"PARVIS_{kind.upper()}_MAX_BODY_MB"
 
 
 REGISTRY: dict[str, type[Connector]] = {}

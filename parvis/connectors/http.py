@@ -5,6 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 import random
+import zlib
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import httpx
 
@@ -22,16 +25,134 @@ PERMANENT = {
 }
 
 
-def client(transport: httpx.BaseTransport | None = None) -> httpx.Client:
+MB = 1024 * 1024
+DEFAULT_MAX_BODY = 8 * MB
+READ_CHUNK = 64 * 1024
+# Only what CappedTransport can inflate within the cap (zlib): no brotli, no zstd.
+ACCEPT_ENCODING = "gzip, deflate"
+
+
+class BodyTooLarge(PermanentError):
+    """An answer larger than the connector's cap: reading stopped there, the source pauses."""
+
+
+def inflater(encoding: str) -> Any | None:
+    """A zlib decompressor for a Content-Encoding, None for an uncompressed body; raises
+    PermanentError for a compression we did not offer."""
+    encoding = encoding.strip().lower()
+    if encoding in {"", "identity"}:
+        return None
+    if encoding in {"gzip", "x-gzip"}:
+        return zlib.decompressobj(16 + zlib.MAX_WBITS)
+    if encoding == "deflate":
+        return zlib.decompressobj()
+    raise PermanentError(
+        f"the answer is compressed with {encoding[:40]!r}, which Parvis cannot read"
+    )
+
+
+def declared_length(response: httpx.Response) -> int:
+    try:
+        return int(response.headers.get("Content-Length", "0"))
+    except ValueError:
+        return 0  # h11 refuses such a header; a fake transport might not
+
+
+class CappedStream(httpx.SyncByteStream):
+    """The body, decompressed here a bounded piece at a time, stopping past `limit` bytes:
+    a 400 MB feed, or a small gzip that inflates to gigabytes, never sits in memory."""
+
+    def __init__(
+        self,
+        inner: httpx.SyncByteStream,
+        decoder: Any,
+        limit: int,
+        too_large: Callable[[], BodyTooLarge],
+    ) -> None:
+        self.inner, self.decoder, self.limit, self.too_large = inner, decoder, limit, too_large
+
+    def pieces(self) -> Iterator[bytes]:
+        for chunk in self.inner:
+            if self.decoder is None:
+                yield chunk
+                continue
+            data = chunk
+            while data:
+                yield self.decoder.decompress(data, READ_CHUNK)
+                data = self.decoder.unconsumed_tail
+        if self.decoder is not None:
+            yield self.decoder.flush()
+
+    def __iter__(self) -> Iterator[bytes]:
+        read = 0
+        try:
+            for piece in self.pieces():
+                read += len(piece)
+                if read > self.limit:
+                    raise self.too_large()
+                if piece:
+                    yield piece
+        except zlib.error as exc:
+            raise RetryLater(f"the answer's compressed body is damaged: {exc}") from exc
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+class CappedTransport(httpx.BaseTransport):
+    """Every answer read through the connectors' client, redirects included, is capped."""
+
+    def __init__(self, inner: httpx.BaseTransport, limit: int, setting: str = "") -> None:
+        self.inner, self.limit, self.setting = inner, limit, setting
+
+    def too_large(self, host: str) -> BodyTooLarge:
+        where = f" (raise {self.setting} if it is genuine)" if self.setting else ""
+        return BodyTooLarge(
+            f"the answer from {host} is larger than {self.limit / MB:g} MB, the most Parvis "
+            f"reads from this kind of source{where}"
+        )
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = self.inner.handle_request(request)
+        host = request.url.host
+        try:
+            if declared_length(response) > self.limit:
+                raise self.too_large(host)  # refused before reading a byte of it
+            decoder = inflater(response.headers.get("Content-Encoding", ""))
+        except BaseException:
+            response.close()
+            raise
+        if decoder is not None:
+            # Decompressed here, so httpx must not do it again.
+            del response.headers["Content-Encoding"]
+            response.headers.pop("Content-Length", None)
+        response.stream = CappedStream(
+            response.stream, decoder, self.limit, lambda: self.too_large(host)
+        )
+        return response
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def client(
+    transport: httpx.BaseTransport | None = None,
+    *,
+    max_body: int = DEFAULT_MAX_BODY,
+    max_body_setting: str = "",
+) -> httpx.Client:
     """The connectors' client; without a transport given (tests give fakes), connections to
-    private addresses are refused unless the operator allows them (connectors/netguard.py)."""
+    private addresses are refused unless the operator allows them (connectors/netguard.py).
+    No answer is read past `max_body` bytes (BodyTooLarge names `max_body_setting`)."""
     from parvis.connectors import netguard
 
     return httpx.Client(
         timeout=TIMEOUT,
-        headers={"User-Agent": USER_AGENT},
+        headers={"User-Agent": USER_AGENT, "Accept-Encoding": ACCEPT_ENCODING},
         follow_redirects=True,
-        transport=transport or netguard.guarded_transport(),
+        transport=CappedTransport(
+            transport or netguard.guarded_transport(), max_body, max_body_setting
+        ),
     )
 
 

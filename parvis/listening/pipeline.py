@@ -116,10 +116,18 @@ class Stage:
 # --- prepare ----------------------------------------------------------------------------
 
 
+# Far above any real post with its payload (a few KB to tens of KB): one item of a page under
+# the HTTP cap (connectors/http.py) can still be megabytes of one forged field.
+MAX_ITEM = 1_000_000
+
+
 def validate_items(batch: Batch) -> None:
     seen: set[tuple[str, str]] = set()
     batch.summary.read = len(batch.incoming)
     for item in batch.incoming:
+        if len(item.raw) > MAX_ITEM:
+            batch.rejected.append(oversized(item))
+            continue
         if item.error:
             batch.rejected.append((item, item.error))
             continue
@@ -133,6 +141,12 @@ def validate_items(batch: Batch) -> None:
             continue
         seen.add(candidate.key)
         batch.candidates.append(candidate)
+
+
+def oversized(item: Incoming) -> tuple[Incoming, str]:
+    """The item for the quarantine, its raw text cut to MAX_ITEM, and the reason."""
+    reason = f"item of {len(item.raw):,} characters, over the limit of {MAX_ITEM:,} (cut to it)"
+    return dataclasses.replace(item, raw=item.raw[:MAX_ITEM], data=None), reason
 
 
 def drop_known(batch: Batch) -> None:

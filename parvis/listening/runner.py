@@ -108,7 +108,8 @@ def run_leased(source_id: int, http_client: httpx.Client | None) -> Summary:
     if source is None or not source.is_active or source.status == SourceStatus.PAUSED:
         return Summary()
     try:
-        connector = base.get(source.kind)(source, http_client or http.client())
+        connector_class = base.get(source.kind)
+        connector = connector_class(source, http_client or connector_class.http_client())
         summary = fetch_pages(source, connector)
     except ConnectorError as exc:
         record_failure(source, exc, timezone.now())

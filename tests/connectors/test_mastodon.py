@@ -668,3 +668,15 @@ def test_connecting_through_the_accounts_pages(workspace, owner, fake):
     assert (account.network, account.handle) == ("mastodon", f"@parvis@{HOST}")
     assert account.credentials()["access_token"] == TOKEN
     assert account.credentials()["instance_url"] == INSTANCE
+
+
+def test_a_stream_past_the_body_cap_keeps_what_came_before(workspace, account, fake):
+    fake.stream(recent(0, text="#bougie un"), recent(0, text="#bougie deux"))
+    fake.stream(recent(0, text="#bougie " + "trop long " * 5_000))  # 50 KB, past the cap
+    source = make_source(workspace, account, mode="stream", tag="bougie", keep_all=True)
+    Source.objects.filter(pk=source.pk).update(next_run_at=timezone.now())
+    client = http.client(transport=fake.transport(), max_body=20_000)
+    summary = run_source(source.pk, http_client=client)
+    source.refresh_from_db()
+    assert source.status == SourceStatus.OK, source.last_error
+    assert summary.stored == 2

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from parvis.connectors.base import RetryLater
+from parvis.connectors.http import BodyTooLarge
 from parvis.connectors.mastodon.api import Api
 
 
@@ -96,6 +97,11 @@ def listen(
                     break
     except httpx.ReadTimeout:
         pass  # nothing said for the whole window: it is over
+    except BodyTooLarge:
+        # The window's events passed the cap: like a dropped stream, what came is kept (a
+        # single event larger than the cap, with nothing before it, pauses the source).
+        if not statuses:
+            raise
     except (httpx.TimeoutException, httpx.TransportError) as exc:
         if not statuses:
             raise RetryLater(f"{type(exc).__name__} on the stream of {api.host}") from exc

@@ -70,6 +70,7 @@ class RSSConnector(Connector):
     label = _("RSS / Atom feed")
     capabilities = frozenset({Capability.LISTEN})
     keep_unmatched = False
+    max_body_mb = 16  # a podcast's feed with years of episodes passes 8 MB
     settings_fields = (
         SettingField(
             "url",
