@@ -250,7 +250,6 @@ def cmd_member_add(args: argparse.Namespace) -> int:
 
 def cmd_token_create(args: argparse.Namespace) -> int:
     setup_django()
-
     from parvis.core.tokens import do_create_token
 
     try:
@@ -484,12 +483,9 @@ def build_parser() -> argparse.ArgumentParser:
     classify = sub.add_parser(
         "classify", help="analyse texts (JSON Lines with a 'text' field): language, sentiment…"
     )
-    try:
-        from parvis.intelligence import cli as classify_cli
+    from parvis.intelligence import cli as classify_cli  # stdlib only at import time
 
-        classify_cli.add_arguments(classify)
-    except ImportError:  # the intelligence module is optional at import time
-        pass
+    classify_cli.add_arguments(classify)
     classify.set_defaults(func=cmd_classify)
     return parser
 

@@ -43,7 +43,6 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import Substr, TruncDate
 from django.http import QueryDict, StreamingHttpResponse
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from parvis.connectors.networks import network_label
 from parvis.intelligence.lexicon import stopwords
@@ -824,7 +823,3 @@ def highlighted(
     if len(text) > limit:
         pieces.append(("…", False))
     return pieces
-
-
-def sentiment_label(code: str) -> str:
-    return str(dict(Sentiment.choices).get(code, _("Not analysed")))
