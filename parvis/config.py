@@ -60,7 +60,7 @@ def env_int(name: str, default: int, *, minimum: int = 0, maximum: int | None = 
     return value
 
 
-MAX_BODY_SETTING = re.compile(r"PARVIS_([A-Z0-9]+)_MAX_BODY_MB")
+MAX_BODY_SETTING = re.compile(r"PARVIS_([A-Z0-9_]+)_MAX_BODY_MB")
 
 
 def connector_body_caps() -> dict[str, int]:

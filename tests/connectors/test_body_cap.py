@@ -146,13 +146,14 @@ def test_each_kind_has_its_default_and_the_setting_overrides_it(settings):
 def test_cap_settings_are_checked_at_start(monkeypatch):
     monkeypatch.setenv("PARVIS_RSS_MAX_BODY_MB", "40")
     monkeypatch.setenv("PARVIS_REDDIT_MAX_BODY_MB", "2")
-    assert config.connector_body_caps() == {"reddit": 2, "rss": 40}
+    monkeypatch.setenv("PARVIS_YOUTUBE_OAUTH_MAX_BODY_MB", "3")
+    assert config.connector_body_caps() == {"reddit": 2, "rss": 40, "youtube_oauth": 3}
     monkeypatch.setenv("PARVIS_RSS_MAX_BODY_MB", "lots")
     with pytest.raises(config.ConfigError, match="PARVIS_RSS_MAX_BODY_MB"):
         config.connector_body_caps()
     with pytest.raises(config.ConfigError, match="PARVIS_RSSS_MAX_BODY_MB"):
         check_body_caps({"rsss": 40})  # a typo in the kind
-    check_body_caps({"rss": 40, "youtube": 2})
+    check_body_caps({"rss": 40, "youtube": 2, "youtube_oauth": 3})
 
 
 @pytest.mark.django_db
