@@ -36,6 +36,30 @@ class BodyTooLarge(PermanentError):
     """An answer larger than the connector's cap: reading stopped there, the source pauses."""
 
 
+class Deflate:
+    """deflate as servers send it: zlib-wrapped as the RFC says, or raw as some do."""
+
+    def __init__(self) -> None:
+        self.inner = zlib.decompressobj()
+        self.started = False
+
+    def decompress(self, data: bytes, max_length: int) -> bytes:
+        if not self.started:
+            self.started = True
+            try:
+                return self.inner.decompress(data, max_length)
+            except zlib.error:
+                self.inner = zlib.decompressobj(-zlib.MAX_WBITS)
+        return self.inner.decompress(data, max_length)
+
+    @property
+    def unconsumed_tail(self) -> bytes:
+        return self.inner.unconsumed_tail
+
+    def flush(self) -> bytes:
+        return self.inner.flush()
+
+
 def inflater(encoding: str) -> Any | None:
     """A zlib decompressor for a Content-Encoding, None for an uncompressed body; raises
     PermanentError for a compression we did not offer."""
@@ -45,7 +69,7 @@ def inflater(encoding: str) -> Any | None:
     if encoding in {"gzip", "x-gzip"}:
         return zlib.decompressobj(16 + zlib.MAX_WBITS)
     if encoding == "deflate":
-        return zlib.decompressobj()
+        return Deflate()
     raise PermanentError(
         f"the answer is compressed with {encoding[:40]!r}, which Parvis cannot read"
     )
