@@ -88,3 +88,67 @@ def test_module_runs_as_a_command_on_stdin_and_stdout():
     assert first["id"] == 1 and first["toxicity"]["categories"]["threat"] >= 0.5
     assert "error" in second
     assert "1 line(s)" in proc.stderr
+
+
+def strict(line: str) -> dict:
+    """Standard JSON only: NaN and Infinity are not JSON numbers."""
+
+    def refuse(name: str):
+        raise ValueError(f"non-standard JSON: {name}")
+
+    return json.loads(line, parse_constant=refuse)
+
+
+HOSTILE = [
+    ("[" * 3000 + "]" * 3000, "nested too deeply"),
+    (json.dumps({"id": 2, "text": "bougie \ud800"}), "lone surrogate"),
+    (json.dumps({"id": "\udfff", "text": "bougie"}), "lone surrogate"),
+    (json.dumps({"id": float("nan"), "text": "bougie"}), "NaN or Infinity"),
+    (json.dumps({"id": 5, "score": float("inf"), "text": "bougie"}), "NaN or Infinity"),
+    ('{"id": 6, "score": 1e400, "text": "bougie"}', "NaN or Infinity"),
+    ('{"id": 7, "score": ' + "9" * 5000 + ', "text": "bougie"}', "invalid JSON"),
+]
+
+
+def test_hostile_lines_get_an_error_and_the_run_goes_on():
+    good = json.dumps({"id": "ok", "text": "Merci pour votre aide !"})
+    lines = [good, *(line for line, _reason in HOSTILE), good]
+    out = io.StringIO()
+    written, errors = cli.classify_stream(io.StringIO("\n".join(lines) + "\n"), out, 3)
+    rows = [strict(x) for x in out.getvalue().splitlines()]
+    assert (written, errors) == (len(lines), len(HOSTILE))
+    assert rows[0]["id"] == rows[-1]["id"] == "ok" and rows[-1]["lang"] == "fr"
+    for row, (_line, reason) in zip(rows[1:-1], HOSTILE, strict=True):
+        assert set(row) == {"error"} and reason in row["error"], row
+    out.getvalue().encode("utf-8")  # every line can be written as UTF-8
+
+
+def test_a_file_with_invalid_utf8_is_read_to_the_end(tmp_path):
+    src, dst = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    src.write_bytes(
+        json.dumps({"id": 1, "text": "café"}).encode()
+        + b'\n{"id": 2, "text": "caf\xe9"}\n'
+        + json.dumps({"id": 3, "text": "thé"}, ensure_ascii=False).encode()
+        + b"\n"
+    )
+    parser = argparse.ArgumentParser()
+    cli.add_arguments(parser)
+    assert cli.run(parser.parse_args(["--in", str(src), "--out", str(dst)])) == 0
+    rows = [strict(x) for x in dst.read_text(encoding="utf-8").splitlines()]
+    assert [r.get("id") for r in rows] == [1, None, 3]
+    assert rows[1]["error"].startswith("invalid UTF-8")
+
+
+def test_stdin_with_invalid_utf8_and_a_surrogate_is_read_to_the_end():
+    lines = b'{"id": 1, "text": "caf\xe9"}\n{"id": 2, "text": "\\ud800"}\n{"id": 3, "text": "ok"}\n'
+    proc = subprocess.run(
+        [sys.executable, "-m", "parvis.intelligence.cli"],
+        input=lines,
+        capture_output=True,
+        cwd=REPO,
+        timeout=120,
+        check=True,
+    )
+    rows = [strict(x) for x in proc.stdout.decode("utf-8").splitlines()]
+    assert [r.get("id") for r in rows] == [None, None, 3]
+    assert "UTF-8" in rows[0]["error"] and "surrogate" in rows[1]["error"]
