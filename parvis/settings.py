@@ -99,6 +99,8 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
 USE_TZ = True
 TIME_ZONE = "Europe/Paris"
+# English with a 24-hour clock (parvis/formats/en); French is Django's own.
+FORMAT_MODULE_PATH = ["parvis.formats"]
 
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"

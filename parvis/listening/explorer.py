@@ -42,7 +42,8 @@ from django.db.models import (
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Substr, TruncDate
 from django.http import QueryDict, StreamingHttpResponse
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.translation import gettext_lazy
 
 from parvis.connectors.networks import network_label
 from parvis.intelligence.lexicon import stopwords
@@ -56,6 +57,7 @@ from parvis.listening.models import (
     QueryKind,
     Sentiment,
 )
+from parvis.listening.own import own_author_ids
 from parvis.listening.query import (
     QuerySyntaxError,
     fold,
@@ -68,10 +70,21 @@ from parvis.workspaces.models import Workspace
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
-COUNT_CAP = 1000
+# Counted exactly up to this many, "more than" beyond (one index walk of at most this many).
+COUNT_CAP = 10_000
 # Columns a list never shows: the network's payload can be large.
 LIST_DEFER = ("raw", "analysis_why", "toxicity_categories")
-SORT_FIELDS = {"date": "published_at", "reach": "reach", "engagement": "engagement"}
+SORT_FIELDS = {
+    "date": "published_at",
+    "reach": "reach",
+    "engagement": "engagement",
+    "negative": "sentiment_score",
+    "toxicity": "toxicity",
+}
+# Sorts read from the smallest value up ("most negative": the lowest sentiment score).
+ASCENDING = {"negative"}
+# The analysis' scores are calibrated so that 0.5 is its decision threshold.
+TOXIC, SPAM = 0.5, 0.5
 
 
 # --- filters ------------------------------------------------------------------------------
@@ -89,6 +102,10 @@ class Filters:
     since: dt.datetime | None = None  # inclusive
     until: dt.datetime | None = None  # exclusive
     author: str = ""
+    own: str = ""  # "": others only (the default), "only": the brand's accounts, "all"
+    own_ids: tuple[int, ...] = ()  # the brand's own authors, read once per request
+    toxic: bool = False
+    spam: str = ""  # "", "hide" or "only"
     min_reach: int | None = None
     sort: str = "date"
     after: tuple[Any, int] | None = None  # keyset cursor: (sort value, id)
@@ -116,21 +133,40 @@ def parse_filters(workspace: Workspace, params: Mapping[str, Any]) -> tuple[Filt
     data = {k: v for k, v in form.cleaned_data.items() if k not in form.errors}
     raw = {k: str(form.data.get(k, "")).strip() for k in FILTER_KEYS if k not in form.errors}
     params_out = {k: v for k, v in raw.items() if v and not (k == "sort" and v == "date")}
+    since, until = data.get("since"), data.get("until")
+    if data.get("period"):
+        since, until = period_range(data["period"])
     filters = Filters(
         q=data.get("q", ""),
         query_id=data.get("query") or None,
         network=data.get("network", ""),
         sentiment=data.get("sentiment", ""),
         lang=data.get("lang", ""),
-        since=data.get("since"),
-        until=data.get("until"),
+        since=since,
+        until=until,
         author=data.get("author", ""),
+        own=data.get("own", ""),
+        own_ids=tuple(own_author_ids(workspace)),
+        toxic=data.get("toxic") == "toxic",
+        spam=data.get("spam", ""),
         min_reach=data.get("min_reach"),
         sort=data.get("sort") or "date",
         after=data.get("after"),
         params=params_out,
     )
     return filters, form
+
+
+def period_range(period: str) -> tuple[dt.datetime, dt.datetime]:
+    """[start, end) of a rolling period, in whole local days up to the end of today."""
+    today = timezone.localdate()
+    first = {
+        "today": today,
+        "7d": today - dt.timedelta(days=6),
+        "30d": today - dt.timedelta(days=29),
+        "month": today.replace(day=1),
+    }[period]
+    return period_bounds(first, today)
 
 
 def _plain(params: Mapping[str, Any]) -> dict[str, str]:
@@ -140,8 +176,11 @@ def _plain(params: Mapping[str, Any]) -> dict[str, str]:
     return {k: "" if v is None else str(v) for k, v in params.items()}
 
 
-def filtered_mentions(workspace: Workspace, filters: Filters) -> QuerySet[Mention]:
-    """Group heads of `workspace` matching `filters`, in the chosen order, with their author.
+def filtered_mentions(
+    workspace: Workspace, filters: Filters, *, heads: bool = True
+) -> QuerySet[Mention]:
+    """Group heads of `workspace` matching `filters`, in the chosen order, with their author;
+    every mention, copies included, with `heads=False` (counts and the CSV export).
 
     Two plans:
     - broad filters walk an index kept in the list's order (head_recent, head_sentiment or
@@ -152,16 +191,17 @@ def filtered_mentions(workspace: Workspace, filters: Filters) -> QuerySet[Mentio
     rare a word is) walked a million index entries looking for fifty rare ones (1 to 5 s
     at 1M mentions).
     """
-    candidates, used = few_candidates(workspace, filters)
+    candidates, used = few_candidates(workspace, filters, heads=heads)
+    head = {"group_head": True} if heads else {}
     if candidates is None:
         # group_head=True is the condition of the partial head_* indexes.
-        qs = scoped(Mention, workspace).filter(group_head=True)
+        qs = scoped(Mention, workspace).filter(**head)
     else:
         # "workspace_id + 0": the same scoping, hidden from the planner, which would
         # otherwise prefer a workspace index to the few ids.
         in_workspace = ExpressionWrapper(F("workspace_id") + 0, output_field=IntegerField())
         qs = Mention.objects.alias(in_workspace=in_workspace).filter(
-            in_workspace=workspace.pk, id__in=candidates, group_head=True
+            in_workspace=workspace.pk, id__in=candidates, **head
         )
     if filters.query_id and "query" not in used:
         # EXISTS lets the database walk the date index and stop at one page; a join made
@@ -182,11 +222,29 @@ def filtered_mentions(workspace: Workspace, filters: Filters) -> QuerySet[Mentio
         qs = qs.filter(author__in=matching_authors(workspace, filters.author).values("id"))
     if filters.min_reach and "min_reach" not in used:
         qs = qs.filter(reach__gte=filters.min_reach)
+    if filters.toxic and "toxic" not in used:
+        qs = qs.filter(toxicity__gte=TOXIC)
+    if filters.spam == "only" and "spam" not in used:
+        qs = qs.filter(spam__gte=SPAM)
+    elif filters.spam == "hide":
+        qs = qs.filter(spam__lt=SPAM)
+    qs = filter_own(qs, filters)
     if filters.q and "q" not in used:
         qs = filter_common_words(qs, filters.q)
     key = SORT_FIELDS[filters.sort]
-    # Indexes end with the row id: scanned backwards they give exactly this order.
+    # Indexes end with the row id: scanned in their direction they give exactly this order.
+    if filters.sort in ASCENDING:
+        return qs.select_related("author").order_by(key, "id")
     return qs.select_related("author").order_by(f"-{key}", "-id")
+
+
+def filter_own(queryset: QuerySet[Mention], filters: Filters) -> QuerySet[Mention]:
+    """Without the brand's own accounts (the default), only them ("only"), or all ("all")."""
+    if filters.own == "all":
+        return queryset
+    if filters.own == "only":
+        return queryset.filter(author_id__in=filters.own_ids)
+    return queryset.exclude(author_id__in=filters.own_ids) if filters.own_ids else queryset
 
 
 def matching_authors(workspace: Workspace, handle: str) -> QuerySet[Author]:
@@ -209,11 +267,18 @@ def text_ids(terms: str, limit: int) -> set[int]:
         return {row[0] for row in cursor.fetchall()}
 
 
-def few_candidates(workspace: Workspace, filters: Filters) -> tuple[list[int] | None, set[str]]:
+def few_candidates(
+    workspace: Workspace, filters: Filters, *, heads: bool = True
+) -> tuple[list[int] | None, set[str]]:
     """The ids allowed by the selective filters (intersected), and which filters they are;
     (None, set()) when no filter is selective. Each probe reads at most FEW + 1 entries of
     an index."""
     found: dict[str, set[int]] = {}
+    scores = {"min_reach": ("reach__gte", filters.min_reach)}
+    if filters.toxic:
+        scores["toxic"] = ("toxicity__gte", TOXIC)
+    if filters.spam == "only":
+        scores["spam"] = ("spam__gte", SPAM)
     if filters.q and search.WORD.search(filters.q):
         ids = text_ids(filters.q, FEW + 1)  # every workspace: narrowed by the caller
         if len(ids) <= FEW:
@@ -230,13 +295,16 @@ def few_candidates(workspace: Workspace, filters: Filters) -> tuple[list[int] | 
         if sum(authors.values()) <= FEW:
             by_author = Mention.objects.filter(author_id__in=list(authors))
             found["author"] = set(by_author.values_list("id", flat=True)[: FEW + 1])
-    if filters.min_reach:
-        # head_reach holds (workspace, reach) for group heads: a high threshold is a short
-        # range of it, where walking the date index would look at every mention.
-        heads = scoped(Mention, workspace).filter(group_head=True, reach__gte=filters.min_reach)
-        ids = set(heads.values_list("id", flat=True)[: FEW + 1])
+    for name, (lookup, value) in scores.items():
+        if not value or not heads:
+            continue
+        # head_reach (head_toxicity, head_spam) holds (workspace, value) for group heads: a
+        # high threshold is a short range of it, where walking the date index would look
+        # at every mention.
+        rows = scoped(Mention, workspace).filter(group_head=True, **{lookup: value})
+        ids = set(rows.values_list("id", flat=True)[: FEW + 1])
         if len(ids) <= FEW:
-            found["min_reach"] = ids
+            found[name] = ids
     if not found:
         return None, set()
     return sorted(set.intersection(*found.values())), set(found)
@@ -277,9 +345,14 @@ def keyset_page(queryset: QuerySet[Mention], filters: Filters, size: int | None 
     if filters.after is not None:
         value, pk = filters.after
         # The first condition bounds the index range; the second breaks ties on the id.
-        queryset = queryset.filter(**{f"{key}__lte": value}).filter(
-            Q(**{f"{key}__lt": value}) | Q(id__lt=pk)
-        )
+        if filters.sort in ASCENDING:
+            queryset = queryset.filter(**{f"{key}__gte": value}).filter(
+                Q(**{f"{key}__gt": value}) | Q(id__gt=pk)
+            )
+        else:
+            queryset = queryset.filter(**{f"{key}__lte": value}).filter(
+                Q(**{f"{key}__lt": value}) | Q(id__lt=pk)
+            )
     rows = list(queryset.defer(*LIST_DEFER)[: size + 1])
     items = rows[:size]
     next_cursor = None
@@ -309,6 +382,13 @@ def count_results(
     # With the list's index order, PostgreSQL walks the index and stops at cap + 1 (25 ms
     # for a broad monitored query at 1M, against 130 ms hashing every match first); a
     # full-text term is the other way round: its matches are fetched first, then counted.
+    return count_capped(queryset.order_by() if filters.q else queryset, cap)
+
+
+def count_all(workspace: Workspace, filters: Filters, cap: int = COUNT_CAP) -> tuple[int, bool]:
+    """How many mentions, copies included, match `filters`: the number the overview and the
+    CSV export use. The list shows one line per copy-paste group (count_results)."""
+    queryset = filtered_mentions(workspace, filters, heads=False)
     return count_capped(queryset.order_by() if filters.q else queryset, cap)
 
 
@@ -371,6 +451,9 @@ STOPWORDS = frozenset(
 ) | {"amp", "https", "bonjour", "oui", "chose", "faire", "faut", "jamais", "vraiment"}
 _WORD_RE = re.compile(r"[^\W\d_]{3,}")
 _TAG_RE = re.compile(r"(?<![\w#])#(\w{2,})")
+# Links, @handles and bare domains ("alice.bsky.social", "example.com"): their pieces
+# ("social", "bsky", "example") would top the frequent words of any network's mentions.
+_ADDRESS_RE = re.compile(r"\b\w+://\S+|www\.\S+|@[\w.@-]+|\b(?:[\w-]+\.)+[a-z][a-z0-9-]+\b")
 
 
 @dataclass
@@ -410,6 +493,7 @@ class Overview:
     top_hashtags: list[tuple[str, int]]
     top_terms: list[tuple[str, int]]
     sample_size: int  # texts read for hashtags and terms
+    own_posts: int = 0  # the brand's own accounts' posts in the period, left out above
 
     @property
     def total(self) -> int:
@@ -439,25 +523,36 @@ def overview(workspace: Workspace, since: dt.date, until: dt.date) -> Overview:
     per copy-paste group), each counted once per mention.
     """
     start, end = period_bounds(since, until)
+    own = own_author_ids(workspace)
     heads = scoped(Mention, workspace).filter(
         group_head=True, published_at__gte=start, published_at__lt=end
     )
+    if own:
+        heads = heads.exclude(author_id__in=own)
     texts = list(heads.order_by("-published_at").values_list("title", "text")[:TERM_SAMPLE])
     hashtags, terms = top_words(texts, exclude=brand_words(workspace))
+    period = {"published_at__gte": start, "published_at__lt": end}
+    days = daily_volume(scoped(Mention, workspace).filter(**period), since, until)
+    own_posts = 0
+    if own:
+        # The brand's few posts, through the (author, published_at) index, taken off the
+        # day counts: excluding them from the period's scan would read every row.
+        own_days = daily_volume(Mention.objects.filter(author_id__in=own, **period), since, until)
+        for day, mine in zip(days, own_days, strict=True):
+            for label in STACK:
+                setattr(day, label, getattr(day, label) - getattr(mine, label))
+        own_posts = sum(d.total for d in own_days)
     return Overview(
         since=since,
         until=until,
-        days=daily_volume(
-            scoped(Mention, workspace).filter(published_at__gte=start, published_at__lt=end),
-            since,
-            until,
-        ),
+        days=days,
         share_of_voice=share_of_voice(workspace, start, end),
-        top_authors=top_authors(workspace, start, end),
+        top_authors=top_authors(workspace, start, end, exclude=own),
         top_sites=top_sites(heads),
         top_hashtags=hashtags,
         top_terms=terms,
         sample_size=len(texts),
+        own_posts=own_posts,
     )
 
 
@@ -529,7 +624,11 @@ def share_of_voice(workspace: Workspace, start: dt.datetime, end: dt.datetime) -
 
 
 def top_authors(
-    workspace: Workspace, start: dt.datetime, end: dt.datetime, limit: int = TOP
+    workspace: Workspace,
+    start: dt.datetime,
+    end: dt.datetime,
+    limit: int = TOP,
+    exclude: Iterable[int] = (),
 ) -> list[dict[str, Any]]:
     """The most influential authors who spoke in the period, with their mentions in it.
 
@@ -542,6 +641,7 @@ def top_authors(
     authors = list(
         scoped(Author, workspace)
         .filter(Exists(spoke))
+        .exclude(id__in=list(exclude))
         .order_by("-influence", "id")
         .values("id", "handle", "name", "network", "followers", "influence")[:limit]
     )
@@ -600,7 +700,7 @@ def top_words(
     term_counts: Counter[str] = Counter()
     spellings: dict[str, Counter[str]] = {}
     for title, text in texts:
-        body = f"{title}\n{text}" if title else text
+        body = _ADDRESS_RE.sub(" ", f"{title}\n{text}" if title else text)
         tags = {}
         for tag in _TAG_RE.findall(body):
             tags.setdefault(fold(tag), "#" + tag)
@@ -658,6 +758,15 @@ def _n(value: float) -> str:
     return f"{value:.1f}"
 
 
+def is_bad_day(day: DayVolume) -> bool:
+    """A day to look at: several negative mentions, a third or more of the analysed ones."""
+    analysed = day.positive + day.neutral + day.negative
+    return day.negative >= BAD_DAY_NEGATIVE and 3 * day.negative >= analysed
+
+
+BAD_DAY_NEGATIVE = 5
+
+
 def volume_chart(days: list[DayVolume]) -> Chart:
     """Stacked daily bars; horizontal lines at round values (at most about 5 of them)."""
     plot_w = CHART_W - PAD_LEFT
@@ -679,7 +788,19 @@ def volume_chart(days: list[DayVolume]) -> Chart:
             h = plot_h * count / top
             y -= h
             segments.append({"cls": label, "x": _n(x), "y": _n(y), "w": _n(bar_w), "h": _n(h)})
-        bars.append({"day": day.day, "total": day.total, "segments": segments})
+        bars.append(
+            {
+                "day": day.day,
+                "total": day.total,
+                "negative": day.negative,
+                "alert": is_bad_day(day),
+                "x": _n(PAD_LEFT + index * slot),
+                "w": _n(slot),
+                "cx": _n(x + bar_w / 2),
+                "top": _n(max(y - 3, PAD_TOP)),
+                "segments": segments,
+            }
+        )
     grid = []
     for value in range(0, top + 1, tick):
         y = PAD_TOP + plot_h * (1 - value / top)
@@ -696,31 +817,35 @@ def volume_chart(days: list[DayVolume]) -> Chart:
 # --- CSV export ---------------------------------------------------------------------------
 
 EXPORT_LIMIT = 100_000
-CSV_COLUMNS = [
-    "published_at",
-    "network",
-    "author_handle",
-    "author_name",
-    "title",
-    "text",
-    "url",
-    "lang",
-    "sentiment",
-    "sentiment_score",
-    "toxicity",
-    "spam",
-    "reach",
-    "engagement",
-    "likes",
-    "reposts",
-    "replies",
-    "group_size",
-    "id",
+# (header, what is read): one row per mention, copies included, the number the list and the
+# overview count. Headers are in the reader's language.
+CSV_COLUMNS: list[tuple[Any, str]] = [
+    (gettext_lazy("Date (local time)"), "published_at"),
+    (gettext_lazy("Time zone"), ""),
+    (gettext_lazy("Network"), "network"),
+    (gettext_lazy("Author handle"), "author__handle"),
+    (gettext_lazy("Author name"), "author__name"),
+    (gettext_lazy("Title"), "title"),
+    (gettext_lazy("Text"), "text"),
+    (gettext_lazy("Link"), "url"),
+    (gettext_lazy("Language"), "lang"),
+    (gettext_lazy("Sentiment"), "sentiment"),
+    (gettext_lazy("Sentiment score"), "sentiment_score"),
+    (gettext_lazy("Toxicity"), "toxicity"),
+    (gettext_lazy("Spam"), "spam"),
+    (gettext_lazy("Reach"), "reach"),
+    (gettext_lazy("Engagement"), "engagement"),
+    (gettext_lazy("Likes"), "likes"),
+    (gettext_lazy("Reposts"), "reposts"),
+    (gettext_lazy("Replies"), "replies"),
+    (gettext_lazy("Same text posted (times)"), "group_size"),
+    (gettext_lazy("Id"), "id"),
 ]
-# Columns read through the author relation.
-CSV_SOURCES = {"author_handle": "author__handle", "author_name": "author__name"}
+CSV_FIELDS = [field for _header, field in CSV_COLUMNS if field]
+FLOAT_COLUMNS = {"sentiment_score", "toxicity", "spam"}
 # A spreadsheet runs a cell that starts with one of these as a formula.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+SEPARATORS = {"semicolon": ";", "comma": ","}
 
 
 def csv_cell(value: Any) -> Any:
@@ -730,26 +855,50 @@ def csv_cell(value: Any) -> Any:
     return value
 
 
+def csv_separator(choice: str) -> str:
+    """The chosen separator; by default the one the reader's spreadsheet expects (a French
+    spreadsheet reads "," as the decimal mark, and wants ";" between cells)."""
+    if choice in SEPARATORS:
+        return SEPARATORS[choice]
+    return ";" if formats.get_format("DECIMAL_SEPARATOR") == "," else ","
+
+
 class _Echo:
     def write(self, value: str) -> str:
         return value
 
 
-def csv_rows(queryset: QuerySet[Mention]) -> Iterator[str]:
-    writer = csv.writer(_Echo())
+def zone_label(moment: dt.datetime) -> str:
+    """ "Europe/Paris UTC+01:00": the zone and the offset of that very date."""
+    offset = moment.strftime("%z")
+    return f"{timezone.get_current_timezone_name()} UTC{offset[:3]}:{offset[3:]}"
+
+
+def csv_rows(queryset: QuerySet[Mention], separator: str = ",") -> Iterator[str]:
+    writer = csv.writer(_Echo(), delimiter=separator)
+    decimal = formats.get_format("DECIMAL_SEPARATOR")
     yield "\ufeff"  # so that spreadsheets read the file as UTF-8
-    yield writer.writerow(CSV_COLUMNS)
-    rows = queryset.values_list(*(CSV_SOURCES.get(c, c) for c in CSV_COLUMNS))[:EXPORT_LIMIT]
-    for row in rows.iterator(chunk_size=2000):
-        published, *rest = row
-        yield writer.writerow([published.isoformat(), *(csv_cell(v) for v in rest)])
+    yield writer.writerow([str(header) for header, _field in CSV_COLUMNS])
+    rows = queryset.values_list(*CSV_FIELDS)[:EXPORT_LIMIT]
+    floats = [field in FLOAT_COLUMNS for field in CSV_FIELDS[1:]]
+    for published, *rest in rows.iterator(chunk_size=2000):
+        local = timezone.localtime(published)
+        cells = [
+            str(round(value, 4)).replace(".", decimal) if is_float else csv_cell(value)
+            for value, is_float in zip(rest, floats, strict=True)
+        ]
+        yield writer.writerow([local.strftime("%Y-%m-%d %H:%M:%S"), zone_label(local), *cells])
 
 
-def csv_response(workspace: Workspace, filters: Filters) -> StreamingHttpResponse:
-    """The filtered list (all pages, up to EXPORT_LIMIT rows) as a streamed CSV file."""
-    queryset = filtered_mentions(workspace, filters)
+def csv_response(
+    workspace: Workspace, filters: Filters, separator: str = ""
+) -> StreamingHttpResponse:
+    """The filtered mentions (copies included, up to EXPORT_LIMIT rows) as a streamed CSV
+    file, in the list's order."""
+    queryset = filtered_mentions(workspace, filters, heads=False)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    response = StreamingHttpResponse(csv_rows(queryset), content_type="text/csv; charset=utf-8")
+    rows = csv_rows(queryset, csv_separator(separator))
+    response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
     name = f"mentions-{workspace.slug}-{stamp}.csv"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response

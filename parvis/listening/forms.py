@@ -15,6 +15,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import Exists
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -27,7 +28,24 @@ SORTS = [
     ("date", _("Newest first")),
     ("reach", _("Largest reach")),
     ("engagement", _("Most engagement")),
+    ("negative", _("Most negative first")),
+    ("toxicity", _("Most toxic first")),
 ]
+# Rolling periods: a saved view keeps "the last 7 days", not the dates it was saved with.
+PERIODS = [
+    ("", _("Any date")),
+    ("today", _("Today")),
+    ("7d", _("Last 7 days")),
+    ("30d", _("Last 30 days")),
+    ("month", _("This month")),
+]
+OWN_CHOICES = [
+    ("", _("Other people only")),
+    ("only", _("Our own accounts only")),
+    ("all", _("Everyone, our accounts included")),
+]
+SPAM_CHOICES = [("", _("Any")), ("hide", _("Hide spam")), ("only", _("Spam only"))]
+TOXIC_CHOICES = [("", _("Any")), ("toxic", _("Toxic only"))]
 SORT_CODES = {code for code, _label in SORTS}
 # The languages people pick most; the API (and a typed URL) accept any language tag.
 LANG_CHOICES = [
@@ -44,8 +62,8 @@ LANG_RE = re.compile(r"[a-z]{2,3}(?:-[a-z0-9]{2,8})?")
 # Years outside this range are typing mistakes; they would also overflow date arithmetic.
 MIN_YEAR, MAX_YEAR = 1990, 2100
 MAX_REACH = 10**12  # more than any audience; keeps the value inside a 64-bit integer
-FILTER_KEYS = ("q", "query", "network", "sentiment", "lang", "since", "until", "author")
-FILTER_KEYS += ("min_reach", "sort")
+FILTER_KEYS = ("q", "query", "network", "sentiment", "lang", "period", "since", "until")
+FILTER_KEYS += ("author", "own", "toxic", "spam", "min_reach", "sort")
 
 
 def parse_moment(value: str, *, end: bool) -> dt.datetime:
@@ -89,6 +107,9 @@ class MomentField(forms.CharField):
         return parse_moment(text, end=self.end) if text else None
 
 
+FLOAT_SORTS = {"negative", "toxicity"}
+
+
 def encode_cursor(sort: str, value: Any, pk: int) -> str:
     raw = json.dumps([sort, value, pk], separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
@@ -115,11 +136,49 @@ def decode_cursor(cursor: str, sort: str) -> tuple[Any, int]:
             value = value.astimezone(dt.UTC)
         except (TypeError, ValueError, OverflowError) as exc:
             raise invalid from exc
+    elif sort in FLOAT_SORTS:
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            raise invalid
+        if not -1.0 <= value <= 1.0:  # scores: also rules out NaN and infinities
+            raise invalid
+        value = float(value)
     elif not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < 2**63:
         raise invalid
     if not 0 < pk < 2**63:
         raise invalid
     return value, pk
+
+
+class LazyChoices:
+    """Widget choices computed when the widget is drawn, once."""
+
+    def __init__(self, make: Any) -> None:
+        self.make = make
+        self.choices: list[tuple[str, Any]] | None = None
+
+    def __iter__(self) -> Any:
+        if self.choices is None:
+            self.choices = list(self.make())
+        return iter(self.choices)
+
+
+def networks_in_use(workspace: Workspace) -> list[tuple[str, Any]]:
+    """The networks with mentions in `workspace` or a source reading them, in the usual
+    order: X or TikTok without a connector are no use as a filter. One index probe each."""
+    from parvis.connectors import base
+    from parvis.listening.models import Mention, Source
+
+    heads = Mention.objects.filter(workspace=workspace, group_head=True)
+    sources = Source.objects.filter(workspace=workspace)
+    probes = {}
+    for n, (code, _label) in enumerate(NETWORK_CHOICES):
+        kinds = [c.kind for c in base.REGISTRY.values() if c.network == code]
+        probes[f"has_{n}"] = Exists(heads.filter(network=code)) | Exists(
+            sources.filter(kind__in=kinds)
+        )
+    found = Workspace.objects.filter(pk=workspace.pk).annotate(**probes).values(*probes).first()
+    found = found or {}
+    return [(code, label) for n, (code, label) in enumerate(NETWORK_CHOICES) if found[f"has_{n}"]]
 
 
 class FilterForm(forms.Form):
@@ -141,9 +200,13 @@ class FilterForm(forms.Form):
         max_length=12,
         widget=forms.Select(choices=LANG_CHOICES),
     )
+    period = forms.ChoiceField(label=_("Period"), required=False, choices=PERIODS)
     since = MomentField(label=pgettext_lazy("start of a period", "From"))
     until = MomentField(label=pgettext_lazy("end of a period", "To"), end=True)
     author = forms.CharField(label=_("Author"), required=False, max_length=300)
+    own = forms.ChoiceField(label=_("Authors"), required=False, choices=OWN_CHOICES)
+    toxic = forms.ChoiceField(label=_("Toxicity"), required=False, choices=TOXIC_CHOICES)
+    spam = forms.ChoiceField(label=_("Spam"), required=False, choices=SPAM_CHOICES)
     min_reach = forms.IntegerField(
         label=_("Minimum reach"), required=False, min_value=0, max_value=MAX_REACH
     )
@@ -152,11 +215,21 @@ class FilterForm(forms.Form):
 
     def __init__(self, *args: Any, workspace: Workspace, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # Any known network is a valid value (an API client, an old saved view), but the
+        # list offers only those the workspace has mentions or sources for, read when the
+        # form is drawn (the API never draws it).
+        self.fields["network"].widget.choices = LazyChoices(
+            lambda: [("", _("All networks")), *networks_in_use(workspace)]
+        )
         # Only this workspace's queries are valid choices: an id from elsewhere is an error.
         queries = MonitoredQuery.objects.filter(workspace=workspace).values_list("id", "name")
         self.fields["query"].choices = [("", _("All mentions")), *queries]
         self.fields["q"].widget.attrs.update(
-            {"type": "search", "placeholder": _("Words, as in: bougie parfum")}
+            {"type": "search", "placeholder": _("bougie OR parfum -soldes")}
+        )
+        self.fields["q"].help_text = _(
+            'Words, "exact phrases", OR, NOT or -word, bougie* for any ending: as in '
+            "monitored queries."
         )
         self.fields["author"].widget.attrs["placeholder"] = _("handle")
 

@@ -65,7 +65,14 @@ def explorer_view(request: HttpRequest) -> HttpResponse:
     mentions = explorer.filtered_mentions(ws, filters)
     page = explorer.keyset_page(explorer.with_query_names(mentions), filters)
     count, more = explorer.count_results(mentions, filters, page)
+    total, total_more = explorer.count_all(ws, filters)
+    semicolon = explorer.csv_separator("") == ";"
     context = {
+        "total": total,
+        "total_more": total_more,
+        "own_ids": set(filters.own_ids) if filters.own else set(),
+        "csv_semicolon": semicolon,
+        "csv_other": filters.query_string(sep="comma" if semicolon else "semicolon"),
         "form": form,
         "filters": filters,
         "page": page,
@@ -86,7 +93,7 @@ def explorer_view(request: HttpRequest) -> HttpResponse:
 @workspace_view()
 def export_csv(request: HttpRequest) -> HttpResponse:
     filters, _form = explorer.parse_filters(request.workspace, request.GET)
-    return explorer.csv_response(request.workspace, filters)
+    return explorer.csv_response(request.workspace, filters, request.GET.get("sep", ""))
 
 
 ANALYSIS_LABELS = {

@@ -164,6 +164,13 @@ class NetworkChoice(WorkspaceScoped):
     """A network the brand chose to be on, why, and how often it posts there."""
 
     network = models.CharField(_("network"), max_length=30, choices=NETWORK_CHOICES)
+    # The brand's own account there: its posts are the brand speaking, not mentions of it.
+    handle = models.CharField(
+        _("our account there"),
+        max_length=200,
+        blank=True,
+        help_text=_("The brand's handle on this network, e.g. maisonlumiere.bsky.social."),
+    )
     reason = models.TextField(_("why this network"), blank=True)
     posts_per_week = models.PositiveSmallIntegerField(_("posts per week"), default=3)
 

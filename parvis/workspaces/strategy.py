@@ -65,7 +65,7 @@ ITEM_KINDS: dict[str, ItemKind] = {
             ),
         ),
         ItemKind("persona", Persona, ("name", "description", "expectations", "networks")),
-        ItemKind("network", NetworkChoice, ("network", "reason", "posts_per_week")),
+        ItemKind("network", NetworkChoice, ("network", "handle", "reason", "posts_per_week")),
         ItemKind("competitor", Competitor, ("name", "keywords", "handles", "website")),
     ]
 }

@@ -15,12 +15,14 @@ from typing import Any
 import pytest
 from django.core.exceptions import ValidationError
 from django.test.utils import override_settings
+from django.utils import translation
 
+from parvis.connectors.models import ConnectedAccount
 from parvis.listening import explorer, services
 from parvis.listening.forms import decode_cursor, encode_cursor
 from parvis.listening.ingest import ingest_lines
 from parvis.listening.models import Mention, MentionMatch, MonitoredQuery, SavedView
-from parvis.workspaces.models import Competitor
+from parvis.workspaces.models import Competitor, NetworkChoice
 from parvis.workspaces.strategy import do_update_strategy
 from tests.listening.factories import lines, mention
 
@@ -534,23 +536,46 @@ def test_chart_geometry_stacks_sentiments_and_never_localizes_numbers():
 # --- CSV ----------------------------------------------------------------------------------------
 
 
-def read_csv(response) -> list[dict[str, str]]:
+def read_csv(response, delimiter: str = ",") -> list[dict[str, str]]:
     content = b"".join(response.streaming_content).decode("utf-8")
     assert content.startswith("\ufeff")
-    return list(csv.DictReader(io.StringIO(content[1:])))
+    return list(csv.DictReader(io.StringIO(content[1:]), delimiter=delimiter))
 
 
+@override_settings(TIME_ZONE="Europe/Paris")
 def test_csv_export_of_a_filtered_list(workspace, corpus):
     filters, _ = explorer.parse_filters(workspace, {"sentiment": "negative"})
-    response = explorer.csv_response(workspace, filters)
-    assert response["Content-Type"].startswith("text/csv")
-    assert 'filename="mentions-lumiere-' in response["Content-Disposition"]
-    rows = read_csv(response)
-    assert [r["id"] for r in rows] == [str(corpus["f"].pk), str(corpus["b"].pk)]
-    assert rows[1]["author_handle"] == "bob@piaille.fr"
-    assert rows[1]["network"] == "mastodon" and rows[1]["sentiment"] == "negative"
-    assert rows[1]["published_at"].startswith("2026-11-02T10:00:00")
-    assert rows[0]["text"] == HOSTILE_TEXT  # a CSV is data: kept as written
+    with translation.override("en"):
+        response = explorer.csv_response(workspace, filters)
+        assert response["Content-Type"].startswith("text/csv")
+        assert 'filename="mentions-lumiere-' in response["Content-Disposition"]
+        rows = read_csv(response)
+    assert [r["Id"] for r in rows] == [str(corpus["f"].pk), str(corpus["b"].pk)]
+    assert rows[1]["Author handle"] == "bob@piaille.fr"
+    assert rows[1]["Network"] == "mastodon" and rows[1]["Sentiment"] == "negative"
+    # 10:00 UTC is 11:00 in Paris in November; the zone is said next to it.
+    assert rows[1]["Date (local time)"] == "2026-11-02 11:00:00"
+    assert rows[1]["Time zone"] == "Europe/Paris UTC+01:00"
+    assert rows[1]["Sentiment score"] == "-0.7"
+    assert rows[0]["Text"] == HOSTILE_TEXT  # a CSV is data: kept as written
+
+
+@override_settings(TIME_ZONE="Europe/Paris")
+def test_csv_for_french_spreadsheets(workspace, corpus):
+    """French: semicolons, French headers, decimal commas; a comma file on request."""
+    filters, _ = explorer.parse_filters(workspace, {"sentiment": "negative"})
+    with translation.override("fr"):
+        content = b"".join(explorer.csv_response(workspace, filters).streaming_content)
+        rows = read_csv(explorer.csv_response(workspace, filters), delimiter=";")
+        commas = read_csv(explorer.csv_response(workspace, filters, "comma"))
+    header = content.decode("utf-8")[1:].splitlines()[0]
+    assert header.startswith("Date (heure locale);Fuseau horaire;Réseau;")
+    assert rows[1]["Score de sentiment"] == "-0,7"
+    assert rows[1]["Date (heure locale)"] == "2026-11-02 11:00:00"
+    assert [r["Identifiant"] for r in commas] == [r["Identifiant"] for r in rows]
+    with translation.override("en"):
+        assert explorer.csv_separator("") == ","
+        assert explorer.csv_separator("semicolon") == ";"
 
 
 def test_csv_cells_cannot_become_formulas(workspace):
@@ -565,11 +590,165 @@ def test_csv_cells_cannot_become_formulas(workspace):
         ),
     )
     filters, _ = explorer.parse_filters(workspace, {})
-    rows = read_csv(explorer.csv_response(workspace, filters))
-    assert sorted(r["text"] for r in rows) == sorted("'" + t for t in dangerous)
-    assert all(r["author_name"].startswith("'") for r in rows)
+    with translation.override("en"):
+        rows = read_csv(explorer.csv_response(workspace, filters))
+    assert sorted(r["Text"] for r in rows) == sorted("'" + t for t in dangerous)
+    assert all(r["Author name"].startswith("'") for r in rows)
     assert explorer.csv_cell(-0.5) == -0.5  # numbers stay numbers
     assert explorer.csv_cell("Bonjour = merci") == "Bonjour = merci"
+
+
+# --- one count everywhere -------------------------------------------------------------------
+
+
+@override_settings(TIME_ZONE="UTC")
+def test_the_list_the_overview_and_the_csv_count_the_same_mentions(workspace, corpus):
+    """9 mentions, of which 3 copies of one text: 9 in the list's count, the overview and
+    the CSV; the list shows 7 lines."""
+    params = {"since": "2026-11-01", "until": "2026-11-07"}
+    filters, _ = explorer.parse_filters(workspace, params)
+    mentions = explorer.filtered_mentions(workspace, filters)
+    page = explorer.keyset_page(mentions, filters)
+    assert explorer.count_results(mentions, filters, page) == (7, False)
+    assert explorer.count_all(workspace, filters) == (9, False)
+    assert explorer.count_all(workspace, filters, cap=5) == (5, True)
+    data = explorer.overview(workspace, dt.date(2026, 11, 1), dt.date(2026, 11, 7))
+    assert data.total == 9
+    assert len(read_csv(explorer.csv_response(workspace, filters))) == 9
+    campaign, _ = explorer.parse_filters(workspace, {"q": "concours"})
+    assert explorer.count_all(workspace, campaign) == (3, False)
+
+
+# --- the brand's own accounts -----------------------------------------------------------------
+
+
+def own_bluesky(workspace, handle: str = "@Lumiere.bsky.social") -> None:
+    NetworkChoice.objects.create(workspace=workspace, network="bluesky", handle=handle)
+
+
+def test_own_accounts_are_left_out_by_default_and_listed_apart(workspace, corpus):
+    assert "g" in listed(workspace)
+    own_bluesky(workspace)
+    ConnectedAccount.objects.create(
+        workspace=workspace, network="mastodon", handle="bob@piaille.fr"
+    )
+    assert listed(workspace) == ["f", "e1", "d", "c", "a"]
+    assert listed(workspace, own="only") == ["g", "b"]
+    assert listed(workspace, own="all") == ["g", "f", "e1", "d", "c", "b", "a"]
+    # An account removed: its posts are mentions again, past ones included.
+    ConnectedAccount.objects.filter(workspace=workspace).delete()
+    assert listed(workspace, own="only") == ["g"]
+
+
+@override_settings(TIME_ZONE="UTC")
+def test_own_accounts_are_not_influencers_nor_sentiment(workspace, corpus):
+    own_bluesky(workspace, "lumiere.bsky.social")
+    data = explorer.overview(workspace, dt.date(2026, 11, 1), dt.date(2026, 11, 7))
+    assert "lumiere.bsky.social" not in [a["handle"] for a in data.top_authors]
+    day5 = data.days[4]
+    assert (day5.positive, day5.negative, day5.total) == (0, 1, 1)  # g (positive) left out
+    assert data.total == 8 and data.own_posts == 1
+    assert round(data.sentiment_share("positive")) == 50  # 4 of 8
+
+
+def test_own_accounts_of_another_workspace_do_not_count(workspace, other_workspace, corpus):
+    own_bluesky(other_workspace, "lumiere.bsky.social")
+    assert "g" in listed(workspace)
+
+
+# --- frequent words, networks, periods ---------------------------------------------------------
+
+
+def test_frequent_words_leave_out_handles_links_and_domains():
+    texts = [
+        ("", "Merci @alice.bsky.social pour la bougie https://shop.example.com/bougie?x=1"),
+        ("", "Une bougie vue sur lemonde.example et www.example.org/page"),
+        ("", "bougie offerte par bob@piaille.fr"),
+    ]
+    _tags, terms = explorer.top_words(texts)
+    counts = dict(terms)
+    assert counts["bougie"] == 3
+    for noise in ("alice", "bsky", "social", "example", "shop", "lemonde", "piaille", "org"):
+        assert noise not in counts, noise
+
+
+def test_the_network_filter_offers_the_networks_in_use(workspace, corpus):
+    _filters, form = explorer.parse_filters(workspace, {})
+    offered = [code for code, _label in form.fields["network"].widget.choices]
+    assert offered == ["", "bluesky", "mastodon", "rss"]
+    # Any known network is still a valid value (an old link, an API client).
+    filters, form = explorer.parse_filters(workspace, {"network": "tiktok"})
+    assert not form.errors and filters.network == "tiktok"
+
+
+@override_settings(TIME_ZONE="Europe/Paris")
+def test_rolling_periods(workspace, corpus, monkeypatch):
+    monkeypatch.setattr(explorer.timezone, "localdate", lambda: dt.date(2026, 11, 5))
+    assert listed(workspace, period="today") == ["g", "f"]
+    assert listed(workspace, period="7d") == ["g", "f", "e1", "d", "c", "b", "a"]
+    assert listed(workspace, period="7d", since="2026-11-05") == [
+        "g",
+        "f",
+        "e1",
+        "d",
+        "c",
+        "b",
+        "a",
+    ]
+    assert listed(workspace, period="month") == ["g", "f", "e1", "d", "c", "b", "a"]
+    monkeypatch.setattr(explorer.timezone, "localdate", lambda: dt.date(2026, 11, 8))
+    assert listed(workspace, period="7d") == ["g", "f", "e1", "d", "c", "b"]
+    assert listed(workspace, period="today") == []
+
+
+def test_a_saved_view_keeps_a_rolling_period(workspace, owner):
+    view = services.do_save_view(workspace, owner, "Semaine", {"period": "7d", "since": ""})
+    assert view.params == {"period": "7d"}
+
+
+# --- sentiment, toxicity and spam ------------------------------------------------------------
+
+
+def scores(workspace, **values: dict[str, float]) -> None:
+    for key, fields in values.items():
+        Mention.objects.filter(workspace=workspace, external_id=f"ext-{key}").update(**fields)
+
+
+@pytest.mark.parametrize("few", [explorer.FEW, 0])
+def test_toxicity_and_spam_filters(workspace, corpus, monkeypatch, few):
+    monkeypatch.setattr(explorer, "FEW", few)
+    scores(workspace, f={"toxicity": 0.9}, b={"toxicity": 0.5}, d={"spam": 0.8}, c={"spam": 0.2})
+    assert listed(workspace, toxic="toxic") == ["f", "b"]
+    assert listed(workspace, spam="only") == ["d"]
+    assert listed(workspace, spam="hide") == ["g", "f", "e1", "c", "b", "a"]
+
+
+@pytest.mark.parametrize("sort", ["negative", "toxicity"])
+def test_sorting_by_sentiment_and_toxicity_pages_through_everything(workspace, corpus, sort):
+    scores(workspace, f={"toxicity": 0.9}, b={"toxicity": 0.4}, a={"toxicity": 0.4})
+    expected = listed(workspace, sort=sort)
+    if sort == "negative":
+        assert expected[:2] == ["b", "f"]  # -0.7 each, then by id
+        assert expected[-1] in {"a", "e1", "g"}
+    else:
+        assert expected[:3] == ["f", "b", "a"]
+    seen, cursor = [], ""
+    for _ in range(10):
+        filters, form = explorer.parse_filters(workspace, {"sort": sort, "cursor": cursor})
+        assert not form.errors
+        page = explorer.keyset_page(explorer.filtered_mentions(workspace, filters), filters, 2)
+        seen += keys(page.items)
+        if not page.next_cursor:
+            break
+        cursor = page.next_cursor
+    assert seen == expected
+
+
+def test_a_score_cursor_is_checked():
+    assert decode_cursor(encode_cursor("negative", -0.7, 3), "negative") == (-0.7, 3)
+    for value in (5.0, "x", True, None):
+        with pytest.raises(ValidationError):
+            decode_cursor(encode_cursor("toxicity", value, 3), "toxicity")
 
 
 # --- preview ------------------------------------------------------------------------------------

@@ -11,7 +11,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from parvis.listening.ingest import ingest_lines
-from parvis.listening.models import MonitoredQuery, QuarantinedItem, SavedView, Source
+from parvis.listening.models import Mention, MonitoredQuery, QuarantinedItem, SavedView, Source
+from parvis.workspaces.models import NetworkChoice
 from parvis.workspaces.roles import Role
 from parvis.workspaces.strategy import do_update_strategy
 from tests.conftest import login
@@ -20,6 +21,7 @@ from tests.listening.test_explorer import (
     HOSTILE_NAME,
     HOSTILE_TEXT,
     HOSTILE_TITLE,
+    author,
     build_corpus,
     item,
 )
@@ -65,7 +67,8 @@ def test_explorer_lists_group_heads_with_a_count_badge(owner_client, corpus):
     assert (
         page.count('class="pill group"') == 1 and ">\u00d73</span>" in page
     )  # the multiplication sign
-    assert "7 mentions" in page
+    # 9 mentions, the campaign's 3 copies on one line
+    assert "9 mentions" in page and "7 textes distincts, copies sur une ligne" in page
 
 
 def test_explorer_filters_and_search(owner_client, corpus):
@@ -208,6 +211,50 @@ def test_overview_page(owner_client, corpus):
     assert "?author=alice.bsky.social" in authors and "50\u00a0k" in authors
     assert "#bougies" in page and "lemonde.example" in section(page, "top-sites")
     assert "style=" not in page and "<script>" not in page
+
+
+def test_chart_bars_open_their_day_and_a_bad_day_stands_out(owner_client, workspace, corpus):
+    bad = [
+        item(f"bad{n}", f"Arnaque, colis jamais reçu numéro {n}", 6, author=author(f"u{n}.t", 1))
+        for n in range(6)
+    ]
+    ingest_lines(workspace, lines(bad))
+    Mention.objects.filter(external_id__startswith="ext-bad").update(sentiment="negative")
+    page = html(
+        owner_client.get(f"{BASE}overview/", {"since": "2026-11-01", "until": "2026-11-07"})
+    )
+    link = f'href="{BASE}?since=2026-11-03&amp;until=2026-11-03"'
+    assert link in page  # each bar opens the mentions of its day
+    assert page.count('class="bar alert"') == 1 and 'data-day="2026-11-06"' in page
+    bar = page[page.index('class="bar alert"') :]
+    assert "6 mentions, 6 négatives" in bar[: bar.index("</a>")]
+    listed = html(owner_client.get(f"{BASE}?since=2026-11-03&until=2026-11-03"))
+    assert shown_ids(listed) == [corpus["d"].pk, corpus["c"].pk]
+
+
+def test_own_accounts_on_the_pages(owner_client, workspace, corpus):
+    NetworkChoice.objects.create(
+        workspace=workspace, network="bluesky", handle="lumiere.bsky.social"
+    )
+    page = html(owner_client.get(BASE))
+    assert corpus["g"].pk not in shown_ids(page)
+    page = html(owner_client.get(BASE, {"own": "all"}))
+    assert corpus["g"].pk in shown_ids(page) and page.count('class="pill own"') == 1
+    page = html(
+        owner_client.get(f"{BASE}overview/", {"since": "2026-11-01", "until": "2026-11-07"})
+    )
+    assert "lumiere.bsky.social" not in section(page, "top-authors").split('id="own-posts"')[0]
+    assert "1 publication de nos propres comptes" in page and "?own=only&amp;since=" in page
+
+
+def test_counts_and_times_in_english(owner_client, workspace, corpus):
+    many = [item(f"m{n}", "Bougie", 7, author=author(f"m{n}.t", 1)) for n in range(1200)]
+    ingest_lines(workspace, lines(many))
+    owner_client.cookies["django_language"] = "en"
+    page = html(owner_client.get(BASE))
+    assert "1,209 mentions" in page  # grouped the English way
+    assert " p.m." not in page and " a.m." not in page
+    assert re.search(r"2026-11-07 1[01]:00", page)  # 24-hour clock
 
 
 def test_overview_period_errors(owner_client, corpus):
@@ -430,9 +477,10 @@ def test_hot_pages_use_a_constant_number_of_queries(owner_client, workspace, cor
     Source.objects.create(workspace=workspace, kind="rss", name="s2")
     for path, params in HOT_PAGES:
         assert queries_for(owner_client, path, params) == small[(path, str(params))], path
-    # session, user, membership, query choices, page, matched queries, capped count,
-    # workspaces menu, saved views; no session save (nothing in it changed)
-    assert small[(BASE, "None")] <= 9
+    # session, user, membership, query choices, page, matched queries, capped counts (heads
+    # and every mention), own accounts, networks in use, workspaces menu, saved views; no
+    # session save (nothing in it changed)
+    assert small[(BASE, "None")] <= 12
 
 
 def test_mention_detail_queries_are_bounded(owner_client, corpus):

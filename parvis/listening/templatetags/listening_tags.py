@@ -73,3 +73,11 @@ def compact(value: int | None) -> str:
             shown = formats.number_format(rounded, 0 if rounded == int(rounded) else 1)
             return f"{shown}\u00a0{suffix}"
     return str(value)
+
+
+@register.filter
+def number(value: int | None) -> str:
+    """2394 -> "2 394" (French) or "2,394" (English): counts, grouped in the reader's way."""
+    if value is None:
+        return "0"
+    return formats.number_format(value, force_grouping=True)
