@@ -230,6 +230,13 @@ class Mention(WorkspaceScoped):
             models.Index(
                 fields=["workspace", "engagement"], condition=HEADS, name="head_engagement"
             ),
+            # "Most negative" and "most toxic" first, and the toxic / spam filters (a short
+            # range of these above the threshold).
+            models.Index(
+                fields=["workspace", "sentiment_score"], condition=HEADS, name="head_score"
+            ),
+            models.Index(fields=["workspace", "toxicity"], condition=HEADS, name="head_toxicity"),
+            models.Index(fields=["workspace", "spam"], condition=HEADS, name="head_spam"),
             # Volumes over time count every mention, copies included (overview, alerts).
             models.Index(fields=["workspace", "published_at", "sentiment"], name="mention_time"),
             models.Index(fields=["workspace", "content_hash"], name="mention_group"),
