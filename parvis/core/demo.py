@@ -106,6 +106,7 @@ def demo_items(today: dt.date) -> list[tuple[str, dict]]:
             "network",
             {
                 "network": "bluesky",
+                "handle": "maisonlumiere.bsky.social",
                 "reason": "Communauté artisanale et presse.",
                 "posts_per_week": 5,
             },

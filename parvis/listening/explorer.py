@@ -65,6 +65,7 @@ from parvis.listening.query import (
     make_document,
     parse,
 )
+from parvis.listening.services import syntax_message
 from parvis.workspaces.access import scoped
 from parvis.workspaces.models import Workspace
 
@@ -130,6 +131,7 @@ def parse_filters(workspace: Workspace, params: Mapping[str, Any]) -> tuple[Filt
     """
     form = FilterForm(_plain(params), workspace=workspace)
     form.is_valid()
+    check_search(form)
     data = {k: v for k, v in form.cleaned_data.items() if k not in form.errors}
     raw = {k: str(form.data.get(k, "")).strip() for k in FILTER_KEYS if k not in form.errors}
     params_out = {k: v for k, v in raw.items() if v and not (k == "sort" and v == "date")}
@@ -167,6 +169,20 @@ def period_range(period: str) -> tuple[dt.datetime, dt.datetime]:
         "month": today.replace(day=1),
     }[period]
     return period_bounds(first, today)
+
+
+def check_search(form: FilterForm) -> None:
+    """A search that does not parse, or that the index cannot answer, is the field's error
+    (the rest of the filters still apply)."""
+    terms = form.cleaned_data.get("q", "")
+    if not terms or "q" in form.errors:
+        return
+    try:
+        search.text_search(terms)
+    except QuerySyntaxError as exc:
+        form.add_error("q", syntax_message(exc))
+    except search.SearchError as exc:
+        form.add_error("q", str(exc))
 
 
 def _plain(params: Mapping[str, Any]) -> dict[str, str]:
@@ -256,14 +272,12 @@ FEW = 2000
 
 
 def text_ids(terms: str, limit: int) -> set[int]:
-    """Ids of up to `limit` mentions, of any workspace, containing all words of `terms`."""
-    if search.is_postgres():
-        folded = search.fold(terms)
-        sql, params = search.PG_SEARCH + " LIMIT %s", [folded, folded, folded, limit]
-    else:
-        sql, params = search.SQLITE_SEARCH + " LIMIT %s", [search.sqlite_match(terms), limit]
+    """Ids of up to `limit` mentions, of any workspace, matching the search `terms`."""
+    found = search.text_search(terms)
+    if found is None:
+        return set()
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(found.sql + " LIMIT %s", [*found.params, limit])
         return {row[0] for row in cursor.fetchall()}
 
 
@@ -317,10 +331,13 @@ def filter_common_words(queryset: QuerySet[Mention], terms: str) -> QuerySet[Men
     index and tests each mention against the word's matches (12 ms at 1M mentions for a
     word in 118,000 of them, instead of 92 ms fetching and sorting all 118,000).
     """
-    if search.is_postgres() or not search.WORD.search(terms or ""):
-        return search.filter_text(queryset, terms)
+    found = search.text_search(terms)
+    if found is None:
+        return queryset
+    matched = RawSQL(found.sql, found.params)  # noqa: S611 (parameters only)
+    if search.is_postgres():
+        return queryset.filter(id__in=matched)
     plain_id = ExpressionWrapper(F("id") + 0, output_field=IntegerField())
-    matched = RawSQL(search.SQLITE_SEARCH, [search.sqlite_match(terms)])  # noqa: S611
     return queryset.alias(plain_id=plain_id).filter(plain_id__in=matched)
 
 
@@ -758,10 +775,13 @@ def _n(value: float) -> str:
     return f"{value:.1f}"
 
 
-def is_bad_day(day: DayVolume) -> bool:
-    """A day to look at: several negative mentions, a third or more of the analysed ones."""
-    analysed = day.positive + day.neutral + day.negative
-    return day.negative >= BAD_DAY_NEGATIVE and 3 * day.negative >= analysed
+def bad_days(days: list[DayVolume]) -> set[dt.date]:
+    """Days to look at: at least BAD_DAY_NEGATIVE negative mentions and twice the period's
+    usual (median) negative day. A brand with a steady share of complaints has none; the
+    day a bad buzz breaks stands out."""
+    negatives = sorted(d.negative for d in days)
+    usual = negatives[len(negatives) // 2] if negatives else 0
+    return {d.day for d in days if d.negative >= max(BAD_DAY_NEGATIVE, 2 * usual)}
 
 
 BAD_DAY_NEGATIVE = 5
@@ -777,6 +797,7 @@ def volume_chart(days: list[DayVolume]) -> Chart:
     slot = plot_w / max(len(days), 1)
     bar_w = max(slot * 0.72, 1.0)
     bars = []
+    alerts = bad_days(days)
     for index, day in enumerate(days):
         x = PAD_LEFT + index * slot + (slot - bar_w) / 2
         y = PAD_TOP + plot_h
@@ -793,7 +814,7 @@ def volume_chart(days: list[DayVolume]) -> Chart:
                 "day": day.day,
                 "total": day.total,
                 "negative": day.negative,
-                "alert": is_bad_day(day),
+                "alert": day.day in alerts,
                 "x": _n(PAD_LEFT + index * slot),
                 "w": _n(slot),
                 "cx": _n(x + bar_w / 2),

@@ -10,12 +10,27 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from django.db import connection
 from django.db.models import QuerySet
 from django.db.models.expressions import RawSQL
+from django.utils.translation import gettext as _
 
-from parvis.listening.query import fold
+from parvis.listening.query import (
+    And,
+    Handle,
+    Hashtag,
+    Node,
+    Not,
+    Or,
+    Phrase,
+    Prefix,
+    Word,
+    fold,
+    parse,
+)
 
 PG_CONFIGS = {"fr": "french", "en": "english"}
 
@@ -98,10 +113,124 @@ def sqlite_match(terms: str) -> str:
 
 
 def filter_text(queryset: QuerySet, terms: str) -> QuerySet:
-    """Mentions of `queryset` whose title or text contain all words of `terms`."""
-    if not WORD.search(terms or ""):
+    """Mentions of `queryset` matching the search `terms` (see text_search)."""
+    found = text_search(terms)
+    if found is None:
         return queryset
+    return queryset.filter(id__in=RawSQL(found.sql, found.params))  # noqa: S611
+
+
+# --- the monitored-query language in the search box ----------------------------------------
+
+
+class SearchError(ValueError):
+    """A search the full-text index cannot answer (the message says why, for the visitor)."""
+
+
+@dataclass(frozen=True)
+class TextSearch:
+    """SQL that selects the ids of the mentions matching a search, and its parameters."""
+
+    sql: str
+    params: list[Any]
+
+
+PG_LEAF = "(to_tsquery('french', %s) || to_tsquery('english', %s) || to_tsquery('simple', %s))"
+PG_MATCH = "SELECT mention_id FROM listening_mention_search WHERE vector @@ ({})"
+
+
+def is_plain(root: Node) -> bool:
+    """Plain words ("bougie parfum"): searched as typed, the last word as a prefix."""
+    if isinstance(root, Word):
+        return True
+    return isinstance(root, And) and all(isinstance(c, Word) for c in root.children)
+
+
+def text_search(terms: str) -> TextSearch | None:
+    """The search for `terms`, written in the language of monitored queries (OR, NOT, -word,
+    "phrases", prefix*, #hashtags, parentheses); None when there is nothing to search.
+
+    Raises QuerySyntaxError for an expression that does not parse, SearchError for what the
+    index cannot answer: lang: and network: (the list has filters for them), or a search
+    made only of exclusions.
+    """
+    if not WORD.search(terms or ""):
+        return None
+    root = parse(terms).root
+    if is_plain(root):
+        if is_postgres():
+            folded = fold(terms)
+            return TextSearch(PG_SEARCH, [folded, folded, folded])
+        return TextSearch(SQLITE_SEARCH, [sqlite_match(terms)])
     if is_postgres():
-        folded = fold(terms)
-        return queryset.filter(id__in=RawSQL(PG_SEARCH, [folded, folded, folded]))  # noqa: S611
-    return queryset.filter(id__in=RawSQL(SQLITE_SEARCH, [sqlite_match(terms)]))  # noqa: S611
+        sql, params = _pg(root)
+        return TextSearch(PG_MATCH.format(sql), params)
+    return TextSearch(SQLITE_SEARCH, [_fts(root)])
+
+
+def _words(node: Node) -> tuple[list[str], bool]:
+    """The index's words for a term, and whether the last one is a prefix."""
+    if isinstance(node, Word):
+        return WORD.findall(node.token), False
+    if isinstance(node, Phrase):
+        return WORD.findall(node.whole or " ".join(node.tokens)), False
+    if isinstance(node, Prefix):
+        return WORD.findall(node.stem), True
+    if isinstance(node, Hashtag):
+        return WORD.findall(node.tag), node.prefix
+    if isinstance(node, Handle):
+        return WORD.findall(node.handle), False  # the handle where it is written
+    raise SearchError(
+        _("lang: and network: are filters here: use the Language and Network fields.")
+    )
+
+
+def _split(node: And) -> tuple[list[Node], list[Node]]:
+    included = [c for c in node.children if not isinstance(c, Not)]
+    excluded = [c.child for c in node.children if isinstance(c, Not)]
+    if not included:
+        raise SearchError(_("Say what to find, not only what to leave out."))
+    return included, excluded
+
+
+def _fts(node: Node) -> str:
+    """An FTS5 expression: "phrases", prefix*, AND, OR, NOT (binary), parentheses."""
+    if isinstance(node, Or):
+        return "(" + " OR ".join(_fts(c) for c in node.children) + ")"
+    if isinstance(node, And):
+        included, excluded = _split(node)
+        text = "(" + " AND ".join(_fts(c) for c in included) + ")"
+        return text + "".join(f" NOT {_fts(c)}" for c in excluded)
+    if isinstance(node, Not):
+        raise SearchError(_("Say what to find, not only what to leave out."))
+    words, prefix = _words(node)
+    if not words:
+        raise SearchError(_("Say what to find, not only what to leave out."))
+    return '"' + " ".join(words) + '"' + ("*" if prefix else "")
+
+
+def _pg(node: Node) -> tuple[str, list[Any]]:
+    """A tsquery expression; each term in the three configurations of the index (a mention
+    is indexed in its language's), so that NOT excludes it whatever the language."""
+    if isinstance(node, Or | And):
+        if isinstance(node, And):
+            included, excluded = _split(node)
+            parts = [_pg(c) for c in included] + [_negate(_pg(c)) for c in excluded]
+            joiner = " && "
+        else:
+            parts = [_pg(c) for c in node.children]
+            joiner = " || "
+        return "(" + joiner.join(sql for sql, _p in parts) + ")", [
+            p for _s, ps in parts for p in ps
+        ]
+    if isinstance(node, Not):
+        raise SearchError(_("Say what to find, not only what to leave out."))
+    words, prefix = _words(node)
+    if not words:
+        raise SearchError(_("Say what to find, not only what to leave out."))
+    text = " <-> ".join(words) + (":*" if prefix else "")
+    return PG_LEAF, [text, text, text]
+
+
+def _negate(part: tuple[str, list[Any]]) -> tuple[str, list[Any]]:
+    return "(!! " + part[0] + ")", part[1]

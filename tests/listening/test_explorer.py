@@ -227,6 +227,26 @@ def test_full_text_search_ignores_accents_and_case(workspace, corpus):
     assert listed(workspace, q="societe", network="bluesky") == []
 
 
+@pytest.mark.parametrize("few", [explorer.FEW, 0])
+def test_search_understands_the_query_language(workspace, corpus, monkeypatch, few):
+    monkeypatch.setattr(explorer, "FEW", few)  # the selective plan, then the broad one
+    assert listed(workspace, q="livraison OR concours") == ["e1", "b"]
+    assert listed(workspace, q="livraison OU concours") == ["e1", "b"]
+    assert listed(workspace, q='"maison lumiere" -bougies') == ["g", "f", "b"]
+    assert listed(workspace, q='"maison lumiere" NOT (bougies OR retard)') == ["g", "f"]
+    assert listed(workspace, q="boutiq*") == ["c"]
+    assert listed(workspace, q="#SAV") == ["b"]
+    assert listed(workspace, q="(retard OR lyon) societe") == ["c"]
+    assert listed(workspace, q="bougi") == ["e1", "d", "c", "a"]  # plain words: as you type
+
+
+@pytest.mark.parametrize("q", ["lang:fr bougie", "-bougies", "NOT bougies", "(bougie"])
+def test_a_search_the_index_cannot_answer_says_so(workspace, corpus, q):
+    filters, form = explorer.parse_filters(workspace, {"q": q, "network": "mastodon"})
+    assert "q" in form.errors and filters.q == ""
+    assert keys(explorer.filtered_mentions(workspace, filters)) == ["b"]  # the rest applies
+
+
 def test_sorting_by_reach_and_engagement(workspace, corpus):
     assert listed(workspace, sort="reach")[:3] == ["a", "g", "d"]
     assert listed(workspace, sort="engagement")[:3] == ["a", "g", "b"]
@@ -531,6 +551,20 @@ def test_chart_geometry_stacks_sentiments_and_never_localizes_numbers():
     assert (
         explorer.nice_max(0) == 1 and explorer.nice_max(11) == 20 and explorer.nice_max(500) == 500
     )
+
+
+def test_a_bad_buzz_day_stands_out_and_steady_complaints_do_not():
+    steady = [
+        explorer.DayVolume(dt.date(2026, 11, n), positive=14, neutral=12, negative=12)
+        for n in range(1, 8)
+    ]
+    assert explorer.bad_days(steady) == set()
+    steady[4].negative = 70
+    assert explorer.bad_days(steady) == {dt.date(2026, 11, 5)}
+    chart = explorer.volume_chart(steady)
+    assert [bar["alert"] for bar in chart.bars] == [False] * 4 + [True] + [False] * 2
+    quiet = [explorer.DayVolume(dt.date(2026, 11, 1), negative=3)]
+    assert explorer.bad_days(quiet) == set()  # three unhappy people are not a bad buzz
 
 
 # --- CSV ----------------------------------------------------------------------------------------
