@@ -11,6 +11,17 @@ from parvis.workspaces.strategy import ITEM_KINDS, do_save_item
 PASSWORD = "correct horse battery staple"
 
 
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """The cache outlives a test's database: a figure cached by one test (keyed by a workspace
+    id the next test reuses) must not answer in the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 def make_user(username: str):
     return do_create_user(username, PASSWORD, email=f"{username}@example.test")
 

@@ -240,12 +240,32 @@ class Mention(WorkspaceScoped):
             # Volumes over time count every mention, copies included (overview, alerts).
             models.Index(fields=["workspace", "published_at", "sentiment"], name="mention_time"),
             models.Index(fields=["workspace", "content_hash"], name="mention_group"),
-            models.Index(fields=["workspace", "parent_external_id"], name="mention_parent"),
+            # A mention's replies, in order. With the network and the date in the index, SQLite
+            # uses it even though most mentions share the empty parent ('' is the common value
+            # of its statistics), instead of walking the workspace's dates (60 ms at 20k).
+            models.Index(
+                fields=["workspace", "network", "parent_external_id", "published_at"],
+                name="mention_replies",
+            ),
             models.Index(fields=["author", "published_at"], name="mention_author"),
         ]
 
     def __str__(self) -> str:
         return f"{self.network}:{self.external_id}"
+
+
+class MentionsVersion(models.Model):
+    """A per-workspace number that changes whenever the workspace's mentions or queries
+    change (see listening/freshness.py). Cached figures are keyed by it: kept in the
+    database, it invalidates them for every web process and worker alike."""
+
+    workspace = models.OneToOneField(
+        "workspaces.Workspace", on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    version = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.workspace_id}:{self.version}"
 
 
 class MentionMatch(models.Model):

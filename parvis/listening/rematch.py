@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from parvis.listening import freshness
 from parvis.listening.models import Mention, MentionMatch, MonitoredQuery
 from parvis.listening.query import make_document, parse
 
@@ -22,6 +23,14 @@ def rematch_query(query_id: int) -> int:
     query = MonitoredQuery.objects.filter(pk=query_id).first()
     if query is None:
         return 0
+    try:
+        return _rematch(query)
+    finally:
+        # Share of voice counts matches: the overview's cached figures are out of date.
+        freshness.bump(query.workspace_id)
+
+
+def _rematch(query: MonitoredQuery) -> int:
     matcher = parse(query.expression)
     MentionMatch.objects.filter(query=query).delete()
     if not query.is_active:

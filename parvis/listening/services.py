@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from parvis.core.audit import record_event
 from parvis.core.models import AuditEvent
+from parvis.listening import freshness
 from parvis.listening.forms import FILTER_KEYS
 from parvis.listening.models import MonitoredQuery, QueryKind, SavedView
 from parvis.listening.query import MAX_EXPRESSION_CHARS, QuerySyntaxError, parse
@@ -88,6 +89,8 @@ def do_save_query(
         query.save(update_fields=[*changed, "updated_at"])
         if changed:
             audit(AuditEvent.Kind.QUERY_CHANGED, query, actor, fields=changed)
+    # Its name and kind are in the overview (share of voice, brand words) at once.
+    freshness.bump(workspace.pk)
     schedule_rematch(query)
     return query
 
@@ -111,6 +114,7 @@ def do_delete_query(workspace: Workspace, actor: Any, query: MonitoredQuery) -> 
         raise ValidationError(_("This query belongs to another workspace."))
     audit(AuditEvent.Kind.QUERY_DELETED, query, actor)
     query.delete()  # its matches go with it (CASCADE)
+    freshness.bump(workspace.pk)
 
 
 # --- seeding from the strategy --------------------------------------------------------------

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from parvis.connectors import base, ui
-from parvis.listening import explorer, services
+from parvis.listening import explorer, freshness, services
 from parvis.listening import sources as source_ops
 from parvis.listening.forms import (
     PeriodForm,
@@ -159,7 +159,10 @@ def overview_view(request: HttpRequest) -> HttpResponse:
     else:
         until = timezone.localdate()
         since = until - dt.timedelta(days=29)
-    data = explorer.overview(request.workspace, since, until)
+    ws = request.workspace
+    data, _computed_at = freshness.cached(
+        ws.pk, "overview", (since, until), lambda: explorer.overview(ws, since, until)
+    )
     context = {
         "form": form,
         "data": data,

@@ -1,0 +1,116 @@
+"""Figures computed from a whole period of mentions (the overview), cached and invalidated
+when the workspace's mentions change.
+
+Each workspace has a version number in the database (MentionsVersion), bumped after every
+committed batch of new mentions (the mentions_stored signal), after a query is saved, deleted
+or re-matched. A cached figure is stored with the version it was computed at and is
+recomputed when the version has moved. The version is read before the figures: a batch
+committed in between is then in the figures, and its bump (made after its commit) only causes
+one more computation, never a stale answer under a new version. Because the version lives in
+the database, every web process and worker sees the same invalidation, whatever the cache
+(per process by default, shared with Redis).
+
+While an import stores a batch every second, recomputing on each would mean recomputing on
+nearly every view: a figure computed less than MIN_AGE seconds ago is kept, and only one
+request per process recomputes a key at a time (the others keep the previous figure
+meanwhile). So the figures shown are at most MIN_AGE seconds (plus one computation) behind
+the stored mentions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from django.core.cache import cache
+from django.db.models import F
+from django.utils import timezone, translation
+
+from parvis.listening.models import MentionsVersion
+
+T = TypeVar("T")
+
+MIN_AGE = 10.0  # seconds a figure is kept after its mentions changed
+TTL = 600  # seconds a figure is kept at most (a bump lost to a crash heals by then)
+_refreshing: set[str] = set()
+_refreshing_lock = threading.Lock()
+
+
+def version(workspace_id: int) -> int:
+    row = MentionsVersion.objects.filter(workspace_id=workspace_id).values_list("version")
+    found = row.first()
+    return found[0] if found else 0
+
+
+def bump(workspace_id: int) -> None:
+    """The workspace's mentions changed: figures cached before are out of date."""
+    updated = MentionsVersion.objects.filter(workspace_id=workspace_id).update(
+        version=F("version") + 1
+    )
+    if not updated:
+        # The first change: from no row (version 0) to 1. A concurrent first bump that
+        # loses the insert still moved the version away from 0, which is all that counts.
+        MentionsVersion.objects.bulk_create(
+            [MentionsVersion(workspace_id=workspace_id, version=1)], ignore_conflicts=True
+        )
+
+
+def bump_on_stored(sender: Any, workspace: Any, **kwargs: Any) -> None:
+    """mentions_stored receiver (sent after the batch's commit)."""
+    bump(workspace.pk)
+
+
+@dataclass
+class Cached:
+    version: int
+    computed_at: float  # time.time()
+    value: Any
+
+
+def cache_key(workspace_id: int, name: str, args: tuple[Hashable, ...]) -> str:
+    # Figures hold localized labels and local days: the language and time zone are part of
+    # what was computed.
+    parts = (name, translation.get_language(), str(timezone.get_current_timezone()), *args)
+    digest = hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
+    return f"parvis:fig:{workspace_id}:{digest}"
+
+
+def cached(
+    workspace_id: int, name: str, args: tuple[Hashable, ...], compute: Callable[[], T]
+) -> tuple[T, float]:
+    """(value, time it was computed) of `compute()` for these arguments, from the cache when
+    it is still valid (see the module's docstring)."""
+    current = version(workspace_id)
+    key = cache_key(workspace_id, name, args)
+    entry: Cached | None = cache.get(key)
+    now = time.time()
+    if entry is not None and (
+        entry.version == current or now - entry.computed_at < MIN_AGE or not _claim(key)
+    ):
+        return entry.value, entry.computed_at
+    if entry is None:
+        _claim(key)
+    try:
+        value = compute()
+        cache.set(key, Cached(current, now, value), TTL)
+    finally:
+        _release(key)
+    return value, now
+
+
+def _claim(key: str) -> bool:
+    """Whether this thread may recompute `key` (no other thread of this process is)."""
+    with _refreshing_lock:
+        if key in _refreshing:
+            return False
+        _refreshing.add(key)
+        return True
+
+
+def _release(key: str) -> None:
+    with _refreshing_lock:
+        _refreshing.discard(key)

@@ -1,0 +1,151 @@
+"""The overview is served from a cache keyed by the workspace's mentions version: a new mention
+of the workspace invalidates it, another workspace's does not, and an import's stream of
+batches recomputes it at most every MIN_AGE seconds."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from parvis.listening import explorer, freshness
+from parvis.listening.ingest import ingest_lines
+from parvis.listening.models import MonitoredQuery
+from parvis.listening.rematch import rematch_query
+from parvis.listening.services import do_delete_query
+from tests.listening.factories import lines
+from tests.listening.test_explorer import build_corpus, item
+from tests.listening.test_views import queries_for, section
+
+pytestmark = pytest.mark.django_db
+
+BASE = "/w/lumiere/listening/"
+PERIOD = {"since": "2026-11-01", "until": "2026-11-07"}
+
+
+@pytest.fixture
+def corpus(workspace):
+    return build_corpus(workspace)
+
+
+@pytest.fixture
+def computed(monkeypatch):
+    """How many times the overview's figures were computed."""
+    calls = []
+    real = explorer.overview
+
+    def counting(*args, **kwargs):
+        calls.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(explorer, "overview", counting)
+    return calls
+
+
+@pytest.fixture
+def no_min_age(monkeypatch):
+    monkeypatch.setattr(freshness, "MIN_AGE", 0)
+
+
+def total(client) -> int:
+    page = client.get(f"{BASE}overview/", PERIOD).content.decode()
+    return int(page.split('id="total">', 1)[1].split("<", 1)[0])
+
+
+def new_mention(workspace, key: str = "new", day: int = 3) -> None:
+    ingest_lines(workspace, lines([item(key, f"Une bougie Maison Lumière {key}", day)]))
+
+
+def test_a_second_view_is_served_from_the_cache(owner_client, corpus, computed):
+    first = queries_for(owner_client, f"{BASE}overview/", PERIOD)
+    with CaptureQueriesContext(connection) as ctx:
+        assert owner_client.get(f"{BASE}overview/", PERIOD).status_code == 200
+    assert len(computed) == 1
+    assert len(ctx.captured_queries) < first
+    # Only the version is read: nothing scans the mentions, their matches or authors.
+    tables = " ".join(q["sql"] for q in ctx.captured_queries)
+    assert "listening_mentionsversion" in tables
+    for table in ('listening_mention"', "listening_mentionmatch", "listening_author"):
+        assert table not in tables, table
+
+
+def test_a_new_mention_changes_the_overview(owner_client, workspace, corpus, no_min_age):
+    assert total(owner_client) == 9
+    new_mention(workspace)
+    assert total(owner_client) == 10
+
+
+def test_another_workspaces_mention_does_not_invalidate(
+    owner_client, corpus, other_workspace, computed
+):
+    assert total(owner_client) == 9
+    new_mention(other_workspace)
+    assert total(owner_client) == 9
+    assert len(computed) == 1
+
+
+def test_each_period_is_cached_apart(owner_client, corpus, computed):
+    owner_client.get(f"{BASE}overview/", PERIOD)
+    owner_client.get(f"{BASE}overview/", {"since": "2026-11-02", "until": "2026-11-07"})
+    owner_client.get(f"{BASE}overview/", PERIOD)
+    assert len(computed) == 2
+
+
+def test_an_import_recomputes_at_most_every_min_age(
+    owner_client, workspace, corpus, computed, monkeypatch
+):
+    clock = [1_000_000.0]
+    monkeypatch.setattr(freshness.time, "time", lambda: clock[0])
+    assert total(owner_client) == 9
+    new_mention(workspace, "a")
+    clock[0] += freshness.MIN_AGE / 2
+    assert total(owner_client) == 9  # computed moments ago: kept
+    new_mention(workspace, "b")
+    clock[0] += freshness.MIN_AGE
+    assert total(owner_client) == 11
+    assert len(computed) == 2
+
+
+def test_only_one_thread_recomputes_the_others_keep_the_figure(
+    owner_client, workspace, corpus, computed, no_min_age
+):
+    assert total(owner_client) == 9
+    new_mention(workspace)
+    key = freshness.cache_key(workspace.pk, "overview", tuple(explorer_period()))
+    assert freshness._claim(key)  # another thread of this process is recomputing it
+    try:
+        assert total(owner_client) == 9
+    finally:
+        freshness._release(key)
+    assert total(owner_client) == 10
+
+
+def explorer_period():
+    import datetime as dt
+
+    return dt.date(2026, 11, 1), dt.date(2026, 11, 7)
+
+
+def test_query_changes_invalidate_share_of_voice(owner_client, workspace, corpus, no_min_age):
+    def share_of_voice() -> str:
+        return section(
+            owner_client.get(f"{BASE}overview/", PERIOD).content.decode(), "share-of-voice"
+        )
+
+    assert "Cire &amp; Sens" in share_of_voice()
+    competitor = MonitoredQuery.objects.get(workspace=workspace, kind="competitor")
+    do_delete_query(workspace, None, competitor)
+    assert "Cire &amp; Sens" not in share_of_voice()
+
+
+def test_a_rematch_bumps_the_version(workspace, corpus):
+    before = freshness.version(workspace.pk)
+    rematch_query(MonitoredQuery.objects.filter(workspace=workspace).first().pk)
+    assert freshness.version(workspace.pk) > before
+
+
+def test_the_first_bump_creates_the_version_row(workspace):
+    assert freshness.version(workspace.pk) == 0
+    freshness.bump(workspace.pk)
+    freshness.bump(workspace.pk)
+    assert freshness.version(workspace.pk) == 2
