@@ -9,10 +9,9 @@ class ListeningConfig(AppConfig):
 
     def ready(self) -> None:
         from parvis.connectors.signals import account_removed
-        from parvis.listening import freshness, signals
+        from parvis.listening import signals
         from parvis.listening.models import Mention
 
         post_delete.connect(signals.unindex_deleted_mention, sender=Mention)
-        signals.mentions_stored.connect(freshness.bump_on_stored, dispatch_uid="freshness")
         post_migrate.connect(signals.clear_index_after_flush, sender=self)
         account_removed.connect(signals.pause_sources_of_removed_account)

@@ -1,14 +1,13 @@
 """Figures computed from a whole period of mentions (the overview), cached and invalidated
 when the workspace's mentions change.
 
-Each workspace has a version number in the database (MentionsVersion), bumped after every
-committed batch of new mentions (the mentions_stored signal), after a query is saved, deleted
-or re-matched. A cached figure is stored with the version it was computed at and is
-recomputed when the version has moved. The version is read before the figures: a batch
-committed in between is then in the figures, and its bump (made after its commit) only causes
-one more computation, never a stale answer under a new version. Because the version lives in
-the database, every web process and worker sees the same invalidation, whatever the cache
-(per process by default, shared with Redis).
+Each workspace has a version number in the database (MentionsVersion), bumped in the write
+transaction of every batch that stores mentions (pipeline.mark_changed), and when a query is
+saved, deleted or re-matched. A cached figure is stored with the version read before it was
+computed, and recomputed once the version has moved: a batch committed during the
+computation has also moved the version, so its mentions are never missing under the new
+version. Because the version lives in the database, every web process and worker sees the
+same invalidation, whatever the cache (per process by default).
 
 While an import stores a batch every second, recomputing on each would mean recomputing on
 nearly every view: a figure computed less than MIN_AGE seconds ago is kept, and only one
@@ -57,11 +56,6 @@ def bump(workspace_id: int) -> None:
         MentionsVersion.objects.bulk_create(
             [MentionsVersion(workspace_id=workspace_id, version=1)], ignore_conflicts=True
         )
-
-
-def bump_on_stored(sender: Any, workspace: Any, **kwargs: Any) -> None:
-    """mentions_stored receiver (sent after the batch's commit)."""
-    bump(workspace.pk)
 
 
 @dataclass

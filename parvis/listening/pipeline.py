@@ -36,7 +36,7 @@ from django.db.models import Case, Count, DateTimeField, F, Max, Q, Value, When
 from django.utils import timezone
 
 from parvis.connectors.base import Incoming
-from parvis.listening import authors, bulk, enrichment, search
+from parvis.listening import authors, bulk, enrichment, freshness, search
 from parvis.listening.models import (
     Mention,
     MentionMatch,
@@ -435,6 +435,14 @@ def advance_source(batch: Batch) -> None:
     source.refresh_from_db(fields=["items_total", "newest_item_at"])
 
 
+def mark_changed(batch: Batch) -> None:
+    """New mentions: the workspace's cached figures (the overview) are out of date. In the
+    write transaction, so the new version and the mentions become visible together; the
+    workspace lock already serializes this transaction, the version row adds no waiting."""
+    if batch.mention_ids:
+        freshness.bump(batch.workspace.pk)
+
+
 def emit(batch: Batch) -> None:
     if batch.mention_ids:
         mentions_stored.send(
@@ -457,6 +465,7 @@ STAGES: tuple[Stage, ...] = (
     Stage("index", index, Phase.WRITE),
     Stage("quarantine", quarantine, Phase.WRITE),
     Stage("advance_source", advance_source, Phase.WRITE),
+    Stage("mark_changed", mark_changed, Phase.WRITE),
     Stage("emit", emit, Phase.AFTER_COMMIT),
 )
 

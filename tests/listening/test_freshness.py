@@ -53,7 +53,7 @@ def total(client) -> int:
 
 
 def new_mention(workspace, key: str = "new", day: int = 3) -> None:
-    ingest_lines(workspace, lines([item(key, f"Une bougie Maison Lumière {key}", day)]))
+    ingest_lines(workspace, lines([item(key, f"Maison Lumière : {key} bougie, {len(key)} étoiles", day)]))
 
 
 def test_a_second_view_is_served_from_the_cache(owner_client, corpus, computed):
@@ -97,10 +97,10 @@ def test_an_import_recomputes_at_most_every_min_age(
     clock = [1_000_000.0]
     monkeypatch.setattr(freshness.time, "time", lambda: clock[0])
     assert total(owner_client) == 9
-    new_mention(workspace, "a")
+    new_mention(workspace, "premiere")
     clock[0] += freshness.MIN_AGE / 2
     assert total(owner_client) == 9  # computed moments ago: kept
-    new_mention(workspace, "b")
+    new_mention(workspace, "seconde")
     clock[0] += freshness.MIN_AGE
     assert total(owner_client) == 11
     assert len(computed) == 2
