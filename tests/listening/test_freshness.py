@@ -53,7 +53,9 @@ def total(client) -> int:
 
 
 def new_mention(workspace, key: str = "new", day: int = 3) -> None:
-    ingest_lines(workspace, lines([item(key, f"Maison Lumière : {key} bougie, {len(key)} étoiles", day)]))
+    ingest_lines(
+        workspace, lines([item(key, f"Maison Lumière : {key} bougie, {len(key)} étoiles", day)])
+    )
 
 
 def test_a_second_view_is_served_from_the_cache(owner_client, corpus, computed):
