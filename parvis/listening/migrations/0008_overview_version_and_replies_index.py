@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('listening', '0006_source_account_and_thread_root'),
+        ('listening', '0007_score_indexes'),
         ('workspaces', '0002_verbose_names'),
     ]
 
