@@ -100,6 +100,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from parvis.core.demo import ensure_demo
 
     call("migrate", "--no-input", "-v", "0")
+    from django.conf import settings
+
     created = ensure_demo()
     # The consumer's start-up and per-task lines are for operators; in the demo they would
     # bury the banner. Warnings and errors still show.
@@ -111,7 +113,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     banner = demo_banner(
         created,
         f"http://{args.host}:{args.port}/",
-        os.environ.get("PARVIS_DATA_DIR") or "parvis-data",
+        str(settings.DATA_DIR),
     )
     serve_forever(
         args.host,

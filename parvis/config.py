@@ -74,6 +74,76 @@ def connector_body_caps() -> dict[str, int]:
     }
 
 
+def env_url(name: str, schemes: tuple[str, ...]) -> str:
+    """An address (empty when unset: the caller's default applies)."""
+    raw = env_str(name)
+    if raw:
+        parts = urlsplit(raw)
+        if parts.scheme not in schemes or not parts.hostname:
+            wanted = ", ".join(f"{s}://" for s in schemes)
+            raise ConfigError(f"{name}={raw!r} is not an address starting with {wanted}")
+    return raw
+
+
+def bluesky_settings() -> dict[str, str]:
+    """Where the Bluesky connector signs in, reads anonymously and listens (docs/connectors.md).
+    Empty values leave the connector's own defaults; each source may override them."""
+    did = env_str("PARVIS_BLUESKY_APPVIEW_DID")
+    if did and did.lower() != "none" and not (did.startswith("did:") and "#" in did):
+        raise ConfigError(
+            f"PARVIS_BLUESKY_APPVIEW_DID={did!r} is not a service DID (did:web:host#service) "
+            "or none"
+        )
+    return {
+        "SERVICE_URL": env_url("PARVIS_BLUESKY_SERVICE_URL", ("https", "http")),
+        "APPVIEW_URL": env_url("PARVIS_BLUESKY_APPVIEW_URL", ("https", "http")),
+        "APPVIEW_DID": did,
+        "FIREHOSE_URL": env_url("PARVIS_BLUESKY_FIREHOSE_URL", ("wss", "ws", "https", "http")),
+    }
+
+
+def youtube_settings() -> dict[str, int]:
+    """The daily budget of each YouTube API key (a source may set its own): Google's defaults
+    are 10,000 units and 100 search calls."""
+    return {
+        "DAILY_QUOTA": env_int("PARVIS_YOUTUBE_DAILY_QUOTA", 10_000, minimum=1),
+        "DAILY_SEARCHES": env_int("PARVIS_YOUTUBE_DAILY_SEARCHES", 100, minimum=1),
+    }
+
+
+INTELLIGENCE_BACKENDS = ("default", "transformers")
+
+
+def intelligence_settings() -> dict[str, str]:
+    """The text-analysis backend and, for the transformers one, the model folders
+    (docs/models.md). parvis.intelligence reads this without Django too."""
+    conf: dict[str, str] = {}
+    backend = env_str("PARVIS_INTELLIGENCE_BACKEND")
+    if backend:
+        if backend not in INTELLIGENCE_BACKENDS:
+            raise ConfigError(
+                f"PARVIS_INTELLIGENCE_BACKEND={backend!r} is not one of "
+                + ", ".join(INTELLIGENCE_BACKENDS)
+            )
+        conf["BACKEND"] = backend
+    for key, name in (
+        ("SENTIMENT_MODEL", "PARVIS_SENTIMENT_MODEL"),
+        ("TOXICITY_MODEL", "PARVIS_TOXICITY_MODEL"),
+    ):
+        raw = env_str(name)
+        if raw:
+            if not Path(raw).expanduser().is_dir():
+                raise ConfigError(f"{name}={raw!r} is not a folder (a save_pretrained model)")
+            conf[key] = raw
+    return conf
+
+
+def datasets_dir(default: Path) -> Path:
+    """Where the training script reads its labelled sets (a developer's setting)."""
+    raw = env_str("PARVIS_DATASETS_DIR")
+    return Path(raw).expanduser() if raw else default
+
+
 def data_dir() -> Path:
     """The folder holding the SQLite database, the queue, the secret key and the crypto key."""
     raw = env_str("PARVIS_DATA_DIR") or "parvis-data"

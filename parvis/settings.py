@@ -126,6 +126,11 @@ PARVIS_ALLOW_PRIVATE_ADDRESSES = config.env_bool("PARVIS_ALLOW_PRIVATE_ADDRESSES
 # The largest HTTP answer each kind of connector reads, in MB, where the operator changed it
 # (each connector has its own default: parvis/connectors/base.py, max_body_mb).
 CONNECTOR_MAX_BODY_MB = config.connector_body_caps()
+# Connector defaults (docs/connectors.md) and the text-analysis backend (docs/models.md): read
+# here so that a mistyped value stops Parvis at start, not inside a source run hours later.
+PARVIS_BLUESKY = config.bluesky_settings()
+PARVIS_YOUTUBE = config.youtube_settings()
+PARVIS_INTELLIGENCE = config.intelligence_settings()
 
 # Behind the proxy every request comes from the proxy's address: the client's is the one the
 # proxy appended to X-Forwarded-For (parvis/core/audit.py: client_ip).

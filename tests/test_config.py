@@ -188,3 +188,62 @@ def test_whole_number_settings_name_the_variable(monkeypatch):
         monkeypatch.setenv("PARVIS_TEST_INT", wrong)
         with pytest.raises(config.ConfigError, match="PARVIS_TEST_INT"):
             config.env_int("PARVIS_TEST_INT", 7, minimum=1)
+
+
+# Settings that connectors and intelligence used to read from the environment in the middle
+# of a run: a bad value now stops Parvis at start, naming the variable.
+MOVED_SETTINGS = [
+    ("PARVIS_YOUTUBE_DAILY_QUOTA", "lots"),
+    ("PARVIS_YOUTUBE_DAILY_SEARCHES", "0"),
+    ("PARVIS_BLUESKY_SERVICE_URL", "bsky.social"),
+    ("PARVIS_BLUESKY_APPVIEW_URL", "ftp://api.bsky.app"),
+    ("PARVIS_BLUESKY_APPVIEW_DID", "api.bsky.app"),
+    ("PARVIS_BLUESKY_FIREHOSE_URL", "bsky.network"),
+    ("PARVIS_INTELLIGENCE_BACKEND", "transformer"),
+    ("PARVIS_SENTIMENT_MODEL", "/nowhere/sentiment"),
+    ("PARVIS_TOXICITY_MODEL", "/nowhere/toxicity"),
+]
+
+
+@pytest.mark.parametrize(("name", "value"), MOVED_SETTINGS)
+def test_a_bad_connector_or_intelligence_setting_stops_the_start(tmp_path, name, value):
+    import subprocess
+    import sys
+
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("PARVIS_", "DJANGO_"))}
+    clean.update(PARVIS_DATA_DIR=str(tmp_path), **{name: value})
+    result = subprocess.run(
+        [sys.executable, "-c", "import parvis.settings"], env=clean, capture_output=True, text=True
+    )
+    assert result.returncode != 0
+    assert f"ConfigError: {name}=" in result.stderr
+
+
+def test_the_cli_stops_at_start_on_a_mistyped_youtube_quota(tmp_path):
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PARVIS_DATA_DIR": str(tmp_path), "PARVIS_YOUTUBE_DAILY_QUOTA": "10k"}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    result = subprocess.run(
+        [sys.executable, "-m", "parvis.cli", "migrate"], env=env, capture_output=True, text=True
+    )
+    assert result.returncode != 0
+    assert "configuration error: PARVIS_YOUTUBE_DAILY_QUOTA='10k'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_connector_and_intelligence_settings_read_good_values(monkeypatch, tmp_path):
+    monkeypatch.setenv("PARVIS_YOUTUBE_DAILY_QUOTA", "20_000")
+    monkeypatch.setenv("PARVIS_BLUESKY_FIREHOSE_URL", "wss://jetstream.example/subscribe")
+    monkeypatch.setenv("PARVIS_BLUESKY_APPVIEW_DID", "none")
+    monkeypatch.setenv("PARVIS_INTELLIGENCE_BACKEND", "transformers")
+    monkeypatch.setenv("PARVIS_SENTIMENT_MODEL", str(tmp_path))
+    assert config.youtube_settings() == {"DAILY_QUOTA": 20_000, "DAILY_SEARCHES": 100}
+    bluesky = config.bluesky_settings()
+    assert bluesky["FIREHOSE_URL"] == "wss://jetstream.example/subscribe"
+    assert bluesky["APPVIEW_DID"] == "none" and bluesky["SERVICE_URL"] == ""
+    assert config.intelligence_settings() == {
+        "BACKEND": "transformers",
+        "SENTIMENT_MODEL": str(tmp_path),
+    }

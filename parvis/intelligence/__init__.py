@@ -14,7 +14,6 @@ Backend choice, first match wins: ``configure(backend=...)``; Django setting
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
@@ -32,22 +31,18 @@ _default: DefaultBackend | None = None
 
 
 def _settings() -> dict[str, str]:
-    conf: dict[str, str] = {}
-    for key, env in (
-        ("BACKEND", "PARVIS_INTELLIGENCE_BACKEND"),
-        ("SENTIMENT_MODEL", "PARVIS_SENTIMENT_MODEL"),
-        ("TOXICITY_MODEL", "PARVIS_TOXICITY_MODEL"),
-    ):
-        if os.environ.get(env):
-            conf[key] = os.environ[env]
-    try:  # Django is optional here: only read its settings when a project configured them.
+    """Django's PARVIS_INTELLIGENCE when a project configured Django (parvis.settings reads
+    the environment into it at start), else the environment, through parvis.config."""
+    try:  # Django is optional here
         from django.conf import settings
 
         if settings.configured:
-            conf.update(getattr(settings, "PARVIS_INTELLIGENCE", {}) or {})
+            return dict(getattr(settings, "PARVIS_INTELLIGENCE", {}) or {})
     except ImportError:
         pass
-    return conf
+    from parvis.config import intelligence_settings
+
+    return intelligence_settings()
 
 
 def default_backend() -> DefaultBackend:

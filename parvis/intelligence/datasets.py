@@ -7,7 +7,6 @@ and are never read here.
 from __future__ import annotations
 
 import csv
-import os
 import re
 from pathlib import Path
 
@@ -18,11 +17,10 @@ _ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
 
 def default_data_dir() -> Path:
     """``$PARVIS_DATASETS_DIR`` or ``../shared/datasets`` next to the repository root."""
-    env = os.environ.get("PARVIS_DATASETS_DIR")
-    if env:
-        return Path(env)
+    from parvis.config import datasets_dir
+
     repo_root = Path(__file__).resolve().parents[2]
-    return (repo_root / ".." / "shared" / "datasets").resolve()
+    return datasets_dir((repo_root / ".." / "shared" / "datasets").resolve())
 
 
 def _unescape(text: str) -> str:

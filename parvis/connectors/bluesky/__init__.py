@@ -15,9 +15,9 @@ Modes (config "mode"):
 from __future__ import annotations
 
 import logging
-import os
 from typing import Any
 
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from parvis.connectors.base import (
@@ -54,24 +54,29 @@ AUTHOR_FEED = "author:"  # a search-mode list key: the posts of this account (ge
 MAX_NAMED_AUTHORS = 20  # @handles of the queries resolved to DIDs for the firehose, per run
 
 
+def configured(name: str) -> str:
+    """The server's setting (PARVIS_BLUESKY_*, checked at start by parvis.config)."""
+    return settings.PARVIS_BLUESKY.get(name, "")
+
+
 def service_url() -> str:
     """The PDS (or entryway) accounts log in at, unless they say otherwise."""
-    return os.environ.get("PARVIS_BLUESKY_SERVICE_URL", "").strip() or DEFAULT_SERVICE_URL
+    return configured("SERVICE_URL") or DEFAULT_SERVICE_URL
 
 
 def appview_url() -> str:
-    return os.environ.get("PARVIS_BLUESKY_APPVIEW_URL", "").strip() or DEFAULT_APPVIEW_URL
+    return configured("APPVIEW_URL") or DEFAULT_APPVIEW_URL
 
 
 def appview_did() -> str:
     """The atproto-proxy value for app.bsky.* calls through a PDS; "none" sends no header
     (the PDS then uses its own configured AppView, as a local test network does)."""
-    value = os.environ.get("PARVIS_BLUESKY_APPVIEW_DID", "").strip() or DEFAULT_APPVIEW_DID
+    value = configured("APPVIEW_DID") or DEFAULT_APPVIEW_DID
     return "" if value.lower() == "none" else value
 
 
 def firehose_url() -> str:
-    return os.environ.get("PARVIS_BLUESKY_FIREHOSE_URL", "").strip() or DEFAULT_FIREHOSE_URL
+    return configured("FIREHOSE_URL") or DEFAULT_FIREHOSE_URL
 
 
 def terms_list(value: Any) -> list[str]:

@@ -10,16 +10,15 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from parvis.config import ConfigError
 from parvis.connectors.base import RetryLater, SourceSettings
 
 if TYPE_CHECKING:
@@ -29,8 +28,6 @@ if TYPE_CHECKING:
 PACIFIC = ZoneInfo("America/Los_Angeles")
 DEFAULT_UNITS = 10_000
 DEFAULT_SEARCHES = 100
-UNITS_ENV = "PARVIS_YOUTUBE_DAILY_QUOTA"
-SEARCHES_ENV = "PARVIS_YOUTUBE_DAILY_SEARCHES"
 # Retry a little after Google's reset rather than on the stroke of midnight: clocks differ,
 # and every key in the world retries then.
 RESET_MARGIN = dt.timedelta(minutes=10)
@@ -73,25 +70,16 @@ def seconds_until_reset(now: dt.datetime | None = None) -> float:
     return (next_reset(now) + RESET_MARGIN - now).total_seconds()
 
 
-def env_int(name: str, default: int) -> int:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be a whole number of units, not {raw!r}") from None
-    if value < 1:
-        raise ConfigError(f"{name} must be at least 1")
-    return value
-
-
 def budget_for(config: dict[str, Any] | None = None) -> Budget:
-    """The source's own budget if it sets one, else the environment's, else Google's default."""
+    """The source's own budget if it sets one, else the server's (PARVIS_YOUTUBE_DAILY_QUOTA
+    and PARVIS_YOUTUBE_DAILY_SEARCHES, checked at start by parvis.config), else Google's."""
     config = config or {}
+    server = getattr(settings, "PARVIS_YOUTUBE", {})
     return Budget(
-        units=int(config.get("daily_quota") or env_int(UNITS_ENV, DEFAULT_UNITS)),
-        searches=int(config.get("daily_searches") or env_int(SEARCHES_ENV, DEFAULT_SEARCHES)),
+        units=int(config.get("daily_quota") or server.get("DAILY_QUOTA") or DEFAULT_UNITS),
+        searches=int(
+            config.get("daily_searches") or server.get("DAILY_SEARCHES") or DEFAULT_SEARCHES
+        ),
     )
 
 
