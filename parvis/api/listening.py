@@ -13,6 +13,7 @@ from ninja import Router, Schema, Status
 from parvis.api.auth import api_membership
 from parvis.listening import explorer, services
 from parvis.listening.models import Mention, MonitoredQuery
+from parvis.listening.own import own_author_ids
 from parvis.listening.query import QuerySyntaxError, highlight_spans, parse
 from parvis.workspaces.access import get_in_workspace, scoped
 from parvis.workspaces.roles import Perm
@@ -58,6 +59,7 @@ class MentionOut(Schema):
     group_size: int
     parent_external_id: str
     queries: list[int]
+    own_account: bool  # posted by one of the brand's own accounts
 
 
 class MentionDetailOut(MentionOut):
@@ -68,8 +70,10 @@ class MentionDetailOut(MentionOut):
 
 
 class MentionPage(Schema):
-    count: int
+    count: int  # lines of the list: one per copy-paste group
     count_capped: bool
+    mentions: int  # every mention, copies included: the overview's and the CSV's number
+    mentions_capped: bool
     items: list[MentionOut]
     next: str | None
 
@@ -130,7 +134,7 @@ class PreviewOut(Schema):
 # --- mentions -------------------------------------------------------------------------------
 
 
-def mention_out(m: Mention, query_ids: list[int]) -> dict[str, Any]:
+def mention_out(m: Mention, query_ids: list[int], own_ids: Any = ()) -> dict[str, Any]:
     a = m.author
     return {
         **{f: getattr(m, f) for f in MENTION_FIELDS},
@@ -146,6 +150,7 @@ def mention_out(m: Mention, query_ids: list[int]) -> dict[str, Any]:
             "average_sentiment": a.average_sentiment,
         },
         "queries": query_ids,
+        "own_account": m.author_id in own_ids,
     }
 
 
@@ -184,14 +189,22 @@ def list_mentions(
     until: str = "",
     query: str = "",
     author: str = "",
+    own: str = "",
+    period: str = "",
+    toxic: str = "",
+    spam: str = "",
     min_reach: str = "",
     sort: str = "date",
     cursor: str = "",
     limit: int = explorer.PAGE_SIZE,
 ) -> Any:
-    """Group heads (one per copy-paste group), newest first unless `sort` is reach or
-    engagement. `since`/`until`: dates (whole days) or ISO date-times. `query`: a monitored
-    query id. `count` stops at 10,000 (`count_capped`). `next`: the next page's URL."""
+    """Group heads (one per copy-paste group), newest first unless `sort` is reach,
+    engagement, negative (lowest sentiment score first) or toxicity. `q`: the language of
+    monitored queries (OR, NOT, -word, "phrases", prefix*). `since`/`until`: dates (whole days)
+    or ISO date-times; `period`: today, 7d, 30d or month (rolling, wins over since/until).
+    `query`: a monitored query id. `own`: "" leaves out the brand's own accounts, "only",
+    "all". `toxic=toxic`: toxicity ≥ 0.5; `spam`: hide or only. `count` (lines) and `mentions`
+    (copies included) stop at 10,000 (`*_capped`). `next`: the next page's URL."""
     workspace = api_membership(request, slug).workspace
     filters, form = explorer.parse_filters(workspace, request.GET)
     if form.errors:
@@ -199,13 +212,24 @@ def list_mentions(
     mentions = explorer.filtered_mentions(workspace, filters)
     page = explorer.keyset_page(explorer.with_query_names(mentions), filters, limit)
     count, capped = explorer.count_results(mentions, filters, page, API_COUNT_CAP)
+    total, total_capped = explorer.count_all(workspace, filters, API_COUNT_CAP)
+    own_ids = set(filters.own_ids)
     next_url = None
     if page.next_cursor:
         params = QueryDict(mutable=True)
         params.update({**filters.params, "cursor": page.next_cursor, "limit": str(limit)})
         next_url = request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
-    items = [mention_out(m, [match.query_id for match in m.matches.all()]) for m in page.items]
-    return {"count": count, "count_capped": capped, "items": items, "next": next_url}
+    items = [
+        mention_out(m, [match.query_id for match in m.matches.all()], own_ids) for m in page.items
+    ]
+    return {
+        "count": count,
+        "count_capped": capped,
+        "mentions": total,
+        "mentions_capped": total_capped,
+        "items": items,
+        "next": next_url,
+    }
 
 
 @router.get(MENTIONS + "/{mention_id}", response=MentionDetailOut)
@@ -217,7 +241,7 @@ def get_mention(request: HttpRequest, slug: str, mention_id: int) -> Any:
         raise Http404
     query_ids = list(mention.matches.values_list("query_id", flat=True))
     return {
-        **mention_out(mention, query_ids),
+        **mention_out(mention, query_ids, own_author_ids(workspace)),
         "ingested_at": mention.ingested_at,
         "toxicity_categories": mention.toxicity_categories or {},
         "analysis_why": mention.analysis_why or {},

@@ -193,3 +193,49 @@ def test_overview_and_live_query_preview(tab, artifacts):
     expect(page.locator("article.quarantined pre.raw").first).to_have_text("{pas du json")
     tab.shot(artifacts, "listening-quarantine.png")
     assert tab.problems == []
+
+
+def test_a_morning_period_sentiment_search_and_a_day_of_the_chart(tab, artifacts):
+    """Today's mentions, then the negative ones, a search with OR, and a bar of the overview's
+    chart opening the mentions of its day."""
+    workspace = Workspace.objects.get(slug="demo")
+    mentions = seed_mentions(workspace)
+    page = tab.page
+    log_in(tab)
+    today = timezone.localdate()
+
+    def on(day: dt.date) -> set[int]:
+        return {m.pk for m in mentions.values() if timezone.localdate(m.published_at) == day}
+
+    tab.open("/w/demo/listening/")
+    page.select_option("#id_period", "today")
+    page.wait_for_url(re.compile(r"period=today"))
+    expect(page.locator("#results article.mention")).to_have_count(len(on(today)))
+    assert set(result_ids(tab)) == on(today)
+
+    page.select_option("#id_period", "7d")
+    page.wait_for_url(re.compile(r"period=7d"))
+    page.select_option("#id_sentiment", "negative")
+    page.wait_for_url(re.compile(r"sentiment=negative"))
+    negatives = {m.pk for m in mentions.values() if m.sentiment == "negative"}
+    expect(page.locator("#results article.mention")).to_have_count(len(negatives))
+    assert set(result_ids(tab)) == negatives
+
+    page.select_option("#id_sentiment", "")
+    page.fill("#id_q", "colis OR retard")
+    page.press("#id_q", "Enter")
+    page.wait_for_url(re.compile(r"q=colis(%20|\+)OR(%20|\+)retard"))
+    found = {m.pk for m in mentions.values() if "colis" in m.text or "retard" in m.text}
+    expect(page.locator("#results article.mention")).to_have_count(len(found))
+    assert set(result_ids(tab)) == found
+    tab.shot(artifacts, "listening-morning.png")
+
+    tab.open("/w/demo/listening/overview/")
+    day = max(d for d in {timezone.localdate(m.published_at) for m in mentions.values()})
+    day = day - dt.timedelta(days=1)  # a full day of the seeded mentions
+    page.click(f"svg.chart a.bar[data-day='{day.isoformat()}']")
+    page.wait_for_url(re.compile(rf"since={day.isoformat()}&until={day.isoformat()}"))
+    expect(page.locator("#results article.mention")).to_have_count(len(on(day)))
+    assert set(result_ids(tab)) == on(day)
+    tab.shot(artifacts, "listening-chart-day.png")
+    assert tab.problems == []

@@ -10,7 +10,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from parvis.listening.ingest import ingest_lines
-from parvis.listening.models import MonitoredQuery
+from parvis.listening.models import Mention, MonitoredQuery
+from parvis.workspaces.models import NetworkChoice
 from parvis.workspaces.roles import Role
 from tests.conftest import bearer
 from tests.listening.factories import lines, mention
@@ -66,6 +67,30 @@ def test_mentions_list_with_filters(client, headers, corpus):
     for query, expected in cases.items():
         response = client.get(f"{API}/mentions?{query}", **headers)
         assert ext(response.json()["items"]) == expected, query
+
+
+def test_the_api_has_the_pages_filters_sorts_and_counts(client, headers, workspace, corpus):
+    NetworkChoice.objects.create(
+        workspace=workspace, network="bluesky", handle="lumiere.bsky.social"
+    )
+    Mention.objects.filter(external_id="ext-f").update(toxicity=0.9, spam=0.7)
+    status, body = get(client, headers, "/mentions")
+    assert status == 200 and body["count"] == 6 and body["mentions"] == 8  # g left out
+    assert body["mentions_capped"] is False
+    cases = {
+        "own=only": ["g"],
+        "toxic=toxic": ["f"],
+        "spam=hide": ["e1", "d", "c", "b", "a"],
+        "q=retard OR boutique": ["c", "b"],
+        "sort=negative&limit=2": ["b", "f"],
+    }
+    for query, expected in cases.items():
+        response = client.get(f"{API}/mentions?{query}", **headers)
+        assert ext(response.json()["items"]) == expected, query
+    mine = client.get(f"{API}/mentions?own=all", **headers).json()["items"]
+    assert [i["own_account"] for i in mine] == [True] + [False] * 6
+    status, body = get(client, headers, "/mentions", q="lang:fr", own="nobody")
+    assert status == 422 and set(body["detail"]) == {"q", "own"}
 
 
 def test_mentions_pages_follow_next_until_the_end(client, headers, corpus):
