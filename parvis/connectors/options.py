@@ -13,6 +13,25 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+# A time a network gives more than this ahead of our clock belongs to a forged or broken item:
+# the pipeline quarantines it (parvis.listening.normalize), and no cursor may move past it, or
+# everything published meanwhile would be skipped.
+FUTURE_MARGIN = dt.timedelta(days=1)
+
+
+def latest_plausible() -> dt.datetime:
+    return dt.datetime.now(dt.UTC) + FUTURE_MARGIN
+
+
+def plausible_seconds(value: Any) -> int | float | None:
+    """Epoch seconds a network gave, or None unless a finite time between 1970 and tomorrow
+    (not NaN, not Infinity, not year 9999)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if not 0 <= value <= latest_plausible().timestamp():
+        return None  # NaN fails the comparison too
+    return value
+
 
 def bounded_int(config: dict[str, Any], name: str, default: int, low: int, high: int) -> int:
     """config[name] as a whole number in [low, high]; `default` when absent or empty."""

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from parvis.connectors.networks import NETWORKS
+from parvis.connectors.options import FUTURE_MARGIN
 from parvis.listening.query import fold
 
 MAX_ID = 300
@@ -23,7 +24,6 @@ MAX_TEXT = 100_000
 # oldest connected network from 2005); a date past tomorrow (a day covers any time zone
 # mistake) is a wrong clock or a forged item. Both would also break date arithmetic.
 EARLIEST = dt.datetime(1990, 1, 1, tzinfo=dt.UTC)
-FUTURE_MARGIN = dt.timedelta(days=1)
 # More likes, followers… than anyone has (the largest audiences are near 10^9); it keeps each
 # count, their sum (engagement) and sums over a million mentions inside a 64-bit integer.
 MAX_COUNT = 10**12

@@ -151,3 +151,28 @@ def test_retry_after_as_http_date():
 def test_feed_address_is_validated(workspace):
     with pytest.raises(ValueError):
         do_create_source(workspace, kind="rss", name="x", config={"url": "file:///etc/passwd"})
+
+
+def test_character_references_to_no_character_do_not_break_the_feed(workspace, brand_query):
+    """feedparser raised on &#xD800; (a surrogate), &#x110000; and &#99999999999;: the whole feed
+    failed at every run. They read as U+FFFD, as HTML reads them; the entries are stored."""
+    body = (FIXTURES / "blog.xml").read_bytes()
+    body = body.replace(b"ouvre un atelier", b"ouvre &#xD800; un &#x110000; atelier &#99999999999;")
+    body = body.replace(b"Des c&#233;ramiques", b"Des c&#233;ramiques &#56320;")
+    source = do_create_source(workspace, kind="rss", name="Déco Lyon", config={"url": FEED_URL})
+    summary = run_source(source.pk, http_client=client(FakeFeedServer(body)))
+    source.refresh_from_db()
+    assert source.status == SourceStatus.OK, source.last_error
+    assert (summary.stored, summary.rejected) == (2, 1)
+    article = Mention.objects.get(external_id="deco-lyon-1842")
+    assert article.title.startswith("Maison Lumière ouvre \ufffd un \ufffd atelier \ufffd à")
+
+
+def test_a_pubdate_in_year_9999_is_quarantined_and_the_rest_stored(workspace, brand_query):
+    body = (FIXTURES / "blog.xml").read_bytes()
+    body = body.replace(b"Sun, 22 Nov 2026 18:00:00 +0100", b"Fri, 31 Dec 9999 23:59:59 GMT")
+    source = do_create_source(workspace, kind="rss", name="Déco Lyon", config={"url": FEED_URL})
+    summary = run_source(source.pk, http_client=client(FakeFeedServer(body)))
+    assert (summary.stored, summary.rejected) == (1, 2)
+    reasons = set(QuarantinedItem.objects.values_list("reason", flat=True))
+    assert any("in the future" in r for r in reasons), reasons

@@ -38,7 +38,7 @@ from parvis.connectors.base import (
     register,
 )
 from parvis.connectors.html import to_text
-from parvis.connectors.options import parse_since, start_time
+from parvis.connectors.options import parse_since, plausible_seconds, start_time
 
 API = "https://hn.algolia.com/api/v1/search_by_date"
 ITEM_URL = "https://news.ycombinator.com/item?id={}"
@@ -115,14 +115,18 @@ def incoming(hit: dict[str, Any]) -> Incoming | None:
         return None
     try:
         data = to_mention(hit)
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, OverflowError) as exc:  # Infinity where a count goes
         return Incoming(None, raw_text, error=f"unreadable Hacker News hit: {exc}")
     return Incoming(data, raw_text, payload=raw)
 
 
 def hit_second(hit: dict[str, Any]) -> int | None:
+    """The hit's time for the term's window and mark; None for a forged one (year 9999), which
+    the pipeline quarantines and which must not move the mark past what is published next."""
     value = hit.get("created_at_i")
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+    if not isinstance(value, int) or plausible_seconds(value) is None:
+        return None
+    return value
 
 
 @register

@@ -23,6 +23,7 @@ import httpx
 
 from parvis.connectors.base import RetryLater
 from parvis.connectors.mastodon.api import Api, link_param, lowered, newer, newest_of, parse_time
+from parvis.connectors.options import latest_plausible
 
 Position = Callable[[Any], str | None]
 Created = Callable[[Any], dt.datetime | None]
@@ -36,7 +37,13 @@ class Page:
 
 
 def status_position(status: Any) -> str | None:
-    return str(status["id"]) if isinstance(status, dict) and status.get("id") else None
+    """The status's id as a list position; None for one dated past tomorrow: an instance
+    derives a remote status's id from its date, so a forged year 9999 would move the mark
+    above every id to come. The pipeline quarantines it."""
+    if not isinstance(status, dict) or not status.get("id"):
+        return None
+    created = status_created(status)
+    return None if created is not None and created > latest_plausible() else str(status["id"])
 
 
 def status_created(status: Any) -> dt.datetime | None:

@@ -87,6 +87,6 @@ def incoming(status: Any, host: str) -> Incoming:
         data = to_mention(status, host)
     except Unreadable as exc:
         return Incoming(None, raw, error=str(exc))
-    except (TypeError, ValueError, AttributeError) as exc:
+    except (TypeError, ValueError, AttributeError, OverflowError) as exc:  # Infinity as a count
         return Incoming(None, raw, error=f"unreadable status: {exc}")
     return Incoming(data, raw, payload=status)

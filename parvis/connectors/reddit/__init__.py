@@ -50,7 +50,7 @@ from parvis.connectors.base import (
     SettingField,
     register,
 )
-from parvis.connectors.options import parse_since, start_time
+from parvis.connectors.options import parse_since, plausible_seconds, start_time
 from parvis.connectors.reddit import api
 from parvis.connectors.reddit.mapping import incoming
 
@@ -100,9 +100,11 @@ def replies(child: Any) -> list[Any]:
 
 
 def created_utc(thing: Any) -> float | None:
+    """The thing's time for the listing's window and mark; None for a forged one (Infinity,
+    year 9999), which the pipeline quarantines and which must not move the mark."""
     data = thing.get("data") if isinstance(thing, dict) else None
-    value = data.get("created_utc") if isinstance(data, dict) else None
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+    value = plausible_seconds(data.get("created_utc") if isinstance(data, dict) else None)
+    return None if value is None else float(value)
 
 
 @register

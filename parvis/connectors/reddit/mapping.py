@@ -112,6 +112,6 @@ def incoming(child: Any) -> Incoming | None:
         return None
     try:
         mention = to_mention(kind, data)
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, OverflowError) as exc:  # Infinity as a count, a time
         return Incoming(None, raw_text, error=f"unreadable Reddit item: {exc}")
     return Incoming(mention, raw_text, payload=child)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import json
+import re
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -23,6 +24,21 @@ from parvis.connectors.base import (
     register,
 )
 from parvis.connectors.html import to_text
+
+# A numeric character reference: feedparser raises on one that names no character (a
+# surrogate, past U+10FFFF), which would fail the whole feed at every run.
+CHAR_REF = re.compile(rb"&#(?:[xX]([0-9a-fA-F]{1,16})|([0-9]{1,24}));")
+
+
+def character(found: re.Match[bytes]) -> bytes:
+    code = int(found.group(1), 16) if found.group(1) else int(found.group(2))
+    if 0xD800 <= code <= 0xDFFF or code > 0x10FFFF:
+        return b"&#xFFFD;"  # what HTML does with them: the replacement character
+    return found.group()
+
+
+def readable(content: bytes) -> bytes:
+    return CHAR_REF.sub(character, content) if b"&#" in content else content
 
 
 def entry_time(entry: Any) -> str | None:
@@ -110,7 +126,7 @@ class RSSConnector(Connector):
         response = http.get(self.http, url, headers=self.conditional_headers(cursor))
         if response.status_code == 304:
             return FetchResult(items=[], cursor=cursor, notes={"not_modified": True})
-        feed = feedparser.parse(response.content, response_headers=dict(response.headers))
+        feed = feedparser.parse(readable(response.content), response_headers=dict(response.headers))
         if feed.bozo and not feed.entries:
             reason = getattr(feed, "bozo_exception", None)
             raise RetryLater(f"the feed could not be read: {reason}")

@@ -25,7 +25,7 @@ def count(value: Any) -> int:
         return 0
     try:
         return max(0, int(value))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: Infinity
         raise Malformed(f"not a count: {str(value)[:20]!r}") from None
 
 

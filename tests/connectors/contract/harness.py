@@ -30,14 +30,36 @@ class Post:
     created_at: dt.datetime | None = None
     deleted: bool = False
     malformed: bool = False
+    hostile: str = ""  # one of HOSTILE: what the fake writes into this post's payload
 
     def __post_init__(self) -> None:
         if self.created_at is None:
             self.created_at = BASE_TIME + dt.timedelta(minutes=self.key)
 
 
+# Hostile values inside an otherwise documented payload. No JSON encoder writes a lone
+# surrogate, a NUL escape or Infinity from Python, so the fake writes markers that __call__
+# turns into those bytes, as a hostile server would send them.
+SURROGATE, NUL, INFINITY = "XXLONESURROGATEXX", "XXNULXX", "XXINFINITYXX"
+FAR_FUTURE = dt.datetime(9999, 12, 31, tzinfo=dt.UTC)
+HOSTILE = ("date", "surrogate", "nul", "count", "infinity")
+
+
+def hostile_post(kind: str) -> Post:
+    """A post whose payload carries the hostile value `kind` (one of HOSTILE)."""
+    text = Post.text
+    if kind == "surrogate":
+        text += f" {SURROGATE}"
+    elif kind == "nul":
+        text += f" {NUL}"
+    created_at = FAR_FUTURE if kind == "date" else None
+    return Post(text=text, created_at=created_at, hostile=kind)
+
+
 class FakeNetwork:
     kind: ClassVar[str]
+    # The hostile values this network's payloads can carry (a feed has no counts).
+    hostile_kinds: ClassVar[tuple[str, ...]] = HOSTILE
     # Items per page the fake serves, small so that pagination is exercised; None when the
     # network serves everything at once (a feed).
     page_size: ClassVar[int | None] = 10
@@ -90,7 +112,29 @@ class FakeNetwork:
             return self.rate_limited(request, seconds)
         if self.broken:
             return self.refused(request)
-        return self.respond(request)
+        return self.spoiled(self.respond(request))
+
+    def count(self, post: Post, value: Any) -> Any:
+        """A count as served: `value`, or for a hostile post 10^30 or Infinity."""
+        if post.hostile == "count":
+            return 10**30
+        if post.hostile == "infinity":
+            return INFINITY
+        return value
+
+    def spoil(self, body: bytes) -> bytes:
+        """The markers as JSON writes them: "\\ud800", "\\u0000", Infinity."""
+        body = body.replace(SURROGATE.encode(), b"\\ud800").replace(NUL.encode(), b"\\u0000")
+        return body.replace(f'"{INFINITY}"'.encode(), b"Infinity")
+
+    def spoiled(self, response: httpx.Response) -> httpx.Response:
+        if not isinstance(response.stream, httpx.ByteStream):
+            return response  # a stream the fake writes as it goes
+        body = b"".join(response.stream)
+        if not any(m.encode() in body for m in (SURROGATE, NUL, INFINITY)):
+            return response
+        headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
+        return httpx.Response(response.status_code, headers=headers, content=self.spoil(body))
 
     def respond(self, request: httpx.Request) -> httpx.Response:
         raise NotImplementedError

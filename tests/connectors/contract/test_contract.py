@@ -15,7 +15,7 @@ from parvis.listening.runner import run_source
 from parvis.listening.sources import do_create_source
 from tests.conftest import login
 
-from .harness import FakeNetwork, Post, discover
+from .harness import HOSTILE, FakeNetwork, Post, discover, hostile_post
 
 pytestmark = pytest.mark.django_db
 
@@ -119,6 +119,37 @@ def test_malformed_item_is_quarantined_and_the_rest_stored(fake, source):
     item = QuarantinedItem.objects.get()
     assert item.reason and item.raw and item.source_id == source.pk
     assert source.status == SourceStatus.OK
+
+
+# What the quarantine says of each hostile item (the pipeline's validation, for every network).
+HOSTILE_REASONS = {
+    "date": "in the future",
+    "surrogate": "lone surrogate",
+    "nul": "NUL",
+    "count": "larger than",
+    "infinity": "",  # each network's mapping words it its own way
+}
+
+
+@pytest.mark.parametrize("kind", HOSTILE)
+def test_hostile_item_is_quarantined_and_the_rest_stored(fake, source, kind):
+    """A date in year 9999, a lone surrogate or NUL in the text, a count of 10^30 or Infinity,
+    inside an otherwise documented page: that item is quarantined with the reason, the others
+    are stored, the source stays healthy and its cursor still reads what comes next."""
+    if kind not in fake.hostile_kinds:
+        pytest.skip(f"{fake.kind} payloads have no place for this ({kind})")
+    good = [Post() for _ in range(3)]
+    fake.publish(good[0], hostile_post(kind), *good[1:])
+    summary = run(source, fake)
+    assert source.status == SourceStatus.OK, source.last_error
+    assert (summary.stored, summary.rejected) == (3, 1)
+    item = QuarantinedItem.objects.get()
+    assert HOSTILE_REASONS[kind] in item.reason and item.raw and item.source_id == source.pk
+    later = Post()
+    fake.publish(later)
+    run(source, fake)
+    assert source.status == SourceStatus.OK, source.last_error
+    assert stored_ids(fake) == {fake.external_id(p) for p in [*good, later]}
 
 
 def test_deleted_post_is_not_ingested(fake, source):

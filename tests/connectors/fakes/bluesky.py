@@ -141,7 +141,7 @@ class Fake(FakeNetwork):
             "record": self.record(post),
             "replyCount": sum(1 for p in self.reply_to.values() if p is post),
             "repostCount": post.key % 3,
-            "likeCount": post.key * 2,
+            "likeCount": self.count(post, post.key * 2),
             "quoteCount": 1,
             "indexedAt": iso(post.created_at + dt.timedelta(milliseconds=350)),
             "viewer": {"threadMuted": False, "embeddingDisabled": False},

@@ -82,6 +82,7 @@ class Fake(FakeNetwork):
             "created_at_i": created,
             "objectID": None if post.malformed else object_id,
             "parent_id": STORY_ID,
+            "points": self.count(post, None),  # null for comments, as Algolia serves them
             "story_id": STORY_ID,
             "story_title": "Ask HN: Candles that do not smell of paraffin?",
             "story_url": None,

@@ -175,7 +175,7 @@ class Fake(FakeNetwork):
             ],
             "emojis": [],
             "reblogs_count": toot.reblogs,
-            "favourites_count": toot.favourites,
+            "favourites_count": self.count(post, toot.favourites),
             "replies_count": toot.replies,
             "in_reply_to_id": self.status_id(toot.in_reply_to) if toot.in_reply_to else None,
             "in_reply_to_account_id": (

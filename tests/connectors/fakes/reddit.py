@@ -105,7 +105,7 @@ class Fake(FakeNetwork):
             "title": f"Avis bougies {post.key}",
             "subreddit_name_prefixed": "r/france",
             "name": None if post.malformed else f"t3_{short}",
-            "score": 12,
+            "score": self.count(post, 12),
             "ups": 12,
             "num_comments": 4,
             "created": post.created_at.timestamp(),

@@ -297,7 +297,7 @@ class Fake(FakeNetwork):
             "authorChannelId": {"value": author_channel(post.author)},
             "canRate": True,
             "viewerRating": "none",
-            "likeCount": post.key % 7,
+            "likeCount": self.count(post, post.key % 7),
             "publishedAt": stamp(post.created_at),
             "updatedAt": stamp(post.created_at),
         }
@@ -455,7 +455,7 @@ class Fake(FakeNetwork):
             "snippet": snippet,
             "statistics": {
                 "viewCount": str(100 * post.key),
-                "likeCount": str(post.key % 9),
+                "likeCount": self.count(post, str(post.key % 9)),
                 "favoriteCount": "0",
                 "commentCount": str(post.key % 4),
             },
