@@ -136,6 +136,8 @@ class SettingField:
     kind: str = "text"  # text | url | int | bool | choice
     choices: tuple[tuple[str, str], ...] = ()
     default: Any = None
+    # Shown folded under « Advanced » in the forms: technical, and the default fits most people.
+    advanced: bool = False
 
 
 @dataclass

@@ -136,6 +136,12 @@ def form_field(spec: SettingField, *, secret: bool = False) -> forms.Field:
     }
     if spec.default is not None and not secret:
         common["initial"] = spec.default
+    field = _django_field(spec, secret, common)
+    field.advanced = spec.advanced  # read by core/_fields.html (the « Advanced » section)
+    return field
+
+
+def _django_field(spec: SettingField, secret: bool, common: dict[str, Any]) -> forms.Field:
     if spec.kind == "bool":
         return forms.BooleanField(**{**common, "required": False})
     if spec.kind == "int":

@@ -306,7 +306,8 @@ def source_row(source: Source, now: dt.datetime, counts: Counter, editable: set[
         "source": source,
         "lag": now - source.newest_item_at if source.newest_item_at else None,
         "last_hour": counts.get(source.pk, 0),
-        "label": connector.label if connector else source.kind,
+        # A connector uninstalled since: say so rather than show its internal kind name.
+        "label": connector.label if connector else _("Connector not installed"),
         "editable": source.kind in editable,
         "error_paused": source.status == SourceStatus.PAUSED,
     }

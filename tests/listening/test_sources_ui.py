@@ -6,6 +6,7 @@ connectors being written elsewhere; RSS is the real one."""
 
 from __future__ import annotations
 
+import re
 from typing import Any, ClassVar
 from unittest import mock
 
@@ -552,3 +553,66 @@ def test_removing_an_account_pauses_its_sources_with_what_to_do(workspace, owner
     assert source.account is None
     assert "@lumiere@mastodon.test was removed" in source.last_error
     assert other.status == SourceStatus.OK and other.next_run_at is not None
+
+
+# --- plain words ----------------------------------------------------------------------------
+
+JARGON = ("PDS", "AppView", "atproto", "did:web", "firehose", "Firehose")
+
+
+def visible_text(html: str) -> str:
+    """What a person reads: the text between tags, without attribute values."""
+    return " ".join(re.sub(r"<[^>]*>", " ", html).split())
+
+
+def test_no_internal_kind_name_on_the_sources_and_account_pages(workspace, owner):
+    client = login(owner)
+    kinds = set(base.load_all()) - {"rss"}  # "rss" is also the network's usual name
+    pages = [
+        NEW,
+        "/w/lumiere/listening/sources/",
+        "/w/lumiere/accounts/",
+        "/w/lumiere/accounts/connect/",
+        *(f"{NEW}?kind={kind}" for kind in ("bluesky", "youtube", "youtube_oauth", "mastodon")),
+    ]
+    for url in pages:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        words = set(re.findall(r"[\w-]+", visible_text(response.content.decode())))
+        assert not words & kinds, (url, words & kinds)
+
+
+def test_bluesky_form_speaks_plainly_and_folds_the_technical_fields(workspace, owner):
+    html = login(owner).get(NEW, {"kind": "bluesky"}).content.decode()
+    plain, _, advanced = html.partition('<details class="advanced"')
+    assert advanced, "the technical fields are under « Avancé »"
+    assert 'name="cfg_mode"' in plain and 'name="cfg_terms"' in plain
+    for name in ("service_url", "appview_url", "appview_did", "appview_direct", "firehose_url"):
+        assert f'name="cfg_{name}"' in advanced and f'name="cfg_{name}"' not in plain, name
+    for word in JARGON:
+        assert word not in visible_text(plain), word
+    # The defaults work for most people: the reading service is filled in.
+    assert 'value="did:web:api.bsky.app#bsky_appview"' in advanced
+
+
+def test_advanced_section_opens_when_one_of_its_fields_has_an_error(workspace, owner):
+    response = login(owner).post(
+        NEW,
+        {"kind": "bluesky", "name": "x", "every_minutes": 5, "cfg_mode": "search"}
+        | {"cfg_service_url": "not an address"},
+    )
+    html = response.content.decode()
+    assert '<details class="advanced" id="advanced-fields" open>' in html
+
+
+def test_accounts_page_names_the_stored_credentials_in_words(workspace, owner):
+    do_connect_account(
+        workspace,
+        owner,
+        network="youtube",
+        handle="@maisonlumiere",
+        credentials={"api_key": "AIza-secret", "channel_id": "UC1", "vendor_thing": "x"},
+    )
+    text = visible_text(login(owner).get("/w/lumiere/accounts/").content.decode())
+    assert "api_key" not in text and "channel_id" not in text and "vendor_thing" not in text
+    assert "API key ✓" in text and "channel ✓" in text and "vendor thing ✓" in text

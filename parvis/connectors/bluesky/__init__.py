@@ -112,18 +112,18 @@ class BlueskyConnector(Connector):
     settings_fields = (
         SettingField(
             "mode",
-            _("Mode"),
+            _("What to read"),
             _(
-                "Search: the workspace's veilles through Bluesky search. Firehose: every new "
-                "post on the network, matched here. Notifications: replies, mentions and "
-                "quotes of the connected account."
+                "Search: posts that contain the words of the workspace's veilles. Every new "
+                "post: the whole network as it is published, sorted here. Replies and "
+                "mentions: what people send to the connected account."
             ),
             required=True,
             kind="choice",
             choices=(
                 ("search", _("Search")),
-                ("firehose", _("Firehose")),
-                ("notifications", _("Notifications")),
+                ("firehose", _("Every new post")),
+                ("notifications", _("Replies and mentions of the account")),
             ),
             default="search",
         ),
@@ -134,56 +134,87 @@ class BlueskyConnector(Connector):
         ),
         SettingField(
             "service_url",
-            _("PDS address"),
-            _("Where the account signs in, unless the account says otherwise."),
+            _("Account server"),
+            _(
+                "Where the Bluesky account lives: bsky.social for most accounts. Change it only "
+                "for a self-hosted server (a PDS)."
+            ),
             kind="url",
             default=service_url(),
+            advanced=True,
         ),
         SettingField(
             "appview_url",
-            _("AppView address"),
-            _("Used for reads without an account, or for every read when asked below."),
+            _("Reading service"),
+            _(
+                "The Bluesky service that answers searches and reads made without an account "
+                "(an AppView)."
+            ),
             kind="url",
             default=appview_url(),
+            advanced=True,
         ),
         SettingField(
             "appview_did",
-            _("AppView service"),
-            _("The atproto-proxy value for reads through the PDS; 'none' for the PDS default."),
+            _("Reading service identifier"),
+            _(
+                "For reads through the account server: the reading service it forwards them to "
+                "(the atproto-proxy header); 'none' leaves the choice to the server."
+            ),
             default=appview_did() or "none",
+            advanced=True,
         ),
         SettingField(
             "appview_direct",
-            _("Read from the AppView directly"),
-            _("Skip the PDS for reads (anonymous calls)."),
+            _("Read straight from the reading service"),
+            _("Reads skip the account server and are made without the account."),
             kind="bool",
             default=False,
+            advanced=True,
         ),
         SettingField(
             "firehose_url",
-            _("Firehose address"),
-            _("A relay or a PDS event stream (wss://), or a Jetstream (…/subscribe)."),
+            _("Stream address"),
+            _(
+                "For « Every new post »: a relay or an account server's event stream (wss://), "
+                "or a Jetstream (…/subscribe)."
+            ),
             kind="url",
             default=firehose_url(),
+            advanced=True,
         ),
         SettingField(
             "from_start",
             _("Read the stream from its oldest event"),
             _(
-                "On the first run only. Without it the stream is read from now on; a quiet PDS "
+                "On the first run only. Without it the stream is read from now on; a quiet server "
                 "that has sent nothing yet is read from now on again at each run."
             ),
             kind="bool",
             default=False,
+            advanced=True,
         ),
-        SettingField("window_seconds", _("Firehose window (seconds)"), kind="int", default=20),
-        SettingField("max_events", _("Firehose events per page"), kind="int", default=5000),
-        SettingField("page_size", _("Results per request"), kind="int", default=100),
+        SettingField(
+            "window_seconds",
+            _("Stream reading time per run (seconds)"),
+            kind="int",
+            default=20,
+            advanced=True,
+        ),
+        SettingField(
+            "max_events",
+            _("Stream events per run"),
+            kind="int",
+            default=5000,
+            advanced=True,
+        ),
+        SettingField("page_size", _("Results per request"), kind="int", default=100, advanced=True),
         SettingField(
             "backfill_pages",
             _("Pages read back for a new search term"),
             kind="int",
             default=10,
+            advanced=True,
         ),
     )
 
@@ -239,7 +270,14 @@ class BlueskyConnector(Connector):
                 _("Create one in Bluesky: Settings → Privacy and security → App passwords."),
                 required=True,
             ),
-            SettingField("service_url", _("PDS address"), kind="url", default=service_url()),
+            SettingField(
+                "service_url",
+                _("Account server"),
+                _("bsky.social for most accounts; change it only for a self-hosted server."),
+                kind="url",
+                default=service_url(),
+                advanced=True,
+            ),
         )
 
     @classmethod
@@ -251,7 +289,7 @@ class BlueskyConnector(Connector):
         try:
             service = xrpc.base_url(str(fields.get("service_url") or "") or service_url())
         except ValueError:
-            raise ValueError(_("The PDS address starts with https://")) from None
+            raise ValueError(_("The account server's address starts with https://")) from None
         session = xrpc.create_session(xrpc.Client(http, service), handle, password)
         credentials = {"service_url": service, "app_password": password}
         credentials.update(xrpc.session_credentials(session))

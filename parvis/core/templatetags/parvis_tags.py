@@ -25,6 +25,32 @@ AUDIT_KEYS = {
 }
 
 
+# What an account's stored credentials are, in words (the keys are the connectors' own names).
+CREDENTIAL_LABELS = {
+    "access_token": _("access token"),
+    "refresh_token": _("renewal token"),
+    "access_jwt": _("session"),
+    "refresh_jwt": _("session renewal"),
+    "app_password": _("app password"),
+    "api_key": _("API key"),
+    "client_id": _("app identifier"),
+    "client_secret": _("app secret"),
+    "channel_id": _("channel"),
+    "instance_url": _("server"),
+    "service_url": _("server"),
+    "did": _("account identifier"),
+    "expires_at": _("expiry"),
+    "token": _("token"),
+}
+
+
+@register.filter
+def credential_label(name: str) -> str:
+    """A stored credential's name in words; an unknown (third-party) one made readable."""
+    label = CREDENTIAL_LABELS.get(name)
+    return str(label) if label is not None else name.replace("_", " ")
+
+
 @register.filter(name="network_label")
 def network_label_filter(code: str) -> str:
     return network_label(code)
@@ -49,3 +75,20 @@ def audit_details(details: dict[str, Any]) -> list[tuple[str, str]]:
         for key, label in AUDIT_KEYS.items()
         if key in details
     ]
+
+
+@register.filter
+def plain_fields(form: Any) -> list[Any]:
+    """The form's fields shown first: all but those a connector marks advanced."""
+    return [field for field in form if not getattr(field.field, "advanced", False)]
+
+
+@register.filter
+def advanced_fields(form: Any) -> list[Any]:
+    """Technical fields with sensible defaults, folded under « Advanced » (core/_fields.html)."""
+    return [field for field in form if getattr(field.field, "advanced", False)]
+
+
+@register.filter
+def any_errors(fields: list[Any]) -> bool:
+    return any(field.errors for field in fields)
