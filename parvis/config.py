@@ -180,10 +180,16 @@ SQLITE_COMPANIONS = ("", "-wal", "-shm", "-journal")
 def make_private(database: Path | str) -> None:
     """Create a SQLite file readable by its owner only (0600, like the keys), and tighten one
     created looser by an older version. SQLite gives the -wal, -shm and -journal files the
-    mode of the database file, so creating that one 0600 covers them."""
+    mode of the database file, so creating that one 0600 covers them.
+
+    Called when the settings are read, before this process opens the database: closing any
+    descriptor of a file drops every POSIX lock the process holds on it, SQLite's included.
+    O_EXCL for the same reason: an existing file is never opened here, only chmod-ed."""
     path = Path(database)
     try:
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
     except OSError:
         return  # SQLite reports a missing folder or a read-only file with its own error
     for suffix in SQLITE_COMPANIONS:
@@ -242,6 +248,9 @@ def parse_database_url(raw: str) -> DatabaseURL:
 
 
 def sqlite_database(path: Path | str) -> dict:
+    # SQLite would create the file with the process umask (usually 0644): mentions, sessions
+    # and audit rows are no one else's to read on the server.
+    make_private(path)
     return {
         "ENGINE": "parvis.db.sqlite",
         "NAME": str(path),

@@ -247,3 +247,29 @@ def test_connector_and_intelligence_settings_read_good_values(monkeypatch, tmp_p
         "BACKEND": "transformers",
         "SENTIMENT_MODEL": str(tmp_path),
     }
+
+
+def test_making_the_database_private_keeps_this_process_locks(tmp_path):
+    """Closing any descriptor of a file drops the process's POSIX locks on it: make_private
+    must never open a database SQLite already holds (it broke the demo with disk I/O errors)."""
+    import sqlite3
+    import subprocess
+    import sys
+
+    database = tmp_path / "parvis.sqlite3"
+    holder = sqlite3.connect(database, isolation_level=None)
+    holder.execute("CREATE TABLE t (x INTEGER)")
+    holder.execute("BEGIN IMMEDIATE")  # a write lock on the database file
+    try:
+        config.make_private(database)
+        probe = (
+            "import sqlite3, sys\n"
+            "db = sqlite3.connect(sys.argv[1], timeout=0, isolation_level=None)\n"
+            "try:\n    db.execute('BEGIN IMMEDIATE')\nexcept sqlite3.OperationalError:\n"
+            "    sys.exit(3)\n"
+        )
+        other = subprocess.run([sys.executable, "-c", probe, str(database)], timeout=30)
+        assert other.returncode == 3  # still locked by the holder
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()

@@ -10,8 +10,6 @@ from functools import cache
 
 from django.db.backends.sqlite3 import base, features
 
-from parvis.config import make_private
-
 
 @cache
 def variable_limit() -> int:
@@ -25,17 +23,5 @@ class DatabaseFeatures(features.DatabaseFeatures):
         return variable_limit()
 
 
-def on_disk(name: object) -> bool:
-    text = str(name)
-    return bool(text) and text != ":memory:" and not text.startswith("file:")
-
-
 class DatabaseWrapper(base.DatabaseWrapper):
     features_class = DatabaseFeatures
-
-    def get_new_connection(self, conn_params: dict) -> sqlite3.Connection:
-        # SQLite would create the file with the process umask (usually 0644): mentions,
-        # sessions and audit rows are no one else's to read on the server.
-        if on_disk(conn_params.get("database", "")):
-            make_private(conn_params["database"])
-        return super().get_new_connection(conn_params)
