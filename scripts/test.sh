@@ -301,6 +301,8 @@ step "install parvis[test] into $(dirname "$(dirname "$PYTHON")")" install_parvi
 [[ $FAILED == 0 ]] || die "installing failed; see above"
 step "ruff check" "$PYTHON" -m ruff check .
 step "ruff format --check" "$PYTHON" -m ruff format --check .
+# The one-way layers (contracts in pyproject.toml, [tool.importlinter]; docs/architecture.md).
+step "import-linter (layers)" "$(dirname "$PYTHON")/lint-imports"
 step "mypy (modules listed in pyproject.toml)" "$PYTHON" -m mypy
 
 for pass in $PASSES; do

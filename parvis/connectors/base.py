@@ -152,7 +152,7 @@ class AccountInfo:
 class Connector:
     kind: ClassVar[str]
     label: ClassVar[str]
-    # The network code (parvis.connectors.networks) of the mentions this connector produces.
+    # The network code (parvis.core.networks) of the mentions this connector produces.
     network: ClassVar[str] = ""
     capabilities: ClassVar[frozenset[Capability]] = frozenset()
     # Sources of this kind keep only mentions that match a monitored query.

@@ -5,7 +5,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from parvis.connectors.networks import NETWORK_CHOICES, NETWORKS
+from parvis.core.networks import NETWORK_CHOICES, NETWORKS
 
 
 def credential_form_fields(network_code: str, *, required: bool) -> dict[str, forms.Field]:

@@ -5,7 +5,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from parvis.connectors import crypto
-from parvis.connectors.networks import NETWORK_CHOICES
+from parvis.core.networks import NETWORK_CHOICES
 from parvis.workspaces.models import WorkspaceScoped
 
 

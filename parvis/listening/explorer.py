@@ -45,7 +45,7 @@ from django.http import QueryDict, StreamingHttpResponse
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy
 
-from parvis.connectors.networks import network_label
+from parvis.core.networks import network_label
 from parvis.intelligence.lexicon import stopwords
 from parvis.listening import search
 from parvis.listening.forms import FILTER_KEYS, FilterForm, encode_cursor

@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from parvis.connectors.networks import NETWORK_CHOICES
+from parvis.core.networks import NETWORK_CHOICES
 from parvis.listening.models import MonitoredQuery, QueryKind, Sentiment
 from parvis.workspaces.models import Workspace
 

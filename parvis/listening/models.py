@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from parvis.connectors.networks import NETWORK_CHOICES
+from parvis.core.networks import NETWORK_CHOICES
 from parvis.workspaces.models import WorkspaceScoped
 
 

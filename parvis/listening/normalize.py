@@ -14,8 +14,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from parvis.connectors.networks import NETWORKS
 from parvis.connectors.options import FUTURE_MARGIN
+from parvis.core.networks import NETWORKS
 from parvis.listening.query import fold
 
 MAX_ID = 300

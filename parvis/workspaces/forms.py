@@ -6,7 +6,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
-from parvis.connectors.networks import NETWORK_CHOICES
+from parvis.core.networks import NETWORK_CHOICES
 from parvis.workspaces.models import Competitor, NetworkChoice, Objective, Persona, Strategy
 from parvis.workspaces.roles import LEAST_PRIVILEGED, Role
 from parvis.workspaces.strategy import ITEM_KINDS, STRATEGY_FIELDS, clean_list

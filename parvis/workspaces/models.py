@@ -6,7 +6,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from parvis.connectors.networks import NETWORK_CHOICES
+from parvis.core.networks import NETWORK_CHOICES
 from parvis.workspaces.roles import Perm, Role, role_can
 
 slug_validator = RegexValidator(

@@ -198,7 +198,7 @@ def display_value(field: Any, value: Any) -> Any:
         return ", ".join(str(display_value(field, v)) for v in value)
     choices = dict(field.choices or []) if field is not None else {}
     if field is not None and field.name == "networks":
-        from parvis.connectors.networks import NETWORK_CHOICES
+        from parvis.core.networks import NETWORK_CHOICES
 
         choices = dict(NETWORK_CHOICES)
     return choices.get(value, value)

@@ -3,7 +3,7 @@ from typing import Any
 from django import template
 from django.utils.translation import gettext_lazy as _
 
-from parvis.connectors.networks import network_label
+from parvis.core.networks import network_label
 from parvis.workspaces.roles import Role
 
 register = template.Library()
