@@ -1,5 +1,7 @@
 import pytest
 
+from parvis.connectors.base import FetchContext
+from parvis.listening.fetch_context import WorkspaceFetchContext
 from parvis.listening.models import MonitoredQuery
 from parvis.listening.search_terms import query_terms, search_terms
 
@@ -31,3 +33,24 @@ def test_workspace_terms_are_distinct_and_from_active_queries(workspace):
             workspace=workspace, name=name, kind="brand", expression=expression, is_active=active
         )
     assert search_terms(workspace) == ['"maison lumiere"', "bougie"]
+
+
+def test_the_fetch_context_gives_connectors_the_searches_and_a_prefilter(workspace):
+    MonitoredQuery.objects.create(
+        workspace=workspace, name="fr", kind="brand", expression="bougie lang:fr"
+    )
+    for n in range(40):
+        MonitoredQuery.objects.create(
+            workspace=workspace, name=f"q{n}", kind="topic", expression=f"mot{n}"
+        )
+    context = WorkspaceFetchContext(workspace, keep_unmatched=False)
+    assert context.search_terms() == ["bougie"] + [f"mot{n}" for n in range(29)]  # MAX_TERMS
+    assert len(context.search_terms(limit=100)) == 41
+    post = {"network": "bluesky", "author_handle": None}
+    assert context.could_match("une bougie", lang="fr", **post)
+    assert not context.could_match("une bougie", lang="en", **post)  # known: matched exactly
+    assert context.could_match("une bougie", lang=None, **post)  # French once detected?
+    assert not context.could_match("rien", lang=None, **post)
+    # What a caller that knows nothing gives: no searches, nothing filtered out.
+    nothing = FetchContext()
+    assert nothing.search_terms() == [] and nothing.could_match("rien", lang=None, **post)
