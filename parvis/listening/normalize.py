@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from parvis.connectors.options import FUTURE_MARGIN
+from parvis.connectors.storable import storable_json
 from parvis.core.networks import NETWORKS
 from parvis.listening.query import fold
 
@@ -27,18 +27,6 @@ EARLIEST = dt.datetime(1990, 1, 1, tzinfo=dt.UTC)
 # More likes, followers… than anyone has (the largest audiences are near 10^9); it keeps each
 # count, their sum (engagement) and sums over a million mentions inside a 64-bit integer.
 MAX_COUNT = 10**12
-# Far deeper than any network's payload (about ten levels), far below the limits of Python's
-# JSON (about 1,000), SQLite's (1,000) and PostgreSQL's stack.
-MAX_DEPTH = 100
-# In JSON text written with ensure_ascii (as Django's JSONField writes it), NUL and lone
-# surrogates appear as escapes: "\u0000", "\ud800" not followed by a low surrogate, "\udc00"
-# not preceded by a high one. An escape counts only after an even number of backslashes
-# ("\\u0000" is a backslash and the text "u0000").
-ESCAPE = r"(?<!\\)(?:\\\\)*\\u"
-ESCAPED_NUL = re.compile(ESCAPE + "0000")
-ESCAPED_LONE_SURROGATE = re.compile(
-    ESCAPE + r"(?:d[89ab][0-9a-f]{2}(?!\\ud[c-f][0-9a-f]{2})|(?<!\\ud[89ab][0-9a-f]{2}\\u)d[c-f])"
-)
 # Shorter texts ("merci !", "+1") are too common to mean a copy-paste campaign.
 MIN_GROUP_CHARS = 25
 
@@ -174,42 +162,12 @@ def parse_time(value: Any, now: dt.datetime | None = None) -> dt.datetime:
     return parsed
 
 
-def depth(value: Any) -> int:
-    """How deeply lists and objects nest in `value` (iterative: no recursion limit)."""
-    deepest, stack = 0, [(value, 1)]
-    while stack:
-        node, level = stack.pop()
-        if isinstance(node, dict):
-            node = node.values()
-        elif not isinstance(node, list):
-            continue
-        deepest = max(deepest, level)
-        if level > MAX_DEPTH:
-            break
-        stack.extend((child, level + 1) for child in node)
-    return deepest
-
-
 def raw_json(raw: Any) -> str:
-    """The payload as the JSON text stored with the mention, or why it cannot be stored:
-    JSON has no NaN or Infinity, and PostgreSQL's jsonb refuses NUL and lone surrogates."""
-    try:
-        text = json.dumps(raw, allow_nan=False)
-    except ValueError as exc:  # NaN or Infinity, or an integer of thousands of digits
-        if "float" in str(exc):
-            raise InvalidMention("the item holds NaN or Infinity, not JSON numbers") from None
-        raise InvalidMention(f"the item cannot be written as JSON: {exc}") from None
-    except RecursionError:
-        raise InvalidMention(f"the item nests deeper than {MAX_DEPTH} levels") from None
-    except TypeError as exc:
-        raise InvalidMention(f"the item is not JSON: {exc}") from None
-    # Counting brackets is cheap; only a payload with many of them is walked.
-    if text.count("[") + text.count("{") > MAX_DEPTH and depth(raw) > MAX_DEPTH:
-        raise InvalidMention(f"the item nests deeper than {MAX_DEPTH} levels")
-    if "\\u0000" in text and ESCAPED_NUL.search(text):
-        raise InvalidMention("the item contains a NUL character (U+0000)")
-    if "\\ud" in text and ESCAPED_LONE_SURROGATE.search(text):
-        raise InvalidMention("the item contains a lone surrogate")
+    """The payload as the JSON text stored with the mention (as Django's JSONField writes
+    it), or InvalidMention saying why it cannot be stored."""
+    text, problem = storable_json(raw)
+    if problem:
+        raise InvalidMention(problem)
     return text
 
 

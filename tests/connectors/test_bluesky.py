@@ -994,6 +994,22 @@ def test_settle_holds_recent_posts_while_the_stream_is_busy():
     assert firehose.settle([old, recent], caught_up) == ([old, recent], [])
 
 
+def test_settle_never_keeps_in_the_cursor_a_post_the_cursor_cannot_hold():
+    """The cursor is saved with every page: a waiting post with NUL or NaN in its record would
+    fail that save on every run (PostgreSQL refuses NUL in jsonb, JSON has no NaN). Such a
+    post goes to the pipeline at once, which quarantines it with the reason."""
+
+    def post(n: int, record: dict) -> firehose.StreamPost:
+        return firehose.StreamPost(
+            n, f"at://{LEA}/app.bsky.feed.post/{n}", LEA, record, "2026-11-24T10:00:25Z"
+        )
+
+    fine = post(1, {"text": "Maison Lumière"})
+    nul, nan = post(2, {"text": "Maison\x00Lumière"}), post(3, {"text": "x", "n": float("nan")})
+    busy = firehose.Window(full=True, last_time="2026-11-24T10:00:30Z")
+    assert firehose.settle([fine, nul, nan], busy) == ([nul, nan], [fine])
+
+
 def jet(time_us: int, did: str, **event) -> tuple[int, str]:
     """A Jetstream event as its JSON text."""
     return time_us, json.dumps({"did": did, "time_us": time_us, **event})

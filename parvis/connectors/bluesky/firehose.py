@@ -28,6 +28,7 @@ import cbor2
 from parvis.connectors import netguard
 from parvis.connectors.base import PermanentError, RetryLater
 from parvis.connectors.bluesky.mapping import POST_COLLECTION
+from parvis.connectors.storable import storable_json
 
 logger = logging.getLogger(__name__)
 
@@ -336,6 +337,8 @@ def settle(pending: list[StreamPost], window: Window) -> tuple[list[StreamPost],
     for post in alive:
         when = parse_time(post.time)
         held = horizon is not None and when is not None and when > horizon - HOLD
+        # A post the cursor cannot hold (NUL, NaN…) goes now: the pipeline quarantines it.
+        held = held and not storable_json(post.as_dict())[1]
         (waiting if held else ready).append(post)
     if len(waiting) > MAX_PENDING:
         ready.extend(waiting[:-MAX_PENDING])
