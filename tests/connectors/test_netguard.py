@@ -221,3 +221,66 @@ def test_firehose_connects_to_the_address_it_checked(monkeypatch, loopback_count
     finally:
         server.shutdown()
     assert window.events == 0 and hosts == [f"relay.test:{port}"]
+
+
+def self_signed(folder, name: str):
+    """A certificate for `name` only, and its key, as PEM files."""
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = folder / "cert.pem", folder / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_file, key_file
+
+
+@override_settings(PARVIS_ALLOW_PRIVATE_ADDRESSES=False)
+def test_https_to_the_checked_address_still_verifies_the_certificate_of_the_name(
+    tmp_path, monkeypatch, loopback_counts_as_public
+):
+    import ssl
+
+    cert_file, key_file = self_signed(tmp_path, "feed.test")
+    names = []
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert_file, key_file)
+    context.sni_callback = lambda sock, name, ctx: names.append(name)
+    server = stdlib_http.ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.server_address[1]
+    monkeypatch.setattr(socket, "getaddrinfo", Resolver("feed.test", "127.0.0.1", "10.0.0.1"))
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert_file))  # trusted by the real client
+    Recorder.hosts = []
+    try:
+        with http.client() as client:
+            assert client.get(f"https://feed.test:{port}/").status_code == 204
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert names == ["feed.test"] and Recorder.hosts == [f"feed.test:{port}"]
