@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -141,6 +143,11 @@ def test_objective_create_edit_delete_through_the_ui(owner_client, workspace):
     assert owner_client.post(edit_url, {**data, "target_value": "800"}).status_code == 302
     objective.refresh_from_db()
     assert objective.target_value == 800
+    page = owner_client.get(edit_url).content.decode()
+    assert 'value="800,00"' in page  # French decimals in French
+    assert owner_client.post(edit_url, {**data, "target_value": "70,5"}).status_code == 302
+    objective.refresh_from_db()
+    assert objective.target_value == Decimal("70.5")
     assert owner_client.post(edit_url + "delete/").status_code == 302
     assert not Objective.objects.exists()
 

@@ -41,8 +41,8 @@ PERIODS = [
 ]
 OWN_CHOICES = [
     ("", _("Other people only")),
-    ("only", _("Our own accounts only")),
-    ("all", _("Everyone, our accounts included")),
+    ("only", _("Our accounts only")),
+    ("all", _("Everyone")),
 ]
 SPAM_CHOICES = [("", _("Any")), ("hide", _("Hide spam")), ("only", _("Spam only"))]
 TOXIC_CHOICES = [("", _("Any")), ("toxic", _("Toxic only"))]

@@ -23,6 +23,7 @@ from parvis.connectors import base, ui
 from parvis.listening import explorer, freshness, services
 from parvis.listening import sources as source_ops
 from parvis.listening.forms import (
+    PERIODS,
     PeriodForm,
     PreviewForm,
     QueryForm,
@@ -38,6 +39,7 @@ from parvis.listening.models import (
     Source,
     SourceStatus,
 )
+from parvis.listening.own import own_author_ids
 from parvis.listening.query import QuerySyntaxError
 from parvis.workspaces.access import get_in_workspace, scoped, workspace_view
 from parvis.workspaces.roles import Perm
@@ -151,6 +153,18 @@ def mention_detail(request: HttpRequest, mention_id: int) -> HttpResponse:
 # --- overview -------------------------------------------------------------------------------
 
 
+def period_presets(since: dt.date, until: dt.date) -> list[dict]:
+    """The overview's usual periods as links (today, 7 days, 30 days, this month)."""
+    presets = []
+    for code, label in PERIODS:
+        if code:
+            start, end = explorer.period_range(code)
+            first, last = start.date(), (end - dt.timedelta(days=1)).date()
+            current = (first, last) == (since, until)
+            presets.append({"label": label, "since": first, "until": last, "current": current})
+    return presets
+
+
 @workspace_view()
 def overview_view(request: HttpRequest) -> HttpResponse:
     form = PeriodForm(request.GET or None)
@@ -160,10 +174,13 @@ def overview_view(request: HttpRequest) -> HttpResponse:
         until = timezone.localdate()
         since = until - dt.timedelta(days=29)
     ws = request.workspace
+    # The brand's own accounts are part of the key: adding one changes the figures at once.
+    own = tuple(own_author_ids(ws))
     data, _computed_at = freshness.cached(
-        ws.pk, "overview", (since, until), lambda: explorer.overview(ws, since, until)
+        ws.pk, "overview", (since, until, own), lambda: explorer.overview(ws, since, until)
     )
     context = {
+        "presets": period_presets(since, until),
         "form": form,
         "data": data,
         "chart": explorer.volume_chart(data.days),

@@ -58,7 +58,10 @@ class ObjectiveForm(forms.ModelForm):
     class Meta:
         model = Objective
         fields = ITEM_KINDS["objective"].fields
+        # "70,00" and "70,5" in French: a number input would show and want "70.00".
+        localized_fields = ("target_value",)
         widgets = {
+            "target_value": forms.TextInput(attrs={"inputmode": "decimal"}),
             "period_start": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "period_end": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "notes": forms.Textarea(attrs={"rows": 2}),

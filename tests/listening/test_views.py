@@ -3,6 +3,7 @@ views; escaping of hostile text, roles, and query counts that do not grow with t
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
@@ -230,6 +231,31 @@ def test_chart_bars_open_their_day_and_a_bad_day_stands_out(owner_client, worksp
     assert "6 mentions, 6 négatives" in bar[: bar.index("</a>")]
     listed = html(owner_client.get(f"{BASE}?since=2026-11-03&until=2026-11-03"))
     assert shown_ids(listed) == [corpus["d"].pk, corpus["c"].pk]
+
+
+def test_a_new_own_account_changes_the_cached_overview(owner_client, workspace, corpus):
+    period = {"since": "2026-11-01", "until": "2026-11-07"}
+    page = html(owner_client.get(f"{BASE}overview/", period))
+    assert "lumiere.bsky.social" in section(page, "top-authors")
+    NetworkChoice.objects.create(
+        workspace=workspace, network="bluesky", handle="lumiere.bsky.social"
+    )
+    page = html(owner_client.get(f"{BASE}overview/", period))
+    assert 'id="own-posts"' in page and 'id="total">8<' in page
+
+
+def test_overview_offers_the_usual_periods(owner_client, corpus, monkeypatch):
+    from parvis.listening import explorer
+
+    monkeypatch.setattr(explorer.timezone, "localdate", lambda: dt.date(2026, 11, 20))
+    page = section(html(owner_client.get(f"{BASE}overview/")), "period")
+    assert 'href="?since=2026-11-14&amp;until=2026-11-20"' in page  # 7 days
+    assert 'href="?since=2026-11-01&amp;until=2026-11-20"' in page  # this month
+    # The default period is the last 30 days: that link is the current one.
+    assert page.count("aria-current") == 1
+    assert 'href="?since=2026-10-22&amp;until=2026-11-20" aria-current' in page
+    page = html(owner_client.get(f"{BASE}overview/", {"since": "2026-11-02"}))
+    assert section(page, "period").count("aria-current") == 0
 
 
 def test_own_accounts_on_the_pages(owner_client, workspace, corpus):
