@@ -150,3 +150,25 @@ def test_cli_ingest_keeps_going_and_exits_2_with_the_summary(workspace, tmp_path
     }
     assert Mention.objects.count() == 3
     assert QuarantinedItem.objects.count() == len(hostile) + 1
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("😀 🕯️ 👩🏽‍🎨", ""),
+        ("a\ud800", "lone surrogate"),
+        ("\udc00b", "lone surrogate"),
+        ("\ud83d\ude00\ud800", "lone surrogate"),
+        ("\ud800x\udc00", "lone surrogate"),
+        ("\udc00\ud800", "lone surrogate"),
+        ("\\ud800 \\u0000", ""),  # backslashes followed by text, not escapes
+        ("\\\ud800", "lone surrogate"),
+        ("\\\\\x00", "NUL"),
+        ("\\\\\ud83d\ude00", ""),
+    ],
+)
+def test_what_the_database_cannot_store_is_found_in_json_text(text, problem):
+    from parvis.connectors.storable import storable_json
+
+    found = storable_json({"text": text, "nested": [{"t": text}]})[1]
+    assert (problem in found) if problem else found == ""
