@@ -10,10 +10,10 @@ version. Because the version lives in the database, every web process and worker
 same invalidation, whatever the cache (per process by default).
 
 While an import stores a batch every second, recomputing on each would mean recomputing on
-nearly every view: a figure computed less than MIN_AGE seconds ago is kept, and only one
-request per process recomputes a key at a time (the others keep the previous figure
-meanwhile). So the figures shown are at most MIN_AGE seconds (plus one computation) behind
-the stored mentions.
+nearly every view: a figure computed less than MIN_AGE seconds ago (or COST_FACTOR times
+its computation time, for a workspace where it is slow) is kept, and only one request per
+process recomputes a key at a time (the others keep the previous figure meanwhile). So the
+figures shown are at most that long (plus one computation) behind the stored mentions.
 """
 
 from __future__ import annotations
@@ -34,6 +34,9 @@ from parvis.listening.models import MentionsVersion
 T = TypeVar("T")
 
 MIN_AGE = 10.0  # seconds a figure is kept after its mentions changed
+# ... or this many times what it cost to compute, if longer: while mentions keep arriving,
+# recomputing takes at most about 1/(1 + COST_FACTOR) of a core, whatever the data size.
+COST_FACTOR = 5.0
 TTL = 600  # seconds a figure is kept at most (a bump lost to a crash heals by then)
 _refreshing: set[str] = set()
 _refreshing_lock = threading.Lock()
@@ -61,8 +64,13 @@ def bump(workspace_id: int) -> None:
 @dataclass
 class Cached:
     version: int
-    computed_at: float  # time.time()
+    computed_at: float  # time.time() when the computation started
+    seconds: float  # what the computation took
     value: Any
+
+    def kept(self, now: float) -> bool:
+        """Whether to keep showing it although the mentions changed since."""
+        return now - self.computed_at < max(MIN_AGE, COST_FACTOR * self.seconds)
 
 
 def cache_key(workspace_id: int, name: str, args: tuple[Hashable, ...]) -> str:
@@ -82,15 +90,14 @@ def cached(
     key = cache_key(workspace_id, name, args)
     entry: Cached | None = cache.get(key)
     now = time.time()
-    if entry is not None and (
-        entry.version == current or now - entry.computed_at < MIN_AGE or not _claim(key)
-    ):
+    if entry is not None and (entry.version == current or entry.kept(now) or not _claim(key)):
         return entry.value, entry.computed_at
     if entry is None:
         _claim(key)
     try:
+        started = time.perf_counter()
         value = compute()
-        cache.set(key, Cached(current, now, value), TTL)
+        cache.set(key, Cached(current, now, time.perf_counter() - started, value), TTL)
     finally:
         _release(key)
     return value, now

@@ -45,6 +45,7 @@ def computed(monkeypatch):
 @pytest.fixture
 def no_min_age(monkeypatch):
     monkeypatch.setattr(freshness, "MIN_AGE", 0)
+    monkeypatch.setattr(freshness, "COST_FACTOR", 0)
 
 
 def total(client) -> int:
@@ -152,3 +153,12 @@ def test_the_first_bump_creates_the_version_row(workspace):
     freshness.bump(workspace.pk)
     freshness.bump(workspace.pk)
     assert freshness.version(workspace.pk) == 2
+
+
+def test_a_slow_figure_is_kept_longer(monkeypatch):
+    monkeypatch.setattr(freshness, "MIN_AGE", 10)
+    monkeypatch.setattr(freshness, "COST_FACTOR", 5)
+    quick = freshness.Cached(version=1, computed_at=1000.0, seconds=0.1, value=None)
+    slow = freshness.Cached(version=1, computed_at=1000.0, seconds=4.0, value=None)
+    assert quick.kept(1009.0) and not quick.kept(1011.0)
+    assert slow.kept(1015.0) and not slow.kept(1021.0)
