@@ -37,7 +37,6 @@ from django.db.models import (
     Prefetch,
     Q,
     QuerySet,
-    Sum,
 )
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Substr, TruncDate
@@ -534,7 +533,7 @@ def overview(workspace: Workspace, since: dt.date, until: dt.date) -> Overview:
 
     Daily volumes count every mention on its own day, copies included (a campaign is volume,
     and a copy-paste wave is exactly what a bad-buzz chart must show), through the
-    mention_time index. Sites are read from the group heads weighted by `group_size`. Share
+    mention_time index. Sites count every mention too, on its own network (`top_sites`). Share
     of voice counts the matches themselves. Hashtags and terms
     are read from a sample: the TERM_SAMPLE most recent group heads of the period (one text
     per copy-paste group), each counted once per mention.
@@ -549,6 +548,9 @@ def overview(workspace: Workspace, since: dt.date, until: dt.date) -> Overview:
     texts = list(heads.order_by("-published_at").values_list("title", "text")[:TERM_SAMPLE])
     hashtags, terms = top_words(texts, exclude=brand_words(workspace))
     period = {"published_at__gte": start, "published_at__lt": end}
+    everyone = scoped(Mention, workspace).filter(**period)
+    if own:
+        everyone = everyone.exclude(author_id__in=own)
     days = daily_volume(scoped(Mention, workspace).filter(**period), since, until)
     own_posts = 0
     if own:
@@ -565,7 +567,7 @@ def overview(workspace: Workspace, since: dt.date, until: dt.date) -> Overview:
         days=days,
         share_of_voice=share_of_voice(workspace, start, end),
         top_authors=top_authors(workspace, start, end, exclude=own),
-        top_sites=top_sites(heads),
+        top_sites=top_sites(everyone),
         top_hashtags=hashtags,
         top_terms=terms,
         sample_size=len(texts),
@@ -673,18 +675,24 @@ def top_authors(
     return [{**a, "n": counts.get(a["id"], 0)} for a in authors]
 
 
-def top_sites(heads: QuerySet[Mention], limit: int = TOP) -> list[dict[str, Any]]:
-    """Where people talk: each feed's site (an RSS author is the site) and each network."""
-    sites = [
-        {"label": r["author__handle"], "kind": "site", "count": r["n"]}
-        for r in heads.filter(network="rss")
-        .values("author__handle")
-        .annotate(n=Sum("group_size"))
-        .order_by("-n")[:limit]
-    ]
+def top_sites(mentions: QuerySet[Mention], limit: int = TOP) -> list[dict[str, Any]]:
+    """Where people talk: each feed's site (an RSS author is the site) and each network, by
+    their mentions of the period, copies included on their own network (as the daily volume
+    counts them). Both counts read only the mention_time index, which holds the network and
+    the author: summing the group heads' sizes read a million rows at 1M (12 s on SQLite)."""
+    feeds = list(
+        mentions.filter(network="rss")
+        .values("author_id")
+        .annotate(n=Count("id"))
+        .order_by("-n", "author_id")[:limit]
+    )
+    handles = dict(
+        Author.objects.filter(id__in=[r["author_id"] for r in feeds]).values_list("id", "handle")
+    )
+    sites = [{"label": handles[r["author_id"]], "kind": "site", "count": r["n"]} for r in feeds]
     sites += [
         {"label": network_label(r["network"]), "kind": "network", "count": r["n"]}
-        for r in heads.exclude(network="rss").values("network").annotate(n=Sum("group_size"))
+        for r in mentions.exclude(network="rss").values("network").annotate(n=Count("id"))
     ]
     return sorted(sites, key=lambda s: -s["count"])[:limit]
 

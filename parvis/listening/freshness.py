@@ -38,7 +38,8 @@ MIN_AGE = 10.0  # seconds a figure is kept after its mentions changed
 # recomputing takes at most about 1/(1 + COST_FACTOR) of a core, whatever the data size.
 COST_FACTOR = 5.0
 TTL = 600  # seconds a figure is kept at most (a bump lost to a crash heals by then)
-_refreshing: set[str] = set()
+WAIT = 120.0  # seconds a request waits for another thread's first computation of a figure
+_refreshing: dict[str, threading.Event] = {}
 _refreshing_lock = threading.Lock()
 
 
@@ -89,11 +90,17 @@ def cached(
     current = version(workspace_id)
     key = cache_key(workspace_id, name, args)
     entry: Cached | None = cache.get(key)
+    if entry is None and not _claim(key):
+        # Another thread computes it: wait for its figure rather than compute it again
+        # (eight users opening a slow overview at once ran eight computations).
+        _wait(key, WAIT)
+        entry = cache.get(key)
+        if entry is not None:
+            return entry.value, entry.computed_at
+        _claim(key)
     now = time.time()
     if entry is not None and (entry.version == current or entry.kept(now) or not _claim(key)):
         return entry.value, entry.computed_at
-    if entry is None:
-        _claim(key)
     try:
         started = time.perf_counter()
         value = compute()
@@ -104,14 +111,23 @@ def cached(
 
 
 def _claim(key: str) -> bool:
-    """Whether this thread may recompute `key` (no other thread of this process is)."""
+    """Whether this thread may compute `key` (no other thread of this process is)."""
     with _refreshing_lock:
         if key in _refreshing:
             return False
-        _refreshing.add(key)
+        _refreshing[key] = threading.Event()
         return True
+
+
+def _wait(key: str, seconds: float) -> None:
+    with _refreshing_lock:
+        done = _refreshing.get(key)
+    if done is not None:
+        done.wait(seconds)
 
 
 def _release(key: str) -> None:
     with _refreshing_lock:
-        _refreshing.discard(key)
+        done = _refreshing.pop(key, None)
+    if done is not None:
+        done.set()

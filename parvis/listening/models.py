@@ -238,7 +238,11 @@ class Mention(WorkspaceScoped):
             models.Index(fields=["workspace", "toxicity"], condition=HEADS, name="head_toxicity"),
             models.Index(fields=["workspace", "spam"], condition=HEADS, name="head_spam"),
             # Volumes over time count every mention, copies included (overview, alerts).
-            models.Index(fields=["workspace", "published_at", "sentiment"], name="mention_time"),
+            # Network and author too: the overview's sites are counted from the index alone.
+            models.Index(
+                fields=["workspace", "published_at", "sentiment", "network", "author"],
+                name="mention_time",
+            ),
             models.Index(fields=["workspace", "content_hash"], name="mention_group"),
             # A mention's replies, in order. With the network and the date in the index, SQLite
             # uses it even though most mentions share the empty parent ('' is the common value

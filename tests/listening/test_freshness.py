@@ -162,3 +162,33 @@ def test_a_slow_figure_is_kept_longer(monkeypatch):
     slow = freshness.Cached(version=1, computed_at=1000.0, seconds=4.0, value=None)
     assert quick.kept(1009.0) and not quick.kept(1011.0)
     assert slow.kept(1015.0) and not slow.kept(1021.0)
+
+
+def test_users_opening_a_new_figure_at_once_wait_for_one_computation(monkeypatch):
+    import threading
+
+    monkeypatch.setattr(freshness, "version", lambda workspace_id: 7)
+    started, release = threading.Event(), threading.Event()
+    computations = []
+
+    def slow():
+        computations.append(1)
+        started.set()
+        release.wait(10)
+        return "figures"
+
+    results = []
+    first = threading.Thread(target=lambda: results.append(freshness.cached(1, "t", (), slow)))
+    first.start()
+    assert started.wait(10)
+    others = [
+        threading.Thread(target=lambda: results.append(freshness.cached(1, "t", (), slow)))
+        for _ in range(3)
+    ]
+    for thread in others:
+        thread.start()
+    release.set()
+    for thread in [first, *others]:
+        thread.join(10)
+    assert [value for value, _at in results] == ["figures"] * 4
+    assert len(computations) == 1
