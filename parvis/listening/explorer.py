@@ -909,13 +909,19 @@ def csv_rows(queryset: QuerySet[Mention], separator: str = ",") -> Iterator[str]
     yield "\ufeff"  # so that spreadsheets read the file as UTF-8
     yield writer.writerow([str(header) for header, _field in CSV_COLUMNS])
     rows = queryset.values_list(*CSV_FIELDS)[:EXPORT_LIMIT]
-    floats = [field in FLOAT_COLUMNS for field in CSV_FIELDS[1:]]
+    sentiments = {code: str(label) for code, label in Sentiment.choices}
     for published, *rest in rows.iterator(chunk_size=2000):
         local = timezone.localtime(published)
-        cells = [
-            str(round(value, 4)).replace(".", decimal) if is_float else csv_cell(value)
-            for value, is_float in zip(rest, floats, strict=True)
-        ]
+        cells = []
+        for column, value in zip(CSV_FIELDS[1:], rest, strict=True):
+            if column in FLOAT_COLUMNS:  # a number, written as the reader's spreadsheet reads it
+                cells.append(str(round(value, 4)).replace(".", decimal))
+                continue
+            if column == "network":
+                value = network_label(value)
+            elif column == "sentiment":
+                value = sentiments.get(value, "")
+            cells.append(csv_cell(value))
         yield writer.writerow([local.strftime("%Y-%m-%d %H:%M:%S"), zone_label(local), *cells])
 
 

@@ -586,7 +586,7 @@ def test_csv_export_of_a_filtered_list(workspace, corpus):
         rows = read_csv(response)
     assert [r["Id"] for r in rows] == [str(corpus["f"].pk), str(corpus["b"].pk)]
     assert rows[1]["Author handle"] == "bob@piaille.fr"
-    assert rows[1]["Network"] == "mastodon" and rows[1]["Sentiment"] == "negative"
+    assert rows[1]["Network"] == "Mastodon" and rows[1]["Sentiment"] == "Negative"
     # 10:00 UTC is 11:00 in Paris in November; the zone is said next to it.
     assert rows[1]["Date (local time)"] == "2026-11-02 11:00:00"
     assert rows[1]["Time zone"] == "Europe/Paris UTC+01:00"
@@ -604,7 +604,7 @@ def test_csv_for_french_spreadsheets(workspace, corpus):
         commas = read_csv(explorer.csv_response(workspace, filters, "comma"))
     header = content.decode("utf-8")[1:].splitlines()[0]
     assert header.startswith("Date (heure locale);Fuseau horaire;Réseau;")
-    assert rows[1]["Score de sentiment"] == "-0,7"
+    assert rows[1]["Score de sentiment"] == "-0,7" and rows[1]["Sentiment"] == "Négatif"
     assert rows[1]["Date (heure locale)"] == "2026-11-02 11:00:00"
     assert [r["Identifiant"] for r in commas] == [r["Identifiant"] for r in rows]
     with translation.override("en"):
