@@ -80,6 +80,7 @@ SORT_FIELDS = {
     "engagement": "engagement",
     "negative": "sentiment_score",
     "toxicity": "toxicity",
+    "spam": "spam",
 }
 # Sorts read from the smallest value up ("most negative": the lowest sentiment score).
 ASCENDING = {"negative"}

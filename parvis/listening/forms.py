@@ -30,6 +30,7 @@ SORTS = [
     ("engagement", _("Most engagement")),
     ("negative", _("Most negative first")),
     ("toxicity", _("Most toxic first")),
+    ("spam", _("Most likely spam first")),
 ]
 # Rolling periods: a saved view keeps "the last 7 days", not the dates it was saved with.
 PERIODS = [
@@ -107,7 +108,7 @@ class MomentField(forms.CharField):
         return parse_moment(text, end=self.end) if text else None
 
 
-FLOAT_SORTS = {"negative", "toxicity"}
+FLOAT_SORTS = {"negative", "toxicity", "spam"}
 
 
 def encode_cursor(sort: str, value: Any, pk: int) -> str:

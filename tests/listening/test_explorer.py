@@ -757,15 +757,18 @@ def test_toxicity_and_spam_filters(workspace, corpus, monkeypatch, few):
     assert listed(workspace, spam="hide") == ["g", "f", "e1", "c", "b", "a"]
 
 
-@pytest.mark.parametrize("sort", ["negative", "toxicity"])
+@pytest.mark.parametrize("sort", ["negative", "toxicity", "spam"])
 def test_sorting_by_sentiment_and_toxicity_pages_through_everything(workspace, corpus, sort):
     scores(workspace, f={"toxicity": 0.9}, b={"toxicity": 0.4}, a={"toxicity": 0.4})
+    scores(workspace, d={"spam": 0.8}, c={"spam": 0.3})
     expected = listed(workspace, sort=sort)
     if sort == "negative":
         assert expected[:2] == ["b", "f"]  # -0.7 each, then by id
         assert expected[-1] in {"a", "e1", "g"}
-    else:
+    elif sort == "toxicity":
         assert expected[:3] == ["f", "b", "a"]
+    else:
+        assert expected[:2] == ["d", "c"]
     seen, cursor = [], ""
     for _ in range(10):
         filters, form = explorer.parse_filters(workspace, {"sort": sort, "cursor": cursor})
