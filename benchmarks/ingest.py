@@ -99,18 +99,22 @@ def peak_rss_mb(who: int = resource.RUSAGE_SELF) -> float:
     return resource.getrusage(who).ru_maxrss / 1024
 
 
-def timed_stages() -> dict[str, float]:
+def timed_stages(cpu: dict[str, float] | None = None) -> dict[str, float]:
     """Wrap every pipeline stage, and each batch's whole write transaction, with a timer
-    (benchmark only)."""
+    (benchmark only); `cpu` receives each stage's CPU seconds in this process (SQLite's own
+    work included, the PostgreSQL server's not), which other load on the machine barely
+    changes."""
     from parvis.listening import pipeline
 
     totals: dict[str, float] = {}
+    cpu = {} if cpu is None else cpu
 
     def wrap(run, key):
         def timed(batch):
-            start = time.perf_counter()
+            start, cpu_start = time.perf_counter(), time.thread_time()
             result = run(batch)
             totals[key] = totals.get(key, 0.0) + time.perf_counter() - start
+            cpu[key] = cpu.get(key, 0.0) + time.thread_time() - cpu_start
             return result
 
         return timed
@@ -138,7 +142,8 @@ def phase_ingest(path: Path) -> dict:
 
     ws = fresh_workspace()
     analyze(["warm up the models"])  # model loading is start-up cost, not throughput
-    stages = timed_stages()
+    stage_cpu: dict[str, float] = {}
+    stages = timed_stages(stage_cpu)
     helper: dict[str, float] = {}
     start, cpu_start = time.perf_counter(), time.process_time()
     with path.open(encoding="utf-8") as handle:
@@ -158,6 +163,7 @@ def phase_ingest(path: Path) -> dict:
         "seconds": round(elapsed, 2),
         "mentions_per_s": round(summary.stored / elapsed),
         "stage_seconds": seconds,
+        "stage_cpu_seconds": {k: round(v, 2) for k, v in stage_cpu.items()},
         "stage_items_per_s": {k: round(summary.read / v) for k, v in stages.items() if v > 0},
         "write_transaction_seconds": round(write, 2),
         "commit_seconds_about": round(max(commit, 0.0), 2),
@@ -349,6 +355,7 @@ def main() -> None:
         print(json.dumps(orm))
     ratio = ingest["mentions_per_s"] / ceiling["rows_per_s"]
     stages = ", ".join(f"{k} {v}" for k, v in ingest["stage_seconds"].items() if v >= 0.01)
+    cpu = ", ".join(f"{k} {v}" for k, v in ingest["stage_cpu_seconds"].items() if v >= 0.01)
     orm_part = (
         f", bulk_create ceiling {orm['rows_per_s']} rows/s "
         f"(ratio {ingest['mentions_per_s'] / orm['rows_per_s']:.2f})"
@@ -365,6 +372,7 @@ def main() -> None:
         f"{ingest['write_transaction_seconds']} (commits ~{ingest['commit_seconds_about']}); "
         f"helper enrich {ingest['helper_enrich_seconds']}, waited for helper "
         f"{ingest['waiting_for_helper_seconds']}\n"
+        f"  stage CPU seconds (main process): {cpu}\n"
         f"  CPU seconds: main process {ingest['main_cpu_seconds']}, helper "
         f"{ingest['helper_cpu_seconds']} (the database server's are not counted)\n"
         f"  load average before / after: {load[0]:.2f} / {os.getloadavg()[0]:.2f} "
