@@ -38,7 +38,7 @@ def corpus_texts() -> list[str]:
     """Realistic texts from the demo corpus, varied further with numbers and names."""
     import datetime as dt
 
-    from parvis.listening import demo_corpus
+    from parvis.demo import corpus as demo_corpus
 
     now = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
     return [item["text"] for item in demo_corpus.backlog(now, days=30, seed=11)]

@@ -97,7 +97,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     os.environ["PARVIS_DEMO"] = "1"
     setup_django()
-    from parvis.core.demo import ensure_demo
+    from parvis.demo.seed import ensure_demo
 
     call("migrate", "--no-input", "-v", "0")
     from django.conf import settings

@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, sync_playwright
 
-from parvis.core.demo import DEMO_PASSWORD, DEMO_USER, ensure_demo
+from parvis.demo.seed import DEMO_PASSWORD, DEMO_USER, ensure_demo
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

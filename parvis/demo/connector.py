@@ -1,5 +1,5 @@
 """The demo's replay source: a 30-day backlog about Maison Lumière, then a few new mentions a
-minute, so the explorer is alive offline. Written by the project (listening/demo_corpus.py)."""
+minute, so the explorer is alive offline. Written by the project (demo/corpus.py)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from parvis.connectors.base import (
     Incoming,
     register,
 )
+from parvis.demo import corpus
 
 PAGE = 500
 PER_MINUTE = 3
@@ -51,14 +52,12 @@ class DemoReplayConnector(Connector):
         return self.fetch_backlog(cursor)
 
     def fetch_backlog(self, cursor: dict[str, Any]) -> FetchResult:
-        from parvis.listening import demo_corpus
-
         # The backlog is generated relative to one fixed moment, so each page is the same
         # list however many runs it takes.
         anchor = dt.datetime.fromisoformat(cursor.get("anchor") or self.now().isoformat())
         offset = int(cursor.get("offset", 0))
         config = self.source.config
-        generator = demo_corpus.backlog(anchor, days=config.get("days", 30), seed=config["seed"])
+        generator = corpus.backlog(anchor, days=config.get("days", 30), seed=config["seed"])
         page = list(itertools.islice(generator, offset, offset + PAGE))
         if len(page) == PAGE:
             next_cursor = {
@@ -71,13 +70,11 @@ class DemoReplayConnector(Connector):
         return FetchResult([incoming(i) for i in page], live)
 
     def fetch_live(self, cursor: dict[str, Any]) -> FetchResult:
-        from parvis.listening import demo_corpus
-
         now = self.now()
         last = dt.datetime.fromisoformat(cursor["last"])
         minutes = (now - last).total_seconds() / 60
         count = min(MAX_LIVE, int(minutes * PER_MINUTE))
         if count < 1:
             return FetchResult([], cursor)
-        items = demo_corpus.live(now, seed=self.source.config["seed"], count=count)
+        items = corpus.live(now, seed=self.source.config["seed"], count=count)
         return FetchResult([incoming(i) for i in items], {**cursor, "last": now.isoformat()})

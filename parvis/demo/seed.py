@@ -203,7 +203,3 @@ def create_demo_workspaces() -> bool:
         },
     )
     return True
-
-
-def demo_source_id() -> int:
-    return Source.objects.get(workspace__slug=DEMO_SLUG, kind="demo").pk

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from parvis.listening.demo_corpus import MAX_LIVE, PARIS, backlog, live, main, write_jsonl
+from parvis.demo.corpus import MAX_LIVE, PARIS, backlog, live, main, write_jsonl
 
 NOW = dt.datetime(2025, 11, 20, 17, 30, 12, 345678, tzinfo=dt.UTC)
 START = NOW - dt.timedelta(days=30)
@@ -358,7 +358,7 @@ def test_main_writes_the_backlog_as_jsonl(capfd):
 
 def test_runs_as_a_module():
     done = subprocess.run(
-        [sys.executable, "-m", "parvis.listening.demo_corpus", "--days", "1", "--seed", "3"],
+        [sys.executable, "-m", "parvis.demo.corpus", "--days", "1", "--seed", "3"],
         capture_output=True,
         check=True,
         timeout=60,
