@@ -365,3 +365,21 @@ def test_runs_as_a_module():
     )
     lines = done.stdout.decode("utf-8").splitlines()
     assert lines and all(json.loads(line)["network"] in NETWORKS for line in lines)
+
+
+def test_corpus_texts_are_package_data_that_a_wheel_ships():
+    """The templates are a data file: the package-data globs of pyproject.toml (what
+    setuptools puts in the wheel) must cover it, and the module reads it from the package."""
+    import glob
+    import tomllib
+    from importlib import resources
+    from pathlib import Path
+
+    root = Path(__file__).parents[2]
+    patterns = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"][
+        "package-data"
+    ]["*"]
+    package = root / "parvis" / "demo"
+    shipped = {f for p in patterns for f in glob.glob(p, root_dir=package, recursive=True)}
+    assert "data/corpus_texts.json" in shipped
+    assert (resources.files("parvis.demo") / "data" / "corpus_texts.json").is_file()
