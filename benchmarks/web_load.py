@@ -4,9 +4,10 @@ form and its CSRF token), looping over the mention list (the filters of benchmar
 mention detail pages and the overview; optionally a `parvis ingest` running at the same time,
 its rate printed beside its rate on the same machine without web load.
 
-    python benchmarks/ingest.py --count 1000000 --keep   # or any populated data dir
-    PARVIS_DATA_DIR=<dir> python benchmarks/web_load.py --users 8 --import-count 100000
-    (add PARVIS_DATABASE_URL=... for PostgreSQL)
+    PARVIS_DATA_DIR=/tmp/webload-1m python benchmarks/web_load.py --build 1000000 \
+        --users 8 --import-count 100000
+    (add PARVIS_DATABASE_URL=... for PostgreSQL; --build fills an empty data dir once, with
+    benchmarks/ingest.py's corpus, and is skipped when it holds mentions already)
 
 Bounded: each user stops after --requests requests or --seconds seconds (with an import, when
 the import ends or after --seconds). Loopback only. Imported mentions get fresh ids and are
@@ -176,6 +177,41 @@ def delete_imported(workspace, tags: list[str]) -> int:
     return deleted
 
 
+def build_data_dir(count: int) -> None:
+    """benchmarks/ingest.py's corpus and import phase, into PARVIS_DATA_DIR, unless that
+    already holds mentions (a data dir is built once and reused)."""
+    if has_mentions():
+        print("the data dir holds mentions already: not built again", flush=True)
+        return
+    path = Path(tempfile.mkdtemp(prefix="parvis-webload-")) / "corpus.jsonl"
+    sibling("ingest").write_jsonl(path, count)
+    started = time.perf_counter()
+    out = subprocess.run(
+        [sys.executable, str(HERE / "ingest.py"), "--phase", "ingest", "--file", str(path)],
+        env=child_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    path.unlink()
+    if out.returncode != 0:
+        raise SystemExit(f"building the data dir failed:\n{out.stderr[-4000:]}")
+    print(f"built {count} mentions in {time.perf_counter() - started:.0f} s", flush=True)
+
+
+def has_mentions() -> bool:
+    code = (
+        "import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'parvis.settings');"
+        "django.setup(); from django.core.management import call_command;"
+        "call_command('migrate', verbosity=0);"
+        "from parvis.listening.models import Mention; print(Mention.objects.exists())"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=child_env(), capture_output=True, text=True, check=True
+    )
+    return out.stdout.strip().endswith("True")
+
+
 # --- the server and the import (subprocesses) ------------------------------------------------
 
 
@@ -320,8 +356,12 @@ class User(threading.Thread):
         self.plan["start"].wait()
         deadline = time.monotonic() + self.plan["seconds"]
         for count, (kind, path) in enumerate(self.pages()):
-            if count >= self.plan["requests"] or self.stop.is_set() or time.monotonic() > deadline:
+            if self.stop.is_set() or time.monotonic() > deadline:
                 return
+            if not self.plan["until_stopped"] and count >= self.plan["requests"]:
+                return
+            if count and self.plan["think"]:
+                time.sleep(self.rng.uniform(0.5, 1.5) * self.plan["think"])
             start = time.perf_counter()
             try:
                 status, _ = self.browser.request("GET", path)
@@ -350,18 +390,20 @@ def summarize(users: list[User], seconds: float) -> dict:
     return result
 
 
-def run_load(args, port: int, plan: dict, users_credentials, during=None) -> tuple[dict, object]:
+def run_load(
+    args, port: int, server_pid: int, plan: dict, users_credentials, during=None
+) -> tuple[dict, object]:
     """The users' loop; `during` (a callable) runs in this thread meanwhile, and the users
     stop when it returns. Returns (figures, what `during` returned)."""
     stop = threading.Event()
-    plan = {**plan, "start": threading.Event()}
+    plan = {**plan, "start": threading.Event(), "until_stopped": during is not None}
     users = [User(n, port, c, plan, stop) for n, c in enumerate(users_credentials)]
     for user in users:
         user.start()
     for user in users:
         if not user.ready.wait(60):
             raise SystemExit("a user could not log in within 60 s")
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), process_cpu(server_pid)
     plan["start"].set()
     outcome = None
     if during is not None:
@@ -369,21 +411,50 @@ def run_load(args, port: int, plan: dict, users_credentials, during=None) -> tup
         stop.set()
     for user in users:
         user.join(args.seconds + 120)
-    return summarize(users, time.perf_counter() - started), outcome
+    figures = summarize(users, time.perf_counter() - started)
+    served = sum(figures[k]["requests"] for k in TARGETS_MS if k in figures)
+    if cpu is not None and served:
+        spent = process_cpu(server_pid) - cpu
+        figures["server_cpu_ms_per_request"] = round(1000 * spent / served)
+    return figures, outcome
+
+
+def process_cpu(pid: int) -> float | None:
+    """CPU seconds (user + system) of a process so far; None where /proc is missing."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--workspace", help="slug (default: the one with the most mentions)")
     parser.add_argument("--users", type=int, default=8)
-    parser.add_argument("--requests", type=int, default=120, help="per user, at most")
-    parser.add_argument("--seconds", type=float, default=120, help="per phase, at most")
+    parser.add_argument(
+        "--requests", type=int, default=120, help="per user, at most (without an import)"
+    )
+    parser.add_argument(
+        "--seconds", type=float, default=120, help="at most, for the load (users stop then)"
+    )
+    parser.add_argument(
+        "--think", type=float, default=0, help="mean pause of a user between two pages (s)"
+    )
     parser.add_argument("--threads", type=int, default=8, help="server threads (parvis serve)")
     parser.add_argument("--import-count", type=int, default=0, help="mentions imported under load")
     parser.add_argument("--keep-imported", action="store_true")
+    parser.add_argument(
+        "--build",
+        type=int,
+        metavar="COUNT",
+        help="first fill an empty PARVIS_DATA_DIR with COUNT mentions (benchmarks/ingest.py)",
+    )
     args = parser.parse_args()
     if not os.environ.get("PARVIS_DATA_DIR"):
         raise SystemExit("set PARVIS_DATA_DIR to a data dir (benchmarks/ingest.py --keep)")
+    if args.build:
+        build_data_dir(args.build)
     setup_django()
     from django.db import connection, connections
 
@@ -397,6 +468,7 @@ def main() -> None:
         "period": overview_period(workspace),
         "requests": args.requests,
         "seconds": args.seconds,
+        "think": args.think,
     }
     credentials = make_users(workspace, args.users)
     mentions = Mention.objects.filter(workspace=workspace).count()
@@ -422,6 +494,7 @@ def main() -> None:
             figures, loaded = run_load(
                 args,
                 port,
+                server.pid,
                 plan,
                 credentials,
                 during=lambda: run_import(workspace.slug, files[1], args.import_count, timeout),
@@ -429,7 +502,7 @@ def main() -> None:
             for path in files:
                 path.unlink()
         else:
-            figures, _ = run_load(args, port, plan, credentials)
+            figures, _ = run_load(args, port, server.pid, plan, credentials)
     finally:
         server.terminate()
         server.wait(30)
@@ -442,10 +515,16 @@ def main() -> None:
                 f"{kind}: p50 {f['p50_ms']} ms, p95 {f['p95_ms']} ms, max {f['max_ms']} ms, "
                 f"{f['requests']} requests (target p95 < {target} ms: {ok})"
             )
-    print(f"throughput: {figures['requests_per_s']} requests/s, errors {len(figures['errors'])}")
+    print(
+        f"throughput: {figures['requests_per_s']} requests/s, server CPU "
+        f"{figures.get('server_cpu_ms_per_request', '?')} ms per request, "
+        f"errors {len(figures['errors'])}"
+    )
     for error in figures["errors"][:5]:
         print(f"  error: {error}")
     if quiet and loaded:
+        if loaded["seconds"] > args.seconds:
+            print(f"  (the import outlasted --seconds {args.seconds}: its end ran without users)")
         ratio = loaded["per_s"] / quiet["per_s"]
         ok = "ok" if ratio >= IMPORT_TARGET else "MISSED"
         print(
