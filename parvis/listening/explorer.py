@@ -406,7 +406,11 @@ def count_all(workspace: Workspace, filters: Filters, cap: int = COUNT_CAP) -> t
     """How many mentions, copies included, match `filters`: the number the overview and the
     CSV export use. The list shows one line per copy-paste group (count_results)."""
     queryset = filtered_mentions(workspace, filters, heads=False)
-    return count_capped(queryset.order_by() if filters.q else queryset, cap)
+    # Only the date order has an index over every mention (mention_time; the reach and
+    # engagement indexes hold group heads): kept in reach order, SQLite sorted all 1M
+    # mentions before counting the first 10,001 (2.2 s).
+    unordered = filters.q or filters.sort != "date"
+    return count_capped(queryset.order_by() if unordered else queryset, cap)
 
 
 # --- detail -------------------------------------------------------------------------------
