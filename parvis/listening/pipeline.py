@@ -422,8 +422,6 @@ def advance_source(batch: Batch) -> None:
     if source is None:
         return
     changes: dict[str, Any] = {"items_total": F("items_total") + batch.summary.stored}
-    if batch.cursor is not None:
-        source.cursor = changes["cursor"] = batch.cursor
     newest = max((c.published_at for c in batch.candidates), default=None)
     if newest:
         later = Q(newest_item_at__isnull=True) | Q(newest_item_at__lt=newest)
@@ -433,6 +431,11 @@ def advance_source(batch: Batch) -> None:
         )
     Source.objects.filter(pk=source.pk).update(**changes)
     source.refresh_from_db(fields=["items_total", "newest_item_at"])
+    if batch.cursor is not None:
+        # Only while the settings are those the run started with: new settings (edited
+        # meanwhile) describe another feed, whose cursor starts over.
+        source.cursor = batch.cursor
+        Source.objects.filter(pk=source.pk, config=source.config).update(cursor=batch.cursor)
 
 
 def mark_changed(batch: Batch) -> None:

@@ -43,6 +43,21 @@ def test_renaming_a_running_source_keeps_its_lease_cursor_and_count(workspace, o
     assert not leases.acquire(source.pk, "worker-2")
 
 
+def test_new_settings_mid_run_keep_the_cursor_at_the_start(workspace, owner):
+    source = rss_source(workspace)  # the running copy, with the old settings
+    edited = Source.objects.get(pk=source.pk)
+    new_feed = {"url": "https://other.test/feed"}
+    sources.do_update_source(
+        edited, name="Blog", config=new_feed, interval_seconds=900, account=None
+    )
+    items = [Incoming(data=mention(n)) for n in range(2)]
+    pipeline.run(workspace, items, source=source, cursor={"etag": "old-feed-page-2"})
+    source.refresh_from_db()
+    assert source.config["url"] == new_feed["url"]
+    assert source.cursor == {}  # the new feed is read from its start
+    assert source.items_total == 2
+
+
 def test_a_batch_adds_to_the_stored_count_not_to_its_own_copy(workspace):
     source = rss_source(workspace)
     Source.objects.filter(pk=source.pk).update(items_total=5)  # another run meanwhile
