@@ -115,8 +115,18 @@ def demo_items(today: dt.date) -> list[tuple[str, dict]]:
             "network",
             {
                 "network": "youtube",
+                "handle": "@MaisonLumiereLyon",
                 "reason": "Tutoriels et coulisses de l'atelier.",
                 "posts_per_week": 1,
+            },
+        ),
+        (
+            "network",
+            {
+                "network": "mastodon",
+                "handle": "@maisonlumiere@piaille.example",
+                "reason": "Communauté du Fédivers, réponses au service client.",
+                "posts_per_week": 2,
             },
         ),
         (
