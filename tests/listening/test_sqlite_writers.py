@@ -1,22 +1,36 @@
-"""Two processes ingesting into one workspace at the same time (`parvis ingest` twice, with
-overlapping files): on SQLite neither may fail with "database is locked" (a deferred
-transaction that reads, then writes, cannot upgrade its lock once another process committed:
-SQLITE_BUSY at once, whatever the timeout; the write transactions start IMMEDIATE), and on
-PostgreSQL neither may fail on the unique constraints. Together they store what one would."""
+"""Two processes ingesting into one workspace at the same time (what `parvis ingest` does,
+in small batches so that their transactions interleave, with overlapping files): on SQLite
+neither may fail with "database is locked" (a deferred transaction that reads, then writes,
+cannot upgrade its lock once another process committed: SQLITE_BUSY at once, whatever the
+timeout; the write transactions start IMMEDIATE), and on PostgreSQL neither may fail on the
+unique constraints. Together they store what one would."""
 
 from __future__ import annotations
 
 import json
 import subprocess
+import sys
 
 import pytest
 
 from tests.listening.factories import mention
-from tests.processes import Database, fresh_deployment, parvis_command, run_parvis
+from tests.processes import Database, fresh_deployment, run_parvis
 
 pytestmark = pytest.mark.slow
 
-PER_FILE = 9_000  # three write transactions each (parvis.listening.ingest.BATCH_SIZE)
+PER_FILE = 6_000
+BATCH = 500  # twelve write transactions each
+INGEST = """
+import json, sys, django
+django.setup()
+from parvis.listening.ingest import ingest_lines
+from parvis.workspaces.models import Workspace
+with open(sys.argv[1], encoding="utf-8") as lines:
+    summary = ingest_lines(
+        Workspace.objects.get(slug="lumiere"), lines, batch_size=BATCH, overlap=False
+    )
+print(json.dumps(summary.as_dict()))
+"""
 
 
 def write_feed(path, numbers) -> None:
@@ -34,8 +48,8 @@ def test_two_ingests_at_once_store_everything_once(tmp_path):
         run_parvis(["workspace", "create", "lumiere", "--name", "Maison Lumière"], env)
         ingests = [
             subprocess.Popen(
-                [*parvis_command(), "ingest", "--workspace", "lumiere", str(path)],
-                env=env,
+                [sys.executable, "-c", INGEST.replace("BATCH", str(BATCH)), str(path)],
+                env={**env, "DJANGO_SETTINGS_MODULE": "parvis.settings"},
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
                 text=True,
