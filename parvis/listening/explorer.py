@@ -570,7 +570,7 @@ def overview(workspace: Workspace, since: dt.date, until: dt.date) -> Overview:
         since=since,
         until=until,
         days=days,
-        share_of_voice=share_of_voice(workspace, start, end),
+        share_of_voice=share_of_voice(workspace, start, end, own=own),
         top_authors=top_authors(workspace, start, end, exclude=own),
         top_sites=top_sites(everyone),
         top_hashtags=hashtags,
@@ -620,8 +620,12 @@ def _day_counts(mentions: QuerySet[Mention], tz: dt.tzinfo) -> Iterator[tuple[dt
         yield utc.astimezone(tz).date(), sentiment, n
 
 
-def share_of_voice(workspace: Workspace, start: dt.datetime, end: dt.datetime) -> list[Share]:
-    """Mentions per brand and competitor query in the period, as shares of their sum."""
+def share_of_voice(
+    workspace: Workspace, start: dt.datetime, end: dt.datetime, own: Iterable[int] = ()
+) -> list[Share]:
+    """Mentions per brand and competitor query in the period, as shares of their sum; the
+    brand's own posts (authors `own`) do not count: the brand talking is not people talking
+    about it."""
     queries = dict(
         scoped(MonitoredQuery, workspace)
         .filter(kind__in=[QueryKind.BRAND, QueryKind.COMPETITOR])
@@ -637,6 +641,8 @@ def share_of_voice(workspace: Workspace, start: dt.datetime, end: dt.datetime) -
         .annotate(n=Count("id"))
         .values_list("query_id", "n")
     )
+    for qid, n in own_matches(list(queries), start, end, own).items():
+        counts[qid] = max(counts.get(qid, 0) - n, 0)
     names = dict(scoped(MonitoredQuery, workspace).filter(id__in=queries).values_list("id", "name"))
     total = sum(counts.values())
     shares = []
@@ -645,6 +651,24 @@ def share_of_voice(workspace: Workspace, start: dt.datetime, end: dt.datetime) -
         shares.append(Share(names[qid], kind, n, 100 * n / total if total else 0.0))
     # The brand first, then competitors by volume.
     return sorted(shares, key=lambda s: (s.kind != QueryKind.BRAND, -s.count, s.name))
+
+
+def own_matches(
+    query_ids: list[int], start: dt.datetime, end: dt.datetime, own: Iterable[int]
+) -> dict[int, int]:
+    """Matches per query of the brand's own posts in the period: their few ids through the
+    (author, published_at) index, then their matches."""
+    own = list(own)
+    if not own:
+        return {}
+    mine = Mention.objects.filter(author_id__in=own, published_at__gte=start, published_at__lt=end)
+    ids = mine.values("id")[:OWN_SCAN]  # a subquery: one statement, any number of posts
+    matches = MentionMatch.objects.filter(mention_id__in=ids, query_id__in=query_ids)
+    return dict(matches.values("query_id").annotate(n=Count("id")).values_list("query_id", "n"))
+
+
+# The brand's own posts of a period read for share of voice, at most.
+OWN_SCAN = 20_000
 
 
 def top_authors(

@@ -683,6 +683,8 @@ def test_own_accounts_are_not_influencers_nor_sentiment(workspace, corpus):
     assert (day5.positive, day5.negative, day5.total) == (0, 1, 1)  # g (positive) left out
     assert data.total == 8 and data.own_posts == 1
     assert round(data.sentiment_share("positive")) == 50  # 4 of 8
+    shares = [(s.name, s.count) for s in data.share_of_voice]
+    assert shares == [("Maison Lumière", 7), ("Cire & Sens", 1)]  # g, the brand's reply, out
 
 
 def test_own_accounts_of_another_workspace_do_not_count(workspace, other_workspace, corpus):
