@@ -66,22 +66,21 @@ def do_update_credentials(
         update_fields=["credentials_encrypted", "credential_names", "credentials_updated_at"]
     )
     changed = sorted(k for k, v in credentials.items() if v and current.get(k) != v)
-    record_event(
-        AuditEvent.Kind.CREDENTIALS_CHANGED,
-        actor=actor,
-        workspace=account.workspace,
-        account_id=account.pk,
-        network=account.network,
-        handle=account.handle,
-        fields=changed,
-    )
+    _record_account_event(AuditEvent.Kind.CREDENTIALS_CHANGED, account, actor, changed)
     return account
 
 
 def record_account_change(account: ConnectedAccount, actor: Any, fields: list[str]) -> None:
     """A change to an account other than its credentials (those are CREDENTIALS_CHANGED)."""
+    _record_account_event(AuditEvent.Kind.ACCOUNT_CHANGED, account, actor, fields)
+
+
+def _record_account_event(
+    kind: str, account: ConnectedAccount, actor: Any, fields: list[str]
+) -> None:
+    # Field names only: the values may be secrets.
     record_event(
-        AuditEvent.Kind.ACCOUNT_CHANGED,
+        kind,
         actor=actor,
         workspace=account.workspace,
         account_id=account.pk,
