@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "parvis.connectors",
     "parvis.intelligence",
     "parvis.listening",
+    "parvis.inbox",
     "parvis.api",
     "parvis.demo",  # last: the demo seeds every app above
 ]

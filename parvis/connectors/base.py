@@ -12,6 +12,7 @@ object, given by the caller of each operation (`fetch(cursor, context)`).
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
@@ -106,6 +107,44 @@ class FetchContext(Context):
         whether it could once its language is detected. Lets a stream drop most of its
         items before costlier lookups; the pipeline still decides."""
         return True
+
+
+@dataclass(frozen=True)
+class ReplyTarget:
+    """The message a reply answers, as the inbox stored it."""
+
+    network: str
+    external_id: str
+    root_external_id: str = ""
+    author_handle: str = ""
+    private: bool = False
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SentReply:
+    external_id: str
+    url: str = ""
+    published_at: dt.datetime | None = None
+
+
+class ReplyContext(Context):
+    """For `reply` / `find_reply`: the idempotency key of this reply (the same on every
+    attempt)."""
+
+    def __init__(self, workspace_id: int | None = None, idempotency_key: str = "") -> None:
+        super().__init__(workspace_id)
+        self.idempotency_key = idempotency_key
+
+
+@dataclass
+class AccountSettings:
+    """What `for_account` gives a connector acting outside any source."""
+
+    workspace_id: int
+    account_id: int | None
+    config: dict[str, Any]
+    account: ConnectedAccount | None
 
 
 @dataclass
@@ -235,6 +274,40 @@ class Connector:
 
     def fetch(self, cursor: dict[str, Any], context: FetchContext) -> FetchResult:
         raise NotImplementedError
+
+    # --- replying (the inbox) -------------------------------------------------------------
+
+    def reply(self, target: ReplyTarget, text: str, context: ReplyContext) -> SentReply:
+        """Post `text` as the connected account's answer to `target`."""
+        raise NotImplementedError
+
+    def find_reply(
+        self, target: ReplyTarget, text: str, since: dt.datetime, context: ReplyContext
+    ) -> SentReply | None:
+        """The account's reply to `target` with this text posted at or after `since`, if
+        the network has it (was it sent before we could record it?)."""
+        raise NotImplementedError
+
+    @classmethod
+    def reads_own_activity(cls, config: dict[str, Any]) -> bool:
+        """Whether a source with these settings reads what is addressed to the account."""
+        return False
+
+    @classmethod
+    def is_private(cls, raw: dict[str, Any]) -> bool:
+        """Whether the stored payload of an item is a private message."""
+        return False
+
+    @classmethod
+    def for_account(
+        cls,
+        account: ConnectedAccount,
+        config: dict[str, Any] | None = None,
+        http: httpx.Client | None = None,
+    ) -> Connector:
+        """A connector acting for a connected account outside any source (replying)."""
+        settings = AccountSettings(account.workspace_id, account.pk, dict(config or {}), account)
+        return cls(settings, http=http)
 
 
 def max_body_setting(kind: str) -> str:

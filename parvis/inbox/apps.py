@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+
+
+class InboxConfig(AppConfig):
+    name = "parvis.inbox"
+    label = "inbox"
+    verbose_name = "Inbox"
+
+    def ready(self) -> None:
+        from parvis.inbox import receivers
+        from parvis.listening.signals import mentions_stored
+
+        mentions_stored.connect(receivers.take_new_mentions, dispatch_uid="inbox-intake")

@@ -1,0 +1,86 @@
+"""Inbox figures per member and per network (definitions: docs/inbox.md, "Figures")."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from parvis.inbox import clock, sla
+from parvis.inbox.models import Conversation
+from parvis.inbox.services import get_settings
+from parvis.workspaces.models import Workspace
+
+
+@dataclass
+class Figures:
+    conversations: int = 0
+    answered: int = 0
+    first_business: list[float] = field(default_factory=list)  # seconds
+    first_wall: list[float] = field(default_factory=list)
+    resolution_wall: list[float] = field(default_factory=list)
+    breached: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        def hours(value: float | None) -> float | None:
+            return None if value is None else round(value / 3600, 2)
+
+        return {
+            "conversations": self.conversations,
+            "answered": self.answered,
+            "response_rate": round(self.answered / self.conversations, 4)
+            if self.conversations
+            else None,
+            "first_response_business_hours": {
+                "median": hours(sla.median(self.first_business)),
+                "p90": hours(sla.percentile(self.first_business, 90)),
+            },
+            "first_response_hours": {
+                "median": hours(sla.median(self.first_wall)),
+                "p90": hours(sla.percentile(self.first_wall, 90)),
+            },
+            "resolution_hours": {
+                "median": hours(sla.median(self.resolution_wall)),
+                "p90": hours(sla.percentile(self.resolution_wall, 90)),
+            },
+            "first_response_breached": self.breached,
+        }
+
+
+def figures(
+    workspace: Workspace, start: dt.datetime, end: dt.datetime
+) -> dict[str, dict[str, Figures]]:
+    """Conversations whose first inbound message falls in [start, end): totals, by member
+    (who sent the first answer; unassigned answers under "") and by network."""
+    calendar = clock.calendar(get_settings(workspace))
+    rows = (
+        Conversation.objects.filter(
+            workspace=workspace, first_inbound_at__gte=start, first_inbound_at__lt=end
+        )
+        .exclude(status="spam")
+        .values_list(
+            "network",
+            "first_responder__username",
+            "assignee__username",
+            "first_inbound_at",
+            "first_response_at",
+            "resolved_at",
+            "breached_first",
+        )
+    )
+    total = Figures()
+    by_member: dict[str, Figures] = defaultdict(Figures)
+    by_network: dict[str, Figures] = defaultdict(Figures)
+    for network, responder, assignee, first_in, first_out, resolved, breached in rows.iterator():
+        member = responder or assignee or ""
+        for bucket in (total, by_member[member], by_network[network]):
+            bucket.conversations += 1
+            if first_out is not None:
+                bucket.answered += 1
+                bucket.first_wall.append((first_out - first_in).total_seconds())
+                bucket.first_business.append(calendar.business_seconds(first_in, first_out))
+                bucket.breached += int(breached)
+            if resolved is not None:
+                bucket.resolution_wall.append((resolved - first_in).total_seconds())
+    return {"total": {"": total}, "members": dict(by_member), "networks": dict(by_network)}
