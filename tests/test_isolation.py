@@ -59,7 +59,35 @@ def world(workspace, owner, outsider, populated):
         "membership": membership,
         **populated,
         **listening(workspace, owner),
+        **inbox(workspace),
     }
+
+
+def inbox(workspace) -> dict:
+    """One conversation with one message, straight from the ORM."""
+    from django.utils import timezone
+
+    from parvis.inbox.models import Conversation, Message
+
+    now = timezone.now()
+    conversation = Conversation.objects.create(
+        workspace=workspace,
+        network="bluesky",
+        thread_key="t1",
+        created_at=now,
+        last_message_at=now,
+        first_inbound_at=now,
+    )
+    Message.objects.create(
+        workspace=workspace,
+        conversation=conversation,
+        direction="in",
+        network="bluesky",
+        external_id="m-in-1",
+        text="Bonjour ?",
+        sent_at=now,
+    )
+    return {"conversation": conversation}
 
 
 def listening(workspace, owner) -> dict:
@@ -201,6 +229,14 @@ def api_path(path: str, slug: str, world: dict) -> tuple[str, dict]:
         if filled.endswith("/preview"):
             body = {"expression": "x"}
     filled = filled.replace("{mention_id}", str(world["mention"].pk))
+    if "/inbox/" in filled:
+        filled = filled.replace("{conversation_id}", str(world["conversation"].pk))
+        if filled.endswith("/reply"):
+            body = {"text": "Bonjour !"}
+        elif filled.endswith("/status"):
+            body = {"status": "open"}
+        elif filled.endswith("/assign"):
+            body = {"assignee": None}
     if "{" in filled:
         raise LookupError(f"no sample value for a parameter of {path}")
     return filled, body

@@ -9,6 +9,7 @@ from ninja.errors import HttpError
 
 from parvis.api import schemas as s
 from parvis.api.auth import BearerToken, api_membership
+from parvis.api.inbox import router as inbox_router
 from parvis.api.listening import router as listening_router
 from parvis.api.parser import StorableJSON, body_error
 from parvis.workspaces.access import get_in_workspace, scoped
@@ -171,3 +172,4 @@ add_item_routes(strategy, "competitor", s.CompetitorIn, s.CompetitorOut)
 api.add_router("", ws)
 api.add_router("", strategy)
 api.add_router("", listening_router)
+api.add_router("", inbox_router)
