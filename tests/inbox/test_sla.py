@@ -100,6 +100,7 @@ def test_an_ambiguous_time_is_its_first_occurrence():
     assert list(cal.open_intervals(utc(2026, 10, 24, 12), utc(2026, 10, 25, 12))) == [
         (utc(2026, 10, 25, 0, 30), utc(2026, 10, 25, 4))
     ]
+    assert whole_day(every_day((t(2), t(2, 30))), AUTUMN) == 30 * 60  # the first 02:00-02:30
     early = every_day((t(0), t(2, 30)))
     assert whole_day(early, AUTUMN) == 2.5 * HOUR  # closes at the first 02:30
 
