@@ -142,7 +142,7 @@ def test_a_second_member_is_warned_of_a_collision(conversation, owner, member_fa
 
 
 def test_no_account_and_no_replying_source_fails_clearly(workspace, owner):
-    from .helpers import brand_account, BRAND
+    from .helpers import BRAND, brand_account
 
     brand_account(workspace)
     store(workspace, [post(f"@{BRAND} bonjour ?", handle="bob.bsky.social")])
