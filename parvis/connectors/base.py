@@ -13,6 +13,7 @@ object, given by the caller of each operation (`fetch(cursor, context)`).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
@@ -29,7 +30,7 @@ MAX_TERMS = 30
 class Capability(StrEnum):
     LISTEN = "listen"  # search or stream public posts matching the monitored queries
     OWN_ACTIVITY = "own_activity"  # comments, replies, mentions, messages on our accounts
-    REPLY = "reply"
+    REPLY = "reply"  # answer a message as the connected account (reply, find_reply)
     PUBLISH = "publish"
     MODERATE = "moderate"  # hide / delete
     METRICS = "metrics"
@@ -109,15 +110,26 @@ class FetchContext(Context):
         return True
 
 
+class ReplyContext(Context):
+    """For `reply` / `find_reply`: the idempotency key of this reply (the same on every attempt)."""
+
+    def __init__(self, workspace_id: int | None = None, idempotency_key: str = "") -> None:
+        super().__init__(workspace_id)
+        self.idempotency_key = idempotency_key
+
+
 @dataclass(frozen=True)
 class ReplyTarget:
     """The message a reply answers, as the inbox stored it."""
 
     network: str
+    # The message answered (Bluesky at:// uri, Mastodon status id, Reddit fullname
+    # t1_/t3_/t4_, YouTube comment id).
     external_id: str
-    root_external_id: str = ""
-    author_handle: str = ""
-    private: bool = False
+    root_external_id: str = ""  # the thread's first post when known
+    author_handle: str = ""  # who wrote the message (for a Mastodon @mention, a DM)
+    private: bool = False  # a private message (Reddit t4, Mastodon direct)
+    # The stored network payload of that message (Bluesky cid, YouTube snippet…).
     raw: dict[str, Any] = field(default_factory=dict)
 
 
@@ -128,23 +140,50 @@ class SentReply:
     published_at: dt.datetime | None = None
 
 
-class ReplyContext(Context):
-    """For `reply` / `find_reply`: the idempotency key of this reply (the same on every
-    attempt)."""
-
-    def __init__(self, workspace_id: int | None = None, idempotency_key: str = "") -> None:
-        super().__init__(workspace_id)
-        self.idempotency_key = idempotency_key
-
-
 @dataclass
 class AccountSettings:
-    """What `for_account` gives a connector acting outside any source."""
+    """What `Connector.for_account` gives a connector acting outside any source (replying):
+    the account, the workspace it belongs to, and settings of the connector's kind."""
 
     workspace_id: int
     account_id: int | None
-    config: dict[str, Any]
     account: ConnectedAccount | None
+    config: dict[str, Any] = field(default_factory=dict)
+
+
+SPACES = re.compile(r"\s+")
+
+
+def same_text(a: str, b: str) -> bool:
+    """Whether two texts are the same reply once whitespace is folded (networks trim and
+    re-wrap what they are sent)."""
+    return SPACES.sub(" ", a).strip() == SPACES.sub(" ", b).strip()
+
+
+# A network's clock and ours differ: a reply the network dates this much before `since` is
+# still taken for ours by find_reply.
+CLOCK_SKEW = dt.timedelta(minutes=2)
+
+
+def posted_since(published: dt.datetime | None, since: dt.datetime) -> bool:
+    """Whether a post the network dates `published` can be the reply sent at `since` or later
+    (an undated one can)."""
+    if published is None:
+        return True
+    if since.tzinfo is None:
+        since = since.replace(tzinfo=dt.UTC)
+    return published >= since - CLOCK_SKEW
+
+
+def parse_time(value: Any) -> dt.datetime | None:
+    """An ISO 8601 time as networks write it ("Z" included), aware; None if it is not one."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
 @dataclass
@@ -275,28 +314,7 @@ class Connector:
     def fetch(self, cursor: dict[str, Any], context: FetchContext) -> FetchResult:
         raise NotImplementedError
 
-    # --- replying (the inbox) -------------------------------------------------------------
-
-    def reply(self, target: ReplyTarget, text: str, context: ReplyContext) -> SentReply:
-        """Post `text` as the connected account's answer to `target`."""
-        raise NotImplementedError
-
-    def find_reply(
-        self, target: ReplyTarget, text: str, since: dt.datetime, context: ReplyContext
-    ) -> SentReply | None:
-        """The account's reply to `target` with this text posted at or after `since`, if
-        the network has it (was it sent before we could record it?)."""
-        raise NotImplementedError
-
-    @classmethod
-    def reads_own_activity(cls, config: dict[str, Any]) -> bool:
-        """Whether a source with these settings reads what is addressed to the account."""
-        return False
-
-    @classmethod
-    def is_private(cls, raw: dict[str, Any]) -> bool:
-        """Whether the stored payload of an item is a private message."""
-        return False
+    # --- replying (the inbox calls these) ------------------------------------------------
 
     @classmethod
     def for_account(
@@ -305,9 +323,49 @@ class Connector:
         config: dict[str, Any] | None = None,
         http: httpx.Client | None = None,
     ) -> Connector:
-        """A connector acting for a connected account outside any source (replying)."""
-        settings = AccountSettings(account.workspace_id, account.pk, dict(config or {}), account)
-        return cls(settings, http=http)
+        """A connector acting for a connected account outside any source (replying): a small
+        settings object with the account's workspace_id, account_id, account and config."""
+        settings = AccountSettings(
+            workspace_id=account.workspace_id,
+            account_id=account.pk,
+            account=account,
+            config=dict(config or {}),
+        )
+        return cls(settings, http)
+
+    def reply_account(self) -> ConnectedAccount:
+        """The account a reply is posted as; replying without one is a PermanentError."""
+        account = self.account
+        if account is None:
+            raise PermanentError(
+                f"replying on {self.network or self.kind} needs a connected account: connect an "
+                "account and choose it"
+            )
+        return account
+
+    def reply(self, target: ReplyTarget, text: str, context: ReplyContext) -> SentReply:
+        """Post `text` as the connected account's answer to `target`. Raises RetryLater /
+        PermanentError (message says what to do)."""
+        raise NotImplementedError
+
+    def find_reply(
+        self, target: ReplyTarget, text: str, since: dt.datetime, context: ReplyContext
+    ) -> SentReply | None:
+        """Read back the account's recent posts: the reply to `target` with this text posted
+        at or after `since`, if the network has it (crash reconciliation: was it sent before
+        we could record it?)."""
+        raise NotImplementedError
+
+    @classmethod
+    def reads_own_activity(cls, config: dict[str, Any]) -> bool:
+        """Whether a source of this kind with these settings reads what is addressed to the
+        account (notifications, inbox, comments on its videos): its items go to the inbox."""
+        return False
+
+    @classmethod
+    def is_private(cls, raw: dict[str, Any]) -> bool:
+        """Whether the stored payload of an item is a private message."""
+        return False
 
 
 def max_body_setting(kind: str) -> str:

@@ -578,7 +578,7 @@ def test_oauth_start_sends_the_browser_to_google_with_pkce():
         "client_id": CLIENT_ID,
         "redirect_uri": "https://parvis.example/connect/callback",
         "response_type": "code",
-        "scope": "https://www.googleapis.com/auth/youtube.readonly",
+        "scope": "https://www.googleapis.com/auth/youtube.force-ssl",
         "access_type": "offline",
         "prompt": "consent",
         "include_granted_scopes": "true",

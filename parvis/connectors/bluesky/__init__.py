@@ -10,10 +10,13 @@ Modes (config "mode"):
   (firehose.settle), their authors resolved afterwards;
 - notifications: app.bsky.notification.listNotifications (replies, mentions, quotes of the
   account), hydrated with app.bsky.feed.getPosts; everything is kept.
+
+Replies (the inbox) are written by parvis.connectors.bluesky.replies.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from typing import Any
 
@@ -30,10 +33,13 @@ from parvis.connectors.base import (
     FetchResult,
     Incoming,
     PermanentError,
+    ReplyContext,
+    ReplyTarget,
+    SentReply,
     SettingField,
     register,
 )
-from parvis.connectors.bluesky import firehose, mapping, paging, xrpc
+from parvis.connectors.bluesky import firehose, mapping, paging, replies, xrpc
 from parvis.connectors.bluesky.profiles import Profiles, Reader
 from parvis.connectors.http import USER_AGENT
 from parvis.connectors.options import bounded_int
@@ -105,7 +111,7 @@ class BlueskyConnector(Connector):
     kind = "bluesky"
     label = _("Bluesky")
     network = "bluesky"
-    capabilities = frozenset({Capability.LISTEN, Capability.OWN_ACTIVITY})
+    capabilities = frozenset({Capability.LISTEN, Capability.OWN_ACTIVITY, Capability.REPLY})
     keep_unmatched = False
     auth = Auth.APP_PASSWORD
     needs_account = False  # the firehose is public; search and notifications check for one
@@ -377,6 +383,32 @@ class BlueskyConnector(Connector):
         ]
         known = self.profiles().resolve(dids)
         return [mapping.from_post_view(v, known) for v in views]
+
+    # --- replying (the inbox) -----------------------------------------------------------
+
+    @classmethod
+    def reads_own_activity(cls, config: dict[str, Any]) -> bool:
+        return config.get("mode") == "notifications"
+
+    def reply_session(self) -> xrpc.Session:
+        self.reply_account()
+        session = self.session()
+        assert session is not None  # an account gives a session
+        return session
+
+    def reply(self, target: ReplyTarget, text: str, context: ReplyContext) -> SentReply:
+        session = self.reply_session()
+        handle = self.reply_account().handle
+        return replies.create(session, self.reader(), target, text, context.idempotency_key, handle)
+
+    def find_reply(
+        self, target: ReplyTarget, text: str, since: dt.datetime, context: ReplyContext
+    ) -> SentReply | None:
+        session = self.reply_session()
+        handle = self.reply_account().handle
+        return replies.find(
+            session, self.reader(), target, text, since, context.idempotency_key, handle
+        )
 
     # --- search -------------------------------------------------------------------------
 

@@ -268,16 +268,24 @@ class Session:
         return True
 
     def query(self, nsid: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+        return self.call(lambda client: client.query(nsid, params))
+
+    def procedure(self, nsid: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+        """A write (POST) as the account. Sent again after a refused session only: the
+        service refused it before doing anything."""
+        return self.call(lambda client: client.procedure(nsid, body))
+
+    def call(self, send: Callable[[Client], dict[str, Any]]) -> dict[str, Any]:
         if not self.credentials.get("access_jwt"):
             self.login()
         try:
-            return self.client().query(nsid, params)
+            return send(self.client())
         except SessionRefused:
             # Checked again after a refused refresh: the other run may have just won the race.
             if not (self.renewed_elsewhere() or self.refresh() or self.renewed_elsewhere()):
                 self.login()
         try:
-            return self.client().query(nsid, params)
+            return send(self.client())
         except SessionRefused as exc:
             # A brand-new session refused: the account itself is the problem.
             raise PermanentError(str(exc)) from exc

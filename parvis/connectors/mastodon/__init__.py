@@ -11,6 +11,9 @@ Modes (config "mode"):
 - "notifications": the account's mentions and quotes (GET /api/v1/notifications) and its direct
   conversations (GET /api/v1/conversations), all kept (own activity).
 
+Replies (the inbox) are posted by parvis.connectors.mastodon.replies, always on the account's
+own instance.
+
 External ids are "<instance host>:<status id>" (see mapping.py for why). The access token is
 only sent to the account's own instance; another instance set on the source is read publicly.
 """
@@ -33,10 +36,13 @@ from parvis.connectors.base import (
     FetchContext,
     FetchResult,
     PermanentError,
+    ReplyContext,
+    ReplyTarget,
+    SentReply,
     SettingField,
     register,
 )
-from parvis.connectors.mastodon import feeds, mapping, streaming
+from parvis.connectors.mastodon import feeds, mapping, replies, streaming
 from parvis.connectors.mastodon.api import (
     Api,
     error_text,
@@ -55,9 +61,10 @@ LOOKBACK_SECONDS = 300
 DEFAULT_BACKFILL_DAYS = 7
 HASHTAG = re.compile(r"#(\w+)")
 LONE_HANDLE = re.compile(r"@\S+$")
-# Read-only: Parvis does not post, reply or moderate on Mastodon yet, and a token that cannot
-# write does no harm if it leaks. Those features will ask the user to reconnect with "write".
-SCOPES = "read"
+# Reading, and posting replies (write:statuses, nothing else that writes: a leaked token
+# cannot follow, block or change the profile). Accounts connected read-only are refused a
+# reply with a 403, whose message says to reconnect.
+SCOPES = "read write:statuses"
 NOTIFICATION_TYPES = ("mention", "quote")
 
 
@@ -77,7 +84,7 @@ class MastodonConnector(Connector):
     kind = "mastodon"
     label = _("Mastodon")
     network = "mastodon"
-    capabilities = frozenset({Capability.LISTEN, Capability.OWN_ACTIVITY})
+    capabilities = frozenset({Capability.LISTEN, Capability.OWN_ACTIVITY, Capability.REPLY})
     keep_unmatched = False
     auth = Auth.OAUTH2
     needs_account = False  # hashtags can be read publicly; the modes that need one say so
@@ -338,6 +345,37 @@ class MastodonConnector(Connector):
         items = [mapping.incoming(s, api.host) for s in statuses]
         more = bool(queue) and not api.exhausted
         return FetchResult(items=items, cursor={"feeds": feeds_state, "queue": queue}, more=more)
+
+    # --- replying (the inbox) -------------------------------------------------------------
+
+    @classmethod
+    def reads_own_activity(cls, config: dict[str, Any]) -> bool:
+        return config.get("mode") == "notifications"
+
+    @classmethod
+    def is_private(cls, raw: dict[str, Any]) -> bool:
+        return replies.is_direct(raw)
+
+    def home_api(self) -> Api:
+        """The account's own instance with its token: replies are posted there only."""
+        account = self.reply_account()
+        credentials = self.credentials()
+        home = credentials.get("instance_url", "")
+        token = credentials.get("access_token", "")
+        if not home or not token:
+            raise PermanentError(
+                f"{account.handle} has no instance or access token stored: reconnect the "
+                "Mastodon account"
+            )
+        return Api(self.http, normalize_instance(home), token, who=account.handle)
+
+    def reply(self, target: ReplyTarget, text: str, context: ReplyContext) -> SentReply:
+        return replies.create(self.home_api(), target, text, context.idempotency_key)
+
+    def find_reply(
+        self, target: ReplyTarget, text: str, since: dt.datetime, context: ReplyContext
+    ) -> SentReply | None:
+        return replies.find(self.home_api(), target, text, since)
 
     # --- connecting an account ------------------------------------------------------------
 

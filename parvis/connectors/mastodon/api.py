@@ -150,14 +150,29 @@ class Api:
     def get(self, path: str, params: Any = None, *, missing_ok: bool = False) -> httpx.Response:
         return self.request("GET", path, params=params, missing_ok=missing_ok)
 
-    def post(self, path: str, data: dict[str, Any], *, raw: bool = False) -> httpx.Response:
-        return self.request("POST", path, data=data, raw=raw)
+    def post(
+        self,
+        path: str,
+        data: dict[str, Any],
+        *,
+        raw: bool = False,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        return self.request("POST", path, data=data, raw=raw, headers=headers)
 
     def request(
-        self, method: str, path: str, *, missing_ok: bool = False, raw: bool = False, **kwargs: Any
+        self,
+        method: str,
+        path: str,
+        *,
+        missing_ok: bool = False,
+        raw: bool = False,
+        headers: dict[str, str] | None = None,
+        **kwargs: Any,
     ) -> httpx.Response:
+        sent = {**self.headers(), **(headers or {})}
         try:
-            response = self.client.request(method, self.url(path), headers=self.headers(), **kwargs)
+            response = self.client.request(method, self.url(path), headers=sent, **kwargs)
         except (httpx.TimeoutException, httpx.TransportError) as exc:
             raise RetryLater(f"{type(exc).__name__} reaching {self.host}") from exc
         self.note_budget(response)

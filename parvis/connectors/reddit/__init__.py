@@ -23,6 +23,8 @@ OAuth callback) connects through the authorization-code flow (oauth_start / oaut
 access tokens are renewed with the refresh token when expired or refused (401). A "script"
 app (single-user install) connects with `login` (client id, secret, username, password) and
 renews with the password grant.
+
+Replies (the inbox): parvis.connectors.reddit.replies (POST /api/comment).
 """
 
 from __future__ import annotations
@@ -46,12 +48,16 @@ from parvis.connectors.base import (
     FetchResult,
     Incoming,
     PermanentError,
+    ReplyContext,
+    ReplyTarget,
     RetryLater,
+    SentReply,
     SettingField,
     register,
 )
 from parvis.connectors.options import parse_since, plausible_seconds, start_time
 from parvis.connectors.reddit import api
+from parvis.connectors.reddit import replies as replying
 from parvis.connectors.reddit.mapping import incoming
 
 LIMIT = 100  # the most a listing gives per request
@@ -112,7 +118,7 @@ class RedditConnector(Connector):
     kind = "reddit"
     label = _("Reddit")
     network = "reddit"
-    capabilities = frozenset({Capability.LISTEN, Capability.OWN_ACTIVITY})
+    capabilities = frozenset({Capability.LISTEN, Capability.OWN_ACTIVITY, Capability.REPLY})
     keep_unmatched = False
     auth = Auth.OAUTH2
     needs_account = True  # oauth.reddit.com answers only with a token
@@ -329,6 +335,72 @@ class RedditConnector(Connector):
         state["since"] = max(int(state["since"]), int(window.get("top", 0)))
         state["done_at"] = int(time.time())
         self.finished.add(key)
+
+    # --- replying (the inbox) --------------------------------------------------------
+
+    @classmethod
+    def reads_own_activity(cls, config: dict[str, Any]) -> bool:
+        return config.get("mode") == "inbox"
+
+    @classmethod
+    def is_private(cls, raw: dict[str, Any]) -> bool:
+        return replying.is_message(raw)
+
+    def post(self, path: str, data: dict[str, Any]) -> Any:
+        """POST a form; a refused token is renewed once. Reddit's own refusals come in the
+        body (replying.answered)."""
+        response = api.post_form(self.http, path, self.access_token(), data, self.username)
+        if response.status_code == 401:
+            token = self.access_token(renew=True)
+            response = api.post_form(self.http, path, token, data, self.username)
+        self.rate.update(response)
+        if response.status_code == 403:
+            raise PermanentError(
+                f"Reddit forbids {path} (HTTP 403 {api.reason(response)}): the account may "
+                "be suspended or banned there, or connected without the submit permission; "
+                "connect the Reddit account again"
+            )
+        if response.status_code == 404:
+            raise PermanentError(
+                "Reddit has no such post, comment or message (HTTP 404): it was deleted"
+            )
+        api.check(response, path)
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise RetryLater(f"Reddit answered {path} with something that is not JSON") from exc
+
+    def reply(self, target: ReplyTarget, text: str, context: ReplyContext) -> SentReply:
+        self.reply_account()
+        form = {
+            "thing_id": replying.thing_id(target),
+            "text": text,
+            "api_type": "json",
+            "raw_json": 1,
+        }
+        return replying.answered(self.post("/api/comment", form))
+
+    def find_reply(
+        self, target: ReplyTarget, text: str, since: dt.datetime, context: ReplyContext
+    ) -> SentReply | None:
+        self.reply_account()
+        parent = replying.thing_id(target)
+        username = self.username or api.me(self.http, self.access_token())
+        # A message's answer is among the sent messages; a comment's among the comments.
+        path = "/message/sent" if parent.startswith("t4_") else f"/user/{username}/comments"
+        params: dict[str, Any] = {"sort": "new", "limit": 100, "raw_json": 1}
+        for _page in range(replying.PAGES):
+            listing = self.get(path, params)
+            for child in listing["children"]:
+                if replying.matches(child, parent, text, since):
+                    return replying.sent_from(child)
+            times = [t for c in listing["children"] if (t := created_utc(c)) is not None]
+            after = listing.get("after")
+            older = bool(times) and min(times) < since.timestamp() - 120
+            if older or not after:
+                return None
+            params["after"] = str(after)
+        return None
 
     # --- connecting an account -------------------------------------------------------
 

@@ -26,7 +26,8 @@ API = "https://oauth.reddit.com"
 WWW = "https://www.reddit.com"
 TOKEN_URL = f"{WWW}/api/v1/access_token"
 AUTHORIZE_URL = f"{WWW}/api/v1/authorize"
-SCOPES = "read identity history privatemessages"
+# submit: comment (replies to posts and comments); privatemessages: read and answer messages.
+SCOPES = "read identity history privatemessages submit"
 # A token this close to its expiry is renewed before use rather than refused mid-run.
 EXPIRY_MARGIN = 60
 
@@ -212,6 +213,21 @@ def get_json(
             headers={"Authorization": f"bearer {token}", "User-Agent": user_agent(username)},
             # A redirect leaves the API (a missing subreddit goes to a search page) and would
             # carry the bearer token along: it is an answer, not a way.
+            follow_redirects=False,
+        )
+    except (httpx.TimeoutException, httpx.TransportError) as exc:
+        raise RetryLater(f"{type(exc).__name__} reaching oauth.reddit.com") from exc
+
+
+def post_form(
+    client: httpx.Client, path: str, token: str, data: dict[str, Any], username: str = ""
+) -> httpx.Response:
+    """One POST to the OAuth API, form-encoded (the response is returned unchecked)."""
+    try:
+        return client.post(
+            f"{API}{path}",
+            data=data,
+            headers={"Authorization": f"bearer {token}", "User-Agent": user_agent(username)},
             follow_redirects=False,
         )
     except (httpx.TimeoutException, httpx.TransportError) as exc:

@@ -6,6 +6,8 @@ items, the cursor holds the pass (its page token and the newest time it saw) and
 mark; the new mark is committed only with the page that ends the pass. A crash mid-pass
 resumes from the last committed page token; a refused token restarts the pass (the pipeline
 drops the repeats).
+
+Replies (the inbox) need Google sign-in (youtube_oauth): parvis.connectors.youtube.replies.
 """
 
 from __future__ import annotations
@@ -27,11 +29,15 @@ from parvis.connectors.base import (
     FetchResult,
     Incoming,
     PermanentError,
+    ReplyContext,
+    ReplyTarget,
+    SentReply,
     SettingField,
     register,
 )
 from parvis.connectors.options import pkce_pair
 from parvis.connectors.youtube import api, oauth, quota
+from parvis.connectors.youtube import replies as replying
 from parvis.connectors.youtube.mapping import (
     Malformed,
     comment_mention,
@@ -291,6 +297,10 @@ class YouTubeConnector(Connector):
             )
         return self._api
 
+    @classmethod
+    def reads_own_activity(cls, config: dict[str, Any]) -> bool:
+        return config.get("mode") == COMMENTS
+
     def backfill_pages(self, mode: str) -> int:
         return self.source.config.get("backfill_pages") or DEFAULT_BACKFILL[mode]
 
@@ -539,6 +549,29 @@ class YouTubeOAuthConnector(YouTubeConnector):
     kind = "youtube_oauth"
     label = _("YouTube (Google sign-in)")
     auth = Auth.OAUTH2
+    # An API key cannot write: replies go through a signed-in channel only.
+    capabilities = YouTubeConnector.capabilities | {Capability.REPLY}
+
+    def reply_client(self) -> api.Client:
+        self.reply_account()
+        if not self.credentials().get("access_token"):
+            raise PermanentError(
+                "replying on YouTube needs the channel connected with Google sign-in: "
+                "connect an account that way"
+            )
+        return self.api
+
+    def reply(self, target: ReplyTarget, text: str, context: ReplyContext) -> SentReply:
+        return replying.create(self.reply_client(), target, text)
+
+    def find_reply(
+        self, target: ReplyTarget, text: str, since: dt.datetime, context: ReplyContext
+    ) -> SentReply | None:
+        client = self.reply_client()
+        channel = channel_from(self.credentials().get("channel_id"))
+        if not channel:
+            raise PermanentError("the YouTube account has no channel id stored: reconnect it")
+        return replying.find(client, channel, target, text, since)
 
     @classmethod
     def account_fields(cls) -> tuple[SettingField, ...]:

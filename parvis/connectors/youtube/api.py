@@ -91,6 +91,61 @@ def check(response: httpx.Response) -> httpx.Response:
     raise PermanentError(f"HTTP {status} from YouTube")  # pragma: no cover (check raised)
 
 
+# comments.insert's own refusals (developers.google.com/youtube/v3/docs/comments/insert):
+# what a person should do about each.
+INSERT_REASONS = {
+    "commentsDisabled": "comments are disabled on this video: reply on YouTube itself, or turn "
+    "comments on",
+    "forbidden": "YouTube does not let the channel reply there (the comment may be held, or "
+    "the video private): check it on YouTube",
+    "ineligibleAccount": "the Google account has no YouTube channel that can comment: sign in "
+    "with the channel's account",
+    "insufficientPermissions": "the YouTube account was connected without permission to reply: "
+    "reconnect it (Google sign-in) and allow managing comments",
+    "ACCESS_TOKEN_SCOPE_INSUFFICIENT": "the YouTube account was connected without permission to "
+    "reply: reconnect it (Google sign-in) and allow managing comments",
+    "parentCommentIsPrivate": "the comment answered is private: it cannot be replied to",
+    "parentCommentNotFound": "the comment answered was deleted",
+    "commentNotFound": "the comment answered was deleted",
+    "commentThreadNotFound": "the comment answered was deleted",
+    "videoNotFound": "the video was deleted",
+    "commentTextTooLong": "the reply is too long: shorten it",
+    "commentTextRequired": "the reply is empty",
+    "invalidCommentMetadata": "YouTube refused the reply's text: change it",
+    "operationNotSupported": "YouTube does not allow replying to this comment",
+    "processingFailure": "YouTube could not process the reply: change its text",
+}
+
+
+def check_insert(response: httpx.Response) -> httpx.Response:
+    """comments.insert's refusals with what to do; quota and backoff as for any call."""
+    if response.status_code < 400:
+        return response
+    why = reasons(response)
+    detail = ""
+    try:
+        error = response.json().get("error") or {}
+        details = error.get("details") if isinstance(error, dict) else None
+        for item in details or []:
+            if isinstance(item, dict) and isinstance(item.get("reason"), str):
+                why.append(item["reason"])
+        if isinstance(error, dict) and isinstance(error.get("message"), str):
+            detail = error["message"][:200]
+    except (ValueError, AttributeError):
+        pass
+    if QUOTA_REASONS.intersection(why) or BACKOFF_REASONS.intersection(why):
+        return check(response)
+    for reason in why:
+        if reason in INSERT_REASONS:
+            raise PermanentError(f"YouTube refused the reply: {INSERT_REASONS[reason]}")
+    if response.status_code == 403:
+        raise PermanentError(
+            f"YouTube refused the reply (HTTP 403{': ' + detail if detail else ''}): reconnect "
+            "the YouTube account (Google sign-in) and allow managing comments"
+        )
+    return check(response)
+
+
 class Client:
     """One source's calls: each charged to the key's daily budget before it is sent."""
 
@@ -131,22 +186,39 @@ class Client:
             return True
         return quota.can_afford(self.workspace_id, self.project, cost, self.budget)
 
-    def send(self, resource: str, params: dict[str, Any], cost: quota.Cost) -> httpx.Response:
+    def send(
+        self,
+        resource: str,
+        params: dict[str, Any],
+        cost: quota.Cost,
+        body: dict[str, Any] | None = None,
+    ) -> httpx.Response:
+        """GET, or POST `body` (an insert); charged before it is sent."""
         if self.workspace_id is not None:
             quota.charge(self.workspace_id, self.project, cost, self.budget)
+        method = "GET" if body is None else "POST"
         try:
-            return self.http.get(f"{API}/{resource}", params=params, headers=self.headers())
+            return self.http.request(
+                method, f"{API}/{resource}", params=params, json=body, headers=self.headers()
+            )
         except (httpx.TimeoutException, httpx.TransportError) as exc:
             raise RetryLater(f"{type(exc).__name__} reaching YouTube") from exc
 
-    def call(self, resource: str, params: dict[str, Any], cost: quota.Cost) -> dict[str, Any]:
+    def call(
+        self,
+        resource: str,
+        params: dict[str, Any],
+        cost: quota.Cost,
+        body: dict[str, Any] | None = None,
+        checker: Callable[[httpx.Response], httpx.Response] | None = None,
+    ) -> dict[str, Any]:
         if self.signed_in and oauth.expired(self.credentials):
             self.renew()
-        response = self.send(resource, params, cost)
+        response = self.send(resource, params, cost, body)
         if response.status_code == 401 and self.signed_in:
             self.renew()  # revoked early, or our clock is behind Google's: once more
-            response = self.send(resource, params, cost)
-        check(response)
+            response = self.send(resource, params, cost, body)
+        (checker or check)(response)
         try:
             body = response.json()
         except ValueError as exc:
@@ -183,6 +255,11 @@ class Client:
         if page_token:
             params["pageToken"] = page_token
         return self.call("comments", params, quota.LIST)
+
+    def insert_reply(self, parent_id: str, text: str) -> dict[str, Any]:
+        """comments.insert: a reply to a top-level comment (50 units)."""
+        body = {"snippet": {"parentId": parent_id, "textOriginal": text}}
+        return self.call("comments", {"part": "snippet"}, quota.INSERT, body, check_insert)
 
     def search(self, term: str, published_after: str = "", page_token: str = "") -> dict[str, Any]:
         params = {"part": "snippet", "q": term, "type": "video", "order": "date", "maxResults": 50}

@@ -19,9 +19,10 @@ from parvis.connectors.base import PermanentError, RetryLater
 
 AUTHORIZE_URL = "https://accounts.google.com/o/oauth2/v2/auth"
 TOKEN_URL = "https://oauth2.googleapis.com/token"
-# Read-only: comment threads, channels, videos. Replying or moderating will need
-# youtube.force-ssl, and the person's consent again.
-SCOPE = "https://www.googleapis.com/auth/youtube.readonly"
+# Reading comment threads, channels and videos, and replying to comments (comments.insert
+# needs youtube.force-ssl, which includes reading). A channel connected read-only is refused
+# a reply with a 403 whose message says to reconnect.
+SCOPE = "https://www.googleapis.com/auth/youtube.force-ssl"
 RECONNECT = "reconnect the YouTube account (Google sign-in)"
 # Refresh a little before the hour is up rather than on a 401.
 EARLY = dt.timedelta(minutes=2)

@@ -42,6 +42,7 @@ class Cost:
 # Google's table (developers.google.com/youtube/v3/determine_quota_cost).
 LIST = Cost(units=1)  # commentThreads.list, videos.list (up to 50 ids), channels.list
 SEARCH = Cost(searches=1)  # search.list, in its own bucket
+INSERT = Cost(units=50)  # comments.insert (a reply)
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """Bluesky as its XRPC API answers at bsky.social (the entryway serving the account's PDS,
 which proxies app.bsky.* to the AppView named in the atproto-proxy header): sessions,
-searchPosts, getProfiles, getProfile, getPosts, listNotifications.
+searchPosts, getProfiles, getProfile, getPosts, listNotifications; the account's own posts:
+com.atproto.repo.createRecord and getRecord, and getAuthorFeed of the account.
 
 Shapes follow the lexicons: searchPosts → {"posts": [postView], "cursor"?, "hitsTotal"?};
 errors → {"error": Name, "message"}; a rate limit → 429 with ratelimit-limit / -remaining /
@@ -14,6 +15,7 @@ import datetime as dt
 import hashlib
 import itertools
 import json
+import re
 import unicodedata
 from typing import Any
 from urllib.parse import parse_qs
@@ -28,6 +30,7 @@ APPVIEW_PROXY = "did:web:api.bsky.app#bsky_appview"
 OUR_HANDLE = "maisonlumiere.bsky.social"
 APP_PASSWORD = "abcd-efgh-ijkl-mnop"
 S32 = "234567abcdefghijklmnopqrstuvwxyz"
+TID = re.compile(r"^[234567abcdefghij][234567abcdefghijklmnopqrstuvwxyz]{12}$")
 
 
 def did_of(name: str) -> str:
@@ -84,6 +87,8 @@ class Fake(FakeNetwork):
         self.langs: dict[int, list[str]] = {}
         self.reposts: list[tuple[Post, str]] = []  # (post, who reposted it)
         self.now = dt.datetime(2026, 11, 24, 12, 0, tzinfo=dt.UTC)
+        self.own_records: dict[str, dict[str, Any]] = {}  # rkey -> {"uri", "cid", "value"}
+        self.lose_next_answer = False  # the next write is done, its answer lost (a 502)
 
     # --- the connector's side -------------------------------------------------------------
 
@@ -201,8 +206,11 @@ class Fake(FakeNetwork):
         if self.expire_access:
             self.expire_access = False
             return xrpc_error(400, "ExpiredToken", "Token has expired")
+        if nsid == "com.atproto.repo.createRecord":
+            return self.create_record(request)
         params = parse_qs(request.url.query.decode())
         handlers = {
+            "com.atproto.repo.getRecord": self.get_record,
             "app.bsky.feed.searchPosts": self.search_posts,
             "app.bsky.actor.getProfiles": self.get_profiles,
             "app.bsky.actor.getProfile": self.get_profile,
@@ -314,6 +322,8 @@ class Fake(FakeNetwork):
         if name is None:
             return xrpc_error(400, "InvalidRequest", "Profile not found")
         feed = [{"post": self.post_view(p)} for p in self.visible() if p.author == name]
+        if name == OUR_HANDLE:
+            feed = [{"post": v} for v in self.own_post_views()] + feed
         for post, by in self.reposts:
             if by == name:  # shown in the feed with a reason, newest first
                 feed.insert(
@@ -328,6 +338,72 @@ class Fake(FakeNetwork):
                     },
                 )
         return self.page(feed, params, "feed")
+
+    def create_record(self, request: httpx.Request) -> httpx.Response:
+        """As the reference PDS: a record key must be valid for the collection (a TID for
+        posts); a key already in the repository is an error of its MST (a 500), not a 409."""
+        body = json.loads(request.content)
+        did = did_of(OUR_HANDLE)
+        if body.get("repo") not in {did, OUR_HANDLE}:
+            return xrpc_error(401, "AuthenticationRequired", "Authentication Required")
+        record = body.get("record") or {}
+        rkey = body.get("rkey") or tid(self.now, len(self.own_records))
+        if not TID.match(rkey):
+            return xrpc_error(
+                400, "InvalidRequest", f"Invalid app.bsky.feed.post record key: {rkey}"
+            )
+        if len(str(record.get("text", ""))) > 300:
+            return xrpc_error(
+                400,
+                "InvalidRequest",
+                "Invalid app.bsky.feed.post record: Record/text must not be longer than 300 "
+                "graphemes",
+            )
+        if rkey in self.own_records:
+            return xrpc_error(500, "InternalServerError", "Internal Server Error")
+        uri = f"at://{did}/{body.get('collection')}/{rkey}"
+        digest = hashlib.sha256(json.dumps(record, sort_keys=True).encode()).digest()
+        cid = "bafyrei" + base64.b32encode(digest).decode().lower().rstrip("=")[:52]
+        self.own_records[rkey] = {"uri": uri, "cid": cid, "value": record}
+        if self.lose_next_answer:
+            self.lose_next_answer = False
+            return httpx.Response(502, text="Bad Gateway")
+        return httpx.Response(
+            200,
+            json={
+                "uri": uri,
+                "cid": cid,
+                "commit": {"cid": "bafyreicommit", "rev": tid(self.now, 1)},
+                "validationStatus": "valid",
+            },
+        )
+
+    def get_record(self, params: dict[str, list[str]]) -> httpx.Response:
+        rkey = params.get("rkey", [""])[0]
+        found = self.own_records.get(rkey)
+        if params.get("repo", [""])[0] not in {did_of(OUR_HANDLE), OUR_HANDLE} or not found:
+            uri = f"at://{params.get('repo', [''])[0]}/app.bsky.feed.post/{rkey}"
+            return xrpc_error(400, "RecordNotFound", f"Could not locate record: {uri}")
+        return httpx.Response(200, json=found)
+
+    def own_post_views(self) -> list[dict[str, Any]]:
+        """The account's replies as getAuthorFeed shows them, newest first."""
+        views = [
+            {
+                "uri": r["uri"],
+                "cid": r["cid"],
+                "author": self.author_view(OUR_HANDLE),
+                "record": r["value"],
+                "replyCount": 0,
+                "repostCount": 0,
+                "likeCount": 0,
+                "quoteCount": 0,
+                "indexedAt": r["value"].get("createdAt"),
+                "labels": [],
+            }
+            for r in self.own_records.values()
+        ]
+        return sorted(views, key=lambda v: v["record"].get("createdAt", ""), reverse=True)
 
     def list_notifications(self, params: dict[str, list[str]]) -> httpx.Response:
         reasons = set(params.get("reasons", []))

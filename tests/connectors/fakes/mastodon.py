@@ -6,6 +6,9 @@ offset (user token only); every answer carries X-RateLimit-Limit / -Remaining / 
 and a 429 is {"error": "Too many requests"} with the same headers; an invalid token is a 401
 {"error": "The access token is invalid"}. The streaming API is served from its own host, which
 GET /api/v2/instance names. Apps, /oauth/authorize (simulated by `authorize`) and /oauth/token.
+Posting: POST /api/v1/statuses (a repeated Idempotency-Key answers the status it created, as
+Mastodon keeps keys for an hour; a text over 500 characters is a 422), and the account's
+statuses, GET /api/v1/accounts/:id/statuses.
 """
 
 from __future__ import annotations
@@ -90,6 +93,9 @@ class Fake(FakeNetwork):
         self.ids = itertools.count(34975000)
         self.apps: dict[str, dict[str, Any]] = {}
         self.grants: dict[str, dict[str, Any]] = {}
+        self.sent: list[dict[str, Any]] = []  # statuses the account posted, oldest first
+        self.idempotency: dict[str, dict[str, Any]] = {}
+        self.lose_next_answer = False  # the next post is made, its answer lost (a 502)
 
     # --- the connector's side -------------------------------------------------------------
 
@@ -298,6 +304,10 @@ class Fake(FakeNetwork):
         auth = self.authorized(request)
         if auth is False:
             return error(401, "The access token is invalid")
+        if request.method == "POST" and path == "/api/v1/statuses":
+            if auth is None:
+                return error(401, "The access token is invalid")
+            return self.post_status(request)
         if request.method == "POST":
             return self.post(path, dict(parse_qs(request.content.decode())))
         if path == "/api/v2/search":
@@ -317,7 +327,73 @@ class Fake(FakeNetwork):
             return self.conversation_list(one, request)
         if path == "/api/v1/accounts/verify_credentials":
             return httpx.Response(200, json=self.account_entity("parvis"))
+        if path == f"/api/v1/accounts/{self.account_entity('parvis')['id']}/statuses":
+            statuses = sorted(self.sent, key=lambda s: (len(s["id"]), s["id"]), reverse=True)
+            page = self.paginate(statuses, one, lambda s: s["id"], 20, 40)
+            return httpx.Response(
+                200, json=page, headers=self.linked([s["id"] for s in page], request)
+            )
         return error(404, "Record not found")
+
+    def post_status(self, request: httpx.Request) -> httpx.Response:
+        form = {k: v[-1] for k, v in parse_qs(request.content.decode()).items()}
+        key = request.headers.get("Idempotency-Key", "")
+        if key and key in self.idempotency:
+            return httpx.Response(200, json=self.idempotency[key])
+        text = form.get("status", "")
+        if not text.strip():
+            return error(422, "Validation failed: Text can't be blank")
+        if len(text) > 500:
+            return error(422, "Validation failed: Text character limit of 500 exceeded")
+        parents = {self.status_id(p): p for p in self.posts if not p.deleted}
+        parent_id = form.get("in_reply_to_id")
+        if parent_id and parent_id not in parents:
+            return error(404, "Record not found")
+        now = dt.datetime.now(dt.UTC)
+        me = self.account_entity("parvis")
+        sid = snowflake(now, next(self.ids))
+        mentions = re.findall(r"(?<!\S)@(\w+)(?:@[\w.-]+)?", text)
+        content = html.escape(text)
+        for name in mentions:  # what the instance renders: the local name, linked
+            content = re.sub(
+                rf"@{name}(@[\w.-]+)?",
+                f'<span class="h-card" translate="no"><a href="https://{HOST}/@{name}" '
+                f'class="u-url mention">@<span>{name}</span></a></span>',
+                content,
+                count=1,
+            )
+        status = {
+            "id": sid,
+            "uri": f"{INSTANCE}/users/parvis/statuses/{sid}",
+            "url": f"{INSTANCE}/@parvis/{sid}",
+            "created_at": iso(now),
+            "account": me,
+            "content": f"<p>{content}</p>",
+            "visibility": form.get("visibility", "public"),
+            "sensitive": False,
+            "spoiler_text": "",
+            "media_attachments": [],
+            "mentions": [{"username": n, "acct": n} for n in mentions],
+            "tags": [],
+            "emojis": [],
+            "reblogs_count": 0,
+            "favourites_count": 0,
+            "replies_count": 0,
+            "in_reply_to_id": parent_id,
+            "in_reply_to_account_id": (
+                self.account_entity(parents[parent_id].author)["id"] if parent_id else None
+            ),
+            "reblog": None,
+            "language": "fr",
+            "text": None,
+        }
+        self.sent.append(status)
+        if key:
+            self.idempotency[key] = status
+        if self.lose_next_answer:
+            self.lose_next_answer = False
+            return httpx.Response(502, text="Bad Gateway")
+        return httpx.Response(200, json=status)
 
     def live(self) -> list[Post]:
         return [p for p in self.visible() if not p.deleted]

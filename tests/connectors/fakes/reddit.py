@@ -5,6 +5,11 @@ newest first, `after` the fullname to continue from, null at the end; calls need
 tokens. Every API answer carries X-Ratelimit-Used / -Remaining / -Reset (a 600-second window);
 refusals are {"message": ..., "error": status} bodies; without raw_json=1, &, < and > in text
 fields come HTML-escaped (a legacy of the API's JSON).
+
+Replying: POST /api/comment (thing_id, text, api_type=json) answers 200 with
+{"json": {"errors": [], "data": {"things": [{"kind": "t1", "data": {...}}]}}}, or with its
+refusals in "errors" ([code, message, field]); the account's comments are
+GET /user/{name}/comments, its sent messages GET /message/sent.
 """
 
 from __future__ import annotations
@@ -61,6 +66,9 @@ class Fake(FakeNetwork):
         self.issued = 0
         self.used = 0
         self.window_started = time.time()
+        self.comments: list[dict] = []  # what the account posted (t1 or t4 things), oldest first
+        self.next_errors: list[list] = []  # the next /api/comment answers these errors
+        self.lose_next_answer = False  # the next comment is posted, its answer lost (a 502)
 
     def source_config(self) -> dict:
         return {"mode": "search", "since": "2026-11-01"}
@@ -144,6 +152,12 @@ class Fake(FakeNetwork):
             return httpx.Response(
                 401, headers=headers, json={"message": "Unauthorized", "error": 401}
             )
+        if request.url.path == "/api/comment" and request.method == "POST":
+            return self.comment(request, headers)
+        if request.url.path in {"/user/maison_lumiere/comments", "/message/sent"}:
+            kind = "t4" if request.url.path == "/message/sent" else "t1"
+            mine = [c for c in reversed(self.comments) if c["kind"] == kind]
+            return httpx.Response(200, headers=headers, json=self.listing(mine, None))
         if request.url.path != "/search":
             return httpx.Response(404, headers=headers, json={"message": "Not Found", "error": 404})
         params = request.url.params
@@ -158,6 +172,45 @@ class Fake(FakeNetwork):
         raw = params.get("raw_json") == "1"
         body = self.listing([self.thing(p, raw) for p in page], next_after)
         return httpx.Response(200, headers=headers, json=body)
+
+    def comment(self, request: httpx.Request, headers: dict[str, str]) -> httpx.Response:
+        form = dict(httpx.QueryParams(request.content.decode()))
+        if self.next_errors:
+            errors, self.next_errors = self.next_errors, []
+            body: dict = {"json": {"errors": errors}}
+            if errors[0][0] == "RATELIMIT":
+                body["json"]["ratelimit"] = 299.2
+            return httpx.Response(200, headers=headers, json=body)
+        parent = form.get("thing_id", "")
+        kind = "t4" if parent.startswith("t4_") else "t1"
+        short = b36(2 * 10**9 + len(self.comments))
+        created = time.time()
+        data = {
+            "id": short,
+            "name": f"{kind}_{short}",
+            "author": "maison_lumiere",
+            "body": form.get("text", ""),
+            "parent_id": parent,
+            "created": created,
+            "created_utc": created,
+            "score": 1,
+        }
+        if kind == "t1":
+            link = parent if parent.startswith("t3_") else "t3_" + b36(10**9 + 1)
+            data.update(
+                link_id=link,
+                subreddit="france",
+                permalink=f"/r/france/comments/{link[3:]}/avis_bougies/{short}/",
+            )
+        else:
+            data.update(subject="re: Avis", dest="lea_dupont", first_message_name=parent)
+        thing = {"kind": kind, "data": data}
+        self.comments.append(thing)
+        if self.lose_next_answer:
+            self.lose_next_answer = False
+            return httpx.Response(502, text="Bad Gateway")
+        answer = {"json": {"errors": [], "data": {"things": [thing]}}}
+        return httpx.Response(200, headers=headers, json=answer)
 
     def token(self, request: httpx.Request) -> httpx.Response:
         expected = base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()

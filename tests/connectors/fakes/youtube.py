@@ -5,12 +5,17 @@ body {"error": {"code", "message", "errors": [{"message", "domain", "reason"}]}}
 `Fake` is the channel's comments (the contract suite's mode): each post is a top-level
 comment on one of the channel's videos. `SearchFake` is the same network searched: each post
 is a video whose description is the post's text.
+
+Replying (Google sign-in only): POST comments?part=snippet (comments.insert) with
+{"snippet": {"parentId", "textOriginal"}} answers the comment resource it created; the
+replies it made are listed by comments.list parentId with the others.
 """
 
 from __future__ import annotations
 
 import base64
 import datetime as dt
+import json
 import unicodedata
 from typing import Any
 
@@ -81,6 +86,9 @@ class Fake(FakeNetwork):
         self.channels = {CHANNEL_ID: ("@maisonlumiere", "Maison Lumière")}
         self.access_token = ""  # the one Google would accept now
         self.token_forms: list[dict[str, str]] = []
+        self.inserted: dict[str, list[dict[str, Any]]] = {}  # parent id -> replies posted
+        self.insert_refusal: httpx.Response | None = None  # the next insert answers this
+        self.lose_next_answer = False  # the next insert is made, its answer lost (a 502)
 
     # --- the connector's side ---------------------------------------------------------------
 
@@ -134,6 +142,8 @@ class Fake(FakeNetwork):
             return self.rate_limited(request, 0)
         resource = request.url.path.rsplit("/", 1)[-1]
         params = request.url.params
+        if request.method == "POST" and resource == "comments":
+            return self.insert_comment(request)
         handler = {
             "commentThreads": self.comment_threads,
             "search": self.search,
@@ -352,21 +362,78 @@ class Fake(FakeNetwork):
                 domain="youtube.comment",
             )
         replies = [r for r in self.replies.get(parent.key, []) if not r.deleted]
+        top_id = self.external_id(parent)
+        rows = [
+            self.comment(r, self.reply_id(parent, r), top_id, self.video_of(parent))
+            for r in replies
+        ]
+        rows += self.inserted.get(top_id, [])
         try:
-            chunk, paging = self.page(replies, params, self.page_size)
+            chunk, paging = self.page(rows, params, self.page_size)
         except ValueError:
             return self.invalid_token()
-        top_id = self.external_id(parent)
         body = {
             "kind": "youtube#commentListResponse",
             "etag": "fake-etag-comments",
             **paging,
-            "items": [
-                self.comment(r, self.reply_id(parent, r), top_id, self.video_of(parent))
-                for r in chunk
-            ],
+            "items": chunk,
         }
         return httpx.Response(200, json=body)
+
+    def insert_comment(self, request: httpx.Request) -> httpx.Response:
+        """comments.insert: a reply to a top-level comment, by the signed-in channel."""
+        if not request.headers.get("Authorization", "").startswith("Bearer "):
+            return error(
+                401,
+                "required",
+                "Login Required.",
+                domain="global",
+                status="UNAUTHENTICATED",
+            )
+        if self.insert_refusal is not None:
+            refusal, self.insert_refusal = self.insert_refusal, None
+            return refusal
+        snippet = json.loads(request.content).get("snippet") or {}
+        parents = {self.external_id(p): p for p in self.posts if not p.deleted}
+        parent = parents.get(snippet.get("parentId", ""))
+        if parent is None:
+            return error(
+                404,
+                "parentCommentNotFound",
+                "The parent comment specified for the comment identified by the parentId "
+                "property could not be found.",
+                domain="youtube.comment",
+            )
+        text = snippet.get("textOriginal") or ""
+        now = dt.datetime.now(dt.UTC)
+        top_id = self.external_id(parent)
+        comment_id = f"{top_id}.9zParvis{sum(map(len, self.inserted.values())):06d}"
+        comment = {
+            "kind": "youtube#comment",
+            "etag": f"etag-{comment_id}",
+            "id": comment_id,
+            "snippet": {
+                "channelId": CHANNEL_ID,
+                "videoId": self.video_of(parent),
+                "textDisplay": text,
+                "textOriginal": text,
+                "parentId": top_id,
+                "authorDisplayName": "@maisonlumiere",
+                "authorProfileImageUrl": "https://yt3.ggpht.com/ytc/maisonlumiere=s48",
+                "authorChannelUrl": "http://www.youtube.com/@maisonlumiere",
+                "authorChannelId": {"value": CHANNEL_ID},
+                "canRate": True,
+                "viewerRating": "none",
+                "likeCount": 0,
+                "publishedAt": stamp(now),
+                "updatedAt": stamp(now),
+            },
+        }
+        self.inserted.setdefault(top_id, []).append(comment)
+        if self.lose_next_answer:
+            self.lose_next_answer = False
+            return httpx.Response(502, text="Bad Gateway")
+        return httpx.Response(200, json=comment)
 
     # search.list and videos.list ------------------------------------------------------------
 
