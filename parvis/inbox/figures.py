@@ -20,6 +20,7 @@ class Figures:
     first_business: list[float] = field(default_factory=list)  # seconds
     first_wall: list[float] = field(default_factory=list)
     resolution_wall: list[float] = field(default_factory=list)
+    resolution_business: list[float] = field(default_factory=list)
     breached: int = 0
 
     def as_dict(self) -> dict[str, Any]:
@@ -43,6 +44,10 @@ class Figures:
             "resolution_hours": {
                 "median": hours(sla.median(self.resolution_wall)),
                 "p90": hours(sla.percentile(self.resolution_wall, 90)),
+            },
+            "resolution_business_hours": {
+                "median": hours(sla.median(self.resolution_business)),
+                "p90": hours(sla.percentile(self.resolution_business, 90)),
             },
             "first_response_breached": self.breached,
         }
@@ -83,4 +88,5 @@ def figures(
                 bucket.breached += int(breached)
             if resolved is not None:
                 bucket.resolution_wall.append((resolved - first_in).total_seconds())
+                bucket.resolution_business.append(calendar.business_seconds(first_in, resolved))
     return {"total": {"": total}, "members": dict(by_member), "networks": dict(by_network)}

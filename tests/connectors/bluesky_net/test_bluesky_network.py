@@ -467,3 +467,77 @@ def test_a_revoked_app_password_pauses_the_source_with_what_to_do(
     assert source.status == SourceStatus.PAUSED
     assert "app password" in source.last_error
     assert password not in source.last_error
+
+
+# --- the inbox: a reply sent through the network, exactly once --------------------------------
+
+
+class Crash(BaseException):
+    """The worker dies between the network's answer and the database commit."""
+
+
+def test_inbox_reply_reaches_the_thread_once_despite_a_crash(
+    workspace, brand_account, owner, world, xrpc_http
+):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from parvis.inbox import intake, sending
+    from parvis.inbox.models import Conversation, Direction, Reply, ReplyState
+
+    source = do_create_source(
+        workspace,
+        kind="bluesky",
+        name="Bluesky : notifications",
+        config=network_config(world, "notifications"),
+        account=brand_account,
+    )
+    run(source)
+    intake.take_pending(workspace)
+    question = world.brand_notifications["reply_to_launch"]
+    conversation = Conversation.objects.get(messages__external_id=question.uri)
+    assert conversation.author.handle == world.bob.handle
+    queued = sending.do_queue_reply(
+        conversation, owner, "Merci Bob ! Elle vous attend en boutique.", force=True
+    )
+    reply = queued.reply
+    assert reply is not None
+
+    def crash(sent):
+        raise Crash
+
+    with pytest.raises(Crash):
+        sending.send_reply(reply.pk, after_send=crash)
+    reply.refresh_from_db()
+    assert reply.state == ReplyState.SENDING
+    # The worker restarts; once the claim has expired the reply is read back, not re-posted.
+    later = timezone.now() + sending.CLAIM + dt.timedelta(seconds=1)
+    assert reply.pk in sending.due_replies(later)
+    assert sending.send_reply(reply.pk, now=later) == ReplyState.SENT
+    reply.refresh_from_db()
+    assert reply.external_id.startswith(f"at://{world.brand.did}/app.bsky.feed.post/")
+
+    def brand_replies() -> list[dict]:
+        thread = bsky.xrpc(
+            xrpc_http,
+            world.net.appview,
+            "app.bsky.feed.getPostThread",
+            params={"uri": question.uri, "depth": 2},
+        )["thread"]
+        return [
+            r["post"]
+            for r in thread.get("replies") or []
+            if r["post"]["author"]["did"] == world.brand.did
+        ]
+
+    posts = bsky.wait_until(lambda: brand_replies() or None, "the brand's reply in the AppView")
+    assert len(posts) == 1
+    record = posts[0]["record"]
+    assert posts[0]["uri"] == reply.external_id
+    assert record["text"] == "Merci Bob ! Elle vous attend en boutique."
+    assert record["reply"]["parent"]["uri"] == question.uri
+    assert record["reply"]["root"]["uri"] == world.brand_posts["launch"].uri
+    out = conversation.messages.get(direction=Direction.OUT)
+    assert out.external_id == reply.external_id and out.member == owner
+    assert Reply.objects.filter(state=ReplyState.SENT).count() == 1
