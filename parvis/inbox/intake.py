@@ -20,9 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
 from django.db import transaction
 from django.db.models import F
@@ -96,6 +94,39 @@ class Context:
         from parvis.inbox.services import get_settings
 
         self.settings = get_settings(workspace)
+        # Filled per chunk by look_up, in a few queries whatever the chunk's size.
+        self.taken: set[int] = set()
+        self.conversations: dict[tuple[str, str], Conversation] = {}
+        self.own_posts: set[tuple[str, str]] = set()
+
+    def look_up(self, mentions: list[Mention]) -> None:
+        """What the chunk's mentions point at: those already taken, the inbox messages and the
+        brand's own posts they answer."""
+        ids = [m.pk for m in mentions]
+        self.taken = set(
+            Message.objects.filter(mention_id__in=ids).values_list("mention_id", flat=True)
+        )
+        parents = {m.parent_external_id for m in mentions if m.parent_external_id}
+        parents |= {m.external_id for m in mentions}
+        self.conversations = {
+            (message.network, message.external_id): message.conversation
+            for message in Message.objects.filter(
+                workspace=self.workspace, external_id__in=parents
+            ).select_related("conversation")
+        }
+        self.own_posts = set()
+        if self.own_ids and parents:
+            self.own_posts = set(
+                Mention.objects.filter(
+                    workspace=self.workspace, external_id__in=parents, author_id__in=self.own_ids
+                ).values_list("network", "external_id")
+            )
+
+    def conversation_of(self, network: str, external_id: str) -> Conversation | None:
+        return self.conversations.get((network, external_id)) if external_id else None
+
+    def remember(self, message: Message) -> None:
+        self.conversations[(message.network, message.external_id)] = message.conversation
 
 
 def take_pending(workspace: Workspace, *, limit: int = 20 * CHUNK) -> Summary:
@@ -120,6 +151,7 @@ def take_chunk(workspace: Workspace, summary: Summary) -> bool:
         if not mentions:
             return True
         context = Context(workspace)
+        context.look_up(mentions)
         routed = routed_by_rule(context, mentions)
         for mention in mentions:
             take_one(context, mention, mention.pk in routed, summary)
@@ -151,33 +183,14 @@ def routed_by_rule(context: Context, mentions: list[Mention]) -> set[int]:
     return routed
 
 
-def conversation_of(workspace: Workspace, network: str, external_ids: Iterable[str]) -> Any:
-    ids = [i for i in external_ids if i]
-    if not ids:
-        return None
-    message = (
-        Message.objects.filter(workspace=workspace, network=network, external_id__in=ids)
-        .select_related("conversation")
-        .first()
-    )
-    return message.conversation if message else None
-
-
 def answers_own_post(context: Context, mention: Mention) -> bool:
     parent = mention.parent_external_id
-    if not parent or not context.own_ids:
-        return False
-    return Mention.objects.filter(
-        workspace=context.workspace,
-        network=mention.network,
-        external_id=parent,
-        author_id__in=context.own_ids,
-    ).exists()
+    return bool(parent) and (mention.network, parent) in context.own_posts
 
 
 def take_one(context: Context, mention: Mention, routed: bool, summary: Summary) -> None:
     workspace = context.workspace
-    if Message.objects.filter(mention=mention).exists():
+    if mention.pk in context.taken:
         return
     if mention.author_id in context.own_ids:
         take_own_post(context, mention, summary)
@@ -190,7 +203,7 @@ def take_one(context: Context, mention: Mention, routed: bool, summary: Summary)
             thread_key=f"dm:{mention.author.handle}",
         ).first()
     else:
-        conversation = conversation_of(workspace, mention.network, [mention.parent_external_id])
+        conversation = context.conversation_of(mention.network, mention.parent_external_id)
     addressed = (
         conversation is not None
         or private
@@ -256,6 +269,7 @@ def clamp(when: dt.datetime) -> dt.datetime:
 def add_inbound(context: Context, conversation: Conversation, mention: Mention) -> None:
     message = message_from(mention, conversation, Direction.IN)
     message.save()
+    context.remember(message)
     when = message.sent_at
     conversation.refresh_from_db()
     fields = ["last_inbound_at", "last_message_at", "message_count", "unread", "sentiment"]
@@ -286,19 +300,22 @@ def add_inbound(context: Context, conversation: Conversation, mention: Mention) 
 def take_own_post(context: Context, mention: Mention, summary: Summary) -> None:
     """The brand's own post: an answer when it replies to an inbox message (sent natively, or
     the network's copy of a reply sent from Parvis)."""
-    existing = Message.objects.filter(
-        workspace=context.workspace, network=mention.network, external_id=mention.external_id
-    ).first()
+    existing = None
+    if (mention.network, mention.external_id) in context.conversations:
+        existing = Message.objects.filter(
+            workspace=context.workspace, network=mention.network, external_id=mention.external_id
+        ).first()
     if existing is not None:
         if existing.mention_id is None:
             existing.mention = mention
             existing.save(update_fields=["mention"])
         return
-    conversation = conversation_of(context.workspace, mention.network, [mention.parent_external_id])
+    conversation = context.conversation_of(mention.network, mention.parent_external_id)
     if conversation is None:
         return
     message = message_from(mention, conversation, Direction.OUT)
     message.save()
+    context.remember(message)
     from parvis.inbox.services import record_answer
 
     record_answer(conversation, message, member=None, settings=context.settings)

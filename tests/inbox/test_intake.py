@@ -119,3 +119,16 @@ def test_intake_is_isolated_per_workspace(workspace, other_workspace):
     assert Conversation.objects.filter(workspace=other_workspace).count() == 0
     intake.take_pending(other_workspace)
     assert Message.objects.filter(workspace=other_workspace).count() == 1
+
+
+def test_intake_reads_a_chunk_in_a_few_queries(workspace, django_assert_max_num_queries):
+    brand_account(workspace)
+    store(
+        workspace,
+        [post(f"Une bougie de plus, la {n}e", handle=f"u{n}.bsky.social") for n in range(300)],
+    )
+    # Queries per chunk, not per mention: the cursor, the mentions, the workspace's own accounts
+    # and sources, the messages and own posts they point at, the routing rules.
+    with django_assert_max_num_queries(20):
+        summary = intake.take_pending(workspace)
+    assert summary.seen == 300 and summary.taken == 0
