@@ -138,6 +138,10 @@ CREATES = {
     ("workspaces/services.py", "do_create_workspace"),
     ("workspaces/services.py", "do_create_user"),
     ("connectors/services.py", "do_connect_account"),
+    ("inbox/services.py", "do_save_reply"),  # only without a pk; edits name their columns
+    ("inbox/intake.py", "take_own_post"),
+    ("inbox/intake.py", "add_inbound"),
+    ("inbox/sending.py", "record_sent"),
 }
 
 
