@@ -12,6 +12,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 
@@ -326,3 +327,36 @@ def credentials_keys(folder: Path) -> list[str]:
     return [
         read_or_create_secret(folder / "credentials.key", lambda: Fernet.generate_key().decode())
     ]
+
+
+def email_settings(folder: Path) -> dict[str, Any]:
+    """Where Parvis's emails (escalations, SLA breaches) go. PARVIS_EMAIL_URL
+    `smtp://user:password@host:587` (STARTTLS; `smtps://` for TLS on connect), the sender in
+    PARVIS_EMAIL_FROM. Unset: each email is written to a file under <data dir>/mail, where the
+    operator can read it, rather than lost on a server that does not exist."""
+    sender = env_str("PARVIS_EMAIL_FROM", "parvis@localhost")
+    if "@" not in sender:
+        raise ConfigError(f"PARVIS_EMAIL_FROM={sender!r} is not an email address")
+    raw = env_url("PARVIS_EMAIL_URL", ("smtp", "smtps"))
+    if not raw:
+        return {
+            "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+            "EMAIL_FILE_PATH": str(folder / "mail"),
+            "DEFAULT_FROM_EMAIL": sender,
+        }
+    parts = urlsplit(raw)
+    try:
+        port = parts.port or (465 if parts.scheme == "smtps" else 587)
+    except ValueError:
+        raise ConfigError("PARVIS_EMAIL_URL has a port that is not a number") from None
+    return {
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": parts.hostname,
+        "EMAIL_PORT": port,
+        "EMAIL_HOST_USER": unquote(parts.username or ""),
+        "EMAIL_HOST_PASSWORD": unquote(parts.password or ""),
+        "EMAIL_USE_TLS": parts.scheme == "smtp",
+        "EMAIL_USE_SSL": parts.scheme == "smtps",
+        "EMAIL_TIMEOUT": 20,
+        "DEFAULT_FROM_EMAIL": sender,
+    }

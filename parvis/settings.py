@@ -76,6 +76,19 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 HUEY = config.huey_settings(DATA_DIR)
 
+# Escalations and SLA breaches are emailed too (PARVIS_EMAIL_URL, else files in the data dir).
+EMAIL = config.email_settings(DATA_DIR)
+EMAIL_BACKEND = EMAIL.pop("EMAIL_BACKEND")
+DEFAULT_FROM_EMAIL = EMAIL.pop("DEFAULT_FROM_EMAIL")
+EMAIL_FILE_PATH = EMAIL.pop("EMAIL_FILE_PATH", None)
+EMAIL_HOST = EMAIL.pop("EMAIL_HOST", "localhost")
+EMAIL_PORT = EMAIL.pop("EMAIL_PORT", 25)
+EMAIL_HOST_USER = EMAIL.pop("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = EMAIL.pop("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = EMAIL.pop("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = EMAIL.pop("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = EMAIL.pop("EMAIL_TIMEOUT", None)
+
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",

@@ -273,3 +273,38 @@ def test_making_the_database_private_keeps_this_process_locks(tmp_path):
     finally:
         holder.execute("ROLLBACK")
         holder.close()
+
+
+def test_email_settings_default_to_files_in_the_data_dir(tmp_path, monkeypatch):
+    from parvis import config
+
+    monkeypatch.delenv("PARVIS_EMAIL_URL", raising=False)
+    monkeypatch.delenv("PARVIS_EMAIL_FROM", raising=False)
+    settings = config.email_settings(tmp_path)
+    assert settings["EMAIL_BACKEND"].endswith("filebased.EmailBackend")
+    assert settings["EMAIL_FILE_PATH"] == str(tmp_path / "mail")
+
+
+def test_email_url_configures_smtp_and_fails_loudly(tmp_path, monkeypatch):
+    import pytest
+
+    from parvis import config
+
+    monkeypatch.setenv("PARVIS_EMAIL_URL", "smtp://cm%40x.fr:s3cret@mail.example.com")
+    monkeypatch.setenv("PARVIS_EMAIL_FROM", "parvis@x.fr")
+    settings = config.email_settings(tmp_path)
+    assert (settings["EMAIL_HOST"], settings["EMAIL_PORT"], settings["EMAIL_USE_TLS"]) == (
+        "mail.example.com",
+        587,
+        True,
+    )
+    assert (
+        settings["EMAIL_HOST_USER"] == "cm@x.fr" and settings["DEFAULT_FROM_EMAIL"] == "parvis@x.fr"
+    )
+    monkeypatch.setenv("PARVIS_EMAIL_URL", "mail.example.com")
+    with pytest.raises(config.ConfigError, match="PARVIS_EMAIL_URL"):
+        config.email_settings(tmp_path)
+    monkeypatch.setenv("PARVIS_EMAIL_URL", "smtps://mail.example.com")
+    monkeypatch.setenv("PARVIS_EMAIL_FROM", "nobody")
+    with pytest.raises(config.ConfigError, match="PARVIS_EMAIL_FROM"):
+        config.email_settings(tmp_path)
