@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db import transaction
 from django.db.models import F
@@ -320,3 +321,32 @@ def take_own_post(context: Context, mention: Mention, summary: Summary) -> None:
 
     record_answer(conversation, message, member=None, settings=context.settings)
     summary.answers += 1
+
+
+def do_take_mention(workspace: Workspace, mention: Mention, actor: Any) -> Conversation:
+    """Send a listening mention to the inbox by hand (a question seen in the explorer): it
+    joins the conversation of the message it answers, else opens its own."""
+    if mention.workspace_id != workspace.pk:
+        raise ValueError("a mention of another workspace")
+    with transaction.atomic():
+        existing = Message.objects.filter(mention=mention).select_related("conversation").first()
+        if existing is not None:
+            return existing.conversation
+        context = Context(workspace)
+        context.look_up([mention])
+        if mention.author_id in context.own_ids:
+            raise ValueError("the brand's own post")
+        private = is_private(mention, context.kinds)
+        conversation = (
+            None
+            if private
+            else context.conversation_of(mention.network, mention.parent_external_id)
+        )
+        if conversation is None:
+            key = f"dm:{mention.author.handle}" if private else mention.external_id
+            conversation = open_conversation(context, mention, key, private)
+        add_inbound(context, conversation, mention)
+        from parvis.inbox.services import event
+
+        event(conversation, "taken", actor, mention=mention.pk)
+    return conversation

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from parvis.connectors import base, ui
-from parvis.listening import explorer, freshness, services
+from parvis.listening import explorer, extensions, freshness, services
 from parvis.listening import sources as source_ops
 from parvis.listening.forms import (
     PERIODS,
@@ -146,6 +146,7 @@ def mention_detail(request: HttpRequest, mention_id: int) -> HttpResponse:
             if words and isinstance(words, list)
         ],
         "tab": "mentions",
+        "actions": extensions.mention_actions(request, mention),
     }
     return render(request, "listening/mention.html", context)
 

@@ -132,3 +132,16 @@ def test_intake_reads_a_chunk_in_a_few_queries(workspace, django_assert_max_num_
     with django_assert_max_num_queries(25):  # 21 today, savepoints and first-time rows included
         summary = intake.take_pending(workspace)
     assert summary.seen == 300 and summary.taken == 0
+
+
+def test_a_listening_mention_sent_to_the_inbox_by_hand(workspace, owner):
+    (mention,) = store(
+        workspace, [post("Quelqu'un connaît Maison Lumière ?", handle="q.bsky.social")]
+    )
+    intake.take_pending(workspace)
+    assert not Conversation.objects.exists()  # not addressed to the brand, no rule took it
+    conversation = intake.do_take_mention(workspace, mention, owner)
+    assert conversation.messages.get().mention == mention
+    assert conversation.clock == "first"
+    assert intake.do_take_mention(workspace, mention, owner) == conversation  # once
+    assert Message.objects.count() == 1
