@@ -10,3 +10,8 @@ class DemoConfig(AppConfig):
         # The replay connector lives here, above listening, rather than in parvis/connectors
         # (which must not import the layers above it); importing it registers the "demo" kind.
         from parvis.demo import connector  # noqa: F401
+        from parvis.demo.inbox import after_backlog
+        from parvis.listening.signals import mentions_stored
+
+        # Once the backlog is stored, the demo inbox is taken in and made lived-in (once).
+        mentions_stored.connect(after_backlog, dispatch_uid="demo-inbox")

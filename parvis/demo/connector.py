@@ -8,6 +8,7 @@ import itertools
 import json
 from typing import Any
 
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
 from parvis.connectors.base import (
@@ -16,6 +17,10 @@ from parvis.connectors.base import (
     FetchContext,
     FetchResult,
     Incoming,
+    PermanentError,
+    ReplyContext,
+    ReplyTarget,
+    SentReply,
     register,
 )
 from parvis.demo import corpus
@@ -23,6 +28,10 @@ from parvis.demo import corpus
 PAGE = 500
 PER_MINUTE = 3
 MAX_LIVE = 30
+
+
+def sent(post: Any) -> SentReply:
+    return SentReply(post.external_id, url="", published_at=post.created_at)
 
 
 def incoming(item: dict[str, Any]) -> Incoming:
@@ -36,8 +45,57 @@ class DemoReplayConnector(Connector):
     kind = "demo"
     web_ui = False
     label = _("Demo replay")
-    capabilities = frozenset({Capability.LISTEN})
+    capabilities = frozenset({Capability.LISTEN, Capability.REPLY})
     keep_unmatched = True
+
+    @classmethod
+    def is_private(cls, raw: dict[str, Any]) -> bool:
+        # The corpus marks the few private messages it makes up (corpus.INBOX_TODAY).
+        return raw.get("private") is True
+
+    # -- replying: the demo's « network » is a table (DemoSentPost), read back by find_reply
+
+    def reply(self, target: ReplyTarget, text: str, context: ReplyContext) -> SentReply:
+        from parvis.demo.models import DemoSentPost
+
+        if not context.idempotency_key:
+            raise PermanentError(_("A reply needs its idempotency key."))
+        known = DemoSentPost.objects.filter(idempotency_key=context.idempotency_key).first()
+        if known is not None:  # the same reply again: the network refuses a double
+            return sent(known)
+        try:
+            with transaction.atomic():
+                post = DemoSentPost.objects.create(
+                    workspace_id=context.workspace_id,
+                    idempotency_key=context.idempotency_key,
+                    network=target.network,
+                    in_reply_to=target.external_id,
+                    private=target.private,
+                    text=text,
+                    external_id=f"pending-{context.idempotency_key}",
+                    created_at=self.now(),
+                )
+                post.external_id = f"demo-reply-{post.pk}"
+                post.save(update_fields=["external_id"])
+        except IntegrityError:  # another attempt with this key won the race
+            post = DemoSentPost.objects.get(idempotency_key=context.idempotency_key)
+        return sent(post)
+
+    def find_reply(
+        self, target: ReplyTarget, text: str, since: dt.datetime, context: ReplyContext
+    ) -> SentReply | None:
+        from parvis.demo.models import DemoSentPost
+
+        post = (
+            DemoSentPost.objects.filter(
+                workspace_id=context.workspace_id,
+                in_reply_to=target.external_id,
+                created_at__gte=since,
+            )
+            .filter(idempotency_key=context.idempotency_key)
+            .first()
+        )
+        return sent(post) if post is not None else None
 
     @classmethod
     def validate_config(cls, config: dict[str, Any]) -> dict[str, Any]:

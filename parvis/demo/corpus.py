@@ -775,6 +775,7 @@ class _Post:
     viral: float = 1.0
     children: int = 0
     external_id: str = ""
+    private: bool = False  # a private message to the brand (demo inbox)
 
     @property
     def root(self) -> _Post:
@@ -1040,6 +1041,7 @@ class _Backlog:
         roots = list(self.posts)
         for post in roots:
             self.thread(post)
+        self.inbox_today()
         # By the time as shown (seconds on some networks, milliseconds on others), so that
         # created_at never goes backwards in the output.
         self.posts.sort(key=lambda p: (_shown(p), p.at))
@@ -1646,6 +1648,11 @@ class _Backlog:
             return None
         median = 240 if post.spike else 75
         at = self.after(post, median, business=True)
+        if office_seconds(post.at, at) > 0.85 * FIRST_RESPONSE_SECONDS:
+            # The team keeps its promise of an answer within 4 office hours: a late one
+            # goes out before, at a time drawn from the post's own (so nothing else moves).
+            share = random.Random(post.at).uniform(0.3, 0.8)
+            at = office_after(post.at, share * FIRST_RESPONSE_SECONDS)
         return self.add(
             self.writer.reply(post, at, "brand_reply", author=BRAND_ACCOUNTS[post.network])
         )
@@ -1681,6 +1688,46 @@ class _Backlog:
         elif post.kind in ("praise", "question", "mention", "competitor") and rng.random() < 0.2:
             reply = writer.reply(post, self.after(post, 60), "mention", pool="chime_support")
             self.add(reply)
+
+    def inbox_today(self) -> None:
+        """The last few office hours: questions and complaints not answered yet, two of them
+        private, placed in office time before `now` so that, whatever the day and hour, the
+        inbox has fresh ones, two « at risk » (over 3 of the 4 hours) and one past its
+        target. Drawn last, so the rest of the month does not depend on them."""
+        rng = self.rng
+        for spec in INBOX_TODAY:
+            network, lang = spec["network"], spec["lang"]
+            author = self.world.author(network, lang, rng)
+            slots = _Slots(rng, network, lang, self.world)
+            slots["name"] = author.name
+            at = office_before(self.now, spec["hours"] * 3600) - rng.randrange(1, 60_000_000)
+            post = _Post(
+                at,
+                network,
+                author,
+                spec["text"].format_map(slots),
+                lang,
+                spec["kind"],
+                spec["sentiment"],
+                topic=spec["topic"],
+                private=bool(spec.get("private")),
+            )
+            if network == "youtube":
+                post.video = self.writer._video_for(lang)
+            if self.add(post) is None or not spec.get("follow_up"):
+                continue
+            later = _Post(
+                post.at + rng.randrange(60_000_000, 240_000_000),
+                network,
+                author,
+                spec["follow_up"].format_map(slots),
+                lang,
+                spec["kind"],
+                spec["sentiment"],
+                topic=spec["topic"],
+                private=post.private,
+            )
+            self.add(later)
 
     def follow_up(self, post: _Post, answer: _Post) -> None:
         rng, writer = self.rng, self.writer
@@ -1720,8 +1767,93 @@ def _normalized(weights: tuple[float, ...]) -> tuple[float, ...]:
     return tuple(w / total for w in weights)
 
 
+# ------------------------------------------------------------------- the brand's office
+
+# The demo's inbox settings (demo/seed.py): Monday to Friday, 9:00-18:00 in Lyon, closed on
+# French public holidays; a first answer is due within 4 hours of that time.
+OFFICE_HOURS = (9, 18)
+FIRST_RESPONSE_SECONDS = 4 * 3600
+
+
+def _easter(year: int) -> dt.date:
+    """Easter Sunday (Gregorian, the anonymous algorithm)."""
+    a, b, c = year % 19, year // 100, year % 100
+    d, e = b // 4, b % 4
+    g = (8 * b + 13) // 25
+    h = (19 * a + b - d - g + 15) % 30
+    i, k = c // 4, c % 4
+    m = (32 + 2 * e + 2 * i - h - k) % 7
+    n = (a + 11 * h + 22 * m) // 451
+    month, day = divmod(h + m - 7 * n + 114, 31)
+    return dt.date(year, month, day + 1)
+
+
+def french_holidays(year: int) -> list[dt.date]:
+    """The eleven public holidays of metropolitan France in `year`."""
+    easter = _easter(year)
+    fixed = [(1, 1), (5, 1), (5, 8), (7, 14), (8, 15), (11, 1), (11, 11), (12, 25)]
+    days = [dt.date(year, month, day) for month, day in fixed]
+    days += [easter + dt.timedelta(days=n) for n in (1, 39, 50)]  # Monday, Ascension, Pentecost
+    return sorted(days)
+
+
+@functools.lru_cache(maxsize=8)
+def _closed_days(year: int) -> frozenset[dt.date]:
+    return frozenset(french_holidays(year))
+
+
+def _office(day: dt.date) -> tuple[int, int] | None:
+    """The day's opening as microseconds (UTC), None when closed."""
+    if day.weekday() >= 5 or day in _closed_days(day.year):
+        return None
+    opens, closes = (
+        dt.datetime(day.year, day.month, day.day, hour, tzinfo=PARIS) for hour in OFFICE_HOURS
+    )
+    return _micros(opens.astimezone(UTC)), _micros(closes.astimezone(UTC))
+
+
+def office_seconds(start: int, end: int) -> float:
+    """Office time between two instants (microseconds), in seconds."""
+    total, day = 0, _moment(start).astimezone(PARIS).date()
+    while day <= _moment(end).astimezone(PARIS).date():
+        span = _office(day)
+        if span is not None:
+            total += max(0, min(span[1], end) - max(span[0], start))
+        day += dt.timedelta(days=1)
+    return total / 1e6
+
+
+def office_before(end: int, seconds: float) -> int:
+    """The instant `seconds` of office time before `end` (microseconds)."""
+    left, day = int(seconds * 1e6), _moment(end).astimezone(PARIS).date()
+    while True:
+        span = _office(day)
+        if span is not None and span[0] < end:
+            available = min(span[1], end) - span[0]
+            if left <= available:
+                return min(span[1], end) - left
+            left -= available
+        day -= dt.timedelta(days=1)
+
+
+def office_after(start: int, seconds: float) -> int:
+    """The instant `seconds` of office time after `start` (microseconds)."""
+    left, day = int(seconds * 1e6), _moment(start).astimezone(PARIS).date()
+    while True:
+        span = _office(day)
+        if span is not None and span[1] > start:
+            available = span[1] - max(span[0], start)
+            if left <= available:
+                return max(span[0], start) + left
+            left -= available
+        day += dt.timedelta(days=1)
+
+
 # Press articles: which site (domain, name, readers), when, which brands; texts in the data file.
 PRESS: tuple[dict[str, Any], ...] = _TEXTS["press"]
+# What reached the brand in the last office hours and nobody answered yet (the demo inbox's
+# « à traiter »): each item is placed that many office hours before `now`.
+INBOX_TODAY: tuple[dict[str, Any], ...] = _TEXTS["inbox_today"]
 
 
 # ------------------------------------------------------------------------------ output
@@ -1870,6 +2002,8 @@ def _render(post: _Post, ids: _Ids | None) -> dict[str, Any]:
         item["metrics"] = metrics
     if post.title:
         item["title"] = post.title
+    if post.private:
+        item["private"] = True
     item["_kind"] = post.kind
     item["_lang"] = post.lang
     item["_sentiment"] = post.sentiment

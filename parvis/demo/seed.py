@@ -186,8 +186,12 @@ def ensure_demo_listening(workspace: Workspace) -> Source:
 
 def ensure_demo() -> bool:
     """Create the demo data once; returns False when it was already there."""
+    from parvis.demo.inbox import ensure_demo_inbox
+
     created = create_demo_workspaces()
-    ensure_demo_listening(Workspace.objects.get(slug=DEMO_SLUG))
+    workspace = Workspace.objects.get(slug=DEMO_SLUG)
+    ensure_demo_inbox(workspace, demo_user())
+    ensure_demo_listening(workspace)
     return created
 
 
