@@ -42,7 +42,13 @@ from parvis.listening.models import Mention, MentionMatch, QueryKind, Source
 from parvis.workspaces.models import Workspace
 
 CHUNK = 500
-QUESTION = re.compile(r"\?|\b(comment|pourquoi|quand|où|how|why|when|where|can you|pouvez)\b", re.I)
+# A question: a question mark, or a question's opening words without one (« pouvez-vous
+# m'aider », "can you help"). Words such as « comment » or « quand » alone are too often not
+# questions (« comment dire… », « quand je l'ai allumée »).
+QUESTION = re.compile(
+    r"\?|\b(est-ce que|pouvez-vous|pourriez-vous|avez-vous|can you|could you|do you|how do i)\b",
+    re.I,
+)
 
 
 @dataclass

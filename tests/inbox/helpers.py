@@ -29,7 +29,9 @@ def post(
     **extra: Any,
 ) -> dict[str, Any]:
     n = next(_ids)
-    at = at or dt.datetime(2026, 12, 7, 10, 0, tzinfo=dt.UTC) + dt.timedelta(minutes=n)
+    # In the past, in the order made: a customer's message after the brand's reply would keep
+    # the clock running.
+    at = at or dt.datetime.now(dt.UTC) - dt.timedelta(days=2) + dt.timedelta(seconds=n)
     item = {
         "network": network,
         "external_id": external_id
