@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from parvis.core.networks import NETWORK_CHOICES
+from parvis.inbox.listing import STATUS_LABELS
 from parvis.inbox.models import (
     EscalationRole,
     InboxSettings,
@@ -57,7 +58,7 @@ class FilterForm(forms.Form):
     def __init__(self, *args: Any, workspace: Workspace, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["network"].choices = [("", _("Any network")), *NETWORK_CHOICES]
-        self.fields["status"].choices = [("", _("Any status")), *Status.choices]
+        self.fields["status"].choices = [("", _("Any status")), *STATUS_LABELS.items()]
         source = self.fields["source"]
         source.queryset = scoped(Source, workspace).only("id", "name").order_by("name")
         source.empty_label = _("Any source")
@@ -81,7 +82,12 @@ class BulkForm(forms.Form):
     action = forms.ChoiceField(label=_("Action"), choices=BULK_CHOICES)
     ids = forms.TypedMultipleChoiceField(coerce=int, required=True)
     assignee = MemberChoiceField(label=_("Member"), queryset=User.objects.none(), required=False)
-    tag = forms.CharField(label=_("Tag"), max_length=60, required=False)
+    tag = forms.CharField(
+        label=_("Tag"),
+        max_length=60,
+        required=False,
+        widget=forms.TextInput(attrs={"placeholder": _("Tag name")}),
+    )
 
     def __init__(self, *args: Any, workspace: Workspace, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -109,7 +115,7 @@ class AssignForm(forms.Form):
 class StatusForm(forms.Form):
     status = forms.ChoiceField(
         label=_("Status"),
-        choices=[(s, label) for s, label in Status.choices if s != Status.NEW],
+        choices=[(s, label) for s, label in STATUS_LABELS.items() if s != Status.NEW],
     )
 
 
@@ -161,7 +167,12 @@ class SnoozeForm(forms.Form):
 
 
 class TagsForm(forms.Form):
-    add = forms.CharField(label=_("Add a tag"), max_length=60, required=False)
+    add = forms.CharField(
+        label=_("Add a tag"),
+        max_length=60,
+        required=False,
+        widget=forms.TextInput(attrs={"placeholder": _("Add a tag")}),
+    )
     remove = forms.CharField(required=False, widget=forms.HiddenInput)
 
 

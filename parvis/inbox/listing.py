@@ -11,7 +11,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from parvis.inbox import clock, sla
 from parvis.inbox.models import (
@@ -38,6 +38,14 @@ VIEWS = [
     ("waiting", gettext_lazy("Waiting")),
     ("resolved", gettext_lazy("Resolved")),
 ]
+# A conversation's status in words ("New" and "Open" mean other things elsewhere in Parvis).
+STATUS_LABELS = {
+    Status.NEW: pgettext_lazy("conversation status", "New"),
+    Status.OPEN: pgettext_lazy("conversation status", "Open"),
+    Status.WAITING: pgettext_lazy("conversation status", "Waiting on the customer"),
+    Status.RESOLVED: pgettext_lazy("conversation status", "Resolved"),
+    Status.SPAM: pgettext_lazy("conversation status", "Spam"),
+}
 VIEW_CODES = {code for code, _label in VIEWS}
 OPEN_STATES = (Status.NEW, Status.OPEN, Status.WAITING)
 
@@ -178,7 +186,7 @@ def event_text(event: Event) -> str:
             }
         return _("%(who)s unassigned the conversation.") % {"who": who}
     if event.kind == "status":
-        new = dict(Status.choices).get(data.get("new", ""), data.get("new", ""))
+        new = STATUS_LABELS.get(data.get("new", ""), data.get("new", ""))
         return _("%(who)s set the status to « %(status)s ».") % {"who": who, "status": new}
     if event.kind == "priority":
         from parvis.inbox.models import Priority

@@ -205,7 +205,7 @@ def conversation_page(
         "priority_form": PriorityForm(initial={"priority": conversation.priority}),
         "snooze_form": SnoozeForm(zone=zone),
         "tags_form": TagsForm(),
-        "note_form": NoteForm(),
+        "note_form": NoteForm(prefix="note"),
         "escalate_form": EscalateForm(workspace=ws),
         "escalations": list(conversation.escalations.select_related("to_user", "by")[:5]),
         "ws_tz": zone,
@@ -326,7 +326,7 @@ def tags(request: HttpRequest, conversation_id: int) -> HttpResponse:
 @require_POST
 def note(request: HttpRequest, conversation_id: int) -> HttpResponse:
     conversation = conversation_of(request, conversation_id)
-    form = NoteForm(request.POST)
+    form = NoteForm(request.POST, prefix="note")
     if not form.is_valid():
         return failed(request, conversation, first_error(form))
     try:

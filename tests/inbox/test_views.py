@@ -202,7 +202,7 @@ def test_actions_change_state(workspace, owner, cm, cm_client, conversation):
     assert list(conversation.tags.values_list("name", flat=True)) == ["livraison"]
     local = conversation.snoozed_until.astimezone(dt.UTC)
     assert local > timezone.now()
-    cm_client.post(base + "note/", {"text": "Vu avec @owner-lumiere"})
+    cm_client.post(base + "note/", {"note-text": "Vu avec @owner-lumiere"})
     assert Note.objects.filter(conversation=conversation).count() == 1
     assert Notification.objects.filter(user=owner, kind="note").exists()
     response = cm_client.post(
@@ -385,7 +385,7 @@ def test_read_only_roles(workspace, member_factory, conversation, role):
         ("reply/", {"text": "Bonjour"}),
         ("assign/", {"me": "1"}),
         ("status/", {"status": "resolved"}),
-        ("note/", {"text": "x"}),
+        ("note/", {"note-text": "x"}),
         ("escalate/", {"to_role": "legal", "reason": "x"}),
     ]:
         assert client.post(url(workspace, f"{conversation.pk}/{tail}"), data).status_code == 403

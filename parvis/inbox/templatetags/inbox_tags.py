@@ -17,6 +17,13 @@ def can(membership: Any, perm: str) -> bool:
 
 
 @register.filter
+def status_label(code: str) -> str:
+    from parvis.inbox.listing import STATUS_LABELS
+
+    return str(STATUS_LABELS.get(code, code))
+
+
+@register.filter
 def network(code: str) -> str:
     return network_label(code)
 
