@@ -120,6 +120,7 @@ def test_answer_a_conversation(tab: Tab, artifacts, connector):
     expect(page.locator("#timeline [data-reply-state='sent']")).to_have_count(1)
     expect(page.locator("#sla-badge")).to_have_attribute("data-sla", "met")
     tab.shot(artifacts, "inbox-sent.png")
+    tab.shot(artifacts, "inbox-actions.png", "#conversation-actions")
 
     tab.open("/w/demo/inbox/saved-replies/")
     tab.shot(artifacts, "inbox-saved-replies.png")
@@ -127,4 +128,6 @@ def test_answer_a_conversation(tab: Tab, artifacts, connector):
     tab.shot(artifacts, "inbox-performance.png")
     page.click("nav.tabs a[href='/w/demo/inbox/settings/']")
     tab.shot(artifacts, "inbox-settings.png")
+    tab.open("/w/demo/inbox/notifications/")
+    tab.shot(artifacts, "inbox-notifications.png")
     assert tab.problems == []
