@@ -18,4 +18,5 @@ urlpatterns = [
     path("w/<slug:slug>/accounts/", include("parvis.connectors.urls")),
     path("", include(connector_urls.oauth_urlpatterns)),
     path("w/<slug:slug>/listening/", include("parvis.listening.urls")),
+    path("w/<slug:slug>/inbox/", include("parvis.inbox.urls")),
 ]

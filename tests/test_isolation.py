@@ -59,35 +59,17 @@ def world(workspace, owner, outsider, populated):
         "membership": membership,
         **populated,
         **listening(workspace, owner),
-        **inbox(workspace),
+        **inbox(workspace, owner),
     }
 
 
-def inbox(workspace) -> dict:
-    """One conversation with one message, straight from the ORM."""
-    from django.utils import timezone
+def inbox(workspace, owner) -> dict:
+    """One conversation (with its message) and one saved reply."""
+    from parvis.inbox.services import do_save_reply
+    from tests.inbox.factories import make_conversation
 
-    from parvis.inbox.models import Conversation, Message
-
-    now = timezone.now()
-    conversation = Conversation.objects.create(
-        workspace=workspace,
-        network="bluesky",
-        thread_key="t1",
-        created_at=now,
-        last_message_at=now,
-        first_inbound_at=now,
-    )
-    Message.objects.create(
-        workspace=workspace,
-        conversation=conversation,
-        direction="in",
-        network="bluesky",
-        external_id="m-in-1",
-        text="Bonjour ?",
-        sent_at=now,
-    )
-    return {"conversation": conversation}
+    saved = do_save_reply(workspace, owner, title="Merci", text="Merci {prénom}")
+    return {"conversation": make_conversation(workspace), "saved_reply": saved}
 
 
 def listening(workspace, owner) -> dict:
@@ -134,6 +116,9 @@ def fill(route: str, name: str, slug: str, world: dict) -> str:
         values["query_id"] = world["query"].pk
         values["view_id"] = world["saved_view"].pk
         values["source_id"] = world["source"].pk
+    elif name.startswith("inbox:"):
+        values["conversation_id"] = world["conversation"].pk
+        values["saved_id"] = world["saved_reply"].pk
 
     def sub(match: re.Match) -> str:
         key = match.group("name")

@@ -12,7 +12,7 @@ from parvis.workspaces.roles import Perm
 AREAS = [
     ("dashboard", _("Overview"), "workspaces:dashboard"),
     ("listening", _("Listening"), "listening:explorer"),
-    ("inbox", _("Inbox"), None),
+    ("inbox", _("Inbox"), "inbox:list"),
     ("moderation", _("Moderation"), None),
     ("publishing", _("Publishing"), None),
     ("alerts", _("Alerts"), None),
@@ -37,6 +37,8 @@ def active_area(view_name: str) -> str:
         return "accounts"
     if view_name.startswith("listening:"):
         return "listening"
+    if view_name.startswith("inbox:"):
+        return "inbox"
     return AREA_BY_VIEW.get(view_name, "")
 
 
