@@ -13,7 +13,7 @@ from django.utils import timezone
 from ninja import Router, Schema, Status
 
 from parvis.api.auth import api_membership
-from parvis.inbox import clock, lists, sending, services
+from parvis.inbox import clock, listing, sending, services
 from parvis.inbox.models import Conversation, Message, Reply
 from parvis.workspaces.access import scoped
 from parvis.workspaces.models import Membership
@@ -169,8 +169,8 @@ def list_conversations(
     """Conversations of one view (mine, unassigned, at_risk, all, waiting, resolved, spam),
     filtered by status, assignee (a username, or « none ») and network; 50 a page."""
     membership = api_membership(request, slug)
-    if view not in lists.VIEWS:
-        return Status(422, {"detail": f"view is one of: {', '.join(lists.VIEWS)}"})
+    if view not in listing.API_VIEWS:
+        return Status(422, {"detail": f"view is one of: {', '.join(listing.API_VIEWS)}"})
     if not 0 <= offset <= 100_000:
         return Status(422, {"detail": "offset is between 0 and 100000"})
     assignee_id = None
@@ -182,15 +182,11 @@ def list_conversations(
         ).first()
         assignee_id = found.user_id if found else -1
     now = timezone.now()
-    rows = lists.conversations(
-        membership.workspace,
-        membership.user,
-        view,
-        now=now,
-        status=status,
-        network=network,
-        assignee_id=assignee_id,
-    )
+    # The pages' definition of each view (inbox/listing.py), so both show the same.
+    rows = listing.in_view(membership.workspace, membership.user, view, now)
+    rows = listing.filtered(rows, {"status": status, "network": network})
+    if assignee_id is not None:
+        rows = rows.filter(assignee_id=assignee_id)
     page = list(with_related(rows)[offset : offset + PAGE + 1])
     more = len(page) > PAGE
     return {

@@ -47,6 +47,7 @@ STATUS_LABELS = {
     Status.SPAM: pgettext_lazy("conversation status", "Spam"),
 }
 VIEW_CODES = {code for code, _label in VIEWS}
+API_VIEWS = ("mine", "unassigned", "at_risk", "all", "waiting", "resolved", "spam")
 OPEN_STATES = (Status.NEW, Status.OPEN, Status.WAITING)
 
 
@@ -67,6 +68,8 @@ def in_view(workspace: Workspace, user: Any, view: str, now: dt.datetime) -> Que
         rows = rows.filter(status=Status.WAITING)
     elif view == "resolved":
         rows = rows.filter(status=Status.RESOLVED)
+    elif view == "spam":  # no tab of its own; the API and the status filter reach it
+        rows = rows.filter(status=Status.SPAM)
     else:  # all: the active ones
         rows = rows.filter(status__in=ACTIVE)
     return rows.order_by(*order)
