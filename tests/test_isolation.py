@@ -119,6 +119,7 @@ def fill(route: str, name: str, slug: str, world: dict) -> str:
     elif name.startswith("inbox:"):
         values["conversation_id"] = world["conversation"].pk
         values["saved_id"] = world["saved_reply"].pk
+        values["mention_id"] = world["mention"].pk
 
     def sub(match: re.Match) -> str:
         key = match.group("name")

@@ -11,3 +11,7 @@ class InboxConfig(AppConfig):
         from parvis.listening.signals import mentions_stored
 
         mentions_stored.connect(receivers.take_new_mentions, dispatch_uid="inbox-intake")
+        from parvis.inbox.views import mention_action
+        from parvis.listening.extensions import register_mention_action
+
+        register_mention_action(mention_action)

@@ -26,6 +26,7 @@ urlpatterns = [
         views.saved_reply_delete,
         name="saved_reply_delete",
     ),
+    path("take/<int:mention_id>/", views.take_mention, name="take"),
     path("settings/", views.inbox_settings, name="settings"),
     path("performance/", views.performance, name="performance"),
     path("notifications/", views.notifications, name="notifications"),

@@ -540,3 +540,39 @@ def notifications_read(request: HttpRequest) -> HttpResponse:
     saved.do_mark_notifications_read(request.workspace, request.user, ids or None)
     messages.success(request, _("Notifications marked as read."))
     return redirect("inbox:notifications", slug=request.workspace.slug)
+
+
+# --- a listening mention, sent to the inbox by hand -----------------------------------------
+
+
+@workspace_view(Perm.REPLY)
+@require_POST
+def take_mention(request: HttpRequest, mention_id: int) -> HttpResponse:
+    from parvis.inbox import intake
+    from parvis.listening.models import Mention
+
+    mention = get_in_workspace(Mention, request.workspace, pk=mention_id)
+    try:
+        conversation = intake.do_take_mention(request.workspace, mention, request.user)
+    except ValueError:
+        messages.error(request, _("The brand's own posts do not go to the inbox."))
+        return redirect("listening:mention", request.workspace.slug, mention.pk)
+    messages.success(request, _("Sent to the inbox."))
+    return redirect("inbox:conversation", request.workspace.slug, conversation.pk)
+
+
+def mention_action(request: Any, mention: Any) -> Any:
+    """On listening's mention page (listening.extensions): « Send to the inbox », or « Open in
+    the inbox » once it is there."""
+    from parvis.inbox.models import Message
+    from parvis.listening.extensions import Action
+
+    membership = getattr(request, "membership", None)
+    if membership is None or not membership.can(Perm.REPLY):
+        return None
+    slug = request.workspace.slug
+    message = Message.objects.filter(mention=mention).only("conversation_id").first()
+    if message is not None:
+        url = reverse("inbox:conversation", args=[slug, message.conversation_id])
+        return Action(_("Open in the inbox"), url, method="get")
+    return Action(_("Send to the inbox"), reverse("inbox:take", args=[slug, mention.pk]))

@@ -416,3 +416,26 @@ def test_hostile_text_is_escaped(workspace, cm, cm_client):
         assert "<script>alert" not in body
         assert "<img src=x" not in body
         assert "&lt;script&gt;" in body
+
+
+def test_a_mention_is_sent_to_the_inbox_from_its_listening_page(workspace, owner, member_factory):
+    from parvis.listening.models import Mention
+    from parvis.workspaces.roles import Role
+    from tests.conftest import login as log_in
+    from tests.inbox.helpers import post, store
+
+    item = post("Quelqu'un a testé Maison Lumière ?", handle="q.bsky.social")
+    (mention,) = store(workspace, [item])
+    client = log_in(owner)
+    page = client.get(f"/w/{workspace.slug}/listening/mentions/{mention.pk}/")
+    assert "Envoyer dans la boîte de réception" in page.content.decode()
+    answer = client.post(f"/w/{workspace.slug}/inbox/take/{mention.pk}/")
+    conversation = Conversation.objects.get(messages__mention=mention)
+    assert answer.status_code == 302 and answer.url.endswith(f"/inbox/{conversation.pk}/")
+    page = client.get(f"/w/{workspace.slug}/listening/mentions/{mention.pk}/")
+    assert "Ouvrir dans la boîte de réception" in page.content.decode()
+    analyst = log_in(member_factory(Role.ANALYST))
+    page = analyst.get(f"/w/{workspace.slug}/listening/mentions/{mention.pk}/")
+    assert "boîte de réception</button>" not in page.content.decode()
+    assert analyst.post(f"/w/{workspace.slug}/inbox/take/{mention.pk}/").status_code == 403
+    assert Mention.objects.count() == 1
