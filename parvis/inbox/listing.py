@@ -89,14 +89,24 @@ def filtered(rows: QuerySet[Conversation], filters: dict[str, Any]) -> QuerySet[
     return rows
 
 
+def rows_at(rows: QuerySet[Conversation], start: int, count: int) -> list[Conversation]:
+    """`count` rows from `start`, with what a row shows. The ids first, then their rows: sorting
+    the view's ids is cheap, sorting it with the authors, members and sources joined to every
+    matching row is not (60 ms for the 12,000 unassigned conversations of a 100k inbox)."""
+    ids = list(rows.values_list("pk", flat=True)[start : start + count])
+    found = {
+        c.pk: c
+        for c in Conversation.objects.filter(pk__in=ids)
+        .select_related("author", "assignee", "source", "team", "escalated_to")
+        .prefetch_related("tags")
+        .defer("source__config", "source__cursor")
+    }
+    return [found[pk] for pk in ids if pk in found]
+
+
 def page_of(rows: QuerySet[Conversation], page: int) -> tuple[list[Conversation], bool]:
     """One page of rows with what a row shows, in a constant number of queries."""
-    start = (page - 1) * PAGE_SIZE
-    found = list(
-        rows.select_related("author", "assignee", "source")
-        .prefetch_related("tags")
-        .defer("source__config", "source__cursor")[start : start + PAGE_SIZE + 1]
-    )
+    found = rows_at(rows, (page - 1) * PAGE_SIZE, PAGE_SIZE + 1)
     return found[:PAGE_SIZE], len(found) > PAGE_SIZE
 
 
@@ -119,6 +129,9 @@ def duration(seconds: float) -> str:
     return _("%(hours)s h %(minutes)02d") % {"hours": minutes // 60, "minutes": minutes % 60}
 
 
+LONG_OVERDUE = dt.timedelta(days=7)
+
+
 @dataclass(frozen=True)
 class Badge:
     state: str
@@ -134,6 +147,11 @@ def badge(conversation: Conversation, now: dt.datetime, calendar: sla.BusinessCa
         return Badge(state, _("At risk — %(left)s") % {"left": left})
     if state == sla.SlaState.BREACHED:
         if conversation.clock and conversation.due_at:
+            if now - conversation.due_at > LONG_OVERDUE:
+                # Counting business time back over weeks costs a walk over every day, for a
+                # figure nobody reads to the minute: days on the calendar say it.
+                days = (now - conversation.due_at).days
+                return Badge(state, _("Late by %(days)s days") % {"days": days})
             late = duration(-sla.remaining_seconds(calendar, now, conversation.due_at))
             return Badge(state, _("Late by %(late)s") % {"late": late})
         return Badge(state, _("Answered late"))

@@ -181,7 +181,24 @@ class Conversation(WorkspaceScoped):
                 fields=["workspace", "assignee", "status", "last_message_at"],
                 name="inbox_assignee",
             ),
-            models.Index(fields=["workspace", "at_risk_at"], name="inbox_at_risk"),
+            # The active conversations (new, open), newest first, per assignee: « unassigned »
+            # and « all » read them in order instead of sorting the matching rows.
+            models.Index(
+                fields=["workspace", "assignee", "last_message_at"],
+                condition=models.Q(status__in=ACTIVE),
+                name="inbox_active_assignee",
+            ),
+            models.Index(
+                fields=["workspace", "last_message_at"],
+                condition=models.Q(status__in=ACTIVE),
+                name="inbox_active",
+            ),
+            # « At risk », due soonest first: read in due order, without sorting every
+            # conversation whose clock runs (an index on at_risk_at tempted the planners into
+            # that sort); breaches to notify are a range of it.
+            models.Index(
+                fields=["workspace", "due_at"], condition=~models.Q(clock=""), name="inbox_due"
+            ),
             models.Index(fields=["workspace", "network", "last_message_at"], name="inbox_network"),
         ]
 
