@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 from parvis.inbox import clock, sla
 from parvis.inbox.models import (
     ACTIVE,
+    NOT_CLOSED,
     Conversation,
     Event,
     Message,
@@ -48,7 +49,7 @@ STATUS_LABELS = {
 }
 VIEW_CODES = {code for code, _label in VIEWS}
 API_VIEWS = ("mine", "unassigned", "at_risk", "all", "waiting", "resolved", "spam")
-OPEN_STATES = (Status.NEW, Status.OPEN, Status.WAITING)
+OPEN_STATES = NOT_CLOSED
 
 
 def in_view(workspace: Workspace, user: Any, view: str, now: dt.datetime) -> QuerySet[Conversation]:

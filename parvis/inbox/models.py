@@ -88,6 +88,8 @@ class Status(models.TextChoices):
 
 # Conversations someone still has to act on.
 ACTIVE = (Status.NEW, Status.OPEN)
+# …and those waiting on the customer: a member's own list (« assigned to me »).
+NOT_CLOSED = (Status.NEW, Status.OPEN, Status.WAITING)
 
 
 class Priority(models.IntegerChoices):
@@ -181,12 +183,12 @@ class Conversation(WorkspaceScoped):
                 fields=["workspace", "assignee", "status", "last_message_at"],
                 name="inbox_assignee",
             ),
-            # The active conversations (new, open), newest first, per assignee: « unassigned »
-            # and « all » read them in order instead of sorting the matching rows.
+            # A member's conversations not closed, newest first (« assigned to me »), and the
+            # active ones (« unassigned », « all »): read in order instead of sorting them.
             models.Index(
                 fields=["workspace", "assignee", "last_message_at"],
-                condition=models.Q(status__in=ACTIVE),
-                name="inbox_active_assignee",
+                condition=models.Q(status__in=NOT_CLOSED),
+                name="inbox_mine",
             ),
             models.Index(
                 fields=["workspace", "last_message_at"],
