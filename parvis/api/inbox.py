@@ -187,7 +187,7 @@ def list_conversations(
     rows = listing.filtered(rows, {"status": status, "network": network})
     if assignee_id is not None:
         rows = rows.filter(assignee_id=assignee_id)
-    page = list(with_related(rows)[offset : offset + PAGE + 1])
+    page = listing.rows_at(rows, offset, PAGE + 1)
     more = len(page) > PAGE
     return {
         "items": [conversation_out(c, now) for c in page[:PAGE]],

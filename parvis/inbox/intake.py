@@ -352,7 +352,8 @@ def do_take_mention(workspace: Workspace, mention: Mention, actor: Any) -> Conve
             key = f"dm:{mention.author.handle}" if private else mention.external_id
             conversation = open_conversation(context, mention, key, private)
         add_inbound(context, conversation, mention)
+        from parvis.inbox.models import EventKind
         from parvis.inbox.services import event
 
-        event(conversation, "taken", actor, mention=mention.pk)
+        event(conversation, EventKind.TAKEN, actor, mention=mention.pk)
     return conversation

@@ -196,15 +196,20 @@ def timeline(conversation: Conversation) -> list[Item]:
     return items
 
 
+def person(user: Any) -> str:
+    """A member as colleagues call them: their name, else their username."""
+    return user.get_full_name() or user.get_username()
+
+
 def event_text(event: Event) -> str:
     """One line for an event of the timeline."""
     data = event.data or {}
-    who = event.actor.get_username() if event.actor else _("Parvis")
+    who = person(event.actor) if event.actor else _("Parvis")
     if event.kind == "assigned":
         if data.get("assignee"):
             return _("%(who)s assigned the conversation to %(to)s.") % {
                 "who": who,
-                "to": data["assignee"],
+                "to": data.get("assignee_name") or data["assignee"],
             }
         return _("%(who)s unassigned the conversation.") % {"who": who}
     if event.kind == "status":
@@ -228,8 +233,13 @@ def event_text(event: Event) -> str:
         if data.get("until"):
             return _("%(who)s snoozed the conversation.") % {"who": who}
         return _("%(who)s woke the conversation up.") % {"who": who}
+    if event.kind == "taken":
+        return _("%(who)s sent this mention to the inbox from listening.") % {"who": who}
     if event.kind == "escalated":
-        target = data.get("to") or data.get("role") or ""
+        from parvis.inbox.models import EscalationRole
+
+        roles = dict(EscalationRole.choices)
+        target = data.get("to_name") or data.get("to") or roles.get(data.get("role"), "") or ""
         return _("%(who)s escalated to %(to)s: %(reason)s") % {
             "who": who,
             "to": target,

@@ -317,6 +317,7 @@ class EventKind(models.TextChoices):
     ESCALATED = "escalated", _("Escalated")
     BREACHED = "breached", _("SLA breached")
     REPLY_FAILED = "reply_failed", _("Reply failed")
+    TAKEN = "taken", _("Sent to the inbox from listening")
 
 
 class Event(WorkspaceScoped):

@@ -113,6 +113,9 @@ def do_assign(
             EventKind.ASSIGNED,
             actor,
             assignee=getattr(assignee, "username", None),
+            assignee_name=(assignee.get_full_name() or assignee.get_username())
+            if assignee
+            else None,
             team=team.name if team else None,
         )
         if assignee is not None and assignee != actor:
@@ -274,6 +277,7 @@ def do_escalate(
             reason=reason,
             role=to_role,
             to=getattr(to_user, "username", None),
+            to_name=(to_user.get_full_name() or to_user.get_username()) if to_user else None,
         )
         for user in escalation_recipients(row.workspace, to_user, to_role):
             notify(
