@@ -21,6 +21,7 @@ from parvis.inbox.models import (
     SavedReply,
     Status,
     Tag,
+    Team,
 )
 from parvis.listening.models import Source
 from parvis.workspaces.access import scoped
@@ -105,11 +106,28 @@ class BulkForm(forms.Form):
 
 class AssignForm(forms.Form):
     assignee = MemberChoiceField(label=_("Assignee"), queryset=User.objects.none(), required=False)
+    team = forms.ModelChoiceField(label=_("Team"), queryset=Team.objects.none(), required=False)
 
     def __init__(self, *args: Any, workspace: Workspace, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["assignee"].queryset = members_of(workspace)
         self.fields["assignee"].empty_label = _("Nobody")
+        self.fields["team"].queryset = Team.objects.filter(workspace=workspace)
+        self.fields["team"].empty_label = _("No team")
+
+
+class TeamForm(forms.Form):
+    name = forms.CharField(label=_("Team"), max_length=80)
+    members = forms.ModelMultipleChoiceField(
+        label=_("Members"),
+        queryset=User.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args: Any, workspace: Workspace, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["members"].queryset = members_of(workspace)
 
 
 class StatusForm(forms.Form):

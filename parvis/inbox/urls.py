@@ -28,6 +28,7 @@ urlpatterns = [
     ),
     path("take/<int:mention_id>/", views.take_mention, name="take"),
     path("settings/", views.inbox_settings, name="settings"),
+    path("settings/teams/", views.team_save, name="team_save"),
     path("performance/", views.performance, name="performance"),
     path("notifications/", views.notifications, name="notifications"),
     path("notifications/read/", views.notifications_read, name="notifications_read"),

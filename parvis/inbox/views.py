@@ -32,6 +32,7 @@ from parvis.inbox.forms import (
     SnoozeForm,
     StatusForm,
     TagsForm,
+    TeamForm,
 )
 from parvis.inbox.models import (
     Conversation,
@@ -39,6 +40,7 @@ from parvis.inbox.models import (
     Reply,
     ReplyState,
     SavedReply,
+    Team,
 )
 from parvis.workspaces.access import get_in_workspace, scoped, workspace_view
 from parvis.workspaces.roles import Perm
@@ -200,7 +202,10 @@ def conversation_page(
         "warnings": warnings or [],
         "blocking": blocking,
         "saved_replies": saved_replies,
-        "assign_form": AssignForm(workspace=ws, initial={"assignee": conversation.assignee_id}),
+        "assign_form": AssignForm(
+            workspace=ws,
+            initial={"assignee": conversation.assignee_id, "team": conversation.team_id},
+        ),
         "status_form": StatusForm(initial={"status": conversation.status}),
         "priority_form": PriorityForm(initial={"priority": conversation.priority}),
         "snooze_form": SnoozeForm(zone=zone),
@@ -255,6 +260,7 @@ def first_error(form: Any) -> str:
 @require_POST
 def assign(request: HttpRequest, conversation_id: int) -> HttpResponse:
     conversation = conversation_of(request, conversation_id)
+    team = conversation.team
     if request.POST.get("me"):
         assignee = request.user
     else:
@@ -262,8 +268,9 @@ def assign(request: HttpRequest, conversation_id: int) -> HttpResponse:
         if not form.is_valid():
             return failed(request, conversation, first_error(form))
         assignee = form.cleaned_data["assignee"]
+        team = form.cleaned_data.get("team")
     try:
-        services.do_assign(conversation, request.user, assignee=assignee)
+        services.do_assign(conversation, request.user, assignee=assignee, team=team)
     except ValidationError as error:
         return failed(request, conversation, error)
     return done(request, conversation, _("Assignment saved."))
@@ -366,6 +373,11 @@ def reply(request: HttpRequest, conversation_id: int) -> HttpResponse:
     if not form.is_valid():
         return conversation_page(request, conversation, composer=form, status=400)
     data = form.cleaned_data
+    expanded = saved.expand_shortcut(request.workspace, conversation, request.user, data["text"])
+    if expanded is not None:
+        # « /merci » typed alone: the saved reply, filled in, to read over before sending.
+        kept = ComposerForm(initial={"text": expanded, "seen_version": data.get("seen_version")})
+        return conversation_page(request, conversation, composer=kept)
     try:
         queued = sending.do_queue_reply(
             conversation,
@@ -490,7 +502,40 @@ def inbox_settings(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Inbox settings saved."))
             return redirect("inbox:settings", slug=ws.slug)
-    return render(request, "inbox/settings.html", {"form": form, "tab": "settings"})
+    context = {
+        "form": form,
+        "tab": "settings",
+        "teams": Team.objects.filter(workspace=ws).prefetch_related("members"),
+        "team_form": TeamForm(workspace=ws),
+    }
+    return render(request, "inbox/settings.html", context)
+
+
+@workspace_view(Perm.MANAGE_MEMBERS)
+@require_POST
+def team_save(request: HttpRequest) -> HttpResponse:
+    """Create a team, or change one (`team` names it), from the settings page."""
+    ws = request.workspace
+    existing = None
+    if request.POST.get("team", "").isdigit():
+        existing = get_in_workspace(Team, ws, pk=int(request.POST["team"]))
+    form = TeamForm(request.POST, workspace=ws)
+    if not form.is_valid():
+        messages.error(request, first_error(form))
+    else:
+        try:
+            saved.do_save_team(
+                ws,
+                request.user,
+                form.cleaned_data["name"],
+                list(form.cleaned_data["members"]),
+                team=existing,
+            )
+        except ValidationError as error:
+            messages.error(request, error_text(error))
+        else:
+            messages.success(request, _("Team saved."))
+    return redirect("inbox:settings", slug=ws.slug)
 
 
 PERIODS = {"7": 7, "30": 30}

@@ -439,3 +439,45 @@ def test_a_mention_is_sent_to_the_inbox_from_its_listening_page(workspace, owner
     assert "boîte de réception</button>" not in page.content.decode()
     assert analyst.post(f"/w/{workspace.slug}/inbox/take/{mention.pk}/").status_code == 403
     assert Mention.objects.count() == 1
+
+
+def test_teams_are_made_in_the_settings_and_conversations_given_to_them(
+    workspace, owner, member_factory
+):
+    from parvis.inbox.models import Team
+    from tests.conftest import login as log_in
+
+    camille = member_factory(username="camille")
+    client = log_in(owner)
+    url = f"/w/{workspace.slug}/inbox/settings/teams/"
+    client.post(url, {"name": "Service client", "members": [camille.pk]})
+    team = Team.objects.get(workspace=workspace)
+    assert list(team.members.all()) == [camille]
+    client.post(url, {"name": "Service client", "members": []})  # the same name twice
+    assert Team.objects.filter(workspace=workspace).count() == 1
+    page = client.get(f"/w/{workspace.slug}/inbox/settings/").content.decode()
+    assert ("Service client" in page and "Camille" in page) or "camille" in page
+    cm = log_in(camille)
+    assert cm.post(url, {"name": "Juridique"}).status_code == 403
+
+
+def test_a_shortcut_typed_alone_becomes_its_saved_reply(workspace, owner):
+    from parvis.inbox import intake
+    from tests.conftest import login as log_in
+    from tests.inbox.helpers import BRAND, brand_account, post, store
+
+    brand_account(workspace)
+    store(workspace, [post(f"@{BRAND} bonjour", handle="bob.bsky.social", name="Bob Durand")])
+    intake.take_pending(workspace)
+    conversation = Conversation.objects.get()
+    services.do_save_reply(
+        workspace, owner, title="Merci", text="Merci {prénom} !", shortcut="merci"
+    )
+    client = log_in(owner)
+    page = client.post(
+        f"/w/{workspace.slug}/inbox/{conversation.pk}/reply/",
+        {"text": "/merci", "seen_version": conversation.version},
+    )
+    assert page.status_code == 200
+    assert "Merci Bob !" in page.content.decode()
+    assert not conversation.replies.exists()  # to read over, not sent
