@@ -57,6 +57,7 @@ class Summary:
     taken: int = 0
     answers: int = 0
     conversations: set[int] = field(default_factory=set)
+    messages: list[int] = field(default_factory=list)
 
 
 def own_activity_sources(workspace: Workspace) -> set[int]:
@@ -147,6 +148,7 @@ def take_pending(workspace: Workspace, *, limit: int = 20 * CHUNK) -> Summary:
 
 
 def take_chunk(workspace: Workspace, summary: Summary) -> bool:
+    before = len(summary.messages)
     with transaction.atomic():
         IntakeCursor.objects.get_or_create(workspace=workspace)
         cursor = IntakeCursor.objects.select_for_update().get(workspace=workspace)
@@ -165,7 +167,16 @@ def take_chunk(workspace: Workspace, summary: Summary) -> bool:
         summary.seen += len(mentions)
         cursor.last_mention_id = mentions[-1].pk
         cursor.save(update_fields=["last_mention_id"])
+        taken = summary.messages[before:]
+        if taken:
+            transaction.on_commit(lambda: announce(workspace, taken))
     return len(mentions) < CHUNK
+
+
+def announce(workspace: Workspace, message_ids: list[int]) -> None:
+    from parvis.inbox.signals import messages_received
+
+    messages_received.send(sender=Message, workspace=workspace, message_ids=message_ids)
 
 
 def routed_by_rule(context: Context, mentions: list[Mention]) -> set[int]:
@@ -224,8 +235,9 @@ def take_one(context: Context, mention: Mention, routed: bool, summary: Summary)
     if conversation is None:
         key = f"dm:{mention.author.handle}" if private else mention.external_id
         conversation = open_conversation(context, mention, key, private)
-    add_inbound(context, conversation, mention)
+    message = add_inbound(context, conversation, mention)
     summary.taken += 1
+    summary.messages.append(message.pk)
     summary.conversations.add(conversation.pk)
 
 
@@ -273,7 +285,7 @@ def clamp(when: dt.datetime) -> dt.datetime:
     return when
 
 
-def add_inbound(context: Context, conversation: Conversation, mention: Mention) -> None:
+def add_inbound(context: Context, conversation: Conversation, mention: Mention) -> Message:
     message = message_from(mention, conversation, Direction.IN)
     message.save()
     context.remember(message)
@@ -302,6 +314,7 @@ def add_inbound(context: Context, conversation: Conversation, mention: Mention) 
     conversation.save(update_fields=fields)
     conversation.refresh_from_db(fields=["message_count"])
     clock.refresh(conversation, context.settings)
+    return message
 
 
 def take_own_post(context: Context, mention: Mention, summary: Summary) -> None:
@@ -351,7 +364,8 @@ def do_take_mention(workspace: Workspace, mention: Mention, actor: Any) -> Conve
         if conversation is None:
             key = f"dm:{mention.author.handle}" if private else mention.external_id
             conversation = open_conversation(context, mention, key, private)
-        add_inbound(context, conversation, mention)
+        message = add_inbound(context, conversation, mention)
+        transaction.on_commit(lambda: announce(workspace, [message.pk]))
         from parvis.inbox.models import EventKind
         from parvis.inbox.services import event
 

@@ -213,6 +213,14 @@ class Direction(models.TextChoices):
     OUT = "out", _("From the brand")
 
 
+class Moderation(models.TextChoices):
+    NONE = "", _("Visible")
+    HIDDEN = "hidden", _("Hidden")
+    DELETED = "deleted", _("Deleted")
+    MANUAL = "manual", _("To remove by hand")
+    REVIEW = "review", _("In review")
+
+
 class Message(WorkspaceScoped):
     conversation = models.ForeignKey(
         Conversation, on_delete=models.CASCADE, related_name="messages"
@@ -236,6 +244,10 @@ class Message(WorkspaceScoped):
     member = models.ForeignKey(
         USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # What moderation did to it and why: set by the moderation app through
+    # services.do_mark_moderated.
+    moderation = models.CharField(max_length=12, choices=Moderation.choices, blank=True)
+    moderation_reason = models.CharField(max_length=200, blank=True)
 
     class Meta:
         ordering = ["sent_at", "id"]

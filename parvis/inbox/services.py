@@ -469,3 +469,15 @@ def fill_saved_reply(saved: SavedReply, conversation: Conversation, agent: Any) 
 
 def can_reply(membership: Membership) -> bool:
     return membership.can(Perm.REPLY)
+
+
+def do_mark_moderated(message: Message, state: str, reason: str = "") -> None:
+    """What moderation did to a message (hidden, deleted, to remove by hand, in review, or
+    visible again), shown in its conversation. Moderation's own log keeps who and why."""
+    from parvis.inbox.models import Moderation
+
+    if state not in Moderation.values:
+        raise ValidationError(_("Unknown moderation state."))
+    message.moderation = state
+    message.moderation_reason = reason[:200]
+    message.save(update_fields=["moderation", "moderation_reason"])

@@ -145,3 +145,24 @@ def test_a_listening_mention_sent_to_the_inbox_by_hand(workspace, owner):
     assert conversation.clock == "first"
     assert intake.do_take_mention(workspace, mention, owner) == conversation  # once
     assert Message.objects.count() == 1
+
+
+def test_new_inbound_messages_are_announced_after_commit(
+    workspace, django_capture_on_commit_callbacks
+):
+    from parvis.inbox.signals import messages_received
+
+    brand_account(workspace)
+    store(workspace, [post(f"@{BRAND} une question", handle="bob.bsky.social")])
+    heard = []
+
+    def listener(sender, workspace, message_ids, **kwargs):
+        heard.append(list(message_ids))
+
+    messages_received.connect(listener)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            intake.take_pending(workspace)
+    finally:
+        messages_received.disconnect(listener)
+    assert heard == [list(Message.objects.values_list("id", flat=True))]
