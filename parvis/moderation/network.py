@@ -176,7 +176,9 @@ def finish(action: Action, state: str, answer: str, url: str = "") -> str:
             done_at=timezone.now(),
         )
         message = Message.objects.get(pk=action.message_id)
-        reason = str(action.get_reason_display()) if action.reason else ""
+        from parvis.moderation.services import stored_reason
+
+        reason = stored_reason(action.reason) if action.reason else ""
         if state == ActionState.DONE:
             inbox.do_mark_moderated(message, RESULT_STATE[ActionKind(action.kind)], reason)
         elif state == ActionState.MANUAL and action.kind != ActionKind.RESTORE:

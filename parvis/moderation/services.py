@@ -346,6 +346,15 @@ def reason_label(reason: str) -> str:
     return str(dict(Reason.choices).get(reason, reason))
 
 
+def stored_reason(reason: str) -> str:
+    """The reason as stored on the inbox message: the English label, which the inbox's pages
+    translate when they show it (a worker's language is nobody's)."""
+    from django.utils import translation
+
+    with translation.override(None):
+        return reason_label(reason)
+
+
 def apply(message: Message, outcome: engine.Outcome, rule: Rule | None, item: engine.Item) -> None:
     spec = outcome.rule
     reason = spec.reason
@@ -411,7 +420,7 @@ def send_to_review(
     except IntegrityError:
         return None  # already waiting in the queue
     if message.moderation == "":
-        inbox.do_mark_moderated(message, Moderation.REVIEW, reason_label(reason))
+        inbox.do_mark_moderated(message, Moderation.REVIEW, stored_reason(reason))
     log(message, ActionKind.REVIEW, reason=reason, rule=rule, scores=scores)
     return review
 

@@ -71,9 +71,15 @@ class FakeReplyNetwork(base.Connector):
     label = "Inbox test network"
     network = "bluesky"
     web_ui = False
-    capabilities = frozenset({base.Capability.LISTEN, base.Capability.REPLY})
+    capabilities = frozenset(
+        {base.Capability.LISTEN, base.Capability.REPLY, base.Capability.MODERATE}
+    )
+    moderation_actions = frozenset({base.ModerationAction.HIDE, base.ModerationAction.RESTORE})
     posts: ClassVar[list[dict[str, Any]]] = []
     fail_with: ClassVar[list[Exception]] = []
+    # What the network hides from the public: external ids, and every call made.
+    hidden: ClassVar[set[str]] = set()
+    calls: ClassVar[list[tuple[str, str]]] = []
 
     @classmethod
     def reads_own_activity(cls, config: dict[str, Any]) -> bool:
@@ -110,3 +116,18 @@ class FakeReplyNetwork(base.Connector):
             ):
                 return base.SentReply(sent["id"], published_at=sent["at"])
         return None
+
+    def moderate(
+        self,
+        target: base.ReplyTarget,
+        action: base.ModerationAction,
+        context: base.ModerationContext,
+    ) -> base.ModerationResult:
+        if self.fail_with:
+            raise self.fail_with.pop(0)
+        self.calls.append((str(action), target.external_id))
+        if action == base.ModerationAction.HIDE:
+            self.hidden.add(target.external_id)
+        else:
+            self.hidden.discard(target.external_id)
+        return base.ModerationResult(action=str(action), message="ok")

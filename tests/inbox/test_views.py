@@ -481,3 +481,25 @@ def test_a_shortcut_typed_alone_becomes_its_saved_reply(workspace, owner):
     assert page.status_code == 200
     assert "Merci Bob !" in page.content.decode()
     assert not conversation.replies.exists()  # to read over, not sent
+
+
+def test_a_moderated_message_shows_its_state_and_hostile_links_are_not_links(workspace, owner):
+    from parvis.inbox import intake
+    from parvis.inbox.models import Message
+    from parvis.inbox.services import do_mark_moderated
+    from tests.conftest import login as log_in
+    from tests.inbox.helpers import BRAND, brand_account, post, store
+
+    brand_account(workspace)
+    store(
+        workspace,
+        [post(f"@{BRAND} achetez ici", handle="spam.bsky.social", url="javascript:alert(1)")],
+    )
+    intake.take_pending(workspace)
+    message = Message.objects.get()
+    do_mark_moderated(message, "hidden", "Spam or advertising")
+    page = (
+        log_in(owner).get(f"/w/{workspace.slug}/inbox/{message.conversation_id}/").content.decode()
+    )
+    assert 'data-moderation="hidden"' in page and "Spam ou publicité" in page
+    assert "javascript:alert" not in page
