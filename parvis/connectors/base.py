@@ -32,7 +32,7 @@ class Capability(StrEnum):
     OWN_ACTIVITY = "own_activity"  # comments, replies, mentions, messages on our accounts
     REPLY = "reply"  # answer a message as the connected account (reply, find_reply)
     PUBLISH = "publish"
-    MODERATE = "moderate"  # hide / delete
+    MODERATE = "moderate"  # hide / restore / delete others' items (moderate, moderation_actions)
     METRICS = "metrics"
 
 
@@ -140,6 +140,38 @@ class SentReply:
     published_at: dt.datetime | None = None
 
 
+class ModerationAction(StrEnum):
+    """What the moderation app asks a connector to do to an item someone else posted."""
+
+    # Out of public view, restorable (Bluesky hiddenReplies, YouTube heldForReview, Reddit
+    # remove).
+    HIDE = "hide"
+    # Undo HIDE (or DELETE where the network allows: Reddit approve).
+    RESTORE = "restore"
+    # For good where the network allows (YouTube rejected: cannot be published again).
+    DELETE = "delete"
+
+
+@dataclass(frozen=True)
+class ModerationResult:
+    """What came of a moderation action on the network."""
+
+    action: str
+    # False: the network cannot do it for this item — a person must act on the network (the
+    # message says what, `url` where).
+    done: bool = True
+    message: str = ""  # the network's answer, or what a person has to do, in plain words
+    url: str = ""
+
+
+class ModerationContext(Context):
+    """For `moderate`: the action's idempotency key (the same on every attempt)."""
+
+    def __init__(self, workspace_id: int | None = None, idempotency_key: str = "") -> None:
+        super().__init__(workspace_id)
+        self.idempotency_key = idempotency_key
+
+
 @dataclass
 class AccountSettings:
     """What `Connector.for_account` gives a connector acting outside any source (replying):
@@ -245,6 +277,8 @@ class Connector:
     # The largest HTTP answer read for a source of this kind, in MB once decompressed: a
     # larger one pauses the source. PARVIS_<KIND>_MAX_BODY_MB overrides it.
     max_body_mb: ClassVar[int] = 8
+    # What this network lets an account do to OTHERS' items (moderate); empty: nothing.
+    moderation_actions: ClassVar[frozenset[ModerationAction]] = frozenset()
 
     @classmethod
     def http_client(cls) -> httpx.Client:
@@ -343,6 +377,16 @@ class Connector:
             )
         return account
 
+    def moderation_account(self) -> ConnectedAccount:
+        """The account a moderation action is done as; without one it is a PermanentError."""
+        account = self.account
+        if account is None:
+            raise PermanentError(
+                f"moderating on {self.network or self.kind} needs a connected account: connect "
+                "the account the items were posted to and choose it"
+            )
+        return account
+
     def reply(self, target: ReplyTarget, text: str, context: ReplyContext) -> SentReply:
         """Post `text` as the connected account's answer to `target`. Raises RetryLater /
         PermanentError (message says what to do)."""
@@ -356,6 +400,23 @@ class Connector:
         we could record it?)."""
         raise NotImplementedError
 
+    # --- moderating (the moderation app calls this) ---------------------------------------
+
+    def moderate(
+        self, target: ReplyTarget, action: ModerationAction, context: ModerationContext
+    ) -> ModerationResult:
+        """Do `action` on the item as the connected account. Raises RetryLater /
+        PermanentError; an action the network does not allow for this item returns
+        ModerationResult(done=False, message=what to do by hand).
+
+        Idempotent: hiding twice leaves one hidden item and no error; restoring something
+        that is not hidden is fine. `target` is the stored item (ReplyTarget reused)."""
+        return not_allowed(
+            action,
+            f"Parvis cannot {action} items on {self.network or self.kind}: do it on the "
+            "network itself",
+        )
+
     @classmethod
     def reads_own_activity(cls, config: dict[str, Any]) -> bool:
         """Whether a source of this kind with these settings reads what is addressed to the
@@ -366,6 +427,11 @@ class Connector:
     def is_private(cls, raw: dict[str, Any]) -> bool:
         """Whether the stored payload of an item is a private message."""
         return False
+
+
+def not_allowed(action: str, message: str, url: str = "") -> ModerationResult:
+    """The answer to an action the network does not allow: a person must act there."""
+    return ModerationResult(action=str(action), done=False, message=message, url=url)
 
 
 def max_body_setting(kind: str) -> str:

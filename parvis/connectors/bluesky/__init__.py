@@ -32,6 +32,9 @@ from parvis.connectors.base import (
     FetchContext,
     FetchResult,
     Incoming,
+    ModerationAction,
+    ModerationContext,
+    ModerationResult,
     PermanentError,
     ReplyContext,
     ReplyTarget,
@@ -39,7 +42,7 @@ from parvis.connectors.base import (
     SettingField,
     register,
 )
-from parvis.connectors.bluesky import firehose, mapping, paging, replies, xrpc
+from parvis.connectors.bluesky import firehose, mapping, moderation, paging, replies, xrpc
 from parvis.connectors.bluesky.profiles import Profiles, Reader
 from parvis.connectors.http import USER_AGENT
 from parvis.connectors.options import bounded_int
@@ -111,7 +114,11 @@ class BlueskyConnector(Connector):
     kind = "bluesky"
     label = _("Bluesky")
     network = "bluesky"
-    capabilities = frozenset({Capability.LISTEN, Capability.OWN_ACTIVITY, Capability.REPLY})
+    capabilities = frozenset(
+        {Capability.LISTEN, Capability.OWN_ACTIVITY, Capability.REPLY, Capability.MODERATE}
+    )
+    # Replies in the account's own threads (threadgate hiddenReplies); no deleting.
+    moderation_actions = frozenset({ModerationAction.HIDE, ModerationAction.RESTORE})
     keep_unmatched = False
     auth = Auth.APP_PASSWORD
     needs_account = False  # the firehose is public; search and notifications check for one
@@ -409,6 +416,16 @@ class BlueskyConnector(Connector):
         return replies.find(
             session, self.reader(), target, text, since, context.idempotency_key, handle
         )
+
+    # --- moderating (hidden replies) ---------------------------------------------------
+
+    def moderate(
+        self, target: ReplyTarget, action: ModerationAction, context: ModerationContext
+    ) -> ModerationResult:
+        self.moderation_account()
+        session = self.session()
+        assert session is not None  # an account gives a session
+        return moderation.moderate(session, self.reader(), target, action)
 
     # --- search -------------------------------------------------------------------------
 

@@ -1,7 +1,10 @@
 """Bluesky as its XRPC API answers at bsky.social (the entryway serving the account's PDS,
 which proxies app.bsky.* to the AppView named in the atproto-proxy header): sessions,
 searchPosts, getProfiles, getProfile, getPosts, listNotifications; the account's own posts:
-com.atproto.repo.createRecord and getRecord, and getAuthorFeed of the account.
+com.atproto.repo.createRecord and getRecord, and getAuthorFeed of the account; its threadgates
+(hidden replies): getRecord and putRecord of app.bsky.feed.threadgate, with swapRecord
+compared as the reference PDS does (400 InvalidSwap "Record was at <cid>"), and the lexicon's
+cap of 300 hiddenReplies (400 InvalidRequest).
 
 Shapes follow the lexicons: searchPosts → {"posts": [postView], "cursor"?, "hitsTotal"?};
 errors → {"error": Name, "message"}; a rate limit → 429 with ratelimit-limit / -remaining /
@@ -30,6 +33,7 @@ APPVIEW_PROXY = "did:web:api.bsky.app#bsky_appview"
 OUR_HANDLE = "maisonlumiere.bsky.social"
 APP_PASSWORD = "abcd-efgh-ijkl-mnop"
 S32 = "234567abcdefghijklmnopqrstuvwxyz"
+THREADGATE = "app.bsky.feed.threadgate"
 TID = re.compile(r"^[234567abcdefghij][234567abcdefghijklmnopqrstuvwxyz]{12}$")
 
 
@@ -89,6 +93,11 @@ class Fake(FakeNetwork):
         self.now = dt.datetime(2026, 11, 24, 12, 0, tzinfo=dt.UTC)
         self.own_records: dict[str, dict[str, Any]] = {}  # rkey -> {"uri", "cid", "value"}
         self.lose_next_answer = False  # the next write is done, its answer lost (a 502)
+        self.gates: dict[str, dict[str, Any]] = {}  # threadgates: rkey -> {"uri", "cid", "value"}
+        self.puts = 0  # putRecord calls that changed a record
+        # Called after a getRecord of a threadgate answers, before the caller writes: a
+        # concurrent writer (another worker) changing the record in between.
+        self.after_gate_read: Any = None
 
     # --- the connector's side -------------------------------------------------------------
 
@@ -208,6 +217,8 @@ class Fake(FakeNetwork):
             return xrpc_error(400, "ExpiredToken", "Token has expired")
         if nsid == "com.atproto.repo.createRecord":
             return self.create_record(request)
+        if nsid == "com.atproto.repo.putRecord":
+            return self.put_record(request)
         params = parse_qs(request.url.query.decode())
         handlers = {
             "com.atproto.repo.getRecord": self.get_record,
@@ -380,11 +391,83 @@ class Fake(FakeNetwork):
 
     def get_record(self, params: dict[str, list[str]]) -> httpx.Response:
         rkey = params.get("rkey", [""])[0]
+        if params.get("collection", [""])[0] == THREADGATE:
+            gate = self.gates.get(rkey)
+            if params.get("repo", [""])[0] not in {did_of(OUR_HANDLE), OUR_HANDLE} or not gate:
+                uri = f"at://{params.get('repo', [''])[0]}/{THREADGATE}/{rkey}"
+                answer = xrpc_error(400, "RecordNotFound", f"Could not locate record: {uri}")
+            else:
+                answer = httpx.Response(200, json=gate)
+            if self.after_gate_read is not None:
+                self.after_gate_read()
+            return answer
         found = self.own_records.get(rkey)
         if params.get("repo", [""])[0] not in {did_of(OUR_HANDLE), OUR_HANDLE} or not found:
             uri = f"at://{params.get('repo', [''])[0]}/app.bsky.feed.post/{rkey}"
             return xrpc_error(400, "RecordNotFound", f"Could not locate record: {uri}")
         return httpx.Response(200, json=found)
+
+    def record_cid(self, record: dict[str, Any]) -> str:
+        digest = hashlib.sha256(json.dumps(record, sort_keys=True).encode()).digest()
+        return "bafyrei" + base64.b32encode(digest).decode().lower().rstrip("=")[:52]
+
+    def write_gate(self, rkey: str, record: dict[str, Any]) -> dict[str, Any]:
+        uri = f"at://{did_of(OUR_HANDLE)}/{THREADGATE}/{rkey}"
+        self.gates[rkey] = {"uri": uri, "cid": self.record_cid(record), "value": record}
+        self.puts += 1
+        return self.gates[rkey]
+
+    def put_record(self, request: httpx.Request) -> httpx.Response:
+        """As the reference PDS: the record validated against its lexicon, then swapRecord
+        compared with the current record (absent: no check; null: there must be none)."""
+        body = json.loads(request.content)
+        did = did_of(OUR_HANDLE)
+        if body.get("repo") not in {did, OUR_HANDLE}:
+            return xrpc_error(401, "AuthenticationRequired", "Authentication Required")
+        if body.get("collection") != THREADGATE:
+            return xrpc_error(501, "MethodNotImplemented", "only threadgates in this fake")
+        rkey, record = body.get("rkey") or "", body.get("record") or {}
+        if not TID.match(rkey):
+            return xrpc_error(400, "InvalidRequest", f"Invalid {THREADGATE} record key: {rkey}")
+        if not isinstance(record.get("post"), str) or not isinstance(record.get("createdAt"), str):
+            return xrpc_error(
+                400,
+                "InvalidRequest",
+                f'Invalid {THREADGATE} record: Record must have the property "post"',
+            )
+        if len(record.get("hiddenReplies") or []) > 300:
+            return xrpc_error(
+                400,
+                "InvalidRequest",
+                f"Invalid {THREADGATE} record: Record/hiddenReplies must not have more than "
+                "300 elements",
+            )
+        current = self.gates.get(rkey)
+        if "swapRecord" in body:
+            swap = body["swapRecord"]
+            if (current is None and swap is not None) or (
+                current is not None and swap != current["cid"]
+            ):
+                was = current["cid"] if current else "null"
+                return xrpc_error(400, "InvalidSwap", f"Record was at {was}")
+        if current is not None and current["value"] == record:
+            written = current  # a no-op: nothing committed
+        else:
+            written = self.write_gate(rkey, record)
+        return httpx.Response(
+            200,
+            json={
+                "uri": written["uri"],
+                "cid": written["cid"],
+                "commit": {"cid": "bafyreicommit", "rev": tid(self.now, self.puts)},
+                "validationStatus": "valid",
+            },
+        )
+
+    def own_post(self, post: Post) -> None:
+        """A post by the account itself (a thread root it owns), as any other post."""
+        post.author = OUR_HANDLE
+        self.publish(post)
 
     def own_post_views(self) -> list[dict[str, Any]]:
         """The account's replies as getAuthorFeed shows them, newest first."""
