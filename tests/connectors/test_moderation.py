@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from urllib.parse import parse_qs
 
 import httpx
 import pytest
@@ -24,11 +25,13 @@ from parvis.connectors.base import (
 )
 from parvis.connectors.bluesky import BlueskyConnector
 from parvis.connectors.bluesky.moderation import MAX_HIDDEN
+from parvis.connectors.mastodon import MastodonConnector
+from parvis.connectors.reddit import RedditConnector
 from parvis.connectors.services import do_connect_account
 from parvis.connectors.youtube import YouTubeConnector, YouTubeOAuthConnector
 from parvis.connectors.youtube.models import YouTubeQuotaUsage
 from tests.connectors.contract.harness import Post
-from tests.connectors.fakes import bluesky, youtube
+from tests.connectors.fakes import bluesky, mastodon, reddit, youtube
 
 pytestmark = pytest.mark.django_db
 
@@ -61,8 +64,9 @@ def test_the_contract_names():
     assert get("bluesky").moderation_actions == {HIDE, RESTORE}
     assert get("youtube_oauth").moderation_actions == {HIDE, RESTORE, DELETE}
     assert get("youtube").moderation_actions == frozenset()  # a key cannot write
+    assert get("reddit").moderation_actions == {HIDE, RESTORE}
     assert get("mastodon").moderation_actions == frozenset()
-    for kind in ("bluesky", "youtube_oauth"):
+    for kind in ("bluesky", "youtube_oauth", "reddit"):
         assert Capability.MODERATE in get(kind).capabilities
     for kind in ("mastodon", "youtube", "rss", "hackernews"):
         assert Capability.MODERATE not in get(kind).capabilities
@@ -76,7 +80,7 @@ def test_a_connector_without_moderation_says_so(workspace):
     assert not result.done and "cannot hide" in result.message
 
 
-@pytest.mark.parametrize("cls", [BlueskyConnector, YouTubeOAuthConnector])
+@pytest.mark.parametrize("cls", [BlueskyConnector, RedditConnector, YouTubeOAuthConnector])
 def test_moderating_needs_a_connected_account(workspace, cls):
     connector = cls(AccountSettings(workspace_id=workspace.pk, account_id=None, account=None))
     with pytest.raises(PermanentError, match="connect"):
@@ -497,3 +501,133 @@ def test_youtube_with_an_api_key_cannot_moderate(workspace):
     plain = YouTubeConnector.for_account(account, http=client(fake))
     assert not plain.moderate(ReplyTarget("youtube", "Ugz1"), HIDE, CONTEXT).done
     assert not moderation_requests(fake)
+
+
+# --- Reddit -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def threads(workspace):
+    fake = reddit.Fake()
+    account = connect(workspace, fake)
+    return fake, RedditConnector.for_account(account, http=client(fake))
+
+
+def thread_target(fake, post: Post) -> ReplyTarget:
+    return ReplyTarget("reddit", fake.external_id(post), raw=fake.thing(post, raw=True))
+
+
+def mod_posts(fake) -> list[httpx.Request]:
+    return [r for r in fake.requests if r.url.path in {"/api/remove", "/api/approve"}]
+
+
+def form_of(request: httpx.Request) -> dict[str, str]:
+    return {k: v[0] for k, v in parse_qs(request.content.decode()).items()}
+
+
+def test_reddit_the_scopes_asked_include_modposts():
+    from parvis.connectors.reddit import api
+
+    assert api.SCOPES.split() == [
+        "read",
+        "identity",
+        "history",
+        "privatemessages",
+        "submit",
+        "modposts",
+    ]
+
+
+def test_reddit_hide_removes_and_restore_approves(threads):
+    fake, connector = threads
+    post = Post(author="troll_du_42")
+    fake.publish(post)
+    name = fake.external_id(post)
+    hidden = connector.moderate(thread_target(fake, post), HIDE, CONTEXT)
+    assert hidden.done and hidden.action == "hide" and fake.removed == {name}
+    request = mod_posts(fake)[0]
+    assert request.method == "POST" and request.url == "https://oauth.reddit.com/api/remove"
+    assert request.headers["Authorization"] == "bearer initial-access-token"
+    assert form_of(request) == {"id": name, "spam": "false"}
+    assert hidden.url == f"https://www.reddit.com{fake.thing(post, raw=True)['data']['permalink']}"
+    # Removing again is harmless: the same answer, still one removed item.
+    assert connector.moderate(thread_target(fake, post), HIDE, CONTEXT).done
+    assert fake.removed == {name}
+    restored = connector.moderate(thread_target(fake, post), RESTORE, CONTEXT)
+    assert restored.done and fake.removed == set()
+    request = mod_posts(fake)[-1]
+    assert request.url == "https://oauth.reddit.com/api/approve"
+    assert form_of(request) == {"id": name}
+    # Approving what is visible is harmless too.
+    assert connector.moderate(thread_target(fake, post), RESTORE, CONTEXT).done
+
+
+def test_reddit_not_a_moderator_of_the_subreddit_is_for_a_person(threads):
+    fake, connector = threads
+    post = Post()
+    fake.publish(post)
+    fake.moderated = set()
+    result = connector.moderate(thread_target(fake, post), HIDE, CONTEXT)
+    assert not result.done
+    assert "only a moderator of r/france can remove it" in result.message
+    assert result.url.startswith("https://www.reddit.com/r/france/comments/")
+    assert fake.removed == set()
+
+
+def test_reddit_an_account_connected_before_modposts_must_reconnect(threads):
+    fake, connector = threads
+    post = Post()
+    fake.publish(post)
+    fake.scope.discard("modposts")
+    with pytest.raises(PermanentError, match=r"modposts.*connect the Reddit account again"):
+        connector.moderate(thread_target(fake, post), HIDE, CONTEXT)
+
+
+def test_reddit_what_a_moderator_cannot_do(threads):
+    fake, connector = threads
+    post = Post()
+    fake.publish(post)
+    result = connector.moderate(thread_target(fake, post), DELETE, CONTEXT)
+    assert not result.done and "only its author" in result.message and result.url
+    message = ReplyTarget("reddit", "t4_2ab9xq", private=True)
+    result = connector.moderate(message, HIDE, CONTEXT)
+    assert not result.done and "private message" in result.message
+    assert not mod_posts(fake)
+
+
+def test_reddit_errors(threads):
+    fake, connector = threads
+    post = Post()
+    fake.publish(post)
+    fake.rate_limit_next(42)
+    with pytest.raises(RetryLater) as waited:
+        connector.moderate(thread_target(fake, post), HIDE, CONTEXT)
+    assert waited.value.retry_after == 42
+    fake.tokens = set()  # the access token expired: renewed once, then the removal is made
+    assert connector.moderate(thread_target(fake, post), HIDE, CONTEXT).done
+    assert fake.issued == 1
+    fake.break_permanently()
+    with pytest.raises(PermanentError, match="connect the Reddit account again"):
+        connector.moderate(thread_target(fake, post), HIDE, CONTEXT)
+
+
+# --- Mastodon -----------------------------------------------------------------------------
+
+
+def test_mastodon_cannot_hide_others_replies(workspace):
+    fake = mastodon.Fake()
+    account = connect(workspace, fake)
+    connector = MastodonConnector.for_account(account, http=client(fake))
+    post = mastodon.Toot(author="troll_du_42")
+    fake.publish(post)
+    raw = fake.status(post)
+    target = ReplyTarget("mastodon", fake.external_id(post), raw=raw)
+    for action in ModerationAction:
+        result = connector.moderate(target, action, CONTEXT)
+        assert not result.done and result.action == action.value
+        assert result.message == (
+            "Mastodon ne permet pas de masquer la réponse d'un autre compte : signalez-la à "
+            "votre instance ou bloquez l'auteur"
+        )
+        assert result.url == raw["url"]
+    assert not fake.requests  # nothing asked of the instance
