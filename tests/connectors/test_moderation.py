@@ -66,7 +66,8 @@ def test_the_contract_names():
     assert get("youtube").moderation_actions == frozenset()  # a key cannot write
     assert get("reddit").moderation_actions == {HIDE, RESTORE}
     assert get("mastodon").moderation_actions == frozenset()
-    for kind in ("bluesky", "youtube_oauth", "reddit"):
+    assert get("demo").moderation_actions == {HIDE, RESTORE, DELETE}
+    for kind in ("bluesky", "youtube_oauth", "reddit", "demo"):
         assert Capability.MODERATE in get(kind).capabilities
     for kind in ("mastodon", "youtube", "rss", "hackernews"):
         assert Capability.MODERATE not in get(kind).capabilities
@@ -631,3 +632,33 @@ def test_mastodon_cannot_hide_others_replies(workspace):
         )
         assert result.url == raw["url"]
     assert not fake.requests  # nothing asked of the instance
+
+
+# --- the demo -----------------------------------------------------------------------------
+
+
+def test_demo_moderation_is_kept_per_item_and_idempotent(workspace):
+    from parvis.demo.models import DemoModeration
+
+    connector = get("demo")(
+        AccountSettings(workspace_id=workspace.pk, account_id=None, account=None)
+    )
+    item = ReplyTarget("bluesky", "demo-mention-12")
+    context = ModerationContext(workspace_id=workspace.pk, idempotency_key="m1")
+    assert connector.moderate(item, HIDE, context).done
+    assert connector.moderate(item, HIDE, context).done
+    (row,) = DemoModeration.objects.filter(workspace=workspace)
+    assert (row.external_id, row.state) == ("demo-mention-12", "hidden")
+    assert connector.moderate(item, RESTORE, context).done
+    assert connector.moderate(item, RESTORE, context).done  # restoring what is visible
+    row.refresh_from_db()
+    assert row.state == "visible"
+    assert connector.moderate(item, DELETE, context).done
+    assert connector.moderate(item, DELETE, context).done
+    result = connector.moderate(item, RESTORE, context)
+    assert not result.done and result.message
+    assert DemoModeration.objects.filter(workspace=workspace).count() == 1
+    assert DemoModeration.objects.get().state == "deleted"
+    # Never visible before, restoring is fine and records it as visible.
+    assert connector.moderate(ReplyTarget("demo", "other"), RESTORE, ModerationContext()).done
+    assert DemoModeration.objects.filter(workspace=workspace).count() == 2
