@@ -127,11 +127,13 @@ class DemoReplayConnector(Connector):
             row = DemoModeration.objects.select_for_update().get(pk=row.pk)
             if row.state == state.DELETED:
                 if action == ModerationAction.DELETE:
-                    return ModerationResult(str(action), message=str(_("Already deleted.")))
+                    return ModerationResult(
+                        str(action), message="already deleted on the demo network"
+                    )
                 return ModerationResult(
                     str(action),
                     done=False,
-                    message=str(_("Deleted for good on the demo network: it cannot come back.")),
+                    message="deleted for good on the demo network: it cannot come back",
                 )
             wanted = {
                 ModerationAction.HIDE: state.HIDDEN,
@@ -141,7 +143,7 @@ class DemoReplayConnector(Connector):
             if row.state != wanted:
                 row.state, row.updated_at = wanted, self.now()
                 row.save(update_fields=["state", "updated_at"])
-        return ModerationResult(str(action), message=str(_("Done on the demo network.")))
+        return ModerationResult(str(action), message="done on the demo network")
 
     @classmethod
     def validate_config(cls, config: dict[str, Any]) -> dict[str, Any]:
