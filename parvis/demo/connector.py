@@ -17,6 +17,9 @@ from parvis.connectors.base import (
     FetchContext,
     FetchResult,
     Incoming,
+    ModerationAction,
+    ModerationContext,
+    ModerationResult,
     PermanentError,
     ReplyContext,
     ReplyTarget,
@@ -45,7 +48,10 @@ class DemoReplayConnector(Connector):
     kind = "demo"
     web_ui = False
     label = _("Demo replay")
-    capabilities = frozenset({Capability.LISTEN, Capability.REPLY})
+    capabilities = frozenset({Capability.LISTEN, Capability.REPLY, Capability.MODERATE})
+    moderation_actions = frozenset(
+        {ModerationAction.HIDE, ModerationAction.RESTORE, ModerationAction.DELETE}
+    )
     keep_unmatched = True
 
     @classmethod
@@ -96,6 +102,48 @@ class DemoReplayConnector(Connector):
             .first()
         )
         return sent(post) if post is not None else None
+
+    # -- moderating: the demo's « network » keeps each item's state (DemoModeration)
+
+    def moderate(
+        self, target: ReplyTarget, action: ModerationAction, context: ModerationContext
+    ) -> ModerationResult:
+        from parvis.demo.models import DemoModeration
+
+        workspace_id = context.workspace_id or self.source.workspace_id
+        state = DemoModeration.State
+        with transaction.atomic():
+            try:
+                with transaction.atomic():
+                    row, _created = DemoModeration.objects.get_or_create(
+                        workspace_id=workspace_id,
+                        external_id=target.external_id,
+                        defaults={"updated_at": self.now()},
+                    )
+            except IntegrityError:  # another attempt created it first
+                row = DemoModeration.objects.get(
+                    workspace_id=workspace_id, external_id=target.external_id
+                )
+            row = DemoModeration.objects.select_for_update().get(pk=row.pk)
+            if row.state == state.DELETED:
+                if action == ModerationAction.DELETE:
+                    return ModerationResult(
+                        str(action), message="already deleted on the demo network"
+                    )
+                return ModerationResult(
+                    str(action),
+                    done=False,
+                    message="deleted for good on the demo network: it cannot come back",
+                )
+            wanted = {
+                ModerationAction.HIDE: state.HIDDEN,
+                ModerationAction.RESTORE: state.VISIBLE,
+                ModerationAction.DELETE: state.DELETED,
+            }[action]
+            if row.state != wanted:
+                row.state, row.updated_at = wanted, self.now()
+                row.save(update_fields=["state", "updated_at"])
+        return ModerationResult(str(action), message="done on the demo network")
 
     @classmethod
     def validate_config(cls, config: dict[str, Any]) -> dict[str, Any]:

@@ -36,3 +36,27 @@ class DemoInbox(WorkspaceScoped):
 
     def __str__(self) -> str:
         return f"demo inbox {self.workspace_id}"
+
+
+class DemoModeration(WorkspaceScoped):
+    """What the demo connector « did » to an item: the demo's network keeps it here, one row
+    per (workspace, item), so hiding twice is one hidden item."""
+
+    class State(models.TextChoices):
+        VISIBLE = "visible"
+        HIDDEN = "hidden"
+        DELETED = "deleted"
+
+    external_id = models.CharField(max_length=400)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.VISIBLE)
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "external_id"], name="unique_demo_moderation"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.external_id}: {self.state}"

@@ -457,7 +457,7 @@ def test_oauth_start_sends_the_browser_to_reddits_authorization_page():
         "state": "st4te",
         "redirect_uri": "https://parvis.example/connectors/oauth/callback",
         "duration": "permanent",
-        "scope": "read identity history privatemessages submit",
+        "scope": "read identity history privatemessages submit modposts",
     }
     assert "%20" in parts.query and "+" not in parts.query  # scopes space-separated
     assert pending == {"client_id": CLIENT[0], "client_secret": CLIENT[1]}

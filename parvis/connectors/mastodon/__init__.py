@@ -35,11 +35,15 @@ from parvis.connectors.base import (
     Connector,
     FetchContext,
     FetchResult,
+    ModerationAction,
+    ModerationContext,
+    ModerationResult,
     PermanentError,
     ReplyContext,
     ReplyTarget,
     SentReply,
     SettingField,
+    not_allowed,
     register,
 )
 from parvis.connectors.mastodon import feeds, mapping, replies, streaming
@@ -371,6 +375,20 @@ class MastodonConnector(Connector):
 
     def reply(self, target: ReplyTarget, text: str, context: ReplyContext) -> SentReply:
         return replies.create(self.home_api(), target, text, context.idempotency_key)
+
+    def moderate(
+        self, target: ReplyTarget, action: ModerationAction, context: ModerationContext
+    ) -> ModerationResult:
+        """Mastodon's API lets an account delete its own statuses only: hiding or deleting a
+        reply by someone else is for the instance's moderators (moderation_actions is empty)."""
+        raw = target.raw if isinstance(target.raw, dict) else {}
+        url = raw.get("url") or raw.get("uri") or ""
+        return not_allowed(
+            action,
+            "Mastodon ne permet pas de masquer la réponse d'un autre compte : signalez-la à "
+            "votre instance ou bloquez l'auteur",
+            url if isinstance(url, str) and url.startswith("https://") else "",
+        )
 
     def find_reply(
         self, target: ReplyTarget, text: str, since: dt.datetime, context: ReplyContext

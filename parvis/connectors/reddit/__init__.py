@@ -47,16 +47,21 @@ from parvis.connectors.base import (
     FetchContext,
     FetchResult,
     Incoming,
+    ModerationAction,
+    ModerationContext,
+    ModerationResult,
     PermanentError,
     ReplyContext,
     ReplyTarget,
     RetryLater,
     SentReply,
     SettingField,
+    not_allowed,
     register,
 )
 from parvis.connectors.options import parse_since, plausible_seconds, start_time
 from parvis.connectors.reddit import api
+from parvis.connectors.reddit import moderation as moderating
 from parvis.connectors.reddit import replies as replying
 from parvis.connectors.reddit.mapping import incoming
 
@@ -118,7 +123,11 @@ class RedditConnector(Connector):
     kind = "reddit"
     label = _("Reddit")
     network = "reddit"
-    capabilities = frozenset({Capability.LISTEN, Capability.OWN_ACTIVITY, Capability.REPLY})
+    capabilities = frozenset(
+        {Capability.LISTEN, Capability.OWN_ACTIVITY, Capability.REPLY, Capability.MODERATE}
+    )
+    # /api/remove and /api/approve, in the subreddits the account moderates.
+    moderation_actions = frozenset({ModerationAction.HIDE, ModerationAction.RESTORE})
     keep_unmatched = False
     auth = Auth.OAUTH2
     needs_account = True  # oauth.reddit.com answers only with a token
@@ -401,6 +410,47 @@ class RedditConnector(Connector):
                 return None
             params["after"] = str(after)
         return None
+
+    # --- moderating ------------------------------------------------------------------
+
+    def moderate(
+        self, target: ReplyTarget, action: ModerationAction, context: ModerationContext
+    ) -> ModerationResult:
+        self.moderation_account()
+        url = moderating.item_url(target)
+        if action == ModerationAction.DELETE:
+            return not_allowed(
+                action,
+                "Reddit lets only its author delete a post or comment; a moderator removes it "
+                "(hide) instead",
+                url,
+            )
+        name = moderating.fullname(target)
+        if name is None:
+            return not_allowed(
+                action,
+                "only posts and comments can be removed on Reddit (a private message cannot): "
+                "block its author or report it on Reddit",
+                url,
+            )
+        path = moderating.PATHS[action]
+        data = moderating.form(action, name)
+        response = api.post_form(self.http, path, self.access_token(), data, self.username)
+        if response.status_code == 401:
+            token = self.access_token(renew=True)
+            response = api.post_form(self.http, path, token, data, self.username)
+        self.rate.update(response)
+        if response.status_code == 403:
+            return moderating.answered(response, action, target)
+        if response.status_code == 404:
+            return ModerationResult(
+                str(action),
+                done=action == ModerationAction.HIDE,
+                message="Reddit no longer has this post or comment (deleted)",
+                url=url,
+            )
+        api.check(response, path)
+        return moderating.done(action, target)
 
     # --- connecting an account -------------------------------------------------------
 

@@ -26,8 +26,9 @@ API = "https://oauth.reddit.com"
 WWW = "https://www.reddit.com"
 TOKEN_URL = f"{WWW}/api/v1/access_token"
 AUTHORIZE_URL = f"{WWW}/api/v1/authorize"
-# submit: comment (replies to posts and comments); privatemessages: read and answer messages.
-SCOPES = "read identity history privatemessages submit"
+# submit: comment (replies to posts and comments); privatemessages: read and answer messages;
+# modposts: remove and approve posts and comments in the subreddits the account moderates.
+SCOPES = "read identity history privatemessages submit modposts"
 # A token this close to its expiry is renewed before use rather than refused mid-run.
 EXPIRY_MARGIN = 60
 

@@ -28,6 +28,9 @@ from parvis.connectors.base import (
     FetchContext,
     FetchResult,
     Incoming,
+    ModerationAction,
+    ModerationContext,
+    ModerationResult,
     PermanentError,
     ReplyContext,
     ReplyTarget,
@@ -36,7 +39,7 @@ from parvis.connectors.base import (
     register,
 )
 from parvis.connectors.options import pkce_pair
-from parvis.connectors.youtube import api, oauth, quota
+from parvis.connectors.youtube import api, moderation, oauth, quota
 from parvis.connectors.youtube import replies as replying
 from parvis.connectors.youtube.mapping import (
     Malformed,
@@ -549,8 +552,12 @@ class YouTubeOAuthConnector(YouTubeConnector):
     kind = "youtube_oauth"
     label = _("YouTube (Google sign-in)")
     auth = Auth.OAUTH2
-    # An API key cannot write: replies go through a signed-in channel only.
-    capabilities = YouTubeConnector.capabilities | {Capability.REPLY}
+    # An API key cannot write: replies and moderation go through a signed-in channel only.
+    capabilities = YouTubeConnector.capabilities | {Capability.REPLY, Capability.MODERATE}
+    # comments.setModerationStatus: heldForReview, published, rejected.
+    moderation_actions = frozenset(
+        {ModerationAction.HIDE, ModerationAction.RESTORE, ModerationAction.DELETE}
+    )
 
     def reply_client(self) -> api.Client:
         self.reply_account()
@@ -563,6 +570,17 @@ class YouTubeOAuthConnector(YouTubeConnector):
 
     def reply(self, target: ReplyTarget, text: str, context: ReplyContext) -> SentReply:
         return replying.create(self.reply_client(), target, text)
+
+    def moderate(
+        self, target: ReplyTarget, action: ModerationAction, context: ModerationContext
+    ) -> ModerationResult:
+        self.moderation_account()
+        if not self.credentials().get("access_token"):
+            raise PermanentError(
+                "moderating on YouTube needs the channel connected with Google sign-in: "
+                "connect an account that way"
+            )
+        return moderation.moderate(self.api, target, action)
 
     def find_reply(
         self, target: ReplyTarget, text: str, since: dt.datetime, context: ReplyContext

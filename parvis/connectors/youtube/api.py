@@ -192,17 +192,35 @@ class Client:
         params: dict[str, Any],
         cost: quota.Cost,
         body: dict[str, Any] | None = None,
+        method: str = "",
     ) -> httpx.Response:
         """GET, or POST `body` (an insert); charged before it is sent."""
         if self.workspace_id is not None:
             quota.charge(self.workspace_id, self.project, cost, self.budget)
-        method = "GET" if body is None else "POST"
+        method = method or ("GET" if body is None else "POST")
         try:
             return self.http.request(
                 method, f"{API}/{resource}", params=params, json=body, headers=self.headers()
             )
         except (httpx.TimeoutException, httpx.TransportError) as exc:
             raise RetryLater(f"{type(exc).__name__} reaching YouTube") from exc
+
+    def exchange(
+        self,
+        resource: str,
+        params: dict[str, Any],
+        cost: quota.Cost,
+        body: dict[str, Any] | None = None,
+        method: str = "",
+    ) -> httpx.Response:
+        """One call, its token renewed when expired or refused once; the answer unchecked."""
+        if self.signed_in and oauth.expired(self.credentials):
+            self.renew()
+        response = self.send(resource, params, cost, body, method)
+        if response.status_code == 401 and self.signed_in:
+            self.renew()  # revoked early, or our clock is behind Google's: once more
+            response = self.send(resource, params, cost, body, method)
+        return response
 
     def call(
         self,
@@ -212,12 +230,7 @@ class Client:
         body: dict[str, Any] | None = None,
         checker: Callable[[httpx.Response], httpx.Response] | None = None,
     ) -> dict[str, Any]:
-        if self.signed_in and oauth.expired(self.credentials):
-            self.renew()
-        response = self.send(resource, params, cost, body)
-        if response.status_code == 401 and self.signed_in:
-            self.renew()  # revoked early, or our clock is behind Google's: once more
-            response = self.send(resource, params, cost, body)
+        response = self.exchange(resource, params, cost, body)
         (checker or check)(response)
         try:
             body = response.json()
@@ -260,6 +273,24 @@ class Client:
         """comments.insert: a reply to a top-level comment (50 units)."""
         body = {"snippet": {"parentId": parent_id, "textOriginal": text}}
         return self.call("comments", {"part": "snippet"}, quota.INSERT, body, check_insert)
+
+    def set_moderation_status(self, comment_id: str, status: str) -> httpx.Response:
+        """comments.setModerationStatus (50 units): a POST without a body, 204 when done. The
+        answer is returned unchecked but for the quota and backoff reasons: what a refusal
+        means depends on the action (moderation.py)."""
+        params = {"id": comment_id, "moderationStatus": status, "banAuthor": "false"}
+        response = self.exchange(
+            "comments/setModerationStatus", params, quota.MODERATE, method="POST"
+        )
+        why = reasons(response)
+        if response.status_code >= 400 and (
+            QUOTA_REASONS.intersection(why)
+            or BACKOFF_REASONS.intersection(why)
+            or response.status_code == 429
+            or response.status_code >= 500
+        ):
+            check(response)
+        return response
 
     def search(self, term: str, published_after: str = "", page_token: str = "") -> dict[str, Any]:
         params = {"part": "snippet", "q": term, "type": "video", "order": "date", "maxResults": 50}

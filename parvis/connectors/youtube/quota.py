@@ -43,6 +43,7 @@ class Cost:
 LIST = Cost(units=1)  # commentThreads.list, videos.list (up to 50 ids), channels.list
 SEARCH = Cost(searches=1)  # search.list, in its own bucket
 INSERT = Cost(units=50)  # comments.insert (a reply)
+MODERATE = Cost(units=50)  # comments.setModerationStatus (hide, restore, reject)
 
 
 @dataclass(frozen=True)

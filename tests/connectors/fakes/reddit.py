@@ -10,6 +10,11 @@ Replying: POST /api/comment (thing_id, text, api_type=json) answers 200 with
 {"json": {"errors": [], "data": {"things": [{"kind": "t1", "data": {...}}]}}}, or with its
 refusals in "errors" ([code, message, field]); the account's comments are
 GET /user/{name}/comments, its sent messages GET /message/sent.
+
+Moderating: POST /api/remove (id, spam) and POST /api/approve (id) answer 200 with {} for a
+moderator of the item's subreddit, however often; 403 {"message": "Forbidden", "error": 403}
+for anyone else, and a 403 with `www-authenticate: Bearer realm="reddit",
+error="insufficient_scope"` to a token granted without the modposts scope.
 """
 
 from __future__ import annotations
@@ -69,6 +74,10 @@ class Fake(FakeNetwork):
         self.comments: list[dict] = []  # what the account posted (t1 or t4 things), oldest first
         self.next_errors: list[list] = []  # the next /api/comment answers these errors
         self.lose_next_answer = False  # the next comment is posted, its answer lost (a 502)
+        self.moderated = {"france"}  # the subreddits the account moderates
+        self.subreddit_of: dict[str, str] = {}  # fullname -> subreddit (default: france)
+        self.removed: set[str] = set()  # fullnames removed by a moderator
+        self.scope = {"read", "identity", "history", "privatemessages", "submit", "modposts"}
 
     def source_config(self) -> dict:
         return {"mode": "search", "since": "2026-11-01"}
@@ -154,6 +163,8 @@ class Fake(FakeNetwork):
             )
         if request.url.path == "/api/comment" and request.method == "POST":
             return self.comment(request, headers)
+        if request.url.path in {"/api/remove", "/api/approve"} and request.method == "POST":
+            return self.moderate(request, headers)
         if request.url.path in {"/user/maison_lumiere/comments", "/message/sent"}:
             kind = "t4" if request.url.path == "/message/sent" else "t1"
             mine = [c for c in reversed(self.comments) if c["kind"] == kind]
@@ -211,6 +222,20 @@ class Fake(FakeNetwork):
             return httpx.Response(502, text="Bad Gateway")
         answer = {"json": {"errors": [], "data": {"things": [thing]}}}
         return httpx.Response(200, headers=headers, json=answer)
+
+    def moderate(self, request: httpx.Request, headers: dict[str, str]) -> httpx.Response:
+        form = dict(httpx.QueryParams(request.content.decode()))
+        if "modposts" not in self.scope:
+            headers["www-authenticate"] = 'Bearer realm="reddit", error="insufficient_scope"'
+            return httpx.Response(403, headers=headers, json={"message": "Forbidden", "error": 403})
+        name = form.get("id", "")
+        if self.subreddit_of.get(name, "france") not in self.moderated:
+            return httpx.Response(403, headers=headers, json={"message": "Forbidden", "error": 403})
+        if request.url.path == "/api/remove":
+            self.removed.add(name)
+        else:
+            self.removed.discard(name)
+        return httpx.Response(200, headers=headers, json={})
 
     def token(self, request: httpx.Request) -> httpx.Response:
         expected = base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()

@@ -89,6 +89,10 @@ class Fake(FakeNetwork):
         self.inserted: dict[str, list[dict[str, Any]]] = {}  # parent id -> replies posted
         self.insert_refusal: httpx.Response | None = None  # the next insert answers this
         self.lose_next_answer = False  # the next insert is made, its answer lost (a 502)
+        self.moderation: dict[str, str] = {}  # comment id -> the status set through the API
+        self.moderation_calls = 0  # setModerationStatus calls answered 204
+        self.not_ours: set[str] = set()  # comments on a video of another channel: 403
+        self.moderation_refusal: httpx.Response | None = None  # the next call answers this
 
     # --- the connector's side ---------------------------------------------------------------
 
@@ -144,6 +148,8 @@ class Fake(FakeNetwork):
         params = request.url.params
         if request.method == "POST" and resource == "comments":
             return self.insert_comment(request)
+        if request.method == "POST" and resource == "setModerationStatus":
+            return self.set_moderation_status(request)
         handler = {
             "commentThreads": self.comment_threads,
             "search": self.search,
@@ -434,6 +440,56 @@ class Fake(FakeNetwork):
             self.lose_next_answer = False
             return httpx.Response(502, text="Bad Gateway")
         return httpx.Response(200, json=comment)
+
+    def set_moderation_status(self, request: httpx.Request) -> httpx.Response:
+        """comments.setModerationStatus as documented: query parameters only, no body, 204 No
+        Content; 400 banWithoutReject, 403 forbidden (not the owner's, or a deleted id), 404
+        commentNotFound."""
+        if not request.headers.get("Authorization", "").startswith("Bearer "):
+            return error(401, "required", "Login Required.", domain="global")
+        if self.moderation_refusal is not None:
+            refusal, self.moderation_refusal = self.moderation_refusal, None
+            return refusal
+        params = request.url.params
+        status = params.get("moderationStatus", "")
+        if status not in {"heldForReview", "published", "rejected"}:
+            return error(400, "invalidValue", f"Invalid value '{status}'.", domain="global")
+        if params.get("banAuthor") == "true" and status != "rejected":
+            return error(
+                400,
+                "banWithoutReject",
+                "The banAuthor parameter can only be used if the moderationStatus parameter "
+                "value is rejected.",
+                domain="youtube.comment",
+            )
+        known = {self.external_id(p) for p in self.posts if not p.deleted}
+        known |= {self.reply_id(self.by_key(k), r) for k, rs in self.replies.items() for r in rs}
+        ids = params.get("id", "").split(",")
+        for comment_id in ids:
+            if comment_id in self.not_ours:
+                return error(
+                    403,
+                    "forbidden",
+                    "The moderation status of one or more comments cannot be set due to "
+                    "insufficient permissions. The request might not be properly authorized.",
+                    domain="youtube.comment",
+                )
+            if comment_id not in known:
+                return error(
+                    404,
+                    "commentNotFound",
+                    "One or more of the comments that the request is trying to update cannot "
+                    "be found. Check the values of the request's id parameter to ensure that "
+                    "they are correct.",
+                    domain="youtube.comment",
+                )
+        for comment_id in ids:
+            self.moderation[comment_id] = status
+        self.moderation_calls += 1
+        return httpx.Response(204)
+
+    def by_key(self, key: int) -> Post:
+        return next(p for p in self.posts if p.key == key)
 
     # search.list and videos.list ------------------------------------------------------------
 
