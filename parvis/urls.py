@@ -4,6 +4,7 @@ from django.urls import include, path
 from parvis.api.api import api
 from parvis.connectors import urls as connector_urls
 from parvis.core import views
+from parvis.moderation import views as moderation_views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -19,4 +20,7 @@ urlpatterns = [
     path("", include(connector_urls.oauth_urlpatterns)),
     path("w/<slug:slug>/listening/", include("parvis.listening.urls")),
     path("w/<slug:slug>/inbox/", include("parvis.inbox.urls")),
+    path("w/<slug:slug>/moderation/", include("parvis.moderation.urls")),
+    # The public moderation charter: no login, outside the workspace URLs.
+    path("charte/<str:token>/", moderation_views.charter_public, name="moderation_charter"),
 ]

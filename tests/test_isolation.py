@@ -60,6 +60,7 @@ def world(workspace, owner, outsider, populated):
         **populated,
         **listening(workspace, owner),
         **inbox(workspace, owner),
+        **moderation(workspace, owner),
     }
 
 
@@ -70,6 +71,30 @@ def inbox(workspace, owner) -> dict:
 
     saved = do_save_reply(workspace, owner, title="Merci", text="Merci {prénom}")
     return {"conversation": make_conversation(workspace), "saved_reply": saved}
+
+
+def moderation(workspace, owner) -> dict:
+    """One rule, one review item and one listed author (the message is the inbox's)."""
+    from django.utils import timezone
+
+    from parvis.inbox.models import Message
+    from parvis.moderation.models import ReviewItem
+    from parvis.moderation.services import add_to_list, do_save_rule
+
+    rule = do_save_rule(
+        workspace,
+        owner,
+        name="Liens",
+        reason="spam",
+        conditions=[{"kind": "contains", "what": "link"}],
+        actions=[{"kind": "review"}],
+    )
+    message = Message.objects.filter(workspace=workspace).order_by("id").first()
+    review = ReviewItem.objects.create(
+        workspace=workspace, message=message, reason="spam", created_at=timezone.now()
+    )
+    entry = add_to_list(workspace, "VIP", "bluesky", "a.test", owner).entries.get()
+    return {"rule": rule, "message": message, "review": review, "listed": entry}
 
 
 def listening(workspace, owner) -> dict:
@@ -120,6 +145,11 @@ def fill(route: str, name: str, slug: str, world: dict) -> str:
         values["conversation_id"] = world["conversation"].pk
         values["saved_id"] = world["saved_reply"].pk
         values["mention_id"] = world["mention"].pk
+    elif name.startswith("moderation:"):
+        values["rule_id"] = world["rule"].pk
+        values["review_id"] = world["review"].pk
+        values["message_id"] = world["message"].pk
+        values["entry_id"] = world["listed"].pk
 
     def sub(match: re.Match) -> str:
         key = match.group("name")
@@ -223,6 +253,19 @@ def api_path(path: str, slug: str, world: dict) -> tuple[str, dict]:
             body = {"status": "open"}
         elif filled.endswith("/assign"):
             body = {"assignee": None}
+    if "/moderation/" in filled:
+        filled = filled.replace("{item_id}", str(world["message"].pk))
+        if filled.endswith("/rules"):
+            body = {
+                "name": "r",
+                "reason": "spam",
+                "conditions": [{"kind": "contains", "what": "link"}],
+                "actions": [{"kind": "review"}],
+            }
+        elif filled.endswith("/restore"):
+            body = {"why": "erreur"}
+        elif filled.endswith("/preview"):
+            body = {"conditions": [{"kind": "contains", "what": "link"}]}
     if "{" in filled:
         raise LookupError(f"no sample value for a parameter of {path}")
     return filled, body

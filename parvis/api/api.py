@@ -11,6 +11,7 @@ from parvis.api import schemas as s
 from parvis.api.auth import BearerToken, api_membership
 from parvis.api.inbox import router as inbox_router
 from parvis.api.listening import router as listening_router
+from parvis.api.moderation import router as moderation_router
 from parvis.api.parser import StorableJSON, body_error
 from parvis.workspaces.access import get_in_workspace, scoped
 from parvis.workspaces.models import Membership, StrategyChange
@@ -173,3 +174,4 @@ api.add_router("", ws)
 api.add_router("", strategy)
 api.add_router("", listening_router)
 api.add_router("", inbox_router)
+api.add_router("", moderation_router)

@@ -13,7 +13,7 @@ AREAS = [
     ("dashboard", _("Overview"), "workspaces:dashboard"),
     ("listening", _("Listening"), "listening:explorer"),
     ("inbox", _("Inbox"), "inbox:list"),
-    ("moderation", _("Moderation"), None),
+    ("moderation", _("Moderation"), "moderation:rules"),
     ("publishing", _("Publishing"), None),
     ("alerts", _("Alerts"), None),
     ("reports", _("Reports"), None),
@@ -39,6 +39,8 @@ def active_area(view_name: str) -> str:
         return "listening"
     if view_name.startswith("inbox:"):
         return "inbox"
+    if view_name.startswith("moderation:"):
+        return "moderation"
     return AREA_BY_VIEW.get(view_name, "")
 
 
