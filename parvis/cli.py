@@ -42,11 +42,19 @@ def load_tasks() -> None:
     autodiscover_modules("tasks")
 
 
+# An idle consumer polls the queue at most this many seconds apart (huey's default, 10 s,
+# added up to 10 s at each hop of a chain of tasks: a comment to hide goes through three —
+# intake, rules, the network — and must be hidden within a minute).
+IDLE_POLL_MAX = 1.0
+
+
 def start_consumer(workers: int = 2):
     from huey.contrib.djhuey import HUEY
 
     load_tasks()
-    consumer = HUEY.create_consumer(workers=workers, worker_type="thread", shutdown_timeout=3)
+    consumer = HUEY.create_consumer(
+        workers=workers, worker_type="thread", shutdown_timeout=3, max_delay=IDLE_POLL_MAX
+    )
     consumer.start()
     return consumer
 
@@ -144,7 +152,10 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
     load_tasks()
     consumer = HUEY.create_consumer(
-        workers=args.workers, worker_type=args.worker_type, shutdown_timeout=30
+        workers=args.workers,
+        worker_type=args.worker_type,
+        shutdown_timeout=30,
+        max_delay=IDLE_POLL_MAX,
     )
     consumer.run()
     return 0
