@@ -20,8 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.moderation import measure  # noqa: E402
-from tests.moderation.corpus import CASES, EXPECTED, SPLIT  # noqa: E402
+from tests.moderation import measure
+from tests.moderation.corpus import CASES, EXPECTED, SPLIT
 
 DECISIONS = ("keep", "review", "escalate", "hide", "delete")
 

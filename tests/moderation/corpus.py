@@ -135,11 +135,15 @@ SPAM = [
 ]
 
 SCAMS = [
-    "Votre colis est bloqué au centre de tri, payez 1,99 € de frais ici : http://colis-suivi-fr.top/p",
+    "Votre colis est bloqué au centre de tri, payez 1,99 € de frais ici : "
+    "http://colis-suivi-fr.top/p",
     "Colis en attente : réglez les frais de livraison sous 24h sur www.laposte-suivi.click",
-    "🎉 Félicitations, vous avez gagné un coffret Maison Lumière ! Cliquez ici pour le recevoir : bit.ly/ml-cadeau",
-    "Maison Lumière Officiel : pour recevoir votre lot, confirmez votre carte bancaire en message privé",
-    "J'ai investi 250 € et gagné 5000 € en une semaine grâce à Mme Durand, contactez-la sur WhatsApp",
+    "🎉 Félicitations, vous avez gagné un coffret Maison Lumière ! Cliquez ici pour le "
+    "recevoir : bit.ly/ml-cadeau",
+    "Maison Lumière Officiel : pour recevoir votre lot, confirmez votre carte bancaire en "
+    "message privé",
+    "J'ai investi 250 € et gagné 5000 € en une semaine grâce à Mme Durand, contactez-la "
+    "sur WhatsApp",
     "Investissement crypto garanti, doublez votre capital en 7 jours, écrivez-moi sur Telegram",
     "Votre compte Instagram sera suspendu, vérifiez vos identifiants ici : insta-verify.site",
     "GIVEAWAY 🎁 les 100 premiers gagnent une carte cadeau de 500 €, payez juste les frais de port",
@@ -150,7 +154,8 @@ SCAMS = [
     "Verify your account or it will be deleted within 24 hours: meta-support-help.com",
     "Official giveaway: send 0.1 ETH and get 1 ETH back, limited time!",
     "Gagnez 1000 € par jour avec le trading, investissement sûr, contactez-moi sur WhatsApp",
-    "Votre commande Maison Lumière n'a pas pu être livrée, mettez à jour votre adresse et payez 0,99 € : ml-livraison.info",
+    "Votre commande Maison Lumière n'a pas pu être livrée, mettez à jour votre adresse et "
+    "payez 0,99 € : ml-livraison.info",
 ]
 
 THREATS = [
