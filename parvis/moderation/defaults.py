@@ -55,6 +55,8 @@ SCAM_WORDS = variants(
         "telegram",
         "code de vérification",
         "identifiants",
+        "réclamez",
+        "confirmez vos coordonnées",
         # English
         "parcel on hold",
         "parcel is on hold",
@@ -68,6 +70,7 @@ SCAM_WORDS = variants(
         "investment opportunity",
         "dm me on whatsapp",
         "verify your account",
+        "claim yours",
         "confirm your card",
         "card details",
         "send eth",
@@ -99,6 +102,14 @@ SPAM_WORDS = variants(
         "gagnez des abonnés",
         "acheter des abonnés",
         "placement de produit",
+        "cheap followers",
+        "abonnés réels",
+        "travail à domicile",
+        "sans expérience",
+        "work from home",
+        "no experience needed",
+        "dm us for a collab",
+        "feature page",
     ]
 )
 # Insults aimed at a person (staff, the brand's people, other commenters), in the spellings
@@ -162,6 +173,11 @@ INSULT_WORDS = variants(
         "gros con",
         "gros cons",
         "bande de cons",
+        "bande de nazes",
+        "t'es con",
+        "t'es vraiment con",
+        "tu es con",
+        "vous êtes des cons",
         "bande d'idiots",
         "bande d'abrutis",
         "une idiote",
@@ -226,6 +242,7 @@ HATE_WORDS = variants(
         "tranny",
         "subhuman",
         "vermin",
+        "vermine",
     ]
 )
 GROUP_WORDS = [
@@ -388,12 +405,12 @@ DISTRESS_WORDS = variants(
 PERSONAL_DATA_WORDS = variants(
     [
         "habite au",
-        "habite à",
         "son adresse",
         "adresse perso",
         "adresse personnelle",
         "numéro perso",
-        "son numéro",
+        "son numéro perso",
+        "son portable",
         "numéro de carte",
         "home address",
         "lives at",
@@ -475,7 +492,11 @@ def default_rules(escalate_to: str = "manager") -> list[RuleSpec]:
         rule(
             "Adresses e-mail → escalade / E-mail addresses",
             Reason.PERSONAL_DATA,
-            [{"kind": "contains", "what": "email"}],
+            # Mastodon handles (@name@instance.social) read as e-mail addresses.
+            [
+                {"kind": "contains", "what": "email"},
+                {"kind": "network", "in": ["mastodon"], "not": True},
+            ],
             [{"kind": "review"}, escalate],
             continue_after=True,
         ),
