@@ -389,6 +389,153 @@ def cmd_classify(args: argparse.Namespace) -> int:
     return classify_cli.run(args)
 
 
+MODERATE_BATCH = 1024
+
+
+def moderation_item(obj: dict, analysis, engine):
+    """The engine's item for one input line (its optional fields checked), or the error."""
+    kind = obj.get("kind") or "comment"
+    if kind not in engine.ITEM_TYPES:
+        return None, f"'kind' is one of {', '.join(engine.ITEM_TYPES)}"
+    followers = obj.get("author_followers")
+    if followers is not None and (isinstance(followers, bool) or not isinstance(followers, int)):
+        return None, "'author_followers' must be a whole number"
+    fields = {}
+    for name in ("network", "lang"):
+        value = obj.get(name)
+        if value is not None and not isinstance(value, str):
+            return None, f"'{name}' must be a string"
+        fields[name] = value or ""
+    author = obj.get("author")
+    if isinstance(author, dict):
+        author = author.get("handle") or author.get("name")
+    scores = {
+        "toxicity": float(analysis.toxicity.score),
+        "spam": float(analysis.spam.score),
+        **{k: float(v) for k, v in analysis.toxicity.categories.items()},
+    }
+    why = tuple(w for key in ("toxicity", "spam") for w in analysis.why.get(key) or [])
+    return engine.Item(
+        text=obj.get("text") or "",
+        network=fields["network"],
+        lang=fields["lang"] or analysis.lang,
+        kind=kind,
+        author_handle=author if isinstance(author, str) else "",
+        author_followers=followers,
+        scores=scores,
+        why=why,
+    ), None
+
+
+def decided_by(decision) -> tuple[str | None, str | None]:
+    """(reason, rule name) of the rule that made the decision's summary."""
+    summary = decision.summary
+    for outcome in decision.outcomes:
+        kinds = {"review"} if outcome.review else {a["kind"] for a in outcome.rule.actions}
+        if summary in kinds:
+            return str(outcome.rule.reason), outcome.rule.name
+    return None, None
+
+
+def moderate_stream(workspace, src, dst, batch_size: int = MODERATE_BATCH) -> tuple[int, int]:
+    """Apply the workspace's switched-on rules to every line of `src` (JSON Lines of
+    comments) into `dst`, one line each, in order; nothing is written to the database and
+    nothing is done on a network. Returns (lines written, errors)."""
+    import dataclasses
+    import json
+
+    from parvis.intelligence import analyze
+    from parvis.intelligence.cli import _chunks, _dumps, _parse
+    from parvis.moderation import engine, services
+    from parvis.moderation.models import ListedAuthor
+
+    specs = [services.spec_of(r) for r in services.active_rules(workspace)]
+    context = services.context_for(workspace)
+    compiled = engine.Compiled()
+    written = errors = 0
+    for chunk in _chunks(src, batch_size):
+        parsed = [_parse(line) for line in chunk]
+        texts = [obj.get("text") or "" for obj, err in parsed if err is None]
+        analyses = iter(analyze(texts))
+        items = []
+        for obj, err in parsed:
+            item = None
+            if err is None:
+                item, err = moderation_item(obj, next(analyses), engine)
+            items.append((obj, item, err))
+        handles = {item.author_handle for _, item, _ in items if item and item.author_handle}
+        lists: dict[tuple[str, str], set[str]] = {}
+        if handles:
+            for network, handle, name in ListedAuthor.objects.filter(
+                workspace=workspace, handle__in=handles
+            ).values_list("network", "handle", "author_list__name"):
+                lists.setdefault((network, handle), set()).add(name)
+        for obj, item, err in items:
+            line = ""
+            if err is None:
+                listed = lists.get((item.network, item.author_handle))
+                if listed:
+                    item = dataclasses.replace(item, author_lists=frozenset(listed))
+                decision = engine.evaluate(specs, item, context, compiled)
+                reason, rule = decided_by(decision)
+                extra = {k: v for k, v in obj.items() if k != "text"}
+                line, err = _dumps(
+                    {
+                        **extra,
+                        "id": obj.get("id"),
+                        "decision": decision.summary,
+                        "reason": reason,
+                        "rule": rule,
+                        "scores": {k: round(v, 4) for k, v in item.scores.items()},
+                    }
+                )
+            if err is not None:
+                line = json.dumps({"error": err}, ensure_ascii=False)
+                errors += 1
+            dst.write(line + "\n")
+            written += 1
+    dst.flush()
+    return written, errors
+
+
+def cmd_moderate(args: argparse.Namespace) -> int:
+    setup_django()
+    try:
+        workspace = workspace_named(args.workspace)
+    except NotFound as exc:
+        return fail(str(exc))
+    from parvis.moderation.services import active_rules
+
+    if not active_rules(workspace):
+        print(
+            f"parvis: no moderation rule is switched on in {workspace.slug}: every line is kept",
+            file=sys.stderr,
+        )
+    # Bytes in: a line that is not UTF-8 gets its error line instead of stopping the run.
+    try:
+        src = sys.stdin.buffer if args.input == "-" else open(args.input, "rb")  # noqa: SIM115
+    except OSError as exc:
+        return fail(f"cannot read {args.input}: {exc.strerror}")
+    try:
+        dst = (
+            sys.stdout if args.output == "-" else open(args.output, "w", encoding="utf-8")  # noqa: SIM115
+        )
+    except OSError as exc:
+        if src is not sys.stdin.buffer:
+            src.close()
+        return fail(f"cannot write {args.output}: {exc.strerror}")
+    try:
+        _written, errors = moderate_stream(workspace, src, dst)
+    finally:
+        if src is not sys.stdin.buffer:
+            src.close()
+        if dst is not sys.stdout:
+            dst.close()
+    if errors:
+        print(f"{errors} line(s) could not be read; see their 'error' field", file=sys.stderr)
+    return 2 if errors else 0
+
+
 # --- parser ---------------------------------------------------------------------------------
 
 
@@ -500,6 +647,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     classify_cli.add_arguments(classify)
     classify.set_defaults(func=cmd_classify)
+
+    moderate = sub.add_parser(
+        "moderate",
+        help="what the workspace's switched-on moderation rules decide for JSON Lines of "
+        "comments (nothing is hidden, nothing is stored)",
+    )
+    moderate.add_argument("--workspace", required=True, help="workspace identifier")
+    moderate.add_argument("--in", dest="input", default="-", help="JSON Lines file, or - (stdin)")
+    moderate.add_argument("--out", dest="output", default="-", help="output file, or - (stdout)")
+    moderate.set_defaults(func=cmd_moderate)
     return parser
 
 

@@ -4,7 +4,8 @@ backlog is taken in — a lived-in state made through the inbox's own actions (`
 `dress` runs from `after_backlog`, connected to `mentions_stored`: when the demo source's
 cursor has left the backlog (the last backlog page is stored), it takes the backlog into the
 inbox itself (intake is safe to run beside the inbox's own task) and works it as a team
-would have: old conversations resolved or marked spam, the brand's latest answers left
+would have: the moderation rules applied to every message (as on arrival), old
+conversations resolved or marked spam, the brand's latest answers left
 waiting on the customer, a few follow-ups answered from Parvis, assignments, tags, notes and
 an escalation. A `DemoInbox` row, written in the same transaction, makes it happen once.
 """
@@ -181,8 +182,23 @@ def dress(workspace: Workspace, now: dt.datetime) -> bool:
         lea, camille = demo_user(), second_member()
         if not Membership.objects.filter(workspace=workspace, user=camille).exists():
             ensure_demo_inbox(workspace, lea)
+        moderate_backlog(workspace)
         Team(workspace, now, lea, camille).work()
     return True
+
+
+def moderate_backlog(workspace: Workspace) -> dict[str, int]:
+    """The switched-on rules applied to the backlog just taken in, as they would have been
+    when each message arrived (moderation reacts to new messages only; each message is
+    moderated once, so the task the intake queued finds nothing left to do)."""
+    from parvis.moderation.services import moderate_messages
+
+    ids = list(
+        Message.objects.filter(workspace=workspace, direction="in")
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+    return moderate_messages(workspace, ids)
 
 
 class Team:

@@ -191,8 +191,25 @@ def ensure_demo() -> bool:
     created = create_demo_workspaces()
     workspace = Workspace.objects.get(slug=DEMO_SLUG)
     ensure_demo_inbox(workspace, demo_user())
+    ensure_demo_moderation(workspace)
     ensure_demo_listening(workspace)
     return created
+
+
+# Threats, legal threats, distress and personal data go to the manager; the direction keeps
+# the commercial decisions (the demo team's own escalation, parvis/demo/inbox.py).
+DEMO_ESCALATE_TO = "manager"
+
+
+def ensure_demo_moderation(workspace: Workspace) -> None:
+    """The shipped moderation rules, switched on: once (also in older demos). A rule the
+    visitor deleted or switched off stays so."""
+    from parvis.moderation.models import Setup
+    from parvis.moderation.services import do_install_defaults
+
+    setup = Setup.objects.filter(workspace=workspace).first()
+    if setup is None or setup.defaults_installed_at is None:
+        do_install_defaults(workspace, demo_user(), enabled=True, escalate_to=DEMO_ESCALATE_TO)
 
 
 @transaction.atomic
