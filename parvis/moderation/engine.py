@@ -66,12 +66,21 @@ class Context:
 def fold(text: str) -> str:
     """Case and accents folded, so « CONNARD », « connard » and « cônnard » are one word."""
     decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+    folded = "".join(c for c in decomposed if not unicodedata.combining(c))
+    # A phone types « j’ai », a keyboard « j'ai »: one apostrophe for the word lists.
+    return folded.replace("\u2019", "'").replace("\u02bc", "'")
 
 
-TLDS = "com|fr|net|org|io|co|ly|me|xyz|info|biz|shop|site|link|app|be|ch|eu|top|click"
+# Domain endings spam and scam links use most, besides the addresses written with http(s)://
+# or www. (a list, not any two letters: « ok.merci » is not a link).
+TLDS = (
+    "com|fr|net|org|io|co|ly|me|xyz|info|biz|shop|site|link|app|be|ch|eu|top|click|store|"
+    "online|vip|ru|cn|club|live|pro|tk|ml|ga|cf|gq|icu|buzz|sbs|cfd|cc|tv|ws|gg|to|es|it|de|"
+    "uk|nl|pl|pt|ca|us|in|br|cam|rest|bond|win|bid|loan|work|today|fun|space|website|page"
+)
 LINK = re.compile(rf"(?i)\b(?:https?://|www\.)\S+|\b[a-z0-9-]{{2,}}\.(?:{TLDS})(?:/\S*)?\b")
-EMAIL = re.compile(r"(?i)\b[a-z0-9._%+-]+@[a-z0-9.-]+\.[a-z]{2,}\b")
+# Not a Mastodon handle (@user@instance.social): the address does not follow an « @ ».
+EMAIL = re.compile(r"(?i)(?<![@\w.%+-])[a-z0-9._%+-]+@[a-z0-9.-]+\.[a-z]{2,}\b")
 # French numbers (06 12 34 56 78, 06.12.34.56.78, +33 6 12 34 56 78) and other international
 # ones: 9 digits or more in a row of digits, spaces, dots and dashes.
 PHONE = re.compile(r"(?<![\w])(?:\+\d{1,3}[\s.-]?)?(?:\(?\d{1,4}\)?[\s.-]?){3,6}\d{2,4}(?![\w])")
