@@ -98,6 +98,12 @@ def run_worker(workspace, message: Message) -> list[str]:
 def test_rule_preview_switch_hide_restore(tab: Tab, artifacts, connector):
     page = tab.page
     workspace = Workspace.objects.get(slug="demo")
+    # The demo ships its rules installed: start from a workspace that has none, as a new
+    # one does, to go through the onboarding.
+    from parvis.moderation.models import Rule, Setup
+
+    Rule.objects.filter(workspace=workspace).delete()
+    Setup.objects.filter(workspace=workspace).delete()
     source = Source.objects.create(
         workspace=workspace, kind=connector.kind, name="Notifications", config={"own": True}
     )
