@@ -1,8 +1,10 @@
 """Moderation speed on a real Bluesky network: from a user's reply under the brand's post to the
 network leaving it out of the thread, through a real `parvis worker`.
 
-    python benchmarks/moderation_bluesky.py --count 20                 # the worker's own schedule
-    python benchmarks/moderation_bluesky.py --count 20 --poll-every 2  # plus a fast poller
+    python benchmarks/moderation_bluesky.py --count 40                 # the worker's own schedule
+    python benchmarks/moderation_bluesky.py --count 40 --poll-every 2  # plus a fast poller
+
+Figures: docs/moderation.md (« Speed ») and docs/benchmarks.md.
 
 The network is tests/connectors/bluesky_net's (PLC + PDS + AppView from @atproto/dev-env, on
 127.0.0.1; `npm ci` there once). It needs node, PostgreSQL and Redis: those named by
@@ -51,6 +53,7 @@ import threading
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
@@ -98,9 +101,8 @@ def parvis_database(backing: servers.Backing):
     name = "parvis_modbench_" + secrets.token_hex(4)
     with psycopg.connect(backing.postgres_url, autocommit=True) as conn:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    base, _, _ = backing.postgres_url.rpartition("/")
     try:
-        yield f"{base}/{name}"
+        yield urlunsplit(urlsplit(backing.postgres_url)._replace(path=f"/{name}"))
     finally:
         with contextlib.suppress(Exception):
             from django.db import connections
@@ -191,11 +193,14 @@ def main() -> int:
                 backing = stack.enter_context(servers.own_servers(folder))
                 vendor_note = "throw-away PostgreSQL + Redis"
             database_url = stack.enter_context(parvis_database(backing))
+            redis_url = f"redis://{backing.redis_host}/0"
+            if vendor_note.startswith("PARVIS_"):
+                redis_url = os.environ["PARVIS_REDIS_URL"]  # kept as given (a password, a db)
             os.environ.update(
                 {
                     "PARVIS_DATA_DIR": str(folder / "data"),
                     "PARVIS_DATABASE_URL": database_url,
-                    "PARVIS_REDIS_URL": f"redis://{backing.redis_host}/0",
+                    "PARVIS_REDIS_URL": redis_url,
                     "PARVIS_QUEUE_NAME": f"modbench-{secrets.token_hex(4)}",
                     # The network is on 127.0.0.1: connectors refuse loopback unless allowed.
                     "PARVIS_ALLOW_PRIVATE_ADDRESSES": "1",
