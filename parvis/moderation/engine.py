@@ -67,7 +67,7 @@ def fold(text: str) -> str:
     """Case and accents folded, so « CONNARD », « connard » and « cônnard » are one word."""
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     folded = "".join(c for c in decomposed if not unicodedata.combining(c))
-    # A phone types « j’ai », a keyboard « j'ai »: one apostrophe for the word lists.
+    # A phone types a typographic apostrophe (U+2019), a keyboard a straight one: one for the lists.
     return folded.replace("\u2019", "'").replace("\u02bc", "'")
 
 

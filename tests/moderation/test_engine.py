@@ -147,7 +147,7 @@ def test_mastodon_handles_are_not_addresses_and_apostrophes_fold():
     assert check(email, Item("merci @lea@mastodon.social !")) is Verdict.NO
     assert check(email, Item("écrivez-moi : lea@mastodon.social")) is Verdict.YES
     words = {"kind": "words", "words": ["j'en ai marre"]}
-    assert check(words, Item("J’en ai MARRE")) is Verdict.YES
+    assert check(words, Item("J\u2019en ai MARRE")) is Verdict.YES
     link = {"kind": "contains", "what": "link"}
     assert check(link, Item("offre sur promo-bougies.store")) is Verdict.YES
     assert check(link, Item("ok.merci beaucoup")) is Verdict.NO
