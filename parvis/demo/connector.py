@@ -143,7 +143,7 @@ class DemoReplayConnector(Connector):
             if row.state != wanted:
                 row.state, row.updated_at = wanted, self.now()
                 row.save(update_fields=["state", "updated_at"])
-        return ModerationResult(str(action), message="done on the demo network")
+        return ModerationResult(str(action), message="")
 
     @classmethod
     def validate_config(cls, config: dict[str, Any]) -> dict[str, Any]:

@@ -76,6 +76,15 @@ def refresh(conversation: Conversation, settings: InboxSettings) -> None:
     for name in changed:
         if name in values:
             setattr(conversation, name, values[name])
+    if (
+        "due_at" in changed
+        and values["due_at"] is not None
+        and (conversation.breach_notified_at or conversation.managers_notified_at)
+    ):
+        # A new deadline: its breach is news again.
+        conversation.breach_notified_at = None
+        conversation.managers_notified_at = None
+        changed += ["breach_notified_at", "managers_notified_at"]
     if changed:
         conversation.save(update_fields=changed)
 
@@ -89,5 +98,8 @@ def state(conversation: Conversation, now: dt.datetime) -> str:
             return sla.SlaState.AT_RISK
         return sla.SlaState.OK
     if conversation.first_response_at is not None:
-        return sla.SlaState.BREACHED if conversation.breached_first else sla.SlaState.MET
+        late = conversation.last_answer_late or (
+            conversation.breached_first and not conversation.late_answers
+        )
+        return sla.SlaState.BREACHED if late else sla.SlaState.MET
     return sla.SlaState.NONE

@@ -7,6 +7,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.utils import timezone
+
 from parvis.inbox import clock, sla
 from parvis.inbox.models import Conversation
 from parvis.inbox.services import get_settings
@@ -49,7 +51,9 @@ class Figures:
                 "median": hours(sla.median(self.resolution_business)),
                 "p90": hours(sla.percentile(self.resolution_business, 90)),
             },
-            "first_response_breached": self.breached,
+            # Conversations that missed a target: a late first or next answer, or a clock past
+            # its due time at the end of the period with no answer yet.
+            "targets_missed": self.breached,
         }
 
 
@@ -59,6 +63,7 @@ def figures(
     """Conversations whose first inbound message falls in [start, end): totals, by member
     (who sent the first answer; unassigned answers under "") and by network."""
     calendar = clock.calendar(get_settings(workspace))
+    now = timezone.now()
     rows = (
         Conversation.objects.filter(
             workspace=workspace, first_inbound_at__gte=start, first_inbound_at__lt=end
@@ -67,25 +72,44 @@ def figures(
         .values_list(
             "network",
             "first_responder__username",
+            "first_responder__first_name",
+            "first_responder__last_name",
             "assignee__username",
+            "assignee__first_name",
+            "assignee__last_name",
             "first_inbound_at",
             "first_response_at",
             "resolved_at",
             "breached_first",
+            "late_answers",
+            "clock",
+            "due_at",
         )
     )
     total = Figures()
     by_member: dict[str, Figures] = defaultdict(Figures)
     by_network: dict[str, Figures] = defaultdict(Figures)
-    for network, responder, assignee, first_in, first_out, resolved, breached in rows.iterator():
-        member = responder or assignee or ""
+    for row in rows.iterator():
+        network, responder, r_first, r_last, assignee, a_first, a_last = row[:7]
+        first_in, first_out, resolved, breached_first, late_answers, running, due = row[7:]
+        overdue = bool(running and due and due < min(end, now))
+        breached = breached_first or late_answers > 0 or overdue
+        # Under the member's name as colleagues know it; "" for conversations nobody took.
+        member = (
+            f"{r_first} {r_last}".strip()
+            or responder
+            or f"{a_first} {a_last}".strip()
+            or assignee
+            or ""
+        )
         for bucket in (total, by_member[member], by_network[network]):
             bucket.conversations += 1
+            bucket.breached += int(breached)
             if first_out is not None:
                 bucket.answered += 1
                 bucket.first_wall.append((first_out - first_in).total_seconds())
                 bucket.first_business.append(calendar.business_seconds(first_in, first_out))
-                bucket.breached += int(breached)
+
             if resolved is not None:
                 bucket.resolution_wall.append((resolved - first_in).total_seconds())
                 bucket.resolution_business.append(calendar.business_seconds(first_in, resolved))

@@ -38,6 +38,7 @@ VIEWS = [
     ("all", gettext_lazy("All")),
     ("waiting", gettext_lazy("Waiting")),
     ("resolved", gettext_lazy("Resolved")),
+    ("snoozed", gettext_lazy("Snoozed")),
 ]
 # A conversation's status in words ("New" and "Open" mean other things elsewhere in Parvis).
 STATUS_LABELS = {
@@ -48,15 +49,17 @@ STATUS_LABELS = {
     Status.SPAM: pgettext_lazy("conversation status", "Spam"),
 }
 VIEW_CODES = {code for code, _label in VIEWS}
-API_VIEWS = ("mine", "unassigned", "at_risk", "all", "waiting", "resolved", "spam")
+API_VIEWS = ("mine", "unassigned", "at_risk", "all", "waiting", "resolved", "spam", "snoozed")
 OPEN_STATES = NOT_CLOSED
 
 
 def in_view(workspace: Workspace, user: Any, view: str, now: dt.datetime) -> QuerySet[Conversation]:
-    """The conversations of one view, snoozed ones hidden until their time comes."""
-    rows = Conversation.objects.filter(workspace=workspace).filter(
-        Q(snoozed_until__isnull=True) | Q(snoozed_until__lte=now)
-    )
+    """The conversations of one view, snoozed ones hidden until their time comes (they have a
+    view of their own)."""
+    rows = Conversation.objects.filter(workspace=workspace)
+    if view == "snoozed":
+        return rows.filter(snoozed_until__gt=now).order_by("snoozed_until", "id")
+    rows = rows.filter(Q(snoozed_until__isnull=True) | Q(snoozed_until__lte=now))
     order = ("-last_message_at", "-id")
     if view == "mine":
         rows = rows.filter(assignee=user, status__in=OPEN_STATES)

@@ -161,6 +161,10 @@ class Conversation(WorkspaceScoped):
     at_risk_at = models.DateTimeField(null=True, blank=True)
     first_response_due_at = models.DateTimeField(null=True, blank=True)
     breached_first = models.BooleanField(default=False)
+    # Answers sent after the running clock's due time (first or next response), and whether
+    # the latest answer was one of them (the badge once answered).
+    late_answers = models.PositiveIntegerField(default=0)
+    last_answer_late = models.BooleanField(default=False)
     # Breaches notify the assignee first, then the managers (sla.notify_breaches).
     breach_notified_at = models.DateTimeField(null=True, blank=True)
     managers_notified_at = models.DateTimeField(null=True, blank=True)

@@ -280,6 +280,8 @@ def do_escalate(
             to_name=(to_user.get_full_name() or to_user.get_username()) if to_user else None,
         )
         for user in escalation_recipients(row.workspace, to_user, to_role):
+            if actor is not None and user == actor:
+                continue  # they know: they just did it
             notify(
                 row,
                 user,
@@ -352,7 +354,13 @@ def record_answer(
     now the one expected to write."""
     row = locked(conversation) if transaction.get_connection().in_atomic_block else conversation
     row.refresh_from_db()
-    fields = ["last_message_at", "message_count", "awaiting_since", "unread"]
+    fields = ["last_message_at", "message_count", "awaiting_since", "unread", "last_answer_late"]
+    # Late for whichever clock was running (first or next response).
+    late = bool(row.clock and row.due_at and message.sent_at > row.due_at)
+    row.last_answer_late = late
+    if late:
+        row.late_answers = F("late_answers") + 1
+        fields.append("late_answers")
     row.last_message_at = max(row.last_message_at, message.sent_at)
     row.message_count = F("message_count") + 1
     row.unread = False
@@ -374,7 +382,7 @@ def record_answer(
         row.status = Status.WAITING
         fields.append("status")
     bump(row, fields)
-    row.refresh_from_db(fields=["message_count"])
+    row.refresh_from_db(fields=["message_count", "late_answers"])
     clock.refresh(row, settings)
 
 

@@ -310,6 +310,12 @@ def snooze(request: HttpRequest, conversation_id: int) -> HttpResponse:
         services.do_snooze(conversation, request.user, until)
     except ValidationError as error:
         return failed(request, conversation, error)
+    if until and conversation.due_at and until > conversation.due_at:
+        # Snoozing does not stop the clock: say so when it will wake up too late.
+        messages.warning(
+            request,
+            _("Snoozed past its response deadline: it will be late when it wakes up."),
+        )
     return done(request, conversation, _("Snoozed.") if until else _("Woken up."))
 
 

@@ -4,11 +4,10 @@ goes through services.py (or lists.py)."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django.db.models import QuerySet
-from django.utils import formats, timezone
+from django.utils import formats
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
@@ -252,13 +251,6 @@ def excerpt(text: str, length: int = 140) -> str:
 
 
 # --- the charter ----------------------------------------------------------------------------
-
-
-def last_full_month(now: dt.datetime | None = None) -> tuple[dt.datetime, dt.datetime]:
-    now = timezone.localtime(now or timezone.now())
-    end = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    start = (end - dt.timedelta(days=1)).replace(day=1)
-    return start, end
 
 
 def removal_reasons(workspace: Workspace) -> list[str]:

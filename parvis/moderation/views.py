@@ -4,6 +4,7 @@ what they read comes from listing.py."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.contrib import messages
@@ -11,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -527,7 +529,9 @@ def charter_public(request: HttpRequest, token: str) -> HttpResponse:
     if found is None:
         raise Http404
     ws = found.workspace
-    start, end = listing.last_full_month()
+    # The last 30 days: a month that has just begun would show zeros.
+    end = timezone.now()
+    start = end - dt.timedelta(days=30)
     counts = services.counts_by_reason(ws, start, end)
     context = {
         "charter": found,

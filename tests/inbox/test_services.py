@@ -79,7 +79,7 @@ def test_notes_mention_members_and_escalation_notifies_by_mail(workspace, owner,
     people = set(
         Notification.objects.filter(kind="escalated").values_list("user__username", flat=True)
     )
-    assert people == {owner.username, boss.username}
+    assert people == {boss.username}  # the owner escalated it: no need to tell them
     assert any("Menace de procès" in m.subject for m in mail.outbox)
 
 
@@ -124,3 +124,50 @@ def test_saved_reply_variables(workspace, owner):
     text = services.fill_saved_reply(saved, conversation, owner)
     assert text.startswith("Bonjour Alice, merci !")
     assert "Maison Lumière sur Bluesky" in text and "{inconnu}" in text
+
+
+def test_a_late_next_answer_reads_answered_late_and_counts(workspace, owner):
+    from parvis.inbox import figures
+    from tests.inbox.helpers import BRAND, post, store
+
+    conversation = conversation_at(workspace, dt.datetime(2026, 12, 7, 9, tzinfo=PARIS))
+    first = conversation.messages.get()
+    # Answered on time (natively), then the customer writes again and waits too long.
+    answer = post(
+        "Bonjour !",
+        handle=BRAND,
+        parent=first.external_id,
+        at=dt.datetime(2026, 12, 7, 10, tzinfo=PARIS),
+    )
+    store(workspace, [answer])
+    intake.take_pending(workspace)
+    again = post(
+        "Et donc ?",
+        handle="bob.bsky.social",
+        parent=answer["external_id"],
+        at=dt.datetime(2026, 12, 7, 10, 30, tzinfo=PARIS),
+    )
+    store(workspace, [again])
+    intake.take_pending(workspace)
+    conversation.refresh_from_db()
+    assert conversation.clock == "next"
+    late = post(
+        "Pardon pour l'attente",
+        handle=BRAND,
+        parent=again["external_id"],
+        at=conversation.due_at + dt.timedelta(minutes=5),
+    )
+    store(workspace, [late])
+    intake.take_pending(workspace)
+    conversation.refresh_from_db()
+    after = conversation.due_at or late_time(late)
+    assert conversation.late_answers == 1 and conversation.last_answer_late
+    assert clock.state(conversation, after) == "breached"  # answered late, not « on time »
+    found = figures.figures(
+        workspace, dt.datetime(2026, 12, 1, tzinfo=dt.UTC), dt.datetime(2026, 12, 31, tzinfo=dt.UTC)
+    )
+    assert found["total"][""].as_dict()["targets_missed"] == 1
+
+
+def late_time(item):
+    return dt.datetime.fromisoformat(item["created_at"])

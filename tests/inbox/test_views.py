@@ -503,3 +503,29 @@ def test_a_moderated_message_shows_its_state_and_hostile_links_are_not_links(wor
     )
     assert 'data-moderation="hidden"' in page and "Spam ou publicité" in page
     assert "javascript:alert" not in page
+
+
+def test_snoozed_conversations_have_their_view_and_a_late_snooze_is_flagged(workspace, owner):
+    from parvis.inbox import intake
+    from tests.conftest import login as log_in
+    from tests.inbox.helpers import BRAND, brand_account, post, store
+
+    brand_account(workspace)
+    store(workspace, [post(f"@{BRAND} une question", handle="bob.bsky.social")])
+    intake.take_pending(workspace)
+    conversation = Conversation.objects.get()
+    client = log_in(owner)
+    answer = client.post(
+        f"/w/{workspace.slug}/inbox/{conversation.pk}/snooze/",
+        {
+            "when": "custom",
+            "until": (timezone.now() + dt.timedelta(days=20)).strftime("%Y-%m-%dT%H:%M"),
+        },
+        follow=True,
+    )
+    body = answer.content.decode()
+    assert "en retard" in body.lower() or "late" in body.lower()
+    listed = client.get(f"/w/{workspace.slug}/inbox/?view=snoozed").content.decode()
+    assert f"/inbox/{conversation.pk}/" in listed
+    everything = client.get(f"/w/{workspace.slug}/inbox/?view=all").content.decode()
+    assert f"/inbox/{conversation.pk}/" not in everything

@@ -414,11 +414,13 @@ def test_charter_public_page(workspace, cm, cm_client, client, received):
     )
     assert response.status_code == 302
     (message,) = received("arnaque")
-    last_month = timezone.now().replace(day=1) - dt.timedelta(days=3)
+    # The last 30 days count (a month just begun would show zeros); older actions do not.
+    recent = timezone.now() - dt.timedelta(days=3)
     for reason in ("scam", "scam", "insult"):
         action = services.do_hide(message, cm, reason)
-        Action.objects.filter(pk=action.pk).update(created_at=last_month)
-    services.do_hide(message, cm, "spam")  # this month: not counted
+        Action.objects.filter(pk=action.pk).update(created_at=recent)
+    old = services.do_hide(message, cm, "spam")
+    Action.objects.filter(pk=old.pk).update(created_at=timezone.now() - dt.timedelta(days=40))
     page = client.get(public)
     assert page.status_code == 200
     body = page.content.decode()

@@ -57,3 +57,18 @@ def percent(value: Any) -> str:
     if value is None:
         return "—"
     return f"{template.defaultfilters.floatformat(value * 100, 0)} %"
+
+
+@register.filter
+def at_handle(handle: str) -> str:
+    """« @alice » whether the network gave « alice » or « @alice » (Mastodon, YouTube)."""
+    handle = str(handle or "").strip()
+    return "@" + handle.lstrip("@") if handle else ""
+
+
+@register.filter
+def person(user: Any) -> str:
+    """A member as colleagues call them: their name, else their username."""
+    if user is None:
+        return ""
+    return user.get_full_name() or user.get_username()
