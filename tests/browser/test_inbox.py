@@ -104,6 +104,12 @@ def test_answer_a_conversation(tab: Tab, artifacts, connector):
 
     page.select_option("#saved-choice", label="Bougie qui coule (/bougie)")
     expect(page.locator("#id_text")).to_have_value(FILLED)
+    filled = page.locator("#id_text").input_value()
+    # « Insérer » keeps what was typed and adds the saved reply after it.
+    page.fill("#id_text", "Brouillon.")
+    page.click("#saved-insert")
+    expect(page.locator("#id_text")).to_have_value("Brouillon.\n\n" + filled)
+    page.fill("#id_text", filled)
     tab.shot(artifacts, "inbox-conversation.png")
     page.click("#send")
     expect(page.locator("#composer-warnings [data-warning='address_form']")).to_be_visible()
