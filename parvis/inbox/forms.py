@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from parvis.core.networks import NETWORK_CHOICES
 from parvis.inbox.listing import STATUS_LABELS
 from parvis.inbox.models import (
+    Conversation,
     EscalationRole,
     InboxSettings,
     Priority,
@@ -58,7 +59,13 @@ class FilterForm(forms.Form):
 
     def __init__(self, *args: Any, workspace: Workspace, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["network"].choices = [("", _("Any network")), *NETWORK_CHOICES]
+        # The networks the inbox has conversations on (one index scan), not every one Parvis
+        # knows: no « X » or « TikTok » to pick where nothing ever came from them.
+        present = set(
+            scoped(Conversation, workspace).order_by().values_list("network", flat=True).distinct()
+        )
+        networks = [(code, label) for code, label in NETWORK_CHOICES if code in present]
+        self.fields["network"].choices = [("", _("Any network")), *networks]
         self.fields["status"].choices = [("", _("Any status")), *STATUS_LABELS.items()]
         source = self.fields["source"]
         source.queryset = scoped(Source, workspace).only("id", "name").order_by("name")

@@ -117,9 +117,10 @@ def test_list_query_count_is_constant(workspace, cm, cm_client, django_assert_ma
         c = make_conversation(workspace, handle=f"h{i}.test")
         services.do_tag(c, cm, add=["tag a", f"tag {i % 3}"])
     cm_client.get(url(workspace, "?view=all"))  # the first visit saves the session
-    # Session, user, membership, settings, rows, their tags, the navigation, the filters'
-    # and the bulk form's choices: the same whatever the number of rows.
-    with django_assert_max_num_queries(11):
+    # Session, user, membership, settings, the page's ids, its rows, their tags, the
+    # navigation, the filters' choices (networks present, sources, tags) and the bulk form's
+    # members: the same whatever the number of rows.
+    with django_assert_max_num_queries(12):
         page = cm_client.get(url(workspace, "?view=all"))
     assert len(page.context["rows"]) == 50
     assert page.context["more"]
@@ -529,3 +530,11 @@ def test_snoozed_conversations_have_their_view_and_a_late_snooze_is_flagged(work
     assert f"/inbox/{conversation.pk}/" in listed
     everything = client.get(f"/w/{workspace.slug}/inbox/?view=all").content.decode()
     assert f"/inbox/{conversation.pk}/" not in everything
+
+
+def test_the_network_filter_offers_only_networks_with_conversations(
+    workspace, cm_client, conversation
+):
+    page = cm_client.get(url(workspace, ""))
+    choices = dict(page.context["form"].fields["network"].choices)
+    assert set(choices) == {"", conversation.network}
