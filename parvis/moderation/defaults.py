@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import pgettext_lazy
+
 from parvis.moderation.engine import RuleSpec
 from parvis.moderation.reasons import Reason
 
@@ -458,39 +460,39 @@ def default_rules(escalate_to: str = "manager") -> list[RuleSpec]:
     hide = {"kind": "hide"}
     return [
         rule(
-            "Menaces → escalade / Threats",
+            pgettext_lazy("moderation rule", "Threats → escalate"),
             Reason.THREAT,
             [{"kind": "words", "words": THREAT_WORDS}],
             [escalate, {"kind": "tag", "name": "menace"}],
         ),
         rule(
-            "Menaces (score) → escalade / Threats (score)",
+            pgettext_lazy("moderation rule", "Threats by score → escalate"),
             Reason.THREAT,
             [{"kind": "score", "name": "threat", "min": 0.6, "review_min": 0.4}],
             [escalate, {"kind": "tag", "name": "menace"}],
         ),
         rule(
-            "Menace de détresse → escalade / Distress",
+            pgettext_lazy("moderation rule", "Distress → escalate"),
             Reason.DISTRESS,
             [{"kind": "words", "words": DISTRESS_WORDS}],
             [escalate, {"kind": "tag", "name": "détresse"}],
         ),
         rule(
-            "Menaces juridiques → escalade / Legal threats",
+            pgettext_lazy("moderation rule", "Legal threats → escalate"),
             Reason.LEGAL_THREAT,
             [{"kind": "words", "words": LEGAL_WORDS}],
             [escalate, {"kind": "tag", "name": "juridique"}],
             continue_after=True,
         ),
         rule(
-            "Données personnelles → escalade / Personal data",
+            pgettext_lazy("moderation rule", "Personal data → escalate"),
             Reason.PERSONAL_DATA,
             [{"kind": "contains", "what": "phone"}],
             [{"kind": "review"}, escalate],
             continue_after=True,
         ),
         rule(
-            "Adresses e-mail → escalade / E-mail addresses",
+            pgettext_lazy("moderation rule", "E-mail addresses → escalate"),
             Reason.PERSONAL_DATA,
             # Mastodon handles (@name@instance.social) read as e-mail addresses.
             [
@@ -501,20 +503,20 @@ def default_rules(escalate_to: str = "manager") -> list[RuleSpec]:
             continue_after=True,
         ),
         rule(
-            "Coordonnées d'un tiers → escalade / Someone's details",
+            pgettext_lazy("moderation rule", "Someone's details → escalate"),
             Reason.PERSONAL_DATA,
             [{"kind": "words", "words": PERSONAL_DATA_WORDS}],
             [{"kind": "review"}, escalate],
             continue_after=True,
         ),
         rule(
-            "Arnaques / Scams",
+            pgettext_lazy("moderation rule", "Scams"),
             Reason.SCAM,
             [{"kind": "words", "words": SCAM_WORDS}, {"kind": "contains", "what": "link"}],
             [hide],
         ),
         rule(
-            "Arnaques sans lien, à vérifier / Scams without a link",
+            pgettext_lazy("moderation rule", "Scams without a link, to check"),
             Reason.SCAM,
             [
                 {"kind": "words", "words": SCAM_WORDS},
@@ -523,19 +525,19 @@ def default_rules(escalate_to: str = "manager") -> list[RuleSpec]:
             [hide],
         ),
         rule(
-            "Spam et publicité / Spam",
+            pgettext_lazy("moderation rule", "Spam and advertising"),
             Reason.SPAM,
             [{"kind": "score", "name": "spam", "min": 0.7, "review_min": 0.45}],
             [hide],
         ),
         rule(
-            "Spam (mots) / Spam words",
+            pgettext_lazy("moderation rule", "Spam (words)"),
             Reason.SPAM,
             [{"kind": "words", "words": SPAM_WORDS}],
             [hide],
         ),
         rule(
-            "Codes promo, à vérifier / Promo codes",
+            pgettext_lazy("moderation rule", "Promo codes, to check"),
             Reason.SPAM,
             [
                 {"kind": "words", "words": PROMO_WORDS},
@@ -544,19 +546,19 @@ def default_rules(escalate_to: str = "manager") -> list[RuleSpec]:
             [hide],
         ),
         rule(
-            "Insultes (mots) / Insult words",
+            pgettext_lazy("moderation rule", "Insults (words)"),
             Reason.INSULT,
             [{"kind": "words", "words": INSULT_WORDS}],
             [hide],
         ),
         rule(
-            "Haine (mots) / Hate words",
+            pgettext_lazy("moderation rule", "Hate (words)"),
             Reason.HATE,
             [{"kind": "words", "words": HATE_WORDS}],
             [hide],
         ),
         rule(
-            "Haine envers un groupe / Hate against a group",
+            pgettext_lazy("moderation rule", "Hate against a group"),
             Reason.HATE,
             [
                 {"kind": "words", "words": GROUP_WORDS},
@@ -565,7 +567,7 @@ def default_rules(escalate_to: str = "manager") -> list[RuleSpec]:
             [hide],
         ),
         rule(
-            "Propos toxiques envers un groupe / Toxic words about a group",
+            pgettext_lazy("moderation rule", "Toxic words about a group"),
             Reason.HATE,
             [
                 {"kind": "words", "words": GROUP_WORDS},
@@ -574,31 +576,31 @@ def default_rules(escalate_to: str = "manager") -> list[RuleSpec]:
             [hide],
         ),
         rule(
-            "Contenu obscène (mots) / Obscene words",
+            pgettext_lazy("moderation rule", "Obscene content (words)"),
             Reason.OBSCENE,
             [{"kind": "words", "words": OBSCENE_WORDS}],
             [hide],
         ),
         rule(
-            "Contenu obscène / Obscene",
+            pgettext_lazy("moderation rule", "Obscene content (score)"),
             Reason.OBSCENE,
             [{"kind": "score", "name": "obscene", "min": 0.9, "review_min": 0.6}],
             [hide],
         ),
         rule(
-            "Haine / Hate",
+            pgettext_lazy("moderation rule", "Hate (score)"),
             Reason.HATE,
             [{"kind": "score", "name": "hate", "min": 0.75, "review_min": 0.5}],
             [hide],
         ),
         rule(
-            "Insultes / Insults",
+            pgettext_lazy("moderation rule", "Insults (score)"),
             Reason.INSULT,
             [{"kind": "score", "name": "insult", "min": 0.75, "review_min": 0.7}],
             [hide],
         ),
         rule(
-            "Diffamation possible → revue / Possible defamation",
+            pgettext_lazy("moderation rule", "Possible defamation → review"),
             Reason.DEFAMATION,
             [{"kind": "words", "words": DEFAMATION_WORDS}],
             [{"kind": "review"}],

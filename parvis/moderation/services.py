@@ -167,7 +167,8 @@ def do_install_defaults(
         setup.save(update_fields=["defaults_installed_at", "escalate_to"])
         existing = set(Rule.objects.filter(workspace=workspace).values_list("name", flat=True))
         for spec in default_rules(escalate_to):
-            if spec.name in existing:
+            # Named in the language of whoever installs them (the names are translatable).
+            if str(spec.name) in existing:
                 continue
             made.append(
                 do_save_rule(

@@ -54,7 +54,7 @@ def test_decisions_in_order_with_passthrough_and_nothing_stored(tmp_path, worksp
     assert code == 0
     assert [o["id"] for o in out] == [1, 2, "c3", 4, 5, 6]
     assert out[0]["decision"] == "hide" and out[0]["reason"] == "insult" and out[0]["x"] == [1]
-    assert out[0]["rule"] == "Insultes (mots) / Insult words"
+    assert out[0]["rule"] == "Insultes (mots)"
     assert set(out[0]["scores"]) == {"toxicity", "spam", "insult", "obscene", "hate", "threat"}
     assert out[1]["decision"] == "keep" and out[1]["reason"] is None and out[1]["rule"] is None
     assert out[2]["decision"] == "escalate" and out[2]["reason"] == "threat"
@@ -98,7 +98,7 @@ def test_only_switched_on_rules_and_the_words_to_avoid(tmp_path, workspace, owne
     assert code == 0 and out[0]["decision"] == "keep"
     assert "no moderation rule is switched on" in capsys.readouterr().err
     services.do_install_defaults(workspace, owner, enabled=False)
-    services.do_set_rule_enabled(Rule.objects.get(name="Insultes (mots) / Insult words"), True)
+    services.do_set_rule_enabled(Rule.objects.get(name="Insultes (mots)"), True)
     services.do_save_rule(
         workspace,
         owner,
