@@ -59,7 +59,9 @@ def local_id(api: Api, target: ReplyTarget) -> str:
         api.host,
     )
     statuses = body.get("statuses") if isinstance(body, dict) else None
-    if not statuses or not isinstance(statuses[0], dict) or not statuses[0].get("id"):
+    if not isinstance(statuses, list) or not statuses:
+        statuses = [None]
+    if not isinstance(statuses[0], dict) or not statuses[0].get("id"):
         raise PermanentError(
             f"{api.host} cannot find the message answered ({uri[:120]}): it may be deleted, "
             "or private to its instance"
@@ -178,5 +180,8 @@ def find(api: Api, target: ReplyTarget, text: str, since: dt.datetime) -> SentRe
                 return sent(api, status)
         if older:
             return None
-        params["max_id"] = str(statuses[-1]["id"])
+        last = statuses[-1]
+        if not isinstance(last, dict) or not last.get("id"):
+            return None  # no position to read on from
+        params["max_id"] = str(last["id"])
     return None

@@ -23,6 +23,7 @@ from parvis.connectors.base import (
     posted_since,
     same_text,
 )
+from parvis.connectors.options import plausible_seconds
 from parvis.connectors.reddit.mapping import WWW, permalink
 
 KINDS = ("t1_", "t3_", "t4_")
@@ -92,6 +93,12 @@ def raise_errors(body: dict[str, Any]) -> None:
         raise PermanentError(f"Reddit refused the reply ({code}: {message[:200]}): {what}")
 
 
+def created_at(data: dict[str, Any]) -> dt.datetime | None:
+    """The thing's created_utc as a time; None for a missing or forged one (2**64, NaN)."""
+    seconds = plausible_seconds(data.get("created_utc"))
+    return None if seconds is None else dt.datetime.fromtimestamp(seconds, tz=dt.UTC)
+
+
 def sent_from(thing: dict[str, Any]) -> SentReply:
     data = thing.get("data") if isinstance(thing.get("data"), dict) else {}
     name = str(data.get("name") or "")
@@ -101,13 +108,7 @@ def sent_from(thing: dict[str, Any]) -> SentReply:
         url = f"{WWW}/message/messages/{data.get('id') or name[3:]}"
     else:
         url = permalink(data.get("permalink") or data.get("context"))
-    created = data.get("created_utc")
-    published = (
-        dt.datetime.fromtimestamp(created, tz=dt.UTC)
-        if isinstance(created, int | float) and not isinstance(created, bool)
-        else None
-    )
-    return SentReply(external_id=name, url=url, published_at=published)
+    return SentReply(external_id=name, url=url, published_at=created_at(data))
 
 
 def answered(body: Any) -> SentReply:
@@ -127,9 +128,7 @@ def matches(thing: Any, parent: str, text: str, since: dt.datetime) -> bool:
     data = thing.get("data") if isinstance(thing, dict) else None
     if not isinstance(data, dict):
         return False
-    created = data.get("created_utc")
-    dated = isinstance(created, int | float) and not isinstance(created, bool)
-    if dated and not posted_since(dt.datetime.fromtimestamp(created, tz=dt.UTC), since):
+    if not posted_since(created_at(data), since):
         return False
     return str(data.get("parent_id") or "") == parent and same_text(
         str(data.get("body") or ""), text

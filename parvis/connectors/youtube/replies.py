@@ -70,18 +70,20 @@ def find(
             body = client.replies(parent, token)
         except api.ItemUnavailable:
             return None  # the thread is gone: the reply with it
-        for comment in body.get("items") or []:
+        items = body.get("items")
+        for comment in items if isinstance(items, list) else []:
             snippet = comment.get("snippet") if isinstance(comment, dict) else None
             if not isinstance(snippet, dict):
                 continue
-            author = (snippet.get("authorChannelId") or {}).get("value")
+            channel = snippet.get("authorChannelId")
+            author = channel.get("value") if isinstance(channel, dict) else None
             if author != channel_id:
                 continue
             if not posted_since(parse_time(snippet.get("publishedAt")), since):
                 continue
             if same_text(str(snippet.get("textOriginal") or ""), text):
                 return sent(comment)
-        token = body.get("nextPageToken") or ""
-        if not token:
+        token = body.get("nextPageToken")
+        if not isinstance(token, str) or not token:
             break
     return None
