@@ -367,25 +367,24 @@ class Connector:
         )
         return cls(settings, http)
 
-    def reply_account(self) -> ConnectedAccount:
-        """The account a reply is posted as; replying without one is a PermanentError."""
+    def acting_account(self, doing: str, which: str) -> ConnectedAccount:
+        """The account an action on the network is done as; without one, a PermanentError
+        that says which account to connect."""
         account = self.account
         if account is None:
             raise PermanentError(
-                f"replying on {self.network or self.kind} needs a connected account: connect an "
-                "account and choose it"
+                f"{doing} on {self.network or self.kind} needs a connected account: connect "
+                f"{which} and choose it"
             )
         return account
 
+    def reply_account(self) -> ConnectedAccount:
+        """The account a reply is posted as."""
+        return self.acting_account("replying", "an account")
+
     def moderation_account(self) -> ConnectedAccount:
-        """The account a moderation action is done as; without one it is a PermanentError."""
-        account = self.account
-        if account is None:
-            raise PermanentError(
-                f"moderating on {self.network or self.kind} needs a connected account: connect "
-                "the account the items were posted to and choose it"
-            )
-        return account
+        """The account a moderation action is done as."""
+        return self.acting_account("moderating", "the account the items were posted to")
 
     def reply(self, target: ReplyTarget, text: str, context: ReplyContext) -> SentReply:
         """Post `text` as the connected account's answer to `target`. Raises RetryLater /

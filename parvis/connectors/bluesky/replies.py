@@ -85,7 +85,12 @@ def thread_refs(reader: Reader, target: ReplyTarget) -> tuple[dict[str, str], di
         ) from None
     if not cid or not record:
         body = reader.query("app.bsky.feed.getPosts", {"uris": [uri]})
-        views = [v for v in body.get("posts") or [] if isinstance(v, dict) and v.get("uri") == uri]
+        posts = body.get("posts")
+        views = [
+            v
+            for v in (posts if isinstance(posts, list) else [])
+            if isinstance(v, dict) and v.get("uri") == uri
+        ]
         if not views or not isinstance(views[0].get("cid"), str):
             raise PermanentError(
                 "the post answered is no longer on Bluesky (deleted, or its author blocks the "
@@ -203,7 +208,8 @@ def find(
             {"actor": session.did, "filter": "posts_with_replies", "limit": 100, "cursor": cursor},
         )
         older = False
-        for item in body.get("feed") or []:
+        feed = body.get("feed")
+        for item in feed if isinstance(feed, list) else []:
             post = item.get("post") if isinstance(item, dict) and not item.get("reason") else None
             if not isinstance(post, dict) or not isinstance(post.get("uri"), str):
                 continue

@@ -40,6 +40,7 @@ import httpx
 from django.utils.translation import gettext_lazy as _
 
 from parvis.connectors.base import (
+    CLOCK_SKEW,
     AccountInfo,
     Auth,
     Capability,
@@ -405,7 +406,7 @@ class RedditConnector(Connector):
                     return replying.sent_from(child)
             times = [t for c in listing["children"] if (t := created_utc(c)) is not None]
             after = listing.get("after")
-            older = bool(times) and min(times) < since.timestamp() - 120
+            older = bool(times) and min(times) < (since - CLOCK_SKEW).timestamp()
             if older or not after:
                 return None
             params["after"] = str(after)
