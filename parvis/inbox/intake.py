@@ -290,7 +290,9 @@ def add_inbound(context: Context, conversation: Conversation, mention: Mention) 
     message.save()
     context.remember(message)
     when = message.sent_at
-    conversation.refresh_from_db()
+    # Locked until the chunk's transaction ends: a reply being recorded by another worker
+    # (services.record_answer) writes the same columns.
+    conversation.refresh_from_db(from_queryset=Conversation.objects.select_for_update())
     fields = ["last_inbound_at", "last_message_at", "message_count", "unread", "sentiment"]
     conversation.last_inbound_at = max(filter(None, [conversation.last_inbound_at, when]))
     conversation.last_message_at = max(conversation.last_message_at, when)
