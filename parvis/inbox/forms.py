@@ -120,7 +120,7 @@ class AssignForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["assignee"].queryset = members_of(workspace)
         self.fields["assignee"].empty_label = _("Nobody")
-        self.fields["team"].queryset = Team.objects.filter(workspace=workspace)
+        self.fields["team"].queryset = scoped(Team, workspace)
         self.fields["team"].empty_label = _("No team")
 
 
