@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest
 from django.utils import timezone
@@ -14,6 +13,7 @@ from ninja import Router, Schema, Status
 
 from parvis.api.auth import api_membership
 from parvis.inbox import clock, listing, sending, services
+from parvis.inbox.forms import members_of
 from parvis.inbox.models import Conversation, Message, Reply
 from parvis.workspaces.access import scoped
 from parvis.workspaces.models import Membership
@@ -276,7 +276,7 @@ def assign(request: HttpRequest, slug: str, conversation_id: int, payload: Assig
     actor, conversation = fetch(request, slug, conversation_id, Perm.REPLY)
     user = None
     if payload.assignee:
-        user = get_user_model().objects.filter(username=payload.assignee).first()
+        user = members_of(conversation.workspace).filter(username=payload.assignee).first()
         if user is None:
             raise ValidationError("no member of this workspace has that username")
     services.do_assign(conversation, actor, assignee=user)

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
 
 from parvis.core.networks import NETWORK_CHOICES
@@ -119,13 +120,26 @@ class AssignForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["assignee"].queryset = members_of(workspace)
         self.fields["assignee"].empty_label = _("Nobody")
-        self.fields["team"].queryset = Team.objects.filter(workspace=workspace)
+        self.fields["team"].queryset = scoped(Team, workspace)
         self.fields["team"].empty_label = _("No team")
+
+
+class MembersChoiceField(forms.ModelMultipleChoiceField):
+    def _check_values(self, value: Any) -> Any:
+        # An id past 64 bits is no choice (the database would raise on `pk__in`).
+        for pk in value:
+            if str(pk).isdigit() and int(pk) >= 2**63:
+                raise ValidationError(
+                    self.error_messages["invalid_choice"],
+                    code="invalid_choice",
+                    params={"value": pk},
+                )
+        return super()._check_values(value)
 
 
 class TeamForm(forms.Form):
     name = forms.CharField(label=_("Team"), max_length=80)
-    members = forms.ModelMultipleChoiceField(
+    members = MembersChoiceField(
         label=_("Members"),
         queryset=User.objects.none(),
         required=False,
@@ -187,7 +201,12 @@ class SnoozeForm(forms.Form):
             until = self.cleaned_data.get("until")
             if until is None:
                 raise ValidationError(_("Choose the date and time."))
-            return until.replace(tzinfo=None).replace(tzinfo=self.zone)
+            moment = until.replace(tzinfo=None).replace(tzinfo=self.zone)
+            try:
+                moment.astimezone(dt.UTC)  # year 1 east of Greenwich, 9999 west of it
+            except OverflowError:
+                raise ValidationError(_("Choose the date and time.")) from None
+            return moment
         return None
 
 
@@ -250,6 +269,14 @@ class SavedReplyForm(forms.ModelForm):
         model = SavedReply
         fields = ["title", "shortcut", "text"]
         widgets = {"text": forms.Textarea(attrs={"rows": 5})}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # As long as a reply may be (the composer's limit).
+        self.fields["text"].max_length = ComposerForm.base_fields["text"].max_length
+        self.fields["text"].validators.append(
+            MaxLengthValidator(ComposerForm.base_fields["text"].max_length)
+        )
 
 
 # --- settings -------------------------------------------------------------------------------
@@ -363,6 +390,9 @@ class SettingsForm(forms.Form):
                 continue
             if spans:
                 hours[str(day)] = spans
+        if not hours and not any(f"day_{day}" in self.errors for day in range(7)):
+            # Closed every day: no clock could ever reach its target.
+            self.add_error("day_0", _("Open at least one day a week."))
         data["business_hours"] = hours
         return data
 

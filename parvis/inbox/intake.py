@@ -27,7 +27,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from parvis.connectors import base
+from parvis.connectors import base, options
 from parvis.inbox import clock
 from parvis.inbox.models import (
     Conversation,
@@ -279,9 +279,8 @@ def message_from(mention: Mention, conversation: Conversation, direction: str) -
 
 def clamp(when: dt.datetime) -> dt.datetime:
     # A network date in year 1 or 9999 (stored before validation) would break the clocks.
-    now = timezone.now()
-    if when.year <= 1 or when > now + dt.timedelta(days=1):
-        return now
+    if when.year <= 1 or when > options.latest_plausible():
+        return timezone.now()
     return when
 
 
@@ -290,7 +289,9 @@ def add_inbound(context: Context, conversation: Conversation, mention: Mention) 
     message.save()
     context.remember(message)
     when = message.sent_at
-    conversation.refresh_from_db()
+    # Locked until the chunk's transaction ends: a reply being recorded by another worker
+    # (services.record_answer) writes the same columns.
+    conversation.refresh_from_db(from_queryset=Conversation.objects.select_for_update())
     fields = ["last_inbound_at", "last_message_at", "message_count", "unread", "sentiment"]
     conversation.last_inbound_at = max(filter(None, [conversation.last_inbound_at, when]))
     conversation.last_message_at = max(conversation.last_message_at, when)

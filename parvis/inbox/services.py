@@ -36,7 +36,7 @@ from parvis.inbox.models import (
     Team,
 )
 from parvis.workspaces.models import Membership, Workspace
-from parvis.workspaces.roles import Perm, Role
+from parvis.workspaces.roles import Role
 
 User = AbstractBaseUser
 
@@ -352,38 +352,45 @@ def record_answer(
 ) -> None:
     """The brand answered (from Parvis or natively): the clocks move on, the customer is
     now the one expected to write."""
-    row = locked(conversation) if transaction.get_connection().in_atomic_block else conversation
-    row.refresh_from_db()
-    fields = ["last_message_at", "message_count", "awaiting_since", "unread", "last_answer_late"]
-    # Late for whichever clock was running (first or next response).
-    late = bool(row.clock and row.due_at and message.sent_at > row.due_at)
-    row.last_answer_late = late
-    if late:
-        row.late_answers = F("late_answers") + 1
-        fields.append("late_answers")
-    row.last_message_at = max(row.last_message_at, message.sent_at)
-    row.message_count = F("message_count") + 1
-    row.unread = False
-    if row.first_response_at is None and row.first_inbound_at is not None:
-        row.first_response_at = message.sent_at
-        row.first_responder = member
-        fields += ["first_response_at", "first_responder"]
-    # Inbound messages after this answer (rare: they crossed) keep the clock running.
-    later = (
-        Message.objects.filter(
-            conversation=row, direction=Direction.IN, sent_at__gt=message.sent_at
+    with transaction.atomic():
+        # Read, changed and saved back: locked, whoever calls (intake writes the same columns).
+        row = locked(conversation)
+        fields = [
+            "last_message_at",
+            "message_count",
+            "awaiting_since",
+            "unread",
+            "last_answer_late",
+        ]
+        # Late for whichever clock was running (first or next response).
+        late = bool(row.clock and row.due_at and message.sent_at > row.due_at)
+        row.last_answer_late = late
+        if late:
+            row.late_answers = F("late_answers") + 1
+            fields.append("late_answers")
+        row.last_message_at = max(row.last_message_at, message.sent_at)
+        row.message_count = F("message_count") + 1
+        row.unread = False
+        if row.first_response_at is None and row.first_inbound_at is not None:
+            row.first_response_at = message.sent_at
+            row.first_responder = member
+            fields += ["first_response_at", "first_responder"]
+        # Inbound messages after this answer (rare: they crossed) keep the clock running.
+        later = (
+            Message.objects.filter(
+                conversation=row, direction=Direction.IN, sent_at__gt=message.sent_at
+            )
+            .order_by("sent_at")
+            .values_list("sent_at", flat=True)
+            .first()
         )
-        .order_by("sent_at")
-        .values_list("sent_at", flat=True)
-        .first()
-    )
-    row.awaiting_since = later
-    if row.status in (Status.NEW, Status.OPEN) and later is None:
-        row.status = Status.WAITING
-        fields.append("status")
-    bump(row, fields)
-    row.refresh_from_db(fields=["message_count", "late_answers"])
-    clock.refresh(row, settings)
+        row.awaiting_since = later
+        if row.status in (Status.NEW, Status.OPEN) and later is None:
+            row.status = Status.WAITING
+            fields.append("status")
+        bump(row, fields)
+        row.refresh_from_db(fields=["message_count", "late_answers"])
+        clock.refresh(row, settings)
 
 
 def do_mark_read(conversation: Conversation) -> None:
@@ -473,10 +480,6 @@ def fill_saved_reply(saved: SavedReply, conversation: Conversation, agent: Any) 
         "brand": conversation.workspace.name,
     }
     return VARIABLE.sub(lambda m: values.get(m.group(1), m.group(0)), saved.text)
-
-
-def can_reply(membership: Membership) -> bool:
-    return membership.can(Perm.REPLY)
 
 
 def do_mark_moderated(message: Message, state: str, reason: str = "") -> None:

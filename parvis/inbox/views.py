@@ -511,7 +511,7 @@ def inbox_settings(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "tab": "settings",
-        "teams": Team.objects.filter(workspace=ws).prefetch_related("members"),
+        "teams": scoped(Team, ws).prefetch_related("members"),
         "team_form": TeamForm(workspace=ws),
     }
     return render(request, "inbox/settings.html", context)
@@ -574,9 +574,7 @@ def performance(request: HttpRequest) -> HttpResponse:
 def notifications(request: HttpRequest) -> HttpResponse:
     ws = request.workspace
     settings = services.get_settings(ws)
-    rows = Notification.objects.filter(workspace=ws, user=request.user).select_related(
-        "conversation"
-    )
+    rows = scoped(Notification, ws).filter(user=request.user).select_related("conversation")
     # Unread first, then the newest (NULLs sort differently per database: sorted here).
     items = list(rows.order_by("-created_at", "-id")[:200])
     items.sort(key=lambda n: (n.read_at is not None, -n.created_at.timestamp(), -n.pk))

@@ -18,7 +18,11 @@ MANAGER_AFTER = dt.timedelta(hours=1)
 def notify_breaches(now: dt.datetime | None = None) -> int:
     now = now or timezone.now()
     count = 0
-    breached = Conversation.objects.filter(due_at__lt=now).exclude(clock="")
+    breached = (
+        Conversation.objects.filter(due_at__lt=now)
+        .exclude(clock="")
+        .select_related("assignee", "workspace")
+    )
     for conversation in breached.filter(breach_notified_at__isnull=True)[:500]:
         with transaction.atomic():
             # Claimed by the update: two workers never notify the same breach twice.

@@ -104,3 +104,14 @@ def test_reply_warnings_force_and_permissions(
 def test_other_workspace_conversation_is_404(client, outsider, conversations):
     assert call(client, "get", f"{BASE}/{conversations[0].pk}", outsider).status_code == 404
     assert call(client, "get", BASE, outsider).status_code == 404
+
+
+def test_assign_to_a_user_of_another_workspace_is_unknown(client, owner, outsider, conversations):
+    target = conversations[0]
+    answer = call(
+        client, "post", f"{BASE}/{target.pk}/assign", owner, {"assignee": outsider.username}
+    )
+    assert answer.status_code == 422
+    assert "no member of this workspace" in answer.content.decode()
+    target.refresh_from_db()
+    assert target.assignee_id is None

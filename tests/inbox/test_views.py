@@ -538,3 +538,36 @@ def test_the_network_filter_offers_only_networks_with_conversations(
     page = cm_client.get(url(workspace, ""))
     choices = dict(page.context["form"].fields["network"].choices)
     assert set(choices) == {"", conversation.network}
+
+
+def test_hostile_form_input_is_a_form_error(workspace, owner, conversation):
+    """A snooze date no database can hold, a settings page closed every day, a member id past
+    64 bits and a 1 MB saved reply: form errors, never a 500."""
+    client = login(owner)
+    services.do_update_settings(workspace, owner, time_zone="America/New_York")
+    answer = client.post(
+        url(workspace, f"{conversation.pk}/snooze/"),
+        {"when": "custom", "until": "9999-12-31T23:59"},
+    )
+    assert answer.status_code == 302
+    conversation.refresh_from_db()
+    assert conversation.snoozed_until is None
+    settings = {
+        "time_zone": "Europe/Paris",
+        "holidays": "9999-12-31",
+        "first_response_hours": "1",
+        "next_response_hours": "1",
+        "resolution_hours": "10",
+    }
+    answer = client.post(url(workspace, "settings/"), settings)
+    assert answer.status_code == 200 and answer.context["form"].errors["day_0"]
+    answer = client.post(url(workspace, "settings/"), {**settings, "day_0": "09:00-18:00"})
+    assert answer.status_code == 302
+    assert InboxSettings.objects.get(workspace=workspace).holidays == ["9999-12-31"]
+    answer = client.post(url(workspace, "settings/teams/"), {"name": "Care", "members": [2**64]})
+    assert answer.status_code == 302
+    answer = client.post(
+        url(workspace, "saved-replies/"), {"title": "Long", "shortcut": "", "text": "x" * 1_000_000}
+    )
+    assert answer.status_code == 200 and answer.context["form"].errors["text"]
+    assert not SavedReply.objects.filter(workspace=workspace).exists()

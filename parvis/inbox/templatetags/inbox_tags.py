@@ -6,6 +6,7 @@ from django import template
 from django.utils.translation import gettext as _
 
 from parvis.core.networks import network_label
+from parvis.inbox import listing
 
 register = template.Library()
 
@@ -18,9 +19,7 @@ def can(membership: Any, perm: str) -> bool:
 
 @register.filter
 def status_label(code: str) -> str:
-    from parvis.inbox.listing import STATUS_LABELS
-
-    return str(STATUS_LABELS.get(code, code))
+    return str(listing.STATUS_LABELS.get(code, code))
 
 
 @register.filter
@@ -69,6 +68,4 @@ def at_handle(handle: str) -> str:
 @register.filter
 def person(user: Any) -> str:
     """A member as colleagues call them: their name, else their username."""
-    if user is None:
-        return ""
-    return user.get_full_name() or user.get_username()
+    return listing.person(user) if user is not None else ""
