@@ -23,7 +23,6 @@ from parvis.listening.models import Author, MentionMatch
 from parvis.moderation import engine
 from parvis.moderation.defaults import default_rules
 from parvis.moderation.models import (
-    ON_NETWORK,
     Action,
     ActionKind,
     ActionState,
@@ -611,6 +610,3 @@ def counts_by_reason(workspace: Workspace, start: dt.datetime, end: dt.datetime)
         .annotate(n=Count("id"))
     )
     return {row["reason"]: row["n"] for row in rows}
-
-
-__all__ = ["ON_NETWORK"]
