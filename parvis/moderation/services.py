@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from parvis.inbox import services as inbox
 from parvis.inbox.models import Conversation, Kind, Message, Moderation, SavedReply
+from parvis.listening.bulk import lock_workspace
 from parvis.listening.models import Author, MentionMatch
 from parvis.moderation import engine
 from parvis.moderation.defaults import default_rules
@@ -82,11 +83,6 @@ def do_save_rule(
     name = " ".join(name.split())[:120]
     if not name:
         raise ValidationError(_("Give the rule a name."))
-    clash = Rule.objects.filter(workspace=workspace, name=name)
-    if rule is not None:
-        clash = clash.exclude(pk=rule.pk)
-    if clash.exists():
-        raise ValidationError(_("A rule already has this name."))
     fields = {
         "name": name,
         "conditions": clean_conditions,
@@ -96,6 +92,14 @@ def do_save_rule(
         "continue_after": continue_after,
     }
     with transaction.atomic():
+        # Two workers saving rules of one workspace at once (PostgreSQL): one after the
+        # other, so that the name check and the next position see each other's rule.
+        lock_workspace(workspace.pk)
+        clash = Rule.objects.filter(workspace=workspace, name=name)
+        if rule is not None:
+            clash = clash.exclude(pk=rule.pk)
+        if clash.exists():
+            raise ValidationError(_("A rule already has this name."))
         if rule is None:
             last = Rule.objects.filter(workspace=workspace).aggregate(m=Max("position"))["m"]
             rule = Rule.objects.create(
@@ -131,6 +135,7 @@ def check_action_target(workspace: Workspace, action: dict[str, Any]) -> None:
 def do_move_rule(rule: Rule, offset: int) -> None:
     """Move a rule up (-1) or down (+1) in the order."""
     with transaction.atomic():
+        lock_workspace(rule.workspace_id)  # a rule created meanwhile takes its place after
         rules = list(
             Rule.objects.select_for_update()
             .filter(workspace_id=rule.workspace_id)
