@@ -139,7 +139,7 @@ def condition(cls: type[Condition]) -> type[Condition]:
 def number(config: dict[str, Any], name: str, low: float, high: float) -> float:
     try:
         value = float(config[name])
-    except (KeyError, TypeError, ValueError):
+    except (KeyError, TypeError, ValueError, OverflowError):  # OverflowError: a huge integer
         raise RuleError(f"{name} must be a number between {low} and {high}") from None
     if not low <= value <= high:
         raise RuleError(f"{name} must be a number between {low} and {high}")
@@ -347,7 +347,7 @@ class Query(Condition):
     def validate(cls, config: dict[str, Any]) -> dict[str, Any]:
         try:
             query_id = int(config.get("id"))  # type: ignore[arg-type]
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise RuleError("query: the id of a monitored query") from None
         return {**super().validate(config), "id": query_id}
 
@@ -394,7 +394,7 @@ def validate_actions(raw: Any) -> list[dict[str, Any]]:
         elif kind == "reply":
             try:
                 action["saved_reply"] = int(config.get("saved_reply"))
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):
                 raise RuleError("reply: which saved reply") from None
         elif kind == "list_author":
             action["list"] = str(config.get("list") or "").strip()
