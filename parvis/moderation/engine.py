@@ -23,6 +23,7 @@ CONTAINS = ("link", "email", "phone", "only_emoji")
 AUTHOR_TESTS = ("new", "on_list", "followers_below")
 ACTION_KINDS = ("hide", "delete", "review", "assign", "tag", "escalate", "reply", "list_author")
 MAX_WORDS = 500
+MAX_WORD_LENGTH = 200  # characters in one word or phrase
 
 
 class RuleError(ValueError):
@@ -219,6 +220,8 @@ class Words(Condition):
             raise RuleError("words: give at least one word, or use the words to avoid")
         if len(words) > MAX_WORDS:
             raise RuleError(f"words: {MAX_WORDS} at most")
+        if any(len(w) > MAX_WORD_LENGTH for w in words):
+            raise RuleError(f"words: {MAX_WORD_LENGTH} characters at most each")
         return {**super().validate(config), "words": words, "avoid_list": avoid}
 
     def test(self, item: Item, context: Context) -> Verdict:
