@@ -301,10 +301,13 @@ def moderate_messages(workspace: Workspace, message_ids: Iterable[int]) -> dict[
     compiled = engine.Compiled()
     for message in messages:
         decision = engine.evaluate(specs, items[message.pk], context, compiled)
-        if not claim_evaluation(message, decision.summary):
-            continue
-        for outcome in decision.outcomes:
-            apply(message, outcome, by_id.get(outcome.rule.id or 0), items[message.pk])
+        # The claim and what it decides commit together: a crash in between leaves no
+        # Evaluation, so the catch-up moderates the message again instead of never.
+        with transaction.atomic():
+            if not claim_evaluation(message, decision.summary):
+                continue
+            for outcome in decision.outcomes:
+                apply(message, outcome, by_id.get(outcome.rule.id or 0), items[message.pk])
         counts[decision.summary] = counts.get(decision.summary, 0) + 1
     return counts
 

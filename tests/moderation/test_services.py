@@ -157,3 +157,23 @@ def test_rule_writes_take_the_workspace_lock(workspace, monkeypatch):
             workspace, None, name="A", conditions=words, actions=[{"kind": "hide"}], reason="scam"
         )
     assert list(Rule.objects.order_by("position").values_list("name", flat=True)) == ["B", "A"]
+
+
+def test_a_crash_while_applying_leaves_the_message_to_moderate_again(
+    workspace, owner, received, monkeypatch
+):
+    services.do_install_defaults(workspace, owner, enabled=True)
+    (insult,) = received("Bande de connards, vous êtes des merdes")
+    real_apply = services.apply
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("worker killed")
+
+    monkeypatch.setattr(services, "apply", crash)
+    with pytest.raises(RuntimeError):
+        services.moderate_messages(workspace, [insult.pk])
+    assert not Evaluation.objects.filter(message=insult).exists()
+    monkeypatch.setattr(services, "apply", real_apply)
+    services.moderate_messages(workspace, [insult.pk])
+    assert Evaluation.objects.filter(message=insult).count() == 1
+    assert Action.objects.filter(message=insult, kind__in=["hide", "review"]).exists()
