@@ -141,7 +141,9 @@ def do_move_rule(rule: Rule, offset: int) -> None:
             .filter(workspace_id=rule.workspace_id)
             .order_by("position", "id")
         )
-        index = next(i for i, r in enumerate(rules) if r.pk == rule.pk)
+        index = next((i for i, r in enumerate(rules) if r.pk == rule.pk), None)
+        if index is None:  # deleted meanwhile (another tab, another member)
+            return
         target = max(0, min(len(rules) - 1, index + offset))
         rules.insert(target, rules.pop(index))
         for position, item in enumerate(rules, start=1):

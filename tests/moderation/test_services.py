@@ -177,3 +177,13 @@ def test_a_crash_while_applying_leaves_the_message_to_moderate_again(
     services.moderate_messages(workspace, [insult.pk])
     assert Evaluation.objects.filter(message=insult).count() == 1
     assert Action.objects.filter(message=insult, kind__in=["hide", "review"]).exists()
+
+
+def test_moving_a_rule_deleted_meanwhile_does_nothing(workspace):
+    words = [{"kind": "words", "words": ["arnaque"]}]
+    rule = services.do_save_rule(
+        workspace, None, name="A", conditions=words, actions=[{"kind": "hide"}], reason="scam"
+    )
+    Rule.objects.filter(pk=rule.pk).delete()  # the instance the view fetched is now stale
+    services.do_move_rule(rule, -1)  # was StopIteration, a 500
+    assert not Rule.objects.exists()
