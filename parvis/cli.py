@@ -394,7 +394,9 @@ MODERATE_BATCH = 1024
 
 def moderation_item(obj: dict, analysis, engine):
     """The engine's item for one input line (its optional fields checked), or the error."""
-    kind = obj.get("kind") or "comment"
+    kind = obj.get("kind")
+    if kind is None or kind == "":
+        kind = "comment"
     if kind not in engine.ITEM_TYPES:
         return None, f"'kind' is one of {', '.join(engine.ITEM_TYPES)}"
     followers = obj.get("author_followers")

@@ -450,6 +450,19 @@ def rule(
     return RuleSpec(name=name, conditions=conditions, actions=actions, reason=reason, **kw)
 
 
+def has_words(words: list[str]) -> dict[str, Any]:
+    return {"kind": "words", "words": words}
+
+
+def score_at(name: str, at: float, review_from: float) -> dict[str, Any]:
+    """The analysis' `name` score: acted on from `at`, sent to review from `review_from`."""
+    return {"kind": "score", "name": name, "min": at, "review_min": review_from}
+
+
+def tag(name: str) -> dict[str, Any]:
+    return {"kind": "tag", "name": name}
+
+
 def default_rules(escalate_to: str = "manager") -> list[RuleSpec]:
     """The shipped rules, in order. Escalations come first: a threat written with insults
     must reach a person, not only be hidden. Then the rules that hide, the surest first
@@ -462,26 +475,26 @@ def default_rules(escalate_to: str = "manager") -> list[RuleSpec]:
         rule(
             pgettext_lazy("moderation rule", "Threats → escalate"),
             Reason.THREAT,
-            [{"kind": "words", "words": THREAT_WORDS}],
-            [escalate, {"kind": "tag", "name": "menace"}],
+            [has_words(THREAT_WORDS)],
+            [escalate, tag("menace")],
         ),
         rule(
             pgettext_lazy("moderation rule", "Threats by score → escalate"),
             Reason.THREAT,
-            [{"kind": "score", "name": "threat", "min": 0.6, "review_min": 0.4}],
-            [escalate, {"kind": "tag", "name": "menace"}],
+            [score_at("threat", 0.6, 0.4)],
+            [escalate, tag("menace")],
         ),
         rule(
             pgettext_lazy("moderation rule", "Distress → escalate"),
             Reason.DISTRESS,
-            [{"kind": "words", "words": DISTRESS_WORDS}],
-            [escalate, {"kind": "tag", "name": "détresse"}],
+            [has_words(DISTRESS_WORDS)],
+            [escalate, tag("détresse")],
         ),
         rule(
             pgettext_lazy("moderation rule", "Legal threats → escalate"),
             Reason.LEGAL_THREAT,
-            [{"kind": "words", "words": LEGAL_WORDS}],
-            [escalate, {"kind": "tag", "name": "juridique"}],
+            [has_words(LEGAL_WORDS)],
+            [escalate, tag("juridique")],
             continue_after=True,
         ),
         rule(
@@ -505,64 +518,64 @@ def default_rules(escalate_to: str = "manager") -> list[RuleSpec]:
         rule(
             pgettext_lazy("moderation rule", "Someone's details → escalate"),
             Reason.PERSONAL_DATA,
-            [{"kind": "words", "words": PERSONAL_DATA_WORDS}],
+            [has_words(PERSONAL_DATA_WORDS)],
             [{"kind": "review"}, escalate],
             continue_after=True,
         ),
         rule(
             pgettext_lazy("moderation rule", "Scams"),
             Reason.SCAM,
-            [{"kind": "words", "words": SCAM_WORDS}, {"kind": "contains", "what": "link"}],
+            [has_words(SCAM_WORDS), {"kind": "contains", "what": "link"}],
             [hide],
         ),
         rule(
             pgettext_lazy("moderation rule", "Scams without a link, to check"),
             Reason.SCAM,
             [
-                {"kind": "words", "words": SCAM_WORDS},
-                {"kind": "score", "name": "spam", "min": 0.9, "review_min": 0.0},
+                has_words(SCAM_WORDS),
+                score_at("spam", 0.9, 0.0),
             ],
             [hide],
         ),
         rule(
             pgettext_lazy("moderation rule", "Spam and advertising"),
             Reason.SPAM,
-            [{"kind": "score", "name": "spam", "min": 0.7, "review_min": 0.45}],
+            [score_at("spam", 0.7, 0.45)],
             [hide],
         ),
         rule(
             pgettext_lazy("moderation rule", "Spam (words)"),
             Reason.SPAM,
-            [{"kind": "words", "words": SPAM_WORDS}],
+            [has_words(SPAM_WORDS)],
             [hide],
         ),
         rule(
             pgettext_lazy("moderation rule", "Promo codes, to check"),
             Reason.SPAM,
             [
-                {"kind": "words", "words": PROMO_WORDS},
-                {"kind": "score", "name": "spam", "min": 0.7, "review_min": 0.0},
+                has_words(PROMO_WORDS),
+                score_at("spam", 0.7, 0.0),
             ],
             [hide],
         ),
         rule(
             pgettext_lazy("moderation rule", "Insults (words)"),
             Reason.INSULT,
-            [{"kind": "words", "words": INSULT_WORDS}],
+            [has_words(INSULT_WORDS)],
             [hide],
         ),
         rule(
             pgettext_lazy("moderation rule", "Hate (words)"),
             Reason.HATE,
-            [{"kind": "words", "words": HATE_WORDS}],
+            [has_words(HATE_WORDS)],
             [hide],
         ),
         rule(
             pgettext_lazy("moderation rule", "Hate against a group"),
             Reason.HATE,
             [
-                {"kind": "words", "words": GROUP_WORDS},
-                {"kind": "score", "name": "hate", "min": 0.5, "review_min": 0.35},
+                has_words(GROUP_WORDS),
+                score_at("hate", 0.5, 0.35),
             ],
             [hide],
         ),
@@ -570,39 +583,39 @@ def default_rules(escalate_to: str = "manager") -> list[RuleSpec]:
             pgettext_lazy("moderation rule", "Toxic words about a group"),
             Reason.HATE,
             [
-                {"kind": "words", "words": GROUP_WORDS},
-                {"kind": "score", "name": "toxicity", "min": 0.85, "review_min": 0.6},
+                has_words(GROUP_WORDS),
+                score_at("toxicity", 0.85, 0.6),
             ],
             [hide],
         ),
         rule(
             pgettext_lazy("moderation rule", "Obscene content (words)"),
             Reason.OBSCENE,
-            [{"kind": "words", "words": OBSCENE_WORDS}],
+            [has_words(OBSCENE_WORDS)],
             [hide],
         ),
         rule(
             pgettext_lazy("moderation rule", "Obscene content (score)"),
             Reason.OBSCENE,
-            [{"kind": "score", "name": "obscene", "min": 0.9, "review_min": 0.6}],
+            [score_at("obscene", 0.9, 0.6)],
             [hide],
         ),
         rule(
             pgettext_lazy("moderation rule", "Hate (score)"),
             Reason.HATE,
-            [{"kind": "score", "name": "hate", "min": 0.75, "review_min": 0.5}],
+            [score_at("hate", 0.75, 0.5)],
             [hide],
         ),
         rule(
             pgettext_lazy("moderation rule", "Insults (score)"),
             Reason.INSULT,
-            [{"kind": "score", "name": "insult", "min": 0.75, "review_min": 0.7}],
+            [score_at("insult", 0.75, 0.7)],
             [hide],
         ),
         rule(
             pgettext_lazy("moderation rule", "Possible defamation → review"),
             Reason.DEFAMATION,
-            [{"kind": "words", "words": DEFAMATION_WORDS}],
+            [has_words(DEFAMATION_WORDS)],
             [{"kind": "review"}],
         ),
     ]

@@ -23,6 +23,7 @@ CONTAINS = ("link", "email", "phone", "only_emoji")
 AUTHOR_TESTS = ("new", "on_list", "followers_below")
 ACTION_KINDS = ("hide", "delete", "review", "assign", "tag", "escalate", "reply", "list_author")
 MAX_WORDS = 500
+MAX_WORD_LENGTH = 200  # characters in one word or phrase
 
 
 class RuleError(ValueError):
@@ -139,7 +140,7 @@ def condition(cls: type[Condition]) -> type[Condition]:
 def number(config: dict[str, Any], name: str, low: float, high: float) -> float:
     try:
         value = float(config[name])
-    except (KeyError, TypeError, ValueError):
+    except (KeyError, TypeError, ValueError, OverflowError):  # OverflowError: a huge integer
         raise RuleError(f"{name} must be a number between {low} and {high}") from None
     if not low <= value <= high:
         raise RuleError(f"{name} must be a number between {low} and {high}")
@@ -219,6 +220,8 @@ class Words(Condition):
             raise RuleError("words: give at least one word, or use the words to avoid")
         if len(words) > MAX_WORDS:
             raise RuleError(f"words: {MAX_WORDS} at most")
+        if any(len(w) > MAX_WORD_LENGTH for w in words):
+            raise RuleError(f"words: {MAX_WORD_LENGTH} characters at most each")
         return {**super().validate(config), "words": words, "avoid_list": avoid}
 
     def test(self, item: Item, context: Context) -> Verdict:
@@ -347,7 +350,7 @@ class Query(Condition):
     def validate(cls, config: dict[str, Any]) -> dict[str, Any]:
         try:
             query_id = int(config.get("id"))  # type: ignore[arg-type]
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise RuleError("query: the id of a monitored query") from None
         return {**super().validate(config), "id": query_id}
 
@@ -394,7 +397,7 @@ def validate_actions(raw: Any) -> list[dict[str, Any]]:
         elif kind == "reply":
             try:
                 action["saved_reply"] = int(config.get("saved_reply"))
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):
                 raise RuleError("reply: which saved reply") from None
         elif kind == "list_author":
             action["list"] = str(config.get("list") or "").strip()

@@ -19,11 +19,11 @@ from django.utils.translation import gettext as _
 
 from parvis.inbox import services as inbox
 from parvis.inbox.models import Conversation, Kind, Message, Moderation, SavedReply
+from parvis.listening.bulk import lock_workspace
 from parvis.listening.models import Author, MentionMatch
 from parvis.moderation import engine
 from parvis.moderation.defaults import default_rules
 from parvis.moderation.models import (
-    ON_NETWORK,
     Action,
     ActionKind,
     ActionState,
@@ -83,11 +83,6 @@ def do_save_rule(
     name = " ".join(name.split())[:120]
     if not name:
         raise ValidationError(_("Give the rule a name."))
-    clash = Rule.objects.filter(workspace=workspace, name=name)
-    if rule is not None:
-        clash = clash.exclude(pk=rule.pk)
-    if clash.exists():
-        raise ValidationError(_("A rule already has this name."))
     fields = {
         "name": name,
         "conditions": clean_conditions,
@@ -97,6 +92,14 @@ def do_save_rule(
         "continue_after": continue_after,
     }
     with transaction.atomic():
+        # Two workers saving rules of one workspace at once (PostgreSQL): one after the
+        # other, so that the name check and the next position see each other's rule.
+        lock_workspace(workspace.pk)
+        clash = Rule.objects.filter(workspace=workspace, name=name)
+        if rule is not None:
+            clash = clash.exclude(pk=rule.pk)
+        if clash.exists():
+            raise ValidationError(_("A rule already has this name."))
         if rule is None:
             last = Rule.objects.filter(workspace=workspace).aggregate(m=Max("position"))["m"]
             rule = Rule.objects.create(
@@ -132,12 +135,15 @@ def check_action_target(workspace: Workspace, action: dict[str, Any]) -> None:
 def do_move_rule(rule: Rule, offset: int) -> None:
     """Move a rule up (-1) or down (+1) in the order."""
     with transaction.atomic():
+        lock_workspace(rule.workspace_id)  # a rule created meanwhile takes its place after
         rules = list(
             Rule.objects.select_for_update()
             .filter(workspace_id=rule.workspace_id)
             .order_by("position", "id")
         )
-        index = next(i for i, r in enumerate(rules) if r.pk == rule.pk)
+        index = next((i for i, r in enumerate(rules) if r.pk == rule.pk), None)
+        if index is None:  # deleted meanwhile (another tab, another member)
+            return
         target = max(0, min(len(rules) - 1, index + offset))
         rules.insert(target, rules.pop(index))
         for position, item in enumerate(rules, start=1):
@@ -297,10 +303,13 @@ def moderate_messages(workspace: Workspace, message_ids: Iterable[int]) -> dict[
     compiled = engine.Compiled()
     for message in messages:
         decision = engine.evaluate(specs, items[message.pk], context, compiled)
-        if not claim_evaluation(message, decision.summary):
-            continue
-        for outcome in decision.outcomes:
-            apply(message, outcome, by_id.get(outcome.rule.id or 0), items[message.pk])
+        # The claim and what it decides commit together: a crash in between leaves no
+        # Evaluation, so the catch-up moderates the message again instead of never.
+        with transaction.atomic():
+            if not claim_evaluation(message, decision.summary):
+                continue
+            for outcome in decision.outcomes:
+                apply(message, outcome, by_id.get(outcome.rule.id or 0), items[message.pk])
         counts[decision.summary] = counts.get(decision.summary, 0) + 1
     return counts
 
@@ -611,6 +620,3 @@ def counts_by_reason(workspace: Workspace, start: dt.datetime, end: dt.datetime)
         .annotate(n=Count("id"))
     )
     return {row["reason"]: row["n"] for row in rows}
-
-
-__all__ = ["ON_NETWORK"]

@@ -150,3 +150,35 @@ def test_read_only_roles(workspace, member_factory, client, received):
         base(workspace) + "/rules", RULE, content_type="application/json", **bearer(moderator)
     )
     assert created.status_code == 201
+
+
+def test_huge_numbers_refused_with_the_reason(workspace, owner, client):
+    """An integer too large for a float (10**400 in the JSON) is a 422, not a 500."""
+    headers = bearer(owner)
+    huge = "1" + "0" * 400
+    for condition in (
+        '{"kind": "score", "name": "spam", "min": ' + huge + "}",
+        '{"kind": "author", "what": "followers_below", "value": ' + huge + "}",
+        '{"kind": "author", "what": "new", "days": ' + huge + "}",
+        '{"kind": "query", "id": 1e400}',  # infinity once read: int() overflows
+    ):
+        body = '{"name": "n", "reason": "scam", "actions": [{"kind": "hide"}], '
+        body += '"conditions": [' + condition + "]}"
+        answer = client.post(
+            base(workspace) + "/rules", body, content_type="application/json", **headers
+        )
+        assert answer.status_code == 422, (condition, answer.content)
+        previewed = client.post(
+            base(workspace) + "/preview",
+            '{"conditions": [' + condition + "]}",
+            content_type="application/json",
+            **headers,
+        )
+        assert previewed.status_code == 422
+    assert not Rule.objects.exists()
+    reply = '{"name": "n", "reason": "spam", "conditions": [{"kind": "words", "words": ["x"]}], '
+    reply += '"actions": [{"kind": "reply", "saved_reply": 1e400}]}'
+    answer = client.post(
+        base(workspace) + "/rules", reply, content_type="application/json", **headers
+    )
+    assert answer.status_code == 422 and "saved reply" in answer.json()["detail"]

@@ -139,3 +139,14 @@ def test_a_real_parvis_process_reads_stdin_and_writes_stdout(tmp_path):
     out = [json.loads(line) for line in done.stdout.splitlines()]
     assert out[0]["id"] == 1 and out[0]["decision"] == "keep" and "error" in out[1]
     assert "no moderation rule is switched on" in done.stderr
+
+
+def test_a_kind_that_is_not_a_string_is_an_error_not_a_comment(tmp_path, workspace, owner):
+    lines: list[str | bytes] = [
+        json.dumps({"id": 1, "text": "ok", "kind": bad}) for bad in ({}, [], 0, False)
+    ]
+    lines.append(json.dumps({"id": 5, "text": "ok", "kind": ""}))  # empty: the default
+    code, out = moderate(tmp_path, workspace.slug, lines)
+    assert code == 2
+    assert all("'kind' is one of" in o["error"] for o in out[:4]), out
+    assert out[4]["decision"] == "keep"

@@ -151,3 +151,11 @@ def test_mastodon_handles_are_not_addresses_and_apostrophes_fold():
     link = {"kind": "contains", "what": "link"}
     assert check(link, Item("offre sur promo-bougies.store")) is Verdict.YES
     assert check(link, Item("ok.merci beaucoup")) is Verdict.NO
+
+
+def test_a_word_of_a_megabyte_is_refused():
+    """A rule's words are phrases: one of 1 MB would be stored and matched on every comment."""
+    with pytest.raises(RuleError, match="characters at most"):
+        engine.validate_conditions([{"kind": "words", "words": ["x" * 1_000_000]}])
+    long_enough = "mot " * 50
+    assert engine.validate_conditions([{"kind": "words", "words": [long_enough]}])

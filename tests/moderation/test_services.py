@@ -134,3 +134,56 @@ def test_rule_order_moves(workspace, owner):
     services.do_move_rule(last, -1)
     order = list(Rule.objects.filter(workspace=workspace).values_list("name", flat=True))
     assert order.index(last.name) == len(order) - 2
+
+
+def test_rule_writes_take_the_workspace_lock(workspace, monkeypatch):
+    """Saving and moving rules take the workspace's write lock first (PostgreSQL: two
+    workers would otherwise both read the same last position, or both pass the name check
+    and one hit the unique constraint as a 500)."""
+    locked: list[int] = []
+    monkeypatch.setattr(services, "lock_workspace", locked.append)
+    words = [{"kind": "words", "words": ["arnaque"]}]
+    first = services.do_save_rule(
+        workspace, None, name="A", conditions=words, actions=[{"kind": "hide"}], reason="scam"
+    )
+    second = services.do_save_rule(
+        workspace, None, name="B", conditions=words, actions=[{"kind": "hide"}], reason="scam"
+    )
+    assert (first.position, second.position) == (1, 2)
+    services.do_move_rule(second, -1)
+    assert locked == [workspace.pk] * 3
+    with pytest.raises(ValidationError):
+        services.do_save_rule(
+            workspace, None, name="A", conditions=words, actions=[{"kind": "hide"}], reason="scam"
+        )
+    assert list(Rule.objects.order_by("position").values_list("name", flat=True)) == ["B", "A"]
+
+
+def test_a_crash_while_applying_leaves_the_message_to_moderate_again(
+    workspace, owner, received, monkeypatch
+):
+    services.do_install_defaults(workspace, owner, enabled=True)
+    (insult,) = received("Bande de connards, vous êtes des merdes")
+    real_apply = services.apply
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("worker killed")
+
+    monkeypatch.setattr(services, "apply", crash)
+    with pytest.raises(RuntimeError):
+        services.moderate_messages(workspace, [insult.pk])
+    assert not Evaluation.objects.filter(message=insult).exists()
+    monkeypatch.setattr(services, "apply", real_apply)
+    services.moderate_messages(workspace, [insult.pk])
+    assert Evaluation.objects.filter(message=insult).count() == 1
+    assert Action.objects.filter(message=insult, kind__in=["hide", "review"]).exists()
+
+
+def test_moving_a_rule_deleted_meanwhile_does_nothing(workspace):
+    words = [{"kind": "words", "words": ["arnaque"]}]
+    rule = services.do_save_rule(
+        workspace, None, name="A", conditions=words, actions=[{"kind": "hide"}], reason="scam"
+    )
+    Rule.objects.filter(pk=rule.pk).delete()  # the instance the view fetched is now stale
+    services.do_move_rule(rule, -1)  # was StopIteration, a 500
+    assert not Rule.objects.exists()
