@@ -133,43 +133,57 @@ def enqueue(reply_id: int, delay: float | None = None) -> None:
 # --- which connector sends it ---------------------------------------------------------------
 
 
-def replying_kind(network: str) -> type[base.Connector] | None:
-    """The connector that replies on a network for a connected account (OAuth or app password
+def capable_kind(network: str, capability: base.Capability) -> type[base.Connector] | None:
+    """The connector that acts on a network for a connected account (OAuth or app password
     kinds before read-only key kinds)."""
     candidates = [
         cls
         for cls in base.load_all().values()
-        if cls.network == network and base.Capability.REPLY in cls.capabilities
+        if cls.network == network and capability in cls.capabilities
     ]
     candidates.sort(key=lambda cls: (cls.auth == base.Auth.API_KEY, cls.kind))
     return candidates[0] if candidates else None
 
 
-def connector_for(conversation: Conversation, http: httpx.Client | None) -> base.Connector:
+def source_connector(
+    conversation: Conversation, capability: base.Capability, http: httpx.Client | None
+) -> base.Connector | None:
+    """The connector of the source that delivered the conversation, when it can do this
+    through the account it reads with (or needs none)."""
     source = conversation.source
-    if source is not None:
-        try:
-            cls = base.get(source.kind)
-        except base.PermanentError:
-            cls = None
-        if (
-            cls is not None
-            and base.Capability.REPLY in cls.capabilities
-            and (source.account_id is not None or cls.auth == base.Auth.NONE)
-        ):
-            return cls(source, http=http or cls.http_client())
-    cls = replying_kind(conversation.network)
-    if cls is None:
-        raise base.PermanentError(
-            _("Parvis cannot reply on this network yet: answer on the network itself.")
-        )
-    account = (
+    if source is None:
+        return None
+    try:
+        cls = base.get(source.kind)
+    except base.PermanentError:
+        return None
+    if capability in cls.capabilities and (
+        source.account_id is not None or cls.auth == base.Auth.NONE
+    ):
+        return cls(source, http=http or cls.http_client())
+    return None
+
+
+def first_account(conversation: Conversation) -> ConnectedAccount | None:
+    return (
         ConnectedAccount.objects.filter(
             workspace_id=conversation.workspace_id, network=conversation.network
         )
         .order_by("id")
         .first()
     )
+
+
+def connector_for(conversation: Conversation, http: httpx.Client | None) -> base.Connector:
+    connector = source_connector(conversation, base.Capability.REPLY, http)
+    if connector is not None:
+        return connector
+    cls = capable_kind(conversation.network, base.Capability.REPLY)
+    if cls is None:
+        raise base.PermanentError(
+            _("Parvis cannot reply on this network yet: answer on the network itself.")
+        )
+    account = first_account(conversation)
     if account is None:
         raise base.PermanentError(
             _("No connected account on this network: connect one under Accounts, then retry.")
@@ -177,8 +191,8 @@ def connector_for(conversation: Conversation, http: httpx.Client | None) -> base
     return cls.for_account(account, http=http or cls.http_client())
 
 
-def target_of(reply: Reply) -> base.ReplyTarget:
-    message = reply.in_reply_to
+def message_target(message: Message, *, private: bool) -> base.ReplyTarget:
+    """An inbox message as the connectors see the item they act on (reply, moderate)."""
     mention = message.mention
     raw = mention.raw if mention is not None and isinstance(mention.raw, dict) else {}
     return base.ReplyTarget(
@@ -186,9 +200,13 @@ def target_of(reply: Reply) -> base.ReplyTarget:
         external_id=message.external_id,
         root_external_id=(mention.root_external_id if mention is not None else ""),
         author_handle=message.author_handle,
-        private=reply.conversation.kind == Kind.PRIVATE,
+        private=private,
         raw=raw,
     )
+
+
+def target_of(reply: Reply) -> base.ReplyTarget:
+    return message_target(reply.in_reply_to, private=reply.conversation.kind == Kind.PRIVATE)
 
 
 # --- sending --------------------------------------------------------------------------------

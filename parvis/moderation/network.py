@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from parvis.connectors import base
-from parvis.connectors.models import ConnectedAccount
+from parvis.inbox import sending
 from parvis.inbox import services as inbox
 from parvis.inbox.models import Conversation, Kind, Message, Moderation
 from parvis.moderation.models import Action, ActionKind, ActionState
@@ -47,51 +47,20 @@ def enqueue(action_id: int, delay: float | None = None) -> None:
 
 def connector_for(conversation: Conversation, http: httpx.Client | None) -> base.Connector | None:
     """The connector that can moderate on the conversation's network for the workspace: the
-    source's that delivered it (its account), else one for a connected account."""
-    source = conversation.source
-    if source is not None:
-        try:
-            cls = base.get(source.kind)
-        except base.PermanentError:
-            cls = None
-        if (
-            cls is not None
-            and base.Capability.MODERATE in cls.capabilities
-            and (source.account_id is not None or cls.auth == base.Auth.NONE)
-        ):
-            return cls(source, http=http or cls.http_client())
-    candidates = sorted(
-        (
-            cls
-            for cls in base.load_all().values()
-            if cls.network == conversation.network and base.Capability.MODERATE in cls.capabilities
-        ),
-        key=lambda cls: cls.kind,
-    )
-    account = (
-        ConnectedAccount.objects.filter(
-            workspace_id=conversation.workspace_id, network=conversation.network
-        )
-        .order_by("id")
-        .first()
-    )
-    if not candidates or account is None:
+    source's that delivered it (its account), else one for a connected account (the inbox's
+    look-up, as for replies)."""
+    connector = sending.source_connector(conversation, base.Capability.MODERATE, http)
+    if connector is not None:
+        return connector
+    cls = sending.capable_kind(conversation.network, base.Capability.MODERATE)
+    account = sending.first_account(conversation)
+    if cls is None or account is None:
         return None
-    cls = candidates[0]
     return cls.for_account(account, http=http or cls.http_client())
 
 
 def target_of(message: Message) -> base.ReplyTarget:
-    mention = message.mention
-    raw = mention.raw if mention is not None and isinstance(mention.raw, dict) else {}
-    return base.ReplyTarget(
-        network=message.network,
-        external_id=message.external_id,
-        root_external_id=mention.root_external_id if mention is not None else "",
-        author_handle=message.author_handle,
-        private=message.conversation.kind == Kind.PRIVATE,
-        raw=raw,
-    )
+    return sending.message_target(message, private=message.conversation.kind == Kind.PRIVATE)
 
 
 def claim(action_id: int, now: dt.datetime) -> Action | None:
@@ -168,13 +137,17 @@ def retry_later(action: Action, error: str, retry_after: float | None, now: dt.d
 
 def finish(action: Action, state: str, answer: str, url: str = "") -> str:
     with transaction.atomic():
-        Action.objects.filter(pk=action.pk).update(
+        # Only while this worker still holds it: after an expired claim another worker may
+        # have finished it (the network saw one effect; the log keeps one outcome).
+        updated = Action.objects.filter(pk=action.pk, state=ActionState.SENDING).update(
             state=state,
             claimed_until=None,
             network_answer=answer[:2000],
             url=url[:2000],
             done_at=timezone.now(),
         )
+        if not updated:
+            return "skipped"
         message = Message.objects.get(pk=action.message_id)
         from parvis.moderation.services import stored_reason
 
