@@ -247,9 +247,7 @@ def deliver(delivery_id: int) -> str:
             claimed_until=None,
         )
         return DeliveryState.PENDING
-    mine.update(
-        state=DeliveryState.SENT, sent_at=timezone.now(), claimed_until=None, last_error=""
-    )
+    mine.update(state=DeliveryState.SENT, sent_at=timezone.now(), claimed_until=None, last_error="")
     return DeliveryState.SENT
 
 

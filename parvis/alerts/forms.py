@@ -18,9 +18,7 @@ class RuleForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=120)
     kind = forms.ChoiceField(label=_("Kind"), choices=RuleKind.choices)
     is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
-    query = forms.TypedChoiceField(
-        label=_("Query"), required=False, coerce=int, empty_value=None
-    )
+    query = forms.TypedChoiceField(label=_("Query"), required=False, coerce=int, empty_value=None)
     metric = forms.ChoiceField(
         label=_("Measure (spike rules)"), choices=Metric.choices, required=False
     )

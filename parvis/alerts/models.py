@@ -87,6 +87,9 @@ class AlertCursor(models.Model):
     workspace = models.OneToOneField(Workspace, on_delete=models.CASCADE, related_name="+")
     last_mention_id = models.BigIntegerField(default=0)
 
+    def __str__(self) -> str:
+        return f"{self.workspace_id}: {self.last_mention_id}"
+
 
 class Series(WorkspaceScoped):
     """One detector's state: a metric, per monitored query or for the whole workspace
@@ -288,7 +291,5 @@ class Receipt(WorkspaceScoped):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        constraints = [
-            models.UniqueConstraint(fields=["alert", "user"], name="alerts_one_receipt")
-        ]
+        constraints = [models.UniqueConstraint(fields=["alert", "user"], name="alerts_one_receipt")]
         indexes = [models.Index(fields=["workspace", "user", "read_at"], name="alerts_unread")]

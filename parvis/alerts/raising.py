@@ -92,7 +92,9 @@ def title_of(episode: Episode, rule: AlertRule) -> str:
     if episode.kind == EpisodeKind.VOLUME:
         text = _("Spike of mentions on %(where)s: %(value)s per minute (usually %(usual)s)")
     elif episode.kind == EpisodeKind.NEGATIVE:
-        text = _("Spike of negative mentions on %(where)s: %(value)s per minute (usually %(usual)s)")
+        text = _(
+            "Spike of negative mentions on %(where)s: %(value)s per minute (usually %(usual)s)"
+        )
     elif episode.kind == EpisodeKind.REACH:
         text = _("Spike of reach on %(where)s: %(value)s per minute (usually %(usual)s)")
     elif episode.kind == EpisodeKind.INFLUENCER:
@@ -233,7 +235,9 @@ def make_digests(now: dt.datetime | None = None) -> list[int]:
             ids = list(waiting.values_list("id", flat=True))
             if not ids:
                 continue
-            digest = Digest.objects.create(workspace_id=rule.workspace_id, rule=rule, created_at=now)
+            digest = Digest.objects.create(
+                workspace_id=rule.workspace_id, rule=rule, created_at=now
+            )
             Alert.objects.filter(pk__in=ids).update(state=AlertState.DIGESTED, digest=digest)
             held = quiet_until(settings_of(rule.workspace), now)
             deliveries = create_deliveries(rule, recipients(rule), held or now, now, digest=digest)

@@ -45,7 +45,9 @@ def clean_text(value: Any, limit: int, label: str) -> str:
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
-        raise ValidationError(_("%(field)s holds an invalid character.") % {"field": label}) from None
+        raise ValidationError(
+            _("%(field)s holds an invalid character.") % {"field": label}
+        ) from None
     if "\x00" in text:
         raise ValidationError(_("%(field)s holds an invalid character.") % {"field": label})
     return text.strip()
@@ -213,15 +215,19 @@ def do_save_rule(
         secret = generated = secrets.token_urlsafe(32)
     with transaction.atomic():
         if rule is None:
-            rule = AlertRule(workspace=workspace, created_by=actor if actor else None, **clean)
-            if secret:
-                rule.webhook_secret = crypto.encrypt({"secret": secret})
-            rule.full_clean(exclude=["members", "webhook_secret", "created_by"])
-            rule.save()
+            AlertRule(workspace=workspace, **clean).full_clean(
+                exclude=["members", "webhook_secret", "created_by"]
+            )
+            rule = AlertRule.objects.create(
+                workspace=workspace,
+                created_by=actor if actor else None,
+                webhook_secret=crypto.encrypt({"secret": secret}) if secret else None,
+                **clean,
+            )
         else:
             for key, value in clean.items():
                 setattr(rule, key, value)
-            fields = list(RULE_FIELDS) + ["updated_at"]
+            fields = [*RULE_FIELDS, "updated_at"]
             if secret:
                 rule.webhook_secret = crypto.encrypt({"secret": secret})
                 fields.append("webhook_secret")

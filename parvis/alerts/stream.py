@@ -34,6 +34,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -96,7 +97,13 @@ def read_rows(workspace: Workspace, after: int) -> list[Row]:
         Mention.objects.filter(workspace=workspace, id__gt=after)
         .order_by("id")
         .values_list(
-            "id", "published_at", "sentiment", "reach", "author__followers", "network", "title",
+            "id",
+            "published_at",
+            "sentiment",
+            "reach",
+            "author__followers",
+            "network",
+            "title",
             "text",
         )[:CHUNK]
     )
@@ -514,4 +521,3 @@ def tick(workspace: Workspace, now: dt.datetime | None = None) -> Summary:
         close_quiet_rule_episodes(workspace, now)
         raising.send_after_commit(series_set.summary.alerts)
     return series_set.summary
-

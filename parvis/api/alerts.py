@@ -137,7 +137,9 @@ def rule_out(rule: AlertRule, generated: str | None = None) -> dict[str, Any]:
 
 
 def rule_of(workspace: Any, rule_id: int) -> AlertRule:
-    rule = scoped(AlertRule, workspace).filter(pk=rule_id).first() if 0 < rule_id <= MAX_ID else None
+    rule = (
+        scoped(AlertRule, workspace).filter(pk=rule_id).first() if 0 < rule_id <= MAX_ID else None
+    )
     if rule is None:
         raise Http404
     return rule
@@ -150,9 +152,7 @@ def data_of(payload: RuleIn) -> dict[str, Any]:
 
 
 @router.get(ALERTS, response={200: list[EpisodeOut], 422: ErrorOut})
-def list_alerts(
-    request: HttpRequest, slug: str, open_only: bool = False, limit: int = 100
-) -> Any:
+def list_alerts(request: HttpRequest, slug: str, open_only: bool = False, limit: int = 100) -> Any:
     """The workspace's episodes, newest first (`open_only`: those not closed yet)."""
     membership = api_membership(request, slug)
     if not 1 <= limit <= 500:

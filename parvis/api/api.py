@@ -8,8 +8,8 @@ from ninja import NinjaAPI, Router, Schema, Status
 from ninja.errors import HttpError
 
 from parvis.api import schemas as s
-from parvis.api.auth import BearerToken, api_membership
 from parvis.api.alerts import router as alerts_router
+from parvis.api.auth import BearerToken, api_membership
 from parvis.api.inbox import router as inbox_router
 from parvis.api.listening import router as listening_router
 from parvis.api.moderation import router as moderation_router

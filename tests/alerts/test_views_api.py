@@ -94,7 +94,12 @@ def test_editors_edit_rules_analysts_only_read_them(workspace, owner, member_fac
 
 def test_quiet_hours_settings(workspace, owner):
     client = login(owner)
-    data = {"time_zone": "Mars/Olympus", "quiet_hours": "on", "quiet_start": "22:00", "quiet_end": "07:00"}
+    data = {
+        "time_zone": "Mars/Olympus",
+        "quiet_hours": "on",
+        "quiet_start": "22:00",
+        "quiet_end": "07:00",
+    }
     assert client.post("/w/lumiere/alerts/settings/", data).status_code == 200
     data["time_zone"] = "America/Montreal"
     assert client.post("/w/lumiere/alerts/settings/", data).status_code == 302
@@ -110,7 +115,10 @@ def test_another_workspaces_objects_are_404(workspace, other_workspace, owner, o
     assert client.get(f"/w/rival/alerts/rules/{rule.pk}/").status_code == 404
     assert client.post(f"/w/rival/alerts/rules/{rule.pk}/delete/").status_code == 404
     api = bearer(outsider)
-    assert login(outsider).get(f"/api/v1/workspaces/rival/alerts/rules/{rule.pk}", **api).status_code == 404
+    assert (
+        login(outsider).get(f"/api/v1/workspaces/rival/alerts/rules/{rule.pk}", **api).status_code
+        == 404
+    )
     assert AlertRule.objects.filter(pk=rule.pk).exists()
 
 
@@ -206,7 +214,12 @@ def test_hostile_ids_and_form_values(workspace, owner):
         404,
         422,
     )
-    assert client.get("/api/v1/workspaces/lumiere/alerts?limit=99999999999999999999", **auth).status_code == 422
+    assert (
+        client.get(
+            "/api/v1/workspaces/lumiere/alerts?limit=99999999999999999999", **auth
+        ).status_code
+        == 422
+    )
     form = {
         "name": "x" * 100_000,
         "kind": "spike",
