@@ -62,7 +62,7 @@ class Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 arrived = time.time()
                 expected = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
@@ -115,7 +115,7 @@ def main() -> int:
             "cooldown_minutes": 0,
         },
     )
-    worker = subprocess.Popen(  # noqa: S603
+    worker = subprocess.Popen(
         ["nice", "-n", "15", *parvis, "worker", "--workers", "2"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

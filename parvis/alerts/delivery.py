@@ -106,6 +106,7 @@ def payload(delivery: Delivery) -> dict[str, Any]:
             "episode": episode_data(alert.episode),
             "sent_at": timezone.now().isoformat(),
         }
+    assert delivery.digest_id is not None  # a delivery is for an alert or a digest
     digest = Digest.objects.select_related("rule", "workspace").get(pk=delivery.digest_id)
     alerts = list(digest.alerts.select_related("episode").order_by("created_at", "id"))
     return {

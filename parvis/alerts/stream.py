@@ -355,10 +355,10 @@ def fold_rows(series_set: SeriesSet, rows: list[Row]) -> None:
         keys += [q for q in row.queries if q in series_set.queries]
         for query_id in keys:
             for metric in Metric:
-                buckets[(query_id, metric)][minute] += value_of(metric, row)
+                buckets[(query_id, metric.value)][minute] += value_of(metric, row)
     touched = []
-    for (query_id, metric), minutes in buckets.items():
-        series = series_set.get(query_id, metric)
+    for (query_id, name), minutes in buckets.items():
+        series = series_set.get(query_id, name)
         for minute in sorted(minutes):
             fold_value(series_set, series, minute, minutes[minute])
         peek(series_set, series)

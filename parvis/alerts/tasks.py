@@ -5,6 +5,7 @@ from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
 from parvis.alerts import delivery, raising, stream
+from parvis.alerts.models import Delivery
 from parvis.workspaces.models import Workspace
 
 
@@ -14,9 +15,17 @@ def stream_task(workspace_id: int) -> int:
     return len(stream.take_pending(workspace).alerts) if workspace else 0
 
 
-@db_task(retries=2, retry_delay=5)
+@db_task()
 def deliver_task(delivery_id: int) -> str:
-    return delivery.deliver(delivery_id)
+    """Send it; after a failure that may pass, come back at its backoff's time (the minute
+    task would find it too, a little later)."""
+    state = delivery.deliver(delivery_id)
+    if state == "pending":
+        when = Delivery.objects.filter(pk=delivery_id).values_list("next_attempt_at", flat=True)
+        eta = when.first()
+        if eta is not None:
+            deliver_task.schedule((delivery_id,), eta=eta)
+    return state
 
 
 @db_periodic_task(crontab(minute="*"))

@@ -212,3 +212,34 @@ def test_another_workspace_is_left_alone(workspace, other_workspace, owner):
     assert not Episode.objects.exists()
     assert series(other_workspace).bucket_value == 3
     assert not Series.objects.filter(workspace=workspace).exists()
+
+
+def test_the_signal_hands_the_workspace_to_a_task_and_the_minute_task_catches_up(
+    workspace, owner, monkeypatch
+):
+    from parvis.alerts import tasks
+    from parvis.listening.models import Mention
+    from parvis.listening.signals import mentions_stored
+
+    queued = []
+    monkeypatch.setattr(tasks, "stream_task", lambda workspace_id: queued.append(workspace_id))
+    mentions_stored.send(sender=Mention, workspace=workspace, mention_ids=[1], source=None)
+    assert queued == [workspace.pk]
+    # The signal was lost: the minute task folds the mentions anyway.
+    add_mentions(workspace, stream.minute_of(timezone_now()) - 2 * M, 3)
+    assert not Series.objects.exists()
+    tasks.alerts_minutely.call_local()
+    s = series(workspace)
+    # Folded (the catch-up), then the quiet minutes closed up to this one (the tick).
+    assert s.minutes >= 2 and s.state["n"] == s.minutes
+    assert (s.bucket_start, s.bucket_value) == (stream.minute_of(timezone_now()), 0)
+    assert (
+        AlertCursor.objects.get(workspace=workspace).last_mention_id
+        == Mention.objects.latest("id").pk
+    )
+
+
+def timezone_now():
+    from django.utils import timezone
+
+    return timezone.now()
