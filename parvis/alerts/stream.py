@@ -36,6 +36,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from parvis.alerts import raising
@@ -246,12 +247,14 @@ def close_minute(
             episode.peak_value, episode.peak_at = value, t
         calm = score < FIRE_THRESHOLD and value <= calm_level(series)
         series.calm_minutes = series.calm_minutes + 1 if calm else 0
+        if not calm:
+            episode.last_event_at = t
         if series.calm_minutes >= CALM_MINUTES:
             close_episode(episode, t + MINUTE)
             del series_set.open[series.pk]
             series.calm_minutes = 0
         else:
-            episode.save(update_fields=["peak_value", "peak_at"])
+            episode.save(update_fields=["peak_value", "peak_at", "last_event_at"])
         return
     if fires(series_set, series, t, value, score):
         open_episode(series_set, series, t, value, score)
@@ -322,7 +325,7 @@ def open_episode(
 
 def close_episode(episode: Episode, at: dt.datetime) -> None:
     episode.closed_at = at
-    episode.save(update_fields=["closed_at", "peak_value", "peak_at"])
+    episode.save(update_fields=["closed_at", "peak_value", "peak_at", "last_event_at"])
 
 
 SERIES_FIELDS = [
@@ -457,8 +460,11 @@ def match_rules(series_set: SeriesSet, rows: list[Row]) -> None:
 
 
 def close_quiet_rule_episodes(workspace: Workspace, now: dt.datetime) -> int:
-    """A keyword/influencer episode ends after its rule's cool-down without a new mention."""
-    closed = 0
+    """A keyword/influencer episode ends after its rule's cool-down without a new mention;
+    one whose series or rule was deleted (with its query) ends at its last event."""
+    closed = Episode.objects.filter(
+        workspace=workspace, rule__isnull=True, series__isnull=True, closed_at__isnull=True
+    ).update(closed_at=F("last_event_at"))
     for episode in Episode.objects.filter(
         workspace=workspace, rule__isnull=False, series__isnull=True, closed_at__isnull=True
     ).select_related("rule"):

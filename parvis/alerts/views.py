@@ -71,7 +71,13 @@ def episode(request: HttpRequest, episode_id: int) -> HttpResponse:
     item = fetch(Episode, request, episode_id)
     alerts = list(Alert.objects.filter(episode=item).select_related("rule"))
     deliveries = list(Delivery.objects.filter(alert__in=alerts).order_by("id"))
-    services.do_mark_read(request.workspace, request.user, [a.pk for a in alerts])  # type: ignore[attr-defined]
+    # Read on sight; the UPDATE only when something is unread (a write per page view would
+    # wait for the write lock ingestion holds on SQLite).
+    unread = scoped(Receipt, request.workspace).filter(  # type: ignore[attr-defined]
+        user=request.user, alert__in=alerts, read_at__isnull=True
+    )
+    if unread.exists():
+        services.do_mark_read(request.workspace, request.user, [a.pk for a in alerts])  # type: ignore[attr-defined]
     context = {
         "episode": item,
         "alerts": alerts,

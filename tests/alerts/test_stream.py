@@ -243,3 +243,16 @@ def timezone_now():
     from django.utils import timezone
 
     return timezone.now()
+
+
+def test_an_episode_whose_query_is_deleted_is_closed(workspace, owner):
+    query = brand_query(workspace)
+    steady(workspace, 60, query=query)
+    add_mentions(workspace, T0 + 60 * M, 40, query=query)
+    stream.take_chunk(workspace, now=T0 + 60 * M + S)
+    episode = Episode.objects.get(query=query)
+    assert episode.closed_at is None
+    query.delete()
+    stream.tick(workspace, now=T0 + 62 * M)
+    episode.refresh_from_db()
+    assert episode.closed_at == episode.last_event_at
