@@ -570,13 +570,15 @@ def spike_value(text: str, line: int) -> float:
     return value
 
 
-def detect_csv(source, target) -> int:
+def detect_csv(source, target, counts: bool = False) -> int:
     """Score the `timestamp,value` CSV read from the binary handle `source` into `target`
     (text) as `timestamp,value,anomaly_score`, one row per input row, row by row (a stream
-    of any length). Returns the number of rows; raises BadInput on the first bad line."""
+    of any length), with the alerts' detector and settings (`counts`: the settings of count
+    series, as the alerts use for mentions and reach). Returns the number of rows; raises
+    BadInput on the first bad line."""
     import csv
 
-    from parvis.alerts.detector import SpikeDetector
+    from parvis.alerts.detector import DetectorSettings, SpikeDetector
 
     def lines():
         for number, raw in enumerate(source, start=1):
@@ -599,7 +601,7 @@ def detect_csv(source, target) -> int:
     t_col, v_col = header.index("timestamp"), header.index("value")
     width = max(t_col, v_col) + 1
     writer.writerow(["timestamp", "value", "anomaly_score"])
-    detector = SpikeDetector()
+    detector = SpikeDetector(DetectorSettings(counts=counts))
     previous = None
     rows = 0
     while True:
@@ -616,11 +618,8 @@ def detect_csv(source, target) -> int:
             raise BadInput(f"line {line}: expected the columns timestamp and value")
         stamp = spike_timestamp(row[t_col], line)
         value = spike_value(row[v_col], line)
-        if previous is not None:
-            if (stamp.tzinfo is None) != (previous.tzinfo is None):
-                raise BadInput(f"line {line}: timestamps mix local and UTC-offset times")
-            if stamp < previous:
-                raise BadInput(f"line {line}: timestamp goes back in time")
+        if previous is not None and (stamp.tzinfo is None) != (previous.tzinfo is None):
+            raise BadInput(f"line {line}: timestamps mix local and UTC-offset times")
         previous = stamp
         score = detector.update(stamp, value)
         writer.writerow([row[t_col].strip(), row[v_col].strip(), f"{score:.6f}"])
@@ -640,7 +639,7 @@ def cmd_detect_spikes(args: argparse.Namespace) -> int:
         print(f"parvis: cannot write {args.output}: {exc.strerror}", file=sys.stderr)
         return 2
     try:
-        detect_csv(source, target)
+        detect_csv(source, target, counts=args.counts)
     except BadInput as exc:
         where = "standard input" if args.input == "-" else args.input
         print(f"parvis: {where}: {exc}", file=sys.stderr)
@@ -781,6 +780,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     spikes.add_argument("--in", dest="input", default="-", help="CSV file, or - (stdin)")
     spikes.add_argument("--out", dest="output", default="-", help="output CSV, or - (stdout)")
+    spikes.add_argument(
+        "--counts",
+        action="store_true",
+        help="the values are counts (mentions, reach): their noise grows with their level",
+    )
     spikes.set_defaults(func=cmd_detect_spikes)
     return parser
 
