@@ -4,8 +4,9 @@
                                             PARVIS_DATABASE_URL for PostgreSQL)
 
 What runs: `parvis migrate`, then a real `parvis worker` (Huey consumer, separate process).
-This process plays the listening side: it imports two hours of ordinary history (2-3 mentions
-a minute, as `parvis ingest` would, through listening's pipeline), waits until the worker has
+This process plays the listening side: it imports 26 hours of ordinary history (1-2 mentions
+a minute, as `parvis ingest` would, through listening's pipeline: the detector learns each time
+of day once before it scores), waits until the worker has
 folded it into the series, then imports a spike of 60 mentions published now, and listens on a
 local HTTP port for the alert rule's signed webhook.
 
@@ -38,6 +39,7 @@ SLUG = "alerts-bench"
 SECRET = "bench-secret"
 TARGET_S = 60.0
 SPIKE = 60
+HISTORY_HOURS = 26
 
 
 def item(n: int, at: dt.datetime, tag: str) -> bytes:
@@ -122,21 +124,23 @@ def main() -> int:
     )
     try:
         now = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0)
+        # The detector learns each time of day once before it scores: a day and two hours.
+        minutes = HISTORY_HOURS * 60
         history = [
-            item(i * 10 + k, now - dt.timedelta(minutes=120 - i, seconds=-5 * k), "h")
-            for i in range(118)
-            for k in range(2 + i % 2)
+            item(i * 10 + k, now - dt.timedelta(minutes=minutes - i, seconds=-5 * k), "h")
+            for i in range(minutes - 2)
+            for k in range(1 + i % 2)
         ]
         ingest_lines(workspace, history, origin="history")
         last = Mention.objects.filter(workspace=workspace).order_by("-id").first()
-        deadline = time.time() + 120
+        deadline = time.time() + 300
         while time.time() < deadline:
             cursor = AlertCursor.objects.filter(workspace=workspace).first()
             if cursor and last and cursor.last_mention_id >= last.pk:
                 break
             time.sleep(0.5)
         else:
-            print("the worker did not fold the history within 2 minutes", file=sys.stderr)
+            print("the worker did not fold the history within 5 minutes", file=sys.stderr)
             return 1
         spike_at = dt.datetime.now(dt.UTC)
         spike = [item(n, spike_at, "s") for n in range(SPIKE)]

@@ -40,7 +40,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from parvis.alerts import raising
-from parvis.alerts.detector import FIRE_THRESHOLD, SpikeDetector
+from parvis.alerts.detector import FIRE_THRESHOLD, DetectorSettings, SpikeDetector
 from parvis.alerts.models import (
     AlertCursor,
     AlertRule,
@@ -65,6 +65,9 @@ CALM_MINUTES = 15
 MIN_VALUE = {Metric.VOLUME: 5, Metric.NEGATIVE: 3, Metric.REACH: 10_000}
 BASELINE_WEIGHT = 0.02
 SAMPLES = 20
+# The product's detector: every series here is a count (mentions, negative mentions, reach),
+# whose noise grows with its level. A new series learns for its first day before it scores.
+SETTINGS = DetectorSettings(counts=True)
 
 
 def minute_of(moment: dt.datetime) -> dt.datetime:
@@ -201,7 +204,7 @@ def detector_of(series: Series) -> SpikeDetector:
         except (ValueError, KeyError, TypeError):
             # A state of an older detector: start learning again rather than fail each batch.
             log.warning("alerts: series %s had an unreadable detector state, reset", series.pk)
-    return SpikeDetector()
+    return SpikeDetector(SETTINGS)
 
 
 def fold_value(series_set: SeriesSet, series: Series, minute: dt.datetime, value: int) -> None:
@@ -479,11 +482,13 @@ def close_quiet_rule_episodes(workspace: Workspace, now: dt.datetime) -> int:
 # --- entry points ---------------------------------------------------------------------------
 
 
-def take_pending(workspace: Workspace, *, limit: int = 50 * CHUNK) -> Summary:
+def take_pending(
+    workspace: Workspace, *, limit: int = 50 * CHUNK, now: dt.datetime | None = None
+) -> Summary:
     """Fold every mention of the workspace not folded yet (up to `limit`)."""
     total = Summary()
     while total.seen < limit:
-        summary, done = take_chunk(workspace)
+        summary, done = take_chunk(workspace, now)
         total.seen += summary.seen
         total.opened += summary.opened
         total.alerts += summary.alerts

@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 
 from parvis.alerts import stream
-from parvis.alerts.detector import SpikeDetector
+from parvis.alerts.detector import DetectorSettings, SpikeDetector
 from parvis.alerts.models import Alert, AlertCursor, Episode, Receipt, Series
 from parvis.alerts.services import do_save_rule
 from tests.alerts.helpers import T0, add_mentions, brand_query
@@ -18,6 +18,15 @@ pytestmark = pytest.mark.django_db
 M = dt.timedelta(minutes=1)
 S = dt.timedelta(seconds=1)
 RHYTHM = [2, 1, 3, 2, 2, 3, 1, 2]
+# The product's detector learns for a day (each time of day once) before it scores; here for 30
+# minutes with one profile for the whole day, so a test's history stays short
+# (test_the_product_detector_fires_after_a_day_of_history uses the real settings).
+SHORT = DetectorSettings(counts=True, warmup=30, warmup_seconds=0, day_bins=1, week_bins=1)
+
+
+@pytest.fixture(autouse=True)
+def short_warmup(monkeypatch):
+    monkeypatch.setattr(stream, "SETTINGS", SHORT)
 
 
 def steady(workspace, minutes: int, start=T0, query=None):
@@ -39,7 +48,7 @@ def test_counts_are_folded_minute_by_minute_and_the_state_is_what_a_detector_wou
     # The open minute holds minute 39's mentions; minutes 0..38 went to the detector.
     assert s.bucket_start == T0 + 39 * M
     assert s.bucket_value == RHYTHM[39 % len(RHYTHM)]
-    expected = SpikeDetector()
+    expected = SpikeDetector(SHORT)
     for i in range(39):
         expected.update(T0 + i * M, RHYTHM[i % len(RHYTHM)])
     assert s.state == expected.to_state()
@@ -256,3 +265,21 @@ def test_an_episode_whose_query_is_deleted_is_closed(workspace, owner):
     stream.tick(workspace, now=T0 + 62 * M)
     episode.refresh_from_db()
     assert episode.closed_at == episode.last_event_at
+
+
+def test_the_product_detector_fires_after_a_day_of_history(workspace, owner, monkeypatch):
+    """The real settings: a day and a bit of ordinary history (imported at once, as a backfill
+    is), then a spike now."""
+    monkeypatch.setattr(stream, "SETTINGS", DetectorSettings(counts=True))
+    do_save_rule(workspace, owner, {"name": "Pic", "channels": ["app"], "roles": ["owner"]})
+    now = dt.datetime(2026, 12, 7, 15, 0, 20, tzinfo=dt.UTC)
+    start = now.replace(second=0) - dt.timedelta(hours=26)
+    for i in range(0, 26 * 60, 2):
+        add_mentions(workspace, start + i * M, 1 + (i // 2) % 2)
+    assert stream.take_pending(workspace, now=now).seen > 1000
+    assert not Episode.objects.exists()  # the history alerts no one
+    add_mentions(workspace, now, 40)
+    summary = stream.take_pending(workspace, now=now + S)
+    episode = Episode.objects.get(kind="volume")
+    assert summary.opened == [episode.pk] and episode.opened_at == now.replace(second=0)
+    assert Alert.objects.filter(episode=episode).count() == 1
