@@ -46,6 +46,7 @@ class RuleForm(forms.Form):
         label=_("Channels"),
         choices=Channel.choices,
         required=False,
+        initial=[Channel.APP],
         widget=forms.CheckboxSelectMultiple,
     )
     members = forms.TypedMultipleChoiceField(
@@ -55,6 +56,8 @@ class RuleForm(forms.Form):
         label=_("Every member with the role"),
         choices=Role.choices,
         required=False,
+        # A new rule tells the editors unless someone chooses otherwise.
+        initial=[Role.OWNER, Role.MANAGER, Role.COMMUNITY_MANAGER],
         widget=forms.CheckboxSelectMultiple,
     )
     emails = forms.CharField(

@@ -278,8 +278,14 @@ def do_mark_read(workspace: Workspace, user: Any, alert_ids: Sequence[int] | Non
     return rows.update(read_at=timezone.now())
 
 
-def secret_hint(rule: AlertRule) -> str:
-    return "••••" if rule.webhook_secret else ""
+def masked_url(url: str) -> str:
+    """A webhook URL without its path: a Slack or Mattermost incoming webhook's path is its
+    credential, shown only to those who edit the rules."""
+    try:
+        parts = urlsplit(url)
+        return f"{parts.scheme}://{parts.hostname}/…" if parts.hostname else "…"
+    except ValueError:
+        return "…"
 
 
 def split_lines(text: str) -> list[str]:

@@ -71,6 +71,10 @@ def episode(request: HttpRequest, episode_id: int) -> HttpResponse:
     item = fetch(Episode, request, episode_id)
     alerts = list(Alert.objects.filter(episode=item).select_related("rule"))
     deliveries = list(Delivery.objects.filter(alert__in=alerts).order_by("id"))
+    if not request.membership.can(Perm.MANAGE_ALERTS):  # type: ignore[attr-defined]
+        for d in deliveries:
+            if d.channel == "webhook":
+                d.target = services.masked_url(d.target)
     # Read on sight; the UPDATE only when something is unread (a write per page view would
     # wait for the write lock ingestion holds on SQLite).
     unread = scoped(Receipt, request.workspace).filter(  # type: ignore[attr-defined]

@@ -108,7 +108,14 @@ def episode_out(e: Episode) -> dict[str, Any]:
     }
 
 
-def rule_out(rule: AlertRule, generated: str | None = None) -> dict[str, Any]:
+def rule_out(
+    rule: AlertRule, generated: str | None = None, *, editor: bool = True
+) -> dict[str, Any]:
+    """`editor` False (a member who may only read the rules): webhook URLs without their
+    path, which is an incoming webhook's credential."""
+    hooks = list(rule.webhooks or [])
+    if not editor:
+        hooks = [dict(h, url=services.masked_url(h["url"])) for h in hooks]
     data = {
         "id": rule.pk,
         "name": rule.name,
@@ -125,7 +132,7 @@ def rule_out(rule: AlertRule, generated: str | None = None) -> dict[str, Any]:
         "member_ids": list(rule.members.values_list("id", flat=True)),
         "roles": list(rule.roles or []),
         "emails": list(rule.emails or []),
-        "webhooks": list(rule.webhooks or []),
+        "webhooks": hooks,
         "has_secret": bool(rule.webhook_secret),
         "cooldown_minutes": rule.cooldown_minutes,
         "digest": rule.digest,
@@ -166,7 +173,8 @@ def list_alerts(request: HttpRequest, slug: str, open_only: bool = False, limit:
 @router.get(ALERTS + "/rules", response=list[RuleOut])
 def list_rules(request: HttpRequest, slug: str) -> Any:
     membership = api_membership(request, slug)
-    return [rule_out(r) for r in scoped(AlertRule, membership.workspace)]
+    editor = membership.can(Perm.MANAGE_ALERTS)
+    return [rule_out(r, editor=editor) for r in scoped(AlertRule, membership.workspace)]
 
 
 @router.post(ALERTS + "/rules", response={201: RuleCreated, 422: ErrorOut})
@@ -184,7 +192,8 @@ def create_rule(request: HttpRequest, slug: str, payload: RuleIn) -> Any:
 @router.get(ALERTS + "/rules/{rule_id}", response=RuleOut)
 def get_rule(request: HttpRequest, slug: str, rule_id: int) -> Any:
     membership = api_membership(request, slug)
-    return rule_out(rule_of(membership.workspace, rule_id))
+    editor = membership.can(Perm.MANAGE_ALERTS)
+    return rule_out(rule_of(membership.workspace, rule_id), editor=editor)
 
 
 @router.put(ALERTS + "/rules/{rule_id}", response={200: RuleOut, 422: ErrorOut})

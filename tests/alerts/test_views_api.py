@@ -235,3 +235,23 @@ def test_hostile_ids_and_form_values(workspace, owner):
     assert not AlertRule.objects.exists()
     settings = {"time_zone": "x" * 100_000, "quiet_start": "25:99", "quiet_end": "9999-01-01"}
     assert client.post("/w/lumiere/alerts/settings/", settings).status_code == 200
+
+
+def test_webhook_paths_are_shown_only_to_those_who_edit_rules(workspace, owner, member_factory):
+    hook = "https://hooks.slack.test/services/T0/B0/SECRETPATH"
+    rule, _ = do_save_rule(
+        workspace,
+        owner,
+        {"name": "Slack", "channels": ["webhook"], "webhooks": [{"url": hook, "format": "slack"}]},
+    )
+    ep = episode(workspace)
+    with transaction.atomic():
+        raising.raise_alert(rule, ep, timezone.now())
+    analyst = member_factory(Role.ANALYST)
+    reader = login(analyst)
+    listed = reader.get("/api/v1/workspaces/lumiere/alerts/rules", **bearer(analyst)).json()
+    assert listed[0]["webhooks"] == [{"url": "https://hooks.slack.test/…", "format": "slack"}]
+    page = reader.get(f"/w/lumiere/alerts/episodes/{ep.pk}/").content.decode()
+    assert "hooks.slack.test" in page and "SECRETPATH" not in page
+    editor = login(owner).get(f"/api/v1/workspaces/lumiere/alerts/rules/{rule.pk}", **bearer(owner))
+    assert editor.json()["webhooks"][0]["url"] == hook
