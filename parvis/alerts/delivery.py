@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from parvis.alerts.models import (
     Alert,
     AlertRule,
+    AlertState,
     Delivery,
     DeliveryState,
     Digest,
@@ -249,6 +250,11 @@ def deliver(delivery_id: int) -> str:
         )
         return DeliveryState.PENDING
     mine.update(state=DeliveryState.SENT, sent_at=timezone.now(), claimed_until=None, last_error="")
+    if delivery.alert_id:
+        # Held for the quiet hours, now on its way.
+        Alert.objects.filter(pk=delivery.alert_id, state=AlertState.HELD).update(
+            state=AlertState.SENT
+        )
     return DeliveryState.SENT
 
 

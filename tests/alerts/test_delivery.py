@@ -243,6 +243,9 @@ def test_quiet_hours_hold_deliveries_except_for_a_crisis(workspace, owner):
         2026, 12, 8, 6, 0, tzinfo=dt.UTC
     )
     assert Receipt.objects.filter(alert=held).exists()  # the bell shows it at once
+    d = Delivery.objects.get(alert=held)
+    assert d.pk not in delivery.due_deliveries(night + dt.timedelta(hours=6))
+    assert d.pk in delivery.due_deliveries(dt.datetime(2026, 12, 8, 6, 0, 1, tzinfo=dt.UTC))
     assert urgent.state == "sent"
     assert Delivery.objects.get(alert=urgent).next_attempt_at == night
     day = dt.datetime(2026, 12, 8, 10, 0, tzinfo=dt.UTC)
