@@ -15,8 +15,8 @@ Series (docs/alerts.md, « Detection »):
 - a mention published before the open minute counts in the open minute if it is at most
   `LATENESS` late (the detector cannot go back), otherwise only in the figures, not the
   detector; one dated in the future counts in the current minute;
-- a series starts from nothing at its first mention and learns from there (the detector scores
-  nothing during its warm-up);
+- a series starts from nothing at its first mention of the last `HISTORY` (8 days) and learns
+  from there (the detector scores a time of day only once it has seen it);
 - an edited query resets its series: the old counts describe another set of mentions. The
   workspace's series go on.
 
@@ -61,6 +61,9 @@ MINUTE = dt.timedelta(minutes=1)
 LATENESS = dt.timedelta(minutes=10)
 MAX_GAP = 7 * 24 * 60  # minutes of silence fed as zeros: one week, the longest rhythm
 RECENT = dt.timedelta(minutes=15)
+# How far back a new series starts: a week and a day teaches the detector both rhythms, and an
+# import of years of mentions does not hold the workspace's lock while it replays them.
+HISTORY = dt.timedelta(days=8)
 CALM_MINUTES = 15
 MIN_VALUE = {Metric.VOLUME: 5, Metric.NEGATIVE: 3, Metric.REACH: 10_000}
 BASELINE_WEIGHT = 0.02
@@ -212,6 +215,8 @@ def fold_value(series_set: SeriesSet, series: Series, minute: dt.datetime, value
     now_minute = minute_of(series_set.now)
     minute = min(minute, now_minute)
     if series.bucket_start is None:
+        if minute < now_minute - HISTORY:
+            return
         series.bucket_start = minute
     elif minute > series.bucket_start:
         advance(series_set, series, minute)

@@ -126,6 +126,17 @@ def test_a_backfill_teaches_the_detector_but_alerts_no_one(workspace, owner):
     assert not Episode.objects.exists()
 
 
+def test_a_series_starts_no_earlier_than_eight_days_back(workspace):
+    add_mentions(workspace, T0 - dt.timedelta(days=30), 5)
+    add_mentions(workspace, T0 - dt.timedelta(days=2), 1)
+    stream.take_chunk(workspace, now=T0)
+    assert series(workspace).bucket_start == T0 - dt.timedelta(days=2)
+    stream.tick(workspace, now=T0)
+    s = series(workspace)
+    assert s.minutes == 2 * 24 * 60 and s.bucket_start == T0  # two days of minutes, then now
+    assert s.state["n"] == s.minutes
+
+
 def test_an_edited_query_starts_its_series_afresh_and_the_workspace_goes_on(workspace):
     query = brand_query(workspace)
     steady(workspace, 5, query=query)
