@@ -113,11 +113,18 @@ def evaluate(bench, scores: dict, profile: str = "standard", threshold=None) -> 
 
 # Candidate settings for the cross-validation: overrides of DetectorSettings' defaults.
 GRID: list[dict] = [
-    {"profile_rate": rate, "error_memory": memory, "novelty_weight": weight, "day_bins": bins}
-    for rate in (0.1, 0.2, 0.5)
-    for memory in (300.0, 500.0, 1000.0)
+    {
+        "profile_rate": rate,
+        "error_memory": memory,
+        "smooth_rows": smooth,
+        "suppress_halflife": halflife,
+        "novelty_weight": weight,
+    }
+    for rate in (0.1, 0.2)
+    for memory in (500.0, 1000.0)
+    for smooth in (0.0, 12.0)
+    for halflife in (100.0, 150.0)
     for weight in (2.0, 4.0)
-    for bins in (144, 288)
 ]
 
 

@@ -129,7 +129,7 @@ def test_state_keeps_settings():
     [
         lambda s: s.update(version=-1),
         lambda s: s.update(day=s["day"][:-1]),
-        lambda s: s.pop("hist"),
+        lambda s: s.pop("errors"),
     ],
 )
 def test_a_state_that_does_not_fit_is_refused(change):
