@@ -118,13 +118,13 @@ GRID: list[dict] = [
         "error_memory": memory,
         "smooth_rows": smooth,
         "suppress_halflife": halflife,
-        "novelty_weight": weight,
+        "smooth_memory": smooth_memory,
     }
     for rate in (0.1, 0.2)
     for memory in (500.0, 1000.0)
     for smooth in (0.0, 12.0)
     for halflife in (100.0, 150.0)
-    for weight in (2.0, 4.0)
+    for smooth_memory in (500.0, 2000.0)
 ]
 
 

@@ -76,8 +76,10 @@ class DetectorSettings:
     error_warmup: int = 30
     # An error beyond every remembered one adds this much rarity per octave beyond.
     beyond_gain: float = 1.0
-    # The rarity of the errors' mean over about this many recent rows (EW) counts too (0: off).
+    # The rarity of the errors' mean over about this many recent rows (EW) counts too (0: off),
+    # against the means of about smooth_memory rows.
     smooth_rows: float = 12.0
+    smooth_memory: float = 2000.0
     # Score = 1 - exp(-(rarity + novelty_weight * novelty) / surprise_scale).
     surprise_scale: float = 4.0
     # The recent maximum a row must beat halves in this many rows.
@@ -89,7 +91,7 @@ class DetectorSettings:
 
 # Score at and above which the product opens an episode: the threshold NAB's sweep chose for the
 # standard profile with these settings on the validation corpus (docs/benchmarks.md).
-FIRE_THRESHOLD = 0.443
+FIRE_THRESHOLD = 0.447
 
 
 class FadingHistogram:
@@ -154,7 +156,7 @@ class SpikeDetector:
         self.predicted = 0  # rows with a prediction
         self.errors = FadingHistogram(s.error_memory)
         self.err_smooth = 0.0
-        self.smooth_errors = FadingHistogram(s.error_memory)
+        self.smooth_errors = FadingHistogram(s.smooth_memory)
         self.recent_max = 0.0
 
     def update(self, timestamp: datetime, value: float) -> float:
@@ -164,7 +166,7 @@ class SpikeDetector:
             raise ValueError("value must be a finite number")
         s = self.settings
         n = self.n = self.n + 1
-        if n == 1:
+        if self.start is None:
             self.lo = self.hi = x
             self.start = timestamp
         lo, hi = self.lo, self.hi
