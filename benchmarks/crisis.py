@@ -244,8 +244,16 @@ def main(argv=None) -> int:
         report["detections"] = folder
     if args.cv:
         cv = cross_validate(bench, nab, corpus, [*GRID] if GRID else [{}])
+        grid = [*GRID] if GRID else [{}]
         for profile in PROFILES:
             report[profile]["cross_validated"] = cv[profile]["normalised"]
+            report[profile]["cv_folds"] = [
+                {"held_out": held, "settings": grid[k], "threshold": thr}
+                for held, k, thr in cv[profile]["chosen"]
+            ]
+        print("\ncross-validation, standard profile: settings chosen without each corpus")
+        for fold in report["standard"]["cv_folds"]:
+            print(f"  {fold['held_out']:22s} threshold {fold['threshold']:.4f}  {fold['settings']}")
 
     print(f"\n{'profile':20s} {'detector':>9s} {'CV':>7s} {'@FIRE':>7s} {'z-score':>8s}  threshold")
     for profile, ours, base, fixed in rows:
