@@ -52,6 +52,8 @@ STATE_VERSION = 3
 DAY = 86400
 WEEK = 7 * DAY
 NO_ERROR = -(10**6)  # histogram key of a zero error
+# Values beyond this are refused: differences and sums of two values then stay finite.
+MAX_ABS_VALUE = 1e150
 
 
 @dataclass(frozen=True)
@@ -162,8 +164,8 @@ class SpikeDetector:
     def update(self, timestamp: datetime, value: float) -> float:
         """The anomaly score (0..1) of this row, given every row before it."""
         x = float(value)
-        if not math.isfinite(x):
-            raise ValueError("value must be a finite number")
+        if not -MAX_ABS_VALUE <= x <= MAX_ABS_VALUE:  # NaN included
+            raise ValueError(f"value must be a finite number within ±{MAX_ABS_VALUE:g}")
         s = self.settings
         n = self.n = self.n + 1
         if self.start is None:
