@@ -113,11 +113,18 @@ def evaluate(bench, scores: dict, profile: str = "standard", threshold=None) -> 
 
 # Candidate settings for the cross-validation: overrides of DetectorSettings' defaults.
 GRID: list[dict] = [
-    {"profile_rate": rate, "error_memory": memory, "novelty_weight": weight, "day_bins": bins}
-    for rate in (0.1, 0.2, 0.5)
-    for memory in (300.0, 500.0, 1000.0)
-    for weight in (2.0, 4.0)
-    for bins in (144, 288)
+    {
+        "profile_rate": rate,
+        "error_memory": memory,
+        "smooth_rows": smooth,
+        "suppress_halflife": halflife,
+        "smooth_memory": smooth_memory,
+    }
+    for rate in (0.1, 0.2)
+    for memory in (500.0, 1000.0)
+    for smooth in (0.0, 12.0)
+    for halflife in (100.0, 150.0)
+    for smooth_memory in (500.0, 2000.0)
 ]
 
 
@@ -237,8 +244,16 @@ def main(argv=None) -> int:
         report["detections"] = folder
     if args.cv:
         cv = cross_validate(bench, nab, corpus, [*GRID] if GRID else [{}])
+        grid = [*GRID] if GRID else [{}]
         for profile in PROFILES:
             report[profile]["cross_validated"] = cv[profile]["normalised"]
+            report[profile]["cv_folds"] = [
+                {"held_out": held, "settings": grid[k], "threshold": thr}
+                for held, k, thr in cv[profile]["chosen"]
+            ]
+        print("\ncross-validation, standard profile: settings chosen without each corpus")
+        for fold in report["standard"]["cv_folds"]:
+            print(f"  {fold['held_out']:22s} threshold {fold['threshold']:.4f}  {fold['settings']}")
 
     print(f"\n{'profile':20s} {'detector':>9s} {'CV':>7s} {'@FIRE':>7s} {'z-score':>8s}  threshold")
     for profile, ours, base, fixed in rows:

@@ -561,12 +561,16 @@ def spike_timestamp(text: str, line: int):
 def spike_value(text: str, line: int) -> float:
     import math
 
+    from parvis.alerts.detector import MAX_ABS_VALUE
+
     try:
         value = float(text)
     except ValueError:
         raise BadInput(f"line {line}: value {text[:40]!r} is not a number") from None
     if not math.isfinite(value):
         raise BadInput(f"line {line}: value {text[:40]!r} is not a finite number")
+    if abs(value) > MAX_ABS_VALUE:
+        raise BadInput(f"line {line}: value {text[:40]!r} is out of range (±{MAX_ABS_VALUE:g})")
     return value
 
 

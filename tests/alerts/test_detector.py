@@ -129,7 +129,7 @@ def test_state_keeps_settings():
     [
         lambda s: s.update(version=-1),
         lambda s: s.update(day=s["day"][:-1]),
-        lambda s: s.pop("hist"),
+        lambda s: s.pop("errors"),
     ],
 )
 def test_a_state_that_does_not_fit_is_refused(change):
@@ -139,12 +139,22 @@ def test_a_state_that_does_not_fit_is_refused(change):
         SpikeDetector.from_state(state)
 
 
-@pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf, "1e400"])
-def test_non_finite_values_are_refused(bad):
+@pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf, "1e400", 1e151, -1e200])
+def test_non_finite_or_huge_values_are_refused(bad):
     detector = SpikeDetector()
     detector.update(START, 1.0)
     with pytest.raises(ValueError):
         detector.update(START + MINUTE, bad)
+
+
+@pytest.mark.parametrize("settings", [DetectorSettings(), COUNTS])
+def test_extreme_values_give_scores_not_errors(settings):
+    detector = SpikeDetector(settings)
+    values = [1e150, -1e150, 0.0, 5e-324, -5e-324, 1e150, 1e-300]
+    scores = [
+        detector.update(START + i * MINUTE, values[i % len(values)]) for i in range(3 * DAY_ROWS)
+    ]
+    assert all(0.0 <= s <= 1.0 for s in scores)
 
 
 def test_a_row_back_in_time_is_the_next_row():
