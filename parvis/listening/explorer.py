@@ -445,10 +445,12 @@ def thread(mention: Mention) -> tuple[list[Mention], list[Mention]]:
             break
         ancestors.append(parent)
         parent_id = parent.parent_external_id
+    # "Not empty" (an external id never is) states the condition of the mention_replies
+    # index, which holds replies only.
     replies = list(
-        base.filter(network=mention.network, parent_external_id=mention.external_id).order_by(
-            "published_at", "id"
-        )[:MAX_REPLIES]
+        base.filter(network=mention.network, parent_external_id=mention.external_id)
+        .exclude(parent_external_id="")
+        .order_by("published_at", "id")[:MAX_REPLIES]
     )
     return ancestors[::-1], replies
 

@@ -274,11 +274,13 @@ class Mention(WorkspaceScoped):
             models.Index(
                 fields=["workspace", "content_hash", "published_at"], name="mention_copies"
             ),
-            # A mention's replies, in order. With the network and the date in the index, SQLite
-            # uses it even though most mentions share the empty parent ('' is the common value
-            # of its statistics), instead of walking the workspace's dates (60 ms at 20k).
+            # A mention's replies, in order: replies only (most mentions answer nothing), so
+            # that inserting a post costs nothing here, and no look-up by (network, external
+            # id) can mistake it for unique_mention (PostgreSQL did, on a table it had no
+            # statistics for yet, and scanned every mention of a network per look-up).
             models.Index(
                 fields=["workspace", "network", "parent_external_id", "published_at"],
+                condition=~models.Q(parent_external_id=""),
                 name="mention_replies",
             ),
             models.Index(fields=["author", "published_at"], name="mention_author"),

@@ -542,25 +542,33 @@ def run_stream(
     helper: enrichment.Helper | None = None
     pending: deque[tuple[Batch, Future | None]] = deque()
     read = 0
+    growth: bulk.GrowthWatch | None = None
+
+    def add(summary: Summary) -> None:
+        total.add(summary)
+        if growth is not None:
+            growth.wrote(summary.stored)
+
     with contextlib.ExitStack() as resources:
         for items in item_batches:
             batch = Batch(workspace=workspace, incoming=list(items), origin=origin)
             if read <= OVERLAP_AFTER < read + len(batch.incoming):
                 resources.enter_context(bulk.long_writes())
+                growth = bulk.GrowthWatch()
             read += len(batch.incoming)
             if helper is None and wants_helper(overlap, read, split):
                 helper = enrichment.Helper()
                 resources.callback(helper.close)
             if helper is None or split is None:
-                total.add(run_batch(batch))
+                add(run_batch(batch))
                 continue
             for stage in split[0]:
                 stage(batch)
             pending.append((batch, submit(helper, batch, split[1])))
             if len(pending) > 1:  # the helper has the next batch: write this one meanwhile
-                total.add(finish(*pending.popleft(), split[1], timings))
+                add(finish(*pending.popleft(), split[1], timings))
         while pending:
-            total.add(finish(*pending.popleft(), split[1], timings))  # type: ignore[index]
+            add(finish(*pending.popleft(), split[1], timings))  # type: ignore[index]
     return total
 
 

@@ -67,3 +67,45 @@ def test_copies_and_replies_use_their_indexes(workspace, statistics_at_1m):
         # The index gives the order too: with a sort to do after it, SQLite preferred
         # walking mention_time in date order at 1M.
         assert "mention_time" not in found and "TEMP B-TREE" not in found, found
+
+
+def test_a_long_import_gives_postgresql_statistics_as_it_goes(workspace, monkeypatch):
+    """An import into a table PostgreSQL has no statistics for yet: its planner took any
+    index starting with workspace_id (copies, replies) for the look-up of stored mentions,
+    and scanned the workspace for each of 4,000 keys (a 100k import spent 69 s there). The
+    import now analyses the tables as they double (bulk.GrowthWatch)."""
+    import json
+
+    from parvis.listening import bulk, pipeline
+    from parvis.listening.ingest import ingest_lines
+    from parvis.listening.models import Mention
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's planner")
+    monkeypatch.setattr(pipeline, "OVERLAP_AFTER", 100)
+    monkeypatch.setattr(bulk.GrowthWatch, "FIRST", 1000)
+    lines = [
+        json.dumps(
+            {
+                "network": ["bluesky", "mastodon", "reddit"][n % 3],
+                "external_id": f"post-{n}",
+                "author": {"handle": f"a{n % 50}", "followers": n},
+                "text": f"Une bougie numéro {n} #{n % 97}",
+                "created_at": f"2026-10-{1 + n % 28:02d}T{n % 24:02d}:00:00+00:00",
+            }
+        )
+        for n in range(3000)
+    ]
+    ingest_lines(workspace, iter(lines), batch_size=500, overlap=False)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'listening_mention'")
+        assert cursor.fetchone()[0] >= 1000  # only this transaction's ANALYZE sees them
+    keys = [("bluesky", f"post-{n}") for n in range(4000)]
+    columns = ("network", "external_id")
+    with CaptureQueriesContext(connection) as ctx:
+        found = bulk.lookup(Mention, workspace.pk, columns, keys, columns)
+    assert len(found) == 1000
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN " + ctx.captured_queries[-1]["sql"])
+        plans = [row[0] for row in cursor.fetchall()]
+    assert any("unique_mention" in line for line in plans), plans
