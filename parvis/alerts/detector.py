@@ -33,8 +33,8 @@ product passes UTC). A row whose timestamp goes back (a clock change) is scored 
 
 Gaps: the detector does not invent buckets. A row whose timestamp jumps ahead is simply the next
 observation, at its own time of day. For count series (mentions per minute) an empty minute is
-a real zero, and the caller feeds it: `fill_gaps()` yields the missing bucket timestamps (the
-alerts app feeds zeros for them, up to a limit, see its docs).
+a real zero, and the caller feeds it: `fill_gaps()` yields the missing bucket timestamps to
+feed zeros for (a day of one-minute zeros costs about 10 ms).
 
 Series that start from nothing: nothing is scored during `warmup` rows; while the series has been
 flat (a range of zero), a first departure teaches the range instead of being scored.
