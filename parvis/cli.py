@@ -788,7 +788,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--counts",
         action="store_true",
         help="the values are counts (mentions, reach): the alerts' settings for them (noise "
-        "growing with the level, rises only)",
+        "growing with the level)",
     )
     spikes.set_defaults(func=cmd_detect_spikes)
     return parser

@@ -40,8 +40,9 @@ Series that start from nothing: nothing is scored during the first day (`warmup_
 the first `warmup` rows; while the series has been flat (a range of zero), a first departure
 teaches the range instead of being a level novelty.
 
-Count series (mentions, reach): `COUNT_SETTINGS` measures errors in Poisson units and scores
-rises only. `expected` is the prediction the last row was compared with.
+Count series (mentions, reach): `COUNT_SETTINGS` measures errors in Poisson units;
+`rises_only` scores only rows above their prediction. `expected` is the prediction the last
+row was compared with (which side of it a detection is).
 """
 
 from __future__ import annotations
@@ -98,8 +99,10 @@ class DetectorSettings:
     rises_only: bool = False
 
 
-# The settings of the alerts' count series (mention volume, negative volume, reach).
-COUNT_SETTINGS = DetectorSettings(counts=True, rises_only=True)
+# The settings of the alerts' count series (mention volume, negative volume, reach), which
+# `parvis detect-spikes --counts` uses too. (The alerts keep drops from opening an episode
+# themselves; `rises_only=True` would stop them from scoring at all.)
+COUNT_SETTINGS = DetectorSettings(counts=True)
 
 # Score at and above which the product opens an episode: the threshold NAB's sweep chose for the
 # standard profile with these settings on the validation corpus (docs/benchmarks.md).

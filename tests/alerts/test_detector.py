@@ -87,7 +87,7 @@ def test_a_monday_morning_peak_seen_before_is_not_a_crisis(seed):
     assert max(scores[thursday_8am : thursday_8am + 10]) >= FIRE_THRESHOLD
 
 
-def test_count_series_score_rises_not_drops():
+def test_rises_only_scores_rises_not_drops():
     onset = 2 * DAY_ROWS + 900
 
     def jump(size):
@@ -95,17 +95,18 @@ def test_count_series_score_rises_not_drops():
 
     rows = mentions(3, extra=jump(60.0))
     drop = [(t, max(0.0, 2 * level(t) - v)) for t, v in rows]  # the mirror image: a collapse
-    rise = run(rows, SpikeDetector(COUNTS))
-    falls = run(drop, SpikeDetector(COUNTS))
+    rises_only = DetectorSettings(counts=True, rises_only=True)
+    rise = run(rows, SpikeDetector(rises_only))
+    falls = run(drop, SpikeDetector(rises_only))
     assert max(rise[onset : onset + 3]) >= FIRE_THRESHOLD
     assert max(falls[onset : onset + 60]) == 0.0
     # `expected` tells which side of its prediction the last row was.
-    detector = SpikeDetector(COUNTS)
+    detector = SpikeDetector(rises_only)
     assert detector.expected is None
     run(drop[: onset + 1], detector)
     assert detector.expected is not None and drop[onset][1] < detector.expected - 20
     # Without rises_only, the collapse is news too.
-    both = run(drop, SpikeDetector(DetectorSettings(counts=True)))
+    both = run(drop, SpikeDetector(COUNTS))
     assert max(both[onset : onset + 3]) >= FIRE_THRESHOLD
 
 
