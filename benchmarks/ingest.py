@@ -333,10 +333,47 @@ def main() -> None:
     parser.add_argument(
         "--no-orm-ceiling", action="store_true", help="skip the bulk_create ceiling (slow at 1M)"
     )
+    parser.add_argument("--no-ceiling", action="store_true", help="skip both ceilings")
+    parser.add_argument(
+        "--postgres",
+        action="store_true",
+        help="start a throw-away PostgreSQL (as benchmarks/scaleout.py does) and count its CPU",
+    )
+    parser.add_argument("--shared-buffers", default="1GB", help="with --postgres")
+    parser.add_argument(
+        "--pg-setting",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="with --postgres: another server setting (repeatable)",
+    )
     args = parser.parse_args()
     if args.phase:
         print(json.dumps(PHASES[args.phase](args.file)))
         return
+    if args.postgres:
+        scaleout = sibling("scaleout")
+        with scaleout.postgres_server(args.shared_buffers, tuple(args.pg_setting)) as (url, pid):
+            database = f"bench{os.getpid()}"
+            subprocess.run(["psql", url, "-qc", f"CREATE DATABASE {database}"], check=True, cwd="/")
+            os.environ["PARVIS_DATABASE_URL"] = url.rsplit("/", 1)[0] + "/" + database
+            run(args, lambda: scaleout.server_cpu(pid))
+        return
+    run(args, None)
+
+
+def sibling(name: str):
+    """benchmarks/<name>.py as a module."""
+    import importlib.util
+
+    here = Path(__file__).resolve().parent
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", here / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def run(args: argparse.Namespace, server_cpu) -> None:
     workdir = Path(tempfile.mkdtemp(prefix="parvis-bench-"))
     path = workdir / "mentions.jsonl"
     write_jsonl(path, args.count)
@@ -346,14 +383,19 @@ def main() -> None:
         env["PARVIS_BENCH_BATCH"] = str(args.batch_size)
     vendor = "postgresql" if env.get("PARVIS_DATABASE_URL") else "sqlite"
     load = os.getloadavg()
+    server_before = server_cpu() if server_cpu else 0.0
     ingest = run_phase("ingest", path, env)
+    if server_cpu:
+        # Start-up and migrations included: a few seconds at most.
+        ingest["server_cpu_seconds"] = round(server_cpu() - server_before, 2)
     print(json.dumps(ingest))
-    ceiling = run_phase("ceiling", path, env)
-    print(json.dumps(ceiling))
-    orm = None if args.no_orm_ceiling else run_phase("ceiling_orm", path, env)
+    ceiling = None if args.no_ceiling else run_phase("ceiling", path, env)
+    if ceiling:
+        print(json.dumps(ceiling))
+    orm = None if args.no_orm_ceiling or args.no_ceiling else run_phase("ceiling_orm", path, env)
     if orm:
         print(json.dumps(orm))
-    ratio = ingest["mentions_per_s"] / ceiling["rows_per_s"]
+    ratio = ingest["mentions_per_s"] / ceiling["rows_per_s"] if ceiling else float("nan")
     stages = ", ".join(f"{k} {v}" for k, v in ingest["stage_seconds"].items() if v >= 0.01)
     cpu = ", ".join(f"{k} {v}" for k, v in ingest["stage_cpu_seconds"].items() if v >= 0.01)
     orm_part = (
@@ -367,14 +409,16 @@ def main() -> None:
         f"{ingest['mentions_per_s']} mentions/s end to end (target >= 5000), "
         f"peak RSS {ingest['peak_rss_mb']} MB + helper {ingest['helper_peak_rss_mb']} MB "
         f"= {ingest['peak_rss_total_mb']} MB (target < 1024), "
-        f"raw insert ceiling {ceiling['rows_per_s']} rows/s, ratio {ratio:.2f}{orm_part}\n"
+        f"raw insert ceiling {ceiling['rows_per_s'] if ceiling else '-'} rows/s, "
+        f"ratio {ratio:.2f}{orm_part}\n"
         f"  stage seconds (main process): {stages}; write transactions "
         f"{ingest['write_transaction_seconds']} (commits ~{ingest['commit_seconds_about']}); "
         f"helper enrich {ingest['helper_enrich_seconds']}, waited for helper "
         f"{ingest['waiting_for_helper_seconds']}\n"
         f"  stage CPU seconds (main process): {cpu}\n"
         f"  CPU seconds: main process {ingest['main_cpu_seconds']}, helper "
-        f"{ingest['helper_cpu_seconds']} (the database server's are not counted)\n"
+        f"{ingest['helper_cpu_seconds']}, database server "
+        f"{ingest.get('server_cpu_seconds', 'not counted')}\n"
         f"  load average before / after: {load[0]:.2f} / {os.getloadavg()[0]:.2f} "
         f"on {os.cpu_count()} cores; data in {workdir}"
     )

@@ -129,9 +129,9 @@ def pg_bin() -> Path:
 
 
 @contextmanager
-def postgres_server(shared_buffers: str):
+def postgres_server(shared_buffers: str, settings: tuple[str, ...] = ()):
     """A local cluster with default durability (fsync on), trust auth on 127.0.0.1; yields
-    (admin URL, postmaster pid)."""
+    (admin URL, postmaster pid). `settings`: more "name=value" server settings."""
     binaries = pg_bin()
     root = Path(tempfile.mkdtemp(prefix="parvis-scale-pg."))
     if os.geteuid() == 0:
@@ -148,7 +148,7 @@ def postgres_server(shared_buffers: str):
     options = (
         f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={root} "
         f"-c shared_buffers={shared_buffers} -c max_connections=200"
-    )
+    ) + "".join(f" -c {setting}" for setting in settings)
     ctl = [str(binaries / "pg_ctl"), "-D", str(data), "-l", str(root / "log"), "-w"]
     subprocess.run(as_postgres([*ctl, "-o", options, "start"]), check=True, cwd="/")
     try:

@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "parvis.intelligence",
     "parvis.listening",
     "parvis.inbox",
+    "parvis.alerts",
     "parvis.moderation",
     "parvis.api",
     "parvis.demo",  # last: the demo seeds every app above

@@ -21,6 +21,7 @@ urlpatterns = [
     path("w/<slug:slug>/listening/", include("parvis.listening.urls")),
     path("w/<slug:slug>/inbox/", include("parvis.inbox.urls")),
     path("w/<slug:slug>/moderation/", include("parvis.moderation.urls")),
+    path("w/<slug:slug>/alerts/", include("parvis.alerts.urls")),
     # The public moderation charter: no login, outside the workspace URLs.
     path("charte/<str:token>/", moderation_views.charter_public, name="moderation_charter"),
 ]

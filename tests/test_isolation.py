@@ -61,7 +61,23 @@ def world(workspace, owner, outsider, populated):
         **listening(workspace, owner),
         **inbox(workspace, owner),
         **moderation(workspace, owner),
+        **alerts(workspace, owner),
     }
+
+
+def alerts(workspace, owner) -> dict:
+    """One alert rule and one episode."""
+    from django.utils import timezone
+
+    from parvis.alerts.models import Episode
+    from parvis.alerts.services import do_save_rule
+
+    rule, _ = do_save_rule(workspace, owner, {"name": "Pic", "kind": "spike"})
+    now = timezone.now()
+    episode = Episode.objects.create(
+        workspace=workspace, kind="volume", opened_at=now, fired_at=now, last_event_at=now
+    )
+    return {"alert_rule": rule, "episode": episode}
 
 
 def inbox(workspace, owner) -> dict:
@@ -150,6 +166,9 @@ def fill(route: str, name: str, slug: str, world: dict) -> str:
         values["review_id"] = world["review"].pk
         values["message_id"] = world["message"].pk
         values["entry_id"] = world["listed"].pk
+    elif name.startswith("alerts:"):
+        values["rule_id"] = world["alert_rule"].pk
+        values["episode_id"] = world["episode"].pk
 
     def sub(match: re.Match) -> str:
         key = match.group("name")
@@ -266,6 +285,10 @@ def api_path(path: str, slug: str, world: dict) -> tuple[str, dict]:
             body = {"why": "erreur"}
         elif filled.endswith("/preview"):
             body = {"conditions": [{"kind": "contains", "what": "link"}]}
+    if "/alerts" in filled:
+        filled = filled.replace("{rule_id}", str(world["alert_rule"].pk))
+        if filled.endswith("/rules") or "/rules/" in filled:
+            body = {"name": "r", "kind": "spike"}
     if "{" in filled:
         raise LookupError(f"no sample value for a parameter of {path}")
     return filled, body

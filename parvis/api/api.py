@@ -8,6 +8,7 @@ from ninja import NinjaAPI, Router, Schema, Status
 from ninja.errors import HttpError
 
 from parvis.api import schemas as s
+from parvis.api.alerts import router as alerts_router
 from parvis.api.auth import BearerToken, api_membership
 from parvis.api.inbox import router as inbox_router
 from parvis.api.listening import router as listening_router
@@ -175,3 +176,4 @@ api.add_router("", strategy)
 api.add_router("", listening_router)
 api.add_router("", inbox_router)
 api.add_router("", moderation_router)
+api.add_router("", alerts_router)

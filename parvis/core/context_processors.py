@@ -15,7 +15,7 @@ AREAS = [
     ("inbox", _("Inbox"), "inbox:list"),
     ("moderation", _("Moderation"), "moderation:rules"),
     ("publishing", _("Publishing"), None),
-    ("alerts", _("Alerts"), None),
+    ("alerts", _("Alerts"), "alerts:list"),
     ("reports", _("Reports"), None),
     ("strategy", _("Strategy"), "workspaces:strategy"),
 ]
@@ -41,6 +41,8 @@ def active_area(view_name: str) -> str:
         return "inbox"
     if view_name.startswith("moderation:"):
         return "moderation"
+    if view_name.startswith("alerts:"):
+        return "alerts"
     return AREA_BY_VIEW.get(view_name, "")
 
 

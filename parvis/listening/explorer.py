@@ -49,6 +49,8 @@ from parvis.intelligence.lexicon import stopwords
 from parvis.listening import search
 from parvis.listening.forms import FILTER_KEYS, FilterForm, encode_cursor
 from parvis.listening.models import (
+    SPAM,
+    TOXIC,
     Author,
     Mention,
     MentionMatch,
@@ -84,8 +86,14 @@ SORT_FIELDS = {
 }
 # Sorts read from the smallest value up ("most negative": the lowest sentiment score).
 ASCENDING = {"negative"}
-# The analysis' scores are calibrated so that 0.5 is its decision threshold.
-TOXIC, SPAM = 0.5, 0.5
+# The sorts by a score list the mentions that score marks (negative, toxic, spam), as their
+# partial indexes hold exactly those: ranking harmless mentions by a toxicity of 0.02 or
+# 0.03 tells a community manager nothing.
+SCORE_SORTS: dict[str, Q] = {
+    "negative": Q(sentiment="negative"),
+    "toxicity": Q(toxicity__gte=TOXIC),
+    "spam": Q(spam__gte=SPAM),
+}
 
 
 # --- filters ------------------------------------------------------------------------------
@@ -244,6 +252,8 @@ def filtered_mentions(
         qs = qs.filter(spam__gte=SPAM)
     elif filters.spam == "hide":
         qs = qs.filter(spam__lt=SPAM)
+    if filters.sort in SCORE_SORTS:
+        qs = qs.filter(SCORE_SORTS[filters.sort])
     qs = filter_own(qs, filters)
     if filters.q and "q" not in used:
         qs = filter_common_words(qs, filters.q)
@@ -312,7 +322,7 @@ def few_candidates(
     for name, (lookup, value) in scores.items():
         if not value or not heads:
             continue
-        # head_reach (head_toxicity, head_spam) holds (workspace, value) for group heads: a
+        # head_reach (head_toxic, head_spammy) holds (workspace, value) for group heads: a
         # high threshold is a short range of it, where walking the date index would look
         # at every mention.
         rows = scoped(Mention, workspace).filter(group_head=True, **{lookup: value})

@@ -28,9 +28,9 @@ SORTS = [
     ("date", _("Newest first")),
     ("reach", _("Largest reach")),
     ("engagement", _("Most engagement")),
-    ("negative", _("Most negative first")),
-    ("toxicity", _("Most toxic first")),
-    ("spam", _("Most likely spam first")),
+    ("negative", _("Negative, most negative first")),
+    ("toxicity", _("Toxic, most toxic first")),
+    ("spam", _("Spam, most likely first")),
 ]
 # Rolling periods: a saved view keeps "the last 7 days", not the dates it was saved with.
 PERIODS = [
@@ -165,7 +165,18 @@ class LazyChoices:
 
 def networks_in_use(workspace: Workspace) -> list[tuple[str, Any]]:
     """The networks with mentions in `workspace` or a source reading them, in the usual
-    order: X or TikTok without a connector are no use as a filter. One index probe each."""
+    order: X or TikTok without a connector are no use as a filter. One index probe each,
+    cached until the workspace's mentions or sources change (every list view draws this
+    form)."""
+    from parvis.listening import freshness
+
+    codes, _at = freshness.cached(
+        workspace.pk, "networks_in_use", (), lambda: networks_with_data(workspace)
+    )
+    return [(code, label) for code, label in NETWORK_CHOICES if code in codes]
+
+
+def networks_with_data(workspace: Workspace) -> frozenset[str]:
     from parvis.connectors import base
     from parvis.listening.models import Mention, Source
 
@@ -179,7 +190,7 @@ def networks_in_use(workspace: Workspace) -> list[tuple[str, Any]]:
         )
     found = Workspace.objects.filter(pk=workspace.pk).annotate(**probes).values(*probes).first()
     found = found or {}
-    return [(code, label) for n, (code, label) in enumerate(NETWORK_CHOICES) if found[f"has_{n}"]]
+    return frozenset(c for n, (c, _label) in enumerate(NETWORK_CHOICES) if found[f"has_{n}"])
 
 
 class FilterForm(forms.Form):

@@ -162,15 +162,27 @@ class Sentiment(models.TextChoices):
 
 
 HEADS = models.Q(group_head=True)
+# The analysis' scores are calibrated so that 0.5 is its decision threshold: above it a
+# mention is toxic (spam). The explorer's "toxic only" and "spam only" filters, and its sorts
+# by a score, list those above it (see the head_* score indexes).
+TOXIC, SPAM = 0.5, 0.5
 
 
 class Mention(WorkspaceScoped):
     """One post, comment or article, from any source, normalized and enriched."""
 
+    # No single-column indexes for the workspace and the author: every index below starts
+    # with one of them, and each redundant index costs every insert (a random-keyed one, the
+    # author's, most of all at a million mentions).
+    workspace = models.ForeignKey(
+        "workspaces.Workspace", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     network = models.CharField(max_length=30, choices=NETWORK_CHOICES)
     external_id = models.CharField(max_length=300)
     url = models.TextField(blank=True)
-    author = models.ForeignKey(Author, on_delete=models.CASCADE, related_name="mentions")
+    author = models.ForeignKey(
+        Author, on_delete=models.CASCADE, related_name="mentions", db_index=False
+    )
     title = models.TextField(blank=True)
     text = models.TextField(blank=True)
     lang = models.CharField(max_length=12, blank=True)
@@ -230,13 +242,26 @@ class Mention(WorkspaceScoped):
             models.Index(
                 fields=["workspace", "engagement"], condition=HEADS, name="head_engagement"
             ),
-            # "Most negative" and "most toxic" first, and the toxic / spam filters (a short
-            # range of these above the threshold).
+            # The sorts by a score ("negative, most negative first", "toxic, most toxic
+            # first", "spam, most likely first") and the toxic / spam filters. Each holds only
+            # the mentions those list, a third to a fiftieth of them: every index entry costs
+            # each insert, a random-keyed one like these most of all (a million-mention import
+            # spent about 8 CPU-µs per mention in each full score index, SQLite).
             models.Index(
-                fields=["workspace", "sentiment_score"], condition=HEADS, name="head_score"
+                fields=["workspace", "sentiment_score"],
+                condition=HEADS & models.Q(sentiment="negative"),
+                name="head_negative",
             ),
-            models.Index(fields=["workspace", "toxicity"], condition=HEADS, name="head_toxicity"),
-            models.Index(fields=["workspace", "spam"], condition=HEADS, name="head_spam"),
+            models.Index(
+                fields=["workspace", "toxicity"],
+                condition=HEADS & models.Q(toxicity__gte=TOXIC),
+                name="head_toxic",
+            ),
+            models.Index(
+                fields=["workspace", "spam"],
+                condition=HEADS & models.Q(spam__gte=SPAM),
+                name="head_spammy",
+            ),
             # Volumes over time count every mention, copies included (overview, alerts).
             # Network and author too: the overview's sites are counted from the index alone.
             models.Index(
@@ -283,8 +308,13 @@ class MentionMatch(models.Model):
     workspace = models.ForeignKey(
         "workspaces.Workspace", on_delete=models.CASCADE, related_name="+"
     )
-    mention = models.ForeignKey(Mention, on_delete=models.CASCADE, related_name="matches")
-    query = models.ForeignKey(MonitoredQuery, on_delete=models.CASCADE, related_name="matches")
+    # Served by unique_match and match_query_recent, which start with them.
+    mention = models.ForeignKey(
+        Mention, on_delete=models.CASCADE, related_name="matches", db_index=False
+    )
+    query = models.ForeignKey(
+        MonitoredQuery, on_delete=models.CASCADE, related_name="matches", db_index=False
+    )
     published_at = NetworkDateTimeField()
 
     class Meta:

@@ -15,7 +15,7 @@ from parvis.connectors import base
 from parvis.connectors.models import ConnectedAccount
 from parvis.core.audit import record_event
 from parvis.core.models import AuditEvent
-from parvis.listening import tasks
+from parvis.listening import freshness, tasks
 from parvis.listening.models import Source, SourceStatus
 from parvis.workspaces.models import Workspace
 
@@ -46,6 +46,9 @@ def do_create_source(
     source.full_clean()
     source.save()
     audit(AuditEvent.Kind.SOURCE_CREATED, source, actor)
+    # The networks a workspace reads are shown from a cached figure (the explorer's network
+    # filter): a new source may add one.
+    freshness.bump(workspace.pk)
     return source
 
 
@@ -168,4 +171,5 @@ def do_run_now(source: Source) -> None:
 def do_delete_source(source: Source, actor: Any = None) -> None:
     """The source goes; the mentions it collected stay (their source becomes empty)."""
     audit(AuditEvent.Kind.SOURCE_DELETED, source, actor)
+    freshness.bump(source.workspace_id)
     source.delete()

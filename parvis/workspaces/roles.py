@@ -36,6 +36,7 @@ class Perm(StrEnum):
     PUBLISH = "publish"
     APPROVE = "approve"
     VIEW_REPORTS = "view_reports"
+    MANAGE_ALERTS = "manage_alerts"
 
 
 ALL = frozenset(Role)
@@ -54,6 +55,9 @@ PERMISSIONS: dict[Perm, frozenset[Role]] = {
     Perm.PUBLISH: EDITORS,
     Perm.APPROVE: LEADS | {Role.CLIENT},
     Perm.VIEW_REPORTS: ALL,
+    # Who is woken at night and where the brand's alerts go are the editors' call, as the
+    # queries they watch are.
+    Perm.MANAGE_ALERTS: EDITORS,
 }
 
 PERMISSION_LABELS: dict[Perm, StrOrPromise] = {
@@ -68,6 +72,7 @@ PERMISSION_LABELS: dict[Perm, StrOrPromise] = {
     Perm.PUBLISH: _("Write and schedule posts"),
     Perm.APPROVE: _("Approve posts before publication"),
     Perm.VIEW_REPORTS: _("Read reports and KPIs"),
+    Perm.MANAGE_ALERTS: _("Create and edit alert rules and quiet hours"),
 }
 
 

@@ -1,0 +1,539 @@
+"""Folding new mentions into the alerts, batch by batch, with no recomputation.
+
+The workspace's mentions are read in id order from `AlertCursor`, under a lock of that row
+(the pipeline's workspace write lock makes a workspace's ids commit in order): each mention is
+counted once however many workers run this (the `mentions_stored` signal, and the catch-up
+every minute for a signal lost in a crash). Every write to the workspace's series happens under
+the same lock, so two workers never read-modify-write one series at once.
+
+Series (docs/alerts.md, « Detection »):
+- one per metric (volume, negative volume, reach) for the whole workspace, and one per metric
+  per active monitored query; buckets of one minute by publication time;
+- the open minute takes each batch's counts; when a later minute arrives (or the minute tick
+  passes), the open minute is closed: fed to the detector, then every empty minute in between
+  as a zero, up to `MAX_GAP` (a longer silence feeds its last `MAX_GAP` minutes);
+- a mention published before the open minute counts in the open minute if it is at most
+  `LATENESS` late (the detector cannot go back), otherwise only in the figures, not the
+  detector; one dated in the future counts in the current minute;
+- a series starts from nothing at its first mention of the last `HISTORY` (8 days) and learns
+  from there (the detector scores a time of day only once it has seen it);
+- an edited query resets its series: the old counts describe another set of mentions. The
+  workspace's series go on.
+
+An episode opens when the detector's score reaches FIRE_THRESHOLD on a minute above the
+series' usual level and above `MIN_VALUE` (two mentions are not a bad buzz), on the open minute
+already (a partial count that is already anomalous will not get less so), for recent minutes
+only (a backfill teaches the detector, it alerts no one). It closes after `CALM_MINUTES`
+closed minutes in a row that score below the threshold and are back near the usual level.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from parvis.alerts import raising
+from parvis.alerts.detector import FIRE_THRESHOLD, DetectorSettings, SpikeDetector
+from parvis.alerts.models import (
+    AlertCursor,
+    AlertRule,
+    Episode,
+    EpisodeKind,
+    Metric,
+    RuleKind,
+    Series,
+)
+from parvis.listening.models import Mention, MentionMatch, MonitoredQuery
+from parvis.listening.text import fold
+from parvis.workspaces.models import Workspace
+
+log = logging.getLogger(__name__)
+
+CHUNK = 1000
+MINUTE = dt.timedelta(minutes=1)
+LATENESS = dt.timedelta(minutes=10)
+MAX_GAP = 7 * 24 * 60  # minutes of silence fed as zeros: one week, the longest rhythm
+RECENT = dt.timedelta(minutes=15)
+# How far back a new series starts: a week and a day teaches the detector both rhythms, and an
+# import of years of mentions does not hold the workspace's lock while it replays them.
+HISTORY = dt.timedelta(days=8)
+CALM_MINUTES = 15
+MIN_VALUE = {Metric.VOLUME: 5, Metric.NEGATIVE: 3, Metric.REACH: 10_000}
+BASELINE_WEIGHT = 0.02
+SAMPLES = 20
+# The product's detector: every series here is a count (mentions, negative mentions, reach),
+# whose noise grows with its level. A new series learns for its first day before it scores.
+SETTINGS = DetectorSettings(counts=True)
+
+
+def minute_of(moment: dt.datetime) -> dt.datetime:
+    return moment.replace(second=0, microsecond=0)
+
+
+@dataclass
+class Summary:
+    seen: int = 0
+    opened: list[int] = field(default_factory=list)
+    alerts: list[int] = field(default_factory=list)
+
+
+# --- reading new mentions -------------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    id: int
+    published_at: dt.datetime
+    negative: bool
+    reach: int
+    followers: int
+    network: str
+    text: str
+    queries: set[int]
+
+
+def read_rows(workspace: Workspace, after: int) -> list[Row]:
+    mentions = list(
+        Mention.objects.filter(workspace=workspace, id__gt=after)
+        .order_by("id")
+        .values_list(
+            "id",
+            "published_at",
+            "sentiment",
+            "reach",
+            "author__followers",
+            "network",
+            "title",
+            "text",
+        )[:CHUNK]
+    )
+    if not mentions:
+        return []
+    matches: dict[int, set[int]] = defaultdict(set)
+    first, last = mentions[0][0], mentions[-1][0]
+    for mention_id, query_id in MentionMatch.objects.filter(
+        workspace=workspace, mention_id__gte=first, mention_id__lte=last
+    ).values_list("mention_id", "query_id"):
+        matches[mention_id].add(query_id)
+    return [
+        Row(
+            id=m[0],
+            published_at=m[1],
+            negative=m[2] == "negative",
+            reach=int(m[3] or 0),
+            followers=int(m[4] or 0),
+            network=m[5],
+            text=fold(f"{m[6] or ''}\n{m[7] or ''}"),
+            queries=matches.get(m[0], set()),
+        )
+        for m in mentions
+    ]
+
+
+def value_of(metric: str, row: Row) -> int:
+    if metric == Metric.VOLUME:
+        return 1
+    if metric == Metric.NEGATIVE:
+        return 1 if row.negative else 0
+    return row.reach
+
+
+# --- the series -----------------------------------------------------------------------------
+
+
+def lock_cursor(workspace: Workspace) -> AlertCursor:
+    AlertCursor.objects.get_or_create(workspace=workspace)
+    return AlertCursor.objects.select_for_update().get(workspace=workspace)
+
+
+class SeriesSet:
+    """The workspace's series, read once per transaction (the cursor's lock is held)."""
+
+    def __init__(self, workspace: Workspace, now: dt.datetime) -> None:
+        self.workspace = workspace
+        self.now = now
+        self.queries = {
+            q.pk: q for q in MonitoredQuery.objects.filter(workspace=workspace, is_active=True)
+        }
+        self.rows: dict[tuple[int | None, str], Series] = {}
+        for series in Series.objects.filter(workspace=workspace).select_related("query"):
+            self.rows[(series.query_id, series.metric)] = series
+        self.open = {
+            e.series_id: e
+            for e in Episode.objects.filter(
+                workspace=workspace, series__isnull=False, closed_at__isnull=True
+            )
+        }
+        self.summary = Summary()
+
+    def get(self, query_id: int | None, metric: str) -> Series:
+        series = self.rows.get((query_id, metric))
+        expression = self.queries[query_id].expression if query_id else ""
+        if series is None:
+            series = Series.objects.create(
+                workspace=self.workspace, query_id=query_id, metric=metric, expression=expression
+            )
+            self.rows[(query_id, metric)] = series
+        elif query_id and series.expression != expression:
+            reset(series, expression)
+            episode = self.open.pop(series.pk, None)
+            if episode is not None:
+                close_episode(episode, self.now)
+        return series
+
+
+def reset(series: Series, expression: str) -> None:
+    series.expression = expression
+    series.bucket_start = None
+    series.bucket_value = 0
+    series.state = {}
+    series.baseline = 0.0
+    series.minutes = 0
+    series.last_score = 0.0
+    series.calm_minutes = 0
+
+
+def detector_of(series: Series) -> SpikeDetector:
+    if series.state:
+        try:
+            return SpikeDetector.from_state(series.state)
+        except (ValueError, KeyError, TypeError):
+            # A state of an older detector: start learning again rather than fail each batch.
+            log.warning("alerts: series %s had an unreadable detector state, reset", series.pk)
+    return SpikeDetector(SETTINGS)
+
+
+def fold_value(series_set: SeriesSet, series: Series, minute: dt.datetime, value: int) -> None:
+    """Add `value` at `minute` to the series, closing the minutes before it if it is later."""
+    now_minute = minute_of(series_set.now)
+    minute = min(minute, now_minute)
+    if series.bucket_start is None:
+        if minute < now_minute - HISTORY:
+            return
+        series.bucket_start = minute
+    elif minute > series.bucket_start:
+        advance(series_set, series, minute)
+    elif minute < series.bucket_start - LATENESS:
+        return
+    series.bucket_value += value
+
+
+def advance(series_set: SeriesSet, series: Series, until: dt.datetime) -> None:
+    """Close the open minute and every empty one before `until`; `until` becomes open."""
+    assert series.bucket_start is not None
+    detector = detector_of(series)
+    close_minute(series_set, series, detector, series.bucket_start, series.bucket_value)
+    gap = int((until - series.bucket_start) / MINUTE) - 1
+    start = series.bucket_start + MINUTE
+    if gap > MAX_GAP:
+        start = until - MAX_GAP * MINUTE
+    t = start
+    while t < until:
+        close_minute(series_set, series, detector, t, 0)
+        t += MINUTE
+    series.state = detector.to_state()
+    series.bucket_start = until
+    series.bucket_value = 0
+
+
+def close_minute(
+    series_set: SeriesSet, series: Series, detector: SpikeDetector, t: dt.datetime, value: int
+) -> None:
+    score = detector.update(t, value)
+    series.minutes += 1
+    series.last_score = score
+    episode = series_set.open.get(series.pk)
+    if episode is not None:
+        if value > episode.peak_value:
+            episode.peak_value, episode.peak_at = value, t
+        calm = score < FIRE_THRESHOLD and value <= calm_level(series)
+        series.calm_minutes = series.calm_minutes + 1 if calm else 0
+        if not calm:
+            episode.last_event_at = t
+        if series.calm_minutes >= CALM_MINUTES:
+            close_episode(episode, t + MINUTE)
+            del series_set.open[series.pk]
+            series.calm_minutes = 0
+        else:
+            episode.save(update_fields=["peak_value", "peak_at", "last_event_at"])
+        return
+    if fires(series_set, series, t, value, score):
+        open_episode(series_set, series, t, value, score)
+    else:
+        series.baseline += BASELINE_WEIGHT * (value - series.baseline)
+        if series.minutes == 1:
+            series.baseline = float(value)
+
+
+def calm_level(series: Series) -> float:
+    return max(2 * series.baseline, series.baseline + 1)
+
+
+def fires(series_set: SeriesSet, series: Series, t: dt.datetime, value: int, score: float) -> bool:
+    return (
+        score >= FIRE_THRESHOLD
+        and value > calm_level(series)
+        and value >= MIN_VALUE[Metric(series.metric)]
+        and t >= series_set.now - RECENT
+    )
+
+
+def peek(series_set: SeriesSet, series: Series) -> None:
+    """Score the open minute as it stands, on a copy of the detector: a spike is told as soon
+    as its partial minute is anomalous, not a minute later."""
+    if series.pk in series_set.open or series.bucket_start is None:
+        return
+    if series.bucket_value < MIN_VALUE[Metric(series.metric)]:
+        return
+    score = detector_of(series).update(series.bucket_start, series.bucket_value)
+    if fires(series_set, series, series.bucket_start, series.bucket_value, score):
+        open_episode(series_set, series, series.bucket_start, series.bucket_value, score)
+
+
+def open_episode(
+    series_set: SeriesSet, series: Series, t: dt.datetime, value: int, score: float
+) -> None:
+    query = series_set.queries.get(series.query_id) if series.query_id else None
+    episode = Episode.objects.create(
+        workspace=series_set.workspace,
+        kind=EpisodeKind(series.metric),
+        series=series,
+        query=query,
+        query_name=query.name if query else "",
+        opened_at=t,
+        fired_at=timezone.now(),
+        last_event_at=t,
+        baseline=series.baseline,
+        peak_value=value,
+        peak_at=t,
+        score=score,
+    )
+    series.calm_minutes = 0
+    series_set.open[series.pk] = episode
+    series_set.summary.opened.append(episode.pk)
+    rules = AlertRule.objects.filter(
+        workspace=series_set.workspace,
+        is_active=True,
+        kind=RuleKind.SPIKE,
+        metric=series.metric,
+        query_id=series.query_id,
+    )
+    for rule in rules:
+        alert = raising.raise_alert(rule, episode, series_set.now)
+        if alert is not None:
+            series_set.summary.alerts.append(alert.pk)
+
+
+def close_episode(episode: Episode, at: dt.datetime) -> None:
+    episode.closed_at = at
+    episode.save(update_fields=["closed_at", "peak_value", "peak_at", "last_event_at"])
+
+
+SERIES_FIELDS = [
+    "expression",
+    "bucket_start",
+    "bucket_value",
+    "state",
+    "baseline",
+    "minutes",
+    "last_score",
+    "calm_minutes",
+    "updated_at",
+]
+
+
+def save_series(series_set: SeriesSet, touched: Iterable[Series]) -> None:
+    for series in touched:
+        series.updated_at = series_set.now
+        series.save(update_fields=SERIES_FIELDS)
+
+
+def fold_rows(series_set: SeriesSet, rows: list[Row]) -> None:
+    """Each row's contribution to its series, minute by minute in time order."""
+    buckets: dict[tuple[int | None, str], dict[dt.datetime, int]] = defaultdict(
+        lambda: defaultdict(int)
+    )
+    for row in rows:
+        minute = minute_of(row.published_at)
+        keys: list[int | None] = [None]
+        keys += [q for q in row.queries if q in series_set.queries]
+        for query_id in keys:
+            for metric in Metric:
+                buckets[(query_id, metric.value)][minute] += value_of(metric, row)
+    touched = []
+    for (query_id, name), minutes in buckets.items():
+        series = series_set.get(query_id, name)
+        for minute in sorted(minutes):
+            fold_value(series_set, series, minute, minutes[minute])
+        peek(series_set, series)
+        touched.append(series)
+    save_series(series_set, touched)
+
+
+# --- keyword and influencer rules -----------------------------------------------------------
+
+
+def words_of(rule: AlertRule) -> list[str]:
+    raw = rule.words.replace("\n", ",")
+    return [fold(w.strip()) for w in raw.split(",") if w.strip()]
+
+
+def rule_takes(rule: AlertRule, row: Row, words: list[str]) -> bool:
+    if rule.query_id and rule.query_id not in row.queries:
+        return False
+    if words and not any(contains_word(row.text, w) for w in words):
+        return False
+    if rule.only_negative and not row.negative:
+        return False
+    if rule.network and row.network != rule.network:
+        return False
+    threshold = rule.min_followers or 0
+    if rule.kind == RuleKind.INFLUENCER and not threshold:
+        threshold = 10_000
+    return not (threshold and row.followers < threshold)
+
+
+def contains_word(text: str, word: str) -> bool:
+    """`word` in `text` (both folded) standing alone: « lumière » takes « Lumière ! », not
+    « lumièrement »."""
+    start = 0
+    while True:
+        at = text.find(word, start)
+        if at < 0:
+            return False
+        end = at + len(word)
+        before = text[at - 1] if at else " "
+        after = text[end] if end < len(text) else " "
+        if not (before.isalnum() or before == "_") and not (after.isalnum() or after == "_"):
+            return True
+        start = at + 1
+
+
+def match_rules(series_set: SeriesSet, rows: list[Row]) -> None:
+    rules = list(
+        AlertRule.objects.filter(
+            workspace=series_set.workspace,
+            is_active=True,
+            kind__in=[RuleKind.KEYWORD, RuleKind.INFLUENCER],
+        )
+    )
+    if not rules:
+        return
+    open_episodes = {
+        e.rule_id: e
+        for e in Episode.objects.filter(
+            workspace=series_set.workspace, rule__in=rules, closed_at__isnull=True
+        )
+    }
+    for rule in rules:
+        words = words_of(rule)
+        taken = [row for row in rows if rule_takes(rule, row, words)]
+        if not taken:
+            continue
+        episode = open_episodes.get(rule.pk)
+        if episode is None:
+            first = taken[0]
+            episode = Episode.objects.create(
+                workspace=series_set.workspace,
+                kind=EpisodeKind(rule.kind),
+                rule=rule,
+                query_id=rule.query_id,
+                query_name=rule.query.name if rule.query_id and rule.query else "",
+                opened_at=series_set.now,
+                fired_at=timezone.now(),
+                last_event_at=series_set.now,
+                first_mention_id=first.id,
+                mention_count=0,
+            )
+            series_set.summary.opened.append(episode.pk)
+            alert = raising.raise_alert(rule, episode, series_set.now, taken)
+            if alert is not None:
+                series_set.summary.alerts.append(alert.pk)
+        episode.mention_count += len(taken)
+        episode.last_event_at = series_set.now
+        episode.sample_mention_ids = (list(episode.sample_mention_ids) + [r.id for r in taken])[
+            :SAMPLES
+        ]
+        episode.peak_value = max(episode.peak_value, max(r.followers for r in taken))
+        episode.save(
+            update_fields=["mention_count", "last_event_at", "sample_mention_ids", "peak_value"]
+        )
+
+
+def close_quiet_rule_episodes(workspace: Workspace, now: dt.datetime) -> int:
+    """A keyword/influencer episode ends after its rule's cool-down without a new mention;
+    one whose series or rule was deleted (with its query) ends at its last event."""
+    closed = Episode.objects.filter(
+        workspace=workspace, rule__isnull=True, series__isnull=True, closed_at__isnull=True
+    ).update(closed_at=F("last_event_at"))
+    for episode in Episode.objects.filter(
+        workspace=workspace, rule__isnull=False, series__isnull=True, closed_at__isnull=True
+    ).select_related("rule"):
+        quiet = dt.timedelta(minutes=max(episode.rule.cooldown_minutes, 1))  # type: ignore[union-attr]
+        if episode.last_event_at <= now - quiet:
+            episode.closed_at = episode.last_event_at + quiet
+            episode.save(update_fields=["closed_at"])
+            closed += 1
+    return closed
+
+
+# --- entry points ---------------------------------------------------------------------------
+
+
+def take_pending(
+    workspace: Workspace, *, limit: int = 50 * CHUNK, now: dt.datetime | None = None
+) -> Summary:
+    """Fold every mention of the workspace not folded yet (up to `limit`)."""
+    total = Summary()
+    while total.seen < limit:
+        summary, done = take_chunk(workspace, now)
+        total.seen += summary.seen
+        total.opened += summary.opened
+        total.alerts += summary.alerts
+        if done:
+            break
+    return total
+
+
+def take_chunk(workspace: Workspace, now: dt.datetime | None = None) -> tuple[Summary, bool]:
+    with transaction.atomic():
+        cursor = lock_cursor(workspace)
+        rows = read_rows(workspace, cursor.last_mention_id)
+        if not rows:
+            return Summary(), True
+        series_set = SeriesSet(workspace, now or timezone.now())
+        fold_rows(series_set, rows)
+        match_rules(series_set, rows)
+        series_set.summary.seen = len(rows)
+        cursor.last_mention_id = rows[-1].id
+        cursor.save(update_fields=["last_mention_id"])
+        raising.send_after_commit(series_set.summary.alerts)
+    return series_set.summary, len(rows) < CHUNK
+
+
+def tick(workspace: Workspace, now: dt.datetime | None = None) -> Summary:
+    """Every minute: close the minutes that have passed without a mention (a quiet minute is
+    a zero the detector must see, and how an episode learns it is over)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        lock_cursor(workspace)
+        series_set = SeriesSet(workspace, now)
+        current = minute_of(now)
+        touched = []
+        for series in series_set.rows.values():
+            if series.query_id and series.query_id not in series_set.queries:
+                continue  # paused or deleted query: frozen until it comes back
+            if series.bucket_start is not None and series.bucket_start < current:
+                advance(series_set, series, current)
+                touched.append(series)
+        save_series(series_set, touched)
+        close_quiet_rule_episodes(workspace, now)
+        raising.send_after_commit(series_set.summary.alerts)
+    return series_set.summary
