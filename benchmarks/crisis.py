@@ -156,10 +156,9 @@ def cross_validate(bench, nab, corpus: dict, grid: list[dict]) -> dict:
     return out
 
 
-def score_with_cli(data_dir: Path) -> tuple[dict, str]:
-    """parvis detect-spikes' code over every file into a temporary folder, scored by NAB's
-    scorer in its own process. Returns ({profile: result}, folder kept for inspection)."""
-    out_dir = tempfile.mkdtemp(prefix="parvis-nab-")
+def score_with_cli(data_dir: Path, out_dir: str) -> dict:
+    """parvis detect-spikes' code over every file into `out_dir`, scored by NAB's scorer in
+    its own process. Returns {profile: result}."""
     for path in sorted(data_dir.glob("*/*.csv")):
         target = Path(out_dir) / path.parent.name / path.name
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -185,7 +184,7 @@ def score_with_cli(data_dir: Path) -> tuple[dict, str]:
         stdout=subprocess.DEVNULL,
     )
     results = json.loads(report.read_text())["results"]
-    return {r["profile"]: r for r in results}, out_dir
+    return {r["profile"]: r for r in results}
 
 
 def main(argv=None) -> int:
@@ -195,6 +194,7 @@ def main(argv=None) -> int:
     ap.add_argument("--quick", action="store_true", help="in-process scoring only (tuning)")
     ap.add_argument("--set", action="append", default=[], help="setting=value override")
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--keep", type=Path, help="write the detection CSVs here (else a temp dir)")
     args = ap.parse_args(argv)
     os.nice(0)
 
@@ -238,10 +238,14 @@ def main(argv=None) -> int:
             "windows_hit": f"{ours['windows_hit']}/{ours['windows']}",
         }
     if not args.quick:
-        cli_results, folder = score_with_cli(data_dir)
+        if args.keep:
+            args.keep.mkdir(parents=True, exist_ok=True)
+            cli_results = score_with_cli(data_dir, str(args.keep))
+        else:
+            with tempfile.TemporaryDirectory(prefix="parvis-nab-") as folder:
+                cli_results = score_with_cli(data_dir, folder)
         for profile in PROFILES:
             report[profile]["cli_scored_by_nab_score"] = cli_results[profile]["normalised"]
-        report["detections"] = folder
     if args.cv:
         cv = cross_validate(bench, nab, corpus, [*GRID] if GRID else [{}])
         grid = [*GRID] if GRID else [{}]

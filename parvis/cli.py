@@ -582,7 +582,7 @@ def detect_csv(source, target, counts: bool = False) -> int:
     BadInput on the first bad line."""
     import csv
 
-    from parvis.alerts.detector import DetectorSettings, SpikeDetector
+    from parvis.alerts.detector import COUNT_SETTINGS, DetectorSettings, SpikeDetector
 
     def lines():
         for number, raw in enumerate(source, start=1):
@@ -605,7 +605,7 @@ def detect_csv(source, target, counts: bool = False) -> int:
     t_col, v_col = header.index("timestamp"), header.index("value")
     width = max(t_col, v_col) + 1
     writer.writerow(["timestamp", "value", "anomaly_score"])
-    detector = SpikeDetector(DetectorSettings(counts=counts))
+    detector = SpikeDetector(COUNT_SETTINGS if counts else DetectorSettings())
     previous = None
     rows = 0
     while True:
@@ -787,7 +787,8 @@ def build_parser() -> argparse.ArgumentParser:
     spikes.add_argument(
         "--counts",
         action="store_true",
-        help="the values are counts (mentions, reach): their noise grows with their level",
+        help="the values are counts (mentions, reach): the alerts' settings for them (noise "
+        "growing with the level)",
     )
     spikes.set_defaults(func=cmd_detect_spikes)
     return parser

@@ -33,11 +33,16 @@ product passes UTC). A row whose timestamp goes back (a clock change) is scored 
 
 Gaps: the detector does not invent buckets. A row whose timestamp jumps ahead is simply the next
 observation, at its own time of day. For count series (mentions per minute) an empty minute is
-a real zero, and the caller feeds it: `fill_gaps()` yields the missing bucket timestamps (the
-alerts app feeds zeros for them, up to a limit, see its docs).
+a real zero, and the caller feeds it: `fill_gaps()` yields the missing bucket timestamps to
+feed zeros for (a day of one-minute zeros costs about 10 ms).
 
-Series that start from nothing: nothing is scored during `warmup` rows; while the series has been
-flat (a range of zero), a first departure teaches the range instead of being scored.
+Series that start from nothing: nothing is scored during the first day (`warmup_seconds`) nor
+the first `warmup` rows; while the series has been flat (a range of zero), a first departure
+teaches the range instead of being a level novelty.
+
+Count series (mentions, reach): `COUNT_SETTINGS` measures errors in Poisson units;
+`rises_only` scores only rows above their prediction. `expected` is the prediction the last
+row was compared with (which side of it a detection is).
 """
 
 from __future__ import annotations
@@ -89,7 +94,15 @@ class DetectorSettings:
     # Count series (mentions, reach): their noise grows with their level (Poisson), so an error
     # is measured in sqrt(prediction + 1) units: a Monday peak's usual noise is not news.
     counts: bool = False
+    # Only rows above their prediction are scored (a drop of mentions is no bad buzz); the
+    # errors of the others are learnt all the same.
+    rises_only: bool = False
 
+
+# The settings of the alerts' count series (mention volume, negative volume, reach), which
+# `parvis detect-spikes --counts` uses too. (The alerts keep drops from opening an episode
+# themselves; `rises_only=True` would stop them from scoring at all.)
+COUNT_SETTINGS = DetectorSettings(counts=True)
 
 # Score at and above which the product opens an episode: the threshold NAB's sweep chose for the
 # standard profile with these settings on the validation corpus (docs/benchmarks.md).
@@ -160,6 +173,9 @@ class SpikeDetector:
         self.err_smooth = 0.0
         self.smooth_errors = FadingHistogram(s.smooth_memory)
         self.recent_max = 0.0
+        # The prediction the last row was compared with (None before there is one): above or
+        # below it, the direction of a detection.
+        self.expected: float | None = None
 
     def update(self, timestamp: datetime, value: float) -> float:
         """The anomaly score (0..1) of this row, given every row before it."""
@@ -198,17 +214,20 @@ class SpikeDetector:
             err = abs(x - p_day)
             if s.counts:
                 err /= math.sqrt(abs(p_day) + 1.0)
+            expected = p_day
             if p_week is not None:
                 e_week = abs(x - p_week)
                 if s.counts:
                     e_week /= math.sqrt(abs(p_week) + 1.0)
-                err = min(err, e_week)
+                if e_week < err:
+                    err, expected = e_week, p_week
+            self.expected = expected
             self.predicted += 1
             rarity = self.errors.rarity(err, s.beyond_gain)
             if s.smooth_rows > 0:
                 self.err_smooth += (err - self.err_smooth) / s.smooth_rows
                 rarity = max(rarity, self.smooth_errors.rarity(self.err_smooth))
-            if scored and self.predicted > s.error_warmup:
+            if scored and self.predicted > s.error_warmup and (x > expected or not s.rises_only):
                 raw = 1.0 - math.exp(-(rarity + s.novelty_weight * novelty) / s.surprise_scale)
         rate = s.profile_rate
         day[d] = x if p_day is None else p_day + rate * (x - p_day)

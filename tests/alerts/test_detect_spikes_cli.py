@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from parvis.alerts.detector import FIRE_THRESHOLD, DetectorSettings, SpikeDetector
+from parvis.alerts.detector import COUNT_SETTINGS, FIRE_THRESHOLD, SpikeDetector
 from parvis.cli import main
 from tests.processes import parvis_command
 
@@ -130,7 +130,7 @@ def test_counts_uses_the_count_settings(tmp_path):
     assert main(["detect-spikes", "--in", str(src), "--out", str(plain)]) == 0
     assert main(["detect-spikes", "--counts", "--in", str(src), "--out", str(counts)]) == 0
     given = list(csv.DictReader(io.StringIO(series_csv())))
-    detector = SpikeDetector(DetectorSettings(counts=True))
+    detector = SpikeDetector(COUNT_SETTINGS)
     expected = [
         detector.update(datetime.fromisoformat(r["timestamp"]), float(r["value"])) for r in given
     ]

@@ -10,12 +10,18 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from parvis.alerts.detector import FIRE_THRESHOLD, DetectorSettings, SpikeDetector, fill_gaps
+from parvis.alerts.detector import (
+    COUNT_SETTINGS,
+    FIRE_THRESHOLD,
+    DetectorSettings,
+    SpikeDetector,
+    fill_gaps,
+)
 
 START = datetime(2026, 11, 2, tzinfo=UTC)  # a Monday
 MINUTE = timedelta(minutes=1)
 DAY_ROWS = 1440
-COUNTS = DetectorSettings(counts=True)
+COUNTS = COUNT_SETTINGS
 
 
 def level(t: datetime) -> float:
@@ -79,6 +85,29 @@ def test_a_monday_morning_peak_seen_before_is_not_a_crisis(seed):
     thursday_8am = 17 * DAY_ROWS + 8 * 60
     assert max(scores[monday_8am : monday_8am + 10]) < FIRE_THRESHOLD
     assert max(scores[thursday_8am : thursday_8am + 10]) >= FIRE_THRESHOLD
+
+
+def test_rises_only_scores_rises_not_drops():
+    onset = 2 * DAY_ROWS + 900
+
+    def jump(size):
+        return lambda t, i: size if onset <= i < onset + 60 else 0.0
+
+    rows = mentions(3, extra=jump(60.0))
+    drop = [(t, max(0.0, 2 * level(t) - v)) for t, v in rows]  # the mirror image: a collapse
+    rises_only = DetectorSettings(counts=True, rises_only=True)
+    rise = run(rows, SpikeDetector(rises_only))
+    falls = run(drop, SpikeDetector(rises_only))
+    assert max(rise[onset : onset + 3]) >= FIRE_THRESHOLD
+    assert max(falls[onset : onset + 60]) == 0.0
+    # `expected` tells which side of its prediction the last row was.
+    detector = SpikeDetector(rises_only)
+    assert detector.expected is None
+    run(drop[: onset + 1], detector)
+    assert detector.expected is not None and drop[onset][1] < detector.expected - 20
+    # Without rises_only, the collapse is news too.
+    both = run(drop, SpikeDetector(COUNTS))
+    assert max(both[onset : onset + 3]) >= FIRE_THRESHOLD
 
 
 def test_the_first_day_only_learns():
