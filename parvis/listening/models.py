@@ -171,9 +171,9 @@ TOXIC, SPAM = 0.5, 0.5
 class Mention(WorkspaceScoped):
     """One post, comment or article, from any source, normalized and enriched."""
 
-    # No single-column indexes for the workspace and the author: every index below starts
-    # with one of them, and each redundant index costs every insert (a random-keyed one, the
-    # author's, most of all at a million mentions).
+    # No single-column indexes for the workspace and the author: mention_workspace and
+    # mention_author start with them, and each redundant index costs every insert (a
+    # random-keyed one, the author's, most of all at a million mentions).
     workspace = models.ForeignKey(
         "workspaces.Workspace", on_delete=models.CASCADE, related_name="+", db_index=False
     )
@@ -284,6 +284,10 @@ class Mention(WorkspaceScoped):
                 name="mention_replies",
             ),
             models.Index(fields=["author", "published_at"], name="mention_author"),
+            # The apps that follow a workspace's new mentions (inbox intake, alerts) read them
+            # after a cursor, in id order: without this, one quiet workspace's read walked the
+            # ids of every busier one. Cheap to keep: a workspace's new rows go at its end.
+            models.Index(fields=["workspace", "id"], name="mention_workspace"),
         ]
 
     def __str__(self) -> str:

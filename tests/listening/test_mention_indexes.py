@@ -36,3 +36,16 @@ def test_the_score_indexes_are_partial():
     names = {name for name, info in found.items() if info["index"]}
     assert {"head_negative", "head_toxic", "head_spammy"} <= names
     assert not names & {"head_score", "head_toxicity", "head_spam"}
+
+
+def test_reading_a_workspace_after_a_cursor_walks_its_own_index(workspace, other_workspace):
+    """Inbox intake and alerts read a workspace's new mentions after a cursor, in id order:
+    through mention_workspace, not every id of every workspace after the cursor."""
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite query plans")
+    rows = Mention.objects.filter(workspace=workspace, id__gt=10).order_by("id")[:1000]
+    sql, params = rows.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
+        plan = " | ".join(str(row[-1]) for row in cursor.fetchall())
+    assert "mention_workspace" in plan and "TEMP B-TREE" not in plan, plan
