@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from parvis.connectors import base, ui
-from parvis.listening import explorer, extensions, freshness, services
+from parvis.listening import explorer, extensions, freshness, rendering, services
 from parvis.listening import sources as source_ops
 from parvis.listening.forms import (
     PERIODS,
@@ -69,10 +69,12 @@ def explorer_view(request: HttpRequest) -> HttpResponse:
     count, more = explorer.count_results(mentions, filters, page)
     total, total_more = explorer.count_all(ws, filters)
     semicolon = explorer.csv_separator("") == ";"
+    own_ids = set(filters.own_ids) if filters.own else set()
     context = {
         "total": total,
         "total_more": total_more,
-        "own_ids": set(filters.own_ids) if filters.own else set(),
+        "own_ids": own_ids,
+        "cards": rendering.mention_cards(page.items, ws.slug, own_ids),
         "csv_semicolon": semicolon,
         "csv_other": filters.query_string(sep="comma" if semicolon else "semicolon"),
         "form": form,
