@@ -74,7 +74,7 @@ def card(m: Mention, slug: str, own: set[int], labels: dict[str, str]) -> str:
             size,
         ) % {"counter": formats.localize(size)}
         group = format_html(
-            '<span class="pill group" title="{}">×{}</span>', posted, formats.localize(size)
+            '<span class="pill group" title="{}">\u00d7{}</span>', posted, formats.localize(size)
         )
     return format_html(
         CARD,
