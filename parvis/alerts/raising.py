@@ -20,7 +20,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from parvis.alerts.models import (
@@ -105,8 +105,9 @@ def title_of(episode: Episode, rule: AlertRule) -> str:
         text
         % {
             "where": where,
-            "value": episode.peak_value,
-            "usual": f"{episode.baseline:.1f}",
+            # In the alert's language: « 2,5 » in French, « 12 345 » followers.
+            "value": formats.number_format(episode.peak_value, force_grouping=True),
+            "usual": formats.number_format(episode.baseline, 1),
             "rule": rule.name,
         }
     )[:300]

@@ -8,6 +8,7 @@ import json
 import pytest
 from django.db import transaction
 from django.utils import timezone
+from django.utils.html import escape
 
 from parvis.alerts import raising
 from parvis.alerts.models import AlertRule, Episode, Receipt
@@ -41,7 +42,7 @@ def test_the_bell_counts_unread_alerts_and_the_episode_page_reads_them(workspace
     page = client.get("/w/lumiere/alerts/")
     assert page.status_code == 200
     html = page.content.decode()
-    assert 'id="alerts-unread"' in html and alert.title in html
+    assert 'id="alerts-unread"' in html and escape(alert.title) in html
     assert 'data-count="1"' in client.get("/w/lumiere/alerts/unread/").content.decode()
     assert client.get(f"/w/lumiere/alerts/episodes/{ep.pk}/").status_code == 200
     assert Receipt.objects.get(alert=alert).read_at is not None
