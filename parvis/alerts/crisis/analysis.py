@@ -26,15 +26,13 @@ MAX_POINTS = 720  # minutes on the timeline; longer crises are drawn in wider bu
 LEAD = dt.timedelta(hours=1)  # the timeline starts this long before the episode opened
 BASELINE_DAYS = 7  # « new words » are new compared with these days before
 WORD = re.compile(r"#?\w[\w'-]{3,}", re.UNICODE)
-STOP = frozenset(
-    fold(w)
-    for w in (
-        "avec dans pour sans mais plus tout tous toutes cette elle elles nous vous leur leurs "
-        "sont etait être était avoir fait faire comme aussi encore très bien vraiment "
-        "that this with have from they what your just about would there their been were "
-        "will when more than only also very http https"
-    ).split()
+STOP_WORDS = (
+    "avec dans pour sans mais plus tout tous toutes cette elle elles nous vous leur leurs "
+    "sont etait être était avoir fait faire comme aussi encore très bien vraiment "
+    "that this with have from they what your just about would there their been were "
+    "will when more than only also very http https"
 )
+STOP = frozenset(fold(w) for w in STOP_WORDS.split(" "))
 
 
 @dataclass

@@ -4,7 +4,6 @@ holding statements, and the publishing pause."""
 
 from __future__ import annotations
 
-import datetime as dt
 import zoneinfo
 from typing import Any
 

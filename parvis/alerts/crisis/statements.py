@@ -45,7 +45,7 @@ def check(text: str) -> None:
         if name.strip().lower() not in VARIABLES:
             raise ValidationError(
                 _("Unknown variable {%(name)s}. Known: %(known)s.")
-                % {"name": name[:40], "known": ", ".join("{%s}" % v for v in VARIABLES)}
+                % {"name": name[:40], "known": ", ".join("{" + v + "}" for v in VARIABLES)}
             )
 
 
