@@ -140,7 +140,7 @@ def drivers(crisis: Crisis, now: dt.datetime | None = None) -> dict[str, Any]:
     for (text,) in earlier.order_by("-published_at").values_list("text")[:MAX_ROWS]:
         before_total += 1
         before.update(words_of(text))
-    new_words = []
+    new_words: list[dict[str, Any]] = []
     for word, count in during.most_common(400):
         if count < 3:
             break
