@@ -17,9 +17,12 @@ from django.utils import timezone
 
 from parvis.alerts.crisis.models import Crisis
 from parvis.alerts.models import Episode
+from parvis.core.networks import NETWORK_CHOICES
 from parvis.listening import extensions
 from parvis.listening.models import Mention
 from parvis.listening.text import fold
+
+LABELS: dict[str, Any] = dict(NETWORK_CHOICES)  # lazy labels: translated when shown
 
 MAX_ROWS = 50_000  # mentions read for one page; a bigger crisis is sampled by its newest
 MAX_POINTS = 720  # minutes on the timeline; longer crises are drawn in wider buckets
@@ -94,10 +97,12 @@ def timeline(crisis: Crisis, now: dt.datetime | None = None) -> dict[str, Any]:
     return {
         "step": step,
         "start": start,
+        "end": w.end,
         "buckets": n,
         "width": width,
         "height": height,
-        "opened_x": round(min(width - pad, opened_x), 1),
+        # A string: the template would localize a float (« 495,0 » in French).
+        "opened_x": f"{min(width - pad, opened_x):.1f}",
         "volume": {"points": line([float(v) for v in volume], max(volume)), "max": max(volume)},
         "negative": {"points": line(share, 1.0), "max": round(100 * max(share))},
         "reach": {"points": line([float(v) for v in reach], max(reach)), "max": max(reach)},
@@ -150,18 +155,23 @@ def drivers(crisis: Crisis, now: dt.datetime | None = None) -> dict[str, Any]:
             new_words.append({"word": word, "count": count, "before": before[word]})
     from parvis.listening.models import Author
 
-    author_rows = {
-        a.pk: a for a in Author.objects.filter(pk__in=[a for a, _ in authors.most_common(8)])
-    }
+    # The most frequent authors, the most followed first among equals.
+    followers = dict(
+        Author.objects.filter(pk__in=[a for a, _ in authors.most_common(200)]).values_list(
+            "pk", "followers"
+        )
+    )
+    ranked = sorted(authors.items(), key=lambda x: (-x[1], -followers.get(x[0], 0), x[0]))[:8]
+    author_rows = {a.pk: a for a in Author.objects.filter(pk__in=[a for a, _ in ranked])}
     return {
         "total": total,
         "top_posts": top_posts,
         "top_authors": [
-            {"author": author_rows[a], "count": c}
-            for a, c in authors.most_common(8)
-            if a in author_rows
+            {"author": author_rows[a], "count": c} for a, c in ranked if a in author_rows
         ],
-        "networks": [{"network": k, "count": c} for k, c in networks.most_common()],
+        "networks": [
+            {"network": k, "label": LABELS.get(k, k), "count": c} for k, c in networks.most_common()
+        ],
         "new_words": [x for x in new_words if not x["word"].startswith("#")][:15],
         "new_hashtags": [x for x in new_words if x["word"].startswith("#")][:10],
     }
