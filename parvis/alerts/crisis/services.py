@@ -165,14 +165,14 @@ def do_save_statement(
     if language not in Language.values:
         raise ValidationError(_("Choose French or English."))
     statements.check(text)
+    now = timezone.now()
     if statement is None:
-        statement = HoldingStatement(workspace=workspace)
+        return HoldingStatement.objects.create(
+            workspace=workspace, title=title, language=language, text=text, updated_at=now
+        )
     statement.title, statement.language, statement.text = title, language, text
-    statement.updated_at = timezone.now()
-    if statement.pk is None:
-        statement.save()
-    else:
-        statement.save(update_fields=["title", "language", "text", "updated_at"])
+    statement.updated_at = now
+    statement.save(update_fields=["title", "language", "text", "updated_at"])
     return statement
 
 
