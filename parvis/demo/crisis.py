@@ -168,37 +168,52 @@ def dress_crisis(workspace: Workspace, user: Any, second: Any = None) -> Episode
             score=1.0,
         )
         raising.raise_alert(rule, episode, opened + dt.timedelta(minutes=1))
+    # The team acted while it happened: each step at its moment (minutes after the start).
+    start = opened + dt.timedelta(minutes=4)
+    moments: list[dt.timedelta] = []
+
+    def step(minutes: float) -> dt.datetime:
+        moments.append(dt.timedelta(minutes=minutes))
+        return start + moments[-1]
+
     crisis, _created = crisis_services.do_start_crisis(episode, user)
+    step(0)
     crisis_services.do_notify_contacts(crisis, user)
+    step(6)
     tasks = list(crisis.tasks.all())
-    crisis_services.do_tick_task(crisis, user, tasks[0].pk)  # posts paused
+    crisis_services.do_tick_task(crisis, user, tasks[0].pk)  # posts paused (two entries)
+    step(9)
+    step(9)
     crisis_services.do_tick_task(crisis, second or user, tasks[1].pk)
+    step(17)
     crisis_services.do_add_note(
         crisis,
         user,
         "Les avis parlent tous du lot Fig & Cedar : mèches qui creusent et flammes trop hautes. "
         "Appel avec l'atelier à 15 h.",
     )
+    step(42)
     statement = HoldingStatement.objects.filter(workspace=workspace, language="fr").first()
     if statement is not None:
-        crisis_services.do_use_statement(crisis, second or user, statement, "Bluesky")
+        crisis_services.do_use_statement(crisis, second or user, statement, "Bluesky", at=step(55))
     crisis_services.do_add_note(
         crisis, second or user, "FAQ publiée, remboursement proposé aux clients du lot."
     )
+    step(190)
     crisis = crisis_services.do_close_crisis(
         crisis,
         user,
         "Lot retiré de la vente, clients remboursés. Le calme est revenu en fin de soirée.",
     )
-    # The team acted while it happened, not now: spread the log over the episode.
-    start = crisis.episode.opened_at + dt.timedelta(minutes=4)
+    end = max(closed, start + moments[-1] + dt.timedelta(minutes=1))
     entries = list(CrisisLog.objects.filter(crisis=crisis).order_by("id"))
-    span = max(closed - start, dt.timedelta(minutes=len(entries)))
-    for i, entry in enumerate(entries):
-        at = start + span * i / max(1, len(entries) - 1)
-        CrisisLog.objects.filter(pk=entry.pk).update(at=at)
-    crisis.tasks.filter(done_at__isnull=False).update(done_at=start + dt.timedelta(minutes=10))
-    type(crisis).objects.filter(pk=crisis.pk).update(started_at=start, closed_at=closed)
+    for entry, moment in zip(entries, moments, strict=False):
+        CrisisLog.objects.filter(pk=entry.pk).update(at=start + moment)
+    for entry in entries[len(moments) :]:  # closed, publishing resumed
+        CrisisLog.objects.filter(pk=entry.pk).update(at=end)
+    for task, minutes in zip(tasks[:2], (9, 17), strict=True):
+        crisis.tasks.filter(pk=task.pk).update(done_at=start + dt.timedelta(minutes=minutes))
+    type(crisis).objects.filter(pk=crisis.pk).update(started_at=start, closed_at=end)
     crisis.refresh_from_db()
     crisis_services.do_refresh_summary(crisis)
     return episode

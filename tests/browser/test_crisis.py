@@ -131,3 +131,23 @@ def test_run_a_crisis_from_the_alert_to_the_summary(tab: Tab, artifacts):
     tab.open("/w/demo/alerts/playbook/")
     tab.shot(artifacts, "crisis-8-playbook-page.png")
     assert tab.problems == []
+
+
+def test_the_demo_s_crisis_room_is_filled_in(tab: Tab, artifacts):
+    """After the demo source's backlog: the bad buzz's episode, its alert, the crisis run."""
+    from parvis.listening import runner
+    from parvis.listening.models import Source
+
+    workspace = Workspace.objects.get(slug="demo")
+    runner.run_source(Source.objects.get(workspace=workspace, kind="demo").pk)
+    episode = Episode.objects.get(workspace=workspace, rule__name=DEMO_RULE)
+    log_in(tab)
+    tab.open(f"/w/demo/alerts/episodes/{episode.pk}/crisis/")
+    page = tab.page
+    expect(page.locator("#crisis-summary")).to_be_visible()
+    expect(page.locator("#crisis-log tr")).to_have_count(10)
+    expect(page.locator("#crisis-contacts")).to_contain_text("la direction")
+    tab.shot(artifacts, "crisis-demo-room.png")
+    tab.shot(artifacts, "crisis-demo-drivers.png", "#crisis-drivers")
+    tab.shot(artifacts, "crisis-demo-log.png", "#crisis-log")
+    assert tab.problems == []

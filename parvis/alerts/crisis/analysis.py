@@ -20,6 +20,7 @@ from parvis.alerts.models import Episode
 from parvis.core.networks import NETWORK_CHOICES
 from parvis.listening import extensions
 from parvis.listening.models import Mention
+from parvis.listening.own import own_author_ids
 from parvis.listening.text import fold
 
 LABELS: dict[str, Any] = dict(NETWORK_CHOICES)  # lazy labels: translated when shown
@@ -33,7 +34,9 @@ STOP_WORDS = (
     "avec dans pour sans mais plus tout tous toutes cette elle elles nous vous leur leurs "
     "sont etait être était avoir fait faire comme aussi encore très bien vraiment "
     "that this with have from they what your just about would there their been were "
-    "will when more than only also very http https"
+    "will when more than only also very http https bonjour merci votre vos notre nos trop "
+    "rien depuis toujours jamais aucune aucun avez avons quand alors même meme peut "
+    "hello thanks please still never them our does"
 )
 STOP = frozenset(fold(w) for w in STOP_WORDS.split(" "))
 
@@ -126,7 +129,9 @@ def drivers(crisis: Crisis, now: dt.datetime | None = None) -> dict[str, Any]:
     """Top posts by reach, top authors, networks, and the words and hashtags new compared
     with the days before."""
     w = window(crisis, now)
-    rows = mentions(crisis.episode, w.start, w.end)
+    # The brand's own posts (its answers) are not what drives a crisis.
+    own = own_author_ids(crisis.workspace)
+    rows = mentions(crisis.episode, w.start, w.end).exclude(author_id__in=own)
     top_posts = list(rows.select_related("author").order_by("-reach", "-id")[:8])
     authors: Counter[int] = Counter()
     networks: Counter[str] = Counter()
@@ -141,7 +146,9 @@ def drivers(crisis: Crisis, now: dt.datetime | None = None) -> dict[str, Any]:
         during.update(words_of(text))
     before: Counter[str] = Counter()
     before_total = 0
-    earlier = mentions(crisis.episode, w.start - dt.timedelta(days=BASELINE_DAYS), w.start)
+    earlier = mentions(crisis.episode, w.start - dt.timedelta(days=BASELINE_DAYS), w.start).exclude(
+        author_id__in=own
+    )
     for (text,) in earlier.order_by("-published_at").values_list("text")[:MAX_ROWS]:
         before_total += 1
         before.update(words_of(text))

@@ -4,6 +4,8 @@ holding statements, and the publishing pause."""
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
 import zoneinfo
 from typing import Any
 
@@ -37,6 +39,8 @@ from parvis.alerts.models import (
 )
 from parvis.alerts.services import clean_text, get_settings
 from parvis.workspaces.models import Workspace
+
+logger = logging.getLogger(__name__)
 
 PAUSE = "pause_publishing"
 MAX_CONTACTS = 30
@@ -292,12 +296,12 @@ def do_tick_task(crisis: Crisis, user: Any, task_id: int, done: bool = True) -> 
     return task
 
 
-def statement_values(crisis: Crisis, channel: str) -> dict[str, str]:
+def statement_values(crisis: Crisis, channel: str, at: dt.datetime | None = None) -> dict[str, str]:
     try:
         zone = zoneinfo.ZoneInfo(get_settings(crisis.workspace).time_zone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         zone = zoneinfo.ZoneInfo("UTC")
-    now = timezone.now().astimezone(zone)
+    now = (at or timezone.now()).astimezone(zone)
     return {
         "brand": crisis.workspace.name,
         "date": formats.date_format(now, "DATE_FORMAT"),
@@ -308,11 +312,16 @@ def statement_values(crisis: Crisis, channel: str) -> dict[str, str]:
 
 
 def do_use_statement(
-    crisis: Crisis, user: Any, statement: HoldingStatement, channel: Any = ""
+    crisis: Crisis,
+    user: Any,
+    statement: HoldingStatement,
+    channel: Any = "",
+    at: dt.datetime | None = None,
 ) -> str:
-    """The statement with its variables filled in, logged as used."""
+    """The statement with its variables filled in (`at`: the moment it speaks of, now by
+    default), logged as used."""
     channel = clean_text(channel, 60, _("channel"))
-    text = statements.render(statement.text, statement_values(crisis, channel))
+    text = statements.render(statement.text, statement_values(crisis, channel, at))
     log(
         crisis,
         user,
@@ -491,4 +500,13 @@ def start_if_severe(alert_id: int) -> Crisis | None:
 
 def on_alert_saved(sender: Any, instance: Alert, created: bool, **kwargs: Any) -> None:
     if created:
-        transaction.on_commit(lambda: start_if_severe(instance.pk))
+        transaction.on_commit(lambda: start_safely(instance.pk))
+
+
+def start_safely(alert_id: int) -> None:
+    # After the stream's commit: a failure here must not fail the stream's task (its alert
+    # and deliveries are committed already); the editors can still start it by hand.
+    try:
+        start_if_severe(alert_id)
+    except Exception:
+        logger.exception("the crisis of alert %s could not be started", alert_id)
