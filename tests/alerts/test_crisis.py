@@ -12,7 +12,7 @@ import json
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from parvis.alerts import delivery, raising
 from parvis.alerts.crisis import analysis, services, statements
@@ -419,3 +419,22 @@ def test_api_another_workspace_s_episode_is_a_404(workspace, other_workspace, ow
             == 404
         )
     assert not Crisis.objects.exists()
+
+
+def test_statement_dates_are_written_in_the_statement_s_language(workspace, owner):
+    crisis, _ = services.do_start_crisis(episode_at(workspace, timezone.now()), owner)
+    at = dt.datetime(2026, 12, 7, 15, 30, tzinfo=dt.UTC)  # 16:30 in Paris
+    english = services.do_save_statement(
+        workspace, owner, title="en", language="en", text="Since {date}, {time}."
+    )
+    french = services.do_save_statement(
+        workspace, owner, title="fr", language="fr", text="Depuis le {date} à {heure}."
+    )
+    with translation.override("fr"):
+        assert services.do_use_statement(crisis, owner, english, at=at) == (
+            "Since Dec. 7, 2026, 16:30."
+        )
+    with translation.override("en"):
+        assert services.do_use_statement(crisis, owner, french, at=at) == (
+            "Depuis le 7 décembre 2026 à 16:30."
+        )

@@ -12,7 +12,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.utils import formats, timezone
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -321,7 +321,10 @@ def do_use_statement(
     """The statement with its variables filled in (`at`: the moment it speaks of, now by
     default), logged as used."""
     channel = clean_text(channel, 60, _("channel"))
-    text = statements.render(statement.text, statement_values(crisis, channel, at))
+    # Dates written the way the statement's language writes them, whatever the page's.
+    with translation.override(statement.language):
+        values = statement_values(crisis, channel, at)
+    text = statements.render(statement.text, values)
     log(
         crisis,
         user,
