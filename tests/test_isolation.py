@@ -77,7 +77,18 @@ def alerts(workspace, owner) -> dict:
     episode = Episode.objects.create(
         workspace=workspace, kind="volume", opened_at=now, fired_at=now, last_event_at=now
     )
-    return {"alert_rule": rule, "episode": episode}
+    return {"alert_rule": rule, "episode": episode, **crisis(workspace, owner, episode)}
+
+
+def crisis(workspace, owner, episode) -> dict:
+    """The episode's crisis (with its checklist) and one holding statement."""
+    from parvis.alerts.crisis.services import do_save_statement, do_start_crisis
+
+    started, _ = do_start_crisis(episode, owner)
+    statement = do_save_statement(
+        workspace, owner, title="Attente", language="fr", text="{marque} examine la situation."
+    )
+    return {"crisis": started, "task": started.tasks.first(), "statement": statement}
 
 
 def inbox(workspace, owner) -> dict:
@@ -169,6 +180,8 @@ def fill(route: str, name: str, slug: str, world: dict) -> str:
     elif name.startswith("alerts:"):
         values["rule_id"] = world["alert_rule"].pk
         values["episode_id"] = world["episode"].pk
+        values["task_id"] = world["task"].pk
+        values["statement_id"] = world["statement"].pk
 
     def sub(match: re.Match) -> str:
         key = match.group("name")
@@ -289,6 +302,9 @@ def api_path(path: str, slug: str, world: dict) -> tuple[str, dict]:
         filled = filled.replace("{rule_id}", str(world["alert_rule"].pk))
         if filled.endswith("/rules") or "/rules/" in filled:
             body = {"name": "r", "kind": "spike"}
+        filled = filled.replace("{episode_id}", str(world["episode"].pk))
+        if filled.endswith("/close"):
+            body = {"note": "fin"}
     if "{" in filled:
         raise LookupError(f"no sample value for a parameter of {path}")
     return filled, body

@@ -11,3 +11,17 @@ class AlertsConfig(AppConfig):
         from parvis.listening.signals import mentions_stored
 
         mentions_stored.connect(receivers.take_new_mentions, dispatch_uid="alerts-stream")
+
+        # The crisis room: its notices go out as deliveries; an alert of the playbook's
+        # severity starts a crisis; publishing asks whether a crisis paused it.
+        from django.db.models.signals import post_save
+
+        from parvis.alerts import delivery
+        from parvis.alerts.crisis import services as crisis
+        from parvis.alerts.models import Alert
+        from parvis.listening.extensions import register_publishing_hold
+
+        if crisis.crisis_payload not in delivery.PAYLOADS:
+            delivery.PAYLOADS.append(crisis.crisis_payload)
+        post_save.connect(crisis.on_alert_saved, sender=Alert, dispatch_uid="alerts-crisis-auto")
+        register_publishing_hold(crisis.publishing_hold)

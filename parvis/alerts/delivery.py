@@ -16,6 +16,7 @@ import hashlib
 import hmac
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -88,7 +89,19 @@ def episode_data(episode: Episode) -> dict[str, Any]:
     }
 
 
+# Builders for deliveries that are neither an alert's nor a digest's (the crisis room's
+# notices, parvis/alerts/crisis): each returns the message's data, or None if not its own.
+# Such data carries its own "subject" and "text".
+PAYLOADS: list[Callable[[Delivery], dict[str, Any] | None]] = []
+
+
 def payload(delivery: Delivery) -> dict[str, Any]:
+    if not delivery.alert_id and not delivery.digest_id:
+        for build in PAYLOADS:
+            data = build(delivery)
+            if data is not None:
+                return data
+        raise Failed("nothing to send for this delivery", permanent=True)
     if delivery.alert_id:
         alert = Alert.objects.select_related("rule", "episode", "workspace").get(
             pk=delivery.alert_id
@@ -131,6 +144,8 @@ def payload(delivery: Delivery) -> dict[str, Any]:
 
 def summary_text(data: dict[str, Any]) -> tuple[str, str]:
     """(subject, body) in plain text."""
+    if "subject" in data:
+        return str(data["subject"])[:200], str(data["text"])
     rule = data["rule"]["name"]
     if data["event"] == "alert":
         alert = data["alert"]

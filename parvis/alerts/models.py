@@ -293,3 +293,15 @@ class Receipt(WorkspaceScoped):
         ordering = ["-created_at", "-id"]
         constraints = [models.UniqueConstraint(fields=["alert", "user"], name="alerts_one_receipt")]
         indexes = [models.Index(fields=["workspace", "user", "read_at"], name="alerts_unread")]
+
+
+# The crisis room's models live in their own module and belong to this app.
+from parvis.alerts.crisis.models import (  # noqa: E402, F401
+    Crisis,
+    CrisisLog,
+    CrisisNotice,
+    CrisisTask,
+    HoldingStatement,
+    Playbook,
+    PublishingPause,
+)

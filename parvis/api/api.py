@@ -10,6 +10,7 @@ from ninja.errors import HttpError
 from parvis.api import schemas as s
 from parvis.api.alerts import router as alerts_router
 from parvis.api.auth import BearerToken, api_membership
+from parvis.api.crisis import router as crisis_router
 from parvis.api.inbox import router as inbox_router
 from parvis.api.listening import router as listening_router
 from parvis.api.moderation import router as moderation_router
@@ -177,3 +178,4 @@ api.add_router("", listening_router)
 api.add_router("", inbox_router)
 api.add_router("", moderation_router)
 api.add_router("", alerts_router)
+api.add_router("", crisis_router)

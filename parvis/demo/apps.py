@@ -15,3 +15,7 @@ class DemoConfig(AppConfig):
 
         # Once the backlog is stored, the demo inbox is taken in and made lived-in (once).
         mentions_stored.connect(after_backlog, dispatch_uid="demo-inbox")
+        # Then the corpus's bad buzz becomes an episode, its alert and a crisis run (once).
+        from parvis.demo.crisis import after_backlog as crisis_after_backlog
+
+        mentions_stored.connect(crisis_after_backlog, dispatch_uid="demo-crisis")

@@ -2055,6 +2055,28 @@ def live(now: dt.datetime, seed: int, count: int) -> list[dict[str, Any]]:
     return items
 
 
+def spike(now: dt.datetime, seed: int, count: int) -> list[dict[str, Any]]:
+    """A new bad buzz: `count` complaints of the corpus's spike (the burnt-wick story) from the
+    minute before `now`, oldest first, for `parvis manage demo_spike`. Ids as live()'s, from
+    `now` shifted by one second per 30 items so that batches never collide."""
+    items: list[dict[str, Any]] = []
+    now = _as_utc(now)
+    rng = random.Random(f"spike:{seed}:{_micros(now)}")
+    writer = _Writer(_world(seed), rng)
+    for start in range(0, count, MAX_LIVE):
+        base = _micros(now) - start // MAX_LIVE * 1_000_000
+        size = min(MAX_LIVE, count - start)
+        offsets = sorted((rng.randrange(60_000_000) for _ in range(size)), reverse=True)
+        for index, offset in enumerate(offsets):
+            lang = "fr" if rng.random() < 0.8 else "en"
+            network = _network_for("complaint", lang, rng)
+            post = writer.root(base - offset, "complaint", lang, network, spike=True)
+            _live_id(post, base, index)
+            items.append(_render(post, None))
+    items.sort(key=lambda i: i["created_at"])
+    return items
+
+
 def _live_id(post: _Post, base: int, index: int) -> None:
     if post.network == "bluesky":
         _Ids.bluesky(post, _tid(base, 512 | index))

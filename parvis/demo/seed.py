@@ -193,6 +193,9 @@ def ensure_demo() -> bool:
     ensure_demo_inbox(workspace, demo_user())
     ensure_demo_moderation(workspace)
     ensure_demo_listening(workspace)
+    from parvis.demo.crisis import ensure_demo_alerts
+
+    ensure_demo_alerts(workspace, demo_user())
     return created
 
 

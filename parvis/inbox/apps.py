@@ -15,3 +15,8 @@ class InboxConfig(AppConfig):
         from parvis.listening.extensions import register_mention_action
 
         register_mention_action(mention_action)
+        # The crisis room (alerts) reads how many of a crisis's mentions were answered.
+        from parvis.inbox.crisis_stats import answer_stats
+        from parvis.listening.extensions import register_answer_provider
+
+        register_answer_provider(answer_stats)

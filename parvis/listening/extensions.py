@@ -30,3 +30,55 @@ def register_mention_action(action: MentionAction) -> MentionAction:
 
 def mention_actions(request: Any, mention: Any) -> list[Action]:
     return [a for a in (action(request, mention) for action in MENTION_ACTIONS) if a is not None]
+
+
+# --- answers to mentions (the inbox tells the crisis room, which may not import it) ----------
+
+
+@dataclass(frozen=True)
+class AnswerStats:
+    """Of some mentions: how many reached the inbox, how many of those the brand answered,
+    and the minutes from each answered mention to its first answer."""
+
+    in_inbox: int = 0
+    answered: int = 0
+    response_minutes: tuple[float, ...] = ()
+
+
+AnswerProvider = Callable[[Any, list[int]], AnswerStats]  # (workspace, mention ids)
+ANSWER_PROVIDERS: list[AnswerProvider] = []
+
+
+def register_answer_provider(provider: AnswerProvider) -> AnswerProvider:
+    if provider not in ANSWER_PROVIDERS:
+        ANSWER_PROVIDERS.append(provider)
+    return provider
+
+
+def answer_stats(workspace: Any, mention_ids: list[int]) -> AnswerStats | None:
+    """None when no app answers mentions (no inbox installed)."""
+    if not ANSWER_PROVIDERS:
+        return None
+    parts = [provider(workspace, mention_ids) for provider in ANSWER_PROVIDERS]
+    return AnswerStats(
+        in_inbox=sum(p.in_inbox for p in parts),
+        answered=sum(p.answered for p in parts),
+        response_minutes=tuple(m for p in parts for m in p.response_minutes),
+    )
+
+
+# --- holds on publishing (the crisis room pauses scheduled posts; publishing reads it) ------
+
+PublishingHold = Callable[[Any], "str | Promise | None"]  # workspace -> why it is held, or None
+PUBLISHING_HOLDS: list[PublishingHold] = []
+
+
+def register_publishing_hold(hold: PublishingHold) -> PublishingHold:
+    if hold not in PUBLISHING_HOLDS:
+        PUBLISHING_HOLDS.append(hold)
+    return hold
+
+
+def publishing_holds(workspace: Any) -> list[str | Promise]:
+    """Why the workspace's scheduled posts must wait now (empty: they may go)."""
+    return [r for r in (hold(workspace) for hold in PUBLISHING_HOLDS) if r]
