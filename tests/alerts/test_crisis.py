@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import email
+import email.header
 import json
 
 import pytest
@@ -111,7 +112,8 @@ def test_contacts_are_notified_once_per_address_over_smtp(workspace, owner, play
         "support@lumiere.test",
     ]
     message = email.message_from_bytes(inbox.messages[0][2])
-    assert "Crisis" in message["Subject"] or "Crise" in message["Subject"]
+    subject = str(email.header.make_header(email.header.decode_header(message["Subject"])))
+    assert subject.startswith("[Parvis] Crise\u00a0:")  # the workspace's language, French
     assert (
         f"/alerts/episodes/{crisis.episode_id}/crisis/" in message.get_payload(decode=True).decode()
     )

@@ -39,7 +39,7 @@ def check(text: str) -> None:
         name = match.group(1)
         if name is None:
             raise ValidationError(
-                _("A lone brace at character %(at)s: write {{ or }} for a brace.")
+                _("A lone brace at character %(at)s: a brace itself is written twice.")
                 % {"at": match.start() + 1}
             )
         if name.strip().lower() not in VARIABLES:
