@@ -22,6 +22,15 @@ def empty_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def figures_in_the_request(monkeypatch):
+    """Out-of-date cached figures are recomputed in a thread in production; a thread would
+    not see a test's transaction (tests/listening/test_freshness.py tests the thread)."""
+    from parvis.listening import freshness
+
+    monkeypatch.setattr(freshness, "BACKGROUND", False)
+
+
 def make_user(username: str):
     return do_create_user(username, PASSWORD, email=f"{username}@example.test")
 

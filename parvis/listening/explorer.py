@@ -423,6 +423,31 @@ def count_all(workspace: Workspace, filters: Filters, cap: int = COUNT_CAP) -> t
     return count_capped(queryset.order_by() if unordered else queryset, cap)
 
 
+def list_counts(
+    workspace: Workspace, filters: Filters, mentions: QuerySet, page: Page
+) -> tuple[tuple[int, bool], tuple[int, bool]]:
+    """(count_results, count_all) for the list page, cached until the workspace's mentions
+    change (freshness): paging through a filter or coming back to it does not count again.
+    At a million mentions a capped count reads up to 10,001 index entries and rows (170 to
+    220 ms for "Bluesky, positive"), most of the list page's time."""
+    from parvis.listening import freshness
+
+    key = (
+        filters.query_string(cursor=""),
+        # Resolved: a rolling period moves, and the brand's accounts may change.
+        str(filters.since),
+        str(filters.until),
+        filters.own_ids,
+    )
+    value, _at = freshness.cached(
+        workspace.pk,
+        "list_counts",
+        key,
+        lambda: (count_results(mentions, filters, page), count_all(workspace, filters)),
+    )
+    return value
+
+
 # --- detail -------------------------------------------------------------------------------
 
 THREAD_DEPTH = 6

@@ -66,8 +66,7 @@ def explorer_view(request: HttpRequest) -> HttpResponse:
     filters, form = explorer.parse_filters(ws, request.GET)
     mentions = explorer.filtered_mentions(ws, filters)
     page = explorer.keyset_page(explorer.with_query_names(mentions), filters)
-    count, more = explorer.count_results(mentions, filters, page)
-    total, total_more = explorer.count_all(ws, filters)
+    (count, more), (total, total_more) = explorer.list_counts(ws, filters, mentions, page)
     semicolon = explorer.csv_separator("") == ";"
     own_ids = set(filters.own_ids) if filters.own else set()
     context = {

@@ -192,3 +192,38 @@ def test_users_opening_a_new_figure_at_once_wait_for_one_computation(monkeypatch
         thread.join(10)
     assert [value for value, _at in results] == ["figures"] * 4
     assert len(computations) == 1
+
+
+def test_an_out_of_date_figure_is_shown_while_a_thread_computes_the_new_one(monkeypatch):
+    """In production an out-of-date figure is recomputed in a thread: the request that
+    finds it shows the previous one at once, the next ones get the new one. The first
+    computation of a figure is waited for (there is nothing to show before it)."""
+    import threading
+
+    monkeypatch.setattr(freshness, "BACKGROUND", True)
+    monkeypatch.setattr(freshness, "MIN_AGE", 0)
+    monkeypatch.setattr(freshness, "COST_FACTOR", 0)
+    monkeypatch.setattr(freshness, "version", lambda workspace_id: state["version"])
+    state = {"version": 1, "value": "first"}
+    release = threading.Event()
+    seen_in: list[str] = []
+
+    def compute():
+        seen_in.append(threading.current_thread().name)
+        if state["value"] == "second":
+            release.wait(10)  # the thread's computation takes its time
+        return state["value"]
+
+    main = threading.current_thread().name
+    assert freshness.cached(7, "fig", (), compute)[0] == "first"  # waited for
+    assert seen_in == [main]
+    state.update(version=2, value="second")
+    assert freshness.cached(7, "fig", (), compute)[0] == "first"  # at once, out of date
+    assert freshness.cached(7, "fig", (), compute)[0] == "first"  # one thread at a time
+    release.set()
+    for _ in range(200):
+        if freshness.cached(7, "fig", (), compute)[0] == "second":
+            break
+        threading.Event().wait(0.01)
+    assert freshness.cached(7, "fig", (), compute)[0] == "second"
+    assert len(seen_in) == 2 and seen_in[1] != main
