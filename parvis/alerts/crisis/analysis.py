@@ -122,7 +122,12 @@ def timeline(crisis: Crisis, now: dt.datetime | None = None) -> dict[str, Any]:
 
 
 def words_of(text: str) -> set[str]:
-    return {w for w in WORD.findall(fold(text or "")) if w.lstrip("#") not in STOP}
+    # Numbers (order numbers, years, the « 0923 » of a batch) say nothing of what drives it.
+    return {
+        w
+        for w in WORD.findall(fold(text or ""))
+        if w.lstrip("#") not in STOP and not w.lstrip("#").isdigit()
+    }
 
 
 def drivers(crisis: Crisis, now: dt.datetime | None = None) -> dict[str, Any]:
