@@ -46,7 +46,8 @@ CARD = (
     "  </footer>\n"
     "</article>\n"
 )
-EMPTY = SafeString("")
+# An absent part: format_html escapes the empty string to itself.
+EMPTY = ""
 
 
 def mention_cards(mentions: Iterable[Mention], slug: str, own_ids: Iterable[int]) -> SafeString:
@@ -59,14 +60,14 @@ def mention_cards(mentions: Iterable[Mention], slug: str, own_ids: Iterable[int]
         "engagement_label": gettext("Engagement"),
         "details": gettext("Details"),
     }
-    return SafeString("".join(card(m, slug, own, labels) for m in mentions))
+    return format_html_join("", "{}", ((card(m, slug, own, labels),) for m in mentions))
 
 
 def card(m: Mention, slug: str, own: set[int], labels: dict[str, str]) -> str:
     author = m.author
     local = timezone.localtime(m.published_at)
     size = m.group_size
-    group = EMPTY
+    group: str = EMPTY
     if size > 1:
         posted = ngettext(
             "Posted %(counter)s time with the same text",
