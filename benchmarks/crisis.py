@@ -2,8 +2,8 @@
 
     python benchmarks/crisis.py [--data ../shared/datasets/nab_validation] [--cv] [--json OUT]
 
-Runs `parvis detect-spikes`' code (parvis.cli.detect_csv: the product's detector and settings)
-over every data file of the corpus into a temporary folder, then scores that folder with NAB's
+Runs `parvis detect-spikes`' code (parvis.alerts.spikes_csv.detect_csv: the product's detector
+and settings) over every data file of the corpus into a temporary folder, then scores that folder with NAB's
 scorer (`../shared/tools/nab_score.py --profile all`, threshold swept over the files as NAB
 does). Beside it, a plain running z-score (min(1, |z| / 6), mean and deviation of every row so
 far), computed here the same way.
@@ -39,7 +39,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from parvis.alerts.detector import FIRE_THRESHOLD, DetectorSettings, SpikeDetector  # noqa: E402
-from parvis.cli import detect_csv  # noqa: E402
+from parvis.alerts.spikes_csv import detect_csv  # noqa: E402
 
 SHARED = ROOT.parent / "shared"
 if not SHARED.exists():  # a worktree: /work/wt/<branch> beside /work/shared

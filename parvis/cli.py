@@ -389,117 +389,6 @@ def cmd_classify(args: argparse.Namespace) -> int:
     return classify_cli.run(args)
 
 
-MODERATE_BATCH = 1024
-
-
-def moderation_item(obj: dict, analysis, engine):
-    """The engine's item for one input line (its optional fields checked), or the error."""
-    kind = obj.get("kind")
-    if kind is None or kind == "":
-        kind = "comment"
-    if kind not in engine.ITEM_TYPES:
-        return None, f"'kind' is one of {', '.join(engine.ITEM_TYPES)}"
-    followers = obj.get("author_followers")
-    if followers is not None and (isinstance(followers, bool) or not isinstance(followers, int)):
-        return None, "'author_followers' must be a whole number"
-    fields = {}
-    for name in ("network", "lang"):
-        value = obj.get(name)
-        if value is not None and not isinstance(value, str):
-            return None, f"'{name}' must be a string"
-        fields[name] = value or ""
-    author = obj.get("author")
-    if isinstance(author, dict):
-        author = author.get("handle") or author.get("name")
-    scores = {
-        "toxicity": float(analysis.toxicity.score),
-        "spam": float(analysis.spam.score),
-        **{k: float(v) for k, v in analysis.toxicity.categories.items()},
-    }
-    why = tuple(w for key in ("toxicity", "spam") for w in analysis.why.get(key) or [])
-    return engine.Item(
-        text=obj.get("text") or "",
-        network=fields["network"],
-        lang=fields["lang"] or analysis.lang,
-        kind=kind,
-        author_handle=author if isinstance(author, str) else "",
-        author_followers=followers,
-        scores=scores,
-        why=why,
-    ), None
-
-
-def decided_by(decision) -> tuple[str | None, str | None]:
-    """(reason, rule name) of the rule that made the decision's summary."""
-    summary = decision.summary
-    for outcome in decision.outcomes:
-        kinds = {"review"} if outcome.review else {a["kind"] for a in outcome.rule.actions}
-        if summary in kinds:
-            return str(outcome.rule.reason), outcome.rule.name
-    return None, None
-
-
-def moderate_stream(workspace, src, dst, batch_size: int = MODERATE_BATCH) -> tuple[int, int]:
-    """Apply the workspace's switched-on rules to every line of `src` (JSON Lines of
-    comments) into `dst`, one line each, in order; nothing is written to the database and
-    nothing is done on a network. Returns (lines written, errors)."""
-    import dataclasses
-    import json
-
-    from parvis.intelligence import analyze
-    from parvis.intelligence.cli import _chunks, _dumps, _parse
-    from parvis.moderation import engine, services
-    from parvis.moderation.models import ListedAuthor
-
-    specs = [services.spec_of(r) for r in services.active_rules(workspace)]
-    context = services.context_for(workspace)
-    compiled = engine.Compiled()
-    written = errors = 0
-    for chunk in _chunks(src, batch_size):
-        parsed = [_parse(line) for line in chunk]
-        texts = [obj.get("text") or "" for obj, err in parsed if err is None]
-        analyses = iter(analyze(texts))
-        items = []
-        for obj, err in parsed:
-            item = None
-            if err is None:
-                item, err = moderation_item(obj, next(analyses), engine)
-            items.append((obj, item, err))
-        handles = {item.author_handle for _, item, _ in items if item and item.author_handle}
-        lists: dict[tuple[str, str], set[str]] = {}
-        if handles:
-            for network, handle, name in ListedAuthor.objects.filter(
-                workspace=workspace, handle__in=handles
-            ).values_list("network", "handle", "author_list__name"):
-                lists.setdefault((network, handle), set()).add(name)
-        for obj, item, err in items:
-            line = ""
-            if err is None:
-                listed = lists.get((item.network, item.author_handle))
-                if listed:
-                    item = dataclasses.replace(item, author_lists=frozenset(listed))
-                decision = engine.evaluate(specs, item, context, compiled)
-                reason, rule = decided_by(decision)
-                extra = {k: v for k, v in obj.items() if k != "text"}
-                line, err = _dumps(
-                    {
-                        **extra,
-                        "id": obj.get("id"),
-                        "decision": decision.summary,
-                        "reason": reason,
-                        "rule": rule,
-                        "scores": {k: round(v, 4) for k, v in item.scores.items()},
-                    }
-                )
-            if err is not None:
-                line = json.dumps({"error": err}, ensure_ascii=False)
-                errors += 1
-            dst.write(line + "\n")
-            written += 1
-    dst.flush()
-    return written, errors
-
-
 def cmd_moderate(args: argparse.Namespace) -> int:
     setup_django()
     try:
@@ -526,6 +415,8 @@ def cmd_moderate(args: argparse.Namespace) -> int:
         if src is not sys.stdin.buffer:
             src.close()
         return fail(f"cannot write {args.output}: {exc.strerror}")
+    from parvis.moderation.batch import moderate_stream
+
     try:
         _written, errors = moderate_stream(workspace, src, dst)
     finally:
@@ -538,100 +429,9 @@ def cmd_moderate(args: argparse.Namespace) -> int:
     return 2 if errors else 0
 
 
-class BadInput(Exception):
-    """A CSV row the spike detector cannot take; the message names the line."""
-
-
-# Timestamps outside these years are typos or sentinels (9999-12-31), not data.
-SPIKES_YEARS = (1900, 2999)
-
-
-def spike_timestamp(text: str, line: int):
-    from datetime import datetime
-
-    try:
-        stamp = datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise BadInput(f"line {line}: timestamp {text[:40]!r} is not an ISO 8601 date") from None
-    if not SPIKES_YEARS[0] <= stamp.year <= SPIKES_YEARS[1]:
-        raise BadInput(f"line {line}: timestamp {text[:40]!r} is out of range")
-    return stamp
-
-
-def spike_value(text: str, line: int) -> float:
-    import math
-
-    from parvis.alerts.detector import MAX_ABS_VALUE
-
-    try:
-        value = float(text)
-    except ValueError:
-        raise BadInput(f"line {line}: value {text[:40]!r} is not a number") from None
-    if not math.isfinite(value):
-        raise BadInput(f"line {line}: value {text[:40]!r} is not a finite number")
-    if abs(value) > MAX_ABS_VALUE:
-        raise BadInput(f"line {line}: value {text[:40]!r} is out of range (±{MAX_ABS_VALUE:g})")
-    return value
-
-
-def detect_csv(source, target, counts: bool = False) -> int:
-    """Score the `timestamp,value` CSV read from the binary handle `source` into `target`
-    (text) as `timestamp,value,anomaly_score`, one row per input row, row by row (a stream
-    of any length), with the alerts' detector and settings (`counts`: the settings of count
-    series, as the alerts use for mentions and reach). Returns the number of rows; raises
-    BadInput on the first bad line."""
-    import csv
-
-    from parvis.alerts.detector import COUNT_SETTINGS, DetectorSettings, SpikeDetector
-
-    def lines():
-        for number, raw in enumerate(source, start=1):
-            try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError:
-                raise BadInput(f"line {number}: not UTF-8 text") from None
-            yield text.removeprefix("\ufeff") if number == 1 else text
-
-    reader = csv.reader(lines())
-    writer = csv.writer(target, lineterminator="\n")
-    try:
-        header = [h.strip().lower() for h in next(reader)]
-    except StopIteration:
-        raise BadInput("empty input: expected a header timestamp,value") from None
-    except csv.Error as exc:
-        raise BadInput(f"line 1: {exc}") from None
-    if "timestamp" not in header or "value" not in header:
-        raise BadInput("line 1: the header must name the columns timestamp and value")
-    t_col, v_col = header.index("timestamp"), header.index("value")
-    width = max(t_col, v_col) + 1
-    writer.writerow(["timestamp", "value", "anomaly_score"])
-    detector = SpikeDetector(COUNT_SETTINGS if counts else DetectorSettings())
-    previous = None
-    rows = 0
-    while True:
-        try:
-            row = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            raise BadInput(f"line {reader.line_num}: {exc}") from None
-        line = reader.line_num
-        if not row or (len(row) == 1 and not row[0].strip()):
-            continue
-        if len(row) < width:
-            raise BadInput(f"line {line}: expected the columns timestamp and value")
-        stamp = spike_timestamp(row[t_col], line)
-        value = spike_value(row[v_col], line)
-        if previous is not None and (stamp.tzinfo is None) != (previous.tzinfo is None):
-            raise BadInput(f"line {line}: timestamps mix local and UTC-offset times")
-        previous = stamp
-        score = detector.update(stamp, value)
-        writer.writerow([row[t_col].strip(), row[v_col].strip(), f"{score:.6f}"])
-        rows += 1
-    return rows
-
-
 def cmd_detect_spikes(args: argparse.Namespace) -> int:
+    from parvis.alerts.spikes_csv import BadInput, detect_csv
+
     try:
         source = sys.stdin.buffer if args.input == "-" else open(args.input, "rb")  # noqa: SIM115
     except OSError as exc:
