@@ -3,10 +3,10 @@
     python benchmarks/crisis.py [--data ../shared/datasets/nab_validation] [--cv] [--json OUT]
 
 Runs `parvis detect-spikes`' code (parvis.alerts.spikes_csv.detect_csv: the product's detector
-and settings) over every data file of the corpus into a temporary folder, then scores that folder with NAB's
-scorer (`../shared/tools/nab_score.py --profile all`, threshold swept over the files as NAB
-does). Beside it, a plain running z-score (min(1, |z| / 6), mean and deviation of every row so
-far), computed here the same way.
+and settings) over every data file of the corpus into a temporary folder, then scores that
+folder with NAB's scorer (`../shared/tools/nab_score.py --profile all`, threshold swept over
+the files as NAB does). Beside it, a plain running z-score (min(1, |z| / 6), mean and deviation
+of every row so far), computed here the same way.
 
 Speed: points/s of one SpikeDetector fed row by row, process CPU time, one core.
 
