@@ -40,7 +40,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from parvis.alerts import raising
-from parvis.alerts.detector import FIRE_THRESHOLD, DetectorSettings, SpikeDetector
+from parvis.alerts.detector import COUNT_SETTINGS, FIRE_THRESHOLD, SpikeDetector
 from parvis.alerts.models import (
     AlertCursor,
     AlertRule,
@@ -70,7 +70,7 @@ BASELINE_WEIGHT = 0.02
 SAMPLES = 20
 # The product's detector: every series here is a count (mentions, negative mentions, reach),
 # whose noise grows with its level. A new series learns for its first day before it scores.
-SETTINGS = DetectorSettings(counts=True)
+SETTINGS = COUNT_SETTINGS
 
 
 def minute_of(moment: dt.datetime) -> dt.datetime:
