@@ -225,6 +225,8 @@ def send_webhook(delivery: Delivery, data: dict[str, Any], secret: str) -> None:
             raise Failed(f"{type(exc).__name__} reaching the webhook"[:500]) from exc
         except httpx.InvalidURL as exc:
             raise Failed(f"invalid URL: {exc}"[:500], permanent=True) from exc
+        except httpx.HTTPError as exc:  # too many redirects, an undecodable answer…
+            raise Failed(f"{type(exc).__name__} from the webhook"[:500]) from exc
 
 
 def claim(delivery_id: int, now: dt.datetime) -> bool:

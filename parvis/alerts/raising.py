@@ -36,7 +36,6 @@ from parvis.alerts.models import (
     EpisodeKind,
     Receipt,
     Severity,
-    WebhookFormat,
 )
 from parvis.workspaces.models import Membership, Workspace
 
@@ -258,6 +257,3 @@ def make_digests(now: dt.datetime | None = None) -> list[int]:
 
 def episode_path(episode: Episode) -> str:
     return reverse("alerts:episode", args=[episode.workspace.slug, episode.pk])
-
-
-WEBHOOK_FORMATS = {f.value for f in WebhookFormat}

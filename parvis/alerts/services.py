@@ -34,6 +34,8 @@ from parvis.workspaces.roles import Role
 
 MAX_TEXT = 2000
 MAX_LIST = 20
+# More members than any workspace has: the look-up below stays one short query.
+MAX_MEMBERS = 1000
 MAX_FOLLOWERS = 10**12
 MAX_COOLDOWN = 7 * 24 * 60
 
@@ -141,7 +143,10 @@ def clean_rule(workspace: Workspace, data: dict[str, Any]) -> dict[str, Any]:
     if len(hooks) > MAX_LIST:
         raise ValidationError(_("At most %(n)s webhooks.") % {"n": MAX_LIST})
     member_ids = []
-    for raw in data.get("member_ids") or []:
+    raw_members = data.get("member_ids") or []
+    if len(raw_members) > MAX_MEMBERS:
+        raise ValidationError(_("Choose members from the list."))
+    for raw in raw_members:
         try:
             member_ids.append(int(raw))
         except (TypeError, ValueError):
@@ -241,8 +246,8 @@ def do_delete_rule(rule: AlertRule) -> None:
 
 
 def get_settings(workspace: Workspace) -> AlertSettings:
-    AlertSettings.objects.get_or_create(workspace=workspace)
-    return AlertSettings.objects.get(workspace=workspace)
+    settings, _created = AlertSettings.objects.get_or_create(workspace=workspace)
+    return settings
 
 
 def do_save_settings(

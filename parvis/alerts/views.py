@@ -60,7 +60,9 @@ def unread(request: HttpRequest) -> HttpResponse:
 @workspace_view()
 @require_POST
 def mark_read(request: HttpRequest) -> HttpResponse:
-    ids = [int(i) for i in request.POST.getlist("id") if i.isdigit() and len(i) < 19]
+    ids = [
+        int(i) for i in request.POST.getlist("id") if i.isascii() and i.isdigit() and len(i) < 19
+    ]
     services.do_mark_read(request.workspace, request.user, ids or None)  # type: ignore[attr-defined]
     messages.success(request, _("Alerts marked as read."))
     return redirect("alerts:list", slug=request.workspace.slug)  # type: ignore[attr-defined]

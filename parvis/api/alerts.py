@@ -93,6 +93,10 @@ class RuleCreated(RuleOut):
     generated_secret: str  # "" unless Parvis generated it: shown this once
 
 
+class RuleUpdated(RuleOut):
+    generated_secret: str | None = None  # only when the update generated one
+
+
 def episode_out(e: Episode) -> dict[str, Any]:
     return {
         "id": e.pk,
@@ -129,7 +133,7 @@ def rule_out(
         "network": rule.network,
         "severity": rule.severity,
         "channels": list(rule.channels or []),
-        "member_ids": list(rule.members.values_list("id", flat=True)),
+        "member_ids": [m.pk for m in rule.members.all()],
         "roles": list(rule.roles or []),
         "emails": list(rule.emails or []),
         "webhooks": hooks,
@@ -174,7 +178,8 @@ def list_alerts(request: HttpRequest, slug: str, open_only: bool = False, limit:
 def list_rules(request: HttpRequest, slug: str) -> Any:
     membership = api_membership(request, slug)
     editor = membership.can(Perm.MANAGE_ALERTS)
-    return [rule_out(r, editor=editor) for r in scoped(AlertRule, membership.workspace)]
+    rules = scoped(AlertRule, membership.workspace).prefetch_related("members")
+    return [rule_out(r, editor=editor) for r in rules]
 
 
 @router.post(ALERTS + "/rules", response={201: RuleCreated, 422: ErrorOut})
@@ -196,17 +201,20 @@ def get_rule(request: HttpRequest, slug: str, rule_id: int) -> Any:
     return rule_out(rule_of(membership.workspace, rule_id), editor=editor)
 
 
-@router.put(ALERTS + "/rules/{rule_id}", response={200: RuleOut, 422: ErrorOut})
+@router.put(
+    ALERTS + "/rules/{rule_id}", response={200: RuleUpdated, 422: ErrorOut}, exclude_unset=True
+)
 def update_rule(request: HttpRequest, slug: str, rule_id: int, payload: RuleIn) -> Any:
     membership = api_membership(request, slug, Perm.MANAGE_ALERTS)
     rule = rule_of(membership.workspace, rule_id)
     try:
-        rule, _generated = services.do_save_rule(
+        rule, generated = services.do_save_rule(
             membership.workspace, membership.user, data_of(payload), rule=rule
         )
     except ValidationError as error:
         return Status(422, {"detail": " ".join(error.messages)})
-    return rule_out(rule)
+    # Webhooks added to a rule without a secret get one: shown this once, as on creation.
+    return rule_out(rule, generated or None)
 
 
 @router.delete(ALERTS + "/rules/{rule_id}", response={204: None})

@@ -256,3 +256,23 @@ def test_webhook_paths_are_shown_only_to_those_who_edit_rules(workspace, owner, 
     assert "hooks.slack.test" in page and "SECRETPATH" not in page
     editor = login(owner).get(f"/api/v1/workspaces/lumiere/alerts/rules/{rule.pk}", **bearer(owner))
     assert editor.json()["webhooks"][0]["url"] == hook
+
+
+def test_review_mends_a_secret_a_too_long_member_list_and_a_non_ascii_digit(workspace, owner):
+    client, auth = login(owner), bearer(owner)
+    rules = "/api/v1/workspaces/lumiere/alerts/rules"
+    body = {"name": "Mots", "kind": "keyword", "words": "rappel", "channels": ["app"]}
+    created = client.post(rules, json.dumps(body), content_type="application/json", **auth)
+    assert created.status_code == 201 and not created.json()["generated_secret"]
+    # Webhooks added later: the secret Parvis generates is shown once, by this answer.
+    body.update(channels=["webhook"], webhooks=[{"url": "https://ops.lumiere.test/hook"}])
+    rule = f"{rules}/{created.json()['id']}"
+    updated = client.put(rule, json.dumps(body), content_type="application/json", **auth)
+    assert updated.status_code == 200 and len(updated.json()["generated_secret"]) > 20
+    # 260,000 member ids: a clear 422, not "too many SQL variables".
+    body["member_ids"] = list(range(1, 260_001))
+    too_many = client.post(rules, json.dumps(body), content_type="application/json", **auth)
+    assert too_many.status_code == 422
+    # "²" is a digit to str.isdigit, not to int().
+    response = client.post("/w/lumiere/alerts/read/", {"id": ["²", "12"]})
+    assert response.status_code == 302
