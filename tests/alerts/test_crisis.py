@@ -440,3 +440,31 @@ def test_statement_dates_are_written_in_the_statement_s_language(workspace, owne
         assert services.do_use_statement(crisis, owner, french, at=at) == (
             "Depuis le 7 décembre 2026 à 16:30."
         )
+
+
+def test_review_mends_a_closed_crisis_is_a_record_and_the_dg_is_a_whole_word(workspace, owner):
+    from parvis.alerts.crisis.models import PublishingPause
+
+    ep = episode_at(workspace, timezone.now())
+    first, _ = services.do_start_crisis(ep, owner)
+    pause = first.tasks.get(action=services.PAUSE)
+    services.do_tick_task(first, owner, pause.pk)
+    services.do_close_crisis(first, owner, "fini")
+    assert not services.publishing_paused(workspace)
+    for act in (
+        lambda: services.do_tick_task(first, owner, pause.pk),
+        lambda: services.do_add_note(first, owner, "trop tard"),
+        lambda: services.do_notify_contacts(first, owner),
+    ):
+        with pytest.raises(ValidationError):
+            act()
+    assert not services.publishing_paused(workspace)
+    # Closing one crisis does not lift the pause another set.
+    other = episode_at(workspace, timezone.now())
+    second, _ = services.do_start_crisis(other, owner)
+    services.do_tick_task(second, owner, second.tasks.get(action=services.PAUSE).pk)
+    third, _ = services.do_start_crisis(episode_at(workspace, timezone.now()), owner)
+    services.do_close_crisis(third, owner)
+    assert PublishingPause.objects.filter(crisis=second, resumed_at=None).exists()
+    contacts = services.contacts_from_lines("Paul ; Responsable budget\nAnne ; DG")
+    assert [c["direction"] for c in contacts] == [False, True]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import zoneinfo
 from typing import Any
 
@@ -114,8 +115,9 @@ def contacts_from_lines(text: str) -> list[dict[str, Any]]:
                 "role": role,
                 "phone": parts[2],
                 "email": parts[3],
-                "direction": any(
-                    w in role.lower() for w in ("direction", "management", "dg", "ceo")
+                # Whole words: « Responsable budget » is not the DG.
+                "direction": bool(
+                    set(re.findall(r"\w+", role.lower())) & {"direction", "management", "dg", "ceo"}
                 ),
             }
         )
@@ -206,7 +208,10 @@ def do_start_crisis(episode: Episode, user: Any, *, automatic: bool = False) -> 
     if existing is not None:
         return existing, False
     playbook = get_playbook(episode.workspace)
+    labels = [(str(_("Pause scheduled posts")), PAUSE)] + [(x, "") for x in playbook.checklist]
     try:
+        # The crisis, its checklist and its first log entry together: a crash cannot leave a
+        # crisis without its checklist.
         with transaction.atomic():
             crisis = Crisis.objects.create(
                 workspace_id=episode.workspace_id,
@@ -215,30 +220,29 @@ def do_start_crisis(episode: Episode, user: Any, *, automatic: bool = False) -> 
                 started_by=user if getattr(user, "pk", None) else None,
                 automatic=automatic,
             )
+            CrisisTask.objects.bulk_create(
+                [
+                    CrisisTask(
+                        workspace_id=crisis.workspace_id,
+                        crisis=crisis,
+                        position=i,
+                        label=label,
+                        action=action,
+                    )
+                    for i, (label, action) in enumerate(labels)
+                ]
+            )
+            log(
+                crisis,
+                user,
+                LogKind.STARTED,
+                _("Started automatically (severity %(severity)s).")
+                % {"severity": episode.get_severity_display()}
+                if automatic
+                else "",
+            )
     except IntegrityError:
         return Crisis.objects.get(episode=episode), False
-    labels = [(str(_("Pause scheduled posts")), PAUSE)] + [(x, "") for x in playbook.checklist]
-    CrisisTask.objects.bulk_create(
-        [
-            CrisisTask(
-                workspace_id=crisis.workspace_id,
-                crisis=crisis,
-                position=i,
-                label=label,
-                action=action,
-            )
-            for i, (label, action) in enumerate(labels)
-        ]
-    )
-    log(
-        crisis,
-        user,
-        LogKind.STARTED,
-        _("Started automatically (severity %(severity)s).")
-        % {"severity": episode.get_severity_display()}
-        if automatic
-        else "",
-    )
     return crisis, True
 
 
@@ -246,16 +250,19 @@ def do_close_crisis(crisis: Crisis, user: Any, note: Any = "") -> Crisis:
     """Closed with the note and its summary; closing a closed crisis changes nothing."""
     note = clean_text(note, MAX_NOTE, _("closing note"))
     now = timezone.now()
-    updated = Crisis.objects.filter(pk=crisis.pk, state=CrisisState.OPEN).update(
-        state=CrisisState.CLOSED, closed_at=now, closed_by=user, closing_note=note
-    )
-    crisis.refresh_from_db()
-    if not updated:
-        return crisis
-    crisis.summary = analysis.summary(crisis, now)
-    crisis.save(update_fields=["summary"])
-    log(crisis, user, LogKind.CLOSED, note)
-    do_resume_publishing(crisis.workspace, user, crisis=crisis)
+    # Closed, summed up, logged and publishing resumed together: a crash cannot leave a
+    # closed crisis without its summary, or its posts paused with no crisis left to resume them.
+    with transaction.atomic():
+        updated = Crisis.objects.filter(pk=crisis.pk, state=CrisisState.OPEN).update(
+            state=CrisisState.CLOSED, closed_at=now, closed_by=user, closing_note=note
+        )
+        crisis.refresh_from_db()
+        if not updated:
+            return crisis
+        crisis.summary = analysis.summary(crisis, now)
+        crisis.save(update_fields=["summary"])
+        log(crisis, user, LogKind.CLOSED, note)
+        do_resume_publishing(crisis.workspace, user, crisis=crisis)
     return crisis
 
 
@@ -267,7 +274,14 @@ def do_refresh_summary(crisis: Crisis) -> Crisis:
     return crisis
 
 
+def check_open(crisis: Crisis) -> None:
+    """A closed crisis's log and checklist are its record: nothing is added to them."""
+    if crisis.state != CrisisState.OPEN:
+        raise ValidationError(_("This crisis is closed."))
+
+
 def do_add_note(crisis: Crisis, user: Any, text: Any) -> CrisisLog:
+    check_open(crisis)
     text = clean_text(text, MAX_NOTE, _("note"))
     if not text:
         raise ValidationError(_("Write the note."))
@@ -275,6 +289,7 @@ def do_add_note(crisis: Crisis, user: Any, text: Any) -> CrisisLog:
 
 
 def do_tick_task(crisis: Crisis, user: Any, task_id: int, done: bool = True) -> CrisisTask:
+    check_open(crisis)
     task = CrisisTask.objects.filter(crisis=crisis, pk=task_id).first()
     if task is None:
         raise ValidationError(_("This checklist item does not exist."))
@@ -320,6 +335,7 @@ def do_use_statement(
 ) -> str:
     """The statement with its variables filled in (`at`: the moment it speaks of, now by
     default), logged as used."""
+    check_open(crisis)
     channel = clean_text(channel, 60, _("channel"))
     # Dates written the way the statement's language writes them, whatever the page's.
     with translation.override(statement.language):
@@ -383,6 +399,7 @@ def do_notify_contacts(crisis: Crisis, user: Any) -> list[CrisisNotice]:
     """One e-mail per escalation contact with an address, at most once per crisis whatever
     the clicks: the notices that are new. Contacts with only a phone are to be called (the
     page lists them)."""
+    check_open(crisis)
     playbook = get_playbook(crisis.workspace)
     now = timezone.now()
     made: list[CrisisNotice] = []
@@ -460,9 +477,12 @@ def do_pause_publishing(workspace: Workspace, user: Any, *, crisis: Crisis | Non
 
 
 def do_resume_publishing(workspace: Workspace, user: Any, *, crisis: Crisis | None = None) -> bool:
-    done = PublishingPause.objects.filter(workspace=workspace, resumed_at__isnull=True).update(
-        resumed_at=timezone.now()
-    )
+    """The open pause ends; with `crisis`, only the pause that crisis set (closing one crisis
+    does not lift another's)."""
+    pauses = PublishingPause.objects.filter(workspace=workspace, resumed_at__isnull=True)
+    if crisis is not None:
+        pauses = pauses.filter(crisis=crisis)
+    done = pauses.update(resumed_at=timezone.now())
     if done and crisis is not None:
         log(crisis, user, LogKind.PUBLISHING, _("Scheduled posts resumed."))
     return bool(done)

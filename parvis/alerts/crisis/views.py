@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from parvis.alerts.crisis import analysis, services
@@ -91,9 +92,19 @@ def start(request: HttpRequest, episode_id: int) -> HttpResponse:
 @require_POST
 def notify(request: HttpRequest, episode_id: int) -> HttpResponse:
     crisis = crisis_of(request, episode_id)
-    made = services.do_notify_contacts(crisis, request.user)
+    try:
+        made = services.do_notify_contacts(crisis, request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return room_url(crisis.episode)
     if made:
-        messages.success(request, _("%(n)s contacts notified by e-mail.") % {"n": len(made)})
+        messages.success(
+            request,
+            ngettext(
+                "%(n)s contact notified by e-mail.", "%(n)s contacts notified by e-mail.", len(made)
+            )
+            % {"n": len(made)},
+        )
     else:
         messages.info(request, _("Every contact with an e-mail address was already notified."))
     return room_url(crisis.episode)
