@@ -171,6 +171,11 @@ class AlertRule(WorkspaceScoped):
     class Meta:
         ordering = ["name", "id"]
 
+    def channel_labels(self) -> list[str]:
+        """The rule's channels as people read them (« E-mail », not "email")."""
+        labels = dict(Channel.choices)
+        return [str(labels.get(code, code)) for code in self.channels or []]
+
     def __str__(self) -> str:
         return self.name
 

@@ -276,3 +276,16 @@ def test_review_mends_a_secret_a_too_long_member_list_and_a_non_ascii_digit(work
     # "²" is a digit to str.isdigit, not to int().
     response = client.post("/w/lumiere/alerts/read/", {"id": ["²", "12"]})
     assert response.status_code == 302
+
+
+def test_the_rules_page_names_channels_as_people_read_them(workspace, owner):
+    from parvis.alerts.services import do_save_rule
+
+    do_save_rule(
+        workspace,
+        owner,
+        {"name": "Mots", "kind": "keyword", "words": "rappel", "channels": ["app", "email"]},
+    )
+    html = login(owner).get("/w/lumiere/alerts/rules/").content.decode()
+    assert "Dans l’app" in html or "Dans l'app" in html or "cloche" in html
+    assert "app, email" not in html
