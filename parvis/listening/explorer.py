@@ -779,6 +779,23 @@ def brand_words(workspace: Workspace) -> frozenset[str]:
     return frozenset(words)
 
 
+def text_terms(
+    title: str, text: str, exclude: frozenset[str] = frozenset()
+) -> tuple[dict[str, str], dict[str, str]]:
+    """(hashtags, terms) of one text, folded -> as written: links, @handles and domains left
+    out, stop words and `exclude` (folded) left out of the terms."""
+    body = _ADDRESS_RE.sub(" ", f"{title}\n{text}" if title else text)
+    tags: dict[str, str] = {}
+    for tag in _TAG_RE.findall(body):
+        tags.setdefault(fold(tag), "#" + tag)
+    words: dict[str, str] = {}
+    for word in _WORD_RE.findall(_TAG_RE.sub(" ", body)):
+        folded = fold(word)
+        if folded not in STOPWORDS and folded not in exclude:
+            words.setdefault(folded, word)
+    return tags, words
+
+
 def top_words(
     texts: Iterable[tuple[str, str]], limit: int = 15, exclude: frozenset[str] = frozenset()
 ) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
@@ -791,15 +808,7 @@ def top_words(
     term_counts: Counter[str] = Counter()
     spellings: dict[str, Counter[str]] = {}
     for title, text in texts:
-        body = _ADDRESS_RE.sub(" ", f"{title}\n{text}" if title else text)
-        tags = {}
-        for tag in _TAG_RE.findall(body):
-            tags.setdefault(fold(tag), "#" + tag)
-        words = {}
-        for word in _WORD_RE.findall(_TAG_RE.sub(" ", body)):
-            folded = fold(word)
-            if folded not in STOPWORDS and folded not in exclude:
-                words.setdefault(folded, word)
+        tags, words = text_terms(title, text, exclude)
         for key, spelling in tags.items():
             spellings.setdefault("#" + key, Counter())[spelling] += 1
         for key, spelling in words.items():

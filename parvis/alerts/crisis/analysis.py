@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import re
 import statistics
 from collections import Counter
 from dataclasses import dataclass
@@ -19,9 +18,9 @@ from parvis.alerts.crisis.models import Crisis
 from parvis.alerts.models import Episode
 from parvis.core.networks import NETWORK_CHOICES
 from parvis.listening import extensions
+from parvis.listening.explorer import text_terms
 from parvis.listening.models import Mention
 from parvis.listening.own import own_author_ids
-from parvis.listening.text import fold
 
 LABELS: dict[str, Any] = dict(NETWORK_CHOICES)  # lazy labels: translated when shown
 
@@ -29,16 +28,6 @@ MAX_ROWS = 50_000  # mentions read for one page; a bigger crisis is sampled by i
 MAX_POINTS = 720  # minutes on the timeline; longer crises are drawn in wider buckets
 LEAD = dt.timedelta(hours=1)  # the timeline starts this long before the episode opened
 BASELINE_DAYS = 7  # « new words » are new compared with these days before
-WORD = re.compile(r"#?\w[\w'-]{3,}", re.UNICODE)
-STOP_WORDS = (
-    "avec dans pour sans mais plus tout tous toutes cette elle elles nous vous leur leurs "
-    "sont etait être était avoir fait faire comme aussi encore très bien vraiment "
-    "that this with have from they what your just about would there their been were "
-    "will when more than only also very http https bonjour merci votre vos notre nos trop "
-    "rien depuis toujours jamais aucune aucun avez avons quand alors même meme peut "
-    "hello thanks please still never them our does"
-)
-STOP = frozenset(fold(w) for w in STOP_WORDS.split(" "))
 
 
 @dataclass
@@ -122,12 +111,10 @@ def timeline(crisis: Crisis, now: dt.datetime | None = None) -> dict[str, Any]:
 
 
 def words_of(text: str) -> set[str]:
-    # Numbers (order numbers, years, the « 0923 » of a batch) say nothing of what drives it.
-    return {
-        w
-        for w in WORD.findall(fold(text or ""))
-        if w.lstrip("#") not in STOP and not w.lstrip("#").isdigit()
-    }
+    """The text's words and hashtags, folded, as the explorer's frequent words find them (no
+    stop words, numbers, links, handles or domains)."""
+    tags, words = text_terms("", text or "")
+    return {"#" + key for key in tags} | set(words)
 
 
 def drivers(crisis: Crisis, now: dt.datetime | None = None) -> dict[str, Any]:
