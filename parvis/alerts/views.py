@@ -3,7 +3,6 @@ Views parse, authorize (workspace_view) and delegate to services."""
 
 from __future__ import annotations
 
-import zoneinfo
 from typing import Any
 
 from django.contrib import messages
@@ -14,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from parvis.alerts import services
+from parvis.alerts import raising, services
 from parvis.alerts.forms import RuleForm, SettingsForm, initial_of
 from parvis.alerts.models import Alert, AlertRule, Delivery, Episode, Receipt
 from parvis.workspaces.access import get_in_workspace, scoped, workspace_view
@@ -31,10 +30,8 @@ def fetch(model: type[Model], request: Any, pk: int) -> Any:
 
 
 def zone_of(request: Any) -> Any:
-    try:
-        return zoneinfo.ZoneInfo(services.get_settings(request.workspace).time_zone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return zoneinfo.ZoneInfo("UTC")
+    # Read, not created: a page view writes nothing.
+    return raising.zone(raising.settings_of(request.workspace))
 
 
 @workspace_view()

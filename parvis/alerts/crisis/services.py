@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-import zoneinfo
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -17,6 +16,7 @@ from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from parvis.alerts import raising
 from parvis.alerts.crisis import analysis, statements
 from parvis.alerts.crisis.models import (
     Crisis,
@@ -38,7 +38,7 @@ from parvis.alerts.models import (
     Episode,
     Severity,
 )
-from parvis.alerts.services import clean_text, get_settings
+from parvis.alerts.services import clean_text
 from parvis.workspaces.models import Workspace
 
 logger = logging.getLogger(__name__)
@@ -312,10 +312,7 @@ def do_tick_task(crisis: Crisis, user: Any, task_id: int, done: bool = True) -> 
 
 
 def statement_values(crisis: Crisis, channel: str, at: dt.datetime | None = None) -> dict[str, str]:
-    try:
-        zone = zoneinfo.ZoneInfo(get_settings(crisis.workspace).time_zone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        zone = zoneinfo.ZoneInfo("UTC")
+    zone = raising.zone(raising.settings_of(crisis.workspace))
     now = (at or timezone.now()).astimezone(zone)
     return {
         "brand": crisis.workspace.name,
