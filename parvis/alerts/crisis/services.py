@@ -362,9 +362,19 @@ def notice_text(crisis: Crisis) -> tuple[str, str]:
     }
     lines = [
         _("A crisis was started on %(workspace)s.") % {"workspace": crisis.workspace.name},
-        _("Since: %(when)s") % {"when": episode.opened_at.isoformat()},
-        _("Peak: %(peak)s per minute (usually %(usual).1f)")
-        % {"peak": episode.peak_value, "usual": episode.baseline},
+        # In the workspace's time zone and the reader's number format, as on the pages.
+        _("Since: %(when)s")
+        % {
+            "when": formats.date_format(
+                episode.opened_at.astimezone(raising.zone(raising.settings_of(crisis.workspace))),
+                "DATETIME_FORMAT",
+            )
+        },
+        _("Peak: %(peak)s per minute (usually %(usual)s)")
+        % {
+            "peak": formats.number_format(episode.peak_value, force_grouping=True),
+            "usual": formats.number_format(episode.baseline, 1),
+        },
         "",
         _("Crisis room: %(path)s") % {"path": episode_path(episode) + "crisis/"},
     ]
