@@ -28,6 +28,9 @@ MAX_ROWS = 50_000  # mentions read for one page; a bigger crisis is sampled by i
 MAX_POINTS = 720  # minutes on the timeline; longer crises are drawn in wider buckets
 LEAD = dt.timedelta(hours=1)  # the timeline starts this long before the episode opened
 BASELINE_DAYS = 7  # « new words » are new compared with these days before
+# Words are compared by their share of the texts: the newest few thousand of those days give
+# the shares well enough, without reading a week of a large brand's mentions on each view.
+BASELINE_SAMPLE = 5_000
 
 
 @dataclass
@@ -141,7 +144,7 @@ def drivers(crisis: Crisis, now: dt.datetime | None = None) -> dict[str, Any]:
     earlier = mentions(crisis.episode, w.start - dt.timedelta(days=BASELINE_DAYS), w.start).exclude(
         author_id__in=own
     )
-    for (text,) in earlier.order_by("-published_at").values_list("text")[:MAX_ROWS]:
+    for (text,) in earlier.order_by("-published_at").values_list("text")[:BASELINE_SAMPLE]:
         before_total += 1
         before.update(words_of(text))
     new_words: list[dict[str, Any]] = []
