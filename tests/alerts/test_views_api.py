@@ -287,5 +287,5 @@ def test_the_rules_page_names_channels_as_people_read_them(workspace, owner):
         {"name": "Mots", "kind": "keyword", "words": "rappel", "channels": ["app", "email"]},
     )
     html = login(owner).get("/w/lumiere/alerts/rules/").content.decode()
-    assert "Dans l’app" in html or "Dans l'app" in html or "cloche" in html
+    assert "la cloche" in html  # « Dans l'application (la cloche) », the label of "app"
     assert "app, email" not in html
