@@ -172,6 +172,66 @@ class ModerationContext(Context):
         self.idempotency_key = idempotency_key
 
 
+# --- publishing (the publishing app calls these) -------------------------------------------
+
+
+@dataclass(frozen=True)
+class MediaFile:
+    """An image or a video attached to a post, a file in the data directory."""
+
+    path: str  # absolute path of the stored file
+    mime_type: str  # image/jpeg, image/png, image/gif, image/webp, video/mp4…
+    alt_text: str = ""
+    size: int = 0  # bytes
+    width: int | None = None
+    height: int | None = None
+
+
+@dataclass(frozen=True)
+class OutgoingPost:
+    """One post as one account publishes it: the variant of a post for that account."""
+
+    text: str
+    media: tuple[MediaFile, ...] = ()
+    # In a thread, the post this one follows, as it was published (its external_id, and in
+    # `raw` what the network needs to answer it: Bluesky's uri/cid and the thread's root).
+    reply_to: ReplyTarget | None = None
+    language: str = ""  # BCP 47 (« fr », « en »), where the network records it
+
+
+@dataclass(frozen=True)
+class PublishedPost:
+    """A post the network has: what the publishing app records, and a thread's next post
+    answers (`raw`: Bluesky {"uri", "cid", "root": {"uri", "cid"}})."""
+
+    external_id: str
+    url: str = ""
+    published_at: dt.datetime | None = None
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PublishLimits:
+    """What the account's server accepts when the network says it (Mastodon's instance
+    `configuration`); None where the network's documented default applies."""
+
+    max_characters: int | None = None
+    characters_per_url: int | None = None
+    max_media: int | None = None
+    image_size_limit: int | None = None  # bytes
+    video_size_limit: int | None = None  # bytes
+    media_types: tuple[str, ...] = ()
+
+
+class PublishContext(Context):
+    """For `publish` / `find_post`: the idempotency key of this post on this account (the same
+    on every attempt)."""
+
+    def __init__(self, workspace_id: int | None = None, idempotency_key: str = "") -> None:
+        super().__init__(workspace_id)
+        self.idempotency_key = idempotency_key
+
+
 @dataclass
 class AccountSettings:
     """What `Connector.for_account` gives a connector acting outside any source (replying):
@@ -398,6 +458,33 @@ class Connector:
         at or after `since`, if the network has it (crash reconciliation: was it sent before
         we could record it?)."""
         raise NotImplementedError
+
+    # --- publishing (the publishing app calls these) ---------------------------------------
+
+    def publish_account(self) -> ConnectedAccount:
+        """The account a post is published as."""
+        return self.acting_account("publishing", "the account to publish as")
+
+    def publish(self, post: OutgoingPost, context: PublishContext) -> PublishedPost:
+        """Publish `post` as the connected account. Raises RetryLater / PermanentError (the
+        message says what to do). Where the network takes an idempotency key, send
+        `context.idempotency_key`."""
+        raise PermanentError(
+            f"Parvis cannot publish on {self.network or self.kind}: post it on the network itself"
+        )
+
+    def find_post(
+        self, post: OutgoingPost, since: dt.datetime, context: PublishContext
+    ) -> PublishedPost | None:
+        """Read back the account's recent posts: the one with this text (and, in a thread,
+        answering `post.reply_to`) published at or after `since`, if the network has it (crash
+        reconciliation: was it published before we could record it?)."""
+        raise NotImplementedError
+
+    def publish_limits(self) -> PublishLimits:
+        """What the account's server accepts (may ask the network: Mastodon's instance);
+        RetryLater when it cannot be read now."""
+        return PublishLimits()
 
     # --- moderating (the moderation app calls this) ---------------------------------------
 
