@@ -591,6 +591,17 @@ def build_parser() -> argparse.ArgumentParser:
         "growing with the level)",
     )
     spikes.set_defaults(func=cmd_detect_spikes)
+
+    from parvis.publishing import draw_cli  # stdlib only: anyone can re-run a draw
+
+    contest = sub.add_parser(
+        "contest-draw",
+        help="a contest's verifiable draw from a CSV of entries, or --verify one",
+        description=draw_cli.__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    draw_cli.add_arguments(contest)
+    contest.set_defaults(func=draw_cli.run)
     return parser
 
 
