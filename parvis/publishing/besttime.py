@@ -9,8 +9,9 @@ How a cell's score is made (1.0 = the account's average; every step is in `docs/
    the reach is known for at least half of the posts, else per follower (followers at the
    time) when that is known for at least half, else the raw engagement. Posts without the
    chosen base are left out (counted in `left_out`).
-2. Its lift is its value over the mean value of all the posts kept, capped at `LIFT_CAP` (a
-   post that went viral says something about that post, not about Tuesday 18:00).
+2. Its lift is its value over the median value of all the posts kept (the mean when the
+   median is 0), capped at `LIFT_CAP`: a post that went viral says something about that post,
+   not about Tuesday 18:00, and must not make every other post look poor.
 3. A post counts fully in its own cell (weekday and hour in the workspace's time zone, from
    `zoneinfo`, so a post at 9:00 in Paris is in the 9:00 cell in winter and in summer) and
    for `NEIGHBOUR_WEIGHT` in the hours just before and after (midnight wraps to the
@@ -29,6 +30,7 @@ The confidence label says how much this stands on (see `confidence`).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -50,7 +52,7 @@ __all__ = [
 
 WEEKDAYS = 7  # 0 = Monday, as datetime.weekday()
 HOURS = 24
-LIFT_CAP = 5.0
+LIFT_CAP = 3.0
 NEIGHBOUR_WEIGHT = 0.5
 PRIOR_POSTS = 5.0
 PRIOR_MENTIONS = 5.0  # per cell
@@ -207,7 +209,11 @@ def heat_map(
     for post in posts:
         figures = (post.likes, post.reposts, post.replies, post.reach, post.followers)
         published = _aware(post.published_at)
-        if published > now or published.year < YEARS[0] or not all(_sane(v) for v in figures):
+        if (
+            published.astimezone(UTC) > now.astimezone(UTC)
+            or published.year < YEARS[0]
+            or not all(_sane(v) for v in figures)
+        ):
             left_out += 1
             continue
         usable.append(post)
@@ -219,13 +225,21 @@ def heat_map(
             left_out += 1
         else:
             valued.append((post.published_at.astimezone(tz), value))
-    mean_value = sum(v for _, v in valued) / len(valued) if valued else 0.0
+    # Sums in one order whatever the order of the posts: the same map for the same posts.
+    valued.sort(key=lambda item: (item[0].timestamp(), item[1]))
+    values = sorted(v for _, v in valued)
+    reference = 0.0
+    if values:
+        middle = len(values) // 2
+        reference = values[middle] if len(values) % 2 else (values[middle - 1] + values[middle]) / 2
+        if reference <= 0:
+            reference = math.fsum(values) / len(values)
 
     weight = [[0.0] * HOURS for _ in range(WEEKDAYS)]
     lift_sum = [[0.0] * HOURS for _ in range(WEEKDAYS)]
     weeks: set[date] = set()
     for local, value in valued:
-        lift = min(value / mean_value, LIFT_CAP) if mean_value > 0 else 1.0
+        lift = min(value / reference, LIFT_CAP) if reference > 0 else 1.0
         weeks.add(_week(local.date()))
         slot = local.weekday() * HOURS + local.hour
         for offset, share in ((-1, NEIGHBOUR_WEIGHT), (0, 1.0), (1, NEIGHBOUR_WEIGHT)):
@@ -333,10 +347,13 @@ def next_best_slot(
         end = after + horizon
     except OverflowError:
         raise ValueError("the horizon goes past the last date there is") from None
-    taken = sorted(_aware(s) for s in scheduled)
+    # In UTC: between two times of one zone Python subtracts wall clocks, and the two 2:00
+    # of the night the clocks go back would be 0 minutes apart.
+    taken = sorted(_aware(s).astimezone(UTC) for s in scheduled)
     best: Slot | None = None
     for moment in _local_hours(tz, after, end):
-        if any(abs(moment - s) < min_gap for s in taken):
+        instant = moment.astimezone(UTC)
+        if any(abs(instant - s) < min_gap for s in taken):
             continue
         cell = heat.cell(moment.weekday(), moment.hour)
         if best is None or cell.score > best.score:
