@@ -14,6 +14,10 @@ The rule (docs/publishing.md, « Sponsored boost suggestions »):
   prior that a handful of views cannot outweigh. Engagements are capped at the reach (a
   person who likes and reposts is one engaged person at most). On Bluesky posts averaging
   8 %, 2 likes out of 3 views (67 %) scores 5.4 % while 400 out of 5,000 (8 %) scores 7.3 %.
+- A post clearly under its network's average (the upper bound of the same interval is
+  under it) is not suggested: boosting it would pay to show more people a post its own
+  audience liked less than the others. Only "clearly": with two posts on a network, the one
+  measured on 5,000 people is not left out because 3 views lifted the average a hair.
 - The best `max_posts` candidates whose lower bound beats `min_score` share the budget in
   proportion to their score, in whole cents, at least `min_amount` each (fewer posts when the
   budget is too small for that), the cents left by rounding going to the best posts.
@@ -36,6 +40,7 @@ __all__ = [
     "Suggestions",
     "parse_budget",
     "suggest",
+    "wilson_interval",
     "wilson_lower_bound",
 ]
 
@@ -116,6 +121,10 @@ TEXTS = {
     "no_reach": gettext_noop("No reach or impressions figure: its rate cannot be measured."),
     "future": gettext_noop("Not published yet."),
     "bad_figures": gettext_noop("Its figures are not plausible (negative or too large)."),
+    "below_average": gettext_noop(
+        "Engagement rate %(rate).1f%%, clearly under the average of the %(network)s posts "
+        "considered (%(average).1f%%)."
+    ),
     "low_score": gettext_noop(
         "Engagement rate at least %(lower).2f%% with 95%% confidence: too low to be worth a boost."
     ),
@@ -133,17 +142,24 @@ def _reason(code: str, **params: object) -> Reason:
     return Reason(code, TEXTS[code], params)
 
 
-def wilson_lower_bound(successes: float, trials: float, z: float = Z_95) -> float:
-    """The lower bound of the Wilson score interval of successes / trials (0 when trials is
-    0; successes capped at trials)."""
+def wilson_interval(successes: float, trials: float, z: float = Z_95) -> tuple[float, float]:
+    """The Wilson score interval of successes / trials ((0, 1) when trials is 0; successes
+    capped at trials)."""
     if trials <= 0:
-        return 0.0
+        return 0.0, 1.0
     k = min(max(successes, 0), trials)
     p = k / trials
     z2 = z * z
     centre = p + z2 / (2 * trials)
     spread = z * math.sqrt(p * (1 - p) / trials + z2 / (4 * trials * trials))
-    return max(0.0, (centre - spread) / (1 + z2 / trials))
+    low = 0.0 if k <= 0 else max(0.0, (centre - spread) / (1 + z2 / trials))
+    high = 1.0 if k >= trials else min(1.0, (centre + spread) / (1 + z2 / trials))
+    return low, high
+
+
+def wilson_lower_bound(successes: float, trials: float, z: float = Z_95) -> float:
+    """The lower bound of the Wilson score interval (0 when trials is 0)."""
+    return wilson_interval(successes, trials, z)[0]
 
 
 def parse_budget(value: object) -> Decimal:
@@ -157,8 +173,10 @@ def parse_budget(value: object) -> Decimal:
         amount = None
     if amount is None or not amount.is_finite():
         raise ValueError("the budget is not an amount")
+    if amount < 0 or amount * 100 > MAX_BUDGET_CENTS:
+        raise ValueError("the budget must be between 0 and 1,000,000,000 EUR")
     cents = amount.quantize(CENT, rounding="ROUND_DOWN")
-    if cents < 0 or cents * 100 > MAX_BUDGET_CENTS:
+    if cents * 100 > MAX_BUDGET_CENTS:
         raise ValueError("the budget must be between 0 and 1,000,000,000 EUR")
     return cents
 
@@ -235,7 +253,22 @@ def suggest(
     candidates: list[tuple[float, float, PostMetrics, int, bool]] = []
     for post, engaged, exposure, by_reach in measured:
         prior = network_rate[post.network]
-        score = wilson_lower_bound(engaged + prior * PRIOR_REACH, exposure + PRIOR_REACH)
+        low, high = wilson_interval(engaged + prior * PRIOR_REACH, exposure + PRIOR_REACH)
+        if high < prior:
+            # Paying to show more people a post its own audience liked less than the others.
+            skipped.append(
+                Skipped(
+                    post,
+                    _reason(
+                        "below_average",
+                        rate=100 * engaged / exposure,
+                        network=post.network,
+                        average=100 * prior,
+                    ),
+                )
+            )
+            continue
+        score = low
         if score <= min_score:
             skipped.append(Skipped(post, _reason("low_score", lower=100 * score)))
             continue
