@@ -281,7 +281,9 @@ def new_seed() -> str:
 
 
 def _check_seed(seed: str) -> bytes:
-    if not isinstance(seed, str) or not seed:
+    if not isinstance(seed, str):
+        raise DrawError("the seed is not a text")
+    if not seed:
         raise DrawError("the seed is empty")
     if len(seed) > MAX_SEED_CHARS:
         raise DrawError(f"the seed is longer than {MAX_SEED_CHARS} characters")

@@ -314,8 +314,11 @@ def run_verify(args: argparse.Namespace) -> int:
     ids = sorted(e.entry_id for e in verdict.kept)
     recorded = record.get("entry_ids")
     problems = []
+    seed = record.get("seed")
     try:
-        if commit(record.get("seed")) != record.get("commitment"):
+        if not isinstance(seed, str):
+            problems.append("the seed is not a text")
+        elif commit(seed) != record.get("commitment"):
             problems.append("the seed does not match the commitment")
     except DrawError as exc:
         problems.append(f"the seed cannot be used: {exc}")
