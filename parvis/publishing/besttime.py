@@ -120,10 +120,13 @@ class HeatMap:
 
 
 CONFIDENCE_TEXT = {
+    # posts and weeks can be 0 or 1 here: no count noun next to them (no plural forms).
     "not_enough": gettext_noop(
-        "Not enough data: %(posts)s posts over %(weeks)s weeks (at least %(min_posts)s posts "
-        "over %(min_weeks)s weeks are needed). The map shows mostly the average."
+        "Not enough data (posts: %(posts)s, weeks with posts: %(weeks)s; at least "
+        "%(min_posts)s posts over %(min_weeks)s weeks are needed). The map shows mostly the "
+        "average."
     ),
+    # From here on, at least 20 posts over 4 weeks: plurals always.
     "low": gettext_noop("Low confidence: based on %(posts)s posts over %(weeks)s weeks."),
     "medium": gettext_noop("Medium confidence: based on %(posts)s posts over %(weeks)s weeks."),
     "high": gettext_noop("High confidence: based on %(posts)s posts over %(weeks)s weeks."),

@@ -88,13 +88,15 @@ class Suggestions:
     notes: tuple[Reason, ...]
 
 
+# No count noun next to a number that can be 1: these are plain gettext messages, without
+# plural forms.
 TEXTS = {
     "rate": gettext_noop(
-        "%(engagements)s engagements for %(reach)s people reached: an engagement rate of "
+        "Engagements: %(engagements)s, people reached: %(reach)s: an engagement rate of "
         "%(rate).1f%%."
     ),
     "rate_impressions": gettext_noop(
-        "%(engagements)s engagements for %(reach)s impressions (the reach is not known): an "
+        "Engagements: %(engagements)s, impressions: %(reach)s (the reach is not known): an "
         "engagement rate of %(rate).1f%%."
     ),
     "score": gettext_noop(
@@ -110,13 +112,13 @@ TEXTS = {
         "(%(average).1f%%): it ranks well, but is not clearly above the others."
     ),
     "small_sample": gettext_noop(
-        "Only %(reach)s people reached so far: the rate is uncertain, which lowers its rank."
+        "Few people reached so far (%(reach)s): the rate is uncertain, which lowers its rank."
     ),
-    "age": gettext_noop("Published %(days)s days ago, recent enough to boost."),
+    "age": gettext_noop("Published on %(date)s, recent enough to boost."),
     "share": gettext_noop(
         "Suggested: %(amount)s EUR, %(percent)s%% of the budget, in proportion to its score."
     ),
-    "too_old": gettext_noop("Published %(days)s days ago: older than %(limit)s days."),
+    "too_old": gettext_noop("Published on %(date)s, before %(since)s: too old to boost."),
     "boosted": gettext_noop("Already boosted."),
     "no_reach": gettext_noop("No reach or impressions figure: its rate cannot be measured."),
     "future": gettext_noop("Not published yet."),
@@ -125,11 +127,9 @@ TEXTS = {
         "Engagement rate %(rate).1f%%, clearly under the average of the %(network)s posts "
         "considered (%(average).1f%%)."
     ),
-    "low_score": gettext_noop(
-        "Engagement rate at least %(lower).2f%% with 95%% confidence: too low to be worth a boost."
-    ),
+    "low_score": gettext_noop("Score %(lower).2f%%: too low to be worth a boost."),
     "not_in_top": gettext_noop(
-        "Good, but %(count)s posts score better and the budget is shared among the best %(count)s."
+        "Good, but not among the best, who share the budget (%(count)s at most)."
     ),
     "budget_too_small": gettext_noop(
         "The budget is too small to boost a post: at least %(min_amount)s EUR per post."
@@ -236,7 +236,16 @@ def suggest(
             continue
         age = now - published
         if age > max_age:
-            skipped.append(Skipped(post, _reason("too_old", days=age.days, limit=max_age.days)))
+            skipped.append(
+                Skipped(
+                    post,
+                    _reason(
+                        "too_old",
+                        date=published.date().isoformat(),
+                        since=(now - max_age).date().isoformat(),
+                    ),
+                )
+            )
             continue
         by_reach = bool(post.reach)
         exposure = post.reach if by_reach else post.impressions
@@ -286,7 +295,7 @@ def suggest(
         notes.append(_reason("budget_too_small", min_amount=Decimal(min_cents) / 100))
         rest = candidates
     for c in rest:
-        skipped.append(Skipped(c[2], _reason("not_in_top", count=max(count, 1))))
+        skipped.append(Skipped(c[2], _reason("not_in_top", count=max_posts)))
 
     amounts = _split(budget_cents, [c[0] for c in chosen], min_cents) if chosen else []
     boosts = []
@@ -314,7 +323,7 @@ def suggest(
             reasons.append(_reason("below_network", network=post.network, average=100 * average))
         if exposure < 100:
             reasons.append(_reason("small_sample", reach=exposure))
-        reasons.append(_reason("age", days=(now - post.published_at).days))
+        reasons.append(_reason("age", date=post.published_at.date().isoformat()))
         amount = Decimal(cents) / 100
         reasons.append(
             _reason(

@@ -123,7 +123,8 @@ def test_confidence_labels_and_their_text():
     heat = heat_map(few, "Europe/Paris", now=NOW)
     text = heat.summary().text()
     assert heat.confidence == "not_enough"
-    assert text.startswith("Not enough data: 5 posts over")
+    # Monday 7 December and the four days before it: two weeks, Monday to Sunday.
+    assert text.startswith("Not enough data (posts: 5, weeks with posts: 2;")
     french = heat.summary().text(lambda s: s.replace("Not enough data", "Pas assez de données"))
     assert french.startswith("Pas assez de données")
 

@@ -105,7 +105,7 @@ def test_skips_with_reasons():
         "zero": "below_average",
     }
     old = next(s for s in result.skipped if s.post.post_id == "old")
-    assert old.reason.text() == "Published 20 days ago: older than 14 days."
+    assert old.reason.text() == "Published on 2026-11-17, before 2026-11-23: too old to boost."
 
 
 def test_impressions_when_the_reach_is_unknown():
@@ -158,14 +158,14 @@ def test_reasons_are_translatable():
     result = suggest([post("p", 80, 1000)], 30, now=NOW)
     boost = result.boosts[0]
     english = [r.text() for r in boost.reasons]
-    assert english[0] == "80 engagements for 1000 people reached: an engagement rate of 8.0%."
+    assert english[0] == "Engagements: 80, people reached: 1000: an engagement rate of 8.0%."
     assert english[-1] == "Suggested: 30 EUR, 100% of the budget, in proportion to its score."
     catalogue = {
-        boost.reasons[0].template: "%(engagements)s interactions pour %(reach)s personnes "
-        "touchées : un taux d'engagement de %(rate).1f %%."
+        boost.reasons[0].template: "Interactions : %(engagements)s, personnes touchées : "
+        "%(reach)s : un taux d'engagement de %(rate).1f %%."
     }
     french = boost.reasons[0].text(lambda s: catalogue.get(s, s))
-    assert french == "80 interactions pour 1000 personnes touchées : un taux d'engagement de 8.0 %."
+    assert french == "Interactions : 80, personnes touchées : 1000 : un taux d'engagement de 8.0 %."
 
 
 @pytest.mark.parametrize(
