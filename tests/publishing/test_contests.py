@@ -333,3 +333,27 @@ def test_hostile_entries_do_not_break_anything():
     result = draw(verdict.kept, "seed", 1)
     assert verify(result)
     assert isinstance(result, Draw)
+
+
+def test_a_block_in_the_biased_tail_is_thrown_away(monkeypatch):
+    # 2**256 mod 3 == 1: the single value 2**256 - 1 would make index 0 a little likelier.
+    # The draw must throw that block away and use the next counter.
+    import parvis.publishing.contests as contests
+
+    messages = []
+    real_new = hmac.new
+
+    class Forged:
+        def __init__(self, key, message, digestmod):
+            messages.append(message)
+            self.message = message
+            self.real = real_new(key, message, digestmod)
+
+        def digest(self) -> bytes:
+            return b"\xff" * 32 if self.message == bytes(8) else self.real.digest()
+
+    monkeypatch.setattr(contests.hmac, "new", Forged)
+    result = draw(["a", "b", "c"], "seed", 1)
+    assert messages == [bytes(8), (1).to_bytes(8, "big")]
+    second = real_new(b"seed", (1).to_bytes(8, "big"), hashlib.sha256).digest()
+    assert result.winners == (["a", "b", "c"][int.from_bytes(second, "big") % 3],)
