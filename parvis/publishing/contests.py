@@ -39,7 +39,7 @@ import itertools
 import json
 import re
 import secrets
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -151,6 +151,10 @@ class Rejection:
 class Eligibility:
     kept: tuple[Entry, ...]
     rejected: tuple[Rejection, ...]
+
+    def __iter__(self) -> Iterator[Any]:
+        """`kept, rejected = eligible(entries, rules)` reads as well."""
+        return iter((self.kept, self.rejected))
 
 
 @dataclass(frozen=True)

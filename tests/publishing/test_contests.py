@@ -115,8 +115,10 @@ def test_earliest_valid_entry_of_a_person_counts_whatever_the_input_order():
 
 def test_several_entries_per_person_when_allowed():
     entries = [entry(1, author="alice"), entry(2, author="alice")]
-    result = eligible(entries, Rules(one_entry_per_person=False))
-    assert len(result.kept) == 2
+    kept, rejected = eligible(entries, Rules(one_entry_per_person=False))
+    assert len(kept) == 2 and rejected == ()
+    kept, rejected = eligible(entries, Rules())
+    assert [e.entry_id for e in kept] == ["e001"] and len(rejected) == 1
 
 
 def test_excluded_by_author_id_too():
