@@ -45,6 +45,7 @@ into them (code points); `utf8_span` converts a span for Bluesky facets.
 
 from __future__ import annotations
 
+import bisect
 import json
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
@@ -332,14 +333,22 @@ def _label_ok(label: str) -> bool:
 
 def _host_end(text: str, start: int, host: str) -> int | None:
     """End of the longest run of the host's labels that ends with a known top-level domain,
-    or None when there is none."""
+    or None when there is none (or the host is longer than a URL may be)."""
+    if len(host) > _MAX_URL:
+        return None
     labels = host.split(".")
+    ends = []  # ends[k - 1]: where the first k labels end
+    position = start
+    for label in labels:
+        position += len(label)
+        ends.append(position)
+        position += 1  # the dot
     for k in range(len(labels), 1, -1):
-        tld = labels[k - 1]
-        end = start + len(".".join(labels[:k]))
+        end = ends[k - 1]
         after = text[end : end + 1]
-        if after and (after.isascii() and (after.isalnum() or after in "@+-")):
+        if after and after.isascii() and (after.isalnum() or after in "@+-"):
             continue
+        tld = labels[k - 1]
         if tld.casefold() in _tlds() or tld.lower().startswith("xn--"):
             if all(_label_ok(label) for label in labels[:k]):
                 return end
@@ -414,27 +423,46 @@ def find_urls(text: str, *, require_scheme: bool = False) -> list[Span]:
     Mastodon links only URLs with a scheme (require_scheme=True)."""
     spans: list[Span] = []
     for m in _SCHEMED.finditer(text):
-        host_start = m.start(2)
-        end = _host_end(text, host_start, m.group(2))
+        end = _host_end(text, m.start(2), m.group(2))
         if end is None:
             continue
         end = _url_rest(text, end)
         if end - m.start() <= _MAX_URL:
             spans.append(Span(m.start(), end, text[m.start() : end]))
     if not require_scheme and "." in text:
-        taken = list(spans)
         for m in _BARE.finditer(text):
             start = m.start(1)
-            if any(s.start <= start < s.end for s in taken):
-                continue
             end = _host_end(text, start, m.group(1))
             if end is None:
                 continue
             end = _url_rest(text, end)
             if end - start + len("https://") <= _MAX_URL:
                 spans.append(Span(start, end, text[start:end]))
-        spans.sort()
-    return spans
+    return _disjoint(spans)
+
+
+def _disjoint(spans: Iterable[Span]) -> list[Span]:
+    """The spans in order, the earlier one kept where two overlap."""
+    kept: list[Span] = []
+    for span in sorted(spans):
+        if not kept or span.start >= kept[-1].end:
+            kept.append(span)
+    return kept
+
+
+class _Spans:
+    """Sorted, disjoint spans, asked whether a range overlaps one of them (in log time:
+    a hostile text may hold many thousands of both)."""
+
+    def __init__(self, spans: list[Span]) -> None:
+        self.spans = spans
+        self.starts = [s.start for s in spans]
+
+    def overlaps(self, start: int, end: int) -> bool:
+        i = bisect.bisect_right(self.starts, start) - 1
+        if i >= 0 and self.spans[i].end > start:
+            return True
+        return i + 1 < len(self.spans) and self.spans[i + 1].start < end
 
 
 _WORD = r"\p{L}\p{M}\p{Nd}_"
@@ -467,7 +495,7 @@ def find_hashtags(text: str) -> list[Span]:
     """Hashtags as the networks link them: # followed by letters, digits, marks and _,
     with at least one letter (#2024 is not one, #Été and #JO2024 are), not inside a word
     or a URL, not the keycap #️⃣, and not glued to another # or to « :// »."""
-    urls = find_urls(text)
+    urls = _Spans(find_urls(text))
     spans = []
     for m in _HASHTAG.finditer(text):
         if not any(unicodedata.category(c)[0] in "LM" for c in m.group(1)):
@@ -475,7 +503,7 @@ def find_hashtags(text: str) -> list[Span]:
         rest = text[m.end() : m.end() + 3]
         if rest[:1] in ("#", "\uff03") or rest == "://":
             continue
-        if any(u.start < m.end() and m.start() < u.end for u in urls):
+        if urls.overlaps(m.start(), m.end()):
             continue
         spans.append(Span(m.start(), m.end(), m.group()))
     return spans
@@ -544,11 +572,10 @@ def _measure(text: str, rule: TextRule, url_length: int) -> int:
         return _walk(text, _non_overlapping(entities), lambda _c: 1)
     if rule.measure == "x":
         url_spans = find_urls(text)
+        urls = _Spans(url_spans)
         entities = [(s, url_length * X_SCALE) for s in url_spans]
         entities += [
-            (s, X_DEFAULT_WEIGHT)
-            for s in find_emoji(text)
-            if not any(u.start < s.end and s.start < u.end for u in url_spans)
+            (s, X_DEFAULT_WEIGHT) for s in find_emoji(text) if not urls.overlaps(s.start, s.end)
         ]
         return _walk(text, _non_overlapping(entities), _x_weight) // X_SCALE
     if rule.measure == "threads":
