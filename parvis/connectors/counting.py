@@ -254,6 +254,11 @@ def _key(network: str) -> str:
     return ALIASES.get(key, key)
 
 
+def _n(value: int) -> str:
+    """A number as the reader writes it (3 000 in French, 3,000 in English)."""
+    return number_format(value, force_grouping=True)
+
+
 def _name(network: str) -> str:
     return network_label(network) if network else _("this network")
 
@@ -643,7 +648,7 @@ def count(text: str, network: str, limits: PublishLimits | None = None) -> Count
                     "%(network)s takes %(limit)s characters at most and this text counts "
                     "%(used)s: remove %(over)s."
                 )
-                % {"network": name, "limit": limit, "used": used, "over": used - limit},
+                % {"network": name, "limit": _n(limit), "used": _n(used), "over": _n(used - limit)},
             )
         )
     if rule.max_bytes is not None:
@@ -656,7 +661,7 @@ def count(text: str, network: str, limits: PublishLimits | None = None) -> Count
                         "%(network)s also takes %(limit)s bytes at most and this text weighs "
                         "%(used)s (an emoji or a non-Latin letter takes several): shorten it."
                     )
-                    % {"network": name, "limit": rule.max_bytes, "used": size},
+                    % {"network": name, "limit": _n(rule.max_bytes), "used": _n(size)},
                 )
             )
     if rule.hashtag_limit is not None and hashtags > rule.hashtag_limit:
@@ -669,9 +674,9 @@ def count(text: str, network: str, limits: PublishLimits | None = None) -> Count
                 )
                 % {
                     "network": name,
-                    "limit": rule.hashtag_limit,
-                    "count": hashtags,
-                    "over": hashtags - rule.hashtag_limit,
+                    "limit": _n(rule.hashtag_limit),
+                    "count": _n(hashtags),
+                    "over": _n(hashtags - rule.hashtag_limit),
                 },
             )
         )
@@ -781,9 +786,9 @@ def check_media(
                 )
                 % {
                     "network": name,
-                    "limit": rule.max_items,
-                    "count": len(media),
-                    "over": len(media) - rule.max_items,
+                    "limit": _n(rule.max_items),
+                    "count": _n(len(media)),
+                    "over": _n(len(media) - rule.max_items),
                 },
             )
         )
@@ -794,8 +799,16 @@ def check_media(
         problems.append(
             Problem(
                 "too_many_videos",
-                _("%(network)s takes %(limit)s video at most in a post: keep one.")
-                % {"network": name, "limit": rule.max_videos},
+                (
+                    _("%(network)s takes one video per post at most: keep one.")
+                    if rule.max_videos == 1
+                    else _("%(network)s takes %(limit)s videos at most in a post: remove %(over)s.")
+                )
+                % {
+                    "network": name,
+                    "limit": _n(rule.max_videos),
+                    "over": _n(videos - rule.max_videos),
+                },
             )
         )
     if not rule.mix and videos and (stills or gifs):
@@ -904,7 +917,7 @@ def _alt_problems(media: Sequence[MediaFile], rule: MediaRule | None) -> list[Pr
                         "The description of « %(file)s » counts %(used)s characters and the "
                         "network takes %(limit)s: shorten it."
                     )
-                    % {"file": filename, "used": len(alt), "limit": rule.alt_max},
+                    % {"file": filename, "used": _n(len(alt)), "limit": _n(rule.alt_max)},
                 )
             )
     return problems
