@@ -478,17 +478,26 @@ _MENTION = regex.compile(
 )
 
 
+# A handle glued to another @, to « :// » or to an accented letter is no mention (the
+# twitter-text end_mention_match rule that Mastodon keeps).
+_MENTION_END = regex.compile(rf"[@\uFF20{_LATIN}]|://")
+
+
+def _mentions(text: str) -> list[regex.Match[str]]:
+    return [m for m in _MENTION.finditer(text) if not _MENTION_END.match(text, m.end())]
+
+
 def find_mentions(text: str) -> list[Span]:
     """@handles (@alice, @alice.bsky.social, @alice@mastodon.social); not e-mail addresses
     nor the @ inside a URL path."""
-    return [Span(m.start(), m.end(), m.group()) for m in _MENTION.finditer(text)]
+    return [Span(m.start(), m.end(), m.group()) for m in _mentions(text)]
 
 
 def _remote_mentions(text: str) -> list[tuple[Span, str]]:
     """Mentions with a domain, each with what Mastodon counts of it (@user)."""
     return [
         (Span(m.start(), m.end(), m.group()), "@" + m.group(1))
-        for m in _MENTION.finditer(text)
+        for m in _mentions(text)
         if m.group(2)
     ]
 

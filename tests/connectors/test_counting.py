@@ -112,6 +112,7 @@ def test_bluesky_counts_links_as_written():
         ("hi @bob", 7),  # a local mention counts as written
         ("@Gargron@mastodon.social!", 9),  # « @Gargron » (8) + « ! »
         ("mail arnt@example.org", 21),  # an e-mail address is not a mention
+        ("hi @bob@example.com@x", 21),  # glued to another @: no mention, counted as written
         ("Voir https://example.com/page.", 29),  # « Voir » + space (5) + 23 + final « . »
         ("https://example.com/" + "a" * 500, 23),  # one link, whatever its length
         ("Voir example.com", 16),  # no scheme: not a link on Mastodon, counted as written
