@@ -309,16 +309,24 @@ _LATIN = (
     r"\u025B\u0263\u0268\u026F\u0272\u0289\u028B\u02BB\u0300-\u036F\u1E00-\u1EFF"
 )
 _CYRILLIC = r"\u0400-\u04FF"
-_LABEL = r"[\p{L}\p{M}\p{Nd}_-]+"
+# A domain's characters, as twitter-text has them: anything but spaces, ASCII punctuation
+# (save - and _), bidi controls and the three invalid characters.
+_DOMAIN_CHAR = r"[^\s!-,./:-@\[-\^`{-~\u202a-\u202e\u2066-\u2069\ufeff\ufffe\uffff]"
 # A URL is not glued to a word, a handle or a cashtag (ASCII only: « 見てhttps://… » links).
 _SCHEMED = regex.compile(
-    rf"(?<![A-Za-z0-9@\uFF20$#\uFF03])(https?://)({_LABEL}(?:\.{_LABEL})+)", regex.IGNORECASE
-)
-# Without a scheme, only ASCII or Latin domains, not after - _ . / either (a path, a file).
-_BARE = regex.compile(
-    rf"(?<![A-Za-z0-9@\uFF20$#\uFF03\-_./])((?:[a-z0-9{_LATIN}-]+\.)+[a-z0-9{_LATIN}-]+)",
+    rf"(?<![A-Za-z0-9@\uFF20$#\uFF03])(https?://)({_DOMAIN_CHAR}+(?:\.{_DOMAIN_CHAR}+)+)",
     regex.IGNORECASE,
 )
+# Without a scheme, only ASCII or Latin names (the top-level domain may be internationalised:
+# twitter.みんな), not after - _ . / either (a path, a file name).
+_BARE = regex.compile(
+    rf"(?<![A-Za-z0-9@\uFF20$#\uFF03\-_./])"
+    rf"((?:[a-z0-9{_LATIN}-]+\.)+[\p{{L}}\p{{M}}\p{{Nd}}_-]+)",
+    regex.IGNORECASE,
+)
+# t.co links: a slug of 40 letters and digits at most, nothing else in the path.
+_TCO = regex.compile(r"https?://t\.co/([a-z0-9]+)", regex.IGNORECASE)
+_TCO_SLUG = 40
 _PATH_CHAR = regex.compile(rf"[a-z0-9{_LATIN}{_CYRILLIC}!*';:=+,.$/%#\[\]\-\u2013_~@|&]", regex.I)
 _PATH_END = regex.compile(rf"[a-z0-9{_LATIN}{_CYRILLIC}=_#/+\-]", regex.I)
 _QUERY = regex.compile(r"\?[a-z0-9!?*'@();:&=+$/%#\[\]\-_.,~|]*", regex.I)
@@ -327,35 +335,56 @@ _PORT = regex.compile(r":[0-9]+")
 _MAX_URL = 4096
 
 
-def _label_ok(label: str) -> bool:
-    if not label or label[0] == "-" or label[-1] == "-":
+def _label_ok(label: str, *, subdomain: bool) -> bool:
+    """A DNS label as twitter-text takes it: no - or _ at either end, _ only in subdomains,
+    punycode in ASCII, and 63 bytes at most once in the form DNS carries."""
+    if not label or label[0] in "-_" or label[-1] in "-_":
+        return False
+    if "_" in label and not subdomain:
         return False
     if label.isascii():
         return len(label) <= 63
-    # What DNS carries: the punycode form, 63 bytes at most.
+    if label.lower().startswith("xn--"):
+        return False
     return len("xn--" + label.encode("punycode").decode("ascii")) <= 63
 
 
+def _is_tld(name: str) -> bool:
+    lowered = name.lower()
+    if lowered.startswith("xn--"):
+        return len(lowered) > 4 and bool(_PUNYCODE_TLD.fullmatch(lowered))
+    return name.casefold() in _tlds()
+
+
+_PUNYCODE_TLD = regex.compile(r"xn--[0-9a-z-]+")
+
+
+def _ends_domain(char: str) -> bool:
+    """Whether a top-level domain may end before this character (twitter-text's lookahead:
+    not an ASCII letter or digit, @, + or -)."""
+    return not char or not (char.isascii() and (char.isalnum() or char in "@+-"))
+
+
 def _host_end(text: str, start: int, host: str) -> int | None:
-    """End of the longest run of the host's labels that ends with a known top-level domain,
-    or None when there is none (or the host is longer than a URL may be)."""
+    """End of the longest domain at the start of `host` that ends with a known top-level
+    domain, or None. The top-level domain may be the start of a label when what follows it
+    cannot continue one (« example.comだよ » links example.com)."""
     if len(host) > _MAX_URL:
         return None
     labels = host.split(".")
-    ends = []  # ends[k - 1]: where the first k labels end
+    starts = []  # where each label starts in the text
     position = start
     for label in labels:
-        position += len(label)
-        ends.append(position)
-        position += 1  # the dot
+        starts.append(position)
+        position += len(label) + 1
     for k in range(len(labels), 1, -1):
-        end = ends[k - 1]
-        after = text[end : end + 1]
-        if after and after.isascii() and (after.isalnum() or after in "@+-"):
-            continue
-        tld = labels[k - 1]
-        if tld.casefold() in _tlds() or tld.lower().startswith("xn--"):
-            if all(_label_ok(label) for label in labels[:k]):
+        last = labels[k - 1]
+        for cut in range(len(last), 0, -1):
+            end = starts[k - 1] + cut
+            if not _ends_domain(text[end : end + 1]) or not _is_tld(last[:cut]):
+                continue
+            names = labels[: k - 1]
+            if all(_label_ok(name, subdomain=i < len(names) - 1) for i, name in enumerate(names)):
                 return end
             return None
     return None
@@ -406,12 +435,13 @@ def _balanced(text: str, pos: int) -> int | None:
     return None
 
 
-def _url_rest(text: str, end: int) -> int:
+def _url_rest(text: str, end: int, *, path: bool = True) -> int:
     """Port, path and query after a host ending at `end`."""
-    if m := _PORT.match(text, end):
-        end = m.end()
-    if text.startswith("/", end):
-        end = _path_end(text, end)
+    if path:
+        if m := _PORT.match(text, end):
+            end = m.end()
+        if text.startswith("/", end):
+            end = _path_end(text, end)
     if m := _QUERY.match(text, end):
         query = m.group()
         while len(query) > 1 and not _QUERY_END.match(query[-1]):
@@ -432,15 +462,24 @@ def find_urls(text: str, *, require_scheme: bool = False) -> list[Span]:
         if end is None:
             continue
         end = _url_rest(text, end)
+        if tco := _TCO.match(text, m.start()):
+            if len(tco.group(1)) > _TCO_SLUG:
+                continue
+            end = _url_rest(text, tco.end(), path=False)
         if end - m.start() <= _MAX_URL:
             spans.append(Span(m.start(), end, text[m.start() : end]))
     if not require_scheme and "." in text:
-        for m in _BARE.finditer(text):
+        position = 0
+        while m := _BARE.search(text, position):
             start = m.start(1)
             end = _host_end(text, start, m.group(1))
             if end is None:
+                position = m.end()
                 continue
+            # What follows a top-level domain cut out of a label may start another link.
+            position = end
             end = _url_rest(text, end)
+            position = max(position, end)
             if end - start + len("https://") <= _MAX_URL:
                 spans.append(Span(start, end, text[start:end]))
     return _disjoint(spans)
@@ -502,7 +541,17 @@ def _remote_mentions(text: str) -> list[tuple[Span, str]]:
     ]
 
 
-_HASHTAG = regex.compile(rf"(?<![&{_WORD}])[#\uFF03](?![\uFE0F\u20E3])([{_WORD}]+)")
+# Letters, marks, digits and the joiners, dots and dashes that some scripts write inside
+# words (Hebrew maqaf and geresh, Catalan middle dot, Japanese wave dash, ZWNJ in Persian…).
+_HASHTAG_CHAR = (
+    rf"[{_WORD}\u200c\u200d\ua67e\u05be\u05f3\u05f4\uff5e\u301c\u309b\u309c\u30a0"
+    r"\u30fb\u3003\u0f0b\u0f0c\u00b7]"
+)
+# After a variation selector (✌️#tag) a hashtag may start; after a letter or & it may not.
+_HASHTAG = regex.compile(
+    rf"(?:(?<=[\uFE0E\uFE0F])|(?<!{_HASHTAG_CHAR}|&))[#\uFF03](?![\uFE0F\u20E3])"
+    rf"({_HASHTAG_CHAR}+)"
+)
 
 
 def find_hashtags(text: str) -> list[Span]:
