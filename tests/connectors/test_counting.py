@@ -174,6 +174,10 @@ def test_mastodon_limit_and_link_length_come_from_the_instance():
         ("a" * 64 + ".com", 68),  # a 64-letter label is no domain: 68 characters
         ("a" * 63 + ".com", 23),  # 63 letters is the most a label may hold
         ("user@example.com", 16),  # an e-mail address is not a link
+        ("https://example.comだよ", 27),  # the link stops before だよ: 23 + 2 + 2
+        ("http://twitter_underscore.com", 29),  # _ in the domain name: no link, 7 + 18 + 4
+        ("https://my_blog.example.com", 23),  # _ inside a subdomain is fine
+        ("https://t.co/" + "a" * 41, 54),  # a t.co slug has 40 characters at most: 13 + 41
         ("", 0),
     ],
 )
@@ -252,6 +256,19 @@ def test_instagram_takes_30_hashtags():
     assert over.hashtags == 31 and codes(over.problems) == ["too_many_hashtags"]
     # Other networks count hashtags but set no cap.
     assert count(thirty + " #Été", "x").hashtag_limit is None
+
+
+def test_hashtags_in_other_scripts_and_after_an_emoji():
+    # A variation selector before # does not glue the hashtag to a word; ZWNJ (Persian)
+    # and the Catalan middle dot are part of words.
+    text = (
+        "a \u270c\ufe0f#paix #il\u00b7lusi\u00f3 #\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645"
+    )
+    assert [s.text for s in find_hashtags(text)] == [
+        "#paix",
+        "#il\u00b7lusi\u00f3",
+        "#\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645",
+    ]
 
 
 def test_hashtags_with_accents_and_lookalikes():
