@@ -23,16 +23,31 @@ x          280         twitter-text v3: the text NFC-normalised; code points in
                        0-4351, 8192-8205, 8208-8223, 8242-8247 weigh 1, all others 2; an
                        emoji sequence (ZWJ family, flag, keycap, skin tone) weighs 2
                        whatever its length; every URL, with or without a scheme, weighs
-                       23. Unit weighted.
+                       23; U+FFFE, U+FEFF, U+FFFF are refused. Unit weighted. Emoji are
+                       recognised by the grammar of UTS #51 (any well-formed ZWJ sequence)
+                       where twitter-text lists the sequences of its Unicode version: a
+                       ZWJ sequence newer than its list weighs 2 here, its parts there.
 threads    500         code points, but an emoji counts its UTF-8 bytes (Threads API
                        documentation), unit weighted
-linkedin   3,000       UTF-16 code units (an emoji or a "bold" letter counts 2): what
-instagram  2,200       these servers measure; at most 30 hashtags on Instagram
+linkedin   3,000       UTF-16 code units (an emoji or a "bold" letter counts 2), the
+instagram  2,200       stricter count that scheduling tools (Buffer) apply to these
+                       networks; at most 30 hashtags on Instagram
 facebook   63,206
 tiktok     2,200       (caption of a video)
 youtube    5,000       no API publishes a community post: the video description's limit
 reddit     40,000      code points (a self post's body)
 =========  ==========  ================================================================
+
+Media (check_media; MEDIA_RULES): Bluesky 4 images of 1,000,000 bytes (JPEG, PNG, WebP,
+GIF) or 1 video of 100 MB; Mastodon the instance's limits, by default 4 attachments, images
+16 MB, videos 99 MB, a video alone; X 4 images of 5 MB, or 1 animated GIF of 15 MB, or 1
+video of 512 MB; Instagram a carousel of 10, images in JPEG only (8 MB), at least one;
+Threads 10, images and videos mixed; LinkedIn 20 images or 1 video; TikTok a video or up to
+35 photos, at least one. A missing alt text is a warning ("alt_missing").
+
+Grapheme clusters and emoji properties come from the `regex` package (its \\X follows the
+current Unicode release) rather than from UAX #29 tables of our own, which would have to
+ship Unicode's property data here and follow each release.
 
 An unknown network: the PublishLimits its connector gives are applied (code points); with
 none, nothing is limited and the Count carries the warning "unknown_network" (limit 0 means
