@@ -66,7 +66,8 @@ def clean_tag(raw: str) -> str:
         if char in TAG_BREAKS:
             raw = raw[:i]
             break
-    raw = raw.removeprefix("\ufe0f")  # « #️⃣ » is the keycap emoji, not a tag
+    if not raw or raw[0] == "\ufe0f" or unicodedata.combining(raw[0]):
+        return ""  # « #️⃣ » is the keycap emoji, not a tag
     while raw and is_punctuation(raw[-1]):
         raw = raw[:-1]
     if not raw or len(raw) > MAX_TAG or len(raw.encode("utf-8")) > MAX_TAG_BYTES:

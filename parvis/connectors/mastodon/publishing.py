@@ -85,7 +85,7 @@ def refusal(api: Api, response: httpx.Response, doing: str) -> Exception:
     return PermanentError(f"HTTP {status} from {api.host} on trying to {doing}{said}")
 
 
-def upload(api: Api, item: MediaFile, sleep: Callable[[float], None] = time.sleep) -> str:
+def upload(api: Api, item: MediaFile, sleep: Callable[[float], None] | None = None) -> str:
     """The id of one attachment, uploaded and processed."""
     path = Path(item.path)
     try:
@@ -112,7 +112,7 @@ def upload(api: Api, item: MediaFile, sleep: Callable[[float], None] = time.slee
     if response.status_code == 200 and media.get("url"):
         return media_id
     for wait in MEDIA_POLL_SECONDS[:MEDIA_POLLS]:
-        sleep(wait)
+        (sleep or pause)(wait)
         polled = api.request("GET", f"/api/v1/media/{media_id}", raw=True)
         if polled.status_code == 206:
             continue  # still processing
@@ -125,6 +125,11 @@ def upload(api: Api, item: MediaFile, sleep: Callable[[float], None] = time.slee
         f"{api.host} is still processing {path.name!r} after {sum(MEDIA_POLL_SECONDS):g} s: "
         "trying again later"
     )
+
+
+def pause(seconds: float) -> None:
+    """Wait between two polls of an attachment (tests replace it)."""
+    time.sleep(seconds)
 
 
 def published(api: Api, status: dict[str, Any]) -> PublishedPost:
@@ -146,7 +151,7 @@ def create(
     api: Api,
     post: OutgoingPost,
     idempotency_key: str,
-    sleep: Callable[[float], None] = time.sleep,
+    sleep: Callable[[float], None] | None = None,
 ) -> PublishedPost:
     form: dict[str, Any] = {"status": post.text, "visibility": "public"}
     if post.language.strip():
