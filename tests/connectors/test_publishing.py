@@ -679,3 +679,28 @@ def test_the_demo_publishes_once_per_key_and_finds_its_posts(workspace, other_wo
     )
     with pytest.raises(PermanentError, match="idempotency key"):
         connector.publish(post, PublishContext(workspace.pk))
+
+
+def test_hostile_text_is_refused_before_any_request(sky, toots):
+    for fake, connector in (sky, toots):
+        before = len(fake.requests)
+        with pytest.raises(PermanentError, match="lone surrogate"):
+            connector.publish(
+                OutgoingPost(text="Bonjour \ud800"), PublishContext(idempotency_key="s")
+            )
+        writes = [r for r in fake.requests[before:] if r.method == "POST"]
+        assert [r.url.path for r in writes if "createSession" not in r.url.path] == []
+    fake, connector = sky
+    with pytest.raises(PermanentError, match="300 characters"):
+        connector.publish(OutgoingPost(text="#é " * 400_000), PublishContext(idempotency_key="l"))
+    assert creates(fake) == [] and fake.resolved == []
+
+
+def test_bluesky_language_that_is_not_a_tag_is_left_out(sky):
+    fake, connector = sky
+    connector.publish(OutgoingPost(text="a", language="pt-BR"), PublishContext(idempotency_key="1"))
+    connector.publish(
+        OutgoingPost(text="b", language="français"), PublishContext(idempotency_key="2")
+    )
+    first, second = (c["record"] for c in creates(fake))
+    assert first["langs"] == ["pt-BR"] and "langs" not in second

@@ -36,8 +36,14 @@ IMAGES = "app.bsky.embed.images"
 MAX_IMAGES = 4  # app.bsky.embed.images: maxLength 4
 MAX_IMAGE_BYTES = 1_000_000  # the lexicon's maxSize for an image blob
 IMAGE_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp")
+MAX_TEXT_BYTES = 3000  # app.bsky.feed.post text: maxLength 3000 (bytes), maxGraphemes 300
 MAX_ALT = 10_000  # characters kept of an alt text (the lexicon has no limit; be reasonable)
 FEED_PAGES = 4
+
+
+def obj(value: Any) -> dict[str, Any]:
+    """A JSON object of an answer, or an empty one for anything else."""
+    return value if isinstance(value, dict) else {}
 
 
 def parent_refs(reader: Reader, target: ReplyTarget) -> tuple[dict[str, str], dict[str, str]]:
@@ -58,6 +64,21 @@ def read_media(media: MediaFile) -> bytes:
             f"the image {Path(media.path).name!r} cannot be read ({exc.strerror}): attach it again"
         ) from exc
     return data
+
+
+def check_text(text: str) -> None:
+    """Refuse what cannot be a Bluesky post's text, before any work on it."""
+    try:
+        size = len(text.encode("utf-8"))
+    except UnicodeEncodeError:
+        raise PermanentError(
+            "the text holds a character that cannot be sent (a lone surrogate): retype it"
+        ) from None
+    if size > MAX_TEXT_BYTES:
+        raise PermanentError(
+            f"the text is {size:,} bytes long; a Bluesky post takes 300 characters "
+            f"({MAX_TEXT_BYTES:,} bytes) at most: shorten it"
+        )
 
 
 def check_media(media: tuple[MediaFile, ...]) -> None:
@@ -118,7 +139,7 @@ def build_record(session: xrpc.Session, reader: Reader, post: OutgoingPost) -> d
         "createdAt": replies.iso_now(),
     }
     lang = post.language.strip()
-    if lang:
+    if lang and mapping.LANG.match(lang.lower()):  # anything else the PDS would refuse
         record["langs"] = [lang]
     found = facets.detect(post.text, facets.handle_resolver(session.query))
     if found:
@@ -134,7 +155,7 @@ def build_record(session: xrpc.Session, reader: Reader, post: OutgoingPost) -> d
 
 def published(uri: str, cid: str, record: dict[str, Any], handle: str) -> PublishedPost:
     did, _collection, rkey = mapping.split_uri(uri)
-    reply = record.get("reply") if isinstance(record.get("reply"), dict) else {}
+    reply = obj(record.get("reply"))
     root = replies.strong_ref(reply.get("root")) or {"uri": uri, "cid": cid}
     return PublishedPost(
         external_id=uri,
@@ -183,6 +204,7 @@ def create(
         found = own_post(session, rkey)
         if found is not None:
             return with_handle(found, handle)
+    check_text(post.text)
     check_media(post.media)
     record = build_record(session, reader, post)
     body: dict[str, Any] = {
@@ -252,15 +274,17 @@ def find(
         older = False
         feed = body.get("feed")
         for item in feed if isinstance(feed, list) else []:
-            view = item.get("post") if isinstance(item, dict) and not item.get("reason") else None
-            if not isinstance(view, dict) or not isinstance(view.get("uri"), str):
+            view = (
+                obj(item.get("post")) if isinstance(item, dict) and not item.get("reason") else {}
+            )
+            if not isinstance(view.get("uri"), str):
                 continue
-            record = view.get("record") if isinstance(view.get("record"), dict) else {}
+            record = obj(view.get("record"))
             if not posted_since(parse_time(record.get("createdAt")), since):
                 older = True
                 continue
-            reply = record.get("reply") if isinstance(record.get("reply"), dict) else {}
-            ref = reply.get("parent") if isinstance(reply.get("parent"), dict) else {}
+            reply = obj(record.get("reply"))
+            ref = obj(reply.get("parent"))
             if (ref.get("uri") or "") != parent_uri:
                 continue
             if same_text(str(record.get("text") or ""), post.text):

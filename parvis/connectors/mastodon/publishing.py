@@ -153,6 +153,12 @@ def create(
     idempotency_key: str,
     sleep: Callable[[float], None] | None = None,
 ) -> PublishedPost:
+    try:
+        post.text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise PermanentError(
+            "the text holds a character that cannot be sent (a lone surrogate): retype it"
+        ) from None
     form: dict[str, Any] = {"status": post.text, "visibility": "public"}
     if post.language.strip():
         form["language"] = post.language.strip()
