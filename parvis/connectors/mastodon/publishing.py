@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import mimetypes
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -47,6 +48,7 @@ MEDIA_POLL_SECONDS = (1.0, 1.0, 2.0, 2.0, 3.0, 3.0, 5.0, 5.0, 5.0, 5.0, 5.0, 5.0
 LIMITS_TTL = 600.0  # seconds an instance's limits are kept
 MAX_DESCRIPTION = 1500  # Mastodon's default limit on a media description
 MAX_LIMIT = 10**12  # a limit larger than this is not a real one
+REMOTE_MENTION = re.compile(r"(?<![\w@])(@\w+)@[\w.-]+\.\w+")
 
 _limits: dict[str, tuple[float, PublishLimits]] = {}
 _limits_lock = threading.Lock()
@@ -176,6 +178,12 @@ def create(
     return published(api, status)
 
 
+def comparable(text: str) -> str:
+    """A status's text as the instance shows it back: a remote @user@domain mention is
+    rendered @user."""
+    return REMOTE_MENTION.sub(r"\1", text)
+
+
 def find(api: Api, post: OutgoingPost, since: dt.datetime) -> PublishedPost | None:
     """The account's status with this text (in a thread: answering the previous post),
     created at or after `since`, from GET /api/v1/accounts/:id/statuses."""
@@ -198,7 +206,8 @@ def find(api: Api, post: OutgoingPost, since: dt.datetime) -> PublishedPost | No
                 continue
             if str(status.get("in_reply_to_id") or "") != in_reply_to:
                 continue
-            if same_text(to_text(str(status.get("content") or "")), post.text):
+            shown = comparable(to_text(str(status.get("content") or "")))
+            if same_text(shown, comparable(post.text)):
                 return published(api, status)
         if older:
             return None
