@@ -259,13 +259,16 @@ def test_bluesky_refuses_what_the_lexicon_refuses_before_writing_anything(sky, t
     fake, connector = sky
     big = image(tmp_path, "big.png", padding=1_000_001)
     five = tuple(image(tmp_path, f"{i}.png") for i in range(5))
-    video = MediaFile(path=str(tmp_path / "v.mp4"), mime_type="video/mp4", size=10)
+    mov = MediaFile(path=str(tmp_path / "v.mov"), mime_type="video/quicktime", size=10)
+    mp4 = MediaFile(path=str(tmp_path / "v.mp4"), mime_type="video/mp4", size=10)
     pdf = MediaFile(path=str(tmp_path / "a.pdf"), mime_type="application/pdf", size=10)
     missing = MediaFile(path=str(tmp_path / "absent.png"), mime_type="image/png")
     cases = [
         ((big,), "1,000,000"),
         (five, "at most 4 images"),
-        ((video,), "cannot publish videos on Bluesky yet"),
+        ((mov,), "MP4 only"),
+        ((mp4, five[0]), "either images or one video"),
+        ((mp4, mp4), "either images or one video"),
         ((pdf,), "JPEG, PNG, GIF or WebP"),
         ((missing,), "cannot be read"),
     ]
@@ -275,6 +278,25 @@ def test_bluesky_refuses_what_the_lexicon_refuses_before_writing_anything(sky, t
                 OutgoingPost(text="x", media=media), PublishContext(idempotency_key=f"k{i}")
             )
     assert creates(fake) == [] and not fake.blobs
+
+
+def test_bluesky_one_video_is_uploaded_and_embedded_as_a_video(sky, tmp_path):
+    fake, connector = sky
+    clip = tmp_path / "atelier.mp4"
+    clip.write_bytes(b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 2000)
+    video = MediaFile(
+        str(clip), "video/mp4", alt_text="L'atelier en 20 s", size=2012, width=1080, height=1920
+    )
+    connector.publish(
+        OutgoingPost(text="En vidéo", media=(video,)), PublishContext(idempotency_key=KEY)
+    )
+    [upload] = [r for r in fake.requests if r.url.path.endswith("uploadBlob")]
+    assert upload.headers["Content-Type"] == "video/mp4" and upload.content == clip.read_bytes()
+    embed = creates(fake)[0]["record"]["embed"]
+    assert embed["$type"] == "app.bsky.embed.video"
+    assert embed["alt"] == "L'atelier en 20 s"
+    assert embed["aspectRatio"] == {"width": 1080, "height": 1920}
+    assert embed["video"]["mimeType"] == "video/mp4" and embed["video"]["size"] == 2012
 
 
 def test_bluesky_thread_parts_reply_to_the_previous_part_and_the_first(sky):
@@ -404,7 +426,9 @@ def test_bluesky_publish_limits_are_the_lexicons(sky):
         4,
         1_000_000,
     )
-    assert "video/mp4" not in limits.media_types and "image/jpeg" in limits.media_types
+    assert limits.video_size_limit == 100_000_000
+    assert "video/mp4" in limits.media_types and "image/jpeg" in limits.media_types
+    assert "video/quicktime" not in limits.media_types
 
 
 # --- Mastodon -------------------------------------------------------------------------------

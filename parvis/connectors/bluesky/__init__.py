@@ -458,12 +458,14 @@ class BlueskyConnector(Connector):
 
     def publish_limits(self) -> PublishLimits:
         """Bluesky's limits are the lexicon's, the same on every server: 300 graphemes (the
-        counting module knows them), 4 images of 1,000,000 bytes; no video yet."""
+        counting module knows them), 4 images of 1,000,000 bytes, or one MP4 video of
+        100,000,000 bytes."""
         return PublishLimits(
             max_characters=300,
             max_media=publishing.MAX_IMAGES,
             image_size_limit=publishing.MAX_IMAGE_BYTES,
-            media_types=publishing.IMAGE_TYPES,
+            video_size_limit=publishing.MAX_VIDEO_BYTES,
+            media_types=publishing.IMAGE_TYPES + publishing.VIDEO_TYPES,
         )
 
     # --- moderating (hidden replies) ---------------------------------------------------

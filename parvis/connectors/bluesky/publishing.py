@@ -1,8 +1,8 @@
 """Publishing on Bluesky: an app.bsky.feed.post record written to the account's repository
 with com.atproto.repo.createRecord: text, createdAt, langs, facets (links, mentions, hashtags:
 parvis.connectors.bluesky.facets), images uploaded with com.atproto.repo.uploadBlob and
-embedded as app.bsky.embed.images (alt text, aspectRatio), and in a thread the reply refs
-(root, parent) of the post it follows.
+embedded as app.bsky.embed.images (alt text, aspectRatio) or one MP4 video as
+app.bsky.embed.video, and in a thread the reply refs (root, parent) of the post it follows.
 
 Exactly once without bookkeeping, as replies (parvis.connectors.bluesky.replies): the record
 key is derived from the post's idempotency key, so every attempt writes the same at:// URI;
@@ -36,8 +36,11 @@ IMAGES = "app.bsky.embed.images"
 MAX_IMAGES = 4  # app.bsky.embed.images: maxLength 4
 MAX_IMAGE_BYTES = 1_000_000  # the lexicon's maxSize for an image blob
 IMAGE_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp")
+VIDEO = "app.bsky.embed.video"
+VIDEO_TYPES = ("video/mp4",)  # app.bsky.embed.video: accept video/mp4
+MAX_VIDEO_BYTES = 100_000_000  # the lexicon's maxSize for the video blob
 MAX_TEXT_BYTES = 3000  # app.bsky.feed.post text: maxLength 3000 (bytes), maxGraphemes 300
-MAX_ALT = 10_000  # characters kept of an alt text (the lexicon has no limit; be reasonable)
+MAX_ALT = 10_000  # characters of an alt text (the video's lexicon: maxLength 10,000)
 FEED_PAGES = 4
 
 
@@ -61,7 +64,7 @@ def read_media(media: MediaFile) -> bytes:
         data = Path(media.path).read_bytes()
     except OSError as exc:
         raise PermanentError(
-            f"the image {Path(media.path).name!r} cannot be read ({exc.strerror}): attach it again"
+            f"the file {Path(media.path).name!r} cannot be read ({exc.strerror}): attach it again"
         ) from exc
     return data
 
@@ -82,13 +85,18 @@ def check_text(text: str) -> None:
 
 
 def check_media(media: tuple[MediaFile, ...]) -> None:
-    """Refuse before anything is written what Bluesky would refuse (or we cannot send yet)."""
+    """Refuse before anything is written what Bluesky would refuse."""
     videos = [m for m in media if m.mime_type.startswith("video/")]
-    if videos:
+    if videos and len(media) > 1:
         raise PermanentError(
-            "Parvis cannot publish videos on Bluesky yet: remove the video, or post it on "
-            "Bluesky itself"
+            "a Bluesky post has either images or one video, not both nor two videos: keep one"
         )
+    if videos:
+        if videos[0].mime_type not in VIDEO_TYPES:
+            raise PermanentError(
+                f"Bluesky takes videos as MP4 only ({videos[0].mime_type}): convert it"
+            )
+        return
     if len(media) > MAX_IMAGES:
         raise PermanentError(
             f"a Bluesky post has at most {MAX_IMAGES} images ({len(media)} attached): remove some"
@@ -101,13 +109,13 @@ def check_media(media: tuple[MediaFile, ...]) -> None:
             )
 
 
-def upload(session: xrpc.Session, item: MediaFile) -> dict[str, Any]:
-    """The blob ref of one image, uploaded now."""
+def upload(session: xrpc.Session, item: MediaFile, limit: int) -> dict[str, Any]:
+    """The blob ref of one file, uploaded now to the account's PDS."""
     data = read_media(item)
-    if len(data) > MAX_IMAGE_BYTES:
+    if len(data) > limit:
         raise PermanentError(
-            f"the image {Path(item.path).name!r} is {len(data):,} bytes; Bluesky takes "
-            f"{MAX_IMAGE_BYTES:,} at most: make it smaller"
+            f"the file {Path(item.path).name!r} is {len(data):,} bytes; Bluesky takes "
+            f"{limit:,} at most: make it smaller"
         )
     body = session.upload(UPLOAD, data, item.mime_type)
     blob = body.get("blob")
@@ -116,18 +124,41 @@ def upload(session: xrpc.Session, item: MediaFile) -> dict[str, Any]:
         or not isinstance(blob.get("ref"), dict)
         or not isinstance(blob["ref"].get("$link"), str)
     ):
-        raise RetryLater("uploadBlob answered without the image's blob reference")
+        raise RetryLater("uploadBlob answered without the file's blob reference")
     return blob
 
 
-def images_embed(session: xrpc.Session, media: tuple[MediaFile, ...]) -> dict[str, Any] | None:
+def aspect_ratio(item: MediaFile) -> dict[str, int] | None:
+    if item.width and item.height and item.width > 0 and item.height > 0:
+        return {"width": item.width, "height": item.height}
+    return None
+
+
+def media_embed(session: xrpc.Session, media: tuple[MediaFile, ...]) -> dict[str, Any] | None:
+    """app.bsky.embed.images, or app.bsky.embed.video for one video: the simple method of
+    Bluesky's documentation (the blob on the PDS; the video service processes it once the
+    post is in the firehose, so it shows a few seconds after the post)."""
     if not media:
         return None
+    if media[0].mime_type.startswith("video/"):
+        video = media[0]
+        embed: dict[str, Any] = {
+            "$type": VIDEO,
+            "video": upload(session, video, MAX_VIDEO_BYTES),
+        }
+        if video.alt_text:
+            embed["alt"] = video.alt_text[:MAX_ALT]
+        if (ratio := aspect_ratio(video)) is not None:
+            embed["aspectRatio"] = ratio
+        return embed
     images = []
     for item in media:
-        image: dict[str, Any] = {"alt": item.alt_text[:MAX_ALT], "image": upload(session, item)}
-        if item.width and item.height and item.width > 0 and item.height > 0:
-            image["aspectRatio"] = {"width": item.width, "height": item.height}
+        image: dict[str, Any] = {
+            "alt": item.alt_text[:MAX_ALT],
+            "image": upload(session, item, MAX_IMAGE_BYTES),
+        }
+        if (ratio := aspect_ratio(item)) is not None:
+            image["aspectRatio"] = ratio
         images.append(image)
     return {"$type": IMAGES, "images": images}
 
@@ -147,7 +178,7 @@ def build_record(session: xrpc.Session, reader: Reader, post: OutgoingPost) -> d
     if post.reply_to is not None:
         root, parent = parent_refs(reader, post.reply_to)
         record["reply"] = {"root": root, "parent": parent}
-    embed = images_embed(session, post.media)
+    embed = media_embed(session, post.media)
     if embed is not None:
         record["embed"] = embed
     return record
