@@ -249,3 +249,42 @@ def test_a_lost_answer_then_a_resend_publishes_once(connector, bluesky_net, xrpc
         "the post in the author feed",
     )
     assert uris - before == {first.external_id}
+
+
+def mp4_header() -> bytes:
+    """The start of an MP4 file (an ftyp box, brand mp42, then an empty mdat box): what the
+    PDS sniffs; nothing here decodes the video."""
+    ftyp = b"ftyp" + b"mp42" + b"\x00\x00\x00\x00" + b"mp42isom"
+    mdat = b"mdat" + b"\x00" * 4096
+    return (len(ftyp) + 4).to_bytes(4, "big") + ftyp + (len(mdat) + 4).to_bytes(4, "big") + mdat
+
+
+def test_a_video_post_read_back_from_the_appview(
+    connector, bluesky_net, xrpc_http, people, tmp_path
+):
+    net, h = bluesky_net, xrpc_http
+    clip = tmp_path / "atelier.mp4"
+    clip.write_bytes(mp4_header())
+    video = MediaFile(
+        path=str(clip),
+        mime_type="video/mp4",
+        alt_text="L'atelier en vingt secondes",
+        size=clip.stat().st_size,
+        width=1080,
+        height=1920,
+    )
+    post = connector.publish(
+        OutgoingPost(text="L'atelier en vidéo", media=(video,)),
+        PublishContext(idempotency_key="net-video-1"),
+    )
+    shown = bsky.wait_until(
+        lambda: bsky.appview_posts(h, net, [post.external_id]).get(post.external_id),
+        "the video post in the AppView",
+    )
+    blob = shown["record"]["embed"]["video"]
+    assert blob["mimeType"] == "video/mp4" and blob["size"] == clip.stat().st_size
+    embed = shown["embed"]
+    assert embed["$type"] == "app.bsky.embed.video#view"
+    assert embed["cid"] == blob["ref"]["$link"]
+    assert embed["alt"] == "L'atelier en vingt secondes"
+    assert embed["aspectRatio"] == {"width": 1080, "height": 1920}
