@@ -729,3 +729,38 @@ def test_bluesky_language_that_is_not_a_tag_is_left_out(sky):
     )
     first, second = (c["record"] for c in creates(fake))
     assert first["langs"] == ["pt-BR"] and "langs" not in second
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "raised", "words"),
+    [
+        (413, "<html>Request Entity Too Large</html>", PermanentError, "too large"),
+        (200, ["a", "list"], RetryLater, "without the attachment's id"),
+        (200, "<html>", RetryLater, "not JSON"),
+        (
+            422,
+            {"error": "Validation failed: File file size must be less than"},
+            PermanentError,
+            "size",
+        ),
+        (429, {"error": "Too many requests"}, RetryLater, "rate limit"),
+    ],
+)
+def test_mastodon_answers_to_the_upload_mapped(workspace, tmp_path, status, body, raised, words):
+    fake = mastodon.Fake()
+    account = connect(workspace, fake)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/api/v2/media":
+            if isinstance(body, str):
+                return httpx.Response(status, text=body)
+            return httpx.Response(status, json=body)
+        return fake(request)
+
+    client = http.client(transport=httpx.MockTransport(handler))
+    connector = MastodonConnector.for_account(account, http=client)
+    with pytest.raises(raised, match=words):
+        connector.publish(
+            OutgoingPost(text="x", media=(image(tmp_path),)), PublishContext(idempotency_key=KEY)
+        )
+    assert fake.sent == []
