@@ -263,6 +263,10 @@ def test_bluesky_refuses_what_the_lexicon_refuses_before_writing_anything(sky, t
     mp4 = MediaFile(path=str(tmp_path / "v.mp4"), mime_type="video/mp4", size=10)
     pdf = MediaFile(path=str(tmp_path / "a.pdf"), mime_type="application/pdf", size=10)
     missing = MediaFile(path=str(tmp_path / "absent.png"), mime_type="image/png")
+    wordy = MediaFile(path=str(tmp_path / "w.png"), mime_type="image/png", alt_text="é" * 5001)
+    wordy_video = MediaFile(
+        path=str(tmp_path / "w.mp4"), mime_type="video/mp4", alt_text="x" * 10_001
+    )
     cases = [
         ((big,), "1,000,000"),
         (five, "at most 4 images"),
@@ -271,6 +275,8 @@ def test_bluesky_refuses_what_the_lexicon_refuses_before_writing_anything(sky, t
         ((mp4, mp4), "either images or one video"),
         ((pdf,), "JPEG, PNG, GIF or WebP"),
         ((missing,), "cannot be read"),
+        ((wordy,), "alt text of 'w.png' is longer"),
+        ((wordy_video,), "video's alt text is longer"),
     ]
     for i, (media, words) in enumerate(cases):
         with pytest.raises(PermanentError, match=words):

@@ -40,7 +40,9 @@ VIDEO = "app.bsky.embed.video"
 VIDEO_TYPES = ("video/mp4",)  # app.bsky.embed.video: accept video/mp4
 MAX_VIDEO_BYTES = 100_000_000  # the lexicon's maxSize for the video blob
 MAX_TEXT_BYTES = 3000  # app.bsky.feed.post text: maxLength 3000 (bytes), maxGraphemes 300
-MAX_ALT = 10_000  # characters of an alt text (the video's lexicon: maxLength 10,000)
+# Bytes of an alt text: the video's lexicon says maxLength 10,000 (and 1,000 graphemes, which
+# the PDS checks); the images' says nothing, and Parvis holds them to the same.
+MAX_ALT_BYTES = 10_000
 FEED_PAGES = 4
 
 
@@ -92,6 +94,11 @@ def check_media(media: tuple[MediaFile, ...]) -> None:
             "a Bluesky post has either images or one video, not both nor two videos: keep one"
         )
     if videos:
+        if len(videos[0].alt_text.encode("utf-8", "replace")) > MAX_ALT_BYTES:
+            raise PermanentError(
+                f"the video's alt text is longer than Bluesky takes ({MAX_ALT_BYTES:,} bytes, "
+                "1,000 characters): shorten it"
+            )
         if videos[0].mime_type not in VIDEO_TYPES:
             raise PermanentError(
                 f"Bluesky takes videos as MP4 only ({videos[0].mime_type}): convert it"
@@ -102,6 +109,11 @@ def check_media(media: tuple[MediaFile, ...]) -> None:
             f"a Bluesky post has at most {MAX_IMAGES} images ({len(media)} attached): remove some"
         )
     for item in media:
+        if len(item.alt_text.encode("utf-8", "replace")) > MAX_ALT_BYTES:
+            raise PermanentError(
+                f"the alt text of {Path(item.path).name!r} is longer than Bluesky takes "
+                f"({MAX_ALT_BYTES:,} bytes): shorten it"
+            )
         if item.mime_type not in IMAGE_TYPES:
             raise PermanentError(
                 f"Bluesky does not take {item.mime_type or 'this kind of file'} as an image: "
@@ -147,14 +159,14 @@ def media_embed(session: xrpc.Session, media: tuple[MediaFile, ...]) -> dict[str
             "video": upload(session, video, MAX_VIDEO_BYTES),
         }
         if video.alt_text:
-            embed["alt"] = video.alt_text[:MAX_ALT]
+            embed["alt"] = video.alt_text
         if (ratio := aspect_ratio(video)) is not None:
             embed["aspectRatio"] = ratio
         return embed
     images = []
     for item in media:
         image: dict[str, Any] = {
-            "alt": item.alt_text[:MAX_ALT],
+            "alt": item.alt_text,
             "image": upload(session, item, MAX_IMAGE_BYTES),
         }
         if (ratio := aspect_ratio(item)) is not None:

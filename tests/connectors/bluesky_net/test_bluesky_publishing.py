@@ -65,8 +65,10 @@ class LosesAnswers(httpx.HTTPTransport):
 
 @pytest.fixture(scope="module")
 def people(bluesky_net: bsky.Network, xrpc_http):
+    """The publishing account and a person it mentions. Nothing they post names « Maison
+    Lumière »: the listening tests of the same network count exactly the posts that do."""
     net, h = bluesky_net, xrpc_http
-    brand = bsky.create_account(h, net, "atelierlumiere")
+    brand = bsky.create_account(h, net, "atelierbougies")
     claire = bsky.create_account(h, net, "claire")
     password = bsky.create_app_password(h, net, brand, "Parvis publishing")
     return brand, claire, password
@@ -136,7 +138,7 @@ def test_a_post_with_facets_an_image_and_a_thread_read_back_from_the_appview(
     picture.write_bytes(png(12, 8))
     text = (
         f"Atelier 🕯️ de Noël à Lyon 👩🏽‍🎨 avec @{claire.handle} : "
-        "https://maison-lumiere.example/ateliers?j=samedi #Bougies"
+        "https://atelier-bougies.example/ateliers?j=samedi #Bougies"
     )
     first_post = OutgoingPost(
         text=text,
@@ -173,10 +175,10 @@ def test_a_post_with_facets_an_image_and_a_thread_read_back_from_the_appview(
     assert features == [
         (f"@{claire.handle}", {"$type": "app.bsky.richtext.facet#mention", "did": claire.did}),
         (
-            "https://maison-lumiere.example/ateliers?j=samedi",
+            "https://atelier-bougies.example/ateliers?j=samedi",
             {
                 "$type": "app.bsky.richtext.facet#link",
-                "uri": "https://maison-lumiere.example/ateliers?j=samedi",
+                "uri": "https://atelier-bougies.example/ateliers?j=samedi",
             },
         ),
         ("#Bougies", {"$type": "app.bsky.richtext.facet#tag", "tag": "Bougies"}),
