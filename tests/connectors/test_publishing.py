@@ -553,12 +553,17 @@ def test_mastodon_thread_part_answers_the_previous_status(toots):
 
 
 def test_mastodon_find_post_reads_the_accounts_statuses(toots):
-    _fake, connector = toots
+    fake, connector = toots
     start = since()
-    # HTML-looking text comes back escaped, a remote mention as @user only.
-    post = OutgoingPost(text="À retrouver <b>vraiment</b> & bien, merci @lea@autre.example !")
+    # The text comes back as the instance renders it: HTML-looking text escaped, a remote
+    # mention as @user only, a long link cut by an ellipsis, a hashtag linked, lines as <br>.
+    post = OutgoingPost(
+        text="À retrouver <b>vraiment</b> & bien, merci @lea@autre.example !\n"
+        "https://www.maison-lumiere.fr/ateliers/noel-2026/inscriptions?ref=parvis #Noël"
+    )
     assert connector.find_post(post, start, PublishContext()) is None
     sent = connector.publish(post, PublishContext(idempotency_key=KEY))
+    assert 'class="ellipsis"' in fake.sent[0]["content"]
     assert connector.find_post(post, start, PublishContext()) == sent
     assert connector.find_post(OutgoingPost(text="autre"), start, PublishContext()) is None
     later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)

@@ -78,6 +78,44 @@ def error(status: int, message: str, headers: dict | None = None) -> httpx.Respo
     return httpx.Response(status, json={"error": message}, headers=headers or {})
 
 
+URL = re.compile(r"https?://[^\s<>\"]+")
+TAG = re.compile(r"(?<![\w/])#(\w+)")
+
+
+def link(url: str) -> str:
+    """A URL as Mastodon's TextFormatter renders it: the scheme hidden, 30 characters shown,
+    the rest hidden behind an ellipsis (CSS)."""
+    prefix = re.match(r"https?://(www\.)?", url).group(0)
+    shown, hidden = url[len(prefix) : len(prefix) + 30], url[len(prefix) + 30 :]
+    return (
+        f'<a href="{html.escape(url)}" target="_blank" rel="nofollow noopener" translate="no">'
+        f'<span class="invisible">{html.escape(prefix)}</span>'
+        f'<span class="{"ellipsis" if hidden else ""}">{html.escape(shown)}</span>'
+        f'<span class="invisible">{html.escape(hidden)}</span></a>'
+    )
+
+
+def rendered(line: str) -> str:
+    """One line of a status as the instance renders it: escaped, links and hashtags linked."""
+    parts, last = [], 0
+    for match in URL.finditer(line):
+        parts.append(tags(html.escape(line[last : match.start()])))
+        parts.append(link(match.group(0)))
+        last = match.end()
+    parts.append(tags(html.escape(line[last:])))
+    return "".join(parts)
+
+
+def tags(escaped: str) -> str:
+    return TAG.sub(
+        lambda m: (
+            f'<a href="{INSTANCE}/tags/{m.group(1).lower()}" class="mention hashtag" '
+            f'rel="tag">#<span>{m.group(1)}</span></a>'
+        ),
+        escaped,
+    )
+
+
 def older_first_ids(values: list[str]) -> list[str]:
     return sorted(values, key=lambda v: (len(v), v))
 
@@ -394,7 +432,7 @@ class Fake(FakeNetwork):
         me = self.account_entity("parvis")
         sid = snowflake(now, next(self.ids))
         mentions = re.findall(r"(?<!\S)@(\w+)(?:@[\w.-]+)?", text)
-        content = html.escape(text)
+        content = "<br>".join(rendered(line) for line in text.split("\n"))
         for name in mentions:  # what the instance renders: the local name, linked
             content = re.sub(
                 rf"@{name}(@[\w.-]+)?",
@@ -520,7 +558,10 @@ class Fake(FakeNetwork):
         }
 
     def published_texts(self) -> list[str]:
-        return [html.unescape(re.sub(r"<[^>]+>", "", s["content"])) for s in self.sent]
+        return [
+            html.unescape(re.sub(r"<[^>]+>", "", s["content"].replace("<br>", "\n")))
+            for s in self.sent
+        ]
 
     def live(self) -> list[Post]:
         return [p for p in self.visible() if not p.deleted]
