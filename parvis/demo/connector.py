@@ -20,7 +20,10 @@ from parvis.connectors.base import (
     ModerationAction,
     ModerationContext,
     ModerationResult,
+    OutgoingPost,
     PermanentError,
+    PublishContext,
+    PublishedPost,
     ReplyContext,
     ReplyTarget,
     SentReply,
@@ -37,6 +40,15 @@ def sent(post: Any) -> SentReply:
     return SentReply(post.external_id, url="", published_at=post.created_at)
 
 
+def published(row: Any) -> PublishedPost:
+    return PublishedPost(
+        row.external_id,
+        url="",
+        published_at=row.created_at,
+        raw={"id": row.external_id, "text": row.text},
+    )
+
+
 def incoming(item: dict[str, Any]) -> Incoming:
     # The corpus's private labels (_kind, _sentiment…) are for its tests, not for the app.
     public = {k: v for k, v in item.items() if not k.startswith("_")}
@@ -48,7 +60,9 @@ class DemoReplayConnector(Connector):
     kind = "demo"
     web_ui = False
     label = _("Demo replay")
-    capabilities = frozenset({Capability.LISTEN, Capability.REPLY, Capability.MODERATE})
+    capabilities = frozenset(
+        {Capability.LISTEN, Capability.REPLY, Capability.PUBLISH, Capability.MODERATE}
+    )
     moderation_actions = frozenset(
         {ModerationAction.HIDE, ModerationAction.RESTORE, ModerationAction.DELETE}
     )
@@ -102,6 +116,54 @@ class DemoReplayConnector(Connector):
             .first()
         )
         return sent(post) if post is not None else None
+
+    # -- publishing: the same table; a post is a row answering nothing (or, in a thread, the
+    # previous post), found again by its idempotency key as the demo's network « refuses » a
+    # double
+
+    def publish(self, post: OutgoingPost, context: PublishContext) -> PublishedPost:
+        from parvis.demo.models import DemoSentPost
+
+        if not context.idempotency_key:
+            raise PermanentError(_("A post needs its idempotency key."))
+        known = DemoSentPost.objects.filter(idempotency_key=context.idempotency_key).first()
+        if known is not None:
+            return published(known)
+        network = self.network or self.kind
+        try:
+            with transaction.atomic():
+                row = DemoSentPost.objects.create(
+                    workspace_id=context.workspace_id or self.source.workspace_id,
+                    idempotency_key=context.idempotency_key,
+                    network=network,
+                    in_reply_to=post.reply_to.external_id if post.reply_to else "",
+                    text=post.text,
+                    external_id=f"pending-{context.idempotency_key}",
+                    created_at=self.now(),
+                )
+                row.external_id = f"demo-post-{row.pk}"
+                row.save(update_fields=["external_id"])
+        except IntegrityError:  # another attempt with this key won the race
+            row = DemoSentPost.objects.get(idempotency_key=context.idempotency_key)
+        return published(row)
+
+    def find_post(
+        self, post: OutgoingPost, since: dt.datetime, context: PublishContext
+    ) -> PublishedPost | None:
+        from parvis.demo.models import DemoSentPost
+
+        rows = DemoSentPost.objects.filter(
+            workspace_id=context.workspace_id or self.source.workspace_id,
+            in_reply_to=post.reply_to.external_id if post.reply_to else "",
+            created_at__gte=since,
+            external_id__startswith="demo-post-",
+        )
+        if context.idempotency_key:
+            rows = rows.filter(idempotency_key=context.idempotency_key)
+        else:
+            rows = rows.filter(text=post.text)
+        row = rows.first()
+        return published(row) if row is not None else None
 
     # -- moderating: the demo's « network » keeps each item's state (DemoModeration)
 

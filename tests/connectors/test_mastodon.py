@@ -563,13 +563,16 @@ def test_oauth_registers_the_app_and_exchanges_the_code_with_pkce(fake):
     assert registration == {
         "client_name": ["Parvis"],
         "redirect_uris": [REDIRECT],
-        "scopes": ["read write:statuses"],
+        "scopes": ["read write:statuses write:media"],
     }
     parts = urlsplit(url)
     query = {k: v[0] for k, v in parse_qs(parts.query).items()}
     assert f"{parts.scheme}://{parts.netloc}{parts.path}" == f"{INSTANCE}/oauth/authorize"
     assert query["response_type"] == "code" and query["state"] == "state-123"
-    assert query["scope"] == "read write:statuses" and query["code_challenge_method"] == "S256"
+    assert (
+        query["scope"] == "read write:statuses write:media"
+        and query["code_challenge_method"] == "S256"
+    )
     assert set(pending) == {"instance_url", "client_id", "client_secret", "code_verifier"}
     code = fake.authorize(url)
     info = MastodonConnector.oauth_finish(client, pending, code, REDIRECT)

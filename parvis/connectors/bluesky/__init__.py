@@ -11,7 +11,8 @@ Modes (config "mode"):
 - notifications: app.bsky.notification.listNotifications (replies, mentions, quotes of the
   account), hydrated with app.bsky.feed.getPosts; everything is kept.
 
-Replies (the inbox) are written by parvis.connectors.bluesky.replies.
+Replies (the inbox) are written by parvis.connectors.bluesky.replies, published posts (the
+publishing app) by parvis.connectors.bluesky.publishing.
 """
 
 from __future__ import annotations
@@ -35,14 +36,26 @@ from parvis.connectors.base import (
     ModerationAction,
     ModerationContext,
     ModerationResult,
+    OutgoingPost,
     PermanentError,
+    PublishContext,
+    PublishedPost,
+    PublishLimits,
     ReplyContext,
     ReplyTarget,
     SentReply,
     SettingField,
     register,
 )
-from parvis.connectors.bluesky import firehose, mapping, moderation, paging, replies, xrpc
+from parvis.connectors.bluesky import (
+    firehose,
+    mapping,
+    moderation,
+    paging,
+    publishing,
+    replies,
+    xrpc,
+)
 from parvis.connectors.bluesky.profiles import Profiles, Reader
 from parvis.connectors.http import USER_AGENT
 from parvis.connectors.options import bounded_int
@@ -115,7 +128,13 @@ class BlueskyConnector(Connector):
     label = _("Bluesky")
     network = "bluesky"
     capabilities = frozenset(
-        {Capability.LISTEN, Capability.OWN_ACTIVITY, Capability.REPLY, Capability.MODERATE}
+        {
+            Capability.LISTEN,
+            Capability.OWN_ACTIVITY,
+            Capability.REPLY,
+            Capability.PUBLISH,
+            Capability.MODERATE,
+        }
     )
     # Replies in the account's own threads (threadgate hiddenReplies); no deleting.
     moderation_actions = frozenset({ModerationAction.HIDE, ModerationAction.RESTORE})
@@ -415,6 +434,38 @@ class BlueskyConnector(Connector):
         handle = self.reply_account().handle
         return replies.find(
             session, self.reader(), target, text, since, context.idempotency_key, handle
+        )
+
+    # --- publishing ---------------------------------------------------------------------
+
+    def publish_session(self) -> xrpc.Session:
+        self.publish_account()
+        session = self.session()
+        assert session is not None  # an account gives a session
+        return session
+
+    def publish(self, post: OutgoingPost, context: PublishContext) -> PublishedPost:
+        session = self.publish_session()
+        handle = self.publish_account().handle
+        return publishing.create(session, self.reader(), post, context.idempotency_key, handle)
+
+    def find_post(
+        self, post: OutgoingPost, since: dt.datetime, context: PublishContext
+    ) -> PublishedPost | None:
+        session = self.publish_session()
+        handle = self.publish_account().handle
+        return publishing.find(session, self.reader(), post, since, context.idempotency_key, handle)
+
+    def publish_limits(self) -> PublishLimits:
+        """Bluesky's limits are the lexicon's, the same on every server: 300 graphemes (the
+        counting module knows them), 4 images of 1,000,000 bytes, or one MP4 video of
+        100,000,000 bytes."""
+        return PublishLimits(
+            max_characters=300,
+            max_media=publishing.MAX_IMAGES,
+            image_size_limit=publishing.MAX_IMAGE_BYTES,
+            video_size_limit=publishing.MAX_VIDEO_BYTES,
+            media_types=publishing.IMAGE_TYPES + publishing.VIDEO_TYPES,
         )
 
     # --- moderating (hidden replies) ---------------------------------------------------

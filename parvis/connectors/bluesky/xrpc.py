@@ -141,11 +141,23 @@ class Client:
     ) -> dict[str, Any]:
         return self.send("POST", nsid, json=body, token=token)
 
-    def send(self, method: str, nsid: str, token: str | None = None, **kwargs: Any) -> dict:
+    def upload(self, nsid: str, data: bytes, mime_type: str) -> dict[str, Any]:
+        """A procedure whose input is raw bytes (com.atproto.repo.uploadBlob)."""
+        return self.send("POST", nsid, content=data, content_type=mime_type)
+
+    def send(
+        self,
+        method: str,
+        nsid: str,
+        token: str | None = None,
+        content_type: str = "",
+        **kwargs: Any,
+    ) -> dict:
+        headers = self.headers(nsid, token)
+        if content_type:
+            headers["Content-Type"] = content_type
         try:
-            response = self.http.request(
-                method, self.url(nsid), headers=self.headers(nsid, token), **kwargs
-            )
+            response = self.http.request(method, self.url(nsid), headers=headers, **kwargs)
         except (httpx.TimeoutException, httpx.TransportError) as exc:
             host = urlsplit(self.base).hostname
             raise RetryLater(f"{type(exc).__name__} reaching {host} ({nsid})") from exc
@@ -274,6 +286,11 @@ class Session:
         """A write (POST) as the account. Sent again after a refused session only: the
         service refused it before doing anything."""
         return self.call(lambda client: client.procedure(nsid, body))
+
+    def upload(self, nsid: str, data: bytes, mime_type: str) -> dict[str, Any]:
+        """Raw bytes as the account (a blob: stored unreferenced, so sending it again after a
+        refused session is harmless)."""
+        return self.call(lambda client: client.upload(nsid, data, mime_type))
 
     def call(self, send: Callable[[Client], dict[str, Any]]) -> dict[str, Any]:
         if not self.credentials.get("access_jwt"):

@@ -38,7 +38,11 @@ from parvis.connectors.base import (
     ModerationAction,
     ModerationContext,
     ModerationResult,
+    OutgoingPost,
     PermanentError,
+    PublishContext,
+    PublishedPost,
+    PublishLimits,
     ReplyContext,
     ReplyTarget,
     SentReply,
@@ -46,7 +50,7 @@ from parvis.connectors.base import (
     not_allowed,
     register,
 )
-from parvis.connectors.mastodon import feeds, mapping, replies, streaming
+from parvis.connectors.mastodon import feeds, mapping, publishing, replies, streaming
 from parvis.connectors.mastodon.api import (
     Api,
     error_text,
@@ -65,10 +69,11 @@ LOOKBACK_SECONDS = 300
 DEFAULT_BACKFILL_DAYS = 7
 HASHTAG = re.compile(r"#(\w+)")
 LONE_HANDLE = re.compile(r"@\S+$")
-# Reading, and posting replies (write:statuses, nothing else that writes: a leaked token
-# cannot follow, block or change the profile). Accounts connected read-only are refused a
-# reply with a 403, whose message says to reconnect.
-SCOPES = "read write:statuses"
+# Reading, posting replies and posts (write:statuses) with their images and videos
+# (write:media), nothing else that writes: a leaked token cannot follow, block or change the
+# profile. Accounts connected with fewer scopes are refused with a 403, whose message says to
+# reconnect.
+SCOPES = "read write:statuses write:media"
 NOTIFICATION_TYPES = ("mention", "quote")
 
 
@@ -88,7 +93,9 @@ class MastodonConnector(Connector):
     kind = "mastodon"
     label = _("Mastodon")
     network = "mastodon"
-    capabilities = frozenset({Capability.LISTEN, Capability.OWN_ACTIVITY, Capability.REPLY})
+    capabilities = frozenset(
+        {Capability.LISTEN, Capability.OWN_ACTIVITY, Capability.REPLY, Capability.PUBLISH}
+    )
     keep_unmatched = False
     auth = Auth.OAUTH2
     needs_account = False  # hashtags can be read publicly; the modes that need one say so
@@ -360,9 +367,10 @@ class MastodonConnector(Connector):
     def is_private(cls, raw: dict[str, Any]) -> bool:
         return replies.is_direct(raw)
 
-    def home_api(self) -> Api:
-        """The account's own instance with its token: replies are posted there only."""
-        account = self.reply_account()
+    def home_api(self, publishing: bool = False) -> Api:
+        """The account's own instance with its token: replies and posts are written there
+        only."""
+        account = self.publish_account() if publishing else self.reply_account()
         credentials = self.credentials()
         home = credentials.get("instance_url", "")
         token = credentials.get("access_token", "")
@@ -394,6 +402,19 @@ class MastodonConnector(Connector):
         self, target: ReplyTarget, text: str, since: dt.datetime, context: ReplyContext
     ) -> SentReply | None:
         return replies.find(self.home_api(), target, text, since)
+
+    # --- publishing -----------------------------------------------------------------------
+
+    def publish(self, post: OutgoingPost, context: PublishContext) -> PublishedPost:
+        return publishing.create(self.home_api(publishing=True), post, context.idempotency_key)
+
+    def find_post(
+        self, post: OutgoingPost, since: dt.datetime, context: PublishContext
+    ) -> PublishedPost | None:
+        return publishing.find(self.home_api(publishing=True), post, since)
+
+    def publish_limits(self) -> PublishLimits:
+        return publishing.limits(self.home_api(publishing=True))
 
     # --- connecting an account ------------------------------------------------------------
 

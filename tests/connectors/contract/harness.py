@@ -102,6 +102,10 @@ class FakeNetwork:
     def external_id(self, post: Post) -> str:
         raise NotImplementedError
 
+    def published_texts(self) -> list[str]:
+        """The texts of the posts the connected account has on the network (publishing)."""
+        raise NotImplementedError
+
     def transport(self) -> httpx.MockTransport:
         return httpx.MockTransport(self)
 

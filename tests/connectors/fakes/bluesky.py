@@ -1,7 +1,8 @@
 """Bluesky as its XRPC API answers at bsky.social (the entryway serving the account's PDS,
 which proxies app.bsky.* to the AppView named in the atproto-proxy header): sessions,
 searchPosts, getProfiles, getProfile, getPosts, listNotifications; the account's own posts:
-com.atproto.repo.createRecord and getRecord, and getAuthorFeed of the account; its threadgates
+com.atproto.repo.createRecord and getRecord, com.atproto.repo.uploadBlob (raw bytes, answering
+a blob ref), com.atproto.identity.resolveHandle, and getAuthorFeed of the account; its threadgates
 (hidden replies): getRecord and putRecord of app.bsky.feed.threadgate, with swapRecord
 compared as the reference PDS does (400 InvalidSwap "Record was at <cid>"), and the lexicon's
 cap of 300 hiddenReplies (400 InvalidRequest).
@@ -98,6 +99,9 @@ class Fake(FakeNetwork):
         # Called after a getRecord of a threadgate answers, before the caller writes: a
         # concurrent writer (another worker) changing the record in between.
         self.after_gate_read: Any = None
+        self.blobs: dict[str, tuple[str, bytes]] = {}  # cid -> (mime type, bytes)
+        self.handles: dict[str, str] = {}  # handles that resolve, other than the posts' authors
+        self.resolved: list[str] = []  # handles asked to resolveHandle
 
     # --- the connector's side -------------------------------------------------------------
 
@@ -219,6 +223,8 @@ class Fake(FakeNetwork):
             return self.create_record(request)
         if nsid == "com.atproto.repo.putRecord":
             return self.put_record(request)
+        if nsid == "com.atproto.repo.uploadBlob":
+            return self.upload_blob(request)
         params = parse_qs(request.url.query.decode())
         handlers = {
             "com.atproto.repo.getRecord": self.get_record,
@@ -228,6 +234,7 @@ class Fake(FakeNetwork):
             "app.bsky.feed.getPosts": self.get_posts,
             "app.bsky.notification.listNotifications": self.list_notifications,
             "app.bsky.feed.getAuthorFeed": self.get_author_feed,
+            "com.atproto.identity.resolveHandle": self.resolve_handle,
         }
         handler = handlers.get(nsid)
         if handler is None:
@@ -389,6 +396,39 @@ class Fake(FakeNetwork):
             },
         )
 
+    def upload_blob(self, request: httpx.Request) -> httpx.Response:
+        """As the PDS: the bytes are the body, their type the Content-Type; the answer is the
+        blob ref a record embeds (it stays unreferenced until then)."""
+        data = request.content
+        mime = request.headers.get("Content-Type", "")
+        if not data:
+            return xrpc_error(400, "InvalidRequest", "Request body is empty")
+        if len(data) > 50_000_000:
+            return xrpc_error(400, "BlobTooLarge", "This file is too large")
+        digest = hashlib.sha256(data).digest()
+        cid = "bafkrei" + base64.b32encode(digest).decode().lower().rstrip("=")[:52]
+        self.blobs[cid] = (mime, data)
+        return httpx.Response(
+            200,
+            json={
+                "blob": {
+                    "$type": "blob",
+                    "ref": {"$link": cid},
+                    "mimeType": mime,
+                    "size": len(data),
+                }
+            },
+        )
+
+    def resolve_handle(self, params: dict[str, list[str]]) -> httpx.Response:
+        handle = params.get("handle", [""])[0].lower()
+        self.resolved.append(handle)
+        known = {handle_of(p.author): did_of(p.author) for p in self.posts}
+        known.update({OUR_HANDLE: did_of(OUR_HANDLE)}, **self.handles)
+        if handle not in known:
+            return xrpc_error(400, "InvalidRequest", "Unable to resolve handle")
+        return httpx.Response(200, json={"did": known[handle]})
+
     def get_record(self, params: dict[str, list[str]]) -> httpx.Response:
         rkey = params.get("rkey", [""])[0]
         if params.get("collection", [""])[0] == THREADGATE:
@@ -463,6 +503,9 @@ class Fake(FakeNetwork):
                 "validationStatus": "valid",
             },
         )
+
+    def published_texts(self) -> list[str]:
+        return [r["value"].get("text", "") for r in self.own_records.values()]
 
     def own_post(self, post: Post) -> None:
         """A post by the account itself (a thread root it owns), as any other post."""

@@ -7,14 +7,21 @@ and a 429 is {"error": "Too many requests"} with the same headers; an invalid to
 {"error": "The access token is invalid"}. The streaming API is served from its own host, which
 GET /api/v2/instance names. Apps, /oauth/authorize (simulated by `authorize`) and /oauth/token.
 Posting: POST /api/v1/statuses (a repeated Idempotency-Key answers the status it created, as
-Mastodon keeps keys for an hour; a text over 500 characters is a 422), and the account's
-statuses, GET /api/v1/accounts/:id/statuses.
+Mastodon keeps keys for an hour; a text over 500 characters is a 422; `media_ids[]` must be
+processed attachments of the account, `in_reply_to_id` a status it can see, its own included),
+and the account's statuses, GET /api/v1/accounts/:id/statuses. Media: POST /api/v2/media
+(multipart `file` and `description`: 200 with its url, or 202 with url null while processing,
+then GET /api/v1/media/:id answers 206 until done), a file over the instance's
+image_size_limit is a 422. The instance: GET /api/v2/instance, or only /api/v1/instance
+(`v1_only`, a server before Mastodon 4.0).
 """
 
 from __future__ import annotations
 
 import base64
 import datetime as dt
+import email.parser
+import email.policy
 import hashlib
 import html
 import itertools
@@ -71,6 +78,44 @@ def error(status: int, message: str, headers: dict | None = None) -> httpx.Respo
     return httpx.Response(status, json={"error": message}, headers=headers or {})
 
 
+URL = re.compile(r"https?://[^\s<>\"]+")
+TAG = re.compile(r"(?<![\w/])#(\w+)")
+
+
+def link(url: str) -> str:
+    """A URL as Mastodon's TextFormatter renders it: the scheme hidden, 30 characters shown,
+    the rest hidden behind an ellipsis (CSS)."""
+    prefix = re.match(r"https?://(www\.)?", url).group(0)
+    shown, hidden = url[len(prefix) : len(prefix) + 30], url[len(prefix) + 30 :]
+    return (
+        f'<a href="{html.escape(url)}" target="_blank" rel="nofollow noopener" translate="no">'
+        f'<span class="invisible">{html.escape(prefix)}</span>'
+        f'<span class="{"ellipsis" if hidden else ""}">{html.escape(shown)}</span>'
+        f'<span class="invisible">{html.escape(hidden)}</span></a>'
+    )
+
+
+def rendered(line: str) -> str:
+    """One line of a status as the instance renders it: escaped, links and hashtags linked."""
+    parts, last = [], 0
+    for match in URL.finditer(line):
+        parts.append(tags(html.escape(line[last : match.start()])))
+        parts.append(link(match.group(0)))
+        last = match.end()
+    parts.append(tags(html.escape(line[last:])))
+    return "".join(parts)
+
+
+def tags(escaped: str) -> str:
+    return TAG.sub(
+        lambda m: (
+            f'<a href="{INSTANCE}/tags/{m.group(1).lower()}" class="mention hashtag" '
+            f'rel="tag">#<span>{m.group(1)}</span></a>'
+        ),
+        escaped,
+    )
+
+
 def older_first_ids(values: list[str]) -> list[str]:
     return sorted(values, key=lambda v: (len(v), v))
 
@@ -96,6 +141,13 @@ class Fake(FakeNetwork):
         self.sent: list[dict[str, Any]] = []  # statuses the account posted, oldest first
         self.idempotency: dict[str, dict[str, Any]] = {}
         self.lose_next_answer = False  # the next post is made, its answer lost (a 502)
+        self.media: dict[str, dict[str, Any]] = {}  # attachments uploaded, by id
+        self.media_files: dict[str, bytes] = {}
+        self.processing_polls = 0  # GETs of a new attachment answered 206 before it is ready
+        self.polls: dict[str, int] = {}
+        self.v1_only = False  # no /api/v2/instance (404), as Mastodon before 4.0
+        self.instance_reads = 0
+        self.max_characters = 500
 
     # --- the connector's side -------------------------------------------------------------
 
@@ -308,6 +360,12 @@ class Fake(FakeNetwork):
             if auth is None:
                 return error(401, "The access token is invalid")
             return self.post_status(request)
+        if request.method == "POST" and path == "/api/v2/media":
+            if auth is None:
+                return error(401, "The access token is invalid")
+            return self.upload_media(request)
+        if path.startswith("/api/v1/media/") and auth:
+            return self.get_media(path.rsplit("/", 1)[1])
         if request.method == "POST":
             return self.post(path, dict(parse_qs(request.content.decode())))
         if path == "/api/v2/search":
@@ -318,7 +376,13 @@ class Fake(FakeNetwork):
             posts = [p for p in self.live() if one.get("local") != "true" or "@" not in p.author]
             return self.listed(posts, one, request)
         if path == "/api/v2/instance":
+            self.instance_reads += 1
+            if self.v1_only:
+                return error(404, "Record not found")
             return httpx.Response(200, json=self.instance())
+        if path == "/api/v1/instance":
+            self.instance_reads += 1
+            return httpx.Response(200, json=self.instance_v1())
         if auth is None:
             return error(401, "The access token is invalid")
         if path == "/api/v1/notifications":
@@ -336,24 +400,39 @@ class Fake(FakeNetwork):
         return error(404, "Record not found")
 
     def post_status(self, request: httpx.Request) -> httpx.Response:
-        form = {k: v[-1] for k, v in parse_qs(request.content.decode()).items()}
+        lists = parse_qs(request.content.decode())
+        form = {k: v[-1] for k, v in lists.items()}
         key = request.headers.get("Idempotency-Key", "")
         if key and key in self.idempotency:
             return httpx.Response(200, json=self.idempotency[key])
         text = form.get("status", "")
-        if not text.strip():
+        media_ids = lists.get("media_ids[]", [])
+        if not text.strip() and not media_ids:
             return error(422, "Validation failed: Text can't be blank")
-        if len(text) > 500:
-            return error(422, "Validation failed: Text character limit of 500 exceeded")
+        if len(text) > self.max_characters:
+            return error(
+                422, f"Validation failed: Text character limit of {self.max_characters} exceeded"
+            )
+        if len(media_ids) > 4:
+            return error(422, "Validation failed: Cannot attach more than 4 files")
+        for media_id in media_ids:
+            if media_id not in self.media:
+                return error(422, "Validation failed: Media attachments is invalid")
+            if self.media[media_id]["url"] is None:
+                return error(
+                    422,
+                    "Cannot attach files that have not finished processing. Try again in a moment!",
+                )
         parents = {self.status_id(p): p for p in self.posts if not p.deleted}
+        own = {s["id"]: s for s in self.sent}
         parent_id = form.get("in_reply_to_id")
-        if parent_id and parent_id not in parents:
+        if parent_id and parent_id not in parents and parent_id not in own:
             return error(404, "Record not found")
         now = dt.datetime.now(dt.UTC)
         me = self.account_entity("parvis")
         sid = snowflake(now, next(self.ids))
         mentions = re.findall(r"(?<!\S)@(\w+)(?:@[\w.-]+)?", text)
-        content = html.escape(text)
+        content = "<br>".join(rendered(line) for line in text.split("\n"))
         for name in mentions:  # what the instance renders: the local name, linked
             content = re.sub(
                 rf"@{name}(@[\w.-]+)?",
@@ -372,7 +451,7 @@ class Fake(FakeNetwork):
             "visibility": form.get("visibility", "public"),
             "sensitive": False,
             "spoiler_text": "",
-            "media_attachments": [],
+            "media_attachments": [self.media[m] for m in media_ids],
             "mentions": [{"username": n, "acct": n} for n in mentions],
             "tags": [],
             "emojis": [],
@@ -381,10 +460,16 @@ class Fake(FakeNetwork):
             "replies_count": 0,
             "in_reply_to_id": parent_id,
             "in_reply_to_account_id": (
-                self.account_entity(parents[parent_id].author)["id"] if parent_id else None
+                (
+                    self.account_entity(parents[parent_id].author)["id"]
+                    if parent_id in parents
+                    else me["id"]
+                )
+                if parent_id
+                else None
             ),
             "reblog": None,
-            "language": "fr",
+            "language": form.get("language") or "fr",
             "text": None,
         }
         self.sent.append(status)
@@ -394,6 +479,89 @@ class Fake(FakeNetwork):
             self.lose_next_answer = False
             return httpx.Response(502, text="Bad Gateway")
         return httpx.Response(200, json=status)
+
+    def upload_media(self, request: httpx.Request) -> httpx.Response:
+        """POST /api/v2/media: multipart/form-data with `file` and `description`."""
+        head = f"Content-Type: {request.headers.get('Content-Type', '')}\r\n\r\n".encode()
+        message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+            head + request.content
+        )
+        parts: dict[str, Any] = {}
+        for part in message.iter_parts():
+            name = part.get_param("name", header="content-disposition")
+            parts[name] = part
+        if "file" not in parts:
+            return error(422, "Validation failed: File can't be blank")
+        data = parts["file"].get_payload(decode=True) or b""
+        mime = parts["file"].get_content_type()
+        config = self.instance()["configuration"]["media_attachments"]
+        if mime not in config["supported_mime_types"]:
+            return error(422, "Validation failed: File content type is invalid")
+        limit = config["video_size_limit" if mime.startswith("video/") else "image_size_limit"]
+        if len(data) > limit:
+            return error(422, f"Validation failed: File file size must be less than {limit} Bytes")
+        description = ""
+        if "description" in parts:
+            # Form fields are UTF-8 (the HTML standard), whatever the part's headers say.
+            description = parts["description"].get_payload(decode=True).decode("utf-8")
+        media_id = str(next(self.ids))
+        processing = self.processing_polls > 0
+        entity = {
+            "id": media_id,
+            "type": "video" if mime.startswith("video/") else "image",
+            "url": None if processing else f"https://files.{HOST}/media_attachments/{media_id}.png",
+            "preview_url": f"https://files.{HOST}/media_attachments/small/{media_id}.png",
+            "remote_url": None,
+            "text_url": None,
+            "meta": {},
+            "description": description or None,
+            "blurhash": "UFBWY:8_0Jxv4mx]t8t64.%M-:IUWGWAt6M}",
+        }
+        self.media[media_id] = entity
+        self.media_files[media_id] = data
+        self.polls[media_id] = self.processing_polls
+        return httpx.Response(202 if processing else 200, json=entity)
+
+    def get_media(self, media_id: str) -> httpx.Response:
+        entity = self.media.get(media_id)
+        if entity is None:
+            return error(404, "Record not found")
+        if self.polls.get(media_id, 0) > 0:
+            self.polls[media_id] -= 1
+            return httpx.Response(206, json=entity)
+        entity["url"] = f"https://files.{HOST}/media_attachments/{media_id}.png"
+        return httpx.Response(200, json=entity)
+
+    def instance_v1(self) -> dict[str, Any]:
+        """GET /api/v1/instance as Mastodon 3.5 answers it."""
+        v2 = self.instance()
+        return {
+            "uri": HOST,
+            "title": v2["title"],
+            "version": "3.5.3",
+            "urls": {"streaming_api": STREAMING.replace("https://", "wss://")},
+            "configuration": {
+                "statuses": {
+                    "max_characters": self.max_characters,
+                    "max_media_attachments": 4,
+                    "characters_reserved_per_url": 23,
+                },
+                "media_attachments": {
+                    "supported_mime_types": ["image/jpeg", "image/png", "video/mp4"],
+                    "image_size_limit": 10485760,
+                    "image_matrix_limit": 16777216,
+                    "video_size_limit": 41943040,
+                    "video_frame_rate_limit": 60,
+                    "video_matrix_limit": 2304000,
+                },
+            },
+        }
+
+    def published_texts(self) -> list[str]:
+        return [
+            html.unescape(re.sub(r"<[^>]+>", "", s["content"].replace("<br>", "\n")))
+            for s in self.sent
+        ]
 
     def live(self) -> list[Post]:
         return [p for p in self.visible() if not p.deleted]
@@ -407,7 +575,28 @@ class Fake(FakeNetwork):
             "description": "A fake instance",
             "configuration": {
                 "urls": {"streaming": STREAMING.replace("https://", "wss://")},
-                "statuses": {"max_characters": 500},
+                "accounts": {"max_featured_tags": 10},
+                "statuses": {
+                    "max_characters": self.max_characters,
+                    "max_media_attachments": 4,
+                    "characters_reserved_per_url": 23,
+                },
+                "media_attachments": {
+                    "supported_mime_types": [
+                        "image/jpeg",
+                        "image/png",
+                        "image/gif",
+                        "image/webp",
+                        "video/mp4",
+                        "video/quicktime",
+                    ],
+                    "image_size_limit": 16777216,
+                    "image_matrix_limit": 33177600,
+                    "video_size_limit": 103809024,
+                    "video_frame_rate_limit": 120,
+                    "video_matrix_limit": 8294400,
+                },
+                "polls": {"max_options": 4, "max_characters_per_option": 50},
             },
         }
 
