@@ -185,13 +185,14 @@ class MediaRule:
 
 
 MEDIA_RULES: dict[str, MediaRule] = {
-    # An embed is either up to 4 images or one video.
+    # An embed is either up to 4 images or one video: MP4 only, 100,000,000 bytes
+    # (app.bsky.embed.video in the lexicon; what the Bluesky connector uploads).
     "bluesky": MediaRule(
         4,
         IMAGES,
-        frozenset({"video/mp4", "video/webm", "video/mpeg", "video/quicktime"}),
+        frozenset({"video/mp4"}),
         image_size=1_000_000,
-        video_size=100 * MB,
+        video_size=100_000_000,
     ),
     # Mastodon's defaults (v4.2+): 16 MB images, 99 MB videos, a video goes alone; the
     # instance's `configuration` (PublishLimits) replaces them.
