@@ -371,9 +371,7 @@ def test_bluesky_media():
     # Video: what app.bsky.embed.video takes and the connector uploads, MP4 up to
     # 100,000,000 bytes (not MiB); a .mov or .webm is refused here, not by the network later.
     assert check_media("bluesky", [video(size=100_000_000)]) == []
-    assert blocking_codes(check_media("bluesky", [video(size=100_000_001)])) == [
-        "media_too_large"
-    ]
+    assert blocking_codes(check_media("bluesky", [video(size=100_000_001)])) == ["media_too_large"]
     for mime in ("video/quicktime", "video/webm"):
         assert blocking_codes(check_media("bluesky", [video(mime=mime)])) == ["media_type"]
 
