@@ -195,8 +195,11 @@ class SpikeDetector:
         # Level novelty, against the values before this one.
         novelty = 0.0
         if x > hi:
-            if hi > lo:
-                novelty = 1.0 - math.exp(-s.novelty_gain * (x - hi) / (hi - lo))
+            # A count's new record by less than its Poisson noise is no news (a Monday peak
+            # one mention above last Monday's).
+            excess = x - hi - (math.sqrt(abs(hi) + 1.0) if s.counts else 0.0)
+            if hi > lo and excess > 0:
+                novelty = 1.0 - math.exp(-s.novelty_gain * excess / (hi - lo))
             self.hi = x
         elif x < lo:
             if hi > lo:
