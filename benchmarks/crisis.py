@@ -23,6 +23,7 @@ import csv
 import dataclasses
 import importlib.util
 import io
+import itertools
 import json
 import math
 import os
@@ -178,7 +179,7 @@ def hourly_files(corpus: dict) -> list[str]:
     """The corpus's files sampled every 30 minutes or slower (the « hourly-ish » ones)."""
     out = []
     for name, (stamps, _) in corpus.items():
-        steps = sorted((b - a).total_seconds() for a, b in zip(stamps, stamps[1:], strict=False))
+        steps = sorted((b - a).total_seconds() for a, b in itertools.pairwise(stamps))
         if steps and steps[len(steps) // 2] >= 1800:
             out.append(name)
     return sorted(out)
@@ -198,7 +199,9 @@ def hourly_cv(bench, nab, corpus: dict, grid: list[dict]) -> dict:
         def best_on(train, layouts=layouts):
             best = None
             for k, scores in enumerate(runs):
-                thr, total, _, _ = nab.sweep([layouts[f] for f in train], [scores[f] for f in train])
+                thr, total, _, _ = nab.sweep(
+                    [layouts[f] for f in train], [scores[f] for f in train]
+                )
                 if best is None or total > best[0]:
                     best = (total, k, thr)
             return best
@@ -221,7 +224,7 @@ def hourly_cv(bench, nab, corpus: dict, grid: list[dict]) -> dict:
             },
         }
         default = run_detector(sub, dataclasses.replace(DetectorSettings(), **HOURLY_BASE))[0]
-        thr0, total0, _, _ = nab.sweep(list(layouts.values()), [default[f] for f in files])
+        _, total0, _, _ = nab.sweep(list(layouts.values()), [default[f] for f in files])
         out[profile]["defaults_hourly_bins"] = nab.normalise(total0, null, perfect)
     return out
 

@@ -96,8 +96,7 @@ def title_of(episode: Episode, rule: AlertRule) -> str:
         text = _("Spike of mentions on %(where)s: %(value)s per minute (usually %(usual)s)")
     elif episode.kind == EpisodeKind.NEGATIVE and hourly:
         text = _(
-            "Spike of negative mentions on %(where)s: %(value)s over one hour "
-            "(usually %(usual)s)"
+            "Spike of negative mentions on %(where)s: %(value)s over one hour (usually %(usual)s)"
         )
     elif episode.kind == EpisodeKind.NEGATIVE:
         text = _(

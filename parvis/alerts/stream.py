@@ -495,10 +495,10 @@ def fold_rows(series_set: SeriesSet, rows: list[Row]) -> None:
                     )
     touched = []
     # The minute series first: a burst they tell opens the episode the hours may then hold.
-    for (query_id, name, resolution), values in sorted(
+    for (query_id, name, res), values in sorted(
         buckets.items(), key=lambda kv: kv[0][2] != Resolution.MINUTE
     ):
-        series = series_set.get(query_id, name, resolution)
+        series = series_set.get(query_id, name, res)
         for bucket in sorted(values):
             fold_value(series_set, series, bucket, values[bucket])
         peek(series_set, series)

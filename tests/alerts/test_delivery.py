@@ -302,4 +302,3 @@ def test_a_stale_claim_finishing_last_does_not_overwrite_the_newer_claims_result
     assert d.sent_at is not None
     assert len(receiver.requests) == 1
     assert Alert.objects.get(pk=d.alert_id).state == "sent"
-

@@ -81,9 +81,7 @@ def rule(workspace, owner):
     return rule
 
 
-def test_a_slow_buzz_is_caught_by_the_hourly_series_within_two_hours_and_told_once(
-    workspace, rule
-):
+def test_a_slow_buzz_is_caught_by_the_hourly_series_within_two_hours_and_told_once(workspace, rule):
     assert not history(workspace, 14 * 24)
     assert not Episode.objects.exists()
     buzz = START + 14 * 24 * H + 10 * H  # Monday 14 Dec, 10:00
