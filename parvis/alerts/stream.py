@@ -8,10 +8,12 @@ the same lock, so two workers never read-modify-write one series at once.
 
 Series (docs/alerts.md, « Detection »):
 - one per metric (volume, negative volume, reach) for the whole workspace, and one per metric
-  per active monitored query; buckets of one minute by publication time;
-- the open minute takes each batch's counts; when a later minute arrives (or the minute tick
-  passes), the open minute is closed: fed to the detector, then every empty minute in between
-  as a zero, up to `MAX_GAP` (a longer silence feeds its last `MAX_GAP` minutes);
+  per active monitored query; buckets of one minute by publication time; and the same again
+  in buckets of one hour for volume and negative volume (`Series.resolution`): a bad buzz that
+  builds over hours never makes one minute unusual;
+- the open bucket takes each batch's counts; when a later bucket arrives (or the minute tick
+  passes its end), the open bucket is closed: fed to the detector, then every empty bucket in
+  between as a zero, up to a week of them (a longer silence feeds its last week);
 - a mention published before the open minute counts in the open minute if it is at most
   `LATENESS` late (the detector cannot go back), otherwise only in the figures, not the
   detector; one dated in the future counts in the current minute;
@@ -23,8 +25,9 @@ Series (docs/alerts.md, « Detection »):
 An episode opens when the detector's score reaches FIRE_THRESHOLD on a minute above the
 series' usual level and above `MIN_VALUE` (two mentions are not a bad buzz), on the open minute
 already (a partial count that is already anomalous will not get less so), for recent minutes
-only (a backfill teaches the detector, it alerts no one). It closes after `CALM_MINUTES`
-closed minutes in a row that score below the threshold and are back near the usual level.
+only (a backfill teaches the detector, it alerts no one). It closes after `CALM_BUCKETS`
+closed buckets in a row that score below the threshold and are back near the usual level.
+The minute and hourly series of one (query, metric) share one episode (`on_fire`).
 """
 
 from __future__ import annotations
@@ -68,7 +71,6 @@ HOUR = dt.timedelta(hours=1)
 STEP = {Resolution.MINUTE: MINUTE, Resolution.HOUR: HOUR}
 LATENESS = dt.timedelta(minutes=10)
 MAX_SILENCE = dt.timedelta(days=7)  # silence fed as zeros: one week, the longest rhythm
-MAX_GAP = int(MAX_SILENCE / MINUTE)
 RECENT = dt.timedelta(minutes=15)
 # How far back a new series starts: a week and a day teaches the detector both rhythms, and an
 # import of years of mentions does not hold the workspace's lock while it replays them.

@@ -190,3 +190,25 @@ def test_an_edited_query_restarts_its_hourly_series_too(workspace):
     stream.take_pending(workspace, now=START + 3 * H + 2 * M)
     s.refresh_from_db()
     assert (s.minutes, s.state, s.bucket_value) == (0, {}, 1)
+
+
+def test_an_hour_that_fires_after_a_minute_episode_of_that_hour_closed_reopens_it(workspace, rule):
+    history(workspace, 14 * 24)
+    hour = START + 14 * 24 * H + 10 * H
+    history(workspace, 10, start=START + 14 * 24 * H)
+    # 4 complaints in one minute: the minute series' episode (the hour is still below 5).
+    add_mentions(workspace, hour + 2 * M, 4, negative=True)
+    stream.take_pending(workspace, now=hour + 2 * M + 30 * dt.timedelta(seconds=1))
+    episode = Episode.objects.get(kind="negative", query=None)
+    assert episode.resolution == "minute"
+    for minute in range(3, 30):
+        stream.tick(workspace, now=hour + minute * M)
+    episode.refresh_from_db()
+    assert episode.closed_at is not None and episode.closed_at < hour + 30 * M
+    # Later in the same hour, three more: the hour (7) fires. It is the same episode, told once.
+    add_mentions(workspace, hour + 35 * M, 3, negative=True)
+    stream.take_pending(workspace, now=hour + 36 * M)
+    episode.refresh_from_db()
+    assert Episode.objects.filter(kind="negative", query=None).count() == 1
+    assert (episode.resolution, episode.closed_at, episode.peak_value) == ("hour", None, 7)
+    assert Alert.objects.filter(rule=rule).count() == 1
