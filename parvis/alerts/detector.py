@@ -40,7 +40,8 @@ Series that start from nothing: nothing is scored during the first day (`warmup_
 the first `warmup` rows; while the series has been flat (a range of zero), a first departure
 teaches the range instead of being a level novelty.
 
-Count series (mentions, reach): `COUNT_SETTINGS` measures errors in Poisson units;
+Count series (mentions, reach): `COUNT_SETTINGS` measures errors in Poisson units, and a new
+record is a level novelty only beyond its Poisson noise (sqrt(record + 1) above the old one);
 `rises_only` scores only rows above their prediction. `expected` is the prediction the last
 row was compared with (which side of it a detection is).
 """
