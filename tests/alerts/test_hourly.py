@@ -212,3 +212,19 @@ def test_an_hour_that_fires_after_a_minute_episode_of_that_hour_closed_reopens_i
     assert Episode.objects.filter(kind="negative", query=None).count() == 1
     assert (episode.resolution, episode.closed_at, episode.peak_value) == ("hour", None, 7)
     assert Alert.objects.filter(rule=rule).count() == 1
+
+
+def test_quiet_hours_are_fed_as_zeros(workspace):
+    add_mentions(workspace, START + 20 * M, 3, negative=True)
+    stream.take_pending(workspace, now=START + 21 * M)
+    s = hourly(workspace)
+    assert (s.bucket_start, s.bucket_value, s.state) == (START, 3, {})
+    # Nothing for four hours, then one mention: hour 0 (3) and four empty hours were closed.
+    add_mentions(workspace, START + 5 * H + 2 * M, 1, negative=True)
+    stream.take_pending(workspace, now=START + 5 * H + 3 * M)
+    s = hourly(workspace)
+    assert (s.minutes, s.state["n"], s.bucket_start, s.bucket_value) == (5, 5, START + 5 * H, 1)
+    # Without a mention, the minute tick closes the hours that passed.
+    stream.tick(workspace, now=START + 8 * H + 1 * M)
+    s = hourly(workspace)
+    assert (s.minutes, s.bucket_start, s.bucket_value) == (8, START + 8 * H, 0)
