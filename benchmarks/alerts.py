@@ -182,5 +182,104 @@ def main() -> int:
         server.shutdown()
 
 
+def demo_replay(days: int = 30, step_minutes: int = 10) -> dict:
+    """The demo corpus's 30 days fed in time order as if live: every `step_minutes`, the
+    mentions published in the slice go through listening's pipeline (classifier included),
+    then the alerts' stream folds them with the slice's end as « now » and the minute tick
+    closes the quiet buckets. Reported: every episode (measure, resolution, opening), and when
+    the demo's rule (negative mentions on the brand) was told, relative to the bad buzz."""
+    os.environ.setdefault("PARVIS_DATA_DIR", tempfile.mkdtemp(prefix="parvis-alerts-replay-"))
+    os.environ.setdefault("PARVIS_QUEUE_NAME", f"alerts-replay-{os.getpid()}")
+    parvis = [sys.executable, "-m", "parvis.cli"]
+    subprocess.run([*parvis, "migrate"], check=True, capture_output=True)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "parvis.settings")
+    import django
+
+    django.setup()
+    from parvis.alerts import stream
+    from parvis.alerts.models import Alert, Episode
+    from parvis.alerts.services import do_save_rule
+    from parvis.demo import corpus
+    from parvis.demo.connector import incoming
+    from parvis.demo.crisis import BRAND_QUERY, spike_window
+    from parvis.demo.seed import ensure_demo_listening
+    from parvis.listening import pipeline
+    from parvis.listening.models import MonitoredQuery
+    from parvis.workspaces.services import do_create_workspace
+
+    workspace = do_create_workspace(f"replay-{os.getpid()}", "Replay")
+    ensure_demo_listening(workspace)
+    brand = MonitoredQuery.objects.get(workspace=workspace, name=BRAND_QUERY)
+    rule, _ = do_save_rule(
+        workspace,
+        None,
+        {
+            "name": "Bad buzz",
+            "kind": "spike",
+            "query_id": brand.pk,
+            "metric": "negative",
+            "severity": "crisis",
+            "channels": ["app"],
+        },
+    )
+    end = dt.datetime(2026, 12, 7, 12, 0, tzinfo=dt.UTC)
+    items = sorted(
+        corpus.backlog(end, days, seed=7), key=lambda i: dt.datetime.fromisoformat(i["created_at"])
+    )
+    step = dt.timedelta(minutes=step_minutes)
+    t = dt.datetime.fromisoformat(items[0]["created_at"]).replace(minute=0, second=0)
+    k = 0
+    started = time.perf_counter()
+    while t < end:
+        t += step
+        batch = []
+        while k < len(items) and dt.datetime.fromisoformat(items[k]["created_at"]) < t:
+            batch.append(incoming(items[k]))
+            k += 1
+        if batch:
+            pipeline.run(workspace, batch, origin="replay")
+            stream.take_pending(workspace, now=t)
+        stream.tick(workspace, now=t)
+    opened, closed, _peak, _at = spike_window(workspace, brand)
+    episodes = []
+    for e in (
+        Episode.objects.filter(workspace=workspace).select_related("series").order_by("opened_at")
+    ):
+        near = opened is not None and opened - dt.timedelta(hours=24) <= e.opened_at <= closed
+        episodes.append(
+            {
+                "opened_at": e.opened_at.isoformat(),
+                "fired_at_bucket": e.opened_at.isoformat(),
+                "kind": e.kind,
+                "query": e.query_name or None,
+                "resolution": e.resolution,
+                "peak": e.peak_value,
+                "closed_at": e.closed_at.isoformat() if e.closed_at else None,
+                "the_buzz": near,
+            }
+        )
+    alerts = [
+        {"created_at": a.created_at.isoformat(), "title": a.title, "state": a.state}
+        for a in Alert.objects.filter(rule=rule).order_by("created_at")
+    ]
+    first = Alert.objects.filter(rule=rule).order_by("created_at").first()
+    return {
+        "mentions": len(items),
+        "replay_s": round(time.perf_counter() - started, 1),
+        "buzz_window": [opened.isoformat(), closed.isoformat()] if opened else None,
+        "rule_alerts": alerts,
+        "rule_first_alert_after_buzz_start_min": (
+            round((first.created_at - opened).total_seconds() / 60, 1)
+            if first is not None and opened is not None
+            else None
+        ),
+        "episodes": episodes,
+        "episodes_outside_buzz": sum(1 for e in episodes if not e["the_buzz"]),
+    }
+
+
 if __name__ == "__main__":
+    if "--demo-replay" in sys.argv:
+        print(json.dumps(demo_replay(), indent=1, ensure_ascii=False))
+        sys.exit(0)
     sys.exit(main())

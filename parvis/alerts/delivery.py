@@ -84,6 +84,7 @@ def episode_data(episode: Episode) -> dict[str, Any]:
         "opened_at": episode.opened_at.isoformat(),
         "closed_at": episode.closed_at.isoformat() if episode.closed_at else None,
         "peak_value": episode.peak_value,
+        "resolution": episode.resolution,
         "baseline": round(episode.baseline, 3),
         "mention_count": episode.mention_count,
     }
@@ -229,24 +230,38 @@ def send_webhook(delivery: Delivery, data: dict[str, Any], secret: str) -> None:
             raise Failed(f"{type(exc).__name__} from the webhook"[:500]) from exc
 
 
-def claim(delivery_id: int, now: dt.datetime) -> bool:
+def claim(delivery_id: int, now: dt.datetime) -> dt.datetime | None:
+    """Claim the delivery if it is due: the end of this worker's claim, or None if another
+    worker holds it or it is not due. The claim's end and the attempt number (both set by the
+    one update that won) identify this claim afterwards."""
     due = Q(state=DeliveryState.PENDING, next_attempt_at__lte=now) | Q(
         state=DeliveryState.SENDING, claimed_until__lt=now
     )
-    return bool(
-        Delivery.objects.filter(due, pk=delivery_id).update(
-            state=DeliveryState.SENDING, claimed_until=now + CLAIM, attempts=F("attempts") + 1
-        )
+    until = now + CLAIM
+    won = Delivery.objects.filter(due, pk=delivery_id).update(
+        state=DeliveryState.SENDING, claimed_until=until, attempts=F("attempts") + 1
     )
+    return until if won else None
 
 
 def deliver(delivery_id: int) -> str:
     """Send one delivery if it is due and this worker wins its claim; its new state."""
     now = timezone.now()
-    if not claim(delivery_id, now):
+    until = claim(delivery_id, now)
+    if until is None:
         return "not-due"
     delivery = Delivery.objects.get(pk=delivery_id)
-    mine = Delivery.objects.filter(pk=delivery_id, state=DeliveryState.SENDING)
+    if delivery.state != DeliveryState.SENDING or delivery.claimed_until != until:
+        return "not-due"  # our claim expired before we even read it: the other worker's now
+    # Every write below holds only while the claim is still ours: a worker slow enough for its
+    # claim to expire (and another to claim the delivery again) must not overwrite the newer
+    # claim's result — `attempts` grows with each claim, `claimed_until` is this claim's.
+    mine = Delivery.objects.filter(
+        pk=delivery_id,
+        state=DeliveryState.SENDING,
+        claimed_until=until,
+        attempts=delivery.attempts,
+    )
     try:
         data = payload(delivery)
         if delivery.channel == "email":
@@ -256,23 +271,37 @@ def deliver(delivery_id: int) -> str:
             send_webhook(delivery, data, secret_of(rule))
     except Failed as exc:
         if exc.permanent or delivery.attempts >= MAX_ATTEMPTS:
-            mine.update(state=DeliveryState.FAILED, last_error=str(exc), claimed_until=None)
-            return DeliveryState.FAILED
+            written = mine.update(
+                state=DeliveryState.FAILED, last_error=str(exc), claimed_until=None
+            )
+            return DeliveryState.FAILED if written else stale(delivery)
         wait = guarded_http.backoff(delivery.attempts, exc.retry_after, base=15.0, cap=3600.0)
-        mine.update(
+        written = mine.update(
             state=DeliveryState.PENDING,
             next_attempt_at=timezone.now() + dt.timedelta(seconds=wait),
             last_error=str(exc),
             claimed_until=None,
         )
-        return DeliveryState.PENDING
-    mine.update(state=DeliveryState.SENT, sent_at=timezone.now(), claimed_until=None, last_error="")
+        return DeliveryState.PENDING if written else stale(delivery)
+    written = mine.update(
+        state=DeliveryState.SENT, sent_at=timezone.now(), claimed_until=None, last_error=""
+    )
+    if not written:
+        return stale(delivery)
     if delivery.alert_id:
         # Held for the quiet hours, now on its way.
         Alert.objects.filter(pk=delivery.alert_id, state=AlertState.HELD).update(
             state=AlertState.SENT
         )
     return DeliveryState.SENT
+
+
+def stale(delivery: Delivery) -> str:
+    """This worker's claim expired while it sent and another worker claimed the delivery
+    again: the newer claim's result stands (the receiver may see the message twice, with the
+    same key)."""
+    log.warning("alerts: delivery %s: claim expired while sending, result dropped", delivery.pk)
+    return "stale"
 
 
 def due_deliveries(now: dt.datetime) -> list[int]:

@@ -40,7 +40,8 @@ Series that start from nothing: nothing is scored during the first day (`warmup_
 the first `warmup` rows; while the series has been flat (a range of zero), a first departure
 teaches the range instead of being a level novelty.
 
-Count series (mentions, reach): `COUNT_SETTINGS` measures errors in Poisson units;
+Count series (mentions, reach): `COUNT_SETTINGS` measures errors in Poisson units, and a new
+record is a level novelty only beyond its Poisson noise (sqrt(record + 1) above the old one);
 `rises_only` scores only rows above their prediction. `expected` is the prediction the last
 row was compared with (which side of it a detection is).
 """
@@ -195,8 +196,11 @@ class SpikeDetector:
         # Level novelty, against the values before this one.
         novelty = 0.0
         if x > hi:
-            if hi > lo:
-                novelty = 1.0 - math.exp(-s.novelty_gain * (x - hi) / (hi - lo))
+            # A count's new record by less than its Poisson noise is no news (a Monday peak
+            # one mention above last Monday's).
+            excess = x - hi - (math.sqrt(abs(hi) + 1.0) if s.counts else 0.0)
+            if hi > lo and excess > 0:
+                novelty = 1.0 - math.exp(-s.novelty_gain * excess / (hi - lo))
             self.hi = x
         elif x < lo:
             if hi > lo:

@@ -30,6 +30,13 @@ class Metric(models.TextChoices):
     REACH = "reach", _("Reach")
 
 
+class Resolution(models.TextChoices):
+    """A series' bucket: one minute (a burst), one hour (a buzz that builds over hours)."""
+
+    MINUTE = "minute", _("one minute")
+    HOUR = "hour", _("one hour")
+
+
 class RuleKind(models.TextChoices):
     SPIKE = "spike", _("Spike (unusual volume)")
     KEYWORD = "keyword", _("Keyword (every new matching mention)")
@@ -93,21 +100,25 @@ class AlertCursor(models.Model):
 
 class Series(WorkspaceScoped):
     """One detector's state: a metric, per monitored query or for the whole workspace
-    (query NULL), in one-minute buckets. `bucket_start`/`bucket_value` are the open minute;
-    `state` is SpikeDetector.to_state() after the last closed minute."""
+    (query NULL), in buckets of one minute or one hour (`resolution`). `bucket_start` /
+    `bucket_value` are the open bucket; `state` is SpikeDetector.to_state() after the last
+    closed bucket. The two resolutions of one (query, metric) share their episodes."""
 
     query = models.ForeignKey(
         MonitoredQuery, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
     metric = models.CharField(max_length=10, choices=Metric.choices)
+    resolution = models.CharField(
+        max_length=6, choices=Resolution.choices, default=Resolution.MINUTE
+    )
     # The query's expression the state was learned on: an edited query starts afresh.
     expression = models.TextField(blank=True)
     bucket_start = models.DateTimeField(null=True, blank=True)
     bucket_value = models.BigIntegerField(default=0)
     state = models.JSONField(default=dict, blank=True)
-    # A slow average of the minutes outside episodes: « back to normal » is measured on it.
+    # A slow average of the buckets outside episodes: « back to normal » is measured on it.
     baseline = models.FloatField(default=0.0)
-    minutes = models.BigIntegerField(default=0)
+    minutes = models.BigIntegerField(default=0)  # buckets closed (minutes or hours)
     last_score = models.FloatField(default=0.0)
     calm_minutes = models.PositiveIntegerField(default=0)
     updated_at = models.DateTimeField(null=True, blank=True)
@@ -115,14 +126,14 @@ class Series(WorkspaceScoped):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["workspace", "query", "metric"],
+                fields=["workspace", "query", "metric", "resolution"],
                 condition=Q(query__isnull=False),
-                name="alerts_series_per_query",
+                name="alerts_series_per_query_res",
             ),
             models.UniqueConstraint(
-                fields=["workspace", "metric"],
+                fields=["workspace", "metric", "resolution"],
                 condition=Q(query__isnull=True),
-                name="alerts_series_per_ws",
+                name="alerts_series_per_ws_res",
             ),
         ]
 
@@ -202,6 +213,10 @@ class Episode(WorkspaceScoped):
     closed_at = models.DateTimeField(null=True, blank=True)
     last_event_at = models.DateTimeField()
     baseline = models.FloatField(default=0.0)
+    # The bucket of `baseline` and `peak_value` (a spike's: the series that holds the episode).
+    resolution = models.CharField(
+        max_length=6, choices=Resolution.choices, default=Resolution.MINUTE
+    )
     peak_value = models.BigIntegerField(default=0)
     peak_at = models.DateTimeField(null=True, blank=True)
     score = models.FloatField(default=0.0)
@@ -215,6 +230,15 @@ class Episode(WorkspaceScoped):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.query_name}".strip()
+
+    @property
+    def peak_unit(self) -> str:
+        """What a spike's peak counts: « in one minute » or « over one hour »; "" otherwise."""
+        if self.kind not in (EpisodeKind.VOLUME, EpisodeKind.NEGATIVE, EpisodeKind.REACH):
+            return ""
+        if self.resolution == Resolution.HOUR:
+            return str(_("over one hour"))
+        return str(_("in one minute"))
 
 
 class AlertState(models.TextChoices):

@@ -35,6 +35,7 @@ from parvis.alerts.models import (
     Episode,
     EpisodeKind,
     Receipt,
+    Resolution,
     Severity,
 )
 from parvis.workspaces.models import Membership, Workspace
@@ -88,8 +89,15 @@ def email_addresses(rule: AlertRule, users: Sequence[Any]) -> list[str]:
 
 def title_of(episode: Episode, rule: AlertRule) -> str:
     where = episode.query_name or _("the whole workspace")
-    if episode.kind == EpisodeKind.VOLUME:
+    hourly = episode.resolution == Resolution.HOUR
+    if episode.kind == EpisodeKind.VOLUME and hourly:
+        text = _("Spike of mentions on %(where)s: %(value)s over one hour (usually %(usual)s)")
+    elif episode.kind == EpisodeKind.VOLUME:
         text = _("Spike of mentions on %(where)s: %(value)s per minute (usually %(usual)s)")
+    elif episode.kind == EpisodeKind.NEGATIVE and hourly:
+        text = _(
+            "Spike of negative mentions on %(where)s: %(value)s over one hour (usually %(usual)s)"
+        )
     elif episode.kind == EpisodeKind.NEGATIVE:
         text = _(
             "Spike of negative mentions on %(where)s: %(value)s per minute (usually %(usual)s)"

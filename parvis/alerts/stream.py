@@ -8,10 +8,12 @@ the same lock, so two workers never read-modify-write one series at once.
 
 Series (docs/alerts.md, « Detection »):
 - one per metric (volume, negative volume, reach) for the whole workspace, and one per metric
-  per active monitored query; buckets of one minute by publication time;
-- the open minute takes each batch's counts; when a later minute arrives (or the minute tick
-  passes), the open minute is closed: fed to the detector, then every empty minute in between
-  as a zero, up to `MAX_GAP` (a longer silence feeds its last `MAX_GAP` minutes);
+  per active monitored query; buckets of one minute by publication time; and the same again
+  in buckets of one hour for volume and negative volume (`Series.resolution`): a bad buzz that
+  builds over hours never makes one minute unusual;
+- the open bucket takes each batch's counts; when a later bucket arrives (or the minute tick
+  passes its end), the open bucket is closed: fed to the detector, then every empty bucket in
+  between as a zero, up to a week of them (a longer silence feeds its last week);
 - a mention published before the open minute counts in the open minute if it is at most
   `LATENESS` late (the detector cannot go back), otherwise only in the figures, not the
   detector; one dated in the future counts in the current minute;
@@ -23,8 +25,9 @@ Series (docs/alerts.md, « Detection »):
 An episode opens when the detector's score reaches FIRE_THRESHOLD on a minute above the
 series' usual level and above `MIN_VALUE` (two mentions are not a bad buzz), on the open minute
 already (a partial count that is already anomalous will not get less so), for recent minutes
-only (a backfill teaches the detector, it alerts no one). It closes after `CALM_MINUTES`
-closed minutes in a row that score below the threshold and are back near the usual level.
+only (a backfill teaches the detector, it alerts no one). It closes after `CALM_BUCKETS`
+closed buckets in a row that score below the threshold and are back near the usual level.
+The minute and hourly series of one (query, metric) share one episode (`on_fire`).
 """
 
 from __future__ import annotations
@@ -40,13 +43,19 @@ from django.db.models import F
 from django.utils import timezone
 
 from parvis.alerts import raising
-from parvis.alerts.detector import COUNT_SETTINGS, FIRE_THRESHOLD, SpikeDetector
+from parvis.alerts.detector import (
+    COUNT_SETTINGS,
+    FIRE_THRESHOLD,
+    DetectorSettings,
+    SpikeDetector,
+)
 from parvis.alerts.models import (
     AlertCursor,
     AlertRule,
     Episode,
     EpisodeKind,
     Metric,
+    Resolution,
     RuleKind,
     Series,
 )
@@ -58,22 +67,56 @@ log = logging.getLogger(__name__)
 
 CHUNK = 1000
 MINUTE = dt.timedelta(minutes=1)
+HOUR = dt.timedelta(hours=1)
+STEP = {Resolution.MINUTE: MINUTE, Resolution.HOUR: HOUR}
 LATENESS = dt.timedelta(minutes=10)
-MAX_GAP = 7 * 24 * 60  # minutes of silence fed as zeros: one week, the longest rhythm
+MAX_SILENCE = dt.timedelta(days=7)  # silence fed as zeros: one week, the longest rhythm
 RECENT = dt.timedelta(minutes=15)
 # How far back a new series starts: a week and a day teaches the detector both rhythms, and an
 # import of years of mentions does not hold the workspace's lock while it replays them.
 HISTORY = dt.timedelta(days=8)
-CALM_MINUTES = 15
-MIN_VALUE = {Metric.VOLUME: 5, Metric.NEGATIVE: 3, Metric.REACH: 10_000}
+# Closed buckets in a row back near the usual level before an episode ends.
+CALM_BUCKETS = {Resolution.MINUTE: 15, Resolution.HOUR: 2}
+CALM_MINUTES = CALM_BUCKETS[Resolution.MINUTE]
+# The least a bucket must hold to open an episode (two mentions are not a bad buzz). The
+# hourly series watch volume and negative mentions (reach bursts with one post: minutes).
+MIN_VALUE: dict[Resolution, dict[Metric, int]] = {
+    Resolution.MINUTE: {Metric.VOLUME: 5, Metric.NEGATIVE: 3, Metric.REACH: 10_000},
+    Resolution.HOUR: {Metric.VOLUME: 20, Metric.NEGATIVE: 5},
+}
+METRICS = {
+    Resolution.MINUTE: list(Metric),
+    Resolution.HOUR: [Metric.VOLUME, Metric.NEGATIVE],
+}
 BASELINE_WEIGHT = 0.02
 SAMPLES = 20
 # The product's detector: every series here is a count (mentions, negative mentions, reach),
 # whose noise grows with its level. A new series learns for its first day before it scores.
 SETTINGS = COUNT_SETTINGS
+# The hourly series: one seasonal bin per hour of the day and of the week; the rest, and the
+# threshold, chosen by leave-one-file-out cross-validation on the NAB validation corpus's
+# hourly files (`python benchmarks/crisis.py --hourly`, docs/alerts.md).
+HOURLY_SETTINGS = DetectorSettings(
+    counts=True,
+    day_bins=24,
+    week_bins=168,
+    warmup=24,
+    error_warmup=24,
+    profile_rate=0.2,
+    error_memory=500.0,
+    smooth_rows=0.0,
+    suppress_halflife=150.0,
+)
+HOURLY_FIRE_THRESHOLD = 0.41
 
 
 def minute_of(moment: dt.datetime) -> dt.datetime:
+    return moment.replace(second=0, microsecond=0)
+
+
+def bucket_of(moment: dt.datetime, resolution: Resolution) -> dt.datetime:
+    if resolution == Resolution.HOUR:
+        return moment.replace(minute=0, second=0, microsecond=0)
     return moment.replace(second=0, microsecond=0)
 
 
@@ -153,6 +196,13 @@ def lock_cursor(workspace: Workspace) -> AlertCursor:
     return AlertCursor.objects.select_for_update().get(workspace=workspace)
 
 
+Group = tuple[int | None, str]  # (query id or None for the workspace, metric)
+
+
+def group_of(series: Series) -> Group:
+    return (series.query_id, series.metric)
+
+
 class SeriesSet:
     """The workspace's series, read once per transaction (the cursor's lock is held)."""
 
@@ -162,28 +212,34 @@ class SeriesSet:
         self.queries = {
             q.pk: q for q in MonitoredQuery.objects.filter(workspace=workspace, is_active=True)
         }
-        self.rows: dict[tuple[int | None, str], Series] = {}
+        self.rows: dict[tuple[int | None, str, str], Series] = {}
         for series in Series.objects.filter(workspace=workspace).select_related("query"):
-            self.rows[(series.query_id, series.metric)] = series
-        self.open = {
-            e.series_id: e
-            for e in Episode.objects.filter(
-                workspace=workspace, series__isnull=False, closed_at__isnull=True
-            )
-        }
+            self.rows[(series.query_id, series.metric, series.resolution)] = series
+        # The open spike episode of each (query, metric), whichever resolution holds it: the
+        # minute and the hourly series of one measure tell about one episode.
+        self.open: dict[Group, Episode] = {}
+        for e in Episode.objects.filter(
+            workspace=workspace, series__isnull=False, closed_at__isnull=True
+        ).select_related("series"):
+            assert e.series is not None
+            self.open[group_of(e.series)] = e
         self.summary = Summary()
 
-    def get(self, query_id: int | None, metric: str) -> Series:
-        series = self.rows.get((query_id, metric))
+    def get(self, query_id: int | None, metric: str, resolution: str = Resolution.MINUTE) -> Series:
+        series = self.rows.get((query_id, metric, resolution))
         expression = self.queries[query_id].expression if query_id else ""
         if series is None:
             series = Series.objects.create(
-                workspace=self.workspace, query_id=query_id, metric=metric, expression=expression
+                workspace=self.workspace,
+                query_id=query_id,
+                metric=metric,
+                resolution=resolution,
+                expression=expression,
             )
-            self.rows[(query_id, metric)] = series
+            self.rows[(query_id, metric, resolution)] = series
         elif query_id and series.expression != expression:
             reset(series, expression)
-            episode = self.open.pop(series.pk, None)
+            episode = self.open.pop((query_id, metric), None)
             if episode is not None:
                 close_episode(episode, self.now)
         return series
@@ -200,6 +256,10 @@ def reset(series: Series, expression: str) -> None:
     series.calm_minutes = 0
 
 
+def settings_of(series: Series) -> DetectorSettings:
+    return HOURLY_SETTINGS if series.resolution == Resolution.HOUR else SETTINGS
+
+
 def detector_of(series: Series) -> SpikeDetector:
     if series.state:
         try:
@@ -207,66 +267,71 @@ def detector_of(series: Series) -> SpikeDetector:
         except (ValueError, KeyError, TypeError):
             # A state of an older detector: start learning again rather than fail each batch.
             log.warning("alerts: series %s had an unreadable detector state, reset", series.pk)
-    return SpikeDetector(SETTINGS)
+    return SpikeDetector(settings_of(series))
 
 
-def fold_value(series_set: SeriesSet, series: Series, minute: dt.datetime, value: int) -> None:
-    """Add `value` at `minute` to the series, closing the minutes before it if it is later."""
-    now_minute = minute_of(series_set.now)
-    minute = min(minute, now_minute)
+def fold_value(series_set: SeriesSet, series: Series, bucket: dt.datetime, value: int) -> None:
+    """Add `value` at `bucket` to the series, closing the buckets before it if it is later."""
+    resolution = Resolution(series.resolution)
+    now_bucket = bucket_of(series_set.now, resolution)
+    bucket = min(bucket, now_bucket)
     if series.bucket_start is None:
-        if minute < now_minute - HISTORY:
+        if bucket < now_bucket - HISTORY:
             return
-        series.bucket_start = minute
-    elif minute > series.bucket_start:
-        advance(series_set, series, minute)
-    elif minute < series.bucket_start - LATENESS:
+        series.bucket_start = bucket
+    elif bucket > series.bucket_start:
+        advance(series_set, series, bucket)
+    elif bucket < series.bucket_start - max(LATENESS, STEP[resolution]):
         return
     series.bucket_value += value
 
 
 def advance(series_set: SeriesSet, series: Series, until: dt.datetime) -> None:
-    """Close the open minute and every empty one before `until`; `until` becomes open."""
+    """Close the open bucket and every empty one before `until`; `until` becomes open."""
     assert series.bucket_start is not None
+    step = STEP[Resolution(series.resolution)]
     detector = detector_of(series)
-    close_minute(series_set, series, detector, series.bucket_start, series.bucket_value)
-    gap = int((until - series.bucket_start) / MINUTE) - 1
-    start = series.bucket_start + MINUTE
-    if gap > MAX_GAP:
-        start = until - MAX_GAP * MINUTE
+    close_bucket(series_set, series, detector, series.bucket_start, series.bucket_value)
+    gap = int((until - series.bucket_start) / step) - 1
+    start = series.bucket_start + step
+    longest = int(MAX_SILENCE / step)
+    if gap > longest:
+        start = until - longest * step
     t = start
     while t < until:
-        close_minute(series_set, series, detector, t, 0)
-        t += MINUTE
+        close_bucket(series_set, series, detector, t, 0)
+        t += step
     series.state = detector.to_state()
     series.bucket_start = until
     series.bucket_value = 0
 
 
-def close_minute(
+def close_bucket(
     series_set: SeriesSet, series: Series, detector: SpikeDetector, t: dt.datetime, value: int
 ) -> None:
+    resolution = Resolution(series.resolution)
     score = detector.update(t, value)
     series.minutes += 1
     series.last_score = score
-    episode = series_set.open.get(series.pk)
-    if episode is not None:
+    episode = series_set.open.get(group_of(series))
+    if episode is not None and episode.series_id == series.pk:
         if value > episode.peak_value:
             episode.peak_value, episode.peak_at = value, t
-        calm = score < FIRE_THRESHOLD and value <= calm_level(series)
+        calm = score < threshold_of(series) and value <= calm_level(series)
         series.calm_minutes = series.calm_minutes + 1 if calm else 0
         if not calm:
             episode.last_event_at = t
-        if series.calm_minutes >= CALM_MINUTES:
-            close_episode(episode, t + MINUTE)
-            del series_set.open[series.pk]
+        if series.calm_minutes >= CALM_BUCKETS[resolution]:
+            close_episode(episode, t + STEP[resolution])
+            del series_set.open[group_of(series)]
             series.calm_minutes = 0
         else:
             episode.save(update_fields=["peak_value", "peak_at", "last_event_at"])
         return
     if fires(series_set, series, t, value, score):
-        open_episode(series_set, series, t, value, score)
-    else:
+        on_fire(series_set, series, t, value, score)
+    elif episode is None:
+        # The usual level learns from the buckets outside every episode of the measure.
         series.baseline += BASELINE_WEIGHT * (value - series.baseline)
         if series.minutes == 1:
             series.baseline = float(value)
@@ -276,25 +341,84 @@ def calm_level(series: Series) -> float:
     return max(2 * series.baseline, series.baseline + 1)
 
 
+def threshold_of(series: Series) -> float:
+    return HOURLY_FIRE_THRESHOLD if series.resolution == Resolution.HOUR else FIRE_THRESHOLD
+
+
 def fires(series_set: SeriesSet, series: Series, t: dt.datetime, value: int, score: float) -> bool:
+    resolution = Resolution(series.resolution)
+    minimum = MIN_VALUE[resolution].get(Metric(series.metric))
     return (
-        score >= FIRE_THRESHOLD
+        minimum is not None
+        and score >= threshold_of(series)
         and value > calm_level(series)
-        and value >= MIN_VALUE[Metric(series.metric)]
-        and t >= series_set.now - RECENT
+        and value >= minimum
+        # A bucket that ended within RECENT (or is still open): a backfill alerts no one.
+        and t + STEP[resolution] - MINUTE >= series_set.now - RECENT
     )
 
 
 def peek(series_set: SeriesSet, series: Series) -> None:
-    """Score the open minute as it stands, on a copy of the detector: a spike is told as soon
-    as its partial minute is anomalous, not a minute later."""
-    if series.pk in series_set.open or series.bucket_start is None:
+    """Score the open bucket as it stands, on a copy of the detector: a spike is told as soon
+    as its partial bucket is anomalous (a minute's, or an hour's so far), not when it ends."""
+    episode = series_set.open.get(group_of(series))
+    if series.bucket_start is None or (episode is not None and episode.series_id == series.pk):
         return
-    if series.bucket_value < MIN_VALUE[Metric(series.metric)]:
+    minimum = MIN_VALUE[Resolution(series.resolution)].get(Metric(series.metric))
+    if minimum is None or series.bucket_value < minimum:
         return
     score = detector_of(series).update(series.bucket_start, series.bucket_value)
     if fires(series_set, series, series.bucket_start, series.bucket_value, score):
-        open_episode(series_set, series, series.bucket_start, series.bucket_value, score)
+        on_fire(series_set, series, series.bucket_start, series.bucket_value, score)
+
+
+def on_fire(
+    series_set: SeriesSet, series: Series, t: dt.datetime, value: int, score: float
+) -> None:
+    """The series fired at bucket `t`. One episode per measure for the user: an episode of the
+    other resolution that is open — or, for the hourly series, that was open during this hour —
+    is this one too. The hourly series then holds it (it closes when the hours are back to
+    normal); its rules were told already (one alert per rule and episode)."""
+    group = group_of(series)
+    episode = series_set.open.get(group)
+    if episode is None and series.resolution == Resolution.HOUR:
+        episode = (
+            Episode.objects.filter(
+                workspace=series_set.workspace,
+                series__query_id=series.query_id,
+                series__metric=series.metric,
+                closed_at__gt=t,
+            )
+            .order_by("-closed_at")
+            .first()
+        )
+        if episode is not None:
+            episode.closed_at = None
+            series_set.open[group] = episode
+    if episode is None:
+        open_episode(series_set, series, t, value, score)
+        return
+    if series.resolution != Resolution.HOUR or episode.series_id == series.pk:
+        return  # a minute burst within an episode the hours hold: part of it
+    episode.series = series
+    episode.resolution = Resolution.HOUR
+    episode.baseline = series.baseline
+    episode.peak_value, episode.peak_at = value, t
+    episode.score = max(episode.score, score)
+    episode.last_event_at = max(episode.last_event_at, t)
+    episode.save(
+        update_fields=[
+            "series",
+            "resolution",
+            "baseline",
+            "peak_value",
+            "peak_at",
+            "score",
+            "last_event_at",
+            "closed_at",
+        ]
+    )
+    series.calm_minutes = 0
 
 
 def open_episode(
@@ -305,6 +429,7 @@ def open_episode(
         workspace=series_set.workspace,
         kind=EpisodeKind(series.metric),
         series=series,
+        resolution=series.resolution,
         query=query,
         query_name=query.name if query else "",
         opened_at=t,
@@ -316,7 +441,7 @@ def open_episode(
         score=score,
     )
     series.calm_minutes = 0
-    series_set.open[series.pk] = episode
+    series_set.open[group_of(series)] = episode
     series_set.summary.opened.append(episode.pk)
     rules = AlertRule.objects.filter(
         workspace=series_set.workspace,
@@ -356,22 +481,28 @@ def save_series(series_set: SeriesSet, touched: Iterable[Series]) -> None:
 
 
 def fold_rows(series_set: SeriesSet, rows: list[Row]) -> None:
-    """Each row's contribution to its series, minute by minute in time order."""
-    buckets: dict[tuple[int | None, str], dict[dt.datetime, int]] = defaultdict(
+    """Each row's contribution to its series, bucket by bucket in time order."""
+    buckets: dict[tuple[int | None, str, str], dict[dt.datetime, int]] = defaultdict(
         lambda: defaultdict(int)
     )
     for row in rows:
-        minute = minute_of(row.published_at)
         keys: list[int | None] = [None]
         keys += [q for q in row.queries if q in series_set.queries]
-        for query_id in keys:
-            for metric in Metric:
-                buckets[(query_id, metric.value)][minute] += value_of(metric, row)
+        for resolution in Resolution:
+            bucket = bucket_of(row.published_at, resolution)
+            for query_id in keys:
+                for metric in METRICS[resolution]:
+                    buckets[(query_id, metric.value, resolution.value)][bucket] += value_of(
+                        metric, row
+                    )
     touched = []
-    for (query_id, name), minutes in buckets.items():
-        series = series_set.get(query_id, name)
-        for minute in sorted(minutes):
-            fold_value(series_set, series, minute, minutes[minute])
+    # The minute series first: a burst they tell opens the episode the hours may then hold.
+    for (query_id, name, res), values in sorted(
+        buckets.items(), key=lambda kv: kv[0][2] != Resolution.MINUTE
+    ):
+        series = series_set.get(query_id, name, res)
+        for bucket in sorted(values):
+            fold_value(series_set, series, bucket, values[bucket])
         peek(series_set, series)
         touched.append(series)
     save_series(series_set, touched)
@@ -519,17 +650,17 @@ def take_chunk(workspace: Workspace, now: dt.datetime | None = None) -> tuple[Su
 
 
 def tick(workspace: Workspace, now: dt.datetime | None = None) -> Summary:
-    """Every minute: close the minutes that have passed without a mention (a quiet minute is
-    a zero the detector must see, and how an episode learns it is over)."""
+    """Every minute: close the buckets that have passed without a mention (a quiet minute or
+    hour is a zero the detector must see, and how an episode learns it is over)."""
     now = now or timezone.now()
     with transaction.atomic():
         lock_cursor(workspace)
         series_set = SeriesSet(workspace, now)
-        current = minute_of(now)
         touched = []
         for series in series_set.rows.values():
             if series.query_id and series.query_id not in series_set.queries:
                 continue  # paused or deleted query: frozen until it comes back
+            current = bucket_of(now, Resolution(series.resolution))
             if series.bucket_start is not None and series.bucket_start < current:
                 advance(series_set, series, current)
                 touched.append(series)

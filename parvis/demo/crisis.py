@@ -5,10 +5,10 @@
   « la direction », a checklist) and holding statements in French and English.
 - `after_backlog` (connected to `mentions_stored`, like the demo inbox): once the 30-day
   backlog is stored, the corpus's bad buzz becomes an episode with its alert, drawn from the
-  bad buzz's window (not detected: it is too slow for one-minute buckets, see
-  docs/alerts.md, « Demo »), and the crisis the team ran: started, contacts told, the
-  checklist partly ticked, a statement used, notes, closed with its summary. Once: the demo
-  rule's first episode is the marker.
+  bad buzz's window (not detected: the backlog arrives at once and alerts no one; fed as if
+  live, the hourly series catch it 47 minutes in — docs/alerts.md, « Demo »), and the crisis
+  the team ran: started, contacts told, the checklist partly ticked, a statement used, notes,
+  closed with its summary. Once: the demo rule's first episode is the marker.
 - `replay_spike` (`parvis manage demo_spike`): a new bad buzz stored now through the
   pipeline, while the demo runs: the alerts' stream sees it like any batch and raises the
   alert live.

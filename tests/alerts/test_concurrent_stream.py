@@ -61,9 +61,14 @@ def test_two_workers_at_once_neither_lose_nor_double_count(workspace, monkeypatc
         add_mentions(workspace, T0, 25, reach=1)
     stream.take_chunk(workspace, now=T0)
     assert errors == []
-    volume = Series.objects.get(workspace=workspace, metric="volume", query=None)
+    volume = Series.objects.get(
+        workspace=workspace, metric="volume", query=None, resolution="minute"
+    )
     assert volume.bucket_value == 90 == Mention.objects.filter(workspace=workspace).count()
-    assert Series.objects.get(workspace=workspace, metric="negative").bucket_value == 40
+    assert (
+        Series.objects.get(workspace=workspace, metric="negative", resolution="minute").bucket_value
+        == 40
+    )
     assert Series.objects.get(workspace=workspace, metric="reach").bucket_value == 40 * 7 + 50
     last = Mention.objects.order_by("-id").first()
     assert AlertCursor.objects.get(workspace=workspace).last_mention_id == last.pk

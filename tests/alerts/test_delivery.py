@@ -270,3 +270,35 @@ def test_digest_gathers_the_hour_into_one_message_per_target(workspace, owner):
     data = receiver.json()
     assert data["event"] == "digest"
     assert [a["id"] for a in data["alerts"]] == [a1.pk, a2.pk]
+
+
+def test_a_stale_claim_finishing_last_does_not_overwrite_the_newer_claims_result(
+    workspace, owner, monkeypatch
+):
+    """Worker A claims and sends slowly; its claim expires, worker B claims again and
+    delivers; then A's send fails. A's late write must not turn B's « sent » into a retry."""
+    with http_receiver() as (receiver, url):
+        rule = signed_rule(workspace, owner, url)
+        d = Delivery.objects.get(alert=raise_now(rule, episode(workspace)))
+        real_send = delivery.send_webhook
+        calls = []
+
+        def interleaved(target, data, secret):
+            calls.append(target.attempts)
+            if len(calls) == 1:
+                # A is slow: its claim runs out, and B (another worker) takes the delivery.
+                Delivery.objects.filter(pk=d.pk).update(
+                    claimed_until=timezone.now() - dt.timedelta(seconds=1)
+                )
+                assert delivery.deliver(d.pk) == "sent"
+                raise delivery.Failed("A timed out reaching the webhook")
+            return real_send(target, data, secret)
+
+        monkeypatch.setattr(delivery, "send_webhook", interleaved)
+        assert delivery.deliver(d.pk) == "stale"
+    assert calls == [1, 2]  # A held claim 1, B claim 2
+    d.refresh_from_db()
+    assert (d.state, d.attempts, d.last_error, d.claimed_until) == ("sent", 2, "", None)
+    assert d.sent_at is not None
+    assert len(receiver.requests) == 1
+    assert Alert.objects.get(pk=d.alert_id).state == "sent"

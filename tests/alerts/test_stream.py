@@ -37,7 +37,7 @@ def steady(workspace, minutes: int, start=T0, query=None):
 
 
 def series(workspace, metric="volume", query=None) -> Series:
-    return Series.objects.get(workspace=workspace, metric=metric, query=query)
+    return Series.objects.get(workspace=workspace, metric=metric, query=query, resolution="minute")
 
 
 def test_counts_are_folded_minute_by_minute_and_the_state_is_what_a_detector_would_have(
