@@ -35,6 +35,9 @@ class EpisodeOut(Schema):
     severity: str
     opened_at: dt.datetime
     closed_at: dt.datetime | None
+    # « minute » or « hour »: what peak_value and baseline count (mentions per minute or per
+    # hour; an hourly episode is a slow bad buzz).
+    resolution: str
     peak_value: int
     baseline: float
     mention_count: int
@@ -106,6 +109,7 @@ def episode_out(e: Episode) -> dict[str, Any]:
         "severity": e.severity,
         "opened_at": e.opened_at,
         "closed_at": e.closed_at,
+        "resolution": e.resolution,
         "peak_value": e.peak_value,
         "baseline": e.baseline,
         "mention_count": e.mention_count,

@@ -125,7 +125,9 @@ def test_another_workspaces_objects_are_404(workspace, other_workspace, owner, o
 
 def test_api_lists_episodes_and_does_rule_crud(workspace, owner, member_factory):
     query_ep = episode(workspace, severity="crisis")
-    closed = episode(workspace, kind="volume", query_name="", closed_at=timezone.now())
+    closed = episode(
+        workspace, kind="volume", query_name="", closed_at=timezone.now(), resolution="hour"
+    )
     client = login(owner)
     auth = bearer(owner)
     got = client.get("/api/v1/workspaces/lumiere/alerts", **auth).json()
@@ -133,6 +135,8 @@ def test_api_lists_episodes_and_does_rule_crud(workspace, owner, member_factory)
     first = next(e for e in got if e["id"] == query_ep.pk)
     assert first["query"] == "Marque" and first["severity"] == "crisis"
     assert first["kind"] == "negative" and first["closed_at"] is None
+    assert first["resolution"] == "minute"
+    assert next(e for e in got if e["id"] == closed.pk)["resolution"] == "hour"
     assert set(first) >= {"id", "query", "kind", "severity", "opened_at", "closed_at"}
     only_open = client.get("/api/v1/workspaces/lumiere/alerts?open_only=true", **auth).json()
     assert [e["id"] for e in only_open] == [query_ep.pk]
