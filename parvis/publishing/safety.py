@@ -52,6 +52,7 @@ SENSITIVE_SHARE = 0.3  # enough of its mentions speak of a sensitive topic
 MOSTLY_SENSITIVE = 0.6
 MAX_EXAMPLES = 3
 EXCERPT = 160  # characters of an example
+AS_WRITTEN_CHARS = 20_000  # past this, a word is shown folded (finding it costs a fold per word)
 MAX_HASHTAGS = 15  # hashtags looked up in listening per post (a post has a few)
 
 CATEGORIES = {
@@ -279,20 +280,36 @@ def sensitive_hashtags(tags: Iterable[str]) -> list[Finding]:
 def sensitive_words(text: str) -> list[Finding]:
     """Words of the list in the post's text, hashtags aside (they have their own check)."""
     lex = lexicon()
-    prose = fold(HASHTAG.sub(" ", text))
+    prose = HASHTAG.sub(" ", text)
     findings = []
-    for term, topic_id in topics_in(prose, context=False).items():
+    found = topics_in(fold(prose), context=False)
+    tokens = _tokens(prose) if found and len(prose) <= AS_WRITTEN_CHARS else []
+    for term, topic_id in found.items():
         topic = lex.topics[topic_id]
+        word = _as_written(prose, tokens, term)
         findings.append(
             Finding(
                 "sensitive_word",
                 WARN,
-                term,
+                word,
                 _("« %(word)s » is about %(category)s: %(why)s")
-                % {"word": term, "category": topic.label(), "why": topic.reason()},
+                % {"word": word, "category": topic.label(), "why": topic.reason()},
             )
         )
     return findings
+
+
+def _tokens(text: str) -> list[tuple[str, int, int]]:
+    return [(fold(m.group()), m.start(), m.end()) for m in editorial.WORDS.finditer(text)]
+
+
+def _as_written(text: str, tokens: list[tuple[str, int, int]], folded: str) -> str:
+    """The words of `text` that fold to `folded` (« ÉLECTORALE » for « electorale »)."""
+    wanted = editorial.WORDS.findall(folded)
+    for i in range(len(tokens) - len(wanted) + 1):
+        if all(tokens[i + k][0] == w for k, w in enumerate(wanted)):
+            return text[tokens[i][1] : tokens[i + len(wanted) - 1][2]]
+    return folded
 
 
 def hashtag_context(workspace: Workspace, tags: Iterable[str], now: dt.datetime) -> list[Finding]:
