@@ -167,7 +167,8 @@ def lexicon() -> Lexicon:
         topics[topic.id] = topic
         for words, flag in ((entry["terms"], True), (entry.get("context", {}), False)):
             for word in (w for lang in words.values() for w in lang):
-                folded = " ".join(fold(word).split())
+                # « couvre-feu » is also written « couvre feu »: dashes are spaces here.
+                folded = " ".join(re.split(r"[\s-]+", fold(word).strip()))
                 term_topic.setdefault(folded, topic.id)
                 if flag:
                     flagged.add(folded)

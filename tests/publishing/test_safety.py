@@ -6,6 +6,7 @@ for an election and the deaths of protesters. The mentions go through the real p
 """
 
 import datetime as dt
+import json
 
 import pytest
 from django.template import Context, Template
@@ -174,11 +175,31 @@ def test_the_list_of_sensitive_topics_french_and_english(workspace):
     assert "#Iran" not in flagged and "#déco" not in flagged
     assert flagged["ÉLECTORALE"].severity == "warn"
     assert flagged["ÉLECTORALE"].code == "sensitive_word"
+    hyphens = by_subject(safety.check_post(workspace, "Couvre-feu, cessez le feu #couvrefeu"))
+    assert hyphens["Couvre-feu"].severity == "warn" and hyphens["cessez le feu"]
+    assert hyphens["#couvrefeu"].severity == "block"
     with translation.override("en"):
         english = safety.check_post(workspace, "Our thoughts go to the victims #RIP", now=NOW)
     assert by_subject(english)["#RIP"].severity == "block"
     assert "grieving" in by_subject(english)["#RIP"].message
     assert by_subject(english)["victims"].severity == "warn"
+
+
+def test_every_entry_of_the_list_is_found():
+    """A maintenance check of the data file: each entry is read and found as written."""
+    data = json.loads(safety.DATA.read_text(encoding="utf-8"))
+    assert data["version"] and data["about"]
+    for topic in data["topics"]:
+        assert topic["category"] in safety.CATEGORIES and set(topic["why"]) == {"en", "fr"}
+        assert topic["terms"]["fr"] and topic["terms"]["en"]
+        for lang in ("fr", "en"):
+            for word in topic["terms"][lang]:
+                assert safety.topics_in(safety.fold(f"Un {word} ici"), context=False), word
+            for word in topic["context"][lang]:
+                assert not safety.topics_in(safety.fold(f"Un {word} ici"), context=False), word
+                assert safety.topics_in(safety.fold(f"Un {word} ici")), word
+        for tag in topic["hashtags"]:
+            assert safety.hashtag_topic(tag.replace("*", "demain")), tag
 
 
 @pytest.mark.parametrize(
