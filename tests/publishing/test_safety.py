@@ -257,6 +257,18 @@ def test_recent_mentions_with_term(listening):
     assert recent_mentions_with_term(listening.pk, "iran", NOW + dt.timedelta(hours=1)) == []
 
 
+def test_recent_mentions_either_plan(listening, monkeypatch):
+    """PostgreSQL looks a rare word's mentions up by key, walks the newest for a common one:
+    both give the same answer."""
+    from parvis.listening import topics
+
+    since = NOW - dt.timedelta(hours=72)
+    by_key = [m.pk for m in recent_mentions_with_term(listening.pk, "iran", since)]
+    monkeypatch.setattr(topics, "PG_DRIVE_CAP", 0)
+    walked = [m.pk for m in recent_mentions_with_term(listening.pk, "iran", since)]
+    assert by_key == walked and len(by_key) == 9
+
+
 HOSTILE = [
     "<script>alert(1)</script> #<b>x</b> #Iran",
     "\ud800 lone surrogate #Iran \udfff #\ud83d",
