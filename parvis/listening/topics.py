@@ -18,6 +18,7 @@ workspace with a million mentions is not scanned:
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.db import connection
 from django.db.models.expressions import RawSQL
@@ -77,7 +78,7 @@ def recent_mentions_with_term(
         when = bulk.datetime_adapter()
         latest = until or dt.datetime(9999, 12, 31, tzinfo=dt.UTC)
         # Words are \w+ runs of folded text: no quote can break out of the FTS5 phrase.
-        params = [workspace_id, when(since), when(latest), f'"{phrase}"', limit]
+        params: list[Any] = [workspace_id, when(since), when(latest), f'"{phrase}"', limit]
         with connection.cursor() as cursor:
             cursor.execute(SQLITE_RECENT, params)
             ids = [row[0] for row in cursor.fetchall()]
