@@ -1,5 +1,6 @@
 """The editorial line checked on a reply before it leaves: the address form the strategy
-chose (tutoiement / vouvoiement), its words to avoid, the network's length limit.
+chose (tutoiement / vouvoiement) and its words to avoid (shared with publishing, in
+parvis/workspaces/editorial.py), the network's length limit (here).
 
 Warnings, not refusals: the community manager may send anyway (`force`), and the reply keeps
 the warnings it was sent with.
@@ -7,13 +8,16 @@ the warnings it was sent with.
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from dataclasses import asdict, dataclass
 
 from django.utils.translation import gettext as _
 
-from parvis.workspaces.models import AddressForm, Strategy
+from parvis.workspaces import editorial
+from parvis.workspaces.editorial import fold
+from parvis.workspaces.models import Strategy
+
+__all__ = ["LIMITS", "Warning", "blocking", "check", "fold", "graphemes"]
 
 # What a post may hold, in characters as the network counts them (Bluesky: 300 graphemes,
 # Mastodon's default instance limit: 500, YouTube comments: 10,000, Reddit: 10,000).
@@ -30,9 +34,6 @@ LIMITS = {
     "tiktok": 150,
 }
 
-TU = re.compile(r"\b(tu|toi|ton|ta|tes|te|t'|t\u2019)(?=\W|$)", re.I)
-VOUS = re.compile(r"\b(vous|votre|vos)\b", re.I)
-
 
 @dataclass(frozen=True)
 class Warning:
@@ -41,11 +42,6 @@ class Warning:
 
     def as_dict(self) -> dict[str, str]:
         return asdict(self)
-
-
-def fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 def graphemes(text: str) -> int:
@@ -65,32 +61,7 @@ def check(text: str, strategy: Strategy | None, network: str) -> list[Warning]:
     if not text.strip():
         return [Warning("empty", _("The reply is empty."))]
     if strategy is not None:
-        if strategy.address_form == AddressForm.VOUS and (m := TU.search(text)):
-            warnings.append(
-                Warning(
-                    "address_form",
-                    _("The editorial line says « vous »: this reply says « %(word)s ».")
-                    % {"word": m.group(0)},
-                )
-            )
-        elif strategy.address_form == AddressForm.TU and (m := VOUS.search(text)):
-            warnings.append(
-                Warning(
-                    "address_form",
-                    _("The editorial line says « tu »: this reply says « %(word)s ».")
-                    % {"word": m.group(0)},
-                )
-            )
-        folded = fold(text)
-        for word in strategy.words_to_avoid or []:
-            target = fold(str(word)).strip()
-            if target and re.search(rf"(?<!\w){re.escape(target)}(?!\w)", folded):
-                warnings.append(
-                    Warning(
-                        "avoid",
-                        _("« %(word)s » is among the words to avoid.") % {"word": word},
-                    )
-                )
+        warnings += [Warning(r.code, r.message) for r in editorial.check_reply(text, strategy)]
     limit = LIMITS.get(network)
     if limit is not None and (length := graphemes(text)) > limit:
         warnings.append(
