@@ -8,52 +8,40 @@ the warnings it was sent with.
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import asdict, dataclass
 
 from django.utils.translation import gettext as _
 
+from parvis.connectors.base import PublishLimits
+from parvis.connectors.counting import count
 from parvis.workspaces import editorial
 from parvis.workspaces.editorial import fold
 from parvis.workspaces.models import Strategy
 
-__all__ = ["LIMITS", "Warning", "blocking", "check", "fold", "graphemes"]
+__all__ = ["REFUSED", "REPLY_LIMITS", "Warning", "blocking", "check", "fold"]
 
-# What a post may hold, in characters as the network counts them (Bluesky: 300 graphemes,
-# Mastodon's default instance limit: 500, YouTube comments: 10,000, Reddit: 10,000).
-LIMITS = {
-    "bluesky": 300,
-    "mastodon": 500,
+# Replies are counted as the network counts them (parvis/connectors/counting.py: Bluesky
+# graphemes, X weights, Mastodon links at 23…). Where a reply is a comment capped apart from
+# posts, its own limit: YouTube and Reddit comments 10,000, Facebook 8,000, LinkedIn 1,250,
+# TikTok 150.
+REPLY_LIMITS = {
     "reddit": 10_000,
     "youtube": 10_000,
-    "x": 280,
-    "threads": 500,
-    "instagram": 2_200,
     "facebook": 8_000,
     "linkedin": 1_250,
     "tiktok": 150,
 }
+# What the network refuses outright, besides the length (counting.py's problem codes).
+REFUSED = ("too_many_bytes", "invalid_character")
 
 
 @dataclass(frozen=True)
 class Warning:
-    code: str  # address_form | avoid | length | empty
+    code: str  # address_form | avoid | length | empty | too_many_bytes | invalid_character
     message: str
 
     def as_dict(self) -> dict[str, str]:
         return asdict(self)
-
-
-def graphemes(text: str) -> int:
-    """Characters as a reader counts them: a letter and its accents, an emoji with its
-    modifiers, count once (close to Bluesky's grapheme count for ordinary text)."""
-    return sum(
-        1
-        for c in unicodedata.normalize("NFC", text)
-        if not unicodedata.combining(c)
-        and c not in "\u200d\ufe0f"
-        and not 0x1F3FB <= ord(c) <= 0x1F3FF
-    )
 
 
 def check(text: str, strategy: Strategy | None, network: str) -> list[Warning]:
@@ -62,18 +50,19 @@ def check(text: str, strategy: Strategy | None, network: str) -> list[Warning]:
         return [Warning("empty", _("The reply is empty."))]
     if strategy is not None:
         warnings += [Warning(r.code, r.message) for r in editorial.check_reply(text, strategy)]
-    limit = LIMITS.get(network)
-    if limit is not None and (length := graphemes(text)) > limit:
+    counted = count(text, network, PublishLimits(max_characters=REPLY_LIMITS.get(network)))
+    if counted.limit and counted.used > counted.limit:
         warnings.append(
             Warning(
                 "length",
                 _("%(length)s characters: the network takes %(limit)s at most.")
-                % {"length": length, "limit": limit},
+                % {"length": counted.used, "limit": counted.limit},
             )
         )
+    warnings += [Warning(p.code, p.message) for p in counted.problems if p.code in REFUSED]
     return warnings
 
 
 def blocking(warnings: list[Warning]) -> bool:
     """Warnings that even `force` cannot send past: the network would refuse the post."""
-    return any(w.code in ("empty", "length") for w in warnings)
+    return any(w.code in ("empty", "length", *REFUSED) for w in warnings)
