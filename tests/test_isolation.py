@@ -71,9 +71,7 @@ def publishing(workspace, owner, account) -> dict:
     from parvis.publishing.services import do_create_campaign, do_create_post
 
     campaign = do_create_campaign(workspace, owner, "Lancement")
-    post = do_create_post(
-        workspace, owner, "Bientôt", variants={account.pk: ""}, campaign=campaign
-    )
+    post = do_create_post(workspace, owner, "Bientôt", variants={account.pk: ""}, campaign=campaign)
     return {"post": post, "campaign": campaign}
 
 
