@@ -30,6 +30,7 @@ retries whose time came and leases that expired; an ETA task per post starts it 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import os
 import socket
@@ -195,9 +196,8 @@ def previous_part(variant: Variant) -> Variant | None:
 
 
 def reply_target(variant: Variant, previous: Variant) -> base.ReplyTarget:
-    head_variant = Variant.objects.filter(
-        post_id=variant.post.thread_parent_id, account_id=variant.account_id
-    ).first()
+    head_id = variant.post.thread_parent_id or variant.post_id
+    head_variant = Variant.objects.filter(post_id=head_id, account_id=variant.account_id).first()
     raw = previous.raw if isinstance(previous.raw, dict) else {}
     return base.ReplyTarget(
         network=variant.account.network,
@@ -331,8 +331,8 @@ def record(variant: Variant, head: Post, published: base.PublishedPost, now: dt.
             event(head, EventKind.RESUMED, None, at=now)
         refresh_status(head)
         following = next_parts(variant)
-        if following:
-            transaction.on_commit(lambda: [enqueue(v) for v in following])
+        for variant_id in following:
+            transaction.on_commit(functools.partial(enqueue, variant_id))
     return Status.PUBLISHED
 
 
