@@ -295,9 +295,17 @@ def publish_variant(
     return record(variant, head, published, now)
 
 
+def lock_head(head: Post) -> None:
+    """Outcomes of one thread are recorded one at a time, so the post's aggregate status is
+    computed from every committed outcome. The head first, then the variant: the order the
+    services take them in (no deadlock with an edit or an unschedule)."""
+    list(Post.objects.select_for_update().filter(pk=head.pk).values_list("pk", flat=True))
+
+
 def record(variant: Variant, head: Post, published: base.PublishedPost, now: dt.datetime) -> str:
     when = published.published_at or timezone.now()
     with transaction.atomic():
+        lock_head(head)
         # Whoever holds it now: the same key gave the same post, so recording it is right
         # even if our lease expired and another worker is reconciling it.
         updated = Variant.objects.filter(pk=variant.pk, status=Status.PUBLISHING).update(
@@ -372,6 +380,7 @@ def retry_later(
         )
     delay = max(retry_after or 0.0, backoff(variant.attempts))
     with transaction.atomic():
+        lock_head(head)
         updated = Variant.objects.filter(pk=variant.pk, status=Status.PUBLISHING).update(
             status=Status.SCHEDULED,
             claim_owner="",
@@ -401,6 +410,7 @@ def retry_later(
 def fail(variant: Variant, head: Post, message: str, now: dt.datetime) -> str:
     what = _("Fix what the network said (or the account's connection), then retry.")
     with transaction.atomic():
+        lock_head(head)
         updated = Variant.objects.filter(pk=variant.pk, status=Status.PUBLISHING).update(
             status=Status.FAILED,
             claim_owner="",

@@ -4,7 +4,7 @@ A `Post` holds the master text; each `Variant` is that post on one connected acc
 own text or the master's. Before scheduling, the variants follow the post's status; from
 `scheduled` on each variant lives its own life (publishing, published, failed) and the post's
 status is their aggregate (`services.aggregate_status`). Writes live in services.py,
-approvals.py and engine.py; rules in docs/architecture.md.
+approvals.py and engine.py, whose docstrings hold the rules.
 """
 
 from __future__ import annotations
