@@ -116,6 +116,9 @@ def http_client(cls: type[base.Connector]) -> httpx.Client:
     client = clients.get(cls.kind)
     if client is None or client.is_closed:
         client = clients[cls.kind] = cls.http_client()
+    # Shared by the accounts of the kind: nothing one account's answers set may go with
+    # another's requests (connectors send their credentials per request, never on the client).
+    client.cookies.clear()
     return client
 
 

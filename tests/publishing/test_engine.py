@@ -337,3 +337,10 @@ def test_retrying_a_failed_thread_part_releases_the_parts_after_it(
     assert posts[second.external_id]["reply_to"] == Variant.objects.get(post=head).external_id
     # The retry looked on the network first (the failure may have hidden a success).
     assert network.calls[1][0] == "find_post"
+
+
+def test_the_http_client_is_shared_per_kind_without_cookies(account):
+    first = engine.http_client(type(engine.connector_for(account, http=None)))
+    first.cookies.set("session", "account-a")
+    second = engine.http_client(type(engine.connector_for(account, http=None)))
+    assert second is first and not second.cookies
