@@ -344,3 +344,16 @@ def test_the_http_client_is_shared_per_kind_without_cookies(account):
     first.cookies.set("session", "account-a")
     second = engine.http_client(type(engine.connector_for(account, http=None)))
     assert second is first and not second.cookies
+
+
+def test_the_tasks_wrap_the_engine(scheduled, network, monkeypatch):
+    from parvis.publishing import tasks
+
+    post = scheduled()
+    Post.objects.filter(pk=post.pk).update(scheduled_at=timezone.now() - dt.timedelta(seconds=1))
+    queued = []
+    monkeypatch.setattr(tasks, "publish_variant_task", queued.append)
+    assert tasks.publishing_minutely.call_local() == 1
+    assert queued == [Variant.objects.get(post=post).pk]
+    assert tasks.publish_due_task.call_local(post.pk) == {Status.PUBLISHED: 1}
+    assert tasks.publishing_minutely.call_local() == 0
