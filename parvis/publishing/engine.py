@@ -384,6 +384,8 @@ def record(variant: Variant, head: Post, published: base.PublishedPost, now: dt.
         updated = Variant.objects.filter(pk=variant.pk, status=Status.PUBLISHING).update(
             status=Status.PUBLISHED,
             **fields,
+            # What was sent, kept as sent: a later edit of the post's text is not this one's.
+            text=variant.effective_text,
             claim_owner="",
             claimed_until=None,
             last_error="",

@@ -58,7 +58,9 @@ MAX_MEDIA = 20
 PAST_GRACE = dt.timedelta(minutes=5)
 EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
 # Statuses in which an edit sends the post back to its approvers.
-APPROVAL_TOUCHED = frozenset({Status.AWAITING_APPROVAL, Status.APPROVED, Status.SCHEDULED})
+APPROVAL_TOUCHED = frozenset(
+    {Status.AWAITING_APPROVAL, Status.APPROVED, Status.SCHEDULED, Status.FAILED}
+)
 
 
 # --- small helpers ----------------------------------------------------------------------------
