@@ -32,6 +32,8 @@ from django.utils.translation import gettext as _
 
 from parvis.connectors.base import MediaFile
 from parvis.connectors.models import ConnectedAccount
+from parvis.core.audit import record_event
+from parvis.core.models import AuditEvent
 from parvis.core.networks import network_label
 from parvis.publishing import checks
 from parvis.publishing import media as mediatypes
@@ -192,10 +194,8 @@ def do_save_approval_settings(
         raise ValidationError({"link_hours": _("Between 1 hour and 30 days.")})
     row.full_clean()
     row.save(update_fields=["flow", "step1_role", "step2_role", "link_hours", "updated_at"])
-    from parvis.core.audit import record_event
-
     record_event(
-        "publishing_approval_settings",
+        AuditEvent.Kind.APPROVAL_FLOW_CHANGED,
         actor=actor,
         workspace=workspace,
         flow=flow,

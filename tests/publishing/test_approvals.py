@@ -200,3 +200,13 @@ def test_approved_after_its_time_stays_approved_and_says_why(
     post = approvals.do_approve(post, client_member)
     assert post.status == Status.APPROVED
     assert PostEvent.objects.filter(post=post, kind=EventKind.NOT_SCHEDULED).exists()
+
+
+def test_changing_the_approval_flow_is_a_security_event(workspace, owner, two_steps):
+    from parvis.core.models import AuditEvent
+
+    event = AuditEvent.objects.filter(workspace=workspace).latest("id")
+    # A declared kind, so the audit log names it (« Approval flow changed »), not a raw code.
+    assert event.kind == AuditEvent.Kind.APPROVAL_FLOW_CHANGED
+    assert event.get_kind_display() == "Approval flow changed"
+    assert event.actor == owner
