@@ -1,0 +1,1 @@
+"""Publishing: compose, check, approve, schedule and publish posts (issue #13)."""
