@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "parvis.listening",
     "parvis.inbox",
     "parvis.alerts",
+    "parvis.publishing",
     "parvis.moderation",
     "parvis.api",
     "parvis.demo",  # last: the demo seeds every app above

@@ -1,0 +1,28 @@
+"""Publishing tasks: thin wrappers around the engine."""
+
+from django.utils import timezone
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, db_task
+
+from parvis.publishing import engine
+
+
+@db_task()
+def publish_due_task(post_id: int) -> dict[str, int]:
+    """Queued at the post's time when it is scheduled (the minute tick is the safety net)."""
+    return engine.publish_post(post_id)
+
+
+@db_task()
+def publish_variant_task(variant_id: int) -> str:
+    return engine.publish_variant(variant_id)
+
+
+@db_periodic_task(crontab(minute="*"))
+def publishing_minutely() -> int:
+    """What is due, retries whose time came, leases that expired: one task each, so every
+    worker takes a share (the claim keeps each variant to one of them)."""
+    due = engine.due_variants(timezone.now())
+    for variant_id in due:
+        publish_variant_task(variant_id)
+    return len(due)
