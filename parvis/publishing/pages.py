@@ -34,6 +34,8 @@ from parvis.workspaces.models import NetworkChoice, Workspace
 logger = logging.getLogger(__name__)
 
 EDITABLE = EDITABLE_STATUSES
+# What can be dragged to another day: not yet on its way to the network.
+MOVABLE = sorted(str(status) for status in EDITABLE_STATUSES)
 # What the cadence counts as « on the calendar »: going out, or gone out.
 COUNTED = (Status.SCHEDULED, Status.PUBLISHING, Status.PUBLISHED)
 LIST_DAYS = 28

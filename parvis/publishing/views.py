@@ -111,7 +111,7 @@ def calendar_view(request: HttpRequest) -> HttpResponse:
         "undated": pages.undated_posts(ws, filters) if mode == "list" else [],
         "can_publish": request.membership.can(Perm.PUBLISH),
         "several": len(pages.workspaces_of(request.user)) > 1,
-        "move_form": MoveForm(),
+        "movable": pages.MOVABLE,
     }
     return render(request, "publishing/calendar.html", context)
 
@@ -141,6 +141,7 @@ def agency_calendar(request: HttpRequest) -> HttpResponse:
         "workspaces": workspaces,
         "chosen": chosen,
         "query": pages.query_without(request.GET, ("view", "month", "from")),
+        "movable": [],
     }
     return render(request, "publishing/agency.html", context)
 
@@ -200,6 +201,7 @@ def _composer_context(
         "zone": zone_of(ws),
         "accounts": form.account_rows(),
         "override_form": OverrideForm(),
+        "can_override": True,
         "approval": pages.approval_summary(ws),
     }
     if post is not None:
