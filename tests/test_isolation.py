@@ -62,7 +62,19 @@ def world(workspace, owner, outsider, populated):
         **inbox(workspace, owner),
         **moderation(workspace, owner),
         **alerts(workspace, owner),
+        **publishing(workspace, owner, account),
     }
+
+
+def publishing(workspace, owner, account) -> dict:
+    """One post (a draft to the account) and one campaign."""
+    from parvis.publishing.services import do_create_campaign, do_create_post
+
+    campaign = do_create_campaign(workspace, owner, "Lancement")
+    post = do_create_post(
+        workspace, owner, "Bientôt", variants={account.pk: ""}, campaign=campaign
+    )
+    return {"post": post, "campaign": campaign}
 
 
 def alerts(workspace, owner) -> dict:
@@ -305,6 +317,10 @@ def api_path(path: str, slug: str, world: dict) -> tuple[str, dict]:
         filled = filled.replace("{episode_id}", str(world["episode"].pk))
         if filled.endswith("/close"):
             body = {"note": "fin"}
+    if "/posts" in filled:
+        filled = filled.replace("{post_id}", str(world["post"].pk))
+        if filled.endswith("/posts"):
+            body = {"text": "Bonjour", "variants": [{"account_id": world["account"].pk}]}
     if "{" in filled:
         raise LookupError(f"no sample value for a parameter of {path}")
     return filled, body

@@ -15,6 +15,7 @@ from parvis.api.inbox import router as inbox_router
 from parvis.api.listening import router as listening_router
 from parvis.api.moderation import router as moderation_router
 from parvis.api.parser import StorableJSON, body_error
+from parvis.api.publishing import router as publishing_router
 from parvis.workspaces.access import get_in_workspace, scoped
 from parvis.workspaces.models import Membership, StrategyChange
 from parvis.workspaces.roles import Perm
@@ -179,3 +180,4 @@ api.add_router("", inbox_router)
 api.add_router("", moderation_router)
 api.add_router("", alerts_router)
 api.add_router("", crisis_router)
+api.add_router("", publishing_router)

@@ -153,6 +153,11 @@ def claim(variant_id: int, now: dt.datetime, owner: str) -> tuple[Variant | None
     variant = Variant.objects.select_related("post", "account", "post__workspace").get(
         pk=variant_id
     )
+    # The calendar shows the post on its way (the aggregate is recorded with the outcome).
+    post_ids = [variant.post_id, variant.post.thread_parent_id or variant.post_id]
+    Post.objects.filter(pk__in=post_ids, status=Status.SCHEDULED).update(
+        status=Status.PUBLISHING, updated_at=now
+    )
     return variant, variant.attempts > 1
 
 

@@ -775,17 +775,18 @@ def do_retry(variant: Variant, actor: Any) -> Variant:
 
 
 def aggregate(statuses: Iterable[str]) -> str | None:
-    """The status a post shows once its variants live their own lives (None: no variant)."""
+    """The status a post shows once its variants live their own lives (the engine calls
+    this; None: no variant). Some out and some still to go: publishing; all out: published;
+    none to go and one failed: failed."""
     found = set(statuses)
     if not found:
         return None
-    for status in (Status.PUBLISHING,):
-        if status in found:
-            return status
+    if Status.PUBLISHING in found:
+        return Status.PUBLISHING
     if found <= {Status.PUBLISHED}:
         return Status.PUBLISHED
     if Status.SCHEDULED in found:
-        return Status.SCHEDULED if Status.FAILED not in found else Status.PUBLISHING
+        return Status.PUBLISHING if found & {Status.PUBLISHED, Status.FAILED} else Status.SCHEDULED
     if Status.FAILED in found:
         return Status.FAILED
     return None
