@@ -42,10 +42,13 @@ class TimeInput(forms.TimeInput):
 
 def check_date(value: dt.date | None) -> dt.date | None:
     if value is not None and not MIN_YEAR <= value.year <= MAX_YEAR:
-        raise ValidationError(_("Choose a date between %(first)s and %(last)s.") % {
-            "first": MIN_YEAR,
-            "last": MAX_YEAR,
-        })
+        raise ValidationError(
+            _("Choose a date between %(first)s and %(last)s.")
+            % {
+                "first": MIN_YEAR,
+                "last": MAX_YEAR,
+            }
+        )
     return value
 
 

@@ -100,7 +100,9 @@ def calendar_view(request: HttpRequest) -> HttpResponse:
     posts = pages.calendar_posts([ws], grid.start, grid.end, filters, zone)
     grid.fill(posts, zone, alsace_moselle=False)
     if mode != "list":
-        grid.add_cadence(pages.cadence_plan(ws), pages.cadence_posts(ws, grid.start, grid.end), zone)
+        grid.add_cadence(
+            pages.cadence_plan(ws), pages.cadence_posts(ws, grid.start, grid.end), zone
+        )
     context = {
         "form": form,
         "mode": mode,
@@ -252,7 +254,12 @@ def save_composer(ws: Workspace, user: Any, post: Post | None, form: ComposerFor
     with transaction.atomic():
         if post is None:
             post = services.do_create_post(
-                ws, user, data["text"], variants=form.variants(), scheduled_at=when, campaign=campaign
+                ws,
+                user,
+                data["text"],
+                variants=form.variants(),
+                scheduled_at=when,
+                campaign=campaign,
             )
         else:
             services.do_update_post(post, user, text=data["text"], campaign=campaign)
@@ -479,8 +486,9 @@ def approval_link(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST":
         if form.is_valid():
             decision = (
-                "approved" if form.cleaned_data["decision"] == DecisionForm.APPROVE else
-                "changes_requested"
+                "approved"
+                if form.cleaned_data["decision"] == DecisionForm.APPROVE
+                else "changes_requested"
             )
             try:
                 approvals.do_decide_by_link(token, decision, form.cleaned_data["comment"])

@@ -40,9 +40,7 @@ class FakePublishNetwork(base.Connector):
         cls.fail_with.clear()
         cls.during_publish.clear()
 
-    def publish(
-        self, post: base.OutgoingPost, context: base.PublishContext
-    ) -> base.PublishedPost:
+    def publish(self, post: base.OutgoingPost, context: base.PublishContext) -> base.PublishedPost:
         self.publish_account()
         self.calls.append(("publish", context.idempotency_key))
         while self.during_publish:

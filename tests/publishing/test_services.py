@@ -140,9 +140,7 @@ def test_safety_finding_needs_an_override_with_a_reason(workspace, owner, accoun
     assert override.details["findings"][0]["code"] == "trending_tragedy"
 
 
-def test_editing_a_scheduled_post_without_flow_rechecks_it(
-    workspace, owner, account, soon, unsafe
-):
+def test_editing_a_scheduled_post_without_flow_rechecks_it(workspace, owner, account, soon, unsafe):
     post = services.do_create_post(workspace, owner, "Bonjour", variants={account.pk: ""})
     services.do_schedule(post, owner, soon)
     services.do_update_post(post, owner, text="Bonjour #Iran")
