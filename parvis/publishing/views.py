@@ -7,7 +7,7 @@ pure calendar (calendar.py, holidays.py).
 
 from __future__ import annotations
 
-import datetime as dt
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -37,7 +37,7 @@ from parvis.publishing.forms import (
     OverrideForm,
 )
 from parvis.publishing.models import Campaign, Media, Post, Status, Variant
-from parvis.workspaces.access import get_in_workspace, scoped, user_workspaces, workspace_view
+from parvis.workspaces.access import get_in_workspace, scoped, workspace_view
 from parvis.workspaces.models import Workspace
 from parvis.workspaces.roles import Perm
 
@@ -225,10 +225,8 @@ def compose(request: HttpRequest, post_id: int | None = None) -> HttpResponse:
     form = _composer_form(request, ws, post)
     if request.method == "GET" and post is None and request.GET.get("day"):
         # « New post » from a day of the calendar: that day, at the usual hour.
-        try:
+        with suppress(cal.OutOfRange):
             form.initial["day"] = cal.parse_day(request.GET["day"], timezone.now().date())
-        except cal.OutOfRange:
-            pass
     if request.method == "POST":
         if form.is_valid():
             try:
@@ -483,22 +481,15 @@ def approval_link(request: HttpRequest, token: str) -> HttpResponse:
     except ValidationError as error:
         return _link_problem(request, error_text(error))
     form = DecisionForm(request.POST or None)
-    if request.method == "POST":
-        if form.is_valid():
-            decision = (
-                "approved"
-                if form.cleaned_data["decision"] == DecisionForm.APPROVE
-                else "changes_requested"
-            )
-            try:
-                approvals.do_decide_by_link(token, decision, form.cleaned_data["comment"])
-            except ValidationError as error:
-                return _link_problem(request, error_text(error))
-            return render(
-                request,
-                "publishing/link_done.html",
-                {"approved": decision == "approved", "workspace": info.post.workspace},
-            )
+    if request.method == "POST" and form.is_valid():
+        approve = form.cleaned_data["decision"] == DecisionForm.APPROVE
+        decision = "approved" if approve else "changes_requested"
+        try:
+            approvals.do_decide_by_link(token, decision, form.cleaned_data["comment"])
+        except ValidationError as error:
+            return _link_problem(request, error_text(error))
+        context = {"approved": approve, "workspace": info.post.workspace}
+        return render(request, "publishing/link_done.html", context)
     post = info.post
     zone = zone_of(post.workspace)
     context = {
