@@ -78,7 +78,7 @@ def publishing(workspace, owner, account) -> dict:
 def publishing_media(world: dict):
     """An uploaded file of the world's post (made on first use), for the pages' media URL."""
     from parvis.publishing.services import do_upload_media
-    from tests.publishing.test_views import png
+    from tests.publishing.pubui_helpers import png
 
     if "media" not in world:
         world["media"] = do_upload_media(world["post"].workspace, None, png(), filename="a.png")

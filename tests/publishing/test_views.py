@@ -2,27 +2,6 @@
 
 from __future__ import annotations
 
-import struct
-import zlib
-
-
-def png(width: int = 2, height: int = 1) -> bytes:
-    """A real (tiny) PNG image."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    rows = b"".join(b"\x00" + b"\xff\x00\x00" * width for _ in range(height))
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(rows))
-        + chunk(b"IEND", b"")
-    )
-
-
 import datetime as dt
 import types
 from zoneinfo import ZoneInfo
@@ -38,6 +17,7 @@ from parvis.publishing import approvals, checks, services
 from parvis.publishing.models import EventKind, Media, Post, PostEvent, Status, Variant
 from parvis.workspaces.roles import Role
 from tests.conftest import login
+from tests.publishing.pubui_helpers import png
 
 pytestmark = pytest.mark.django_db
 
@@ -254,7 +234,6 @@ def test_calendar_queries_do_not_grow_with_posts(workspace, owner, bluesky, mast
 
 
 def test_agency_view_labels_each_client(workspace, other_workspace, owner, bluesky, member_factory):
-    member_factory(Role.MANAGER, ws=other_workspace, username=owner.username) if False else None
     from parvis.workspaces.services import do_add_member
 
     do_add_member(other_workspace, owner, Role.MANAGER)
@@ -530,7 +509,7 @@ def test_approval_link_works_once_without_login(workspace, cm, bluesky, one_step
     approvals.do_submit_for_approval(post, cm)
     login(cm).post(url("send_link", workspace, post.pk), {"email": "client@lumiere.test"})
     assert len(mail.outbox) == 1
-    link = [line for line in mail.outbox[0].body.split() if "/approve/" in line][0]
+    link = next(line for line in mail.outbox[0].body.split() if "/approve/" in line)
     path = link[link.index("/approve/") :]
     page = client.get(path)
     assert page.status_code == 200
