@@ -1,0 +1,167 @@
+"""Publishing in a real browser: compose a post for two networks, see each network's counter
+and a brand-safety warning, override it with a reason, send for approval, approve as the
+client, find the post scheduled in the calendar, and drag it to another day.
+
+Counting is pub-counting's module when installed (its contract otherwise); brand safety is
+replaced by its contract (``check_post`` flags « #Iran »), since what the real module says
+depends on what listening saw that day.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import shutil
+import types
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from playwright.sync_api import expect
+
+from parvis.connectors.services import do_connect_account
+from parvis.publishing import checks, services
+from parvis.publishing.models import Post, Status
+from parvis.workspaces.models import Workspace
+from parvis.workspaces.roles import Role
+from parvis.workspaces.services import do_add_member, do_create_user
+from tests.browser.conftest import Tab, log_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PARIS = ZoneInfo("Europe/Paris")
+CLIENT_PASSWORD = "a long client password 2026"
+SHOTS = Path("/work/wt/pub-ui-shots")
+
+
+@pytest.fixture
+def brand_safety(monkeypatch):
+    def check_post(workspace, text, now=None):
+        if "#iran" in text.lower():
+            return [
+                types.SimpleNamespace(
+                    code="trending_tragedy",
+                    term="#iran",
+                    message="#Iran : les mentions récentes parlent surtout d'une élection et de morts.",
+                )
+            ]
+        return []
+
+    monkeypatch.setattr(checks, "safety", lambda: types.SimpleNamespace(check_post=check_post))
+    if checks.counting() is None:
+
+        def count(text, network, limits=None):
+            limit = {"bluesky": 300, "mastodon": 500}.get(network, 1000)
+            return types.SimpleNamespace(length=len(text), limit=limit, ok=len(text) <= limit)
+
+        monkeypatch.setattr(
+            checks,
+            "counting",
+            lambda: types.SimpleNamespace(count=count, check_media=lambda *a, **k: []),
+        )
+
+
+def shot(tab: Tab, artifacts: Path, name: str, selector: str | None = None) -> None:
+    tab.shot(artifacts, name, selector)
+    if SHOTS.parent.exists():  # a copy for the reviewers, next to the worktrees
+        SHOTS.mkdir(exist_ok=True)
+        shutil.copy(artifacts / name, SHOTS / name)
+
+
+def test_compose_approve_and_plan(tab: Tab, artifacts, brand_safety):
+    page = tab.page
+    workspace = Workspace.objects.get(slug="demo")
+    services.do_save_approval_settings(workspace, None, flow="one", step1_role=Role.CLIENT)
+    bluesky = do_connect_account(
+        workspace,
+        None,
+        network="bluesky",
+        handle="maisonlumiere.bsky.social",
+        credentials={"app_password": "x"},
+    )
+    mastodon = do_connect_account(
+        workspace,
+        None,
+        network="mastodon",
+        handle="@maisonlumiere@piaille.fr",
+        credentials={"access_token": "x", "instance_url": "https://piaille.fr"},
+    )
+    client_user = do_create_user("claire", CLIENT_PASSWORD, email="claire@client.test")
+    do_add_member(workspace, client_user, Role.CLIENT)
+    day = dt.datetime.now(PARIS).date() + dt.timedelta(days=3)
+
+    log_in(tab)
+    page.click("nav a[href='/w/demo/publishing/']")
+    page.wait_for_url("**/w/demo/publishing/")
+    page.click("#new-post")
+    page.fill("#id_text", "Nos bougies de Noël arrivent en boutique ! #Iran")
+    page.check(f"#accounts input[name=accounts][value='{bluesky.pk}']")
+    page.check(f"#accounts input[name=accounts][value='{mastodon.pk}']")
+    page.fill("#id_day", day.isoformat())
+    page.fill("#id_time", "10:00")
+    live = page.locator("#live-checks")
+    expect(live.locator("[data-network=bluesky] .counter")).to_contain_text("/ 300")
+    expect(live.locator("[data-network=mastodon] .counter")).to_contain_text("/ 500")
+    expect(live.locator("#live-findings")).to_contain_text("élection")
+    shot(tab, artifacts, "publishing-composer.png")
+
+    page.click("button[name=action][value=save]")
+    page.wait_for_url(re.compile(r"/w/demo/publishing/\d+/edit/$"))
+    post = Post.objects.get(workspace=workspace)
+    expect(page.locator("#override-form")).to_be_visible()
+    page.fill(
+        "#override-form textarea[name=reason]", "Validé avec la cliente : pas d'autre mot-clé."
+    )
+    page.click("#override-form button[type=submit]")
+    page.wait_for_url(f"**/w/demo/publishing/{post.pk}/edit/")
+    expect(page.locator("#override-form")).to_have_count(0)
+    page.click("#send-for-approval")
+    page.wait_for_url(f"**/w/demo/publishing/{post.pk}/")
+    expect(page.locator("#post-status")).to_have_attribute("data-status", "awaiting_approval")
+    expect(page.locator("#post-log")).to_contain_text("pas d'autre mot-clé")
+    shot(tab, artifacts, "publishing-post-awaiting.png")
+
+    # The client signs in and approves.
+    page.click("form[action='/logout/'] button")
+    tab.open("/login/")
+    page.fill("#id_username", "claire")
+    page.fill("#id_password", CLIENT_PASSWORD)
+    page.click("form[action$='/login/'] button[type=submit]")
+    page.wait_for_load_state()
+    tab.open(f"/w/demo/publishing/{post.pk}/")
+    page.fill("#decide-form textarea[name=comment]", "Parfait, merci !")
+    page.click("#approve")
+    page.wait_for_url(f"**/w/demo/publishing/{post.pk}/")
+    expect(page.locator("#post-status")).to_have_attribute("data-status", "scheduled")
+    expect(page.locator("#approval-panel")).to_contain_text("Parfait, merci !")
+    shot(tab, artifacts, "publishing-post-approved.png")
+
+    # Back as the community manager: the post is in the calendar, on its day, and moves.
+    page.click("form[action='/logout/'] button")
+    log_in(tab)
+    tab.open(f"/w/demo/publishing/?month={day:%Y-%m}")
+    chip = page.locator(f"[data-date='{day.isoformat()}'] .post-chip[data-post='{post.pk}']")
+    expect(chip).to_have_attribute("data-status", "scheduled")
+    expect(chip).to_contain_text("10:00")
+    shot(tab, artifacts, "publishing-calendar-month.png")
+    target = day + dt.timedelta(days=1 if day.day < 28 else -1)
+    chip.drag_to(page.locator(f".cal-day[data-date='{target.isoformat()}']"))
+    page.wait_for_load_state()
+    moved = page.locator(f"[data-date='{target.isoformat()}'] .post-chip[data-post='{post.pk}']")
+    expect(moved).to_be_visible()
+    post.refresh_from_db()
+    assert post.scheduled_at.astimezone(PARIS).date() == target
+    assert post.scheduled_at.astimezone(PARIS).time() == dt.time(10, 0)
+    assert post.status == Status.SCHEDULED
+
+    tab.open(f"/w/demo/publishing/?view=week&week={target:%G-W%V}")
+    expect(page.locator(f".post-chip[data-post='{post.pk}']")).to_be_visible()
+    shot(tab, artifacts, "publishing-calendar-week.png")
+    tab.open(f"/w/demo/publishing/?view=list&from={day.isoformat()}")
+    shot(tab, artifacts, "publishing-calendar-list.png")
+    tab.open("/publishing/")
+    expect(page.locator(f".post-chip[data-post='{post.pk}'] .client")).to_have_text(
+        "Maison Lumière"
+    )
+    shot(tab, artifacts, "publishing-agency.png")
+    assert tab.problems == []
