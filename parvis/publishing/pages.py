@@ -316,6 +316,8 @@ class Counter:
     limit: int | None
     ok: bool
     problems: list[str]
+    hashtags: int | None = None
+    hashtag_limit: int | None = None
 
     @property
     def left(self) -> int | None:
@@ -337,9 +339,14 @@ def _first(result: Any, names: Sequence[str]) -> Any:
     return None
 
 
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
 def count(text: str, network: str) -> Counter | None:
-    """The network's own count of ``text`` (parvis.connectors.counting), or None when that
-    module is not installed or does not know the network."""
+    """The network's own count of ``text`` (parvis.connectors.counting's ``Count``: used,
+    limit — 0 when unknown —, problems, hashtags), or None when that module is not installed
+    or has no rule for the network."""
     module = checks.counting()
     if module is None:
         return None
@@ -348,18 +355,20 @@ def count(text: str, network: str) -> Counter | None:
     except (LookupError, ValueError) as exc:  # a network it has no rule for
         logger.info("no count for %s: %s", network, exc)
         return None
-    length = _first(result, ("length", "count", "used", "weighted_length", "characters"))
-    limit = _first(result, ("limit", "max_characters", "maximum"))
-    problems = _first(result, ("problems", "errors")) or []
-    messages = [str(getattr(p, "message", p)) for p in problems]
+    length = _int(_first(result, ("used", "length", "count")))
+    limit = _int(_first(result, ("limit", "max_characters"))) or None
+    problems = list(_first(result, ("problems", "errors")) or [])
+    blocking = [p for p in problems if getattr(p, "blocking", True)]
     ok = _first(result, ("ok",))
     if ok is None:
-        ok = not messages and (length is None or limit is None or length <= limit)
+        ok = not blocking and (length is None or limit is None or length <= limit)
     return Counter(
-        length if isinstance(length, int) else None,
-        limit if isinstance(limit, int) else None,
+        length,
+        limit,
         bool(ok),
-        messages,
+        [str(getattr(p, "message", p)) for p in problems],
+        _int(getattr(result, "hashtags", None)),
+        _int(getattr(result, "hashtag_limit", None)),
     )
 
 

@@ -85,12 +85,27 @@ def unsafe(monkeypatch):
 
 @pytest.fixture
 def counting(monkeypatch):
-    """pub-counting's count(), by its contract: Bluesky 300, Mastodon 500."""
+    """pub-counting's count(), by its contract (Count: used, limit, remaining, problems,
+    hashtags): Bluesky 300, Mastodon 500, Instagram 2,200 and 30 hashtags."""
 
     def count(text, network, limits=None):
-        limit = {"bluesky": 300, "mastodon": 500}[network]
+        limit = {"bluesky": 300, "mastodon": 500, "instagram": 2200}.get(network, 0)
+        hashtags = text.count("#")
+        problems = ()
+        if network == "instagram" and hashtags > 30:
+            problems = (
+                types.SimpleNamespace(
+                    code="hashtags", message="31 hashtags: 30 at most.", blocking=True
+                ),
+            )
         return types.SimpleNamespace(
-            length=len(text), limit=limit, ok=len(text) <= limit, problems=[]
+            network=network,
+            used=len(text),
+            limit=limit,
+            remaining=limit - len(text),
+            hashtags=hashtags,
+            hashtag_limit=30 if network == "instagram" else None,
+            problems=problems,
         )
 
     monkeypatch.setattr(
@@ -413,6 +428,29 @@ def test_live_checks_count_per_network(workspace, cm, bluesky, mastodon, countin
     assert response.status_code == 200
     assert "320 / 300" in html and "320 / 500" in html
     assert html.count('class="live-row over"') == 1
+
+
+def test_live_checks_count_hashtags_and_unknown_limits(workspace, owner, cm, counting):
+    instagram = do_connect_account(
+        workspace,
+        owner,
+        network="instagram",
+        handle="maisonlumiere",
+        credentials={"access_token": "x"},
+    )
+    reddit = do_connect_account(
+        workspace, owner, network="reddit", handle="u/lumiere", credentials={"access_token": "x"}
+    )
+    text = " ".join(f"#tag{i}" for i in range(31))
+    html = (
+        login(cm)
+        .post(url("live_checks", workspace), {"text": text, "accounts": [instagram.pk, reddit.pk]})
+        .content.decode()
+    )
+    assert "31 / 30" in html
+    assert "31 hashtags: 30 at most." in html
+    assert html.count('class="live-row over"') == 1  # reddit: no known limit, no bar
+    assert f"{len(text)} / 0" not in html
 
 
 def test_live_checks_without_the_counting_module(workspace, cm, bluesky, monkeypatch):
