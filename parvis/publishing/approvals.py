@@ -119,7 +119,12 @@ def _decide(
     approval.full_clean(exclude=["post", "user"])
     approval.save()
     who = user if getattr(user, "is_authenticated", False) else None
-    details = {"step": step, "version": head.version, "via_link": via_link, "email": email}
+    details: dict[str, Any] = {
+        "step": step,
+        "version": head.version,
+        "via_link": via_link,
+        "email": email,
+    }
     if decision == Decision.CHANGES_REQUESTED:
         head.approval_step = 0
         set_status(head, Status.CHANGES_REQUESTED, fields=["approval_step"])
@@ -292,8 +297,8 @@ def do_decide_by_link(
         )
         if not used:  # another request used it a moment ago
             raise LinkError(_("This link has already been used."))
-        info = resolve_link_unlocked(info.link, head, now)
-        head = _decide(head, info.step, decision, comment, email=info.email, via_link=True)
+        link = resolve_link_unlocked(info.link, head, now)
+        head = _decide(head, link.step, decision, comment, email=link.email, via_link=True)
         if decision == Decision.APPROVED:
             head = schedule_if_timed(head, None)
     return head

@@ -26,6 +26,9 @@ class Problem:
     message: str
     key: str = ""  # stable identity of a safety finding (what an override accepts)
     network: str = ""
+    # False for a warning a person may publish past (alt text missing, a tone remark): it
+    # is shown, never in the way of scheduling.
+    blocking: bool = True
 
 
 def _module(name: str) -> ModuleType | None:
@@ -47,22 +50,29 @@ def _text(value: Any) -> str:
     return str(value) if value is not None else ""
 
 
-def _problem(item: Any, default_code: str, network: str = "") -> Problem:
+def _problem(item: Any, default_code: str, network: str = "", block: str = "block") -> Problem:
     """One finding or problem, whatever its exact class: a dataclass with code/message (or
-    a dict, or a plain string)."""
+    a dict, or a plain string). Blocking: its `blocking` flag, else its `severity` is the
+    module's blocking one, else yes."""
     if isinstance(item, str):
         return Problem(default_code, item, key=f"{default_code}:{item}", network=network)
     get = item.get if isinstance(item, dict) else lambda name, d=None: getattr(item, name, d)
     code = _text(get("code") or get("kind") or default_code)
     message = _text(get("message") or get("why") or get("reason") or item)
-    term = _text(get("term") or get("hashtag") or get("word") or get("topic") or "")
+    term = _text(
+        get("subject") or get("term") or get("hashtag") or get("word") or get("topic") or ""
+    )
     key = _text(get("key") or "") or f"{code}:{term or message}"
-    return Problem(code, message, key=key, network=network)
+    blocking = get("blocking")
+    if blocking is None:
+        severity = get("severity")
+        blocking = severity is None or severity == block
+    return Problem(code, message, key=key, network=network, blocking=bool(blocking))
 
 
 def count_problems(text: str, network: str, limits: PublishLimits | None = None) -> list[Problem]:
-    """What makes `text` too long (or otherwise refused) on `network`; empty when it fits or
-    when counting is not installed."""
+    """What makes `text` too long (or otherwise refused) on `network`, and its warnings
+    (`blocking` False); empty when it fits or when counting is not installed."""
     module = counting()
     if module is None:
         return []
@@ -105,4 +115,5 @@ def safety_findings(workspace: Any, text: str) -> list[Problem]:
     module = safety()
     if module is None or not text.strip():
         return []
-    return [_problem(f, "safety") for f in module.check_post(workspace, text)]
+    block = getattr(module, "BLOCK", "block")
+    return [_problem(f, "safety", block=block) for f in module.check_post(workspace, text)]

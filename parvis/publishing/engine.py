@@ -30,6 +30,7 @@ retries whose time came and leases that expired; an ETA task per post starts it 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import os
 import socket
@@ -195,9 +196,8 @@ def previous_part(variant: Variant) -> Variant | None:
 
 
 def reply_target(variant: Variant, previous: Variant) -> base.ReplyTarget:
-    head_variant = Variant.objects.filter(
-        post_id=variant.post.thread_parent_id, account_id=variant.account_id
-    ).first()
+    head_id = variant.post.thread_parent_id or variant.post_id
+    head_variant = Variant.objects.filter(post_id=head_id, account_id=variant.account_id).first()
     raw = previous.raw if isinstance(previous.raw, dict) else {}
     return base.ReplyTarget(
         network=variant.account.network,
@@ -295,9 +295,17 @@ def publish_variant(
     return record(variant, head, published, now)
 
 
+def lock_head(head: Post) -> None:
+    """Outcomes of one thread are recorded one at a time, so the post's aggregate status is
+    computed from every committed outcome. The head first, then the variant: the order the
+    services take them in (no deadlock with an edit or an unschedule)."""
+    list(Post.objects.select_for_update().filter(pk=head.pk).values_list("pk", flat=True))
+
+
 def record(variant: Variant, head: Post, published: base.PublishedPost, now: dt.datetime) -> str:
     when = published.published_at or timezone.now()
     with transaction.atomic():
+        lock_head(head)
         # Whoever holds it now: the same key gave the same post, so recording it is right
         # even if our lease expired and another worker is reconciling it.
         updated = Variant.objects.filter(pk=variant.pk, status=Status.PUBLISHING).update(
@@ -331,8 +339,8 @@ def record(variant: Variant, head: Post, published: base.PublishedPost, now: dt.
             event(head, EventKind.RESUMED, None, at=now)
         refresh_status(head)
         following = next_parts(variant)
-        if following:
-            transaction.on_commit(lambda: [enqueue(v) for v in following])
+        for variant_id in following:
+            transaction.on_commit(functools.partial(enqueue, variant_id))
     return Status.PUBLISHED
 
 
@@ -372,6 +380,7 @@ def retry_later(
         )
     delay = max(retry_after or 0.0, backoff(variant.attempts))
     with transaction.atomic():
+        lock_head(head)
         updated = Variant.objects.filter(pk=variant.pk, status=Status.PUBLISHING).update(
             status=Status.SCHEDULED,
             claim_owner="",
@@ -401,6 +410,7 @@ def retry_later(
 def fail(variant: Variant, head: Post, message: str, now: dt.datetime) -> str:
     what = _("Fix what the network said (or the account's connection), then retry.")
     with transaction.atomic():
+        lock_head(head)
         updated = Variant.objects.filter(pk=variant.pk, status=Status.PUBLISHING).update(
             status=Status.FAILED,
             claim_owner="",

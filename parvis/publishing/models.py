@@ -4,7 +4,7 @@ A `Post` holds the master text; each `Variant` is that post on one connected acc
 own text or the master's. Before scheduling, the variants follow the post's status; from
 `scheduled` on each variant lives its own life (publishing, published, failed) and the post's
 status is their aggregate (`services.aggregate_status`). Writes live in services.py,
-approvals.py and engine.py; rules in docs/architecture.md.
+approvals.py and engine.py, whose docstrings hold the rules.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from parvis.connectors.models import ConnectedAccount
 from parvis.workspaces.models import Workspace, WorkspaceScoped
@@ -23,16 +24,16 @@ USER = settings.AUTH_USER_MODEL
 
 
 class Status(models.TextChoices):
-    DRAFT = "draft", _("Draft")
-    AWAITING_APPROVAL = "awaiting_approval", _("Awaiting approval")
-    CHANGES_REQUESTED = "changes_requested", _("Changes requested")
+    DRAFT = "draft", pgettext_lazy("post status", "Draft")
+    AWAITING_APPROVAL = "awaiting_approval", pgettext_lazy("post status", "Awaiting approval")
+    CHANGES_REQUESTED = "changes_requested", pgettext_lazy("post status", "Changes requested")
     # Approved (every step), not scheduled yet.
-    APPROVED = "approved", _("Approved")
-    SCHEDULED = "scheduled", _("Scheduled")
-    PUBLISHING = "publishing", _("Publishing")
-    PUBLISHED = "published", _("Published")
-    FAILED = "failed", _("Failed")
-    CANCELLED = "cancelled", _("Cancelled")
+    APPROVED = "approved", pgettext_lazy("post status", "Approved")
+    SCHEDULED = "scheduled", pgettext_lazy("post status", "Scheduled")
+    PUBLISHING = "publishing", pgettext_lazy("post status", "Publishing")
+    PUBLISHED = "published", pgettext_lazy("post status", "Published")
+    FAILED = "failed", pgettext_lazy("post status", "Failed")
+    CANCELLED = "cancelled", pgettext_lazy("post status", "Cancelled")
 
 
 # Before these, a post may still be edited; from them on, the network has (or may have) it.
@@ -274,7 +275,7 @@ class ApprovalLink(WorkspaceScoped):
 
 
 class EventKind(models.TextChoices):
-    CREATED = "created", _("Created")
+    CREATED = "created", _("Post created")
     EDITED = "edited", _("Edited")
     SUBMITTED = "submitted", _("Sent for approval")
     APPROVED = "approved", _("Approved")

@@ -497,7 +497,8 @@ def do_attach_media(
         for target in targets:
             network = target.account.network
             for problem in checks.media_problems(network, files):
-                errors.setdefault(network, []).append(problem.message)
+                if problem.blocking and problem.message not in errors.get(network, []):
+                    errors.setdefault(network, []).append(problem.message)
         if errors:
             raise ValidationError(errors)
         for position, item in enumerate(items):
@@ -519,6 +520,7 @@ class Report:
     """What stands between a post (thread) and its schedule."""
 
     counting: dict[str, list[str]] = field(default_factory=dict)  # network -> messages
+    warnings: dict[str, list[str]] = field(default_factory=dict)  # network -> non-blocking
     safety: list[checks.Problem] = field(default_factory=list)  # every finding
     unresolved: list[checks.Problem] = field(default_factory=list)  # not overridden
     approval: str = ""
@@ -557,7 +559,11 @@ def check_post(head: Post, *, now: dt.datetime | None = None) -> Report:
             )
         problems = checks.count_problems(text, network) + checks.media_problems(network, files)
         for problem in problems:
-            report.counting.setdefault(network, []).append(problem.message)
+            if problem.code == "empty" and files:
+                continue  # a post with an image may have no text
+            into = report.counting if problem.blocking else report.warnings
+            if problem.message not in into.get(network, []):
+                into.setdefault(network, []).append(problem.message)
     seen: set[str] = set()
     for text in texts:
         for finding in checks.safety_findings(head.workspace, text):
@@ -565,7 +571,7 @@ def check_post(head: Post, *, now: dt.datetime | None = None) -> Report:
                 seen.add(finding.key)
                 report.safety.append(finding)
     accepted = set(head.safety_overridden or [])
-    report.unresolved = [f for f in report.safety if f.key not in accepted]
+    report.unresolved = [f for f in report.safety if f.blocking and f.key not in accepted]
     if not is_approved(head):
         report.approval = _("This post needs its approval first.")
     if head.scheduled_at is None:
@@ -609,7 +615,7 @@ def do_override_safety(post: Post, actor: Any, reason: str) -> list[checks.Probl
         raise ValidationError({"reason": _("Say why this post should go out anyway.")})
     with transaction.atomic():
         head = lock(post)
-        findings = check_post(head).safety
+        findings = [f for f in check_post(head).safety if f.blocking]
         if not findings:
             raise ValidationError(_("This post has no brand-safety warning to override."))
         keys = list(dict.fromkeys([*(head.safety_overridden or []), *(f.key for f in findings)]))

@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (pub-core fixtures are imported by name: no shared conftest here)
 """Posts: creating, editing, variants, media, checks and scheduling (the state machine)."""
 
 from __future__ import annotations
@@ -292,3 +293,32 @@ def test_every_event_time_is_aware(workspace, owner, account, soon):
     post = services.do_create_post(workspace, owner, "Bonjour", variants={account.pk: ""})
     services.do_schedule(post, owner, soon)
     assert all(timezone.is_aware(e.at) for e in PostEvent.objects.all())
+
+
+def test_warnings_are_shown_but_do_not_block(workspace, owner, account, soon, monkeypatch):
+    import types
+
+    from parvis.publishing import checks
+    from tests.publishing.pubcore_fixtures import fake_module
+
+    def check_post(workspace, text, now=None):
+        return [
+            types.SimpleNamespace(
+                code="address_form",
+                severity="warn",
+                subject="tu",
+                message="The strategy says « vous ».",
+            )
+        ]
+
+    def count(text, network, limits=None):
+        alt = types.SimpleNamespace(code="alt_missing", message="Add alt text.", blocking=False)
+        return types.SimpleNamespace(problems=(alt,), ok=True)
+
+    monkeypatch.setattr(checks, "safety", lambda: fake_module(check_post=check_post, BLOCK="block"))
+    monkeypatch.setattr(checks, "counting", lambda: fake_module(count=count))
+    post = services.do_create_post(workspace, owner, "Salut toi", variants={account.pk: ""})
+    report = services.check_post(post)
+    assert [f.code for f in report.safety] == ["address_form"] and report.unresolved == []
+    assert report.warnings == {"threads": ["Add alt text."]} and report.counting == {}
+    assert services.do_schedule(post, owner, soon).status == Status.SCHEDULED
