@@ -70,6 +70,7 @@ class FilterForm(forms.Form):
     account = forms.ChoiceField(label=_("Account"), required=False)
     status = forms.ChoiceField(label=_("Status"), required=False)
     campaign = forms.ChoiceField(label=_("Campaign"), required=False)
+    alsace = forms.BooleanField(label=_("Alsace-Moselle holidays"), required=False)
 
     def __init__(
         self,

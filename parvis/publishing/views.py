@@ -53,6 +53,18 @@ def zone_of(workspace: Workspace) -> ZoneInfo:
         return ZoneInfo(settings.TIME_ZONE)
 
 
+def show(
+    request: HttpRequest,
+    template: str,
+    context: dict[str, Any],
+    zone: ZoneInfo,
+    status: int = 200,
+) -> HttpResponse:
+    """Render with the workspace's zone active: every date on the page is on its clock."""
+    with timezone.override(zone):
+        return render(request, template, {**context, "zone": zone}, status=status)
+
+
 def error_text(error: ValidationError) -> str:
     return " ".join(error.messages)
 
@@ -96,9 +108,9 @@ def calendar_view(request: HttpRequest) -> HttpResponse:
         grid = pages.Grid.build(mode, request.GET, today, zone)
     except cal.OutOfRange:
         context = {"form": form, "mode": mode, "out_of_range": True, "today": today}
-        return render(request, "publishing/calendar.html", context, status=400)
+        return show(request, "publishing/calendar.html", context, zone, status=400)
     posts = pages.calendar_posts([ws], grid.start, grid.end, filters, zone)
-    grid.fill(posts, zone, alsace_moselle=False)
+    grid.fill(posts, zone, alsace_moselle=bool(filters.get("alsace")))
     if mode != "list":
         grid.add_cadence(
             pages.cadence_plan(ws), pages.cadence_posts(ws, grid.start, grid.end), zone
@@ -115,7 +127,7 @@ def calendar_view(request: HttpRequest) -> HttpResponse:
         "several": len(pages.workspaces_of(request.user)) > 1,
         "movable": pages.MOVABLE,
     }
-    return render(request, "publishing/calendar.html", context)
+    return show(request, "publishing/calendar.html", context, zone)
 
 
 @login_required
@@ -133,7 +145,7 @@ def agency_calendar(request: HttpRequest) -> HttpResponse:
         grid = pages.Grid.build(mode, request.GET, today, zone)
     except cal.OutOfRange:
         context = {"mode": mode, "out_of_range": True, "workspaces": workspaces}
-        return render(request, "publishing/agency.html", context, status=400)
+        return show(request, "publishing/agency.html", context, zone, status=400)
     posts = pages.calendar_posts(shown, grid.start, grid.end, {}, zone)
     grid.fill(posts, zone, alsace_moselle=False)
     context = {
@@ -145,7 +157,7 @@ def agency_calendar(request: HttpRequest) -> HttpResponse:
         "query": pages.query_without(request.GET, ("view", "month", "from")),
         "movable": [],
     }
-    return render(request, "publishing/agency.html", context)
+    return show(request, "publishing/agency.html", context, zone)
 
 
 @workspace_view(Perm.PUBLISH)
@@ -239,7 +251,7 @@ def compose(request: HttpRequest, post_id: int | None = None) -> HttpResponse:
     else:
         status = 200
     context = _composer_context(request, ws, post, form)
-    return render(request, "publishing/compose.html", context, status=status)
+    return show(request, "publishing/compose.html", context, zone_of(ws), status=status)
 
 
 def save_composer(ws: Workspace, user: Any, post: Post | None, form: ComposerForm) -> Post:
@@ -361,7 +373,7 @@ def post_detail(request: HttpRequest, post_id: int) -> HttpResponse:
         "media": list(Media.objects.filter(post=post).order_by("position", "id")),
         **pages.post_checks(post),
     }
-    return render(request, "publishing/post.html", context)
+    return show(request, "publishing/post.html", context, zone_of(ws))
 
 
 @workspace_view(Perm.APPROVE)
@@ -500,7 +512,8 @@ def approval_link(request: HttpRequest, token: str) -> HttpResponse:
         "variants": pages.variant_rows(post),
         "media": [],
     }
-    return render(request, "publishing/link.html", context, status=400 if form.errors else 200)
+    status = 400 if form.errors else 200
+    return show(request, "publishing/link.html", context, zone, status=status)
 
 
 def _link_problem(request: HttpRequest, reason: str) -> HttpResponse:

@@ -1,6 +1,7 @@
 """Publishing in a real browser: compose a post for two networks, see each network's counter
 and a brand-safety warning, override it with a reason, send for approval, approve as the
-client, find the post scheduled in the calendar, and drag it to another day.
+client, find the post scheduled in the calendar, drag it to another day, and see it published
+(the engine run at its time, as the worker would, with a network that answers).
 
 Counting is pub-counting's module when installed (its contract otherwise); brand safety is
 replaced by its contract (``check_post`` flags « #Iran »), since what the real module says
@@ -19,8 +20,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import expect
 
+from parvis.connectors import base
 from parvis.connectors.services import do_connect_account
-from parvis.publishing import checks, services
+from parvis.publishing import checks, engine, services
 from parvis.publishing.models import Post, Status
 from parvis.workspaces.models import Workspace
 from parvis.workspaces.roles import Role
@@ -42,7 +44,7 @@ def brand_safety(monkeypatch):
                 types.SimpleNamespace(
                     code="trending_tragedy",
                     term="#iran",
-                    message="#Iran : les mentions récentes parlent surtout d'une élection et de morts.",
+                    message="#Iran : ses mentions récentes parlent d'une élection et de morts.",
                 )
             ]
         return []
@@ -59,6 +61,24 @@ def brand_safety(monkeypatch):
             "counting",
             lambda: types.SimpleNamespace(count=count, check_media=lambda *a, **k: []),
         )
+
+
+class Network:
+    """What the engine publishes through: answers like a network that accepted the post."""
+
+    published: list[str] = []
+
+    def publish(self, post, context):
+        self.published.append(post.text)
+        number = len(self.published)
+        return base.PublishedPost(
+            external_id=f"post-{number}",
+            url=f"https://bsky.app/profile/maisonlumiere.bsky.social/post/{number}",
+            published_at=dt.datetime.now(dt.UTC),
+        )
+
+    def find_post(self, post, since, context):
+        return None
 
 
 def shot(tab: Tab, artifacts: Path, name: str, selector: str | None = None) -> None:
@@ -159,6 +179,20 @@ def test_compose_approve_and_plan(tab: Tab, artifacts, brand_safety):
     shot(tab, artifacts, "publishing-calendar-week.png")
     tab.open(f"/w/demo/publishing/?view=list&from={day.isoformat()}")
     shot(tab, artifacts, "publishing-calendar-list.png")
+    # Its time comes: the engine publishes it on both accounts, once.
+    Network.published = []
+    later = post.scheduled_at + dt.timedelta(seconds=30)
+    engine.publish_post(post.pk, now=later, factory=lambda account: Network())
+    assert len(Network.published) == 2
+    tab.open(f"/w/demo/publishing/{post.pk}/")
+    expect(page.locator("#post-status")).to_have_attribute("data-status", "published")
+    expect(page.locator("a.published-link")).to_have_count(2)
+    shot(tab, artifacts, "publishing-post-published.png")
+    tab.open(f"/w/demo/publishing/?month={target:%Y-%m}")
+    expect(
+        page.locator(f"[data-date='{target.isoformat()}'] .post-chip[data-post='{post.pk}']")
+    ).to_have_attribute("data-status", "published")
+
     tab.open("/publishing/")
     expect(page.locator(f".post-chip[data-post='{post.pk}'] .client")).to_have_text(
         "Maison Lumière"

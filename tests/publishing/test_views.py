@@ -146,6 +146,18 @@ def test_month_puts_posts_on_their_paris_day_with_holidays(workspace, owner, blu
     assert "Noël" in christmas or "Christmas" in christmas
 
 
+def test_alsace_moselle_holidays_on_request(workspace, owner):
+    client = login(owner)
+    base = url("calendar", workspace) + "?month=2026-12"
+    boxing_day = 'data-date="2026-12-26"'
+
+    def day26(html):
+        return html.split(boxing_day, 1)[1].split('data-date="2026-12-27"')[0]
+
+    assert "day-tag public" not in day26(client.get(base).content.decode())
+    assert "day-tag public" in day26(client.get(base + "&alsace=on").content.decode())
+
+
 def test_month_shows_dst_days_and_starts_on_monday(workspace, owner):
     html = login(owner).get(url("calendar", workspace) + "?month=2026-03").content.decode()
     # March 2026 starts on a Sunday: the grid opens on Monday 23 February.
