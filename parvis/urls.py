@@ -28,6 +28,11 @@ urlpatterns = [
     path("publishing/", publishing_views.agency_calendar, name="publishing_agency"),
     # The signed link an approver gets by e-mail: no login, one post, used once.
     path("approve/<str:token>/", publishing_views.approval_link, name="publishing_approval_link"),
+    path(
+        "approve/<str:token>/media/<int:media_id>/",
+        publishing_views.approval_link_media,
+        name="publishing_approval_media",
+    ),
     # The public moderation charter: no login, outside the workspace URLs.
     path("charte/<str:token>/", moderation_views.charter_public, name="moderation_charter"),
 ]

@@ -468,7 +468,10 @@ def send_link(request: HttpRequest, post_id: int) -> HttpResponse:
 @require_GET
 def media_file(request: HttpRequest, media_id: int) -> HttpResponse:
     """An uploaded image or video, for the composer's and the post's previews."""
-    media = get_in_workspace(Media, request.workspace, pk=media_id)
+    return _serve(get_in_workspace(Media, request.workspace, pk=media_id))
+
+
+def _serve(media: Media) -> HttpResponse:
     root = Path(settings.DATA_DIR).resolve()
     path = (root / media.path).resolve()
     if root not in path.parents or not path.is_file():
@@ -510,10 +513,21 @@ def approval_link(request: HttpRequest, token: str) -> HttpResponse:
         "form": form,
         "zone": zone,
         "variants": pages.variant_rows(post),
-        "media": [],
+        "media": list(Media.objects.filter(post=post).order_by("position", "id")),
+        "token": token,
     }
     status = 400 if form.errors else 200
     return show(request, "publishing/link.html", context, zone, status=status)
+
+
+@require_GET
+def approval_link_media(request: HttpRequest, token: str, media_id: int) -> HttpResponse:
+    """An image of the post the link decides (the approver has no session to see it)."""
+    try:
+        info = approvals.resolve_link(token[:500])
+    except ValidationError as error:
+        raise Http404 from error
+    return _serve(get_in_workspace(Media, info.post.workspace, pk=media_id, post=info.post))
 
 
 def _link_problem(request: HttpRequest, reason: str) -> HttpResponse:

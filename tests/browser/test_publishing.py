@@ -199,3 +199,43 @@ def test_compose_approve_and_plan(tab: Tab, artifacts, brand_safety):
     )
     shot(tab, artifacts, "publishing-agency.png")
     assert tab.problems == []
+
+
+def test_approval_link_without_an_account(tab: Tab, artifacts):
+    """The client opens the e-mailed link (no login), asks for changes; the link is then used."""
+    from parvis.publishing import approvals
+
+    page = tab.page
+    workspace = Workspace.objects.get(slug="demo")
+    services.do_save_approval_settings(workspace, None, flow="one", step1_role=Role.CLIENT)
+    account = do_connect_account(
+        workspace,
+        None,
+        network="bluesky",
+        handle="maisonlumiere.bsky.social",
+        credentials={"app_password": "x"},
+    )
+    when = dt.datetime.now(PARIS).replace(hour=9, minute=30, second=0, microsecond=0)
+    post = services.do_create_post(
+        workspace,
+        None,
+        "Atelier bougies samedi : il reste 4 places !",
+        variants={account.pk: ""},
+        scheduled_at=when + dt.timedelta(days=5),
+    )
+    approvals.do_submit_for_approval(post, None)
+    _link, token = approvals.do_create_link(post, None, "claire@client.test")
+
+    tab.open(f"/approve/{token}/")
+    expect(page.locator("main")).to_contain_text("il reste 4 places")
+    shot(tab, artifacts, "publishing-approval-link.png")
+    page.fill("#link-decide-form textarea[name=comment]", "Dites plutôt « 4 places ».")
+    page.click("#request-changes")
+    expect(page.locator("#link-done")).to_be_visible()
+    post.refresh_from_db()
+    assert post.status == Status.CHANGES_REQUESTED
+    tab.open(f"/approve/{token}/")
+    expect(page.locator("#link-problem")).to_be_visible()
+    shot(tab, artifacts, "publishing-approval-link-used.png")
+    # The used link answers 410 Gone, which the console reports; nothing else went wrong.
+    assert [p for p in tab.problems if "410 (Gone)" not in p] == []

@@ -574,6 +574,26 @@ def test_approval_link_works_once_without_login(workspace, cm, bluesky, one_step
     assert client.post(path, {"decision": "approve"}).status_code == 410
 
 
+def test_approval_link_shows_the_posts_image(
+    workspace, cm, bluesky, one_step, client, settings, tmp_path
+):
+    settings.DATA_DIR = tmp_path
+    post = make_post(workspace, cm, [bluesky], paris(2030, 1, 8, 9))
+    media = services.do_upload_media(workspace, cm, png(), filename="a.png", alt_text="Bougie")
+    services.do_attach_media(post, cm, [media])
+    other = services.do_upload_media(workspace, cm, png(3, 1), filename="b.png")
+    approvals.do_submit_for_approval(post, cm)
+    _link, token = approvals.do_create_link(post, cm, "c@lumiere.test")
+    image = reverse("publishing_approval_media", args=[token, media.pk])
+    assert image in client.get(reverse("publishing_approval_link", args=[token])).content.decode()
+    assert client.get(image)["Content-Type"] == "image/png"
+    # another file of the workspace, or a forged token: nothing
+    assert (
+        client.get(reverse("publishing_approval_media", args=[token, other.pk])).status_code == 404
+    )
+    assert client.get(reverse("publishing_approval_media", args=["x", media.pk])).status_code == 404
+
+
 @pytest.mark.parametrize("token", ["nope", "1:x:y", "a" * 600, "%F0%9F%95%AF"])
 def test_forged_links_get_a_clear_page(client, token):
     response = client.get(f"/approve/{token}/")
