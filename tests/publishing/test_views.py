@@ -610,3 +610,28 @@ def test_expired_and_outdated_links(workspace, cm, bluesky, one_step, client):
     services.do_update_post(post, cm, text="Edited after the link")
     response = client.get(reverse("publishing_approval_link", args=[fresh]))
     assert response.status_code == 410
+
+
+# --- hostile input ----------------------------------------------------------------------------
+
+
+def test_hostile_ids_and_text(workspace, owner, bluesky):
+    client = login(owner)
+    huge = 2**64
+    for path in (
+        url("post", workspace, huge),
+        url("edit", workspace, huge),
+        url("media", workspace, huge),
+    ):
+        assert client.get(path).status_code == 404, path
+    assert client.post(url("move", workspace, huge), {"day": "2026-12-10"}).status_code == 404
+    post = make_post(
+        workspace, owner, [bluesky], paris(2026, 12, 8, 10), text="<script>alert(1)</script>"
+    )
+    assert client.post(url("retry", workspace, post.pk, huge)).status_code == 404
+    for page in (url("calendar", workspace) + "?month=2026-12", url("post", workspace, post.pk)):
+        html = client.get(page).content.decode()
+        assert "<script>alert(1)</script>" not in html
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    too_long = client.post(url("compose", workspace), {"text": "x" * 1_000_001})
+    assert too_long.status_code == 400
