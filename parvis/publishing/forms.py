@@ -266,3 +266,40 @@ class OverrideForm(forms.Form):
 
 class LinkForm(forms.Form):
     email = forms.EmailField(label=_("Approver's e-mail address"))
+
+
+class ApprovalSettingsForm(forms.Form):
+    """Who approves a post before it is published: nobody, one role, or two in turn."""
+
+    flow = forms.ChoiceField(label=_("Approval before publishing"), widget=forms.RadioSelect)
+    step1_role = forms.ChoiceField(label=_("First step approved by"))
+    step2_role = forms.ChoiceField(
+        label=_("Second step approved by"), help_text=_("Only with two steps.")
+    )
+    link_hours = forms.IntegerField(
+        label=_("Approval links expire after (hours)"), min_value=1, max_value=24 * 30
+    )
+
+    def __init__(
+        self, data: Any = None, *, flows: list[Any], roles: list[Any], initial: Any = None
+    ) -> None:
+        super().__init__(data, initial=initial)
+        self.fields["flow"].choices = flows
+        self.fields["step1_role"].choices = roles
+        self.fields["step2_role"].choices = roles
+
+
+class CampaignForm(forms.Form):
+    name = forms.CharField(label=_("Campaign name"), max_length=120)
+    description = forms.CharField(
+        label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def clean_name(self) -> str:
+        name = clean_text(self.cleaned_data["name"], 120).strip()
+        if not name:
+            raise ValidationError(_("Give the campaign a name."))
+        return name
+
+    def clean_description(self) -> str:
+        return clean_text(self.cleaned_data["description"], MAX_REASON)

@@ -29,6 +29,8 @@ from parvis.connectors.models import ConnectedAccount
 from parvis.publishing import approvals, pages, services
 from parvis.publishing import calendar as cal
 from parvis.publishing.forms import (
+    ApprovalSettingsForm,
+    CampaignForm,
     ComposerForm,
     DecisionForm,
     FilterForm,
@@ -36,10 +38,10 @@ from parvis.publishing.forms import (
     MoveForm,
     OverrideForm,
 )
-from parvis.publishing.models import Campaign, Media, Post, Status, Variant
+from parvis.publishing.models import Campaign, Flow, Media, Post, Status, Variant
 from parvis.workspaces.access import get_in_workspace, scoped, workspace_view
 from parvis.workspaces.models import Workspace
-from parvis.workspaces.roles import Perm
+from parvis.workspaces.roles import PERMISSIONS, Perm, Role
 
 MODES = ("month", "week", "list")
 
@@ -480,6 +482,75 @@ def _serve(media: Media) -> HttpResponse:
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Disposition"] = "inline"
     return response
+
+
+# --- settings: the approval flow, campaigns ---------------------------------------------------
+
+
+def _approver_roles() -> list[tuple[str, Any]]:
+    return [(role.value, role.label) for role in Role if role in PERMISSIONS[Perm.APPROVE]]
+
+
+@workspace_view()
+@require_http_methods(["GET", "POST"])
+def publishing_settings(request: HttpRequest) -> HttpResponse:
+    """The approval flow (leads only change it) and the campaigns (editors add them)."""
+    ws = request.workspace
+    can_manage = request.membership.can(Perm.MANAGE_MEMBERS)
+    current = pages.approval_summary(ws)
+    initial = {
+        "flow": current.flow if current else Flow.NONE,
+        "step1_role": current.step1_role if current else Role.MANAGER,
+        "step2_role": current.step2_role if current else Role.CLIENT,
+        "link_hours": current.link_hours if current else 72,
+    }
+    form = ApprovalSettingsForm(
+        request.POST if request.method == "POST" else None,
+        flows=list(Flow.choices),
+        roles=_approver_roles(),
+        initial=initial,
+    )
+    status = 200
+    if request.method == "POST":
+        if not can_manage:
+            raise PermissionDenied
+        if form.is_valid():
+            try:
+                services.do_save_approval_settings(ws, request.user, **form.cleaned_data)
+            except ValidationError as error:
+                _add_errors(form, error)
+            else:
+                messages.success(request, _("Approval flow saved."))
+                return redirect("publishing:settings", ws.slug)
+        status = 400
+    context = {
+        "form": form,
+        "can_manage": can_manage,
+        "flow_label": dict(Flow.choices).get(initial["flow"], ""),
+        "can_publish": request.membership.can(Perm.PUBLISH),
+        "campaign_form": CampaignForm(),
+        "campaigns": list(scoped(Campaign, ws)),
+    }
+    return show(request, "publishing/settings.html", context, zone_of(ws), status=status)
+
+
+@workspace_view(Perm.PUBLISH)
+@require_POST
+def campaign_add(request: HttpRequest) -> HttpResponse:
+    ws = request.workspace
+    form = CampaignForm(request.POST)
+    if form.is_valid():
+        try:
+            services.do_create_campaign(
+                ws, request.user, form.cleaned_data["name"], form.cleaned_data["description"]
+            )
+        except ValidationError as error:
+            messages.error(request, error_text(error))
+        else:
+            messages.success(request, _("Campaign added."))
+    else:
+        messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+    return redirect("publishing:settings", ws.slug)
 
 
 # --- the signed approval link (no login) ------------------------------------------------------

@@ -612,6 +612,56 @@ def test_expired_and_outdated_links(workspace, cm, bluesky, one_step, client):
     assert response.status_code == 410
 
 
+# --- settings ---------------------------------------------------------------------------------
+
+
+def test_owner_sets_the_approval_flow(workspace, owner, cm):
+    client = login(owner)
+    assert client.get(url("settings", workspace)).status_code == 200
+    response = client.post(
+        url("settings", workspace),
+        {"flow": "two", "step1_role": "manager", "step2_role": "client", "link_hours": "48"},
+    )
+    assert response.status_code == 302
+    row = services.get_approval_settings(workspace)
+    assert (row.flow, row.step1_role, row.step2_role, row.link_hours) == (
+        "two",
+        "manager",
+        "client",
+        48,
+    )
+    bad = client.post(
+        url("settings", workspace),
+        {"flow": "two", "step1_role": "analyst", "step2_role": "client", "link_hours": "99999"},
+    )
+    assert bad.status_code == 400
+    # a community manager sees the flow but cannot change it
+    assert login(cm).get(url("settings", workspace)).status_code == 200
+    denied = login(cm).post(
+        url("settings", workspace),
+        {"flow": "none", "step1_role": "manager", "step2_role": "client", "link_hours": "1"},
+    )
+    assert denied.status_code == 403
+    assert services.get_approval_settings(workspace).flow == "two"
+
+
+def test_campaigns_are_added_and_filter_the_calendar(workspace, cm, bluesky):
+    client = login(cm)
+    client.post(url("campaign_add", workspace), {"name": "Noël 2026"})
+    client.post(url("campaign_add", workspace), {"name": "   "})
+    from parvis.publishing.models import Campaign
+
+    campaign = Campaign.objects.get(workspace=workspace)
+    assert campaign.name == "Noël 2026"
+    make_post(workspace, cm, [bluesky], paris(2026, 12, 8, 10), text="Sans campagne")
+    post = make_post(workspace, cm, [bluesky], paris(2026, 12, 9, 10), text="Avec campagne")
+    services.do_update_post(post, cm, campaign=campaign)
+    html = client.get(
+        url("calendar", workspace) + f"?month=2026-12&campaign={campaign.pk}"
+    ).content.decode()
+    assert "Avec campagne" in html and "Sans campagne" not in html
+
+
 # --- hostile input ----------------------------------------------------------------------------
 
 
