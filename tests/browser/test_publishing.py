@@ -129,6 +129,7 @@ def test_compose_approve_and_plan(tab: Tab, artifacts, brand_safety):
     page.wait_for_url(re.compile(r"/w/demo/publishing/\d+/edit/$"))
     post = Post.objects.get(workspace=workspace)
     expect(page.locator("#override-form")).to_be_visible()
+    shot(tab, artifacts, "publishing-composer-warning.png", "#post-checks")
     page.fill(
         "#override-form textarea[name=reason]", "Validé avec la cliente : pas d'autre mot-clé."
     )
@@ -198,6 +199,9 @@ def test_compose_approve_and_plan(tab: Tab, artifacts, brand_safety):
         "Maison Lumière"
     )
     shot(tab, artifacts, "publishing-agency.png")
+    tab.open("/w/demo/publishing/settings/")
+    expect(page.locator("#approval-settings input[value=one]")).to_be_checked()
+    shot(tab, artifacts, "publishing-settings.png")
     assert tab.problems == []
 
 
