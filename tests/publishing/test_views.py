@@ -258,6 +258,11 @@ def test_calendar_queries_do_not_grow_with_posts(workspace, owner, bluesky, mast
     many = queries()
     assert many == few
     assert few <= 12
+    # a busy day shows four posts and a link to the others in the list
+    html = client.get(page).content.decode()
+    busy = html.split('data-date="2026-12-01"', 1)[1].split('data-date="2026-12-02"')[0]
+    assert busy.count('class="post-chip') == 4
+    assert "?view=list&amp;from=2026-12-01" in busy
 
 
 def test_agency_view_labels_each_client(workspace, other_workspace, owner, bluesky, member_factory):
