@@ -61,4 +61,19 @@
     form.querySelector("input[name=day]").value = day.getAttribute("data-date");
     form.submit();
   });
+
+  // The composer: ticking « own text » for an account starts its text from the post's text,
+  // to adapt rather than retype.
+  document.addEventListener("change", function (event) {
+    var box = event.target;
+    if (!box || !box.name || box.name.indexOf("own_") !== 0 || !box.checked) {
+      return;
+    }
+    var own = document.querySelector("textarea[name=variant_" + box.name.slice(4) + "]");
+    var master = document.getElementById("id_text");
+    if (own && master && !own.value.trim()) {
+      own.value = master.value;
+      own.dispatchEvent(new Event("input", { bubbles: true }));
+    }
+  });
 })();
