@@ -40,6 +40,12 @@ class TimeInput(forms.TimeInput):
         super().__init__(format="%H:%M", **kwargs)
 
 
+def set_choices(field: forms.Field, choices: list[tuple[str, Any]]) -> None:
+    """Choices known at request time (the workspace's accounts, campaigns)."""
+    assert isinstance(field, forms.ChoiceField)
+    field.choices = choices
+
+
 def check_date(value: dt.date | None) -> dt.date | None:
     if value is not None and not MIN_YEAR <= value.year <= MAX_YEAR:
         raise ValidationError(
@@ -83,12 +89,13 @@ class FilterForm(forms.Form):
         super().__init__(data)
         every = [("", _("All"))]
         networks = sorted({a.network for a in accounts})
-        self.fields["network"].choices = every + [(n, network_label(n)) for n in networks]
-        self.fields["account"].choices = every + [
-            (str(a.pk), f"{network_label(a.network)} · {a.handle}") for a in accounts
-        ]
-        self.fields["status"].choices = every + list(statuses)
-        self.fields["campaign"].choices = every + [(str(c.pk), c.name) for c in campaigns]
+        set_choices(self.fields["network"], every + [(n, network_label(n)) for n in networks])
+        set_choices(
+            self.fields["account"],
+            every + [(str(a.pk), f"{network_label(a.network)} · {a.handle}") for a in accounts],
+        )
+        set_choices(self.fields["status"], every + list(statuses))
+        set_choices(self.fields["campaign"], every + [(str(c.pk), c.name) for c in campaigns])
 
     def values(self) -> dict[str, str]:
         """The valid filters only (a forged value is dropped, not an error page)."""
@@ -114,7 +121,7 @@ class ComposerForm(forms.Form):
     campaign = forms.ChoiceField(label=_("Campaign"), required=False)
     day = forms.DateField(label=_("Date"), required=False, widget=DateInput())
     time = forms.TimeField(label=_("Time"), required=False, widget=TimeInput())
-    media = forms.FileField(label=_("Image or video"), required=False)
+    upload = forms.FileField(label=_("Image or video"), required=False)
     alt_text = forms.CharField(
         label=_("Alternative text"),
         required=False,
@@ -135,12 +142,13 @@ class ComposerForm(forms.Form):
         super().__init__(data, files, initial=initial)
         self.zone = zone
         self.account_list = accounts
-        self.fields["accounts"].choices = [
-            (str(a.pk), f"{network_label(a.network)} · {a.handle}") for a in accounts
-        ]
-        self.fields["campaign"].choices = [("", _("None"))] + [
-            (str(c.pk), c.name) for c in campaigns
-        ]
+        set_choices(
+            self.fields["accounts"],
+            [(str(a.pk), f"{network_label(a.network)} · {a.handle}") for a in accounts],
+        )
+        set_choices(
+            self.fields["campaign"], [("", _("None"))] + [(str(c.pk), c.name) for c in campaigns]
+        )
         for account in accounts:
             self.fields[f"own_{account.pk}"] = forms.BooleanField(
                 label=_("Own text for this account"), required=False
@@ -171,7 +179,7 @@ class ComposerForm(forms.Form):
         day, time = cleaned.get("day"), cleaned.get("time")
         if time is not None and day is None:
             self.add_error("day", _("Choose the date too."))
-        if cleaned.get("media") is not None and not cleaned.get("alt_text", "").strip():
+        if cleaned.get("upload") is not None and not cleaned.get("alt_text", "").strip():
             self.add_error("alt_text", _("Describe the image: not everyone can see it."))
         return cleaned
 
@@ -284,9 +292,9 @@ class ApprovalSettingsForm(forms.Form):
         self, data: Any = None, *, flows: list[Any], roles: list[Any], initial: Any = None
     ) -> None:
         super().__init__(data, initial=initial)
-        self.fields["flow"].choices = flows
-        self.fields["step1_role"].choices = roles
-        self.fields["step2_role"].choices = roles
+        set_choices(self.fields["flow"], flows)
+        set_choices(self.fields["step1_role"], roles)
+        set_choices(self.fields["step2_role"], roles)
 
 
 class CampaignForm(forms.Form):

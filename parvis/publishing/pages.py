@@ -260,15 +260,14 @@ def cadence_posts(
     workspace: Workspace, start: dt.datetime, end: dt.datetime
 ) -> list[tuple[str, dt.datetime]]:
     """(network, time) of each variant going out or gone out in [start, end)."""
-    return list(
-        Variant.objects.filter(
-            workspace=workspace,
-            post__thread_parent__isnull=True,
-            post__scheduled_at__gte=start,
-            post__scheduled_at__lt=end,
-            status__in=COUNTED,
-        ).values_list("account__network", "post__scheduled_at")
-    )
+    rows = Variant.objects.filter(
+        workspace=workspace,
+        post__thread_parent__isnull=True,
+        post__scheduled_at__gte=start,
+        post__scheduled_at__lt=end,
+        status__in=COUNTED,
+    ).values_list("account__network", "post__scheduled_at")
+    return [(network, when) for network, when in rows if when is not None]
 
 
 def query_without(params: Mapping[str, str], keys: Sequence[str]) -> str:

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 from contextlib import suppress
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -39,7 +41,12 @@ from parvis.publishing.forms import (
     OverrideForm,
 )
 from parvis.publishing.models import Campaign, Flow, Media, Post, Status, Variant
-from parvis.workspaces.access import get_in_workspace, scoped, workspace_view
+from parvis.workspaces.access import (
+    WorkspaceRequest,
+    get_in_workspace,
+    scoped,
+    workspace_view,
+)
 from parvis.workspaces.models import Workspace
 from parvis.workspaces.roles import PERMISSIONS, Perm, Role
 
@@ -98,7 +105,7 @@ def _filter_form(request: HttpRequest, ws: Workspace) -> FilterForm:
 
 @workspace_view()
 @require_GET
-def calendar_view(request: HttpRequest) -> HttpResponse:
+def calendar_view(request: WorkspaceRequest) -> HttpResponse:
     ws = request.workspace
     zone = zone_of(ws)
     today = timezone.now().astimezone(zone).date()
@@ -164,7 +171,7 @@ def agency_calendar(request: HttpRequest) -> HttpResponse:
 
 @workspace_view(Perm.PUBLISH)
 @require_POST
-def move(request: HttpRequest, post_id: int) -> HttpResponse:
+def move(request: WorkspaceRequest, post_id: int) -> HttpResponse:
     """« Move to… »: the calendar's drag and drop posts here too (a plain form)."""
     ws = request.workspace
     post = get_in_workspace(Post, ws, pk=post_id)
@@ -231,7 +238,7 @@ def _composer_context(
 
 @workspace_view(Perm.PUBLISH)
 @require_http_methods(["GET", "POST"])
-def compose(request: HttpRequest, post_id: int | None = None) -> HttpResponse:
+def compose(request: WorkspaceRequest, post_id: int | None = None) -> HttpResponse:
     ws = request.workspace
     post = get_in_workspace(Post, ws, pk=post_id) if post_id is not None else None
     if post is not None and post.thread_parent_id:
@@ -278,10 +285,10 @@ def save_composer(ws: Workspace, user: Any, post: Post | None, form: ComposerFor
             services.do_set_variants(post, user, form.variants())
             if when is not None and when != post.scheduled_at:
                 services.do_reschedule(post, user, when)
-        upload = data.get("media")
+        upload = data.get("upload")
         if upload is not None:
             if upload.size > services.MAX_UPLOAD:
-                raise ValidationError({"media": _("The file is too large (512 MB at most).")})
+                raise ValidationError({"upload": _("The file is too large (512 MB at most).")})
             media = services.do_upload_media(
                 ws, user, upload.read(), filename=upload.name or "", alt_text=data["alt_text"]
             )
@@ -290,9 +297,14 @@ def save_composer(ws: Workspace, user: Any, post: Post | None, form: ComposerFor
     return post
 
 
-def _add_errors(form: ComposerForm, error: ValidationError) -> None:
+ERROR_FIELDS = {"file": "upload", "media": "upload", "scheduled_at": "day", "variants": "accounts"}
+
+
+def _add_errors(form: forms.Form, error: ValidationError) -> None:
     if hasattr(error, "error_dict"):
         for key, errors in error.error_dict.items():
+            # The services name some fields their own way (the upload is their "file").
+            key = ERROR_FIELDS.get(key, key)
             field = key if key in form.fields else None
             for item in errors:
                 form.add_error(field, item.messages)
@@ -321,7 +333,7 @@ def _after_save(request: HttpRequest, post: Post, action: str) -> HttpResponse:
 
 @workspace_view(Perm.PUBLISH)
 @require_POST
-def live_checks(request: HttpRequest) -> HttpResponse:
+def live_checks(request: WorkspaceRequest) -> HttpResponse:
     """The composer's counters and warnings, per account, while the text is typed (htmx)."""
     ws = request.workspace
     form = _composer_form(request, ws, None)
@@ -334,7 +346,7 @@ def live_checks(request: HttpRequest) -> HttpResponse:
 
 @workspace_view(Perm.PUBLISH)
 @require_POST
-def override(request: HttpRequest, post_id: int) -> HttpResponse:
+def override(request: WorkspaceRequest, post_id: int) -> HttpResponse:
     ws = request.workspace
     post = get_in_workspace(Post, ws, pk=post_id)
     form = OverrideForm(request.POST)
@@ -355,7 +367,7 @@ def override(request: HttpRequest, post_id: int) -> HttpResponse:
 
 @workspace_view()
 @require_GET
-def post_detail(request: HttpRequest, post_id: int) -> HttpResponse:
+def post_detail(request: WorkspaceRequest, post_id: int) -> HttpResponse:
     ws = request.workspace
     post = get_in_workspace(Post, ws, pk=post_id)
     membership = request.membership
@@ -380,12 +392,12 @@ def post_detail(request: HttpRequest, post_id: int) -> HttpResponse:
 
 @workspace_view(Perm.APPROVE)
 @require_POST
-def decide(request: HttpRequest, post_id: int) -> HttpResponse:
+def decide(request: WorkspaceRequest, post_id: int) -> HttpResponse:
     ws = request.workspace
     post = get_in_workspace(Post, ws, pk=post_id)
     form = DecisionForm(request.POST)
     if not form.is_valid():
-        messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+        messages.error(request, " ".join(str(e) for errs in form.errors.values() for e in errs))
         return redirect(post_url(post))
     comment = form.cleaned_data["comment"]
     try:
@@ -404,7 +416,7 @@ def decide(request: HttpRequest, post_id: int) -> HttpResponse:
 
 @workspace_view(Perm.PUBLISH)
 @require_POST
-def act(request: HttpRequest, post_id: int) -> HttpResponse:
+def act(request: WorkspaceRequest, post_id: int) -> HttpResponse:
     """The post's buttons: send for approval, schedule, unschedule, cancel."""
     ws = request.workspace
     post = get_in_workspace(Post, ws, pk=post_id)
@@ -430,7 +442,7 @@ def act(request: HttpRequest, post_id: int) -> HttpResponse:
 
 @workspace_view(Perm.PUBLISH)
 @require_POST
-def retry(request: HttpRequest, post_id: int, variant_id: int) -> HttpResponse:
+def retry(request: WorkspaceRequest, post_id: int, variant_id: int) -> HttpResponse:
     ws = request.workspace
     post = get_in_workspace(Post, ws, pk=post_id)
     variant = get_in_workspace(Variant, ws, pk=variant_id, post__in=pages.thread_ids(post))
@@ -445,7 +457,7 @@ def retry(request: HttpRequest, post_id: int, variant_id: int) -> HttpResponse:
 
 @workspace_view(Perm.PUBLISH)
 @require_POST
-def send_link(request: HttpRequest, post_id: int) -> HttpResponse:
+def send_link(request: WorkspaceRequest, post_id: int) -> HttpResponse:
     """E-mail an approver a link that decides this post without a password."""
     ws = request.workspace
     post = get_in_workspace(Post, ws, pk=post_id)
@@ -468,12 +480,13 @@ def send_link(request: HttpRequest, post_id: int) -> HttpResponse:
 
 @workspace_view()
 @require_GET
-def media_file(request: HttpRequest, media_id: int) -> HttpResponse:
+def media_file(request: WorkspaceRequest, media_id: int) -> HttpResponse:
     """An uploaded image or video, for the composer's and the post's previews."""
-    return _serve(get_in_workspace(Media, request.workspace, pk=media_id))
+    # workspace_view's signature says HttpResponse; a streamed file answers the same way.
+    return cast(HttpResponse, _serve(get_in_workspace(Media, request.workspace, pk=media_id)))
 
 
-def _serve(media: Media) -> HttpResponse:
+def _serve(media: Media) -> FileResponse:
     root = Path(settings.DATA_DIR).resolve()
     path = (root / media.path).resolve()
     if root not in path.parents or not path.is_file():
@@ -493,7 +506,7 @@ def _approver_roles() -> list[tuple[str, Any]]:
 
 @workspace_view()
 @require_http_methods(["GET", "POST"])
-def publishing_settings(request: HttpRequest) -> HttpResponse:
+def publishing_settings(request: WorkspaceRequest) -> HttpResponse:
     """The approval flow (leads only change it) and the campaigns (editors add them)."""
     ws = request.workspace
     can_manage = request.membership.can(Perm.MANAGE_MEMBERS)
@@ -526,7 +539,7 @@ def publishing_settings(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "can_manage": can_manage,
-        "flow_label": dict(Flow.choices).get(initial["flow"], ""),
+        "flow_label": dict(Flow.choices).get(str(initial["flow"]), ""),
         "can_publish": request.membership.can(Perm.PUBLISH),
         "campaign_form": CampaignForm(),
         "campaigns": list(scoped(Campaign, ws)),
@@ -536,7 +549,7 @@ def publishing_settings(request: HttpRequest) -> HttpResponse:
 
 @workspace_view(Perm.PUBLISH)
 @require_POST
-def campaign_add(request: HttpRequest) -> HttpResponse:
+def campaign_add(request: WorkspaceRequest) -> HttpResponse:
     ws = request.workspace
     form = CampaignForm(request.POST)
     if form.is_valid():
@@ -549,7 +562,7 @@ def campaign_add(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Campaign added."))
     else:
-        messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+        messages.error(request, " ".join(str(e) for errs in form.errors.values() for e in errs))
     return redirect("publishing:settings", ws.slug)
 
 
@@ -592,7 +605,7 @@ def approval_link(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @require_GET
-def approval_link_media(request: HttpRequest, token: str, media_id: int) -> HttpResponse:
+def approval_link_media(request: HttpRequest, token: str, media_id: int) -> HttpResponseBase:
     """An image of the post the link decides (the approver has no session to see it)."""
     try:
         info = approvals.resolve_link(token[:500])

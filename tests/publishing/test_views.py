@@ -396,7 +396,7 @@ def test_compose_uploads_an_image_with_its_alt_text(workspace, cm, bluesky, sett
     data = {"text": "Photo", "accounts": [bluesky.pk], "action": "save"}
     missing_alt = client.post(
         url("compose", workspace),
-        {**data, "media": SimpleUploadedFile("a.png", png(), "image/png")},
+        {**data, "upload": SimpleUploadedFile("a.png", png(), "image/png")},
     )
     assert missing_alt.status_code == 400
     assert not Post.objects.exists()
@@ -405,7 +405,7 @@ def test_compose_uploads_an_image_with_its_alt_text(workspace, cm, bluesky, sett
         {
             **data,
             "alt_text": "Une bougie allumée",
-            "media": SimpleUploadedFile("a.png", png(), "image/png"),
+            "upload": SimpleUploadedFile("a.png", png(), "image/png"),
         },
     )
     assert response.status_code == 302
