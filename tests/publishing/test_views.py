@@ -445,7 +445,7 @@ def test_live_checks_count_per_network(workspace, cm, bluesky, mastodon, countin
     assert response.status_code == 200
     assert "320 / 300" in html and "320 / 500" in html
     assert html.count('class="live-row over"') == 1
-    assert "20 characters too many." in html
+    assert "20 characters too many." in html or "20 caractères de trop" in html
 
 
 def test_live_checks_count_hashtags_and_unknown_limits(workspace, owner, cm, counting):
