@@ -23,6 +23,7 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -190,7 +191,7 @@ def move(request: WorkspaceRequest, post_id: int) -> HttpResponse:
         messages.success(
             request,
             _("Moved to %(day)s at %(time)s.")
-            % {"day": local.strftime("%d/%m/%Y"), "time": local.strftime("%H:%M")},
+            % {"day": date_format(local, "DATE_FORMAT"), "time": date_format(local, "H:i")},
         )
     return redirect(safe_next(request, fallback))
 
