@@ -27,6 +27,7 @@ WS = "/workspaces/{slug}"
 POSTS = WS + "/posts"
 MAX_ID = 2**63 - 1
 PAGE = 500
+MAX_VARIANTS = 200  # accounts one post goes to
 
 
 class AccountOut(Schema):
@@ -179,6 +180,8 @@ def create_post(request: HttpRequest, slug: str, payload: PostIn) -> Any:
     """A draft, refused (422, per network) when a variant does not fit its network."""
     membership = api_membership(request, slug, Perm.PUBLISH)
     workspace = membership.workspace
+    if len(payload.variants) > MAX_VARIANTS or len(payload.media) > services.MAX_MEDIA:
+        raise ValidationError({"variants": "Too many accounts or files for one post."})
     check_ids([v.account_id for v in payload.variants], "variants")
     check_ids(payload.media, "media")
     with transaction.atomic():

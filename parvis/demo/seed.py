@@ -192,7 +192,10 @@ def ensure_demo() -> bool:
     workspace = Workspace.objects.get(slug=DEMO_SLUG)
     ensure_demo_inbox(workspace, demo_user())
     ensure_demo_moderation(workspace)
-    ensure_demo_listening(workspace)
+    source = ensure_demo_listening(workspace)
+    from parvis.demo.publishing import ensure_demo_publishing
+
+    ensure_demo_publishing(workspace, demo_user(), source)
     from parvis.demo.crisis import ensure_demo_alerts
 
     ensure_demo_alerts(workspace, demo_user())

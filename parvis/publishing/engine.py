@@ -49,7 +49,9 @@ from django.utils.translation import gettext as _
 
 from parvis.connectors import base
 from parvis.connectors.models import ConnectedAccount
+from parvis.connectors.storable import storable_json
 from parvis.listening.extensions import publishing_holds
+from parvis.listening.normalize import storable
 from parvis.publishing.models import EventKind, Post, Status, Variant
 from parvis.publishing.services import (
     event,
@@ -302,18 +304,34 @@ def lock_head(head: Post) -> None:
     list(Post.objects.select_for_update().filter(pk=head.pk).values_list("pk", flat=True))
 
 
+def answer_fields(published: base.PublishedPost) -> dict[str, Any]:
+    """What is kept of a network's answer, made storable: a NUL, a lone surrogate, NaN or a
+    deep payload would make the database refuse the record, and the variant would then be
+    reconciled and refused again forever."""
+    raw = published.raw if isinstance(published.raw, dict) else {}
+    _text, why = storable_json(raw)
+    if why:
+        raw = {"unstorable": why}
+    when = published.published_at
+    if when is None or timezone.is_naive(when) or not 2000 <= when.year <= 2100:
+        when = timezone.now()
+    return {
+        "external_id": storable(str(published.external_id))[:300],
+        "url": storable(str(published.url or ""))[:2000],
+        "published_at": when,
+        "raw": raw,
+    }
+
+
 def record(variant: Variant, head: Post, published: base.PublishedPost, now: dt.datetime) -> str:
-    when = published.published_at or timezone.now()
+    fields = answer_fields(published)
     with transaction.atomic():
         lock_head(head)
         # Whoever holds it now: the same key gave the same post, so recording it is right
         # even if our lease expired and another worker is reconciling it.
         updated = Variant.objects.filter(pk=variant.pk, status=Status.PUBLISHING).update(
             status=Status.PUBLISHED,
-            external_id=published.external_id[:300],
-            url=published.url,
-            published_at=when,
-            raw=published.raw if isinstance(published.raw, dict) else {},
+            **fields,
             claim_owner="",
             claimed_until=None,
             last_error="",
@@ -330,8 +348,8 @@ def record(variant: Variant, head: Post, published: base.PublishedPost, now: dt.
             at=now,
             network=variant.account.network,
             account=variant.account.handle,
-            external_id=published.external_id,
-            url=published.url,
+            external_id=fields["external_id"],
+            url=fields["url"],
         )
         if head.paused_at is not None and Post.objects.filter(
             pk=head.pk, paused_at__isnull=False

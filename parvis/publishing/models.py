@@ -3,8 +3,8 @@
 A `Post` holds the master text; each `Variant` is that post on one connected account, with its
 own text or the master's. Before scheduling, the variants follow the post's status; from
 `scheduled` on each variant lives its own life (publishing, published, failed) and the post's
-status is their aggregate (`services.aggregate_status`). Writes live in services.py,
-approvals.py and engine.py, whose docstrings hold the rules.
+status is their aggregate (`services.aggregate`, recorded by `services.refresh_status`).
+Writes live in services.py, approvals.py and engine.py, whose docstrings hold the rules.
 """
 
 from __future__ import annotations

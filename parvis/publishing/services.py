@@ -710,11 +710,10 @@ def do_reschedule(post: Post, actor: Any, when: dt.datetime) -> Post:
     if when is None:
         raise ValidationError({"scheduled_at": _("Choose when to publish.")})
     check_time(when)
-    head = head_of(post)
-    if head.status == Status.SCHEDULED:
-        return do_schedule(head, actor, when)
     with transaction.atomic():
-        head = lock(post)
+        head = lock(post)  # decided on the row as it is now, not on the caller's copy
+        if head.status == Status.SCHEDULED:
+            return do_schedule(head, actor, when)
         if head.status not in EDITABLE_STATUSES:
             raise ValidationError(_("A post on its way to the network can no longer be moved."))
         previous = head.scheduled_at

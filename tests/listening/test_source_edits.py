@@ -142,6 +142,13 @@ CREATES = {
     ("inbox/intake.py", "take_own_post"),
     ("inbox/intake.py", "add_inbound"),
     ("inbox/sending.py", "record_sent"),
+    # Publishing: each builds a new instance, validates it (full_clean), then inserts it.
+    ("publishing/services.py", "do_create_campaign"),
+    ("publishing/services.py", "do_create_post"),
+    ("publishing/services.py", "add_variant"),
+    ("publishing/services.py", "do_upload_media"),
+    ("publishing/approvals.py", "_decide"),
+    ("publishing/approvals.py", "do_create_link"),
 }
 
 

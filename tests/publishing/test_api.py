@@ -121,6 +121,9 @@ def test_bad_input_is_a_clear_error(client, cm, account):
         {"text": "x" * 1_000_001},
         {"text": "x", "media": [2**70]},
         {"text": "x", "media": [123456]},
+        {"text": "x", "variants": [{"account_id": i} for i in range(1, 100_000)]},
+        {"text": "x", "media": list(range(1, 100_000))},
+        {"text": "x", "campaign": "c" * 100_000},
     ]
     for body in cases:
         response = call(client, "post", BASE + "/posts", cm, body)

@@ -297,3 +297,22 @@ def test_connector_class_prefers_the_source_reading_through_the_account(workspac
     assert engine.connector_class(account).kind == (
         "demo" if base.Capability.PUBLISH in base.get("demo").capabilities else "pub_test"
     )
+
+
+def test_a_hostile_answer_is_recorded_storable(scheduled, network, at, monkeypatch):
+    post = scheduled()
+
+    def answer(self, post, context):
+        return base.PublishedPost(
+            "t\x00x",
+            url="https://threads.test/\ud800",
+            published_at=dt.datetime(9999, 12, 31, tzinfo=dt.UTC),
+            raw={"deep": float("nan")},
+        )
+
+    monkeypatch.setattr(network, "publish", answer)
+    assert engine.run_due(at) == {Status.PUBLISHED: 1}
+    variant = Variant.objects.get(post=post)
+    assert variant.external_id == "t\\u0000x" and "\\ud800" in variant.url
+    assert variant.published_at.year < 2100
+    assert "unstorable" in variant.raw

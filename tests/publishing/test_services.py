@@ -322,3 +322,25 @@ def test_warnings_are_shown_but_do_not_block(workspace, owner, account, soon, mo
     assert [f.code for f in report.safety] == ["address_form"] and report.unresolved == []
     assert report.warnings == {"threads": ["Add alt text."]} and report.counting == {}
     assert services.do_schedule(post, owner, soon).status == Status.SCHEDULED
+
+
+def test_scheduling_queues_a_task_at_the_posts_time(
+    workspace, owner, account, monkeypatch, django_capture_on_commit_callbacks
+):
+    from parvis.publishing import tasks
+
+    queued = []
+    monkeypatch.setattr(
+        tasks.publish_due_task, "schedule", lambda args, delay: queued.append((args, delay))
+    )
+    post = services.do_create_post(workspace, owner, "Bonjour", variants={account.pk: ""})
+    when = timezone.now() + dt.timedelta(minutes=30)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.do_schedule(post, owner, when)
+    [(args, delay)] = queued
+    assert args == (post.pk,)
+    assert 30 * 60 - 5 <= delay <= 30 * 60
+    # Moved: a task at the new time (the old one finds nothing due when it runs).
+    with django_capture_on_commit_callbacks(execute=True):
+        services.do_reschedule(post, owner, when + dt.timedelta(hours=1))
+    assert len(queued) == 2 and queued[1][1] > 90 * 60 - 5
