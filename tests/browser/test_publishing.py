@@ -21,7 +21,9 @@ import pytest
 from playwright.sync_api import expect
 
 from parvis.connectors import base
+from parvis.connectors.models import ConnectedAccount
 from parvis.connectors.services import do_connect_account
+from parvis.demo.publishing import DEMO_HANDLE
 from parvis.publishing import checks, engine, services
 from parvis.publishing.models import Post, Status
 from parvis.workspaces.models import Workspace
@@ -92,13 +94,8 @@ def test_compose_approve_and_plan(tab: Tab, artifacts, brand_safety):
     page = tab.page
     workspace = Workspace.objects.get(slug="demo")
     services.do_save_approval_settings(workspace, None, flow="one", step1_role=Role.CLIENT)
-    bluesky = do_connect_account(
-        workspace,
-        None,
-        network="bluesky",
-        handle="maisonlumiere.bsky.social",
-        credentials={"app_password": "x"},
-    )
+    # The demo's Bluesky account publishes to the demo network (parvis/demo/publishing.py).
+    bluesky = ConnectedAccount.objects.get(workspace=workspace, handle=DEMO_HANDLE)
     mastodon = do_connect_account(
         workspace,
         None,
@@ -187,7 +184,8 @@ def test_compose_approve_and_plan(tab: Tab, artifacts, brand_safety):
     shot(tab, artifacts, "publishing-calendar-week.png")
     tab.open(f"/w/demo/publishing/?view=list&from={day.isoformat()}")
     shot(tab, artifacts, "publishing-calendar-list.png")
-    # Its time comes: the engine publishes it on both accounts, once.
+    # Its time comes: the engine publishes it on both accounts, once, through a network that
+    # answers (the demo network's publishing comes with the connectors' branch).
     Network.published = []
     later = post.scheduled_at + dt.timedelta(seconds=30)
     engine.publish_post(post.pk, now=later, factory=lambda account: Network())
@@ -219,13 +217,7 @@ def test_approval_link_without_an_account(tab: Tab, artifacts):
     page = tab.page
     workspace = Workspace.objects.get(slug="demo")
     services.do_save_approval_settings(workspace, None, flow="one", step1_role=Role.CLIENT)
-    account = do_connect_account(
-        workspace,
-        None,
-        network="bluesky",
-        handle="maisonlumiere.bsky.social",
-        credentials={"app_password": "x"},
-    )
+    account = ConnectedAccount.objects.get(workspace=workspace, handle=DEMO_HANDLE)
     when = dt.datetime.now(PARIS).replace(hour=9, minute=30, second=0, microsecond=0)
     post = services.do_create_post(
         workspace,
@@ -250,3 +242,33 @@ def test_approval_link_without_an_account(tab: Tab, artifacts):
     shot(tab, artifacts, "publishing-approval-link-used.png")
     # The used link answers 410 Gone, which the console reports; nothing else went wrong.
     assert [p for p in tab.problems if "410 (Gone)" not in p] == []
+
+
+def test_failed_publication_says_what_to_do(tab: Tab, artifacts):
+    from parvis.publishing.models import Variant
+
+    page = tab.page
+    workspace = Workspace.objects.get(slug="demo")
+    account = ConnectedAccount.objects.get(workspace=workspace, handle=DEMO_HANDLE)
+    post = services.do_create_post(
+        workspace,
+        None,
+        "Soldes d'hiver : -30 % sur les bougies parfumées.",
+        variants={account.pk: ""},
+        scheduled_at=dt.datetime.now(PARIS) - dt.timedelta(hours=1),
+    )
+    Post.objects.filter(pk=post.pk).update(status=Status.FAILED)
+    Variant.objects.filter(post=post).update(
+        status=Status.FAILED,
+        attempts=5,
+        last_error="401 Unauthorized: the app password was revoked.",
+        what_to_do="Reconnectez le compte Bluesky (mot de passe d'application), puis réessayez.",
+    )
+    log_in(tab)
+    tab.open(f"/w/demo/publishing/{post.pk}/")
+    expect(page.locator(".failure")).to_contain_text("Reconnectez le compte Bluesky")
+    shot(tab, artifacts, "publishing-post-failed.png")
+    page.click(".failure button[type=submit]")
+    page.wait_for_url(f"**/w/demo/publishing/{post.pk}/")
+    expect(page.locator(".failure")).to_have_count(0)
+    assert tab.problems == []
