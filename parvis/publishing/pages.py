@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Prefetch, QuerySet
 from django.urls import reverse
 
 from parvis.core.networks import network_label
@@ -186,6 +186,7 @@ class Grid:
 def _posts(workspaces: Sequence[Workspace]) -> QuerySet[Post]:
     return (
         Post.objects.filter(workspace__in=workspaces, thread_parent__isnull=True)
+        .annotate(parts=Count("thread_parts"))
         .select_related("workspace", "campaign")
         .prefetch_related(
             Prefetch(

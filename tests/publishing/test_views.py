@@ -223,6 +223,17 @@ def test_bad_dates_give_a_clear_page(workspace, owner, query):
     assert "1990" in response.content.decode()
 
 
+def test_a_thread_shows_once_with_its_length(workspace, owner, bluesky):
+    head = make_post(workspace, owner, [bluesky], paris(2026, 12, 10, 9), text="Fil 1/3")
+    services.do_create_post(workspace, owner, "Fil 2/3", thread_parent=head)
+    services.do_create_post(workspace, owner, "Fil 3/3", thread_parent=head)
+    html = login(owner).get(url("calendar", workspace) + "?month=2026-12").content.decode()
+    assert html.count('class="post-chip') == 1
+    assert "3 posts" in html
+    page = login(owner).get(url("post", workspace, head.pk)).content.decode()
+    assert "Fil 2/3" in page and "Fil 3/3" in page
+
+
 def test_list_view_and_undated_drafts(workspace, owner, bluesky):
     make_post(workspace, owner, [bluesky], paris(2026, 12, 10, 9), text="Daté")
     make_post(workspace, owner, [bluesky], None, text="Sans date")
