@@ -136,6 +136,9 @@ def calendar_view(request: WorkspaceRequest) -> HttpResponse:
         "can_publish": request.membership.can(Perm.PUBLISH),
         "several": len(pages.workspaces_of(request.user)) > 1,
         "movable": pages.MOVABLE,
+        "to_approve": (
+            pages.awaiting_approval(ws, zone) if request.membership.can(Perm.APPROVE) else []
+        ),
     }
     return show(request, "publishing/calendar.html", context, zone)
 

@@ -537,6 +537,16 @@ def test_client_approves_from_the_post_page(workspace, cm, client_member, bluesk
     assert "Parfait" in page
 
 
+def test_approvers_see_what_waits_for_them_on_the_calendar(
+    workspace, cm, client_member, bluesky, one_step
+):
+    post = make_post(workspace, cm, [bluesky], paris(2030, 1, 8, 9), text="À valider vite")
+    approvals.do_submit_for_approval(post, cm)
+    html = login(client_member).get(url("calendar", workspace)).content.decode()
+    assert 'id="to-approve"' in html and "À valider vite" in html
+    assert 'id="to-approve"' not in login(cm).get(url("calendar", workspace)).content.decode()
+
+
 def test_a_community_manager_cannot_decide(workspace, cm, bluesky, one_step):
     post = make_post(workspace, cm, [bluesky], paris(2030, 1, 8, 9))
     approvals.do_submit_for_approval(post, cm)
