@@ -251,7 +251,7 @@ def undated_posts(workspace: Workspace, filters: Mapping[str, str]) -> list[Item
     return [_item(post, zone) for post in posts.order_by("-updated_at")[:UNDATED_SHOWN]]
 
 
-def awaiting_approval(workspace: Workspace, zone: ZoneInfo, limit: int = 10) -> list[Item]:
+def awaiting_approval(workspace: Workspace, zone: ZoneInfo, limit: int = 100) -> list[Item]:
     """Posts waiting for a decision, the soonest first (the approvers' to-do list)."""
     posts = _posts([workspace]).filter(status=Status.AWAITING_APPROVAL)
     return [_item(post, zone) for post in posts.order_by("scheduled_at", "id")[:limit]]
