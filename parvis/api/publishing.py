@@ -217,9 +217,13 @@ def list_posts(
     start: dt.datetime | None = Query(None, alias="from"),  # noqa: B008
     end: dt.datetime | None = Query(None, alias="to"),  # noqa: B008
     status: str | None = None,
+    campaign: str | None = None,
+    account: int | None = None,
+    network: str | None = None,
     limit: int = PAGE,
 ) -> Any:
-    """Posts by time (scheduled or created), `from` ≤ time < `to`, optionally one status."""
+    """Posts by their time, `from` ≤ time < `to`; optionally one status, one campaign (by
+    name), posts going to one account (id) or to one network."""
     workspace = api_membership(request, slug).workspace
     rows = scoped(Post, workspace).select_related("campaign", "author")
     for value in (start, end):
@@ -236,6 +240,16 @@ def list_posts(
         if status not in PostStatus.values:
             return Status(422, {"detail": f"status is one of: {', '.join(PostStatus.values)}"})
         rows = rows.filter(status=status)
+    if campaign:
+        rows = rows.filter(campaign__name=campaign)
+    if account is not None:
+        if not 0 < account <= MAX_ID:
+            return Status(422, {"detail": "account is an id"})
+        rows = rows.filter(variants__account_id=account)
+    if network:
+        rows = rows.filter(variants__account__network=network)
+    if account is not None or network:
+        rows = rows.distinct()
     rows = rows.order_by("scheduled_at", "id")[: max(1, min(limit, PAGE))]
     return [post_out(p) for p in rows]
 

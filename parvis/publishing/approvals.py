@@ -154,7 +154,7 @@ def schedule_if_timed(head: Post, actor: Any) -> Post:
         with transaction.atomic():
             return services.do_schedule(head, actor)
     except ValidationError as error:
-        event(head, EventKind.EDITED, None, message=" ".join(error.messages), not_scheduled=True)
+        event(head, EventKind.NOT_SCHEDULED, None, message=" ".join(error.messages))
         return head
 
 

@@ -284,6 +284,8 @@ class EventKind(models.TextChoices):
     SCHEDULED = "scheduled", _("Scheduled")
     RESCHEDULED = "rescheduled", _("Rescheduled")
     UNSCHEDULED = "unscheduled", _("Unscheduled")
+    # Approved with a time, but a check failed: it stays approved (the message says why).
+    NOT_SCHEDULED = "not_scheduled", _("Approved, not scheduled")
     CANCELLED = "cancelled", _("Cancelled")
     SAFETY_OVERRIDE = "safety_override", _("Brand-safety warning overridden")
     PUBLISHED = "published", _("Published")

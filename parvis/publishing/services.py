@@ -26,7 +26,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Case, Max, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -754,20 +754,32 @@ def do_cancel(post: Post, actor: Any) -> Post:
 
 
 def do_retry(variant: Variant, actor: Any) -> Variant:
-    """A failed variant, tried again on a person's request (after they fixed what was wrong)."""
+    """A failed variant, tried again on a person's request (after they fixed what was wrong),
+    with the thread's later parts on the same account that failed waiting for it."""
     with transaction.atomic():
         head = lock(variant.post)
         if not is_approved(head):
             raise ValidationError(_("This post needs its approval first."))
-        updated = Variant.objects.filter(pk=variant.pk, status=Status.FAILED).update(
+        variant = Variant.objects.select_related("post").get(pk=variant.pk)
+        later = Post.objects.filter(
+            pk__in=[p.pk for p in thread_of(head)],
+            thread_position__gt=variant.post.thread_position,
+        )
+        rows = Variant.objects.filter(
+            Q(pk=variant.pk) | Q(post__in=later, account_id=variant.account_id),
+            status=Status.FAILED,
+        )
+        # attempts 1, not 0: the next attempt first looks on the network, as a failure after
+        # retries may hide a post the network took.
+        updated = rows.update(
             status=Status.SCHEDULED,
             next_attempt_at=None,
             last_error="",
             what_to_do="",
-            attempts=0,
+            attempts=Case(When(attempts=0, then=Value(0)), default=Value(1)),
             updated_at=timezone.now(),
         )
-        if not updated:
+        if not updated or variant.status != Status.FAILED:
             raise ValidationError(_("Only a failed publication can be retried."))
         refresh_status(head)
         event(variant.post, EventKind.RETRIED, actor, variant=variant)

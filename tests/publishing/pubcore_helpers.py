@@ -86,3 +86,67 @@ def threads_account(workspace, owner, handle: str = "lumiere.threads"):
     return do_connect_account(
         workspace, owner, network="threads", handle=handle, credentials={"access_token": "x"}
     )
+
+
+@base.register
+class FilePublishNetwork(base.Connector):
+    """A network that outlives the processes publishing to it (a JSON file in the data dir),
+    for the crash test with real processes. Honours the idempotency key like the other."""
+
+    kind = "pub_file_test"
+    label = "Publishing test network (file)"
+    network = "linkedin"
+    web_ui = False
+    auth = base.Auth.APP_PASSWORD
+    capabilities = frozenset({base.Capability.PUBLISH})
+
+    @staticmethod
+    def path():
+        from pathlib import Path
+
+        from django.conf import settings
+
+        return Path(settings.DATA_DIR) / "fake_network.json"
+
+    @classmethod
+    def state(cls) -> dict[str, Any]:
+        import json
+
+        path = cls.path()
+        return json.loads(path.read_text()) if path.exists() else {"posts": {}, "calls": []}
+
+    @classmethod
+    def save(cls, state: dict[str, Any]) -> None:
+        import json
+
+        cls.path().write_text(json.dumps(state))
+
+    def publish(self, post: base.OutgoingPost, context: base.PublishContext) -> base.PublishedPost:
+        state = self.state()
+        state["calls"].append(["publish", context.idempotency_key])
+        posts = state["posts"]
+        if context.idempotency_key not in posts:
+            posts[context.idempotency_key] = {
+                "id": f"li-{len(posts) + 1}",
+                "text": post.text,
+                "at": timezone.now().isoformat(),
+            }
+        self.save(state)
+        return self.answer(posts[context.idempotency_key])
+
+    @staticmethod
+    def answer(row: dict[str, Any]) -> base.PublishedPost:
+        return base.PublishedPost(
+            row["id"], url=f"https://linkedin.test/{row['id']}", raw={"id": row["id"]}
+        )
+
+    def find_post(
+        self, post: base.OutgoingPost, since: dt.datetime, context: base.PublishContext
+    ) -> base.PublishedPost | None:
+        state = self.state()
+        state["calls"].append(["find_post", context.idempotency_key])
+        self.save(state)
+        row = state["posts"].get(context.idempotency_key)
+        if row is None or dt.datetime.fromisoformat(row["at"]) < since:
+            return None
+        return self.answer(row)

@@ -93,6 +93,16 @@ def test_create_read_and_list(client, cm, account):
     assert empty == []
     outside = client.get(BASE + "/posts", {"to": start}, **bearer(cm)).json()
     assert outside == []
+    for params, expected in [
+        ({"campaign": "Automne"}, [created["id"]]),
+        ({"campaign": "Hiver"}, []),
+        ({"account": account.pk}, [created["id"]]),
+        ({"account": account.pk + 1000}, []),
+        ({"network": "threads"}, [created["id"]]),
+        ({"network": "bluesky"}, []),
+    ]:
+        found = client.get(BASE + "/posts", params, **bearer(cm)).json()
+        assert [p["id"] for p in found] == expected, params
 
 
 def test_counting_errors_are_422_per_network(client, cm, account, short_limit):
@@ -131,6 +141,8 @@ def test_bad_input_is_a_clear_error(client, cm, account):
     assert call(client, "get", BASE + f"/posts/{2**64}", cm).status_code == 404
     bad_status = client.get(BASE + "/posts", {"status": "nope"}, **bearer(cm))
     assert bad_status.status_code == 422
+    huge = client.get(BASE + "/posts", {"account": 2**64}, **bearer(cm))
+    assert huge.status_code == 422
     far = client.get(BASE + "/posts", {"from": "9999-12-31T00:00:00+00:00"}, **bearer(cm))
     assert far.status_code == 422
     assert not Post.objects.exists()

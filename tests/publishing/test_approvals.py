@@ -180,3 +180,23 @@ def test_link_is_for_one_step(submitted, cm, manager, two_steps):
     with pytest.raises(LinkError):
         approvals.do_decide_by_link(token, "approved")
     assert Post.objects.get(pk=post.pk).approval_step == 1
+
+
+def test_approved_after_its_time_stays_approved_and_says_why(
+    workspace, cm, client_member, account, one_step
+):
+    from parvis.publishing.models import Post as PostModel
+
+    post = services.do_create_post(
+        workspace,
+        cm,
+        "Bonjour",
+        variants={account.pk: ""},
+        scheduled_at=timezone.now() + dt.timedelta(hours=1),
+    )
+    approvals.do_submit_for_approval(post, cm)
+    # The client answers a day late.
+    PostModel.objects.filter(pk=post.pk).update(scheduled_at=timezone.now() - dt.timedelta(days=1))
+    post = approvals.do_approve(post, client_member)
+    assert post.status == Status.APPROVED
+    assert PostEvent.objects.filter(post=post, kind=EventKind.NOT_SCHEDULED).exists()

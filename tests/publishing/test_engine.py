@@ -316,3 +316,24 @@ def test_a_hostile_answer_is_recorded_storable(scheduled, network, at, monkeypat
     assert variant.external_id == "t\\u0000x" and "\\ud800" in variant.url
     assert variant.published_at.year < 2100
     assert "unstorable" in variant.raw
+
+
+def test_retrying_a_failed_thread_part_releases_the_parts_after_it(
+    workspace, owner, account, network, at
+):
+    head = services.do_create_post(workspace, owner, "1/2", variants={account.pk: ""})
+    two = services.do_create_post(workspace, owner, "2/2", thread_parent=head)
+    services.do_schedule(head, owner, at)
+    network.fail_with.append(base.PermanentError("suspended"))
+    engine.run_due(at)
+    engine.run_due(at + dt.timedelta(seconds=1))
+    first, second = Variant.objects.get(post=head), Variant.objects.get(post=two)
+    assert (first.status, second.status) == (Status.FAILED, Status.FAILED)
+    assert second.last_error and second.attempts == 1  # failed without reaching the network
+    services.do_retry(first, owner)
+    assert engine.run_due(at + dt.timedelta(minutes=1)) == {Status.PUBLISHED: 2}
+    posts = {p["id"]: p for p in network.posts.values()}
+    second.refresh_from_db()
+    assert posts[second.external_id]["reply_to"] == Variant.objects.get(post=head).external_id
+    # The retry looked on the network first (the failure may have hidden a success).
+    assert network.calls[1][0] == "find_post"
