@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -378,6 +379,27 @@ def count(text: str, network: str) -> Counter | None:
     )
 
 
+# What a preview shows as the networks do: links, #hashtags and @mentions stand out.
+TOKEN = re.compile(
+    r"(?P<link>https?://[^\s<>\"]+)|(?P<tag>(?<![\w#])#\w[\w-]*)|(?P<mention>(?<![\w@])@[\w.-]+(?:@[\w.-]+)?)"
+)
+
+
+def preview_parts(text: str) -> list[tuple[str, str]]:
+    """(kind, piece) of a text: "" for plain text, then "link", "tag" or "mention"; the
+    template escapes each piece."""
+    parts: list[tuple[str, str]] = []
+    position = 0
+    for match in TOKEN.finditer(text):
+        if match.start() > position:
+            parts.append(("", text[position : match.start()]))
+        parts.append((match.lastgroup or "", match.group()))
+        position = match.end()
+    if position < len(text):
+        parts.append(("", text[position:]))
+    return parts
+
+
 @dataclass
 class LiveRow:
     account: Any
@@ -385,6 +407,10 @@ class LiveRow:
     text: str
     own: bool
     counter: Counter | None
+
+    @property
+    def parts(self) -> list[tuple[str, str]]:
+        return preview_parts(self.text)
 
 
 def live_rows(workspace: Workspace, form: Any) -> list[LiveRow]:

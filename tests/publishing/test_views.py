@@ -712,3 +712,33 @@ def test_hostile_ids_and_text(workspace, owner, bluesky):
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     too_long = client.post(url("compose", workspace), {"text": "x" * 1_000_001})
     assert too_long.status_code == 400
+
+
+def test_preview_marks_links_hashtags_and_mentions():
+    from parvis.publishing.pages import preview_parts
+
+    parts = preview_parts("Bonjour @camille@piaille.fr ! #Noël2026 https://ml.fr/a?b=1 <b>x</b>")
+    assert parts == [
+        ("", "Bonjour "),
+        ("mention", "@camille@piaille.fr"),
+        ("", " ! "),
+        ("tag", "#Noël2026"),
+        ("", " "),
+        ("link", "https://ml.fr/a?b=1"),
+        ("", " <b>x</b>"),
+    ]
+    assert preview_parts("") == []
+    assert preview_parts("a#b c@d") == [("", "a#b c@d")]
+
+
+def test_preview_is_escaped(workspace, cm, bluesky):
+    html = (
+        login(cm)
+        .post(
+            url("live_checks", workspace),
+            {"text": "<img src=x onerror=alert(1)> #tag", "accounts": [bluesky.pk]},
+        )
+        .content.decode()
+    )
+    assert "<img src=x" not in html
+    assert '<span class="pv-tag">#tag</span>' in html
