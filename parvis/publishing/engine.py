@@ -60,6 +60,7 @@ from parvis.publishing.services import (
     media_file,
     media_of,
     refresh_status,
+    thread_rows,
 )
 
 logger = logging.getLogger(__name__)
@@ -103,13 +104,31 @@ def connector_class(account: ConnectedAccount) -> type[base.Connector] | None:
     return candidates[0] if candidates else None
 
 
+_clients = threading.local()
+
+
+def http_client(cls: type[base.Connector]) -> httpx.Client:
+    """One HTTP client per connector kind and worker thread, kept: building one (its TLS
+    context) costs more than publishing a post, and a minute may hold thousands."""
+    clients = getattr(_clients, "by_kind", None)
+    if clients is None:
+        clients = _clients.by_kind = {}
+    client = clients.get(cls.kind)
+    if client is None or client.is_closed:
+        client = clients[cls.kind] = cls.http_client()
+    # Shared by the accounts of the kind: nothing one account's answers set may go with
+    # another's requests (connectors send their credentials per request, never on the client).
+    client.cookies.clear()
+    return client
+
+
 def connector_for(account: ConnectedAccount, http: httpx.Client | None = None) -> base.Connector:
     cls = connector_class(account)
     if cls is None:
         raise base.PermanentError(
             _("Parvis cannot publish on this network yet: post it on the network itself.")
         )
-    return cls.for_account(account, http=http or cls.http_client())
+    return cls.for_account(account, http=http or http_client(cls))
 
 
 # --- what is due ------------------------------------------------------------------------------
@@ -134,9 +153,12 @@ def due_variants(now: dt.datetime, *, post_ids: list[int] | None = None) -> list
     )
 
 
-def claim(variant_id: int, now: dt.datetime, owner: str) -> tuple[Variant | None, bool]:
+def claim(
+    variant_id: int, now: dt.datetime, owner: str, known: Variant | None = None
+) -> tuple[Variant | None, bool]:
     """(the variant now held by `owner`, whether an earlier attempt may have reached the
-    network); (None, False) when it is not due or another worker holds it."""
+    network); (None, False) when it is not due or another worker holds it. `known`: the
+    variant as the caller loaded it (with its post and account), brought up to date."""
     waiting = Q(status=Status.SCHEDULED) & (
         Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
     )
@@ -153,15 +175,43 @@ def claim(variant_id: int, now: dt.datetime, owner: str) -> tuple[Variant | None
     )
     if not claimed:
         return None, False
-    variant = Variant.objects.select_related("post", "account", "post__workspace").get(
-        pk=variant_id
-    )
+    if known is None:
+        variant = Variant.objects.select_related(
+            "post__thread_parent__workspace", "post__workspace", "account"
+        ).get(pk=variant_id)
+    else:
+        variant = known
+        # What the UPDATE computed in the database (another worker may have moved the
+        # counters since the caller read the row).
+        variant.attempts, variant.first_attempt_at = Variant.objects.values_list(
+            "attempts", "first_attempt_at"
+        ).get(pk=variant_id)
+        variant.status, variant.claim_owner, variant.claimed_at = Status.PUBLISHING, owner, now
+        variant.claimed_until, variant.next_attempt_at = now + CLAIM, None
     # The calendar shows the post on its way (the aggregate is recorded with the outcome).
-    post_ids = [variant.post_id, variant.post.thread_parent_id or variant.post_id]
-    Post.objects.filter(pk__in=post_ids, status=Status.SCHEDULED).update(
-        status=Status.PUBLISHING, updated_at=now
-    )
+    post = variant.post
+    head = post.thread_parent or post
+    if Status.SCHEDULED in (post.status, head.status):
+        Post.objects.filter(pk__in={post.pk, head.pk}, status=Status.SCHEDULED).update(
+            status=Status.PUBLISHING, updated_at=now
+        )
     return variant, variant.attempts > 1
+
+
+def is_due(variant: Variant, now: dt.datetime) -> bool:
+    """`due_query` for one loaded variant (with its post)."""
+    if variant.status == Status.SCHEDULED:
+        when = variant.post.scheduled_at
+        return (
+            when is not None
+            and when <= now
+            and (variant.next_attempt_at is None or variant.next_attempt_at <= now)
+        )
+    return (
+        variant.status == Status.PUBLISHING
+        and variant.claimed_until is not None
+        and variant.claimed_until <= now
+    )
 
 
 # --- before sending ---------------------------------------------------------------------------
@@ -252,17 +302,19 @@ def publish_variant(
     now = now or timezone.now()
     owner = owner or worker_name()
     candidate = (
-        Variant.objects.select_related("post", "post__workspace", "account")
+        Variant.objects.select_related(
+            "post__thread_parent__workspace", "post__workspace", "account"
+        )
         .filter(pk=variant_id)
         .first()
     )
-    if candidate is None or not Variant.objects.filter(due_query(now), pk=variant_id).exists():
+    if candidate is None or not is_due(candidate, now):
         return "skipped"
-    head = Post.objects.select_related("workspace").get(pk=head_of(candidate.post).pk)
+    head = candidate.post.thread_parent or candidate.post
     why = blocked(candidate, head, now)
     if why == "wait":
         return "waiting"
-    variant, in_doubt = claim(variant_id, now, owner)
+    variant, in_doubt = claim(variant_id, now, owner, known=candidate)
     if variant is None:
         return "skipped"
     if why is not None:
@@ -332,6 +384,8 @@ def record(variant: Variant, head: Post, published: base.PublishedPost, now: dt.
         updated = Variant.objects.filter(pk=variant.pk, status=Status.PUBLISHING).update(
             status=Status.PUBLISHED,
             **fields,
+            # What was sent, kept as sent: a later edit of the post's text is not this one's.
+            text=variant.effective_text,
             claim_owner="",
             claimed_until=None,
             last_error="",
@@ -355,27 +409,23 @@ def record(variant: Variant, head: Post, published: base.PublishedPost, now: dt.
             pk=head.pk, paused_at__isnull=False
         ).update(paused_at=None):
             event(head, EventKind.RESUMED, None, at=now)
-        refresh_status(head)
-        following = next_parts(variant)
+        posts = thread_rows(head)
+        refresh_status(head, posts)
+        following = next_parts(variant, posts)
         for variant_id in following:
             transaction.on_commit(functools.partial(enqueue, variant_id))
     return Status.PUBLISHED
 
 
-def next_parts(variant: Variant) -> list[int]:
-    """The variant of the thread's next part on the same account, now free to go."""
-    post = variant.post
-    head_id = post.thread_parent_id or post.pk
-    nxt = (
-        Post.objects.filter(thread_parent_id=head_id, thread_position__gt=post.thread_position)
-        .order_by("thread_position")
-        .values_list("id", flat=True)
-        .first()
-    )
-    if nxt is None:
+def next_parts(variant: Variant, posts: list[tuple[int, str, int]]) -> list[int]:
+    """The variant of the thread's next part on the same account, now free to go (`posts`:
+    the thread's rows, from thread_rows)."""
+    position = variant.post.thread_position
+    later = sorted((p for p in posts if p[2] > position), key=lambda p: p[2])
+    if not later:
         return []
     return list(
-        Variant.objects.filter(post_id=nxt, account_id=variant.account_id).values_list(
+        Variant.objects.filter(post_id=later[0][0], account_id=variant.account_id).values_list(
             "id", flat=True
         )
     )

@@ -58,7 +58,9 @@ MAX_MEDIA = 20
 PAST_GRACE = dt.timedelta(minutes=5)
 EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
 # Statuses in which an edit sends the post back to its approvers.
-APPROVAL_TOUCHED = frozenset({Status.AWAITING_APPROVAL, Status.APPROVED, Status.SCHEDULED})
+APPROVAL_TOUCHED = frozenset(
+    {Status.AWAITING_APPROVAL, Status.APPROVED, Status.SCHEDULED, Status.FAILED}
+)
 
 
 # --- small helpers ----------------------------------------------------------------------------
@@ -456,14 +458,13 @@ def do_upload_media(
 
 def media_of(variant: Variant) -> list[Media]:
     """What a variant publishes: its own media if it has some, else the post's."""
-    own = list(Media.objects.filter(variant=variant).order_by("position", "id"))
-    if own:
-        return own
-    return list(
-        Media.objects.filter(post_id=variant.post_id, variant__isnull=True).order_by(
-            "position", "id"
-        )
+    rows = list(
+        Media.objects.filter(
+            Q(variant=variant) | Q(post_id=variant.post_id, variant__isnull=True)
+        ).order_by("position", "id")
     )
+    own = [m for m in rows if m.variant_id == variant.pk]
+    return own or [m for m in rows if m.variant_id is None]
 
 
 def do_attach_media(
@@ -809,21 +810,31 @@ def aggregate(statuses: Iterable[str]) -> str | None:
     return None
 
 
-def refresh_status(head: Post) -> str:
-    """After the engine changed variants: each post of the thread shows its variants'
-    aggregate (publishing, published, failed); the head shows the thread's."""
-    head_status = None
-    for post in thread_of(head):
-        status = aggregate(Variant.objects.filter(post=post).values_list("status", flat=True))
-        if status is not None:
-            Post.objects.filter(pk=post.pk).exclude(status=status).update(
-                status=status, updated_at=timezone.now()
-            )
-    everything = Variant.objects.filter(post__in=thread_of(head)).values_list("status", flat=True)
-    head_status = aggregate(everything)
-    if head_status is not None:
-        Post.objects.filter(pk=head.pk).exclude(status=head_status).update(
-            status=head_status, updated_at=timezone.now()
+def thread_rows(head: Post) -> list[tuple[int, str, int]]:
+    """(id, status, position) of the thread's posts, the head included."""
+    return list(
+        Post.objects.filter(Q(pk=head.pk) | Q(thread_parent_id=head.pk)).values_list(
+            "id", "status", "thread_position"
         )
-        return head_status
-    return head.status
+    )
+
+
+def refresh_status(head: Post, posts: list[tuple[int, str, int]] | None = None) -> str:
+    """After the engine changed variants: each post of the thread shows its variants'
+    aggregate (publishing, published, failed); the head shows the whole thread's."""
+    posts = thread_rows(head) if posts is None else posts
+    by_post: dict[int, list[str]] = {}
+    for post_id, status in Variant.objects.filter(post_id__in=[p[0] for p in posts]).values_list(
+        "post_id", "status"
+    ):
+        by_post.setdefault(post_id, []).append(status)
+    everything = [s for statuses in by_post.values() for s in statuses]
+    now = timezone.now()
+    result = head.status
+    for post_id, current, _position in posts:
+        wanted = aggregate(everything if post_id == head.pk else by_post.get(post_id, []))
+        if wanted is not None and wanted != current:
+            Post.objects.filter(pk=post_id).update(status=wanted, updated_at=now)
+        if post_id == head.pk and wanted is not None:
+            result = wanted
+    return result

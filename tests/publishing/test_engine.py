@@ -8,6 +8,7 @@ import datetime as dt
 
 import pytest
 from django.core import mail
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from parvis.connectors import base
@@ -337,3 +338,58 @@ def test_retrying_a_failed_thread_part_releases_the_parts_after_it(
     assert posts[second.external_id]["reply_to"] == Variant.objects.get(post=head).external_id
     # The retry looked on the network first (the failure may have hidden a success).
     assert network.calls[1][0] == "find_post"
+
+
+def test_the_http_client_is_shared_per_kind_without_cookies(account):
+    first = engine.http_client(type(engine.connector_for(account, http=None)))
+    first.cookies.set("session", "account-a")
+    second = engine.http_client(type(engine.connector_for(account, http=None)))
+    assert second is first and not second.cookies
+
+
+def test_the_tasks_wrap_the_engine(scheduled, network, monkeypatch):
+    from parvis.publishing import tasks
+
+    post = scheduled()
+    Post.objects.filter(pk=post.pk).update(scheduled_at=timezone.now() - dt.timedelta(seconds=1))
+    queued = []
+    monkeypatch.setattr(tasks, "publish_variant_task", queued.append)
+    assert tasks.publishing_minutely.call_local() == 1
+    assert queued == [Variant.objects.get(post=post).pk]
+    assert tasks.publish_due_task.call_local(post.pk) == {Status.PUBLISHED: 1}
+    assert tasks.publishing_minutely.call_local() == 0
+
+
+def test_a_published_variant_keeps_the_text_it_was_sent_with(
+    workspace, owner, account, network, at
+):
+    second = threads_account(workspace, owner, "lumiere.second")
+    post = services.do_create_post(
+        workspace, owner, "Bonjour", variants={account.pk: "", second.pk: ""}
+    )
+    services.do_schedule(post, owner, at)
+    network.fail_with.append(base.PermanentError("suspended"))
+    engine.run_due(at)  # one published, one failed: the post can still be edited
+    services.do_update_post(post, owner, text="Bonsoir")
+    texts = {v.status: v.effective_text for v in Variant.objects.filter(post=post)}
+    assert texts == {Status.PUBLISHED: "Bonjour", Status.FAILED: "Bonsoir"}
+
+
+def test_a_failed_post_edited_goes_back_to_its_approvers(
+    workspace, cm, client_member, account, network, at, one_step
+):
+    second = threads_account(workspace, cm, "lumiere.second")
+    post = services.do_create_post(
+        workspace, cm, "Bonjour", variants={account.pk: "", second.pk: ""}, scheduled_at=at
+    )
+    approvals.do_submit_for_approval(post, cm)
+    approvals.do_approve(post, client_member)
+    network.fail_with.append(base.PermanentError("suspended"))
+    engine.run_due(at)
+    services.do_update_post(post, cm, text="Bonsoir")
+    statuses = set(Variant.objects.filter(post=post).values_list("status", flat=True))
+    assert statuses == {Status.PUBLISHED, Status.AWAITING_APPROVAL}
+    assert Post.objects.get(pk=post.pk).status == Status.AWAITING_APPROVAL
+    with pytest.raises(ValidationError):
+        services.do_retry(Variant.objects.get(post=post, status=Status.AWAITING_APPROVAL), cm)
+    assert engine.run_due(at + dt.timedelta(minutes=5)) == {}
