@@ -5,6 +5,7 @@ from parvis.api.api import api
 from parvis.connectors import urls as connector_urls
 from parvis.core import views
 from parvis.moderation import views as moderation_views
+from parvis.publishing import views as publishing_views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -22,6 +23,16 @@ urlpatterns = [
     path("w/<slug:slug>/inbox/", include("parvis.inbox.urls")),
     path("w/<slug:slug>/moderation/", include("parvis.moderation.urls")),
     path("w/<slug:slug>/alerts/", include("parvis.alerts.urls")),
+    path("w/<slug:slug>/publishing/", include("parvis.publishing.urls")),
+    # Every client's calendar in one view, for a member of several workspaces.
+    path("publishing/", publishing_views.agency_calendar, name="publishing_agency"),
+    # The signed link an approver gets by e-mail: no login, one post, used once.
+    path("approve/<str:token>/", publishing_views.approval_link, name="publishing_approval_link"),
+    path(
+        "approve/<str:token>/media/<int:media_id>/",
+        publishing_views.approval_link_media,
+        name="publishing_approval_media",
+    ),
     # The public moderation charter: no login, outside the workspace URLs.
     path("charte/<str:token>/", moderation_views.charter_public, name="moderation_charter"),
 ]

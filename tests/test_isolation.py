@@ -75,6 +75,16 @@ def publishing(workspace, owner, account) -> dict:
     return {"post": post, "campaign": campaign}
 
 
+def publishing_media(world: dict):
+    """An uploaded file of the world's post (made on first use), for the pages' media URL."""
+    from parvis.publishing.services import do_upload_media
+    from tests.publishing.pubui_helpers import png
+
+    if "media" not in world:
+        world["media"] = do_upload_media(world["post"].workspace, None, png(), filename="a.png")
+    return world["media"]
+
+
 def alerts(workspace, owner) -> dict:
     """One alert rule and one episode."""
     from django.utils import timezone
@@ -192,6 +202,10 @@ def fill(route: str, name: str, slug: str, world: dict) -> str:
         values["episode_id"] = world["episode"].pk
         values["task_id"] = world["task"].pk
         values["statement_id"] = world["statement"].pk
+    elif name.startswith("publishing:"):
+        values["post_id"] = world["post"].pk
+        values["variant_id"] = world["post"].variants.get().pk
+        values["media_id"] = publishing_media(world).pk
 
     def sub(match: re.Match) -> str:
         key = match.group("name")

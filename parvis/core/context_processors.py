@@ -14,7 +14,7 @@ AREAS = [
     ("listening", _("Listening"), "listening:explorer"),
     ("inbox", _("Inbox"), "inbox:list"),
     ("moderation", _("Moderation"), "moderation:rules"),
-    ("publishing", _("Publishing"), None),
+    ("publishing", _("Publishing"), "publishing:calendar"),
     ("alerts", _("Alerts"), "alerts:list"),
     ("reports", _("Reports"), None),
     ("strategy", _("Strategy"), "workspaces:strategy"),
@@ -43,6 +43,8 @@ def active_area(view_name: str) -> str:
         return "moderation"
     if view_name.startswith("alerts:"):
         return "alerts"
+    if view_name.startswith("publishing:"):
+        return "publishing"
     return AREA_BY_VIEW.get(view_name, "")
 
 
