@@ -193,9 +193,10 @@ def ensure_demo() -> bool:
     ensure_demo_inbox(workspace, demo_user())
     ensure_demo_moderation(workspace)
     source = ensure_demo_listening(workspace)
-    from parvis.demo.publishing import ensure_demo_publishing
+    from parvis.demo.publishing import ensure_demo_plan, ensure_demo_publishing
 
-    ensure_demo_publishing(workspace, demo_user(), source)
+    account = ensure_demo_publishing(workspace, demo_user(), source)
+    ensure_demo_plan(workspace, demo_user(), account)
     from parvis.demo.crisis import ensure_demo_alerts
 
     ensure_demo_alerts(workspace, demo_user())

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from django.db.models import Count, Prefetch, QuerySet
 from django.urls import reverse
 
+from parvis.connectors import counting
 from parvis.core.networks import network_label
 from parvis.publishing import approvals, checks, holidays, services
 from parvis.publishing import calendar as cal
@@ -313,10 +314,6 @@ def approval_summary(workspace: Workspace) -> ApprovalSettings | None:
     return ApprovalSettings.objects.filter(workspace=workspace).first()
 
 
-def counting_available() -> bool:
-    return checks.counting() is not None
-
-
 @dataclass
 class Counter:
     length: int | None
@@ -338,44 +335,17 @@ class Counter:
         return -left if left is not None and left < 0 else 0
 
 
-def _first(result: Any, names: Sequence[str]) -> Any:
-    for name in names:
-        value = getattr(result, name, None)
-        if value is not None:
-            return value
-    return None
-
-
-def _int(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def count(text: str, network: str) -> Counter | None:
-    """The network's own count of ``text`` (parvis.connectors.counting's ``Count``: used,
-    limit — 0 when unknown —, problems, hashtags), or None when that module is not installed
-    or has no rule for the network."""
-    module = checks.counting()
-    if module is None:
-        return None
-    try:
-        result = module.count(text, network)
-    except (LookupError, ValueError) as exc:  # a network it has no rule for
-        logger.info("no count for %s: %s", network, exc)
-        return None
-    length = _int(_first(result, ("used", "length", "count")))
-    limit = _int(_first(result, ("limit", "max_characters"))) or None
-    problems = list(_first(result, ("problems", "errors")) or [])
-    blocking = [p for p in problems if getattr(p, "blocking", True)]
-    ok = _first(result, ("ok",))
-    if ok is None:
-        ok = not blocking and (length is None or limit is None or length <= limit)
+def count(text: str, network: str) -> Counter:
+    """The network's own count of ``text`` (parvis.connectors.counting): used, limit (None
+    where the network has none known), problems, hashtags against their limit."""
+    result = counting.count(text, network)
     return Counter(
-        length,
-        limit,
-        bool(ok),
-        [str(getattr(p, "message", p)) for p in problems],
-        _int(getattr(result, "hashtags", None)),
-        _int(getattr(result, "hashtag_limit", None)),
+        result.used,
+        result.limit or None,
+        result.ok,
+        [str(p.message) for p in result.problems],
+        result.hashtags,
+        result.hashtag_limit,
     )
 
 
@@ -431,14 +401,17 @@ def live_rows(workspace: Workspace, form: Any) -> list[LiveRow]:
 def live_findings(workspace: Workspace, form: Any) -> list[checks.Problem]:
     """Brand safety and the editorial line on every text the post would publish."""
     data = getattr(form, "cleaned_data", {})
-    texts = dict.fromkeys([data.get("text") or ""])
-    for row in live_rows(workspace, form):
-        texts[row.text] = None
+    rows = live_rows(workspace, form)
+    texts: dict[str, set[str]] = {}
+    for row in rows:
+        texts.setdefault(row.text, set()).add(row.network)
+    if not rows:
+        texts[data.get("text") or ""] = set()
     found: dict[str, checks.Problem] = {}
-    for text in texts:
+    for text, networks in texts.items():
         if not text.strip():
             continue
-        for finding in checks.safety_findings(workspace, text):
+        for finding in checks.safety_findings(workspace, text, sorted(networks) or None):
             found.setdefault(finding.key, finding)
     return list(found.values())
 

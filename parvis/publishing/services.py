@@ -548,11 +548,12 @@ def check_post(head: Post, *, now: dt.datetime | None = None) -> Report:
     variants = variants_of_thread(head)
     if not variants:
         report.variants = _("Choose at least one account to publish to.")
-    texts: dict[str, None] = {}
+    # Each text with the networks it goes to (the signature-hashtag check reads them).
+    texts: dict[str, set[str]] = {}
     for variant in variants:
         network = variant.account.network
         text = variant.effective_text
-        texts[text] = None
+        texts.setdefault(text, set()).add(network)
         files = [media_file(m) for m in media_of(variant)]
         if not text.strip() and not files:
             report.counting.setdefault(network, []).append(
@@ -566,8 +567,8 @@ def check_post(head: Post, *, now: dt.datetime | None = None) -> Report:
             if problem.message not in into.get(network, []):
                 into.setdefault(network, []).append(problem.message)
     seen: set[str] = set()
-    for text in texts:
-        for finding in checks.safety_findings(head.workspace, text):
+    for text, networks in texts.items():
+        for finding in checks.safety_findings(head.workspace, text, sorted(networks)):
             if finding.key not in seen:
                 seen.add(finding.key)
                 report.safety.append(finding)

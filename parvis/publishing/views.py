@@ -344,7 +344,7 @@ def live_checks(request: WorkspaceRequest) -> HttpResponse:
     form.is_valid()  # the counters read what is there, valid or not
     rows = pages.live_rows(ws, form)
     findings = pages.live_findings(ws, form)
-    context = {"rows": rows, "findings": findings, "counting": pages.counting_available()}
+    context = {"rows": rows, "findings": findings}
     return render(request, "publishing/_live_checks.html", context)
 
 

@@ -100,7 +100,7 @@ def test_a_slow_buzz_is_caught_by_the_hourly_series_within_two_hours_and_told_on
     alert = Alert.objects.get()
     assert alert.rule == rule and alert.state == "sent"
     # The figure the hour had when it fired (at least the hourly minimum), and the usual level.
-    figure = re.search(r": (\d+) ", alert.title)
+    figure = re.search(r":\s(\d+)\s", alert.title)  # \s: French puts no-break spaces
     assert figure and stream.MIN_VALUE["hour"]["negative"] <= int(figure[1]) <= episode.peak_value
     assert "0,8" in alert.title or "0.8" in alert.title
     assert "over one hour" in alert.title or "sur une heure" in alert.title

@@ -3,91 +3,52 @@ and a brand-safety warning, override it with a reason, send for approval, approv
 client, find the post scheduled in the calendar, drag it to another day, and see it published
 (the engine run at its time, as the worker would, with a network that answers).
 
-Counting is pub-counting's module when installed (its contract otherwise); brand safety is
-replaced by its contract (``check_post`` flags « #Iran »), since what the real module says
-depends on what listening saw that day.
+Counting and brand safety are the real modules: « #Iran » is flagged because listening stored,
+just before, the mentions that make it the hashtag of an election and of deaths. The demo's
+Bluesky account publishes to the demo network; the Mastodon account to the fake instance of the
+connector tests (faked at the HTTP transport).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-import shutil
-import types
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import expect
 
-from parvis.connectors import base
+from parvis.connectors import http
+from parvis.connectors.mastodon import MastodonConnector
 from parvis.connectors.models import ConnectedAccount
 from parvis.connectors.services import do_connect_account
+from parvis.demo.models import DemoSentPost
 from parvis.demo.publishing import DEMO_HANDLE
-from parvis.publishing import checks, engine, services
+from parvis.publishing import engine, services
 from parvis.publishing.models import Post, Status
 from parvis.workspaces.models import Workspace
 from parvis.workspaces.roles import Role
 from parvis.workspaces.services import do_add_member, do_create_user
 from tests.browser.conftest import Tab, log_in
+from tests.connectors.fakes.mastodon import Fake as FakeMastodon
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PARIS = ZoneInfo("Europe/Paris")
 CLIENT_PASSWORD = "a long client password 2026"
-SHOTS = Path("/work/wt/pub-ui-shots")
 
 
 @pytest.fixture
-def brand_safety(monkeypatch):
-    def check_post(workspace, text, now=None):
-        if "#iran" in text.lower():
-            return [
-                types.SimpleNamespace(
-                    code="trending_tragedy",
-                    term="#iran",
-                    message="#Iran : ses mentions récentes parlent d'une élection et de morts.",
-                )
-            ]
-        return []
+def brand_safety():
+    """What listening saw today: « #Iran » in mentions of an election and of deaths."""
+    from tests.publishing.safety_data import IRAN, store
 
-    monkeypatch.setattr(checks, "safety", lambda: types.SimpleNamespace(check_post=check_post))
-    if checks.counting() is None:
-
-        def count(text, network, limits=None):
-            limit = {"bluesky": 300, "mastodon": 500}.get(network, 1000)
-            return types.SimpleNamespace(length=len(text), limit=limit, ok=len(text) <= limit)
-
-        monkeypatch.setattr(
-            checks,
-            "counting",
-            lambda: types.SimpleNamespace(count=count, check_media=lambda *a, **k: []),
-        )
-
-
-class Network:
-    """What the engine publishes through: answers like a network that accepted the post."""
-
-    published: list[str] = []
-
-    def publish(self, post, context):
-        self.published.append(post.text)
-        number = len(self.published)
-        return base.PublishedPost(
-            external_id=f"post-{number}",
-            url=f"https://bsky.app/profile/maisonlumiere.bsky.social/post/{number}",
-            published_at=dt.datetime.now(dt.UTC),
-        )
-
-    def find_post(self, post, since, context):
-        return None
+    store(Workspace.objects.get(slug="demo"), IRAN)
 
 
 def shot(tab: Tab, artifacts: Path, name: str, selector: str | None = None) -> None:
     tab.shot(artifacts, name, selector)
-    if SHOTS.parent.exists():  # a copy for the reviewers, next to the worktrees
-        SHOTS.mkdir(exist_ok=True)
-        shutil.copy(artifacts / name, SHOTS / name)
 
 
 def test_compose_approve_and_plan(tab: Tab, artifacts, brand_safety):
@@ -96,12 +57,14 @@ def test_compose_approve_and_plan(tab: Tab, artifacts, brand_safety):
     services.do_save_approval_settings(workspace, None, flow="one", step1_role=Role.CLIENT)
     # The demo's Bluesky account publishes to the demo network (parvis/demo/publishing.py).
     bluesky = ConnectedAccount.objects.get(workspace=workspace, handle=DEMO_HANDLE)
+    instance = FakeMastodon()
+    spec = instance.account()
     mastodon = do_connect_account(
         workspace,
         None,
         network="mastodon",
-        handle="@maisonlumiere@piaille.fr",
-        credentials={"access_token": "x", "instance_url": "https://piaille.fr"},
+        handle=spec["handle"],
+        credentials=spec["credentials"],
     )
     client_user = do_create_user("claire", CLIENT_PASSWORD, email="claire@client.test")
     do_add_member(workspace, client_user, Role.CLIENT)
@@ -184,15 +147,31 @@ def test_compose_approve_and_plan(tab: Tab, artifacts, brand_safety):
     shot(tab, artifacts, "publishing-calendar-week.png")
     tab.open(f"/w/demo/publishing/?view=list&from={day.isoformat()}")
     shot(tab, artifacts, "publishing-calendar-list.png")
-    # Its time comes: the engine publishes it on both accounts, once, through a network that
-    # answers (the demo network's publishing comes with the connectors' branch).
-    Network.published = []
+
+    # Its time comes: the engine publishes it on both accounts, once: the demo network and
+    # the Mastodon instance (its HTTP faked at the transport, as in the connector tests).
+    def connector(account):
+        if account.pk == mastodon.pk:
+            return MastodonConnector.for_account(
+                account, http=http.client(transport=instance.transport())
+            )
+        return engine.connector_for(account)
+
     later = post.scheduled_at + dt.timedelta(seconds=30)
-    engine.publish_post(post.pk, now=later, factory=lambda account: Network())
-    assert len(Network.published) == 2
+    engine.publish_post(post.pk, now=later, factory=connector)
+    engine.publish_post(post.pk, now=later + dt.timedelta(minutes=5), factory=connector)
+    assert len(instance.sent) == 1 and "artisanat" in instance.sent[0]["content"]
+    assert (
+        DemoSentPost.objects.filter(text="Nos bougies de Noël arrivent en boutique ! #Iran").count()
+        == 1
+    )
     tab.open(f"/w/demo/publishing/{post.pk}/")
     expect(page.locator("#post-status")).to_have_attribute("data-status", "published")
-    expect(page.locator("a.published-link")).to_have_count(2)
+    # The Mastodon status has its address; the demo network's posts have none to link to.
+    expect(page.locator("a.published-link")).to_have_count(1)
+    expect(page.locator("a.published-link")).to_have_attribute(
+        "href", re.compile(r"^https://mastodon\.example/@parvis/\d+$")
+    )
     shot(tab, artifacts, "publishing-post-published.png")
     tab.open(f"/w/demo/publishing/?month={target:%Y-%m}")
     expect(

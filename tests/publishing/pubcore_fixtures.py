@@ -4,12 +4,10 @@ other branches of issue #13 may add)."""
 from __future__ import annotations
 
 import datetime as dt
-import types
 
 import pytest
 from django.utils import timezone
 
-from parvis.publishing import checks
 from parvis.publishing.services import do_save_approval_settings
 from parvis.workspaces.roles import Role
 from tests.publishing.pubcore_helpers import FakePublishNetwork, threads_account
@@ -59,37 +57,15 @@ def soon():
     return timezone.now() + dt.timedelta(hours=1)
 
 
-def fake_module(**functions):
-    return types.SimpleNamespace(**functions)
-
-
 @pytest.fixture
-def unsafe(monkeypatch):
-    """Brand safety flags #iran (the module of pub-safety, replaced here by its contract)."""
+def unsafe(workspace):
+    """What listening sees right now: « #Iran » is the hashtag of an election and of deaths
+    (mentions stored through the real pipeline), so brand safety blocks a promotion on it."""
+    from tests.publishing.safety_data import IRAN, store
 
-    def check_post(workspace, text, now=None):
-        if "#iran" in text.lower():
-            return [
-                types.SimpleNamespace(
-                    code="trending_tragedy",
-                    term="#iran",
-                    message="#Iran is dominated by news of an election and deaths right now.",
-                )
-            ]
-        return []
-
-    monkeypatch.setattr(checks, "safety", lambda: fake_module(check_post=check_post))
+    store(workspace, IRAN)
+    return "#Iran"
 
 
-@pytest.fixture
-def short_limit(monkeypatch):
-    """Counting (pub-counting's module, replaced by its contract): 20 characters on threads."""
-
-    def count(text, network, limits=None):
-        length = len(text)
-        ok = network != "threads" or length <= 20
-        return types.SimpleNamespace(ok=ok, length=length, limit=20, message="")
-
-    monkeypatch.setattr(
-        checks, "counting", lambda: fake_module(count=count, check_media=lambda *a: [])
-    )
+# Threads takes 500 characters (parvis/connectors/counting.py): one more is refused.
+TOO_LONG_FOR_THREADS = "Un texte bien trop long pour Threads. " + "x" * 463

@@ -14,12 +14,12 @@ from parvis.publishing import services
 from parvis.publishing.models import Post, Status
 from tests.conftest import bearer
 from tests.publishing.pubcore_fixtures import (  # noqa: F401
+    TOO_LONG_FOR_THREADS,
     account,
     client_member,
     cm,
     network,
     one_step,
-    short_limit,
     unsafe,
 )
 from tests.publishing.pubcore_helpers import threads_account
@@ -105,20 +105,18 @@ def test_create_read_and_list(client, cm, account):
         assert [p["id"] for p in found] == expected, params
 
 
-def test_counting_errors_are_422_per_network(client, cm, account, short_limit):
+def test_counting_errors_are_422_per_network(client, cm, account):
     response = call(
         client,
         "post",
         BASE + "/posts",
         cm,
-        {
-            "text": "Un texte bien trop long pour ce réseau",
-            "variants": [{"account_id": account.pk}],
-        },
+        {"text": TOO_LONG_FOR_THREADS, "variants": [{"account_id": account.pk}]},
     )
     assert response.status_code == 422
     detail = response.json()["detail"]
-    assert list(detail) == ["threads"] and "limit is 20" in detail["threads"][0]
+    assert list(detail) == ["threads"]
+    assert "501" in detail["threads"][0] and "500" in detail["threads"][0]
     assert not Post.objects.exists()
 
 

@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from parvis.publishing import approvals, services
 from parvis.publishing.approvals import LinkError
@@ -25,6 +25,13 @@ from tests.publishing.pubcore_fixtures import (  # noqa: F401
 )
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """Messages asserted in English (the catalogue's French is the default language)."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture

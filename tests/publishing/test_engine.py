@@ -9,7 +9,7 @@ import datetime as dt
 import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from parvis.connectors import base
 from parvis.listening import extensions
@@ -25,6 +25,13 @@ from tests.publishing.pubcore_fixtures import (  # noqa: F401
 from tests.publishing.pubcore_helpers import threads_account
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """Messages asserted in English (the catalogue's French is the default language)."""
+    with translation.override("en"):
+        yield
 
 
 class Crash(Exception):
