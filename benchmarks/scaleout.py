@@ -235,13 +235,15 @@ def stored(url: str) -> int:
         return conn.execute("SELECT COUNT(*) FROM listening_mention").fetchone()[0]
 
 
-def start_workers(count: int, env: dict[str, str], workdir: Path) -> list[subprocess.Popen]:
+def start_workers(
+    count: int, env: dict[str, str], workdir: Path, threads: int = 1
+) -> list[subprocess.Popen]:
     workers = []
     for n in range(count):
         log = (workdir / f"worker{n}.log").open("ab")
         workers.append(
             subprocess.Popen(
-                [*parvis(), "worker", "--workers", "1"],
+                [*parvis(), "worker", "--workers", str(threads)],
                 env=env,
                 stdout=log,
                 stderr=subprocess.STDOUT,

@@ -14,6 +14,7 @@ from urllib.parse import parse_qs
 
 import httpx
 import pytest
+from django.utils import translation
 
 from parvis.connectors import http
 from parvis.connectors.base import (
@@ -713,7 +714,7 @@ def test_the_demo_publishes_once_per_key_and_finds_its_posts(workspace, other_wo
     assert (
         connector.find_post(OutgoingPost(text="suite"), start, PublishContext(workspace.pk)) is None
     )
-    with pytest.raises(PermanentError, match="idempotency key"):
+    with translation.override("en"), pytest.raises(PermanentError, match="idempotency key"):
         connector.publish(post, PublishContext(workspace.pk))
 
 

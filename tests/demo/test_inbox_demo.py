@@ -170,7 +170,7 @@ def test_the_demo_connector_replies_once_per_key():
     first = connector.reply(target, "Merci !", context)
     again = connector.reply(target, "Merci !", context)
     assert first == again and first.external_id.startswith("demo-reply-")
-    assert DemoSentPost.objects.count() == 1
+    assert DemoSentPost.objects.filter(idempotency_key="key-1").count() == 1
     assert connector.find_reply(target, "Merci !", since, context) == first
     other = connector.reply(target, "Merci !", ReplyContext(workspace.pk, idempotency_key="key-2"))
     assert other.external_id != first.external_id

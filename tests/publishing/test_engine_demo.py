@@ -10,10 +10,10 @@ from django.utils import timezone
 
 from parvis.connectors import base
 from parvis.connectors.models import ConnectedAccount
-from parvis.demo.publishing import DEMO_HANDLE
+from parvis.demo.publishing import DEMO_HANDLE, demo_client
 from parvis.demo.seed import DEMO_SLUG, demo_user, ensure_demo
 from parvis.listening.models import Source
-from parvis.publishing import engine, services
+from parvis.publishing import approvals, engine, services
 from parvis.publishing.models import Post, Status
 from parvis.workspaces.models import Workspace
 from tests.conftest import bearer
@@ -39,6 +39,9 @@ def test_the_demo_account_publishes_through_the_replay_connector(client):
     user = demo_user()
     head = services.do_create_post(workspace, user, "Nouvelle bougie", variants={account.pk: ""})
     services.do_create_post(workspace, user, "Suite du fil", thread_parent=head)
+    # The demo's client approves its posts (one step).
+    approvals.do_submit_for_approval(head, user)
+    approvals.do_approve(head, demo_client())
     at = timezone.now() + dt.timedelta(seconds=30)
     services.do_schedule(head, user, at)
     assert engine.run_due(at) == {Status.PUBLISHED: 2}
