@@ -35,13 +35,12 @@ from parvis.connectors.base import (
     PublishLimits,
     RetryLater,
     parse_time,
-    posted_since,
     same_text,
 )
 from parvis.connectors.html import to_text
 from parvis.connectors.mastodon import feeds, mapping
 from parvis.connectors.mastodon.api import Api, error_text
-from parvis.connectors.mastodon.replies import PAGE, PAGES, local_id
+from parvis.connectors.mastodon.replies import local_id, own_statuses
 
 MEDIA_POLLS = 12  # GET /api/v1/media/:id while the instance processes a file
 MEDIA_POLL_SECONDS = (1.0, 1.0, 2.0, 2.0, 3.0, 3.0, 5.0, 5.0, 5.0, 5.0, 5.0, 5.0)
@@ -186,35 +185,12 @@ def comparable(text: str) -> str:
 
 def find(api: Api, post: OutgoingPost, since: dt.datetime) -> PublishedPost | None:
     """The account's status with this text (in a thread: answering the previous post),
-    created at or after `since`, from GET /api/v1/accounts/:id/statuses."""
+    created at or after `since`."""
     in_reply_to = local_id(api, post.reply_to) if post.reply_to is not None else ""
-    me = feeds.decode(api.get("/api/v1/accounts/verify_credentials"), api.host)
-    if not isinstance(me, dict) or not me.get("id"):
-        raise RetryLater(f"{api.host} did not say which account this is")
-    path = f"/api/v1/accounts/{me['id']}/statuses"
-    params: dict[str, Any] = {"limit": PAGE, "exclude_reblogs": "true"}
-    for _page in range(PAGES):
-        statuses = feeds.decode(api.get(path, params), api.host)
-        if not isinstance(statuses, list) or not statuses:
-            return None
-        older = False
-        for status in statuses:
-            if not isinstance(status, dict) or not status.get("id"):
-                continue
-            if not posted_since(parse_time(status.get("created_at")), since):
-                older = True
-                continue
-            if str(status.get("in_reply_to_id") or "") != in_reply_to:
-                continue
-            shown = comparable(to_text(str(status.get("content") or "")))
-            if same_text(shown, comparable(post.text)):
-                return published(api, status)
-        if older:
-            return None
-        last = statuses[-1]
-        if not isinstance(last, dict) or not last.get("id"):
-            return None
-        params["max_id"] = str(last["id"])
+    wanted = comparable(post.text)
+    for status in own_statuses(api, since, in_reply_to):
+        if same_text(comparable(to_text(str(status.get("content") or ""))), wanted):
+            return published(api, status)
     return None
 
 

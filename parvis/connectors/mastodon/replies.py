@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterator
 from typing import Any
 
 from parvis.connectors.base import (
@@ -155,18 +156,19 @@ def bare(text: str) -> str:
     return LEADING_MENTIONS.sub("", text.strip())
 
 
-def find(api: Api, target: ReplyTarget, text: str, since: dt.datetime) -> SentReply | None:
-    in_reply_to = local_id(api, target)
+def own_statuses(api: Api, since: dt.datetime, in_reply_to: str) -> Iterator[dict[str, Any]]:
+    """The account's own statuses created at or after `since` that answer `in_reply_to` (""
+    for none), newest first, from GET /api/v1/accounts/:id/statuses (a few pages at most):
+    what a crash-reconciliation read-back compares with what was sent."""
     me = feeds.decode(api.get("/api/v1/accounts/verify_credentials"), api.host)
     if not isinstance(me, dict) or not me.get("id"):
         raise RetryLater(f"{api.host} did not say which account this is")
     path = f"/api/v1/accounts/{me['id']}/statuses"
     params: dict[str, Any] = {"limit": PAGE, "exclude_reblogs": "true"}
-    wanted = bare(text)
     for _page in range(PAGES):
         statuses = feeds.decode(api.get(path, params), api.host)
         if not isinstance(statuses, list) or not statuses:
-            return None
+            return
         older = False
         for status in statuses:
             if not isinstance(status, dict) or not status.get("id"):
@@ -174,14 +176,19 @@ def find(api: Api, target: ReplyTarget, text: str, since: dt.datetime) -> SentRe
             if not posted_since(parse_time(status.get("created_at")), since):
                 older = True
                 continue
-            if str(status.get("in_reply_to_id") or "") != in_reply_to:
-                continue
-            if same_text(bare(to_text(str(status.get("content") or ""))), wanted):
-                return sent(api, status)
+            if str(status.get("in_reply_to_id") or "") == in_reply_to:
+                yield status
         if older:
-            return None
+            return
         last = statuses[-1]
         if not isinstance(last, dict) or not last.get("id"):
-            return None  # no position to read on from
+            return  # no position to read on from
         params["max_id"] = str(last["id"])
+
+
+def find(api: Api, target: ReplyTarget, text: str, since: dt.datetime) -> SentReply | None:
+    wanted = bare(text)
+    for status in own_statuses(api, since, local_id(api, target)):
+        if same_text(bare(to_text(str(status.get("content") or ""))), wanted):
+            return sent(api, status)
     return None
