@@ -179,6 +179,14 @@ class Variant(WorkspaceScoped):
     claim_owner = models.CharField(max_length=100, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
     claimed_until = models.DateTimeField(null=True, blank=True)
+    # The published post's public counts as the network last gave them (the connectors'
+    # metrics capability); null: never read, or the network does not give that figure.
+    likes = models.BigIntegerField(null=True, blank=True)
+    reposts = models.BigIntegerField(null=True, blank=True)
+    replies = models.BigIntegerField(null=True, blank=True)
+    quotes = models.BigIntegerField(null=True, blank=True)
+    views = models.BigIntegerField(null=True, blank=True)  # people reached or impressions
+    metrics_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

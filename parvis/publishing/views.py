@@ -10,7 +10,7 @@ from __future__ import annotations
 from contextlib import suppress
 from pathlib import Path
 from typing import Any, cast
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from django import forms
 from django.conf import settings
@@ -50,17 +50,9 @@ from parvis.workspaces.access import (
 )
 from parvis.workspaces.models import Workspace
 from parvis.workspaces.roles import PERMISSIONS, Perm, Role
+from parvis.workspaces.zones import zone_of
 
 MODES = ("month", "week", "list")
-
-
-def zone_of(workspace: Workspace) -> ZoneInfo:
-    """The workspace's clock: its own zone where it has one, else the installation's."""
-    name = getattr(workspace, "time_zone", "") or settings.TIME_ZONE
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo(settings.TIME_ZONE)
 
 
 def show(

@@ -23,6 +23,10 @@ class Workspace(models.Model):
     )
     name = models.CharField(_("name"), max_length=120)
     description = models.TextField(_("description"), blank=True)
+    # An IANA zone name ("Europe/Paris"); empty: the installation's TIME_ZONE. The calendar,
+    # the scheduling form and the best-time heat map read the workspace's clock through
+    # parvis.workspaces.zones.zone_of.
+    time_zone = models.CharField(_("time zone"), max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

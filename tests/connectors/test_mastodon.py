@@ -29,7 +29,12 @@ from tests.connectors.fakes.mastodon import HOST, INSTANCE, STREAMING, TOKEN, Fa
 pytestmark = pytest.mark.django_db
 
 FIXTURES = Path(__file__).parent / "fixtures" / "mastodon"
-NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+
+def now() -> dt.datetime:
+    # Read at each call, not at import: the stream mode's first catch-up looks back only
+    # LOOKBACK_SECONDS from the real clock, and this module may run minutes after collection.
+    return dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 
 def fixture(name: str):
@@ -37,7 +42,7 @@ def fixture(name: str):
 
 
 def recent(minutes_ago: float, **kwargs) -> Toot:
-    return Toot(created_at=NOW - dt.timedelta(minutes=minutes_ago), **kwargs)
+    return Toot(created_at=now() - dt.timedelta(minutes=minutes_ago), **kwargs)
 
 
 @pytest.fixture
@@ -358,7 +363,7 @@ def test_a_late_federated_post_below_the_newest_id_is_still_found(
 
 
 def test_backfill_stops_at_the_configured_window(workspace, queries, account, fake):
-    old = Toot(text="Maison Lumière, il y a longtemps", created_at=NOW - dt.timedelta(days=9))
+    old = Toot(text="Maison Lumière, il y a longtemps", created_at=now() - dt.timedelta(days=9))
     new = recent(60 * 24, text="Maison Lumière, hier")
     fake.publish(old, new)
     source = make_source(workspace, account)
@@ -473,7 +478,7 @@ def test_stream_without_account_pauses_with_what_to_do(workspace, fake):
 
 
 def test_notifications_and_conversations_are_all_kept(workspace, account, fake):
-    ours = Toot(text="Notre dernier billet", author="maisonlumiere", created_at=NOW)
+    ours = Toot(text="Notre dernier billet", author="maisonlumiere", created_at=now())
     mention = recent(9, text="@maisonlumiere ma commande ?", author="camille@mamot.example")
     quote = recent(8, text="Je recommande !", in_reply_to=ours)
     gone = recent(7, text="supprimé")
