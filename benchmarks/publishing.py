@@ -165,6 +165,10 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=float, default=50.0, help="the instance's answer")
     parser.add_argument("--postgres", action="store_true", help="PostgreSQL + Redis")
     parser.add_argument("--wait", type=float, default=900.0, help="seconds after the minute")
+    parser.add_argument(
+        "--schedule-ms", type=float, default=30.0,
+        help="time allowed to schedule each post before the minute comes",
+    )  # fmt: skip
     args = parser.parse_args()
 
     instance = Instance(args.latency_ms / 1000)
@@ -191,9 +195,9 @@ def main() -> None:
                 **{k: env[k] for k in ("PARVIS_ALLOW_PRIVATE_ADDRESSES", "DJANGO_SETTINGS_MODULE")},
             }
         scaleout.run(["manage", "migrate", "--no-input"], env)
-        # Posts are made through the actions (about 12 ms each on a quiet machine): their
-        # minute is set far enough ahead for all of them to be scheduled before it comes.
-        lead = 90 + args.posts * 0.015
+        # Posts are made through the actions (12 to 25 ms each here): their minute is set far
+        # enough ahead for all of them to be scheduled before it comes.
+        lead = 90 + args.posts * args.schedule_ms / 1000
         minute = (datetime.now(UTC) + timedelta(seconds=lead)).replace(second=0, microsecond=0)
         minute += timedelta(minutes=1)
         setup = python(SETUP, [base, str(args.accounts), str(args.posts), minute.isoformat()], env)

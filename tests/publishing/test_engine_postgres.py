@@ -93,3 +93,26 @@ def test_two_outcomes_of_one_post_recorded_at_once(workspace, owner, account, ne
     )
     assert results == [Status.PUBLISHED, Status.PUBLISHED]
     assert Post.objects.get(pk=post.pk).status == Status.PUBLISHED
+
+
+def test_two_batches_claimed_at_once_take_different_variants(
+    workspace, owner, account, network, monkeypatch
+):
+    from parvis.publishing import batch
+
+    at = timezone.now() + dt.timedelta(seconds=30)
+    for n in range(10):
+        post = services.do_create_post(workspace, owner, f"Post {n}", variants={account.pk: ""})
+        services.do_schedule(post, owner, at)
+    # Both have built their query; then both select and claim at the same moment. With SKIP
+    # LOCKED the second skips the rows the first holds instead of waiting for them and then
+    # finding them taken (which would leave it with nothing while four variants wait).
+    hold(monkeypatch, batch, "batchable")
+    claimed = in_parallel(
+        lambda: [v.pk for v in batch.claim_batch(at, "A", size=6)],
+        lambda: [v.pk for v in batch.claim_batch(at, "B", size=6)],
+    )
+    first, second = claimed
+    assert not set(first) & set(second)
+    assert sorted([len(first), len(second)]) == [4, 6]
+    assert Variant.objects.filter(status=Status.PUBLISHING).count() == 10
