@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.db.models import Count
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
@@ -20,6 +21,7 @@ from parvis.connectors.models import ConnectedAccount
 from parvis.publishing import metrics
 from parvis.publishing.besttime import HOURS, Cell, HeatMap
 from parvis.publishing.forms import ComposerForm
+from parvis.publishing.models import Status, Variant
 from parvis.publishing.views import show
 from parvis.workspaces.access import WorkspaceRequest, get_in_workspace, scoped, workspace_view
 from parvis.workspaces.models import Workspace
@@ -96,6 +98,18 @@ def _accounts(ws: Workspace) -> list[ConnectedAccount]:
     return list(scoped(ConnectedAccount, ws).order_by("network", "handle", "pk"))
 
 
+def _busiest(ws: Workspace, accounts: list[ConnectedAccount]) -> ConnectedAccount:
+    """The account with the most published posts (the first one without any)."""
+    counts = dict(
+        scoped(Variant, ws)
+        .filter(status=Status.PUBLISHED)
+        .values_list("account_id")
+        .annotate(n=Count("pk"))
+        .values_list("account_id", "n")
+    )
+    return max(accounts, key=lambda a: counts.get(a.pk, 0))
+
+
 @workspace_view()
 @require_GET
 def besttime(request: WorkspaceRequest, account_id: int | None = None) -> HttpResponse:
@@ -105,7 +119,7 @@ def besttime(request: WorkspaceRequest, account_id: int | None = None) -> HttpRe
     if account_id is None:
         if not accounts:
             return show(request, "publishing/besttime.html", {"accounts": []}, zone)
-        return redirect("publishing:besttime_account", ws.slug, accounts[0].pk)
+        return redirect("publishing:besttime_account", ws.slug, _busiest(ws, accounts).pk)
     if account_id > MAX_ID:  # past 64 bits: no such row, and the database would refuse it
         raise Http404
     account = get_in_workspace(ConnectedAccount, ws, pk=account_id)
