@@ -9,7 +9,6 @@ from typing import Any
 
 from django.db.models import Count
 from django.http import Http404, HttpResponse
-from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.dates import WEEKDAYS
 from django.utils.formats import date_format, number_format
@@ -119,10 +118,11 @@ def besttime(request: WorkspaceRequest, account_id: int | None = None) -> HttpRe
     if account_id is None:
         if not accounts:
             return show(request, "publishing/besttime.html", {"accounts": []}, zone)
-        return redirect("publishing:besttime_account", ws.slug, _busiest(ws, accounts).pk)
-    if account_id > MAX_ID:  # past 64 bits: no such row, and the database would refuse it
+        account = _busiest(ws, accounts)
+    elif account_id > MAX_ID:  # past 64 bits: no such row, and the database would refuse it
         raise Http404
-    account = get_in_workspace(ConnectedAccount, ws, pk=account_id)
+    else:
+        account = get_in_workspace(ConnectedAccount, ws, pk=account_id)
     days = parse_days(request.GET.get("days", ""))
     found = metrics.account_map(account, timezone.now(), days=days)
     heat = found.heat
