@@ -229,6 +229,7 @@ def post_stats(account: ConnectedAccount, since: dt.datetime, now: dt.datetime) 
             reach=views if views else None,
         )
         for published, likes, reposts, replies, views in rows
+        if published is not None
     ]
 
 
@@ -310,7 +311,7 @@ def planned_times(
     )
     if exclude_post is not None:
         rows = rows.exclude(post_id=exclude_post).exclude(post__thread_parent_id=exclude_post)
-    return sorted(set(rows.values_list("post__scheduled_at", flat=True)))
+    return sorted({at for at in rows.values_list("post__scheduled_at", flat=True) if at})
 
 
 def suggest_slot(

@@ -154,8 +154,9 @@ def next_slot(request: WorkspaceRequest) -> HttpResponse:
     ws = request.workspace
     zone = zone_of(ws)
     raw_ids = request.GET.getlist("accounts")[:MAX_ACCOUNTS]
-    ids = [parse_id(v) for v in raw_ids]
-    if any(i is None for i in ids):
+    parsed = [parse_id(v) for v in raw_ids]
+    ids = [i for i in parsed if i is not None]
+    if len(ids) != len(parsed):
         return _slot_answer(request, zone, _("This account is not one of the workspace's."), 400)
     accounts = list(scoped(ConnectedAccount, ws).filter(pk__in=ids))
     if len(accounts) != len(set(ids)):
