@@ -61,7 +61,7 @@ def levels(heat: HeatMap) -> list[list[ShownCell]]:
                 level = LEVELS // 2
             else:
                 level = round((cell.score - low) / (high - low) * (LEVELS - 1))
-            label = _("%(slot)s: score %(score)s, %(posts)s posts, %(mentions)s mentions") % {
+            label = _("%(slot)s: score %(score)s (posts: %(posts)s, mentions: %(mentions)s)") % {
                 "slot": slot_label(cell.weekday, cell.hour),
                 "score": number_format(cell.score, 2),
                 "posts": number_format(cell.posts, 1),
