@@ -212,3 +212,12 @@ def test_the_map_stands_on_read_posts_and_the_networks_mentions(workspace, owner
     assert found.heat.posts == 6 and found.mentions == 2 and found.days == metrics.DAYS
     assert found.heat.confidence == "not_enough"
     assert found.heat.time_zone == zone_of(workspace).key
+
+
+def test_the_hourly_task_runs_the_refresh(workspace, owner):
+    from parvis.publishing.tasks import refresh_metrics_task
+
+    acc = account(workspace)
+    published(workspace, owner, acc, timezone.now() - dt.timedelta(hours=2), "t1")
+    assert refresh_metrics_task.call_local() == {"read": 1, "accounts": 1, "failed": 0}
+    assert Variant.objects.get(external_id="t1").likes == 1
