@@ -206,6 +206,7 @@ def fill(route: str, name: str, slug: str, world: dict) -> str:
         values["post_id"] = world["post"].pk
         values["variant_id"] = world["post"].variants.get().pk
         values["media_id"] = publishing_media(world).pk
+        values["account_id"] = world["account"].pk  # best time to post
 
     def sub(match: re.Match) -> str:
         key = match.group("name")

@@ -232,6 +232,41 @@ class PublishContext(Context):
         self.idempotency_key = idempotency_key
 
 
+# --- metrics (the publishing app reads the counts of what it published) ----------------------
+
+
+@dataclass(frozen=True)
+class PostMetrics:
+    """The public counts of one of the account's posts as the network gives them now; None
+    where the network does not give that figure (Mastodon has no quotes nor views)."""
+
+    external_id: str
+    likes: int | None = None
+    reposts: int | None = None
+    replies: int | None = None
+    quotes: int | None = None
+    views: int | None = None  # people reached or impressions, where the network says
+    # The network does not have the post any more (deleted, taken down, not visible to the
+    # account): its counts are None and there is no point asking again.
+    gone: bool = False
+
+
+class MetricsContext(Context):
+    """For `post_metrics`: nothing more than the workspace for now."""
+
+
+# A count above this is a broken figure (the listening app's MAX_COUNT): read as unknown.
+MAX_METRIC = 10**12
+
+
+def metric(value: Any) -> int | None:
+    """A count from a network's answer: a non-negative integer up to MAX_METRIC, else None (a
+    string, a bool, a float, 10^30, a negative number)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        return None
+    return value if 0 <= value <= MAX_METRIC else None
+
+
 @dataclass
 class AccountSettings:
     """What `Connector.for_account` gives a connector acting outside any source (replying):
@@ -485,6 +520,21 @@ class Connector:
         """What the account's server accepts (may ask the network: Mastodon's instance);
         RetryLater when it cannot be read now."""
         return PublishLimits()
+
+    # --- metrics (the publishing app calls this) ---------------------------------------------
+
+    # How many posts one `post_metrics` call should be given at most (the caller's batches);
+    # the connector splits them further into what one request of its network takes.
+    metrics_batch: ClassVar[int] = 100
+
+    def post_metrics(self, external_ids: list[str], context: MetricsContext) -> list[PostMetrics]:
+        """The counts of the account's own posts `external_ids` (as `publish` returned them):
+        one PostMetrics per post the network answered for, `gone=True` for those it no longer
+        has; an id the connector cannot read is left out. Raises RetryLater (rate limit,
+        server error) or PermanentError (the message says what to do) for the whole call."""
+        raise PermanentError(
+            f"Parvis cannot read the counts of posts on {self.network or self.kind}"
+        )
 
     # --- moderating (the moderation app calls this) ---------------------------------------
 

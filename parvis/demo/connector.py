@@ -4,9 +4,12 @@ minute, so the explorer is alive offline. Written by the project (demo/corpus.py
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import itertools
 import json
+import math
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
@@ -17,11 +20,13 @@ from parvis.connectors.base import (
     FetchContext,
     FetchResult,
     Incoming,
+    MetricsContext,
     ModerationAction,
     ModerationContext,
     ModerationResult,
     OutgoingPost,
     PermanentError,
+    PostMetrics,
     PublishContext,
     PublishedPost,
     ReplyContext,
@@ -49,6 +54,37 @@ def published(row: Any) -> PublishedPost:
     )
 
 
+# How the demo audience answers by local hour (Paris) and weekday: lunch and the evening,
+# midweek, do best; the night is quiet. A post's figures are its share of this times a steady
+# base that varies from post to post.
+DEMO_HOURS = {
+    7: 0.6, 8: 0.8, 9: 0.9, 10: 1.0, 11: 1.1, 12: 1.5, 13: 1.4, 14: 0.9, 15: 0.8, 16: 0.8,
+    17: 1.1, 18: 1.7, 19: 1.8, 20: 1.5, 21: 1.2, 22: 0.8,
+}  # fmt: skip
+DEMO_DAYS = (1.0, 1.05, 1.2, 1.25, 1.0, 0.8, 0.75)  # Monday … Sunday
+DEMO_ZONE = ZoneInfo("Europe/Paris")
+
+
+def demo_metrics(external_id: str, published_at: dt.datetime, now: dt.datetime) -> PostMetrics:
+    """Plausible counts of a demo post at `now`: deterministic (a hash of its id, its local
+    hour and weekday), growing over its first two days (most of it in the first hours)."""
+    digest = hashlib.sha256(external_id.encode()).digest()
+    local = published_at.astimezone(DEMO_ZONE)
+    appeal = DEMO_HOURS.get(local.hour, 0.4) * DEMO_DAYS[local.weekday()]
+    appeal *= 0.75 + digest[0] / 510  # 0.75 to 1.25: no two posts alike
+    hours = max((now - published_at).total_seconds() / 3600, 0.0)
+    grown = 1 - math.exp(-hours / 8)
+    likes = round(40 * appeal * grown)
+    return PostMetrics(
+        external_id=external_id,
+        likes=likes,
+        reposts=round(likes * (0.12 + digest[1] / 2550)),
+        replies=round(likes * (0.06 + digest[2] / 5100)),
+        quotes=round(likes * 0.02),
+        views=round(likes * (22 + digest[3] / 25)),
+    )
+
+
 def incoming(item: dict[str, Any]) -> Incoming:
     # The corpus's private labels (_kind, _sentiment…) are for its tests, not for the app.
     public = {k: v for k, v in item.items() if not k.startswith("_")}
@@ -61,7 +97,13 @@ class DemoReplayConnector(Connector):
     web_ui = False
     label = _("Demo replay")
     capabilities = frozenset(
-        {Capability.LISTEN, Capability.REPLY, Capability.PUBLISH, Capability.MODERATE}
+        {
+            Capability.LISTEN,
+            Capability.REPLY,
+            Capability.PUBLISH,
+            Capability.MODERATE,
+            Capability.METRICS,
+        }
     )
     moderation_actions = frozenset(
         {ModerationAction.HIDE, ModerationAction.RESTORE, ModerationAction.DELETE}
@@ -164,6 +206,26 @@ class DemoReplayConnector(Connector):
             rows = rows.filter(text=post.text)
         row = rows.first()
         return published(row) if row is not None else None
+
+    # -- metrics: figures made up from the post itself (its key, its hour in Paris, its age),
+    # the same on every call at one moment, growing like real ones and then settling
+
+    def post_metrics(self, external_ids: list[str], context: MetricsContext) -> list[PostMetrics]:
+        from parvis.demo.models import DemoSentPost
+
+        workspace_id = context.workspace_id or self.source.workspace_id
+        wanted = [i for i in dict.fromkeys(external_ids) if i.startswith("demo-post-")]
+        rows = {
+            row.external_id: row
+            for row in DemoSentPost.objects.filter(
+                workspace_id=workspace_id, external_id__in=wanted
+            )
+        }
+        now = self.now()
+        return [
+            demo_metrics(i, rows[i].created_at, now) if i in rows else PostMetrics(i, gone=True)
+            for i in wanted
+        ]
 
     # -- moderating: the demo's « network » keeps each item's state (DemoModeration)
 

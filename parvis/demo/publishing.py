@@ -213,3 +213,12 @@ def ensure_demo_plan(
     approvals.do_submit_for_approval(post, user)
     services.do_create_post(workspace, user, DRAFT, variants={account.pk: ""})
     return made + 2
+
+
+def ensure_demo_metrics(account: ConnectedAccount, now: dt.datetime | None = None) -> int:
+    """The counts of the plan's published posts, read from the demo network as the hourly
+    task reads them (publishing.metrics): only those due, so seeding again reads nothing new
+    within the hour and never doubles anything. Returns the posts read."""
+    from parvis.publishing import metrics
+
+    return metrics.refresh_metrics(now or timezone.now(), account=account).read

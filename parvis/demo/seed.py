@@ -197,6 +197,9 @@ def ensure_demo() -> bool:
 
     account = ensure_demo_publishing(workspace, demo_user(), source)
     ensure_demo_plan(workspace, demo_user(), account)
+    from parvis.demo.publishing import ensure_demo_metrics
+
+    ensure_demo_metrics(account)
     from parvis.demo.crisis import ensure_demo_alerts
 
     ensure_demo_alerts(workspace, demo_user())

@@ -34,3 +34,12 @@ def publishing_minutely() -> int:
     for variant_id in others:
         publish_variant_task(variant_id)
     return plain + len(others)
+
+
+@db_periodic_task(crontab(minute="17"))
+def refresh_metrics_task() -> dict[str, int]:
+    """The counts of published posts (publishing/metrics.py says which are due)."""
+    from parvis.publishing import metrics
+
+    outcome = metrics.refresh_metrics(timezone.now())
+    return {"read": outcome.read, "accounts": outcome.accounts, "failed": len(outcome.failed)}

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from parvis.publishing import views
+from parvis.publishing import views, views_besttime
 
 app_name = "publishing"
 
@@ -19,4 +19,11 @@ urlpatterns = [
     path("<int:post_id>/override/", views.override, name="override"),
     path("<int:post_id>/link/", views.send_link, name="send_link"),
     path("<int:post_id>/retry/<int:variant_id>/", views.retry, name="retry"),
+]
+
+# Best time to post (views_besttime.py).
+urlpatterns += [
+    path("besttime/", views_besttime.besttime, name="besttime"),
+    path("besttime/next/", views_besttime.next_slot, name="next_slot"),
+    path("besttime/<int:account_id>/", views_besttime.besttime, name="besttime_account"),
 ]

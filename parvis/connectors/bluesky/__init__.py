@@ -33,11 +33,13 @@ from parvis.connectors.base import (
     FetchContext,
     FetchResult,
     Incoming,
+    MetricsContext,
     ModerationAction,
     ModerationContext,
     ModerationResult,
     OutgoingPost,
     PermanentError,
+    PostMetrics,
     PublishContext,
     PublishedPost,
     PublishLimits,
@@ -50,6 +52,7 @@ from parvis.connectors.base import (
 from parvis.connectors.bluesky import (
     firehose,
     mapping,
+    metrics,
     moderation,
     paging,
     publishing,
@@ -134,6 +137,7 @@ class BlueskyConnector(Connector):
             Capability.REPLY,
             Capability.PUBLISH,
             Capability.MODERATE,
+            Capability.METRICS,
         }
     )
     # Replies in the account's own threads (threadgate hiddenReplies); no deleting.
@@ -467,6 +471,12 @@ class BlueskyConnector(Connector):
             video_size_limit=publishing.MAX_VIDEO_BYTES,
             media_types=publishing.IMAGE_TYPES + publishing.VIDEO_TYPES,
         )
+
+    # --- metrics (the counts of published posts) ----------------------------------------
+
+    def post_metrics(self, external_ids: list[str], context: MetricsContext) -> list[PostMetrics]:
+        self.acting_account("reading the counts of posts", "the account that published them")
+        return metrics.read(self.reader(), external_ids)
 
     # --- moderating (hidden replies) ---------------------------------------------------
 

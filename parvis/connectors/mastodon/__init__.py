@@ -35,11 +35,13 @@ from parvis.connectors.base import (
     Connector,
     FetchContext,
     FetchResult,
+    MetricsContext,
     ModerationAction,
     ModerationContext,
     ModerationResult,
     OutgoingPost,
     PermanentError,
+    PostMetrics,
     PublishContext,
     PublishedPost,
     PublishLimits,
@@ -50,7 +52,7 @@ from parvis.connectors.base import (
     not_allowed,
     register,
 )
-from parvis.connectors.mastodon import feeds, mapping, publishing, replies, streaming
+from parvis.connectors.mastodon import feeds, mapping, metrics, publishing, replies, streaming
 from parvis.connectors.mastodon.api import (
     Api,
     error_text,
@@ -94,7 +96,13 @@ class MastodonConnector(Connector):
     label = _("Mastodon")
     network = "mastodon"
     capabilities = frozenset(
-        {Capability.LISTEN, Capability.OWN_ACTIVITY, Capability.REPLY, Capability.PUBLISH}
+        {
+            Capability.LISTEN,
+            Capability.OWN_ACTIVITY,
+            Capability.REPLY,
+            Capability.PUBLISH,
+            Capability.METRICS,
+        }
     )
     keep_unmatched = False
     auth = Auth.OAUTH2
@@ -415,6 +423,11 @@ class MastodonConnector(Connector):
 
     def publish_limits(self) -> PublishLimits:
         return publishing.limits(self.home_api(publishing=True))
+
+    # --- metrics (the counts of published statuses) ----------------------------------------
+
+    def post_metrics(self, external_ids: list[str], context: MetricsContext) -> list[PostMetrics]:
+        return metrics.read(self.home_api(publishing=True), external_ids)
 
     # --- connecting an account ------------------------------------------------------------
 

@@ -106,6 +106,14 @@ class FakeNetwork:
         """The texts of the posts the connected account has on the network (publishing)."""
         raise NotImplementedError
 
+    def give_counts(self, external_id: str, likes: int, reposts: int, replies: int) -> None:
+        """One of the account's own posts (as publish returned it) now has these counts."""
+        raise NotImplementedError
+
+    def delete_own(self, external_id: str) -> None:
+        """One of the account's own posts is deleted on the network."""
+        raise NotImplementedError
+
     def transport(self) -> httpx.MockTransport:
         return httpx.MockTransport(self)
 

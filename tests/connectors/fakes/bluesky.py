@@ -102,6 +102,10 @@ class Fake(FakeNetwork):
         self.blobs: dict[str, tuple[str, bytes]] = {}  # cid -> (mime type, bytes)
         self.handles: dict[str, str] = {}  # handles that resolve, other than the posts' authors
         self.resolved: list[str] = []  # handles asked to resolveHandle
+        # The account's own posts: their counts as the AppView gives them (likeCount…), by URI,
+        # and those deleted since (getPosts leaves them out).
+        self.own_counts: dict[str, dict[str, Any]] = {}
+        self.own_deleted: set[str] = set()
 
     # --- the connector's side -------------------------------------------------------------
 
@@ -325,13 +329,22 @@ class Fake(FakeNetwork):
         return httpx.Response(200, json=view)
 
     def get_posts(self, params: dict[str, list[str]]) -> httpx.Response:
+        """As the AppView: a postView for each URI it has, the others (deleted, taken down)
+        left out; the account's own posts with the counts a test gave them (`own_counts`)."""
         uris = params.get("uris", [])
         if len(uris) > 25:
             return xrpc_error(400, "InvalidRequest", "uris must not have more than 25 elements")
+        for uri in uris:
+            if not uri.startswith("at://"):
+                return xrpc_error(400, "InvalidRequest", "Error: uris/0 must be a valid at-uri")
         by_uri = {self.external_id(p): p for p in self.posts if not p.deleted}
-        return httpx.Response(
-            200, json={"posts": [self.post_view(by_uri[u]) for u in uris if u in by_uri]}
-        )
+        own = {v["uri"]: v for v in self.own_post_views() if v["uri"] not in self.own_deleted}
+        views = [
+            self.post_view(by_uri[u]) if u in by_uri else own[u]
+            for u in uris
+            if u in by_uri or u in own
+        ]
+        return httpx.Response(200, json={"posts": views})
 
     def get_author_feed(self, params: dict[str, list[str]]) -> httpx.Response:
         actor = params.get("actor", [""])[0]
@@ -512,6 +525,17 @@ class Fake(FakeNetwork):
         post.author = OUR_HANDLE
         self.publish(post)
 
+    def give_counts(self, external_id: str, likes: int, reposts: int, replies: int) -> None:
+        self.own_counts[external_id] = {
+            "likeCount": likes,
+            "repostCount": reposts,
+            "replyCount": replies,
+            "quoteCount": 1,
+        }
+
+    def delete_own(self, external_id: str) -> None:
+        self.own_deleted.add(external_id)
+
     def own_post_views(self) -> list[dict[str, Any]]:
         """The account's replies as getAuthorFeed shows them, newest first."""
         views = [
@@ -524,6 +548,7 @@ class Fake(FakeNetwork):
                 "repostCount": 0,
                 "likeCount": 0,
                 "quoteCount": 0,
+                **self.own_counts.get(r["uri"], {}),
                 "indexedAt": r["value"].get("createdAt"),
                 "labels": [],
             }

@@ -148,6 +148,11 @@ class Fake(FakeNetwork):
         self.v1_only = False  # no /api/v2/instance (404), as Mastodon before 4.0
         self.instance_reads = 0
         self.max_characters = 500
+        # Statuses the account posted: their counts (favourites_count…) by id, those deleted
+        # since, and whether GET /api/v1/statuses?id[]= exists (Mastodon 4.3 and later).
+        self.counts: dict[str, dict[str, Any]] = {}
+        self.deleted_sent: set[str] = set()
+        self.bulk_statuses = True
 
     # --- the connector's side -------------------------------------------------------------
 
@@ -391,6 +396,10 @@ class Fake(FakeNetwork):
             return self.conversation_list(one, request)
         if path == "/api/v1/accounts/verify_credentials":
             return httpx.Response(200, json=self.account_entity("parvis"))
+        if path == "/api/v1/statuses" and self.bulk_statuses:
+            return self.statuses_by_id(params.get("id[]", []))
+        if path.startswith("/api/v1/statuses/") and path.count("/") == 4:
+            return self.status_by_id(path.rsplit("/", 1)[1])
         if path == f"/api/v1/accounts/{self.account_entity('parvis')['id']}/statuses":
             statuses = sorted(self.sent, key=lambda s: (len(s["id"]), s["id"]), reverse=True)
             page = self.paginate(statuses, one, lambda s: s["id"], 20, 40)
@@ -398,6 +407,37 @@ class Fake(FakeNetwork):
                 200, json=page, headers=self.linked([s["id"] for s in page], request)
             )
         return error(404, "Record not found")
+
+    def give_counts(self, external_id: str, likes: int, reposts: int, replies: int) -> None:
+        self.counts[external_id.rpartition(":")[2]] = {
+            "favourites_count": likes,
+            "reblogs_count": reposts,
+            "replies_count": replies,
+        }
+
+    def delete_own(self, external_id: str) -> None:
+        self.deleted_sent.add(external_id.rpartition(":")[2])
+
+    def own_status(self, status_id: str) -> dict[str, Any] | None:
+        if status_id in self.deleted_sent:
+            return None
+        found = next((s for s in self.sent if s["id"] == status_id), None)
+        if found is None:
+            return None
+        return {**found, **self.counts.get(status_id, {})}
+
+    def statuses_by_id(self, ids: list[str]) -> httpx.Response:
+        """GET /api/v1/statuses?id[]=: up to 20, those the instance has (others left out)."""
+        if len(ids) > 20:
+            return error(422, "Validation failed")
+        found = [s for i in dict.fromkeys(ids) if (s := self.own_status(i)) is not None]
+        return httpx.Response(200, json=found)
+
+    def status_by_id(self, status_id: str) -> httpx.Response:
+        found = self.own_status(status_id)
+        if found is None:
+            return error(404, "Record not found")
+        return httpx.Response(200, json=found)
 
     def post_status(self, request: httpx.Request) -> httpx.Response:
         lists = parse_qs(request.content.decode())
