@@ -20,3 +20,16 @@ urlpatterns = [
     path("<int:post_id>/link/", views.send_link, name="send_link"),
     path("<int:post_id>/retry/<int:variant_id>/", views.retry, name="retry"),
 ]
+
+# Contests and sponsored boost suggestions (views_contests.py).
+from parvis.publishing import views_contests  # noqa: E402
+
+urlpatterns += [
+    path("contests/", views_contests.contest_list, name="contests"),
+    path("contests/new/", views_contests.contest_new, name="contest_new"),
+    path("contests/<int:contest_id>/", views_contests.contest_detail, name="contest"),
+    path("contests/<int:contest_id>/draw/", views_contests.contest_draw, name="contest_draw"),
+    path("contests/<int:contest_id>/entries.csv", views_contests.contest_csv, name="contest_csv"),
+    path("contests/<int:contest_id>/draw.json", views_contests.contest_json, name="contest_json"),
+    path("boost/", views_contests.boost_view, name="boost"),
+]
