@@ -311,10 +311,14 @@ def contest_json(request: WorkspaceRequest, contest_id: int) -> HttpResponse:
 class BoostForm(forms.Form):
     budget = forms.CharField(label=gettext_lazy("Budget (EUR)"), max_length=40)
     max_posts = forms.IntegerField(
-        label=gettext_lazy("Posts at most"), min_value=1, max_value=100, initial=3
+        label=gettext_lazy("Posts at most"), min_value=1, max_value=100, initial=3, required=False
     )
     max_age = forms.IntegerField(
-        label=gettext_lazy("Published in the last (days)"), min_value=1, max_value=365, initial=14
+        label=gettext_lazy("Published in the last (days)"),
+        min_value=1,
+        max_value=365,
+        initial=14,
+        required=False,
     )
 
     def clean_budget(self) -> Decimal:
@@ -370,14 +374,14 @@ def boost_view(request: WorkspaceRequest) -> HttpResponse:
     if asked and form.is_valid():
         data = form.cleaned_data
         now = timezone.now()
-        age = dt.timedelta(days=data["max_age"])
+        age = dt.timedelta(days=data["max_age"] or 14)
         found = boost_posts(ws, now - age)
         suggestions = boost.suggest(
             [m for _v, m in found.values()],
             data["budget"],
             now=now,
             max_age=age,
-            max_posts=data["max_posts"],
+            max_posts=data["max_posts"] or 3,
         )
         rows = [
             {
