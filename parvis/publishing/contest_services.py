@@ -220,7 +220,7 @@ def current_entries(contest: Contest, limit: int = MAX_REPLIES) -> Entries:
 
 def _seed(contest: Contest) -> str:
     try:
-        seed = crypto.decrypt(contest.sealed_seed)["seed"]
+        seed = crypto.decrypt(bytes(contest.sealed_seed))["seed"]
     except (crypto.CredentialsUnreadable, KeyError, TypeError) as exc:
         raise ValidationError(
             _("The contest's seed cannot be read (the encryption key changed): it cannot be drawn.")
