@@ -12,6 +12,7 @@ import json
 import pytest
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
@@ -535,3 +536,52 @@ def test_html_in_a_reply_is_escaped(workspace, owner, variant, notifications):
     body = client.get(page(client, "contest", workspace, contest.pk)).content.decode()
     assert "<script>alert(1)" not in body and "<b>gras" not in body
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body
+
+
+# --- two draws at once, for real (PostgreSQL runs them in parallel) ---------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="SQLite has one writer at a time: the stale-object test above covers it there",
+)
+def test_two_draws_at_the_same_moment_draw_once(variant, owner, entries, monkeypatch):
+    import contextlib
+    import threading
+
+    from django.db import connections
+
+    contest_pk = create(variant, owner).pk
+    barrier = threading.Barrier(2, timeout=5)
+    original = contest_services._seed
+
+    def held(contest):
+        seed = original(contest)
+        with contextlib.suppress(threading.BrokenBarrierError):
+            barrier.wait()  # both workers are past every check, about to claim the draw
+        return seed
+
+    monkeypatch.setattr(contest_services, "_seed", held)
+    results: list = [None, None]
+
+    def worker(i):
+        try:
+            contest = Contest.objects.get(pk=contest_pk)
+            results[i] = contest_services.do_draw_contest(
+                contest, owner, now=CLOSES + dt.timedelta(hours=1)
+            )
+        except ValidationError as error:
+            results[i] = error
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    refused = [r for r in results if isinstance(r, ValidationError)]
+    assert len(refused) == 1 and "already been drawn" in str(refused[0])
+    assert ContestEntry.objects.filter(contest_id=contest_pk).count() == 6
+    assert PostEvent.objects.filter(kind=EventKind.CONTEST_DRAWN).count() == 1
