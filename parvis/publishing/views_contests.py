@@ -241,11 +241,15 @@ def contest_detail(request: WorkspaceRequest, contest_id: int) -> HttpResponse:
     ws = request.workspace
     contest = get_in_workspace(Contest, ws, pk=contest_id)
     now = timezone.now()
-    verdict, result, truncated = contest_services.verdict_now(contest)
+    result: contests.Draw | None = None
     if contest.drawn_at is not None:
+        verdict, result = contest_services.stored_verdict(contest)
+        truncated = False
         urls = dict(ContestEntry.objects.filter(contest=contest).values_list("entry_id", "url"))
     else:
-        urls = contest_services.current_entries(contest).urls
+        found = contest_services.current_entries(contest)
+        verdict = contests.eligible(found.entries, contest_services.effective_rules(contest))
+        truncated, urls = found.truncated, found.urls
     rows = _rows(verdict, result, urls)
     handles = {
         e.entry_id: e.author_handle for e in [*verdict.kept, *(r.entry for r in verdict.rejected)]
@@ -367,21 +371,25 @@ def boost_view(request: WorkspaceRequest) -> HttpResponse:
     ws = request.workspace
     zone = zone_of(ws)
     asked = "budget" in request.GET
-    form = BoostForm(request.GET if asked else None, initial={"max_posts": 3, "max_age": 14})
+    query = request.GET.copy()
+    for name, default in (("max_posts", "3"), ("max_age", "14")):
+        if not query.get(name):
+            query[name] = default
+    form = BoostForm(query if asked else None, initial={"max_posts": 3, "max_age": 14})
     suggestions = None
     rows: list[dict[str, Any]] = []
     skipped: list[dict[str, Any]] = []
     if asked and form.is_valid():
-        data = form.cleaned_data
+        cleaned = form.cleaned_data
         now = timezone.now()
-        age = dt.timedelta(days=data["max_age"] or 14)
+        age = dt.timedelta(days=cleaned["max_age"] or 14)
         found = boost_posts(ws, now - age)
         suggestions = boost.suggest(
             [m for _v, m in found.values()],
-            data["budget"],
+            cleaned["budget"],
             now=now,
             max_age=age,
-            max_posts=data["max_posts"] or 3,
+            max_posts=cleaned["max_posts"] or 3,
         )
         rows = [
             {
