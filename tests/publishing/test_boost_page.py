@@ -162,3 +162,11 @@ def test_only_this_workspaces_posts(workspace, other_workspace, owner, outsider,
 def test_every_role_may_read_the_suggestions(workspace, member_factory, posts):
     client = login(member_factory(Role.CLIENT))
     assert get(client, workspace, budget="100").status_code == 200
+
+
+def test_options_left_empty_take_their_defaults(workspace, owner, posts):
+    response = get(login(owner), workspace, lang="en", budget="150")
+    assert response.status_code == 200
+    assert response.context["form"]["max_posts"].value() == "3"
+    assert response.context["form"]["max_age"].value() == "14"
+    assert len(response.context["rows"]) == 2

@@ -585,3 +585,21 @@ def test_two_draws_at_the_same_moment_draw_once(variant, owner, entries, monkeyp
     assert len(refused) == 1 and "already been drawn" in str(refused[0])
     assert ContestEntry.objects.filter(contest_id=contest_pk).count() == 6
     assert PostEvent.objects.filter(kind=EventKind.CONTEST_DRAWN).count() == 1
+
+
+def test_the_post_page_offers_a_contest_on_published_variants_to_editors(
+    workspace, owner, bluesky, variant, member_factory
+):
+    editor = login(owner)
+    assert (
+        "start-contest"
+        in editor.get(page(editor, "post", workspace, variant.post_id)).content.decode()
+    )
+    draft = do_create_post(workspace, owner, "Brouillon", variants={bluesky.pk: ""})
+    assert (
+        "start-contest"
+        not in editor.get(page(editor, "post", workspace, draft.pk)).content.decode()
+    )
+    reader = login(member_factory(Role.CLIENT))
+    body = reader.get(page(reader, "post", workspace, variant.post_id)).content.decode()
+    assert "start-contest" not in body
