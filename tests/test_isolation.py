@@ -85,6 +85,30 @@ def publishing_media(world: dict):
     return world["media"]
 
 
+def publishing_contest(world: dict):
+    """A contest on a published copy of the world's post (made on first use)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from parvis.publishing.contest_services import do_create_contest
+    from parvis.publishing.models import Status, Variant
+    from parvis.publishing.services import do_create_post
+
+    if "contest" not in world:
+        post = world["post"]
+        account = world["account"]
+        published = do_create_post(post.workspace, None, "Concours", variants={account.pk: ""})
+        Variant.objects.filter(post=published).update(
+            status=Status.PUBLISHED, external_id="at://did:plc:lumiere/app.bsky.feed.post/c1"
+        )
+        variant = Variant.objects.get(post=published)
+        world["contest"] = do_create_contest(
+            variant, None, name="Concours", closes_at=timezone.now() + timedelta(days=1)
+        )
+    return world["contest"]
+
+
 def alerts(workspace, owner) -> dict:
     """One alert rule and one episode."""
     from django.utils import timezone
@@ -207,6 +231,7 @@ def fill(route: str, name: str, slug: str, world: dict) -> str:
         values["variant_id"] = world["post"].variants.get().pk
         values["media_id"] = publishing_media(world).pk
         values["account_id"] = world["account"].pk  # best time to post
+        values["contest_id"] = publishing_contest(world).pk
 
     def sub(match: re.Match) -> str:
         key = match.group("name")

@@ -302,6 +302,8 @@ class EventKind(models.TextChoices):
     PAUSED = "paused", _("Paused by a crisis")
     RESUMED = "resumed", _("Resumed after a crisis")
     LINK_SENT = "link_sent", _("Approval link sent")
+    CONTEST_CREATED = "contest_created", _("Contest created")
+    CONTEST_DRAWN = "contest_drawn", _("Contest drawn")
 
 
 class PostEvent(WorkspaceScoped):
@@ -325,3 +327,72 @@ class PostEvent(WorkspaceScoped):
 
     def __str__(self) -> str:
         return f"{self.post_id} {self.kind}"
+
+
+# --- contests (contest_services.py; the pure rules and draw in contests.py) -------------------
+
+
+class Contest(WorkspaceScoped):
+    """A contest on one published post (a variant): its replies are the entries.
+
+    The rules are fixed at creation, with the seed: only its commitment (SHA-256) is shown
+    until the draw, which happens once (`drawn_at`, set by a conditional update)."""
+
+    variant = models.ForeignKey(Variant, on_delete=models.CASCADE, related_name="contests")
+    name = models.CharField(_("name"), max_length=200)
+    one_entry_per_person = models.BooleanField(_("one entry per person"), default=True)
+    required_hashtag = models.CharField(_("required hashtag"), max_length=100, blank=True)
+    must_follow = models.BooleanField(_("entrants must follow the account"), default=False)
+    excluded_handles = models.JSONField(_("excluded accounts"), default=list, blank=True)
+    closes_at = models.DateTimeField(_("entries close at"))
+    winners = models.PositiveIntegerField(_("winners"), default=1)
+    reserves = models.PositiveIntegerField(_("reserves"), default=0)
+    # The seed, encrypted like the accounts' credentials until the draw reveals it (`seed`).
+    sealed_seed = models.BinaryField()
+    commitment = models.CharField(max_length=64)
+    seed = models.CharField(max_length=1000, blank=True)
+    created_by = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField()
+    drawn_at = models.DateTimeField(null=True, blank=True)
+    drawn_by = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # The draw record as contests.Draw.as_dict() wrote it, with the rules applied.
+    result = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ContestEntry(WorkspaceScoped):
+    """One entry as it stood at the draw (a reply deleted later stays here), with its
+    eligibility and its place: the exports are rebuilt from these rows."""
+
+    contest = models.ForeignKey(Contest, on_delete=models.CASCADE, related_name="entries")
+    entry_id = models.CharField(max_length=400)
+    author_id = models.CharField(max_length=400)
+    author_handle = models.CharField(max_length=400, blank=True)
+    text = models.TextField(blank=True)
+    url = models.TextField(blank=True)
+    posted_at = models.DateTimeField()
+    follows = models.BooleanField(null=True, blank=True)
+    eligible = models.BooleanField(default=False)
+    reason_code = models.CharField(max_length=40, blank=True)
+    reason_params = models.JSONField(default=dict, blank=True)
+    # 0: not drawn; else its rank among the winners or the reserves.
+    winner_rank = models.PositiveIntegerField(default=0)
+    reserve_rank = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["posted_at", "entry_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["contest", "entry_id"], name="pub_one_entry_per_id")
+        ]
+
+    def __str__(self) -> str:
+        return self.entry_id

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from parvis.publishing import views, views_besttime
+from parvis.publishing import views, views_besttime, views_contests
 
 app_name = "publishing"
 
@@ -26,4 +26,15 @@ urlpatterns += [
     path("besttime/", views_besttime.besttime, name="besttime"),
     path("besttime/next/", views_besttime.next_slot, name="next_slot"),
     path("besttime/<int:account_id>/", views_besttime.besttime, name="besttime_account"),
+]
+
+# Contests and sponsored boost suggestions (views_contests.py).
+urlpatterns += [
+    path("contests/", views_contests.contest_list, name="contests"),
+    path("contests/new/", views_contests.contest_new, name="contest_new"),
+    path("contests/<int:contest_id>/", views_contests.contest_detail, name="contest"),
+    path("contests/<int:contest_id>/draw/", views_contests.contest_draw, name="contest_draw"),
+    path("contests/<int:contest_id>/entries.csv", views_contests.contest_csv, name="contest_csv"),
+    path("contests/<int:contest_id>/draw.json", views_contests.contest_json, name="contest_json"),
+    path("boost/", views_contests.boost_view, name="boost"),
 ]

@@ -149,6 +149,7 @@ CREATES = {
     ("publishing/services.py", "do_upload_media"),
     ("publishing/approvals.py", "_decide"),
     ("publishing/approvals.py", "do_create_link"),
+    ("publishing/contest_services.py", "do_create_contest"),
 }
 
 
