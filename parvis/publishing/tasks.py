@@ -26,3 +26,12 @@ def publishing_minutely() -> int:
     for variant_id in due:
         publish_variant_task(variant_id)
     return len(due)
+
+
+@db_periodic_task(crontab(minute="17"))
+def series_hourly() -> int:
+    """Each running series keeps its next weeks of posts made (series.py); hourly is plenty
+    for a horizon counted in weeks, and a missed hour loses nothing."""
+    from parvis.publishing import series
+
+    return series.fill_all()
