@@ -151,6 +151,7 @@ def do_prepare(
         )
         head = approvals.do_submit_for_approval(post, actor)
         approvals.schedule_if_timed(head, actor)
+    row.post.refresh_from_db()  # as approval and scheduling left it
     return row
 
 
