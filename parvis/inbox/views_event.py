@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from functools import reduce
 from operator import or_
+from typing import Any
 
 from django.db.models import Q
 from django.http import HttpResponse
@@ -21,6 +22,7 @@ from django.views.decorators.http import require_GET
 
 from parvis.inbox.models import Direction, Message
 from parvis.workspaces.access import WorkspaceRequest, workspace_view
+from parvis.workspaces.models import Workspace
 from parvis.workspaces.zones import zone_of
 
 MAX_TERMS = 21
@@ -40,7 +42,7 @@ def parse_moment(value: str) -> dt.datetime | None:
 
 
 def event_messages(
-    workspace: object, terms: list[str], since: dt.datetime, until: dt.datetime
+    workspace: Workspace, terms: list[str], since: dt.datetime, until: dt.datetime
 ) -> list[Message]:
     """The customers' messages of [since, until] containing one of the terms, newest first."""
     if not terms:
@@ -68,7 +70,9 @@ def event_panel(request: WorkspaceRequest) -> HttpResponse:
         if t.strip() and len(t) <= MAX_TERM and "\x00" not in t
     ]
     if "since" not in request.GET and "until" not in request.GET:
-        context = {"problem": _("Open this panel from an event: it needs the event's dates.")}
+        context: dict[str, Any] = {
+            "problem": _("Open this panel from an event: it needs the event's dates.")
+        }
         return render(request, "inbox/_event_panel.html", context)
     since = parse_moment(request.GET.get("since", ""))
     until = parse_moment(request.GET.get("until", ""))

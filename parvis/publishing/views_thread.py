@@ -76,22 +76,27 @@ def reorder(texts: list[str], op: str, index: int) -> list[str]:
     return texts
 
 
+def _index(value: str) -> int:
+    """A part's index as posted; -1 for anything that is not a small number."""
+    try:
+        return int(value[:6])
+    except ValueError:
+        return -1
+
+
 @workspace_view(Perm.PUBLISH)
 @require_POST
 def thread_parts(request: WorkspaceRequest) -> HttpResponse:
     """Add, remove or move a part; the block comes back with the texts in their new order."""
     op = request.POST.get("op", "")
-    try:
-        index = int(request.POST.get("index", "-1")[:6])
-    except ValueError:
-        index = -1
+    index = _index(request.POST.get("index", "-1"))
     texts = posted_parts(request.POST)
     if op in OPS:
         texts = reorder(texts, op, index)
     rows = [PartRow(i, t) for i, t in enumerate(texts)]
     context = {"thread_parts": rows, "max_parts": threads.MAX_PARTS, "editable": True}
     status = 200 if op in OPS else 400
-    return render(request, "publishing/_thread.html", context, status=status)
+    return render(request, "publishing/_thread_parts.html", context, status=status)
 
 
 @workspace_view(Perm.PUBLISH)
@@ -102,7 +107,10 @@ def thread_checks(request: WorkspaceRequest) -> HttpResponse:
     ws = request.workspace
     data = QueryDict(mutable=True)
     data.setlist("accounts", request.POST.getlist("accounts"))
-    data["text"] = (request.POST.getlist("part") or [""])[0]
+    # htmx posts the whole composer form (every part): `index` says which part this is.
+    parts = request.POST.getlist("part")
+    index = _index(request.POST.get("index", "0"))
+    data["text"] = parts[index] if 0 <= index < len(parts) else ""
     form = ComposerForm(
         data,
         accounts=list(scoped(ConnectedAccount, ws)),

@@ -149,6 +149,8 @@ CREATES = {
     ("publishing/services.py", "do_upload_media"),
     ("publishing/approvals.py", "_decide"),
     ("publishing/approvals.py", "do_create_link"),
+    ("publishing/series.py", "do_create_series"),
+    ("publishing/threads.py", "do_save_thread"),  # new parts; edited ones name their columns
 }
 
 

@@ -165,12 +165,15 @@ def test_add_move_and_remove_parts_come_back_in_the_new_order(workspace, owner):
 def test_each_part_has_its_own_counter(workspace, owner, account):
     client = login(owner)
     url = f"/w/{workspace.slug}/publishing/thread/checks/"
-    short = client.post(url, {"accounts": [str(account.pk)], "part": "Court"}).content.decode()
-    assert "5 / 500" in short
-    long = client.post(
-        url, {"accounts": [str(account.pk)], "part": TOO_LONG_FOR_THREADS}
-    ).content.decode()
-    assert "501 / 500" in long
+    # htmx posts the whole form: every part, and the index of the one to count.
+    parts = ["Court", TOO_LONG_FOR_THREADS]
+    short = client.post(url, {"accounts": [str(account.pk)], "part": parts, "index": "0"})
+    assert "5 / 500" in short.content.decode()
+    long = client.post(url, {"accounts": [str(account.pk)], "part": parts, "index": "1"})
+    assert "501 / 500" in long.content.decode()
+    for index in ("2", str(2**64), "x"):
+        empty = client.post(url, {"accounts": [str(account.pk)], "part": parts, "index": index})
+        assert empty.status_code == 200 and "0 / 500" in empty.content.decode()
 
 
 def test_the_composer_in_french_and_in_english(workspace, owner, account):
