@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import calendar as pycal
 import datetime as dt
+import logging
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -42,6 +43,8 @@ from parvis.publishing.models import (
 )
 from parvis.workspaces.models import Workspace
 from parvis.workspaces.zones import zone_of
+
+logger = logging.getLogger(__name__)
 
 MAX_INTERVAL = 52
 MAX_COUNT = 1000
@@ -227,39 +230,47 @@ def known_dates(series: Series, dates: Sequence[dt.date]) -> set[dt.date]:
 def do_fill(series: Series, *, now: dt.datetime | None = None) -> list[Post]:
     """The posts of the dates to come within the horizon that have none yet."""
     now = now or timezone.now()
-    if series.stopped_at is not None:
-        return []
-    zone = zone_of(series.workspace)
-    today = now.astimezone(zone).date()
-    last = min(today + dt.timedelta(weeks=series.horizon_weeks), dt.date(MAX_YEAR, 12, 31))
-    dates = [d for d in occurrence_dates(series, last) if moment(series, d) > now]
-    have = known_dates(series, dates)
-    variants = {a.pk: "" for a in series.accounts.all()}
     made: list[Post] = []
-    for day in dates:
-        if day in have:
-            continue
-        try:
-            with transaction.atomic():
-                post = services.do_create_post(
-                    series.workspace,
-                    series.created_by,
-                    series.text,
-                    variants=variants,
-                    scheduled_at=moment(series, day),
-                    campaign=series.campaign,
-                )
-                SeriesOccurrence.objects.create(
-                    workspace_id=series.workspace_id,
-                    series=series,
-                    date=day,
-                    post=post,
-                    series_version=series.version,
-                )
-        except IntegrityError:
-            continue  # another worker made this date meanwhile: its post stands, ours is gone
-        made.append(post)
-        submit(post, series.created_by)
+    with transaction.atomic():
+        # The row as it is now (a stop or an edit may have come since the caller read it),
+        # locked: a second worker filling the same series waits, then finds the dates made.
+        series = (
+            Series.objects.select_for_update()
+            .select_related("workspace", "campaign", "created_by")
+            .get(pk=series.pk)
+        )
+        if series.stopped_at is not None:
+            return []
+        zone = zone_of(series.workspace)
+        today = now.astimezone(zone).date()
+        last = min(today + dt.timedelta(weeks=series.horizon_weeks), dt.date(MAX_YEAR, 12, 31))
+        dates = [d for d in occurrence_dates(series, last) if moment(series, d) > now]
+        have = known_dates(series, dates)
+        variants = {a.pk: "" for a in series.accounts.all()}
+        for day in dates:
+            if day in have:
+                continue
+            try:
+                with transaction.atomic():
+                    post = services.do_create_post(
+                        series.workspace,
+                        series.created_by,
+                        series.text,
+                        variants=variants,
+                        scheduled_at=moment(series, day),
+                        campaign=series.campaign,
+                    )
+                    SeriesOccurrence.objects.create(
+                        workspace_id=series.workspace_id,
+                        series=series,
+                        date=day,
+                        post=post,
+                        series_version=series.version,
+                    )
+            except IntegrityError:
+                continue  # another worker made this date: its post stands, ours is gone
+            made.append(post)
+            submit(post, series.created_by)
     return made
 
 
@@ -361,6 +372,9 @@ def do_stop_series(series: Series, actor: Any, *, now: dt.datetime | None = None
 def fill_all(now: dt.datetime | None = None) -> int:
     """The periodic task: every running series' horizon kept filled (posts made)."""
     made = 0
-    for series in Series.objects.filter(stopped_at__isnull=True).select_related("workspace"):
-        made += len(do_fill(series, now=now))
+    for series in Series.objects.filter(stopped_at__isnull=True).only("pk"):
+        try:
+            made += len(do_fill(series, now=now))
+        except Exception:  # one series' trouble must not keep the others' posts from being made
+            logger.exception("series %s: could not fill its horizon", series.pk)
     return made

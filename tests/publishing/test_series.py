@@ -238,9 +238,36 @@ def test_stopping_cancels_what_is_to_come_and_makes_no_more(paris, owner, accoun
     assert rules.do_stop_series(series, owner, now=BEFORE_SPRING) == 2
     statuses = [p.status for p in posts_of(series)]
     assert statuses == [Status.PUBLISHED, Status.CANCELLED, Status.CANCELLED]
-    series.refresh_from_db()
+    # The caller's copy still says « running »: the fill reads the row.
+    assert series.stopped_at is None
     assert rules.do_fill(series, now=BEFORE_SPRING + dt.timedelta(weeks=4)) == []
     assert rules.do_stop_series(series, owner) == 0
+
+
+def test_new_accounts_reach_the_posts_to_come(paris, owner, account):
+    from tests.publishing.pubcore_helpers import threads_account
+
+    other = threads_account(paris, owner, "lumiere.other")
+    series = weekly(paris, owner, account)
+    rules.do_update_series(series, owner, accounts=[other.pk], now=BEFORE_SPRING)
+    for post in posts_of(series):
+        assert list(post.variants.values_list("account_id", flat=True)) == [other.pk]
+
+
+def test_one_broken_series_does_not_stop_the_others(paris, owner, account, monkeypatch):
+    broken = weekly(paris, owner, account, name="Cassée", horizon_weeks=1)
+    fine = weekly(paris, owner, account, name="Saine", horizon_weeks=1)
+    Series.objects.filter(pk__in=[broken.pk, fine.pk]).update(horizon_weeks=4)
+    real = rules.occurrence_dates
+
+    def failing(series, last):
+        if series.pk == broken.pk:
+            raise RuntimeError("boom")
+        return real(series, last)
+
+    monkeypatch.setattr(rules, "occurrence_dates", failing)
+    assert rules.fill_all(now=BEFORE_SPRING) == 3  # the fine one's next three weeks
+    assert SeriesOccurrence.objects.filter(series=fine).count() == 4
 
 
 # --- pages ----------------------------------------------------------------------------------
