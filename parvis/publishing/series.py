@@ -235,7 +235,7 @@ def do_fill(series: Series, *, now: dt.datetime | None = None) -> list[Post]:
         # The row as it is now (a stop or an edit may have come since the caller read it),
         # locked: a second worker filling the same series waits, then finds the dates made.
         series = (
-            Series.objects.select_for_update()
+            Series.objects.select_for_update(of=("self",))
             .select_related("workspace", "campaign", "created_by")
             .get(pk=series.pk)
         )

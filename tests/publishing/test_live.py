@@ -216,3 +216,21 @@ def test_another_workspaces_event_is_a_404(workspace, other_workspace, gala, own
     assert client.post(f"{base}/prepare/", {"text": "x"}).status_code == 404
     row.refresh_from_db()
     assert row.released_at is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_releases_in_parallel_release_once(gala, owner, network):
+    from django.db import connection
+
+    from tests.publishing.test_engine_postgres import in_parallel
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite has one writer at a time")
+    row = live.do_prepare(gala, owner, "En même temps")
+    results = in_parallel(
+        lambda: live.do_release_now(LivePost.objects.get(pk=row.pk), owner),
+        lambda: live.do_release_now(LivePost.objects.get(pk=row.pk), owner),
+    )
+    assert sorted(type(r).__name__ for r in results) == ["Post", "ValidationError"]
+    engine.run_due(timezone.now() + dt.timedelta(seconds=1))
+    assert len(publications(network)) == 1

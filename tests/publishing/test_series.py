@@ -362,3 +362,26 @@ def test_another_workspaces_series_is_a_404(workspace, other_workspace, owner, a
         assert client.post(f"/w/{workspace.slug}/publishing/{path}").status_code == 404
     series.refresh_from_db()
     assert series.stopped_at is None
+
+
+# --- two workers at once (PostgreSQL, where they really run in parallel) -----------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_filling_in_parallel_make_each_date_once(paris, owner, account):
+    from django.db import connection
+
+    from tests.publishing.test_engine_postgres import in_parallel
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite has one writer at a time")
+    series = weekly(paris, owner, account, horizon_weeks=1)
+    Series.objects.filter(pk=series.pk).update(horizon_weeks=6)
+    results = in_parallel(
+        lambda: rules.do_fill(series, now=BEFORE_SPRING),
+        lambda: rules.do_fill(series, now=BEFORE_SPRING),
+    )
+    assert not [r for r in results if isinstance(r, BaseException)], results
+    assert sorted(len(r) for r in results) == [0, 5]
+    assert SeriesOccurrence.objects.filter(series=series).count() == 6
+    assert Post.objects.filter(workspace=paris).count() == 6
