@@ -190,3 +190,14 @@ def test_another_workspace_cannot_use_the_thread_endpoints(workspace, outsider):
     client = login(outsider)
     for path in ("thread/parts/", "thread/checks/"):
         assert client.post(f"/w/{workspace.slug}/publishing/{path}").status_code == 404
+
+
+def test_a_refused_form_keeps_the_parts_typed(workspace, owner, account):
+    response = login(owner).post(
+        f"/w/{workspace.slug}/publishing/new/",
+        compose_data(account, "Premier", ["Gardée <b>telle quelle</b>"], day="9999-01-01"),
+    )
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Gardée &lt;b&gt;telle quelle&lt;/b&gt;" in html
+    assert not Post.objects.filter(text="Premier").exists()
