@@ -109,6 +109,46 @@ def publishing_contest(world: dict):
     return world["contest"]
 
 
+def publishing_series(world: dict):
+    """A weekly series of the world's account (made on first use), for the series' URLs."""
+    import datetime as dt
+
+    from parvis.publishing.series import do_create_series
+
+    if "series" not in world:
+        world["series"] = do_create_series(
+            world["post"].workspace,
+            None,
+            accounts=[world["account"].pk],
+            name="Lundi",
+            text="Bonne semaine",
+            weekdays=[0],
+            time=dt.time(9, 0),
+            starts_on=dt.date(2030, 1, 7),
+        )
+    return world["series"]
+
+
+def publishing_event(world: dict):
+    """A live event of the world's account (made on first use), for the live URLs."""
+    import datetime as dt
+
+    from parvis.publishing.live import do_save_event
+
+    if "live_event" not in world:
+        start = dt.datetime(2030, 6, 1, 18, 0, tzinfo=dt.UTC)
+        world["live_event"] = do_save_event(
+            world["post"].workspace,
+            None,
+            accounts=[world["account"].pk],
+            name="Gala",
+            hashtag="gala",
+            starts_at=start,
+            ends_at=start + dt.timedelta(hours=3),
+        )
+    return world["live_event"]
+
+
 def alerts(workspace, owner) -> dict:
     """One alert rule and one episode."""
     from django.utils import timezone
@@ -232,6 +272,10 @@ def fill(route: str, name: str, slug: str, world: dict) -> str:
         values["media_id"] = publishing_media(world).pk
         values["account_id"] = world["account"].pk  # best time to post
         values["contest_id"] = publishing_contest(world).pk
+        if "<int:series_id>" in route:
+            values["series_id"] = publishing_series(world).pk
+        if "<int:event_id>" in route:
+            values["event_id"] = publishing_event(world).pk
 
     def sub(match: re.Match) -> str:
         key = match.group("name")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from parvis.inbox import views
+from parvis.inbox import views, views_event
 
 app_name = "inbox"
 
@@ -32,4 +32,6 @@ urlpatterns = [
     path("performance/", views.performance, name="performance"),
     path("notifications/", views.notifications, name="notifications"),
     path("notifications/read/", views.notifications_read, name="notifications_read"),
+    # What publishing's live-event page fetches beside its queue (views_event.py).
+    path("event-panel/", views_event.event_panel, name="event_panel"),
 ]

@@ -396,3 +396,116 @@ class ContestEntry(WorkspaceScoped):
 
     def __str__(self) -> str:
         return self.entry_id
+
+
+# --- recurring series (series.py) -------------------------------------------------------------
+
+
+class Frequency(models.TextChoices):
+    WEEKLY = "weekly", _("Every week")
+    MONTHLY = "monthly", _("Every month")
+
+
+class Series(WorkspaceScoped):
+    """A post that comes back: its template (text, accounts, campaign) and its rule (weekly
+    on some weekdays or monthly on a day, at a time on the workspace's clock, from a date,
+    until a date or for a number of occurrences). Each occurrence is an ordinary post
+    (`SeriesOccurrence`), created some weeks ahead by series.py."""
+
+    name = models.CharField(_("name"), max_length=120)
+    text = models.TextField(_("text"))
+    accounts = models.ManyToManyField(
+        ConnectedAccount, related_name="+", verbose_name=_("accounts")
+    )
+    campaign = models.ForeignKey(
+        Campaign, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    frequency = models.CharField(
+        _("repeat"), max_length=10, choices=Frequency.choices, default=Frequency.WEEKLY
+    )
+    weekdays = models.JSONField(_("weekdays"), default=list, blank=True)  # 0 = Monday … 6
+    month_day = models.PositiveSmallIntegerField(_("day of the month"), null=True, blank=True)
+    interval = models.PositiveSmallIntegerField(_("every (weeks or months)"), default=1)
+    time = models.TimeField(_("time"))
+    starts_on = models.DateField(_("from"))
+    until = models.DateField(_("until"), null=True, blank=True)
+    count = models.PositiveIntegerField(_("number of occurrences"), null=True, blank=True)
+    horizon_weeks = models.PositiveSmallIntegerField(_("prepared weeks ahead"), default=4)
+    # Bumped by every edit of the template or the rule: an occurrence made from an older one
+    # is brought up to date (if not yet published).
+    version = models.PositiveIntegerField(default=1)
+    stopped_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(USER, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name_plural = "series"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SeriesOccurrence(WorkspaceScoped):
+    """One date of a series and the post made for it: one per (series, date), whoever
+    creates it (two workers filling the horizon at once make one)."""
+
+    series = models.ForeignKey(Series, on_delete=models.CASCADE, related_name="occurrences")
+    date = models.DateField()
+    post = models.OneToOneField(Post, on_delete=models.CASCADE, related_name="series_occurrence")
+    series_version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["date"]
+        constraints = [
+            models.UniqueConstraint(fields=["series", "date"], name="pub_one_occurrence_per_date")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.series_id} {self.date}"
+
+
+# --- live events (live.py) --------------------------------------------------------------------
+
+
+class LiveEvent(WorkspaceScoped):
+    """An event covered live: posts prepared in advance, released by hand or at their planned
+    time, with what people say about it (its hashtag and keywords) beside them."""
+
+    name = models.CharField(_("name"), max_length=120)
+    hashtag = models.CharField(_("hashtag"), max_length=100, blank=True)
+    keywords = models.TextField(_("keywords"), blank=True)  # one per line
+    starts_at = models.DateTimeField(_("starts at"))
+    ends_at = models.DateTimeField(_("ends at"))
+    accounts = models.ManyToManyField(
+        ConnectedAccount, related_name="+", verbose_name=_("accounts")
+    )
+    created_by = models.ForeignKey(USER, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-starts_at", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class LivePost(WorkspaceScoped):
+    """A post prepared for a live event: released by hand, or at `planned_at` (scheduled).
+    `released_at` is set once, by a conditional UPDATE: a second « release now » does nothing."""
+
+    event = models.ForeignKey(LiveEvent, on_delete=models.CASCADE, related_name="prepared")
+    post = models.OneToOneField(Post, on_delete=models.CASCADE, related_name="live_post")
+    position = models.PositiveIntegerField(default=0)
+    planned_at = models.DateTimeField(_("planned at"), null=True, blank=True)
+    released_at = models.DateTimeField(null=True, blank=True)
+    released_by = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.event_id}: {self.post_id}"

@@ -43,3 +43,12 @@ def refresh_metrics_task() -> dict[str, int]:
 
     outcome = metrics.refresh_metrics(timezone.now())
     return {"read": outcome.read, "accounts": outcome.accounts, "failed": len(outcome.failed)}
+
+
+@db_periodic_task(crontab(minute="17"))
+def series_hourly() -> int:
+    """Each running series keeps its next weeks of posts made (series.py); hourly is plenty
+    for a horizon counted in weeks, and a missed hour loses nothing."""
+    from parvis.publishing import series
+
+    return series.fill_all()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from parvis.publishing import views, views_besttime, views_contests
+from parvis.publishing import views, views_besttime, views_contests, views_live, views_series, views_thread
 
 app_name = "publishing"
 
@@ -19,6 +19,20 @@ urlpatterns = [
     path("<int:post_id>/override/", views.override, name="override"),
     path("<int:post_id>/link/", views.send_link, name="send_link"),
     path("<int:post_id>/retry/<int:variant_id>/", views.retry, name="retry"),
+    # Threads in the composer, recurring series, live events (views_thread/series/live.py).
+    path("thread/parts/", views_thread.thread_parts, name="thread_parts"),
+    path("thread/checks/", views_thread.thread_checks, name="thread_checks"),
+    path("series/", views_series.series_list, name="series_list"),
+    path("series/<int:series_id>/", views_series.series_edit, name="series_edit"),
+    path("series/<int:series_id>/stop/", views_series.series_stop, name="series_stop"),
+    path("live/", views_live.live_list, name="live_list"),
+    path("live/<int:event_id>/", views_live.live_session, name="live_session"),
+    path("live/<int:event_id>/edit/", views_live.live_edit, name="live_edit"),
+    path("live/<int:event_id>/queue/", views_live.live_queue, name="live_queue"),
+    path("live/<int:event_id>/prepare/", views_live.live_prepare, name="live_prepare"),
+    path(
+        "live/<int:event_id>/release/<int:post_id>/", views_live.live_release, name="live_release"
+    ),
 ]
 
 # Best time to post (views_besttime.py).

@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from parvis.connectors.models import ConnectedAccount
-from parvis.publishing import approvals, pages, services
+from parvis.publishing import approvals, pages, services, threads, views_thread
 from parvis.publishing import calendar as cal
 from parvis.publishing.forms import (
     ApprovalSettingsForm,
@@ -223,6 +223,9 @@ def _composer_context(
         "can_override": True,
         "approval": pages.approval_summary(ws),
     }
+    # The thread's parts (views_thread.py): shown under the first post's text.
+    context["thread_parts"] = views_thread.part_rows(request, post)
+    context["max_parts"] = threads.MAX_PARTS
     if post is not None:
         context.update(pages.post_checks(post))
         context["media"] = list(Media.objects.filter(post=post).order_by("position", "id"))
@@ -289,6 +292,9 @@ def save_composer(ws: Workspace, user: Any, post: Post | None, form: ComposerFor
                 ws, user, upload.read(), filename=upload.name or "", alt_text=data["alt_text"]
             )
             services.do_attach_media(post, user, [media])
+        parts = views_thread.thread_texts(form.data)
+        if parts is not None:
+            threads.do_save_thread(post, user, parts)
     post.refresh_from_db()
     return post
 

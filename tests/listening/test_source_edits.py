@@ -150,6 +150,8 @@ CREATES = {
     ("publishing/approvals.py", "_decide"),
     ("publishing/approvals.py", "do_create_link"),
     ("publishing/contest_services.py", "do_create_contest"),
+    ("publishing/series.py", "do_create_series"),
+    ("publishing/threads.py", "do_save_thread"),  # new parts; edited ones name their columns
 }
 
 
