@@ -1,6 +1,13 @@
 from django.urls import path
 
-from parvis.publishing import views, views_besttime, views_contests, views_live, views_series, views_thread
+from parvis.publishing import (
+    views,
+    views_besttime,
+    views_contests,
+    views_live,
+    views_series,
+    views_thread,
+)
 
 app_name = "publishing"
 

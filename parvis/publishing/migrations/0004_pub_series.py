@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('connectors', '0002_youtube_quota'),
-        ('publishing', '0002_variant_metrics'),
+        ('publishing', '0003_pub_contests'),
         ('workspaces', '0004_time_zone'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
