@@ -31,6 +31,7 @@ from parvis.core.networks import NETWORK_CHOICES
 from parvis.listening.models import MonitoredQuery
 from parvis.workspaces.models import Membership, Workspace
 from parvis.workspaces.roles import Role
+from parvis.workspaces.zones import zone_name
 
 MAX_TEXT = 2000
 MAX_LIST = 20
@@ -246,7 +247,10 @@ def do_delete_rule(rule: AlertRule) -> None:
 
 
 def get_settings(workspace: Workspace) -> AlertSettings:
-    settings, _created = AlertSettings.objects.get_or_create(workspace=workspace)
+    # Created on the workspace's clock; an existing row keeps its own zone.
+    settings, _created = AlertSettings.objects.get_or_create(
+        workspace=workspace, defaults={"time_zone": zone_name(workspace)}
+    )
     return settings
 
 
