@@ -31,6 +31,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from parvis.connectors.base import MediaFile
+from parvis.connectors.limits import stored_limits
 from parvis.connectors.models import ConnectedAccount
 from parvis.core.audit import record_event
 from parvis.core.models import AuditEvent
@@ -497,7 +498,8 @@ def do_attach_media(
         errors: dict[str, list[str]] = {}
         for target in targets:
             network = target.account.network
-            for problem in checks.media_problems(network, files):
+            limits = stored_limits(target.account)
+            for problem in checks.media_problems(network, files, limits):
                 if problem.blocking and problem.message not in errors.get(network, []):
                     errors.setdefault(network, []).append(problem.message)
         if errors:
@@ -559,7 +561,12 @@ def check_post(head: Post, *, now: dt.datetime | None = None) -> Report:
             report.counting.setdefault(network, []).append(
                 _("%(network)s: the post is empty.") % {"network": network_label(network)}
             )
-        problems = checks.count_problems(text, network) + checks.media_problems(network, files)
+        # The account's server's own limits as last read (a Mastodon instance's), else the
+        # network's defaults.
+        limits = stored_limits(variant.account)
+        problems = checks.count_problems(text, network, limits) + checks.media_problems(
+            network, files, limits
+        )
         for problem in problems:
             if problem.code == "empty" and files:
                 continue  # a post with an image may have no text
