@@ -21,6 +21,7 @@ from parvis.alerts.models import (
     AlertSettings,
     Channel,
     Metric,
+    Notice,
     Receipt,
     RuleKind,
     Severity,
@@ -28,6 +29,7 @@ from parvis.alerts.models import (
 )
 from parvis.connectors import crypto
 from parvis.core.networks import NETWORK_CHOICES
+from parvis.listening import extensions
 from parvis.listening.models import MonitoredQuery
 from parvis.workspaces.models import Membership, Workspace
 from parvis.workspaces.roles import Role
@@ -277,14 +279,62 @@ def do_save_settings(
 
 
 def unread_count(workspace: Workspace, user: Any) -> int:
-    return Receipt.objects.filter(workspace=workspace, user=user, read_at__isnull=True).count()
+    alerts = Receipt.objects.filter(workspace=workspace, user=user, read_at__isnull=True)
+    notices = Notice.objects.filter(workspace=workspace, user=user, read_at__isnull=True)
+    return alerts.count() + notices.count()
 
 
 def do_mark_read(workspace: Workspace, user: Any, alert_ids: Sequence[int] | None = None) -> int:
+    """The member's alerts read (these alerts, or all, notices included)."""
     rows = Receipt.objects.filter(workspace=workspace, user=user, read_at__isnull=True)
+    now = timezone.now()
+    done = 0
     if alert_ids is not None:
         rows = rows.filter(alert_id__in=[i for i in alert_ids if 0 < i < 2**63])
-    return rows.update(read_at=timezone.now())
+    else:
+        done += Notice.objects.filter(workspace=workspace, user=user, read_at__isnull=True).update(
+            read_at=now
+        )
+    return done + rows.update(read_at=now)
+
+
+def store_notice(notice: extensions.Notice) -> int:
+    """listening.extensions' notifier: the notice in each member's bell, once per key. Only
+    members of the notice's workspace get it, whatever ids the sender gave."""
+    members = set(
+        Membership.objects.filter(
+            workspace_id=notice.workspace_id, user_id__in=notice.user_ids
+        ).values_list("user_id", flat=True)
+    )
+    if not members:
+        return 0
+    now = timezone.now()
+    params = {str(k): str(v)[:2000] for k, v in notice.params.items()}
+    rows = [
+        Notice(
+            workspace_id=notice.workspace_id,
+            user_id=user_id,
+            key=notice.key[:200],
+            kind=notice.kind[:40],
+            title=notice.title[:300],
+            text=notice.text,
+            params=params,
+            url=notice.url[:500] if notice.url.startswith("/") else "",
+            created_at=now,
+        )
+        for user_id in sorted(members)
+    ]
+    before = Notice.objects.filter(key=notice.key[:200]).count()
+    # A key already stored for a member (a repeated call) is skipped by the database.
+    Notice.objects.bulk_create(rows, ignore_conflicts=True)
+    return Notice.objects.filter(key=notice.key[:200]).count() - before
+
+
+def do_open_notice(notice: Notice) -> str:
+    """Read on opening; the path it points to ("" when none)."""
+    if notice.read_at is None:
+        Notice.objects.filter(pk=notice.pk, read_at__isnull=True).update(read_at=timezone.now())
+    return notice.url
 
 
 def masked_url(url: str) -> str:
