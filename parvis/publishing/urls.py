@@ -19,4 +19,5 @@ urlpatterns = [
     path("<int:post_id>/override/", views.override, name="override"),
     path("<int:post_id>/link/", views.send_link, name="send_link"),
     path("<int:post_id>/retry/<int:variant_id>/", views.retry, name="retry"),
+    path("<int:post_id>/media/<int:media_id>/alt/", views.media_alt, name="media_alt"),
 ]
