@@ -35,7 +35,7 @@ import logging
 import os
 import socket
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import httpx
@@ -56,7 +56,6 @@ from parvis.publishing import notify
 from parvis.publishing.models import EventKind, Post, Status, Variant
 from parvis.publishing.services import (
     event,
-    head_of,
     is_approved,
     media_file,
     media_of,
@@ -82,13 +81,17 @@ def worker_name() -> str:
 # --- which connector publishes for an account ------------------------------------------------
 
 
-def connector_class(account: ConnectedAccount) -> type[base.Connector] | None:
+def connector_class(
+    account: ConnectedAccount, kinds: Iterable[str] | None = None
+) -> type[base.Connector] | None:
     """The connector that publishes as `account`: the kind of a source reading through the
     account, when it can publish (the demo's replay source), else the network's connector
-    that can (app password or OAuth kinds before read-only key kinds)."""
+    that can (app password or OAuth kinds before read-only key kinds). `kinds`: the kinds
+    of the account's sources, when the caller read them already."""
     from parvis.listening.models import Source
 
-    kinds = Source.objects.filter(account=account).values_list("kind", flat=True).distinct()
+    if kinds is None:
+        kinds = Source.objects.filter(account=account).values_list("kind", flat=True).distinct()
     for kind in sorted(kinds):
         try:
             cls = base.get(kind)
@@ -542,15 +545,25 @@ def enqueue(variant_id: int, delay: float | None = None) -> None:
 
 
 def publish_post(post_id: int, *, now: dt.datetime | None = None, **kwargs: Any) -> dict[str, int]:
-    """The ETA task at a post's time: its thread's due variants, in order."""
+    """The ETA task at a post's time. First a batch of due variants, this post's first (a
+    crowded minute is drained by every task queued for it: batch.py); then what the batch
+    path does not take for this post (its thread's parts in order, retries, leases in doubt),
+    one at a time."""
+    from parvis.publishing import batch
+
     now = now or timezone.now()
-    post = Post.objects.filter(pk=post_id).first()
-    if post is None:
-        return {}
-    head = head_of(post)
-    ids = [head.pk, *Post.objects.filter(thread_parent=head).values_list("id", flat=True)]
-    counts: dict[str, int] = {}
-    for variant_id in due_variants(now, post_ids=ids):
+    counts = batch.publish_batch(now, prefer_post=post_id, **kwargs)
+    head_id = Post.objects.filter(pk=post_id).values_list("thread_parent_id", flat=True).first()
+    head_id = head_id or post_id
+    rows = Variant.objects.filter(due_query(now)).filter(
+        Q(post_id=head_id) | Q(post__thread_parent_id=head_id)
+    )
+    ids = list(
+        rows.order_by("post__scheduled_at", "post__thread_position", "id").values_list(
+            "id", flat=True
+        )[:BATCH]
+    )
+    for variant_id in ids:
         outcome = publish_variant(variant_id, now=now, **kwargs)
         counts[outcome] = counts.get(outcome, 0) + 1
     return counts

@@ -4,7 +4,7 @@ from django.utils import timezone
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
-from parvis.publishing import engine
+from parvis.publishing import batch, engine
 
 
 @db_task()
@@ -18,11 +18,19 @@ def publish_variant_task(variant_id: int) -> str:
     return engine.publish_variant(variant_id)
 
 
+@db_task()
+def publish_batch_task() -> dict[str, int]:
+    return batch.publish_batch()
+
+
 @db_periodic_task(crontab(minute="*"))
 def publishing_minutely() -> int:
-    """What is due, retries whose time came, leases that expired: one task each, so every
-    worker takes a share (the claim keeps each variant to one of them)."""
-    due = engine.due_variants(timezone.now())
-    for variant_id in due:
+    """What is due, retries whose time came, leases that expired: a batch task per batch of
+    first attempts and one task for each of the others, so every worker takes a share (the
+    claim keeps each variant to one of them)."""
+    plain, others = batch.due_split(timezone.now())
+    for _n in range(-(-plain // batch.BATCH_SIZE)):
+        publish_batch_task()
+    for variant_id in others:
         publish_variant_task(variant_id)
-    return len(due)
+    return plain + len(others)

@@ -359,12 +359,20 @@ def test_the_tasks_wrap_the_engine(scheduled, network, monkeypatch):
 
     post = scheduled()
     Post.objects.filter(pk=post.pk).update(scheduled_at=timezone.now() - dt.timedelta(seconds=1))
-    queued = []
+    queued, batches = [], []
     monkeypatch.setattr(tasks, "publish_variant_task", queued.append)
+    monkeypatch.setattr(tasks, "publish_batch_task", lambda: batches.append(1))
+    # A first attempt goes in a batch task; a retry (possibly in doubt) in a task of its own.
     assert tasks.publishing_minutely.call_local() == 1
-    assert queued == [Variant.objects.get(post=post).pk]
+    assert (batches, queued) == ([1], [])
+    variant = Variant.objects.get(post=post)
+    Variant.objects.filter(pk=variant.pk).update(attempts=1)
+    assert tasks.publishing_minutely.call_local() == 1
+    assert (batches, queued) == ([1], [variant.pk])
     assert tasks.publish_due_task.call_local(post.pk) == {Status.PUBLISHED: 1}
     assert tasks.publishing_minutely.call_local() == 0
+    monkeypatch.undo()
+    assert tasks.publish_batch_task.call_local() == {}
 
 
 def test_a_published_variant_keeps_the_text_it_was_sent_with(
