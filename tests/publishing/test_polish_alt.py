@@ -83,7 +83,7 @@ def test_edited_logged_and_a_new_version(workspace, owner, mastodon):
 
 
 def test_mastodon_takes_1500_characters(workspace, owner, mastodon, bluesky):
-    post, media = post_with_image(workspace, owner, [mastodon, bluesky])
+    _post, media = post_with_image(workspace, owner, [mastodon, bluesky])
     services.do_set_alt_text(media, owner, "a" * 1500)
     with pytest.raises(ValidationError) as error:
         services.do_set_alt_text(media, owner, "a" * 1501)
@@ -96,7 +96,7 @@ def test_mastodon_takes_1500_characters(workspace, owner, mastodon, bluesky):
 
 
 def test_bluesky_counts_graphemes_up_to_2000(workspace, owner, bluesky):
-    post, media = post_with_image(workspace, owner, [bluesky])
+    _post, media = post_with_image(workspace, owner, [bluesky])
     accented = "e\u0301"  # two code points, one grapheme
     services.do_set_alt_text(media, owner, accented * 2000)
     with pytest.raises(ValidationError, match="2,001"):
@@ -113,7 +113,7 @@ def test_bluesky_counts_graphemes_up_to_2000(workspace, owner, bluesky):
     ],
 )
 def test_hostile_text_is_refused_clearly(workspace, owner, bluesky, value, words):
-    post, media = post_with_image(workspace, owner, [bluesky])
+    _post, media = post_with_image(workspace, owner, [bluesky])
     with pytest.raises(ValidationError, match=words):
         services.do_set_alt_text(media, owner, value)
     assert Media.objects.get(pk=media.pk).alt_text == "Une bougie"
@@ -179,7 +179,7 @@ def test_the_composer_links_to_it_and_french_pages_render(workspace, owner, mast
 
 def test_who_may_edit_and_which_file(workspace, owner, member_factory, outsider, mastodon):
     post, media = post_with_image(workspace, owner, [mastodon])
-    other, other_media = post_with_image(workspace, owner, [mastodon], alt="Autre")
+    _other, other_media = post_with_image(workspace, owner, [mastodon], alt="Autre")
     data = {"alt_text": "Changé"}
     assert (
         login(member_factory(Role.CLIENT)).post(alt_url(workspace, post, media), data).status_code

@@ -72,6 +72,24 @@ def test_a_revoked_token_notifies_every_publisher_once(
     assert Notice.objects.count() == 3
 
 
+def test_the_batch_path_notifies_once_per_failure(workspace, owner, team, account, network, at):
+    from parvis.publishing import batch
+
+    posts = []
+    for text in ("Un", "Deux"):
+        post = services.do_create_post(workspace, owner, text, variants={account.pk: ""})
+        posts.append(services.do_schedule(post, owner, at))
+    network.fail_with.extend([base.PermanentError("refused the file as too large")] * 2)
+    assert batch.publish_batch(at) == {Status.FAILED: 2}
+    assert batch.publish_batch(at + dt.timedelta(minutes=1)) == {}
+    mine = Notice.objects.filter(user=owner).order_by("id")
+    assert sorted(n.url for n in mine) == sorted(
+        reverse("publishing:post", args=[workspace.slug, p.pk]) for p in posts
+    )
+    assert {n.text for n in mine} == {notify.MEDIA}
+    assert Notice.objects.count() == 2 * 3  # owner, community manager, manager
+
+
 def test_what_to_do_and_the_link_in_both_languages(workspace, owner, scheduled, network, at):
     network.fail_with.append(base.PermanentError("HTTP 401: reconnect the account"))
     engine.run_due(at)
