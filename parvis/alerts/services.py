@@ -31,6 +31,7 @@ from parvis.connectors import crypto
 from parvis.core.networks import NETWORK_CHOICES
 from parvis.listening import extensions
 from parvis.listening.models import MonitoredQuery
+from parvis.listening.normalize import storable
 from parvis.workspaces.models import Membership, Workspace
 from parvis.workspaces.roles import Role
 from parvis.workspaces.zones import zone_name
@@ -309,25 +310,29 @@ def store_notice(notice: extensions.Notice) -> int:
     if not members:
         return 0
     now = timezone.now()
-    params = {str(k): str(v)[:2000] for k, v in notice.params.items()}
+    # The network's words travel in the params: a NUL or a lone surrogate there would make
+    # PostgreSQL refuse the row (and the failure's transaction with it), so they are escaped.
+    params = {storable(str(k))[:100]: storable(str(v))[:2000] for k, v in notice.params.items()}
+    key = storable(notice.key)[:200]
+    url = storable(notice.url)[:500]
     rows = [
         Notice(
             workspace_id=notice.workspace_id,
             user_id=user_id,
-            key=notice.key[:200],
-            kind=notice.kind[:40],
-            title=notice.title[:300],
-            text=notice.text,
+            key=key,
+            kind=storable(notice.kind)[:40],
+            title=storable(notice.title)[:300],
+            text=storable(notice.text)[:5000],
             params=params,
-            url=notice.url[:500] if notice.url.startswith("/") else "",
+            url=url if url.startswith("/") and not url.startswith("//") else "",
             created_at=now,
         )
         for user_id in sorted(members)
     ]
-    before = Notice.objects.filter(key=notice.key[:200]).count()
+    before = Notice.objects.filter(key=key).count()
     # A key already stored for a member (a repeated call) is skipped by the database.
     Notice.objects.bulk_create(rows, ignore_conflicts=True)
-    return Notice.objects.filter(key=notice.key[:200]).count() - before
+    return Notice.objects.filter(key=key).count() - before
 
 
 def do_open_notice(notice: Notice) -> str:
