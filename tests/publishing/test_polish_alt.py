@@ -163,6 +163,11 @@ def test_edited_in_place_on_the_post_page(workspace, owner, mastodon):
     assert "1,500 characters at most" in refused and 'class="errorlist"' in refused
     assert "a" * 1501 in refused  # what was typed stays in the box
     assert Media.objects.get(pk=media.pk).alt_text == "Bougie <b>ambrée</b>"
+    huge = client.post(
+        alt_url(workspace, post, media), {"alt_text": "x" * 1_000_000}, HTTP_HX_REQUEST="true"
+    )
+    assert huge.status_code == 200 and "characters at most is kept" in huge.content.decode()
+    assert len(huge.content) < 50_000  # what was typed comes back cut, not a megabyte
     # Without htmx: back to the post's page, the message says it.
     plain = client.post(alt_url(workspace, post, media), {"alt_text": "Bougie"})
     assert plain.status_code == 302 and plain["Location"].endswith(f"#media-{media.pk}")

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from django.conf import settings
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from parvis.connectors import http, limits
 from parvis.connectors.base import AccountInfo
@@ -121,36 +121,48 @@ def test_read_at_most_daily_unless_connected_again(workspace):
     assert account.publish_limits["max_characters"] == 1200 and fake.instance_reads == 2
 
 
-def test_connecting_queues_a_read(workspace, owner):
+def test_connecting_queues_a_read(workspace, owner, django_capture_on_commit_callbacks):
     from parvis.connectors import flow, tasks
 
-    queued = []
-    with (
-        mock.patch.object(tasks, "refresh_account_limits", queued.append),
-        mock.patch("django.db.transaction.on_commit", lambda f: f()),
-    ):
-        info = AccountInfo(handle="@parvis@mastodon.example", credentials={"access_token": "t"})
-        account, _created = flow.save_account(workspace, owner, MastodonConnector, info)
-        flow.save_account(workspace, owner, MastodonConnector, info)  # connected again
-    assert queued == [account.pk, account.pk]
-    # The task reads the instance (with its own client, here the fake's).
     fake = instance(800)
-    account.credentials_encrypted = ConnectedAccount.objects.get(
-        pk=account.pk
-    ).credentials_encrypted
-    connect_spec = fake.account()
-    assert connect_spec is not None
-    with mock.patch.object(
-        MastodonConnector,
-        "http_client",
-        classmethod(lambda cls: http.client(transport=fake.transport())),
-    ):
-        from parvis.connectors.services import do_update_credentials
-
-        do_update_credentials(account, owner, connect_spec["credentials"])
+    spec = fake.account()
+    assert spec is not None
+    info = AccountInfo(handle=spec["handle"], credentials=spec["credentials"])
+    queued: list[int] = []
+    with mock.patch.object(tasks, "refresh_account_limits", queued.append):
+        with django_capture_on_commit_callbacks(execute=True):
+            account, created = flow.save_account(workspace, owner, MastodonConnector, info)
+        with django_capture_on_commit_callbacks(execute=True):
+            flow.save_account(workspace, owner, MastodonConnector, info)  # connected again
+    assert created and queued == [account.pk, account.pk]
+    assert fake.instance_reads == 0  # not while the person waits: in the worker
+    # The task reads the instance with the connector's own client (here, the fake's).
+    own_client = classmethod(lambda cls: http.client(transport=fake.transport()))
+    with mock.patch.object(MastodonConnector, "http_client", own_client):
         assert tasks.refresh_account_limits.call_local(account.pk) is True
     account.refresh_from_db()
-    assert account.publish_limits["max_characters"] == 800
+    assert account.publish_limits["max_characters"] == 800 and fake.instance_reads == 1
+
+
+def test_the_instance_media_limits_apply_too(workspace, owner, settings, tmp_path):
+    from django.core.exceptions import ValidationError
+
+    from tests.publishing.pubui_helpers import png
+
+    settings.DATA_DIR = tmp_path
+    fake = instance(500)
+    account = connect(workspace, fake)
+    ConnectedAccount.objects.filter(pk=account.pk).update(
+        publish_limits={"max_characters": 500, "image_size_limit": 10},
+        limits_read_at=timezone.now(),
+    )
+    post = services.do_create_post(workspace, owner, "Une image", variants={account.pk: ""})
+    media = services.do_upload_media(workspace, owner, png(), filename="bougie.png")
+    with translation.override("en"), pytest.raises(ValidationError, match="make it smaller"):
+        services.do_attach_media(post, owner, [media])
+    # With Mastodon's default (16 MB), the same image goes.
+    ConnectedAccount.objects.filter(pk=account.pk).update(publish_limits={})
+    services.do_attach_media(post, owner, [media])
 
 
 def test_a_failed_read_keeps_the_last_limits_and_says_so(workspace, cm):
