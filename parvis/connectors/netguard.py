@@ -15,8 +15,11 @@ the server's network.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
+import os
 import socket
+import ssl
 from typing import Any
 
 import httpcore
@@ -104,8 +107,21 @@ class GuardedBackend(httpcore.NetworkBackend):
         self.inner.sleep(seconds)
 
 
+def tls_context() -> ssl.SSLContext:
+    """One TLS context for every client of the process: building one loads the CA bundle
+    (tens of milliseconds), and publishing a crowded minute opens a client per thread. A
+    context is safe to share between threads. httpx reads the trusted certificates from
+    SSL_CERT_FILE / SSL_CERT_DIR when set: a change of them makes a new context."""
+    return _tls_context(os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
+
+
+@functools.cache
+def _tls_context(cert_file: str | None, cert_dir: str | None) -> ssl.SSLContext:
+    return httpx.create_ssl_context()
+
+
 def guarded_transport() -> httpx.HTTPTransport:
-    transport = httpx.HTTPTransport()
+    transport = httpx.HTTPTransport(verify=tls_context())
     # httpx has no public way to give its connection pool a network backend.
     pool = transport._pool
     pool._network_backend = GuardedBackend(pool._network_backend)

@@ -284,3 +284,15 @@ def test_https_to_the_checked_address_still_verifies_the_certificate_of_the_name
         server.shutdown()
         server.server_close()
     assert names == ["feed.test"] and Recorder.hosts == [f"feed.test:{port}"]
+
+
+def test_clients_share_one_tls_context_until_the_trusted_certificates_change(tmp_path, monkeypatch):
+    import shutil
+
+    import certifi
+
+    # Building a context loads the CA bundle: a crowded minute opens a client per thread.
+    first, second = netguard.guarded_transport(), netguard.guarded_transport()
+    assert first._pool._ssl_context is second._pool._ssl_context
+    monkeypatch.setenv("SSL_CERT_FILE", str(shutil.copy(certifi.where(), tmp_path / "ca.pem")))
+    assert netguard.guarded_transport()._pool._ssl_context is not first._pool._ssl_context
