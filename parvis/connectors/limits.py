@@ -9,8 +9,8 @@ on every page of a post: they read the copy stored on the `ConnectedAccount`
 network's documented default applies) and records why (`limits_error`), which the composer
 says (`limits_note`).
 
-Only connectors that override `publish_limits` are asked; for the others the network's
-rules in `counting.py` are the whole story.
+Only connectors whose servers set their own limits (`Connector.limits_per_server`: Mastodon)
+are asked; for the others the network's rules in `counting.py` are the whole story.
 """
 
 from __future__ import annotations
@@ -79,7 +79,7 @@ def limits_connector(account: ConnectedAccount) -> type[base.Connector] | None:
         for cls in base.load_all().values()
         if cls.network == account.network
         and base.Capability.PUBLISH in cls.capabilities
-        and cls.publish_limits is not base.Connector.publish_limits
+        and cls.limits_per_server
     ]
     found.sort(key=lambda cls: (cls.auth == base.Auth.API_KEY, cls.kind))
     return found[0] if found else None
@@ -134,8 +134,7 @@ def refresh_due(now: dt.datetime | None = None, http: httpx.Client | None = None
     networks = {
         cls.network
         for cls in base.load_all().values()
-        if base.Capability.PUBLISH in cls.capabilities
-        and cls.publish_limits is not base.Connector.publish_limits
+        if base.Capability.PUBLISH in cls.capabilities and cls.limits_per_server
     }
     stale = Q(limits_checked_at__isnull=True) | Q(limits_checked_at__lte=now - REFRESH)
     done = 0

@@ -212,3 +212,12 @@ def test_networks_with_fixed_limits_are_never_asked(workspace, cm):
     assert limits.do_refresh_limits(account, force=True) is False
     html = live(login(cm), workspace, account, "x" * 10)
     assert "limits-note" not in html
+
+
+def test_bluesky_limits_are_the_same_everywhere_and_not_read(workspace, cm):
+    account = do_connect_account(
+        workspace, None, network="bluesky", handle="lumiere.bsky.social", credentials={"a": "x"}
+    )
+    assert limits.limits_connector(account) is None
+    html = live(login(cm), workspace, account, "x" * 10)
+    assert "10 / 300" in html and "limits-note" not in html
