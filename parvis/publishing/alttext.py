@@ -4,7 +4,8 @@ way. Pure: services.do_set_alt_text and the pages call it.
 - Mastodon: 1,500 characters (the `description` of a media attachment, code points), from
   counting.MEDIA_RULES;
 - X: 1,000 characters (the media metadata's alt text), from counting.MEDIA_RULES;
-- Bluesky: 2,000 graphemes, the limit of the Bluesky app (the lexicon's `alt` sets none);
+- Bluesky: 2,000 graphemes, the limit of the Bluesky app, and 10,000 UTF-8 bytes, what the
+  Bluesky connector sends at most (`bluesky.publishing.MAX_ALT_BYTES`);
 - other networks: no documented limit is checked here, only what Parvis keeps (MAX_STORED).
 """
 
@@ -30,6 +31,7 @@ class AltLimit:
     network: str
     limit: int
     graphemes: bool = False  # counted in grapheme clusters, else in characters (code points)
+    max_bytes: int | None = None  # and at most this many UTF-8 bytes
 
     def measure(self, text: str) -> int:
         return len(GRAPHEME.findall(text)) if self.graphemes else len(text)
@@ -37,7 +39,9 @@ class AltLimit:
 
 def limit_for(network: str) -> AltLimit | None:
     if network == "bluesky":
-        return AltLimit("bluesky", BLUESKY_ALT_GRAPHEMES, graphemes=True)
+        from parvis.connectors.bluesky.publishing import MAX_ALT_BYTES
+
+        return AltLimit("bluesky", BLUESKY_ALT_GRAPHEMES, graphemes=True, max_bytes=MAX_ALT_BYTES)
     rule = counting.MEDIA_RULES.get(network)
     if rule is not None and rule.alt_max:
         return AltLimit(network, rule.alt_max)
@@ -65,6 +69,19 @@ def alt_problems(text: str, networks: Iterable[str]) -> list[str]:
                     "limit": number_format(limit.limit, force_grouping=True),
                     "used": number_format(used, force_grouping=True),
                     "over": number_format(used - limit.limit, force_grouping=True),
+                }
+            )
+        size = len(text.encode("utf-8", "replace"))
+        if limit.max_bytes is not None and size > limit.max_bytes:
+            problems.append(
+                _(
+                    "%(network)s also takes %(limit)s bytes at most in a description and this "
+                    "one weighs %(used)s (an emoji takes several): shorten it."
+                )
+                % {
+                    "network": network_label(limit.network),
+                    "limit": number_format(limit.max_bytes, force_grouping=True),
+                    "used": number_format(size, force_grouping=True),
                 }
             )
     return problems

@@ -102,6 +102,9 @@ def test_bluesky_counts_graphemes_up_to_2000(workspace, owner, bluesky):
     with pytest.raises(ValidationError, match="2,001"):
         services.do_set_alt_text(media, owner, accented * 2001)
     assert alttext.limit_for("bluesky").measure("👨‍👩‍👧" * 3) == 3
+    # 600 family emoji are 600 graphemes but 10,800 bytes: more than the connector sends.
+    with pytest.raises(ValidationError, match="10,000 bytes"):
+        services.do_set_alt_text(media, owner, "👨‍👩‍👧" * 600)
 
 
 @pytest.mark.parametrize(
