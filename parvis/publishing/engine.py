@@ -480,7 +480,7 @@ def retry_later(
 
 
 def fail(variant: Variant, head: Post, message: str, now: dt.datetime) -> str:
-    what = notify.what_to_do(message, variant.account.handle)
+    what = _("Fix what the network said (or the account's connection), then retry.")
     with transaction.atomic():
         lock_head(head)
         updated = Variant.objects.filter(pk=variant.pk, status=Status.PUBLISHING).update(

@@ -19,7 +19,6 @@ from typing import Any
 
 from django.db import transaction
 from django.urls import reverse
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from parvis.listening.extensions import Notice, notify
@@ -32,7 +31,7 @@ KIND = "publishing_failed"
 TITLE = gettext_noop("The post could not be published on %(account)s")
 
 # What to do, by what the network's words say (lowercased; the connectors' messages end with
-# what to do in English, `what` repeats it in the reader's language).
+# what to do in English, the notice says it in the reader's language).
 RECONNECT = gettext_noop(
     "Reconnect the account %(account)s (Accounts page), then retry the post from its page. "
     "The network said: %(error)s"
@@ -64,11 +63,6 @@ def advice(message: str) -> str:
         if any(word in lowered for word in words):
             return msgid
     return OTHER
-
-
-def what_to_do(message: str, account: str) -> str:
-    """The advice in the current language (the post's page shows it with the failure)."""
-    return _(advice(message)) % {"account": account, "error": message[:500]}
 
 
 def publishers(workspace_id: int) -> tuple[int, ...]:
