@@ -153,7 +153,7 @@ def alerts(workspace, owner) -> dict:
     """One alert rule and one episode."""
     from django.utils import timezone
 
-    from parvis.alerts.models import Episode
+    from parvis.alerts.models import Episode, Notice
     from parvis.alerts.services import do_save_rule
 
     rule, _ = do_save_rule(workspace, owner, {"name": "Pic", "kind": "spike"})
@@ -161,7 +161,15 @@ def alerts(workspace, owner) -> dict:
     episode = Episode.objects.create(
         workspace=workspace, kind="volume", opened_at=now, fired_at=now, last_event_at=now
     )
-    return {"alert_rule": rule, "episode": episode, **crisis(workspace, owner, episode)}
+    notice = Notice.objects.create(
+        workspace=workspace, user=owner, key="k", kind="test", title="t", created_at=now
+    )
+    return {
+        "alert_rule": rule,
+        "episode": episode,
+        "notice": notice,
+        **crisis(workspace, owner, episode),
+    }
 
 
 def crisis(workspace, owner, episode) -> dict:
@@ -266,6 +274,7 @@ def fill(route: str, name: str, slug: str, world: dict) -> str:
         values["episode_id"] = world["episode"].pk
         values["task_id"] = world["task"].pk
         values["statement_id"] = world["statement"].pk
+        values["notice_id"] = world["notice"].pk
     elif name.startswith("publishing:"):
         values["post_id"] = world["post"].pk
         values["variant_id"] = world["post"].variants.get().pk

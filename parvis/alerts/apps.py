@@ -25,3 +25,10 @@ class AlertsConfig(AppConfig):
             delivery.PAYLOADS.append(crisis.crisis_payload)
         post_save.connect(crisis.on_alert_saved, sender=Alert, dispatch_uid="alerts-crisis-auto")
         register_publishing_hold(crisis.publishing_hold)
+
+        # Other apps' events that need a member (a post that could not be published) come
+        # to the bell through listening.extensions.notify.
+        from parvis.alerts.services import store_notice
+        from parvis.listening.extensions import register_notifier
+
+        register_notifier(store_notice)

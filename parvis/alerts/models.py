@@ -324,6 +324,51 @@ class Receipt(WorkspaceScoped):
         indexes = [models.Index(fields=["workspace", "user", "read_at"], name="alerts_unread")]
 
 
+class Notice(WorkspaceScoped):
+    """A message in a member's bell that is not an alert: another app's event that needs the
+    member (a post that could not be published), sent through listening.extensions.notify.
+    `title` and `text` are msgids translated when shown, with `params`; `key` names the event,
+    once per member."""
+
+    user = models.ForeignKey(USER, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=200)
+    kind = models.CharField(max_length=40)
+    title = models.CharField(max_length=300)
+    text = models.TextField(blank=True)
+    params = models.JSONField(default=dict, blank=True)
+    url = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField()
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["key", "user"], name="alerts_one_notice_per_user")
+        ]
+        indexes = [
+            models.Index(fields=["workspace", "user", "read_at"], name="alerts_notice_unread")
+        ]
+
+    def __str__(self) -> str:
+        return self.key
+
+    def _render(self, msgid: str) -> str:
+        from django.utils.translation import gettext
+
+        try:
+            return gettext(msgid) % {k: str(v) for k, v in (self.params or {}).items()}
+        except (KeyError, ValueError, TypeError):
+            return msgid  # a catalogue or params out of step: the English words, not an error
+
+    @property
+    def title_text(self) -> str:
+        return self._render(self.title)
+
+    @property
+    def body_text(self) -> str:
+        return self._render(self.text)
+
+
 # The crisis room's models live in their own module and belong to this app.
 from parvis.alerts.crisis.models import (  # noqa: E402, F401
     Crisis,

@@ -39,11 +39,13 @@ from parvis.alerts.models import (
     Severity,
 )
 from parvis.workspaces.models import Membership, Workspace
+from parvis.workspaces.zones import zone_name
 
 
 def settings_of(workspace: Workspace) -> AlertSettings:
     found = AlertSettings.objects.filter(workspace=workspace).first()
-    return found or AlertSettings(workspace=workspace)
+    # Not stored yet: the quiet hours would be created on the workspace's clock.
+    return found or AlertSettings(workspace=workspace, time_zone=zone_name(workspace))
 
 
 def zone(settings: AlertSettings) -> dt.tzinfo:

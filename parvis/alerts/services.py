@@ -21,6 +21,7 @@ from parvis.alerts.models import (
     AlertSettings,
     Channel,
     Metric,
+    Notice,
     Receipt,
     RuleKind,
     Severity,
@@ -28,9 +29,12 @@ from parvis.alerts.models import (
 )
 from parvis.connectors import crypto
 from parvis.core.networks import NETWORK_CHOICES
+from parvis.listening import extensions
 from parvis.listening.models import MonitoredQuery
+from parvis.listening.normalize import storable
 from parvis.workspaces.models import Membership, Workspace
 from parvis.workspaces.roles import Role
+from parvis.workspaces.zones import zone_name
 
 MAX_TEXT = 2000
 MAX_LIST = 20
@@ -246,7 +250,10 @@ def do_delete_rule(rule: AlertRule) -> None:
 
 
 def get_settings(workspace: Workspace) -> AlertSettings:
-    settings, _created = AlertSettings.objects.get_or_create(workspace=workspace)
+    # Created on the workspace's clock; an existing row keeps its own zone.
+    settings, _created = AlertSettings.objects.get_or_create(
+        workspace=workspace, defaults={"time_zone": zone_name(workspace)}
+    )
     return settings
 
 
@@ -273,14 +280,66 @@ def do_save_settings(
 
 
 def unread_count(workspace: Workspace, user: Any) -> int:
-    return Receipt.objects.filter(workspace=workspace, user=user, read_at__isnull=True).count()
+    alerts = Receipt.objects.filter(workspace=workspace, user=user, read_at__isnull=True)
+    notices = Notice.objects.filter(workspace=workspace, user=user, read_at__isnull=True)
+    return alerts.count() + notices.count()
 
 
 def do_mark_read(workspace: Workspace, user: Any, alert_ids: Sequence[int] | None = None) -> int:
+    """The member's alerts read (these alerts, or all, notices included)."""
     rows = Receipt.objects.filter(workspace=workspace, user=user, read_at__isnull=True)
+    now = timezone.now()
+    done = 0
     if alert_ids is not None:
         rows = rows.filter(alert_id__in=[i for i in alert_ids if 0 < i < 2**63])
-    return rows.update(read_at=timezone.now())
+    else:
+        done += Notice.objects.filter(workspace=workspace, user=user, read_at__isnull=True).update(
+            read_at=now
+        )
+    return done + rows.update(read_at=now)
+
+
+def store_notice(notice: extensions.Notice) -> int:
+    """listening.extensions' notifier: the notice in each member's bell, once per key. Only
+    members of the notice's workspace get it, whatever ids the sender gave."""
+    members = set(
+        Membership.objects.filter(
+            workspace_id=notice.workspace_id, user_id__in=notice.user_ids
+        ).values_list("user_id", flat=True)
+    )
+    if not members:
+        return 0
+    now = timezone.now()
+    # The network's words travel in the params: a NUL or a lone surrogate there would make
+    # PostgreSQL refuse the row (and the failure's transaction with it), so they are escaped.
+    params = {storable(str(k))[:100]: storable(str(v))[:2000] for k, v in notice.params.items()}
+    key = storable(notice.key)[:200]
+    url = storable(notice.url)[:500]
+    rows = [
+        Notice(
+            workspace_id=notice.workspace_id,
+            user_id=user_id,
+            key=key,
+            kind=storable(notice.kind)[:40],
+            title=storable(notice.title)[:300],
+            text=storable(notice.text)[:5000],
+            params=params,
+            url=url if url.startswith("/") and not url.startswith("//") else "",
+            created_at=now,
+        )
+        for user_id in sorted(members)
+    ]
+    before = Notice.objects.filter(key=key).count()
+    # A key already stored for a member (a repeated call) is skipped by the database.
+    Notice.objects.bulk_create(rows, ignore_conflicts=True)
+    return Notice.objects.filter(key=key).count() - before
+
+
+def do_open_notice(notice: Notice) -> str:
+    """Read on opening; the path it points to ("" when none)."""
+    if notice.read_at is None:
+        Notice.objects.filter(pk=notice.pk, read_at__isnull=True).update(read_at=timezone.now())
+    return notice.url
 
 
 def masked_url(url: str) -> str:

@@ -10,6 +10,7 @@ urlpatterns = [
     path("unread/", views.unread, name="unread"),
     path("read/", views.mark_read, name="read"),
     path("episodes/<int:episode_id>/", views.episode, name="episode"),
+    path("notices/<int:notice_id>/", views.open_notice, name="notice"),
     path("rules/", views.rules, name="rules"),
     path("rules/new/", views.rule_edit, name="rule_new"),
     path("rules/<int:rule_id>/", views.rule_edit, name="rule_edit"),

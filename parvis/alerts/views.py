@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from parvis.alerts import raising, services
 from parvis.alerts.forms import RuleForm, SettingsForm, initial_of
-from parvis.alerts.models import Alert, AlertRule, Delivery, Episode, Receipt
+from parvis.alerts.models import Alert, AlertRule, Delivery, Episode, Notice, Receipt
 from parvis.workspaces.access import get_in_workspace, scoped, workspace_view
 from parvis.workspaces.roles import Perm
 
@@ -44,7 +44,16 @@ def episodes(request: HttpRequest) -> HttpResponse:
         .select_related("alert", "alert__episode")
         .order_by("read_at", "-created_at", "-id")[:100]
     )
-    context = {"items": items, "bell": bell, "tab": "episodes", "ws_tz": zone_of(request)}
+    notices = list(
+        scoped(Notice, ws).filter(user=request.user).order_by("read_at", "-created_at", "-id")[:100]
+    )
+    context = {
+        "items": items,
+        "bell": bell,
+        "notices": notices,
+        "tab": "episodes",
+        "ws_tz": zone_of(request),
+    }
     return render(request, "alerts/list.html", context)
 
 
@@ -168,3 +177,16 @@ def alert_settings(request: HttpRequest) -> HttpResponse:
             }
         )
     return render(request, "alerts/settings.html", {"form": form, "tab": "settings"})
+
+
+@workspace_view()
+@require_POST
+def open_notice(request: HttpRequest, notice_id: int) -> HttpResponse:
+    """A notice of the bell, read on opening: to the page it points to (a post)."""
+    notice = fetch(Notice, request, notice_id)
+    if notice.user_id != request.user.pk:  # type: ignore[attr-defined]
+        raise Http404
+    url = services.do_open_notice(notice)
+    if not url.startswith("/") or url.startswith("//"):
+        return redirect("alerts:list", slug=request.workspace.slug)  # type: ignore[attr-defined]
+    return redirect(url)

@@ -374,6 +374,10 @@ class Connector:
     max_body_mb: ClassVar[int] = 8
     # What this network lets an account do to OTHERS' items (moderate); empty: nothing.
     moderation_actions: ClassVar[frozenset[ModerationAction]] = frozenset()
+    # True when each server of the network sets its own publishing limits (a Mastodon
+    # instance): `publish_limits` then asks the server, and connectors/limits.py keeps a copy
+    # on the account. False: the network's limits are the same everywhere (counting.py).
+    limits_per_server: ClassVar[bool] = False
 
     @classmethod
     def http_client(cls) -> httpx.Client:

@@ -132,6 +132,7 @@ def save_account(
     )
     if existing is not None:
         services.do_update_credentials(existing, actor, info.credentials)
+        queue_limits(existing)
         if info.display_name and info.display_name != existing.display_name:
             existing.display_name = info.display_name.strip()[:200]
             existing.save(update_fields=["display_name"])
@@ -145,7 +146,29 @@ def save_account(
         display_name=info.display_name[:200],
         credentials=info.credentials,
     )
+    queue_limits(account)
     return account, True
+
+
+def queue_limits(account: ConnectedAccount) -> None:
+    """Read the server's limits (connectors/limits.py) once the account is stored, in the
+    worker: the person is not kept waiting on the instance."""
+    from parvis.connectors.limits import limits_connector
+
+    if limits_connector(account) is None:
+        return
+
+    def queue() -> None:
+        from parvis.connectors.tasks import refresh_account_limits
+
+        try:
+            refresh_account_limits(account.pk)
+        except Exception:  # the queue down must not undo a connection; the daily task reads
+            import logging
+
+            logging.getLogger(__name__).exception("account %s: limits not queued", account.pk)
+
+    transaction.on_commit(queue)
 
 
 def error_text(exc: Exception, typed: list[str]) -> str:

@@ -24,6 +24,13 @@ class ConnectedAccount(WorkspaceScoped):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     credentials_updated_at = models.DateTimeField(null=True, editable=False)
+    # What the account's server accepts (a Mastodon instance's `configuration`), as last read
+    # by connectors/limits.py: the composer counts against it without asking the network at
+    # each keystroke. {} until read; a failed read keeps it and says why in `limits_error`.
+    publish_limits = models.JSONField(default=dict, blank=True, editable=False)
+    limits_read_at = models.DateTimeField(null=True, blank=True, editable=False)
+    limits_checked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    limits_error = models.TextField(blank=True, editable=False)
 
     class Meta:
         ordering = ["network", "handle"]

@@ -33,6 +33,8 @@ class AuditEvent(models.Model):
         QUERY_DELETED = "query_deleted", _("Monitored query deleted")
         # Who may let a post go out: as security-relevant as a member's role.
         APPROVAL_FLOW_CHANGED = "publishing_approval_settings", _("Approval flow changed")
+        # The workspace's clock: when every scheduled post, report and office hour falls.
+        WORKSPACE_CHANGED = "workspace_changed", _("Workspace settings changed")
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     kind = models.CharField(max_length=40, choices=Kind.choices)

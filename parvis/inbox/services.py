@@ -37,12 +37,16 @@ from parvis.inbox.models import (
 )
 from parvis.workspaces.models import Membership, Workspace
 from parvis.workspaces.roles import Role
+from parvis.workspaces.zones import zone_name
 
 User = AbstractBaseUser
 
 
 def get_settings(workspace: Workspace) -> InboxSettings:
-    settings, _created = InboxSettings.objects.get_or_create(workspace=workspace)
+    # Created on the workspace's clock; an existing row keeps its own zone.
+    settings, _created = InboxSettings.objects.get_or_create(
+        workspace=workspace, defaults={"time_zone": zone_name(workspace)}
+    )
     return settings
 
 

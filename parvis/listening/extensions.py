@@ -5,7 +5,7 @@ offers on a mention (the inbox: « send to the inbox »)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.utils.functional import Promise
@@ -82,3 +82,39 @@ def register_publishing_hold(hold: PublishingHold) -> PublishingHold:
 def publishing_holds(workspace: Any) -> list[str | Promise]:
     """Why the workspace's scheduled posts must wait now (empty: they may go)."""
     return [r for r in (hold(workspace) for hold in PUBLISHING_HOLDS) if r]
+
+
+# --- the bell (publishing tells members what needs them; the alerts app shows it) ----------
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A message for some members' bell. `title` and `text` are English msgids marked with
+    gettext_noop by the app that sends them, translated when shown (each reader's language),
+    with `params` (the network's words stay as they came). `key` names the event: a notice
+    whose key a member already has is not stored again (a retried or repeated call)."""
+
+    workspace_id: int
+    user_ids: tuple[int, ...]
+    key: str
+    kind: str
+    title: str
+    text: str
+    url: str  # a path in the app (the post's page)
+    params: dict[str, str] = field(default_factory=dict)
+
+
+Notifier = Callable[[Notice], int]  # stores the notice; returns how many members got it
+NOTIFIERS: list[Notifier] = []
+
+
+def register_notifier(notifier: Notifier) -> Notifier:
+    if notifier not in NOTIFIERS:
+        NOTIFIERS.append(notifier)
+    return notifier
+
+
+def notify(notice: Notice) -> int:
+    """Put the notice in the members' bell; 0 when no app shows a bell (no alerts app). Call
+    it inside the transaction that records the event, so both happen or neither."""
+    return sum(notifier(notice) for notifier in NOTIFIERS)

@@ -52,6 +52,7 @@ from parvis.connectors.models import ConnectedAccount
 from parvis.connectors.storable import storable_json
 from parvis.listening.extensions import publishing_holds
 from parvis.listening.normalize import storable
+from parvis.publishing import notify
 from parvis.publishing.models import EventKind, Post, Status, Variant
 from parvis.publishing.services import (
     event,
@@ -492,7 +493,7 @@ def fail(variant: Variant, head: Post, message: str, now: dt.datetime) -> str:
         )
         if not updated:
             return "skipped"
-        event(
+        failure = event(
             variant.post,
             EventKind.FAILED,
             None,
@@ -503,13 +504,15 @@ def fail(variant: Variant, head: Post, message: str, now: dt.datetime) -> str:
             account=variant.account.handle,
         )
         refresh_status(head)
+        # The publishers' bell, in this transaction: once per failure (publishing/notify.py).
+        notify.publication_failed(variant, head, message, failure)
         transaction.on_commit(lambda: notify_failure(variant, message))
     return Status.FAILED
 
 
 def notify_failure(variant: Variant, message: str) -> None:
-    """The author hears of it by e-mail (the post's log shows it too). The bell belongs to
-    another app (alerts) that this one may not import."""
+    """The author hears of it by e-mail (the post's log shows it too; the publishers' bell
+    through notify.publication_failed)."""
     author = variant.post.author
     if author is None or not author.email:
         return

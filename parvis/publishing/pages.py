@@ -18,6 +18,8 @@ from django.db.models import Count, Prefetch, QuerySet
 from django.urls import reverse
 
 from parvis.connectors import counting
+from parvis.connectors.base import PublishLimits
+from parvis.connectors.limits import LimitsNote, limits_note, stored_limits
 from parvis.core.networks import network_label
 from parvis.publishing import approvals, checks, holidays, services
 from parvis.publishing import calendar as cal
@@ -335,10 +337,11 @@ class Counter:
         return -left if left is not None and left < 0 else 0
 
 
-def count(text: str, network: str) -> Counter:
+def count(text: str, network: str, limits: PublishLimits | None = None) -> Counter:
     """The network's own count of ``text`` (parvis.connectors.counting): used, limit (None
-    where the network has none known), problems, hashtags against their limit."""
-    result = counting.count(text, network)
+    where the network has none known), problems, hashtags against their limit. `limits`: the
+    account's server's own, as stored on the account (connectors/limits.py)."""
+    result = counting.count(text, network, limits)
     return Counter(
         result.used,
         result.limit or None,
@@ -377,6 +380,8 @@ class LiveRow:
     text: str
     own: bool
     counter: Counter | None
+    # Where the limit comes from when the account's server sets it (a Mastodon instance).
+    limits_note: LimitsNote | None = None
 
     @property
     def parts(self) -> list[tuple[str, str]]:
@@ -394,7 +399,11 @@ def live_rows(workspace: Workspace, form: Any) -> list[LiveRow]:
             continue
         own = bool(data.get(f"own_{account.pk}"))
         text = (data.get(f"variant_{account.pk}") or "") if own else master
-        rows.append(LiveRow(account, account.network, text, own, count(text, account.network)))
+        # The copy stored on the account: never the network, at each keystroke.
+        limits = stored_limits(account)
+        counter = count(text, account.network, limits)
+        note = limits_note(account, counting.count("", account.network).limit or None)
+        rows.append(LiveRow(account, account.network, text, own, counter, note))
     return rows
 
 

@@ -31,6 +31,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from parvis.connectors.base import MediaFile
+from parvis.connectors.limits import stored_limits
 from parvis.connectors.models import ConnectedAccount
 from parvis.core.audit import record_event
 from parvis.core.models import AuditEvent
@@ -287,8 +288,9 @@ def add_variant(post: Post, account: ConnectedAccount, text: str) -> Variant:
     return variant
 
 
-def content_edited(head: Post, actor: Any, what: str) -> None:
-    """After an edit of what would be published: a new version; approvers see it again."""
+def content_edited(head: Post, actor: Any, what: str, **details: Any) -> None:
+    """After an edit of what would be published: a new version; approvers see it again.
+    `details` go into the log's event (what was changed, before and after)."""
     head.version += 1
     fields = ["version"]
     was = head.status
@@ -298,10 +300,12 @@ def content_edited(head: Post, actor: Any, what: str) -> None:
         head.approved_at = None
         fields += ["approval_step", "approved_version", "approved_at"]
         set_status(head, Status.AWAITING_APPROVAL, fields=fields)
-        event(head, EventKind.BACK_TO_APPROVAL, actor, message=what, version=head.version)
+        event(
+            head, EventKind.BACK_TO_APPROVAL, actor, message=what, version=head.version, **details
+        )
         return
     head.save(update_fields=[*fields, "updated_at"])
-    event(head, EventKind.EDITED, actor, message=what, version=head.version)
+    event(head, EventKind.EDITED, actor, message=what, version=head.version, **details)
     if was == Status.SCHEDULED:
         # No approval flow: still scheduled if it still passes every check.
         problems = schedule_problems(head)
@@ -497,7 +501,8 @@ def do_attach_media(
         errors: dict[str, list[str]] = {}
         for target in targets:
             network = target.account.network
-            for problem in checks.media_problems(network, files):
+            limits = stored_limits(target.account)
+            for problem in checks.media_problems(network, files, limits):
                 if problem.blocking and problem.message not in errors.get(network, []):
                     errors.setdefault(network, []).append(problem.message)
         if errors:
@@ -559,7 +564,12 @@ def check_post(head: Post, *, now: dt.datetime | None = None) -> Report:
             report.counting.setdefault(network, []).append(
                 _("%(network)s: the post is empty.") % {"network": network_label(network)}
             )
-        problems = checks.count_problems(text, network) + checks.media_problems(network, files)
+        # The account's server's own limits as last read (a Mastodon instance's), else the
+        # network's defaults.
+        limits = stored_limits(variant.account)
+        problems = checks.count_problems(text, network, limits) + checks.media_problems(
+            network, files, limits
+        )
         for problem in problems:
             if problem.code == "empty" and files:
                 continue  # a post with an image may have no text
@@ -839,3 +849,74 @@ def refresh_status(head: Post, posts: list[tuple[int, str, int]] | None = None) 
         if post_id == head.pk and wanted is not None:
             result = wanted
     return result
+
+
+# --- media of a post, alternative text after the upload ---------------------------------------
+
+
+def post_media(post: Post) -> list[Media]:
+    """The files attached to the post itself (every variant's unless one has its own), in
+    order: what the composer, the post's page and the approval link show."""
+    return list(Media.objects.filter(post=post).order_by("position", "id"))
+
+
+def media_post(media: Media) -> Post | None:
+    """The post a file is attached to (directly, or through one of its variants)."""
+    if media.post_id:
+        return media.post
+    if media.variant_id:
+        return media.variant.post  # type: ignore[union-attr]
+    return None
+
+
+def do_set_alt_text(media: Media, actor: Any, alt_text: str) -> Media:
+    """Change a file's description (alt text) before the post is sent: checked against each
+    network the file goes to (alttext.py), a content edit (a new version, back to the
+    approvers), logged with the text before and after."""
+    from parvis.publishing import alttext
+
+    if not isinstance(alt_text, str):
+        raise ValidationError({"alt_text": _("Write the description as text.")})
+    if len(alt_text) > alttext.MAX_STORED:
+        raise ValidationError(
+            {
+                "alt_text": _("A description of %(n)s characters at most is kept: shorten it.")
+                % {"n": alttext.MAX_STORED}
+            }
+        )
+    text = check_text(alt_text, "alt_text").strip()
+    with transaction.atomic():
+        post = media_post(media)
+        if post is None:
+            raise ValidationError(_("This file is not attached to a post."))
+        head = lock(post)
+        post = Post.objects.select_for_update().get(pk=post.pk)
+        if post.status not in EDITABLE_STATUSES:
+            raise ValidationError(_("A post on its way to the network can no longer be edited."))
+        media = Media.objects.select_for_update().get(pk=media.pk)
+        targets = (
+            Variant.objects.filter(pk=media.variant_id)
+            if media.variant_id
+            else Variant.objects.filter(post=post)
+        )
+        networks = list(targets.values_list("account__network", flat=True))
+        problems = alttext.alt_problems(text, networks)
+        if problems:
+            raise ValidationError({"alt_text": problems})
+        before = media.alt_text
+        if before == text:
+            return media
+        media.alt_text = text
+        media.save(update_fields=["alt_text"])
+        if head.pk == post.pk:
+            head = post
+        name = media.original_name or Path(media.path).name
+        content_edited(
+            head,
+            actor,
+            _("Description of « %(file)s » edited.") % {"file": name},
+            media=media.pk,
+            alt_before=before,
+            alt_after=text,
+        )
+    return media

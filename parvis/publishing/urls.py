@@ -26,6 +26,7 @@ urlpatterns = [
     path("<int:post_id>/override/", views.override, name="override"),
     path("<int:post_id>/link/", views.send_link, name="send_link"),
     path("<int:post_id>/retry/<int:variant_id>/", views.retry, name="retry"),
+    path("<int:post_id>/media/<int:media_id>/alt/", views.media_alt, name="media_alt"),
     # Threads in the composer, recurring series, live events (views_thread/series/live.py).
     path("thread/parts/", views_thread.thread_parts, name="thread_parts"),
     path("thread/checks/", views_thread.thread_checks, name="thread_checks"),

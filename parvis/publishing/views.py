@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from parvis.connectors.models import ConnectedAccount
-from parvis.publishing import approvals, pages, services, threads, views_thread
+from parvis.publishing import alttext, approvals, pages, services, threads, views_thread
 from parvis.publishing import calendar as cal
 from parvis.publishing.forms import (
     ApprovalSettingsForm,
@@ -228,7 +228,7 @@ def _composer_context(
     context["max_parts"] = threads.MAX_PARTS
     if post is not None:
         context.update(pages.post_checks(post))
-        context["media"] = list(Media.objects.filter(post=post).order_by("position", "id"))
+        context["media"] = services.post_media(post)
         context["editable"] = post.status in pages.EDITABLE
     else:
         context["editable"] = True
@@ -386,7 +386,8 @@ def post_detail(request: WorkspaceRequest, post_id: int) -> HttpResponse:
         "move_form": MoveForm(initial=pages.move_initial(post, zone_of(ws))),
         "link_form": LinkForm(),
         "editable": post.status in pages.EDITABLE,
-        "media": list(Media.objects.filter(post=post).order_by("position", "id")),
+        "media": services.post_media(post),
+        "alt_limits": _alt_limits(post),
         **pages.post_checks(post),
     }
     return show(request, "publishing/post.html", context, zone_of(ws))
@@ -599,7 +600,7 @@ def approval_link(request: HttpRequest, token: str) -> HttpResponse:
         "form": form,
         "zone": zone,
         "variants": pages.variant_rows(post),
-        "media": list(Media.objects.filter(post=post).order_by("position", "id")),
+        "media": services.post_media(post),
         "token": token,
     }
     status = 400 if form.errors else 200
@@ -618,3 +619,49 @@ def approval_link_media(request: HttpRequest, token: str, media_id: int) -> Http
 
 def _link_problem(request: HttpRequest, reason: str) -> HttpResponse:
     return render(request, "publishing/link_problem.html", {"reason": reason}, status=410)
+
+
+# --- a file's description (alt text), edited after the upload ---------------------------------
+
+
+def _alt_limits(post: Post) -> str:
+    networks = Variant.objects.filter(post=post).values_list("account__network", flat=True)
+    return alttext.limits_sentence(networks)
+
+
+@workspace_view(Perm.PUBLISH)
+@require_POST
+def media_alt(request: WorkspaceRequest, post_id: int, media_id: int) -> HttpResponse:
+    """Change a file's description in place (htmx: the file's line comes back, with its
+    errors), or by a plain form (back to the post's page)."""
+    ws = request.workspace
+    post = get_in_workspace(Post, ws, pk=post_id)
+    media = get_in_workspace(Media, ws, pk=media_id)
+    if services.media_post(media) != post:
+        raise Http404
+    value = request.POST.get("alt_text", "")
+    errors: list[str] = []
+    try:
+        media = services.do_set_alt_text(media, request.user, value)
+    except ValidationError as error:
+        errors = error.messages
+    htmx = request.headers.get("HX-Request") == "true"
+    if not htmx:
+        if errors:
+            messages.error(request, " ".join(errors))
+        else:
+            messages.success(request, _("Description saved."))
+        return redirect(post_url(post) + f"#media-{media.pk}")
+    media.refresh_from_db()
+    context = {
+        "post": post,
+        "m": media,
+        "alt_editable": True,
+        "editable": post.status in pages.EDITABLE,
+        "alt_limits": _alt_limits(post),
+        "alt_errors": errors,
+        # What was typed stays in the box when it is refused (cut to what a page can hold).
+        "alt_value": value[: alttext.MAX_STORED * 2] if errors else media.alt_text,
+        "alt_saved": not errors,
+    }
+    return show(request, "publishing/_media_item.html", context, zone_of(ws))

@@ -120,3 +120,69 @@ class AddMemberForm(forms.Form):
 
 class RoleForm(forms.Form):
     role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
+
+
+# Region names of the IANA database, as a person reads them (the cities stay as spelt there).
+ZONE_REGIONS = {
+    "Africa": _("Africa"),
+    "America": _("America"),
+    "Antarctica": _("Antarctica"),
+    "Arctic": _("Arctic"),
+    "Asia": _("Asia"),
+    "Atlantic": _("Atlantic"),
+    "Australia": _("Australia"),
+    "Europe": _("Europe"),
+    "Indian": _("Indian Ocean"),
+    "Pacific": _("Pacific"),
+}
+
+
+def zone_label(name: str) -> str:
+    """« Amérique · Montreal (UTC-05:00) »: the region translated, the offset of today."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    region, _slash, rest = name.partition("/")
+    place = rest.replace("_", " ").replace("/", " · ") if rest else name
+    shown = f"{ZONE_REGIONS[region]} · {place}" if region in ZONE_REGIONS and rest else place
+    offset = dt.datetime.now(ZoneInfo(name)).strftime("%z")
+    sign = "-" if offset.startswith("-") else "+"
+    return f"{shown} (UTC{sign}{offset[1:3]}:{offset[3:5]})"
+
+
+class TimeZoneForm(forms.Form):
+    """The workspace's clock: an IANA name typed or picked from the list; empty for the
+    installation's zone. The service checks the name (parvis.workspaces.services)."""
+
+    time_zone = forms.CharField(
+        label=_("Time zone"),
+        required=False,
+        max_length=64,
+        help_text=_(
+            "Posts, the calendar and reports are shown on this clock. Type a city or a region "
+            "and pick it from the list; empty: the installation's zone (%(zone)s)."
+        ),
+        widget=forms.TextInput(
+            attrs={"list": "zone-names", "autocomplete": "off", "spellcheck": "false"}
+        ),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from django.conf import settings
+
+        field = self.fields["time_zone"]
+        field.help_text = field.help_text % {"zone": settings.TIME_ZONE}
+
+    def clean_time_zone(self) -> str:
+        from parvis.workspaces.zones import is_zone_name
+
+        value = self.cleaned_data["time_zone"].strip()
+        if value and not is_zone_name(value):
+            raise forms.ValidationError(
+                _(
+                    "Unknown time zone: choose one from the list (for example Europe/Paris "
+                    "or America/Montreal)."
+                )
+            )
+        return value

@@ -130,3 +130,40 @@ def do_remove_member(
         member=membership.user.get_username(),
         role=membership.role,
     )
+
+
+@transaction.atomic
+def do_set_time_zone(workspace: Workspace, time_zone: str, *, actor: Any = None) -> Workspace:
+    """The workspace's clock: an IANA zone name as spelt in the database ("Europe/Paris"),
+    or "" for the installation's. The calendar, scheduling and the best-time map read it
+    through zones.zone_of; settings created later (office and quiet hours) start from it."""
+    from parvis.workspaces.zones import is_zone_name
+
+    name = time_zone.strip() if isinstance(time_zone, str) else ""
+    if name and (len(name) > 64 or not is_zone_name(name)):
+        raise ValidationError(
+            {
+                "time_zone": _(
+                    "Unknown time zone: choose one from the list (for example Europe/Paris "
+                    "or America/Montreal)."
+                )
+            }
+        )
+    # The row as stored now, not the caller's copy (two people may change it at once).
+    current = Workspace.objects.select_for_update().get(pk=workspace.pk)
+    before = current.time_zone
+    if before == name:
+        workspace.time_zone = name
+        return workspace
+    current.time_zone = name
+    current.save(update_fields=["time_zone"])
+    workspace.time_zone = name
+    record_event(
+        AuditEvent.Kind.WORKSPACE_CHANGED,
+        actor=actor,
+        workspace=workspace,
+        fields=["time_zone"],
+        before=before,
+        after=name,
+    )
+    return workspace

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("strategy/", views.strategy, name="strategy"),
     path("strategy/editorial-line/", views.edit_editorial_line, name="editorial_line"),
+    path("strategy/time-zone/", views.edit_time_zone, name="time_zone"),
     path("strategy/history/", views.strategy_history, name="strategy_history"),
     path("strategy/<str:kind>/new/", views.edit_item, name="item_new"),
     path("strategy/<str:kind>/<int:pk>/", views.edit_item, name="item_edit"),

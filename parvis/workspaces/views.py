@@ -14,7 +14,14 @@ from parvis.connectors.models import ConnectedAccount
 from parvis.workspaces import services
 from parvis.workspaces.access import get_in_workspace, scoped, workspace_view
 from parvis.workspaces.audit import security_log
-from parvis.workspaces.forms import ITEM_FORMS, AddMemberForm, RoleForm, StrategyForm
+from parvis.workspaces.forms import (
+    ITEM_FORMS,
+    AddMemberForm,
+    RoleForm,
+    StrategyForm,
+    TimeZoneForm,
+    zone_label,
+)
 from parvis.workspaces.models import (
     Competitor,
     Membership,
@@ -32,6 +39,7 @@ from parvis.workspaces.strategy import (
     get_strategy,
     history_rows,
 )
+from parvis.workspaces.zones import zone_choices, zone_of
 
 
 def is_htmx(request: HttpRequest) -> bool:
@@ -61,6 +69,8 @@ def strategy_context(request: HttpRequest) -> dict:
         "networks": scoped(NetworkChoice, ws),
         "competitors": scoped(Competitor, ws),
         "can_edit": request.membership.can(Perm.EDIT_STRATEGY),
+        "zone": zone_of(ws),
+        "zone_label": zone_label(zone_of(ws).key),
     }
 
 
@@ -203,3 +213,43 @@ def change_member(request: HttpRequest, pk: int) -> HttpResponse:
 def audit_log(request: HttpRequest) -> HttpResponse:
     events = security_log(request.workspace)[:300]
     return render(request, "workspaces/audit.html", {"events": events})
+
+
+def time_zone_context(request: HttpRequest, form: TimeZoneForm | None = None) -> dict:
+    ws = request.workspace
+    return {
+        "form": form,
+        "zone": zone_of(ws),
+        "zone_label": zone_label(zone_of(ws).key),
+        "zones": [(name, zone_label(name)) for name in zone_choices()] if form else [],
+        "can_edit": request.membership.can(Perm.EDIT_STRATEGY),
+    }
+
+
+@workspace_view(Perm.EDIT_STRATEGY)
+@require_http_methods(["GET", "POST"])
+def edit_time_zone(request: HttpRequest) -> HttpResponse:
+    """The workspace's clock, on the strategy page (htmx in place, or a page of its own)."""
+    ws = request.workspace
+    form = TimeZoneForm(request.POST or None, initial={"time_zone": ws.time_zone})
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.do_set_time_zone(ws, form.cleaned_data["time_zone"], actor=request.user)
+            except ValidationError as exc:
+                form.add_error("time_zone", exc.messages)
+            else:
+                if is_htmx(request):
+                    context = {**time_zone_context(request), "just_saved": True}
+                    return render(request, "workspaces/_time_zone.html", context)
+                messages.success(request, _("Time zone saved."))
+                return redirect(reverse("workspaces:strategy", args=[ws.slug]) + "#time-zone")
+        status = 400
+    template = (
+        "workspaces/_time_zone_form.html" if is_htmx(request) else "workspaces/time_zone_edit.html"
+    )
+    # htmx swaps only a 2xx answer by default: the form with its errors comes back as 200.
+    if is_htmx(request):
+        status = 200
+    return render(request, template, time_zone_context(request, form), status=status)

@@ -22,3 +22,14 @@ def zone_of(workspace: Workspace) -> ZoneInfo:
 def is_zone_name(name: str) -> bool:
     """A name a workspace may be given: a zone of the IANA database, as spelt there."""
     return name in available_timezones()
+
+
+def zone_name(workspace: Workspace) -> str:
+    """The name of the zone zone_of gives: what settings created for the workspace (the
+    inbox's office hours, the alerts' quiet hours) start from."""
+    return zone_of(workspace).key
+
+
+def zone_choices() -> list[str]:
+    """Every IANA zone name, sorted: the workspace form's list to search in."""
+    return sorted(available_timezones())

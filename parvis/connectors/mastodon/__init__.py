@@ -107,6 +107,8 @@ class MastodonConnector(Connector):
     keep_unmatched = False
     auth = Auth.OAUTH2
     needs_account = False  # hashtags can be read publicly; the modes that need one say so
+    # Each instance sets its own limits (configuration.statuses.max_characters…).
+    limits_per_server = True
     settings_fields = (
         SettingField(
             "mode",
