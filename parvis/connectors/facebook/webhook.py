@@ -1,0 +1,133 @@
+"""Real-time updates from Meta (developers.facebook.com/docs/graph-api/webhooks):
+
+- subscription check: GET with hub.mode=subscribe, hub.verify_token (the string typed in the
+  App Dashboard: PARVIS_FACEBOOK_VERIFY_TOKEN here) and hub.challenge, answered with the
+  challenge alone;
+- an event: POST of {"object": "page", "entry": [{"id": <page id>, "time", "changes":
+  [{"field": "feed", "value": {"item": "comment", "verb": "add", "comment_id", "post_id",
+  "parent_id", "from": {"id", "name"}, "message", "created_time": <unix seconds>}}]}]},
+  signed in X-Hub-Signature-256: "sha256=" + HMAC-SHA256 of the raw body keyed by the app
+  secret, compared here in constant time before anything is stored.
+
+Each change is stored once (FacebookDelivery, unique on its SHA-256: a replayed delivery adds
+nothing); the Page's comments source takes the changes after the id its cursor holds, and its
+cursor commits with the mentions, so each change reaches the pipeline exactly once per source.
+Without a public address Meta cannot call, and the source polls as always.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import hmac
+import json
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from parvis.connectors.base import ConnectorError, Incoming
+from parvis.connectors.facebook import graph, mapping
+from parvis.connectors.facebook.models import FacebookDelivery
+
+MAX_BODY = 1024 * 1024  # Meta's deliveries are small; a larger body is refused unread
+MAX_TAKEN = 200  # changes given to one fetch
+KEEP = dt.timedelta(days=7)
+SIGNATURE_PREFIX = "sha256="
+
+
+def signature(body: bytes, app_secret: str) -> str:
+    return SIGNATURE_PREFIX + hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def signed_by(body: bytes, header: str, secrets: list[str]) -> bool:
+    """Whether the header is the signature of the body by one of the app secrets."""
+    header = (header or "").strip()
+    if not header.startswith(SIGNATURE_PREFIX) or len(header) != len(SIGNATURE_PREFIX) + 64:
+        return False
+    good = False
+    for secret in secrets:
+        if secret and hmac.compare_digest(signature(body, secret).encode(), header.encode()):
+            good = True
+    return good
+
+
+def page_ids(payload: Any) -> list[str]:
+    if not isinstance(payload, dict) or payload.get("object") != "page":
+        return []
+    entries = payload.get("entry") if isinstance(payload.get("entry"), list) else []
+    return [str(e["id"]) for e in entries if isinstance(e, dict) and isinstance(e.get("id"), str)]
+
+
+def store(payload: dict[str, Any]) -> int:
+    """Keep each feed change of a verified delivery once; how many were new."""
+    new = 0
+    for entry in payload.get("entry") or []:
+        if not isinstance(entry, dict) or not isinstance(entry.get("id"), str):
+            continue
+        for change in entry.get("changes") or []:
+            if not isinstance(change, dict) or change.get("field") != "feed":
+                continue
+            text = json.dumps(change, sort_keys=True, ensure_ascii=True)
+            digest = hashlib.sha256(f"{entry['id']}\n{text}".encode()).hexdigest()
+            try:
+                with transaction.atomic():
+                    FacebookDelivery.objects.create(
+                        page_id=entry["id"][:64], digest=digest, change=change
+                    )
+            except IntegrityError:
+                continue  # this very change was delivered before
+            new += 1
+    FacebookDelivery.objects.filter(received_at__lt=timezone.now() - KEEP).delete()
+    return new
+
+
+def pending(page_id: str, after: int) -> list[FacebookDelivery]:
+    rows = FacebookDelivery.objects.filter(page_id=page_id, pk__gt=after).order_by("pk")
+    return list(rows[:MAX_TAKEN])
+
+
+def comment_from(value: dict[str, Any]) -> dict[str, Any]:
+    """The change as the comment object the Graph API would give."""
+    created = value.get("created_time")
+    if isinstance(created, int | float) and not isinstance(created, bool):
+        try:
+            created = dt.datetime.fromtimestamp(created, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S+0000")
+        except (OverflowError, OSError, ValueError):
+            created = ""
+    comment: dict[str, Any] = {
+        "id": value.get("comment_id"),
+        "message": value.get("message", ""),
+        "created_time": created,
+        "from": value.get("from"),
+    }
+    parent = value.get("parent_id")
+    if isinstance(parent, str) and parent and parent != value.get("post_id"):
+        comment["parent"] = {"id": parent}
+    return comment
+
+
+def items_for(api: graph.Api, rows: list[FacebookDelivery]) -> list[Incoming]:
+    """New or edited comments of the changes, as items (others, e.g. likes, are skipped)."""
+    items: list[Incoming] = []
+    for row in rows:
+        value = row.change.get("value") if isinstance(row.change, dict) else None
+        if not isinstance(value, dict) or value.get("item") != "comment":
+            continue
+        if value.get("verb") not in ("add", "edited"):
+            continue
+        post_id = str(value.get("post_id") or "")
+        comment = comment_from(value)
+        if not isinstance(value.get("message"), str) and isinstance(comment["id"], str):
+            # A change without the text (a photo comment): read the comment itself.
+            with contextlib.suppress(ConnectorError):
+                comment = api.get(comment["id"], {"fields": mapping.COMMENT_FIELDS})
+        raw = json.dumps(row.change, ensure_ascii=False)
+        try:
+            data = mapping.comment_mention(comment, post_id)
+        except (mapping.Malformed, TypeError, AttributeError) as exc:
+            items.append(Incoming(None, raw, error=f"unreadable webhook change: {exc}"))
+            continue
+        items.append(Incoming(data, raw, payload=comment))
+    return items
