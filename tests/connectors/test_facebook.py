@@ -114,7 +114,7 @@ def test_capabilities_and_pinned_version():
         ModerationAction.DELETE,
     }
     assert graph.GRAPH_VERSION == facebook.VERSION
-    assert graph.GRAPH == f"https://graph.facebook.com/{facebook.VERSION}/"
+    assert f"https://graph.facebook.com/{facebook.VERSION}/" == graph.GRAPH
     assert cls.reads_own_activity({"mode": "comments"})
 
 
@@ -594,7 +594,7 @@ def test_a_signed_delivery_is_stored_once_and_reaches_the_pipeline(
 
 
 def test_a_tampered_or_unsigned_delivery_is_refused(client, account):
-    tampered = DELIVERY.replace("en retard".encode(), "annulée".encode())
+    tampered = DELIVERY.replace(b"en retard", "annulée".encode())
     assert deliver(client, tampered, DELIVERY_SIGNATURE).status_code == 403
     assert deliver(client, DELIVERY, "").status_code == 403
     assert deliver(client, b"[" * 100_000, DELIVERY_SIGNATURE).status_code in (400, 403)
