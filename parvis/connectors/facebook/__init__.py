@@ -63,6 +63,12 @@ def plausible(value: Any) -> dt.datetime | None:
     return parsed
 
 
+def older_than(moment: dt.datetime | None, mark: str) -> bool:
+    """Whether a page's oldest item is older than the mark (none: the first pass)."""
+    limit = mapping.graph_time(mark) if mark else None
+    return moment is not None and limit is not None and moment < limit
+
+
 def newer(a: str, b: str) -> str:
     if not a or not b:
         return a or b
@@ -219,7 +225,8 @@ class FacebookConnector(Connector):
             return self.fetch_mentions(api, page_id, cursor)
         from parvis.connectors.facebook import webhook
 
-        delivered = cursor.get("delivered") if isinstance(cursor.get("delivered"), int) else 0
+        delivered = cursor.get("delivered")
+        delivered = delivered if isinstance(delivered, int) else 0
         pushed = webhook.pending(page_id, delivered)
         polled = {k: v for k, v in cursor.items() if k != "delivered"}
         result = self.fetch_comments(api, page_id, polled)
@@ -259,7 +266,7 @@ class FacebookConnector(Connector):
         items, top, oldest = self.comment_items(body, post_id, current.get("top", ""))
         pages = int(current.get("pages") or 0) + 1
         after = graph.after_cursor(body)
-        reached_old = bool(since and oldest and oldest < mapping.graph_time(since))
+        reached_old = older_than(oldest, since)
         first_run_done = not since and pages >= self.first_pages()
         if not after or reached_old or first_run_done:
             posts, after, pages = posts[1:], "", 0
@@ -307,7 +314,7 @@ class FacebookConnector(Connector):
 
     def fetch_mentions(self, api: graph.Api, page_id: str, cursor: dict[str, Any]) -> FetchResult:
         since = cursor.get("since", "")
-        current = cursor.get("pass") if isinstance(cursor.get("pass"), dict) else {}
+        current = graph.as_dict(cursor.get("pass"))
         params = {"fields": mapping.TAGGED_FIELDS, "limit": str(PAGE_SIZE)}
         if current.get("after"):
             params["after"] = current["after"]
@@ -327,7 +334,7 @@ class FacebookConnector(Connector):
                 oldest = when if oldest is None else min(oldest, when)
         pages = int(current.get("pages") or 0) + 1
         after = graph.after_cursor(body)
-        reached_old = bool(since and oldest and oldest < mapping.graph_time(since))
+        reached_old = older_than(oldest, since)
         if not after or reached_old or (not since and pages >= self.first_pages()):
             return FetchResult(items=items, cursor={"since": newer(top, since)})
         state = {"after": after, "top": top, "pages": pages}

@@ -69,6 +69,14 @@ PERMISSION_FOR = {
 }
 
 
+def as_dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
 def is_buc(code: int) -> bool:
     return 80001 <= code <= 80099
 
@@ -115,9 +123,9 @@ def buc_wait(response: httpx.Response) -> float | None:
     minutes: list[float] = []
     for entries in usage.values():
         for entry in entries if isinstance(entries, list) else []:
-            value = entry.get("estimated_time_to_regain_access") if isinstance(entry, dict) else 0
-            if finite_number(value) and 0 < value <= 7 * 24 * 60:
-                minutes.append(float(value))
+            value = as_dict(entry).get("estimated_time_to_regain_access")
+            if finite_number(value) and 0 < float(value or 0) <= 7 * 24 * 60:
+                minutes.append(float(value or 0))
     return max(minutes) * 60 if minutes else None
 
 
@@ -132,7 +140,7 @@ def usage_percent(response: httpx.Response) -> float:
         for key in ("call_count", "total_cputime", "total_time"):
             value = entry.get(key)
             if finite_number(value):
-                seen.append(min(max(float(value), 0.0), 100.0))
+                seen.append(min(max(float(value or 0), 0.0), 100.0))
 
     take(header_json(response, "X-App-Usage"))
     buc = header_json(response, "X-Business-Use-Case-Usage")
@@ -269,9 +277,9 @@ class Api:
 def after_cursor(body: dict[str, Any]) -> str:
     """The `after` cursor of a page that has a next one ("" on the last page): Graph API
     cursor paging answers paging.cursors.after always, and paging.next only when more follow."""
-    paging = body.get("paging") if isinstance(body.get("paging"), dict) else {}
+    paging = as_dict(body.get("paging"))
     if not paging.get("next"):
         return ""
-    cursors = paging.get("cursors") if isinstance(paging.get("cursors"), dict) else {}
+    cursors = as_dict(paging.get("cursors"))
     after = cursors.get("after")
     return after if isinstance(after, str) else ""

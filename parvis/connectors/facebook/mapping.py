@@ -7,7 +7,7 @@ import datetime as dt
 import math
 from typing import Any
 
-from parvis.connectors.facebook.graph import WWW
+from parvis.connectors.facebook.graph import WWW, as_dict
 
 COMMENT_FIELDS = (
     "id,message,created_time,from{id,name},parent{id},permalink_url,like_count,"
@@ -51,7 +51,7 @@ def graph_time(value: Any) -> dt.datetime | None:
 def author(obj: dict[str, Any]) -> dict[str, Any]:
     # `from` is the commenter's Page-scoped id and name; Meta omits it for people who have not
     # allowed apps to see them, so such comments share one anonymous author.
-    who = obj.get("from") if isinstance(obj.get("from"), dict) else {}
+    who = as_dict(obj.get("from"))
     handle = who.get("id") if isinstance(who.get("id"), str) and who.get("id") else "anonymous"
     return {
         "handle": handle,
@@ -67,7 +67,7 @@ def comment_mention(comment: Any, post_id: str) -> dict[str, Any]:
     text = comment.get("message", "")
     if not isinstance(text, str):
         raise Malformed("missing field: message")
-    parent = comment.get("parent") if isinstance(comment.get("parent"), dict) else {}
+    parent = as_dict(comment.get("parent"))
     parent_id = parent.get("id") if isinstance(parent.get("id"), str) else ""
     url = comment.get("permalink_url")
     return {

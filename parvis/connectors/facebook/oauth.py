@@ -27,7 +27,7 @@ from urllib.parse import urlencode
 import httpx
 
 from parvis.connectors.base import AccountInfo, PermanentError, RetryLater
-from parvis.connectors.facebook.graph import GRAPH, GRAPH_VERSION, RECONNECT, refusal
+from parvis.connectors.facebook.graph import GRAPH, GRAPH_VERSION, RECONNECT, as_list, refusal
 
 DIALOG = f"https://www.facebook.com/{GRAPH_VERSION}/dialog/oauth"
 TOKEN_URL = f"{GRAPH}oauth/access_token"
@@ -124,7 +124,8 @@ def pages(http: httpx.Client, user_token: str) -> list[dict[str, Any]]:
         if response.status_code >= 400:
             raise refusal(response, "pages")
         body = response.json()
-        for page in body.get("data") or [] if isinstance(body, dict) else []:
+        body = body if isinstance(body, dict) else {}
+        for page in as_list(body.get("data")):
             if (
                 isinstance(page, dict)
                 and isinstance(page.get("id"), str)
@@ -168,7 +169,7 @@ def finish(
     app_id, app_secret = pending.get("app_id", ""), pending.get("app_secret", "")
     user = user_tokens(http, app_id, app_secret, code, redirect_uri)
     page = choose(pages(http, user["access_token"]), pending.get("page", ""))
-    tasks = page.get("tasks") if isinstance(page.get("tasks"), list) else []
+    tasks = as_list(page.get("tasks"))
     return AccountInfo(
         handle=page["id"],
         display_name=str(page.get("name") or "")[:200],

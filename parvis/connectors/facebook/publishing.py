@@ -52,7 +52,8 @@ FEED_PAGES = 2  # pages of 25 posts read back by find_post
 
 
 def published(body: dict[str, Any], fallback_id: str) -> PublishedPost:
-    post_id = body.get("id") if isinstance(body.get("id"), str) else fallback_id
+    found = body.get("id")
+    post_id = found if isinstance(found, str) and found else fallback_id
     url = body.get("permalink_url")
     url = url if isinstance(url, str) and url.startswith("https://") else f"{graph.WWW}{post_id}"
     if url.startswith("/"):
@@ -86,7 +87,7 @@ def check_media(media: tuple[MediaFile, ...]) -> None:
                 f"Parvis publishes photos on Facebook, not {item.mime_type}: post the video on "
                 "Facebook itself"
             )
-        if item.size and item.size > LIMITS.image_size_limit:
+        if item.size > (LIMITS.image_size_limit or 10 * MB):
             raise PermanentError("a photo is larger than the 10 MB Facebook accepts: reduce it")
     if len(media) > (LIMITS.max_media or 10):
         raise PermanentError("Facebook takes at most 10 photos in a post: remove some")
@@ -110,8 +111,8 @@ def send(api: graph.Api, page_id: str, post: OutgoingPost) -> PublishedPost:
     check_media(post.media)
     if len(post.media) == 1:
         body = upload(api, page_id, post.media[0], {"message": post.text})
-        post_id = body.get("post_id") if isinstance(body.get("post_id"), str) else need_id(body)
-        return read_back(api, post_id)
+        post_id = body.get("post_id")
+        return read_back(api, post_id if isinstance(post_id, str) and post_id else need_id(body))
     data: dict[str, str] = {"message": post.text}
     if post.media:
         for index, item in enumerate(post.media):
@@ -163,7 +164,7 @@ def find(
         for item in body.get("data") or []:
             if not isinstance(item, dict) or not isinstance(item.get("id"), str):
                 continue
-            who = item.get("from") if isinstance(item.get("from"), dict) else {}
+            who = graph.as_dict(item.get("from"))
             if who.get("id") not in (None, page_id):
                 continue  # a visitor's post on the Page
             when = graph_time(item.get("created_time"))

@@ -28,7 +28,7 @@ FIELDS = "id,message,created_time,from{id},permalink_url"
 
 def thread_of(target: ReplyTarget) -> str:
     raw = target.raw if isinstance(target.raw, dict) else {}
-    parent = raw.get("parent") if isinstance(raw.get("parent"), dict) else {}
+    parent = graph.as_dict(raw.get("parent"))
     parent_id = parent.get("id")
     if isinstance(parent_id, str) and parent_id:
         return parent_id
@@ -83,7 +83,7 @@ def find(
         for comment in body.get("data") or []:
             if not isinstance(comment, dict):
                 continue
-            who = comment.get("from") if isinstance(comment.get("from"), dict) else {}
+            who = graph.as_dict(comment.get("from"))
             if who.get("id") != page_id:
                 continue
             published = graph_time(comment.get("created_time"))

@@ -56,14 +56,14 @@ def signed_by(body: bytes, header: str, secrets: list[str]) -> bool:
 def page_ids(payload: Any) -> list[str]:
     if not isinstance(payload, dict) or payload.get("object") != "page":
         return []
-    entries = payload.get("entry") if isinstance(payload.get("entry"), list) else []
+    entries = graph.as_list(payload.get("entry"))
     return [str(e["id"]) for e in entries if isinstance(e, dict) and isinstance(e.get("id"), str)]
 
 
 def store(payload: dict[str, Any]) -> int:
     """Keep each feed change of a verified delivery once; how many were new."""
     new = 0
-    for entry in payload.get("entry") or []:
+    for entry in graph.as_list(payload.get("entry")):
         if not isinstance(entry, dict) or not isinstance(entry.get("id"), str):
             continue
         for change in entry.get("changes") or []:
