@@ -25,6 +25,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import httpx
+from django.utils.translation import gettext_lazy as _
 
 from parvis.connectors.base import AccountInfo, PermanentError, RetryLater
 from parvis.connectors.facebook.graph import GRAPH, GRAPH_VERSION, RECONNECT, as_list, refusal
@@ -33,14 +34,14 @@ DIALOG = f"https://www.facebook.com/{GRAPH_VERSION}/dialog/oauth"
 TOKEN_URL = f"{GRAPH}oauth/access_token"
 
 # What each feature needs, shown before connecting (docs/connectors.md says the same).
-PERMISSIONS: tuple[tuple[str, str], ...] = (
-    ("pages_show_list", "list the Pages you manage, to choose one"),
-    ("pages_read_engagement", "read the Page's posts and their comments"),
-    ("pages_read_user_content", "read what people post on the Page (comments, mentions)"),
-    ("pages_manage_engagement", "reply to, hide and delete comments"),
-    ("pages_manage_posts", "publish posts, links and photos"),
-    ("read_insights", "Page and post statistics"),
-    ("pages_manage_metadata", "subscribe the Page to webhooks (real-time updates)"),
+PERMISSIONS: tuple[tuple[str, Any], ...] = (
+    ("pages_show_list", _("list the Pages you manage, to choose one")),
+    ("pages_read_engagement", _("read the Page's posts and their comments")),
+    ("pages_read_user_content", _("read what people post on the Page (comments, mentions)")),
+    ("pages_manage_engagement", _("reply to, hide and delete comments")),
+    ("pages_manage_posts", _("publish posts, links and photos")),
+    ("read_insights", _("Page and post statistics")),
+    ("pages_manage_metadata", _("subscribe the Page to webhooks (real-time updates)")),
 )
 SCOPE = ",".join(name for name, _why in PERMISSIONS)
 MAX_PAGES = 5  # /me/accounts pages of 100 read to find the Page
