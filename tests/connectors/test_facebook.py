@@ -605,3 +605,25 @@ def test_a_tampered_or_unsigned_delivery_is_refused(client, account):
 def test_a_delivery_for_a_page_not_connected_is_refused(client):
     assert deliver(client, DELIVERY, DELIVERY_SIGNATURE).status_code == 403
     assert not FacebookDelivery.objects.exists()
+
+
+def test_no_secret_or_token_travels_in_a_url(workspace, owner, fake):
+    client = login(owner)
+    with through(fake):
+        url = start(client, fake)
+        state = parse_qs(urlsplit(url).query)["state"][0]
+        client.get(CALLBACK, {"code": fake.authorize(url), "state": state})
+    assert ConnectedAccount.objects.exists()
+    for request in fake.requests:
+        for secret in (APP_SECRET, facebook.AUTH_CODE, facebook.USER_TOKEN_SHORT, PAGE_TOKEN):
+            assert secret not in str(request.url)
+
+
+def test_a_comment_both_pushed_and_polled_is_stored_once(client, workspace, account, fake):
+    polled = Comment(text="Maison Lumière, livraison en retard ?", key=99)
+    fake.publish(polled)
+    assert fake.comment_id(polled) == "200000000000001_300000000000099"
+    deliver(client, DELIVERY, DELIVERY_SIGNATURE)
+    source = source_for(workspace, account)
+    assert run(source, fake).stored == 1
+    assert Mention.objects.get().external_id == fake.comment_id(polled)

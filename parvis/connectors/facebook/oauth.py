@@ -5,10 +5,12 @@ From Meta's documentation (facebook-login/guides/advanced/manual-flow, access-to
 - the browser goes to https://www.facebook.com/{version}/dialog/oauth with client_id,
   redirect_uri, state and either `scope` (the permissions, comma-separated) or, with Facebook
   Login for Business, `config_id` (a configuration made in the App Dashboard that lists them);
-- GET /{version}/oauth/access_token with client_id, redirect_uri, client_secret and code gives
+- /{version}/oauth/access_token with client_id, redirect_uri, client_secret and code gives
   {"access_token", "token_type", "expires_in"}: a short-lived user token (about two hours);
 - the same endpoint with grant_type=fb_exchange_token and fb_exchange_token gives a
-  long-lived user token (about 60 days);
+  long-lived user token (about 60 days). The docs show these as GET; like every Graph call they
+  are taken as POST too, which Parvis uses so that the app secret, the code and the tokens
+  travel in the body, never in a URL that an access log or httpx's log would keep;
 - GET /me/accounts with that token lists the Pages the person can act on, each with its own
   `access_token`; a Page token obtained from a long-lived user token has no expiry date.
 
@@ -59,7 +61,7 @@ def authorization_url(app_id: str, redirect_uri: str, state: str, config_id: str
 
 def token_call(http: httpx.Client, params: dict[str, str]) -> dict[str, Any]:
     try:
-        response = http.get(TOKEN_URL, params=params)
+        response = http.post(TOKEN_URL, data=params)
     except (httpx.TimeoutException, httpx.TransportError) as exc:
         raise RetryLater(f"{type(exc).__name__} reaching graph.facebook.com") from exc
     if response.status_code >= 400:

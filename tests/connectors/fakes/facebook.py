@@ -231,7 +231,8 @@ class Fake(FakeNetwork):
         path = request.url.path[len(f"/{VERSION}/") :].strip("/")
         query = {k: v[-1] for k, v in parse_qs(request.url.query.decode()).items()}
         if path == "oauth/access_token":
-            return self.access_token(query)
+            # Graph calls take their parameters in the query or, posted, in the form.
+            return self.access_token({**query, **self.form(request)})
         token = self.token_of(request)
         if "access_token" in query:
             return httpx.Response(400, text="the token must not be in the URL in these tests")
