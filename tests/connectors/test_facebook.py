@@ -107,6 +107,7 @@ def test_capabilities_and_pinned_version():
         Capability.REPLY,
         Capability.PUBLISH,
         Capability.MODERATE,
+        Capability.METRICS,
     }
     assert cls.moderation_actions == {
         ModerationAction.HIDE,
@@ -627,3 +628,53 @@ def test_a_comment_both_pushed_and_polled_is_stored_once(client, workspace, acco
     source = source_for(workspace, account)
     assert run(source, fake).stored == 1
     assert Mention.objects.get().external_id == fake.comment_id(polled)
+
+
+# --- metrics -------------------------------------------------------------------------------
+
+
+def test_a_posts_counts_and_reach(page, fake):
+    post = page.publish(OutgoingPost(text="Soldes"), PublishContext(idempotency_key="m1"))
+    fake.figures[post.external_id] = {"reactions": 12, "comments": 3, "shares": 2, "reach": 480}
+    assert page.post_metrics(post.external_id) == {
+        "likes": 12,
+        "replies": 3,
+        "reposts": 2,
+        "views": 480,
+    }
+    # Nobody shared: no `shares` at all; a retired reach metric: no views, the rest still comes.
+    fake.figures[post.external_id] = {"reactions": 1, "comments": 0, "shares": 0, "reach": 9}
+    fake.retired.add("post_total_media_view_unique")
+    assert page.post_metrics(post.external_id) == {
+        "likes": 1,
+        "replies": 0,
+        "reposts": 0,
+        "views": None,
+    }
+
+
+def test_a_hostile_count_is_no_figure(page, fake):
+    post = page.publish(OutgoingPost(text="Soldes"), PublishContext(idempotency_key="m2"))
+    fake.figures[post.external_id] = {"reactions": 10**30, "comments": 1, "shares": 0, "reach": 5}
+    assert page.post_metrics(post.external_id)["likes"] is None
+
+
+def test_the_pages_daily_figures(page, fake):
+    fake.page_insights = {
+        "page_follows": [("2026-11-20T08:00:00+0000", 1200), ("2026-11-21T08:00:00+0000", 1210)],
+        "page_total_media_view_unique": [("2026-11-21T08:00:00+0000", 5400)],
+    }
+    days = page.page_metrics(dt.date(2026, 11, 20), dt.date(2026, 11, 21))
+    assert days == {
+        "page_follows": [(dt.date(2026, 11, 20), 1200), (dt.date(2026, 11, 21), 1210)],
+        "page_total_media_view_unique": [(dt.date(2026, 11, 21), 5400)],
+    }
+    insights = [r for r in fake.requests if r.url.path.endswith(f"{PAGE_ID}/insights")]
+    query = parse_qs(insights[0].url.query.decode())
+    assert query["period"] == ["day"] and query["since"] == ["2026-11-20"]
+
+
+def test_metrics_without_read_insights_say_which_permission(page, fake):
+    fake.error_next("error_10", 403)
+    with pytest.raises(PermanentError, match="read_insights"):
+        page.page_metrics(dt.date(2026, 11, 1), dt.date(2026, 11, 2))

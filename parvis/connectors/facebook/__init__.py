@@ -84,7 +84,13 @@ class FacebookConnector(Connector):
     label = _("Facebook Page")
     network = "facebook"
     capabilities = frozenset(
-        {Capability.OWN_ACTIVITY, Capability.REPLY, Capability.PUBLISH, Capability.MODERATE}
+        {
+            Capability.OWN_ACTIVITY,
+            Capability.REPLY,
+            Capability.PUBLISH,
+            Capability.MODERATE,
+            Capability.METRICS,
+        }
     )
     moderation_actions = frozenset(
         {ModerationAction.HIDE, ModerationAction.RESTORE, ModerationAction.DELETE}
@@ -382,6 +388,25 @@ class FacebookConnector(Connector):
         self.publish_account()
         api, page_id = self.page_api()
         return publishing.find(api, page_id, post, since)
+
+    # --- metrics (no caller in the contract yet: the analytics issue will call these) ------
+
+    def post_metrics(self, external_id: str) -> dict[str, int | None]:
+        """A published post's likes (reactions), replies (comments), reposts (shares) and
+        views (people reached); None where Facebook gives no figure."""
+        from parvis.connectors.facebook import metrics
+
+        self.acting_account("reading metrics", "the Page")
+        api, _page_id = self.page_api()
+        return metrics.post_counts(api, external_id)
+
+    def page_metrics(self, since: dt.date, until: dt.date) -> dict[str, list[tuple[dt.date, int]]]:
+        """The Page's daily follows and people reached, from `since` to `until`."""
+        from parvis.connectors.facebook import metrics
+
+        self.acting_account("reading metrics", "the Page")
+        api, page_id = self.page_api()
+        return metrics.page_days(api, page_id, since, until)
 
     def publish_limits(self) -> PublishLimits:
         from parvis.connectors.facebook import publishing

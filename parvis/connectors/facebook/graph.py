@@ -213,6 +213,10 @@ class Gone(PermanentError):
     """The object asked for is gone (deleted comment or post): not a reason to pause."""
 
 
+class InvalidParameter(PermanentError):
+    """Error 100 otherwise: a field or metric Facebook does not (or no longer) take."""
+
+
 class Api:
     """Calls as one Page (its access token)."""
 
@@ -247,9 +251,13 @@ class Api:
             raise RetryLater(f"{type(exc).__name__} reaching graph.facebook.com") from exc
         if response.status_code >= 400:
             error = error_object(response)
-            if as_int(error.get("code")) == 100 and as_int(error.get("error_subcode")) == 33:
-                raise Gone(str(refusal(response, doing)))
-            raise refusal(response, doing)
+            refused = refusal(response, doing)
+            if as_int(error.get("code")) == 100:
+                if as_int(error.get("error_subcode")) == 33:
+                    raise Gone(str(refused))
+                if isinstance(refused, PermanentError):
+                    raise InvalidParameter(str(refused))
+            raise refused
         try:
             body = response.json()
         except ValueError as exc:

@@ -101,6 +101,12 @@ class Fake(FakeNetwork):
         self.next_error: tuple[str, int, dict[str, str]] | None = None
         self.uploads: list[dict[str, Any]] = []
         self.grants: dict[str, str] = {}
+        # Figures per published post id: {"reactions", "comments", "shares", "reach"}.
+        self.figures: dict[str, dict[str, Any]] = {}
+        # The Page's daily insights: metric -> [(end_time, value)]; retired metrics answer
+        # error 100 as Meta's deprecations do.
+        self.page_insights: dict[str, list[tuple[str, Any]]] = {}
+        self.retired: set[str] = set()
         self.pages = [
             {
                 "access_token": PAGE_TOKEN,
@@ -314,6 +320,10 @@ class Fake(FakeNetwork):
         if path.endswith("/comments"):
             parent = path[: -len("/comments")]
             return self.comments_of(parent, query, path)
+        if path.endswith("/insights"):
+            return self.insights_of(path[: -len("/insights")], query)
+        if "reactions" in query.get("fields", "") and path in self.figures:
+            return self.counts_of(path)
         found = self.find_comment(path)
         if found is not None:
             return httpx.Response(200, json=self.comment(found))
@@ -323,6 +333,64 @@ class Fake(FakeNetwork):
         if path == PAGE_POST:
             return httpx.Response(200, json=self.the_post())
         return error("error_100_33")
+
+    def counts_of(self, post_id: str) -> httpx.Response:
+        """A post with reactions and comments summaries (limit(0): no data) and shares."""
+        figures = self.figures[post_id]
+        body: dict[str, Any] = {
+            "reactions": {
+                "data": [],
+                "summary": {"total_count": figures["reactions"], "viewer_reaction": "NONE"},
+            },
+            "comments": {
+                "data": [],
+                "summary": {
+                    "order": "ranked",
+                    "total_count": figures["comments"],
+                    "can_comment": True,
+                },
+            },
+            "id": post_id,
+        }
+        if figures.get("shares"):
+            body["shares"] = {"count": figures["shares"]}
+        return httpx.Response(200, json=body)
+
+    def insights_of(self, object_id: str, query: dict[str, str]) -> httpx.Response:
+        metrics = [m for m in query.get("metric", "").split(",") if m]
+        if not metrics:
+            return error("error_100_33")
+        if any(m in self.retired for m in metrics):
+            body = {
+                "error": {
+                    "message": "(#100) The value must be a valid insights metric",
+                    "type": "OAuthException",
+                    "code": 100,
+                    "fbtrace_id": "AbCdEfGhIjK",
+                }
+            }
+            return httpx.Response(400, json=body)
+        data = []
+        for metric in metrics:
+            if object_id == PAGE_ID:
+                values = [
+                    {"value": v, "end_time": t} for t, v in self.page_insights.get(metric, [])
+                ]
+                period = query.get("period", "day")
+            else:
+                reach = self.figures.get(object_id, {}).get("reach", 0)
+                values, period = [{"value": reach}], "lifetime"
+            data.append(
+                {
+                    "name": metric,
+                    "period": period,
+                    "values": values,
+                    "title": metric.replace("_", " ").title(),
+                    "description": "Lifetime: figures as Meta computes them.",
+                    "id": f"{object_id}/insights/{metric}/{period}",
+                }
+            )
+        return httpx.Response(200, json={"data": data, "paging": {}})
 
     def comments_of(self, parent: str, query: dict[str, str], path: str) -> httpx.Response:
         if parent == PAGE_POST or any(p["id"] == parent for p in self.page_posts):
