@@ -678,3 +678,11 @@ def test_metrics_without_read_insights_say_which_permission(page, fake):
     fake.error_next("error_10", 403)
     with pytest.raises(PermanentError, match="read_insights"):
         page.page_metrics(dt.date(2026, 11, 1), dt.date(2026, 11, 2))
+
+
+def test_a_signed_change_no_database_could_keep_is_skipped(client, account):
+    for hostile in (b"\\ud800", b"\\u0000"):
+        body = DELIVERY.replace(b"en retard", b"en retard " + hostile)
+        answer = deliver(client, body, webhook.signature(body, APP_SECRET))
+        assert answer.status_code == 200 and answer.content == b"stored 0"
+    assert not FacebookDelivery.objects.exists()

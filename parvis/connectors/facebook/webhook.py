@@ -30,6 +30,7 @@ from django.utils import timezone
 from parvis.connectors.base import ConnectorError, Incoming
 from parvis.connectors.facebook import graph, mapping
 from parvis.connectors.facebook.models import FacebookDelivery
+from parvis.connectors.storable import storable_json
 
 MAX_BODY = 1024 * 1024  # Meta's deliveries are small; a larger body is refused unread
 MAX_TAKEN = 200  # changes given to one fetch
@@ -69,6 +70,8 @@ def store(payload: dict[str, Any]) -> int:
         for change in entry.get("changes") or []:
             if not isinstance(change, dict) or change.get("field") != "feed":
                 continue
+            if storable_json(change)[1]:
+                continue  # NaN, NUL, a lone surrogate: no database keeps it (never Meta's)
             text = json.dumps(change, sort_keys=True, ensure_ascii=True)
             digest = hashlib.sha256(f"{entry['id']}\n{text}".encode()).hexdigest()
             try:
