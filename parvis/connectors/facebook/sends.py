@@ -17,6 +17,7 @@ from django.utils import timezone
 from parvis.connectors.facebook.models import FacebookSend
 
 T = TypeVar("T")
+KEEP = dt.timedelta(days=30)
 
 
 def once(
@@ -50,6 +51,8 @@ def claim(workspace_id: int, account_id: int, kind: str, key: str) -> tuple[Face
     existing = FacebookSend.objects.filter(account_id=account_id, kind=kind, key=key[:200]).first()
     if existing is not None:
         return existing, False
+    # Past a month no attempt is in doubt any more (the apps retry for hours at most).
+    FacebookSend.objects.filter(started_at__lt=timezone.now() - KEEP).delete()
     try:
         with transaction.atomic():
             row = FacebookSend.objects.create(
