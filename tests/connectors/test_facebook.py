@@ -686,3 +686,66 @@ def test_a_signed_change_no_database_could_keep_is_skipped(client, account):
         answer = deliver(client, body, webhook.signature(body, APP_SECRET))
         assert answer.status_code == 200 and answer.content == b"stored 0"
     assert not FacebookDelivery.objects.exists()
+
+
+# --- Messenger -----------------------------------------------------------------------------
+
+
+def test_messenger_conversations_are_read_as_private_messages(workspace, account, fake):
+    fake.message_from("julie_petit", "Bonjour, ma commande n'est pas arrivée")
+    fake.message_from("julie_petit", "Commande 4521")
+    source = source_for(workspace, account, mode="messages")
+    assert run(source, fake).stored == 2
+    mention = Mention.objects.get(text="Commande 4521")
+    assert FacebookConnector.is_private(mention.raw)
+    assert mention.root_external_id == fake.conversations[0]["id"]
+    assert not FacebookConnector.is_private(fake.comment(Comment()))
+    query = parse_qs(fake.requests[-1].url.query.decode())
+    assert query["platform"] == ["messenger"]
+    assert run(source, fake).stored == 0
+
+
+def message_target(fake: Fake, message: dict) -> ReplyTarget:
+    return ReplyTarget(
+        network="facebook",
+        external_id=message["id"],
+        root_external_id=fake.conversations[0]["id"],
+        author_handle=message["from"]["id"],
+        private=True,
+        raw=message,
+    )
+
+
+def test_a_private_answer_goes_through_the_send_api_once(page, fake):
+    message = fake.message_from("julie_petit", "Ma commande ?")
+    start = since()
+    target = message_target(fake, message)
+    sent = page.reply(target, TEXT, ReplyContext(idempotency_key="dm1"))
+    [mine] = fake.page_messages()
+    assert sent.external_id == mine["id"] and mine["message"] == TEXT
+    posted = next(r for r in fake.requests if r.method == "POST")
+    form = parse_qs(posted.content.decode())
+    assert form["messaging_type"] == ["RESPONSE"]
+    assert json.loads(form["recipient"][0]) == {"id": message["from"]["id"]}
+    assert page.find_reply(target, TEXT, start, ReplyContext()).external_id == mine["id"]
+    fake.lose_next_answer = True
+    with pytest.raises(RetryLater):
+        page.reply(target, "Autre réponse", ReplyContext(idempotency_key="dm2"))
+    again = page.reply(target, "Autre réponse", ReplyContext(idempotency_key="dm2"))
+    assert len(fake.page_messages()) == 2 and again.external_id == fake.page_messages()[1]["id"]
+
+
+def test_past_the_24_hour_window_a_person_must_answer_in_messenger(page, fake):
+    old = dt.datetime.now(dt.UTC) - dt.timedelta(hours=30)
+    message = fake.message_from("julie_petit", "Ma commande ?", at=old)
+    with pytest.raises(PermanentError, match="24 hours"):
+        page.reply(message_target(fake, message), TEXT, ReplyContext(idempotency_key="dm3"))
+    assert fake.page_messages() == []
+
+
+def test_messenger_is_asked_for_only_when_chosen(workspace, owner, fake):
+    with through(fake):
+        plain = start(login(owner), fake)
+        chosen = start(login(owner), fake, messenger="on")
+    assert "pages_messaging" not in parse_qs(urlsplit(plain).query)["scope"][0]
+    assert "pages_messaging" in parse_qs(urlsplit(chosen).query)["scope"][0].split(",")

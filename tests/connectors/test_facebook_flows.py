@@ -125,3 +125,24 @@ def test_a_scheduled_post_is_published_once_across_a_crash(workspace, owner, acc
     assert variant.external_id == fake.page_posts[0]["id"]
     assert variant.url == fake.page_posts[0]["permalink_url"]
     assert fake.published_texts() == ["Atelier bougies samedi à Lyon"]
+
+
+def test_a_messenger_message_is_answered_privately_once(workspace, account, owner, fake):
+    fake.message_from("julie_petit", "Bonjour, ma commande n'est pas arrivée")
+    source = do_create_source(
+        workspace, kind="facebook", name="Messenger", config={"mode": "messages"}, account=account
+    )
+    Source.objects.filter(pk=source.pk).update(next_run_at=timezone.now())
+    client = REAL_CLIENT(transport=fake.transport())
+    run_source(source.pk, http_client=client)
+    intake.take_pending(workspace)
+    conversation = Conversation.objects.get()
+    assert conversation.kind == "private"
+    queued = sending.do_queue_reply(conversation, owner, "Bonjour Julie, nous regardons.")
+    assert queued.reply is not None, queued.warnings
+    with pytest.raises(Crash):
+        sending.send_reply(queued.reply.pk, http_client=client, after_send=die)
+    later = timezone.now() + sending.CLAIM + dt.timedelta(seconds=1)
+    assert sending.send_reply(queued.reply.pk, http_client=client, now=later) == ReplyState.SENT
+    assert [m["message"] for m in fake.page_messages()] == ["Bonjour Julie, nous regardons."]
+    assert not fake.own_comments

@@ -45,7 +45,7 @@ from parvis.connectors.base import (
 from parvis.connectors.facebook import graph, mapping, oauth
 from parvis.connectors.options import latest_plausible
 
-COMMENTS, MENTIONS = "comments", "mentions"
+COMMENTS, MENTIONS, MESSAGES = "comments", "mentions", "messages"
 DEFAULT_POSTS = 25  # recent posts whose comments are watched
 DEFAULT_BACKFILL_PAGES = 20
 PAGE_SIZE = 50
@@ -107,6 +107,7 @@ class FacebookConnector(Connector):
             choices=(
                 (COMMENTS, _("Comments and replies on the Page's posts")),
                 (MENTIONS, _("Posts the Page is tagged in")),
+                (MESSAGES, _("Messenger conversations (needs pages_messaging)")),
             ),
             default=COMMENTS,
         ),
@@ -131,8 +132,8 @@ class FacebookConnector(Connector):
     @classmethod
     def validate_config(cls, config: dict[str, Any]) -> dict[str, Any]:
         mode = str(config.get("mode") or COMMENTS).strip()
-        if mode not in (COMMENTS, MENTIONS):
-            raise ValueError(_("Choose what to read: comments or mentions"))
+        if mode not in (COMMENTS, MENTIONS, MESSAGES):
+            raise ValueError(_("Choose what to read: comments, mentions or messages"))
         clean: dict[str, Any] = {"mode": mode, "keep_all": True}
         for name, high in (("posts", 100), ("backfill_pages", 1000)):
             raw = config.get(name)
@@ -152,6 +153,12 @@ class FacebookConnector(Connector):
     @classmethod
     def reads_own_activity(cls, config: dict[str, Any]) -> bool:
         return True  # everything this connector reads is addressed to the Page
+
+    @classmethod
+    def is_private(cls, raw: dict[str, Any]) -> bool:
+        from parvis.connectors.facebook import messenger
+
+        return messenger.is_message(raw)
 
     @classmethod
     def account_fields(cls) -> tuple[SettingField, ...]:
@@ -182,6 +189,16 @@ class FacebookConnector(Connector):
                 _("Page"),
                 _("The Page's name or id, when you manage several (optional)."),
             ),
+            SettingField(
+                "messenger",
+                _("Messenger too"),
+                _(
+                    "Also read and answer the Page's Messenger conversations: asks for "
+                    "pages_messaging, which your app must have (App Review)."
+                ),
+                kind="bool",
+                default=False,
+            ),
         )
 
     @classmethod
@@ -195,7 +212,8 @@ class FacebookConnector(Connector):
         config_id = (fields.get("config_id") or "").strip()
         if config_id and not config_id.isdigit():
             raise ValueError(_("A login configuration id is made of digits"))
-        url = oauth.authorization_url(app_id, redirect_uri, state, config_id)
+        messenger = (fields.get("messenger") or "") == "true"
+        url = oauth.authorization_url(app_id, redirect_uri, state, config_id, messenger=messenger)
         pending = {
             "app_id": app_id,
             "app_secret": app_secret,
@@ -229,6 +247,8 @@ class FacebookConnector(Connector):
         api, page_id = self.page_api()
         if self.source.config.get("mode") == MENTIONS:
             return self.fetch_mentions(api, page_id, cursor)
+        if self.source.config.get("mode") == MESSAGES:
+            return self.fetch_messages(api, page_id, cursor)
         from parvis.connectors.facebook import webhook
 
         delivered = cursor.get("delivered")
@@ -346,22 +366,56 @@ class FacebookConnector(Connector):
         state = {"after": after, "top": top, "pages": pages}
         return FetchResult(items=items, cursor={"since": since, "pass": state}, more=True)
 
+    def fetch_messages(self, api: graph.Api, page_id: str, cursor: dict[str, Any]) -> FetchResult:
+        """Conversations newest updated first, down to the mark (updated_time)."""
+        from parvis.connectors.facebook import messenger
+
+        since = cursor.get("since", "")
+        current = graph.as_dict(cursor.get("pass"))
+        params = {
+            "platform": "messenger",
+            "fields": messenger.CONVERSATION_FIELDS,
+            "limit": str(messenger.PAGE_SIZE),
+        }
+        if current.get("after"):
+            params["after"] = current["after"]
+        body = api.get(f"{page_id}/conversations", params, "message")
+        items: list[Incoming] = []
+        top, oldest = current.get("top", ""), None
+        for conversation in graph.as_list(body.get("data")):
+            found, updated = messenger.conversation_items(conversation, page_id, raw_text)
+            items.extend(found)
+            when = plausible(updated)
+            if when is not None:
+                top = newer(updated, top)
+                oldest = when if oldest is None else min(oldest, when)
+        pages = int(current.get("pages") or 0) + 1
+        after = graph.after_cursor(body)
+        if not after or older_than(oldest, since) or (not since and pages >= self.first_pages()):
+            return FetchResult(items=items, cursor={"since": newer(top, since)})
+        state = {"after": after, "top": top, "pages": pages}
+        return FetchResult(items=items, cursor={"since": since, "pass": state}, more=True)
+
     # --- replying, moderating, publishing ---------------------------------------------------
 
     def reply(self, target: ReplyTarget, text: str, context: ReplyContext) -> SentReply:
-        from parvis.connectors.facebook import replies
+        from parvis.connectors.facebook import messenger, replies
 
         self.reply_account()
         api, page_id = self.page_api()
+        if target.private or messenger.is_message(target.raw):
+            return messenger.create(self, api, page_id, target, text, context.idempotency_key)
         return replies.create(self, api, page_id, target, text, context.idempotency_key)
 
     def find_reply(
         self, target: ReplyTarget, text: str, since: dt.datetime, context: ReplyContext
     ) -> SentReply | None:
-        from parvis.connectors.facebook import replies
+        from parvis.connectors.facebook import messenger, replies
 
         self.reply_account()
         api, page_id = self.page_api()
+        if target.private or messenger.is_message(target.raw):
+            return messenger.find(api, page_id, target, text, since)
         return replies.find(api, page_id, target, text, since)
 
     def moderate(

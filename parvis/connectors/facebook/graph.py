@@ -65,6 +65,7 @@ PERMISSION_FOR = {
     "moderate": "pages_manage_engagement",
     "publish": "pages_manage_posts",
     "metrics": "read_insights",
+    "message": "pages_messaging",
     "pages": "pages_show_list",
 }
 

@@ -49,12 +49,14 @@ SCOPE = ",".join(name for name, _why in PERMISSIONS)
 MAX_PAGES = 5  # /me/accounts pages of 100 read to find the Page
 
 
-def authorization_url(app_id: str, redirect_uri: str, state: str, config_id: str = "") -> str:
+def authorization_url(
+    app_id: str, redirect_uri: str, state: str, config_id: str = "", *, messenger: bool = False
+) -> str:
     query = {"client_id": app_id, "redirect_uri": redirect_uri, "state": state}
     if config_id:
         query["config_id"] = config_id  # Facebook Login for Business
     else:
-        query["scope"] = SCOPE
+        query["scope"] = SCOPE + (",pages_messaging" if messenger else "")
         query["response_type"] = "code"
     return f"{DIALOG}?{urlencode(query)}"
 

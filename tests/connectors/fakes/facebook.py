@@ -107,6 +107,8 @@ class Fake(FakeNetwork):
         # error 100 as Meta's deprecations do.
         self.page_insights: dict[str, list[tuple[str, Any]]] = {}
         self.retired: set[str] = set()
+        # Messenger: conversations, each {"id", "psid", "name", "messages": [...] oldest first}.
+        self.conversations: list[dict[str, Any]] = []
         self.pages = [
             {
                 "access_token": PAGE_TOKEN,
@@ -147,6 +149,36 @@ class Fake(FakeNetwork):
     def error_next(self, name: str, status: int = 400, headers: dict | None = None) -> None:
         """The next request answers this fixture's error."""
         self.next_error = (name, status, headers or {})
+
+    def message_from(self, who: str, text: str, at: dt.datetime | None = None) -> dict[str, Any]:
+        """A person writes to the Page on Messenger (a new conversation or their own)."""
+        psid = person_id(who)
+        conversation = next((c for c in self.conversations if c["psid"] == psid), None)
+        if conversation is None:
+            conversation = {"id": f"t_{next(self.ids)}", "psid": psid, "name": who, "messages": []}
+            self.conversations.append(conversation)
+        message = {
+            "id": f"m_{base64.urlsafe_b64encode(str(next(self.ids)).encode()).decode()}",
+            "message": text,
+            "from": {"id": psid, "name": who.replace("_", " ").title()},
+            "created_time": stamp(at or dt.datetime.now(dt.UTC)),
+        }
+        conversation["messages"].append(message)
+        return message
+
+    def page_messages(self) -> list[dict[str, Any]]:
+        return [m for c in self.conversations for m in c["messages"] if m["from"]["id"] == PAGE_ID]
+
+    def conversation_body(self, conversation: dict[str, Any], limit: int = 25) -> dict[str, Any]:
+        newest = list(reversed(conversation["messages"]))[:limit]
+        return {
+            "id": conversation["id"],
+            "updated_time": newest[0]["created_time"] if newest else stamp(BASE_CREATED),
+            "messages": {
+                "data": newest,
+                "paging": {"cursors": {"before": "QVFI", "after": "QVFJ"}},
+            },
+        }
 
     # --- objects --------------------------------------------------------------------------
 
@@ -304,6 +336,18 @@ class Fake(FakeNetwork):
                 [*published, self.the_post()], key=lambda p: p["created_time"], reverse=True
             )
             return self.listed(rows, query, path)
+        if path == f"{PAGE_ID}/conversations":
+            if query.get("platform") != "messenger":
+                return error("error_100_33")
+            rows = sorted(
+                (self.conversation_body(c) for c in self.conversations),
+                key=lambda c: c["updated_time"],
+                reverse=True,
+            )
+            return self.listed(rows, query, path)
+        for conversation in self.conversations:
+            if conversation["id"] == path:
+                return httpx.Response(200, json=self.conversation_body(conversation))
         if path == f"{PAGE_ID}/tagged":
             rows = [
                 {
@@ -414,6 +458,8 @@ class Fake(FakeNetwork):
             return self.publish_post(form)
         if path == f"{PAGE_ID}/photos":
             return self.upload_photo(form)
+        if path == f"{PAGE_ID}/messages":
+            return self.send_message(form)
         if path.endswith("/comments"):
             return self.add_comment(path[: -len("/comments")], form)
         found = self.find_comment(path)
@@ -492,6 +538,28 @@ class Fake(FakeNetwork):
         reply.created_at = dt.datetime.now(dt.UTC).replace(microsecond=0)
         self.own_comments.append(reply)
         return self.answer({"id": self.comment_id(reply)})
+
+    def send_message(self, form: dict[str, Any]) -> httpx.Response:
+        """The Send API: a RESPONSE within 24 hours of the person's last message."""
+        if form.get("messaging_type") != "RESPONSE":
+            return error("error_100_33")
+        psid = json.loads(form.get("recipient") or "{}").get("id")
+        text = json.loads(form.get("message") or "{}").get("text", "")
+        conversation = next((c for c in self.conversations if c["psid"] == psid), None)
+        if conversation is None:
+            return error("error_100_33")
+        theirs = [m for m in conversation["messages"] if m["from"]["id"] == psid]
+        last = dt.datetime.strptime(theirs[-1]["created_time"], "%Y-%m-%dT%H:%M:%S%z")
+        if dt.datetime.now(dt.UTC) - last > dt.timedelta(hours=24):
+            return error("error_10_window")
+        message = {
+            "id": f"m_{base64.urlsafe_b64encode(str(next(self.ids)).encode()).decode()}",
+            "message": text,
+            "from": {"id": PAGE_ID, "name": PAGE_NAME},
+            "created_time": stamp(dt.datetime.now(dt.UTC)),
+        }
+        conversation["messages"].append(message)
+        return self.answer({"recipient_id": psid, "message_id": message["id"]})
 
     # --- Facebook Login -------------------------------------------------------------------
 
