@@ -56,8 +56,6 @@ def published(body: dict[str, Any], fallback_id: str) -> PublishedPost:
     post_id = found if isinstance(found, str) and found else fallback_id
     url = body.get("permalink_url")
     url = url if isinstance(url, str) and url.startswith("https://") else f"{graph.WWW}{post_id}"
-    if url.startswith("/"):
-        url = f"{graph.WWW.rstrip('/')}{url}"
     return PublishedPost(
         external_id=post_id,
         url=url,
