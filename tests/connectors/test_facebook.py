@@ -749,3 +749,16 @@ def test_messenger_is_asked_for_only_when_chosen(workspace, owner, fake):
         chosen = start(login(owner), fake, messenger="on")
     assert "pages_messaging" not in parse_qs(urlsplit(plain).query)["scope"][0]
     assert "pages_messaging" in parse_qs(urlsplit(chosen).query)["scope"][0].split(",")
+
+
+def test_near_the_usage_limit_a_run_stops_paging_and_the_next_goes_on(workspace, account, fake):
+    fake.publish(*[Comment(text=f"Commentaire {n}") for n in range(23)])
+    source = source_for(workspace, account, backfill_pages=5)
+    fake.app_usage = {"call_count": 95, "total_cputime": 10, "total_time": 12}
+    first = run(source, fake)
+    assert source.status == SourceStatus.OK, source.last_error
+    assert first.stored == 10  # one page of the fake's 10, then the run stopped
+    assert "pass" in source.cursor
+    fake.app_usage = {"call_count": 20, "total_cputime": 10, "total_time": 12}
+    second = run(source, fake)
+    assert second.stored == 13 and "pass" not in source.cursor

@@ -49,6 +49,10 @@ COMMENTS, MENTIONS, MESSAGES = "comments", "mentions", "messages"
 DEFAULT_POSTS = 25  # recent posts whose comments are watched
 DEFAULT_BACKFILL_PAGES = 20
 PAGE_SIZE = 50
+# Past this share of a Platform or Business Use Case limit (X-App-Usage,
+# X-Business-Use-Case-Usage), a run stops paging and leaves the rest to the next one, so that
+# replies and moderation on the same Page keep their calls.
+USAGE_CEILING = 90.0
 
 
 def raw_text(obj: Any) -> str:
@@ -245,6 +249,13 @@ class FacebookConnector(Connector):
 
     def fetch(self, cursor: dict[str, Any], context: FetchContext) -> FetchResult:
         api, page_id = self.page_api()
+        result = self.fetch_mode(api, page_id, cursor)
+        if result.more and api.usage >= USAGE_CEILING:
+            result.more = False  # the cursor keeps the pass: the next run goes on from there
+            result.notes["usage_percent"] = api.usage
+        return result
+
+    def fetch_mode(self, api: graph.Api, page_id: str, cursor: dict[str, Any]) -> FetchResult:
         if self.source.config.get("mode") == MENTIONS:
             return self.fetch_mentions(api, page_id, cursor)
         if self.source.config.get("mode") == MESSAGES:

@@ -225,6 +225,7 @@ class Api:
         if not token:
             raise PermanentError(f"no Page access token is stored: {RECONNECT}")
         self.http, self.token, self.app_secret = http, token, app_secret
+        self.usage = 0.0  # the highest share of a limit the last answer said was used
 
     def params(self, params: dict[str, Any] | None) -> dict[str, Any]:
         merged = dict(params or {})
@@ -250,6 +251,7 @@ class Api:
             )
         except (httpx.TimeoutException, httpx.TransportError) as exc:
             raise RetryLater(f"{type(exc).__name__} reaching graph.facebook.com") from exc
+        self.usage = usage_percent(response)
         if response.status_code >= 400:
             error = error_object(response)
             refused = refusal(response, doing)

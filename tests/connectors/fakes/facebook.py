@@ -109,6 +109,7 @@ class Fake(FakeNetwork):
         self.retired: set[str] = set()
         # Messenger: conversations, each {"id", "psid", "name", "messages": [...] oldest first}.
         self.conversations: list[dict[str, Any]] = []
+        self.app_usage: dict[str, int] | None = None  # X-App-Usage on every answer when set
         self.pages = [
             {
                 "access_token": PAGE_TOKEN,
@@ -259,6 +260,13 @@ class Fake(FakeNetwork):
         return header[len("Bearer ") :] if header.startswith("Bearer ") else ""
 
     def respond(self, request: httpx.Request) -> httpx.Response:
+        response = self.graph_answer(request)
+        if self.app_usage is not None:
+            # Meta adds the usage header once an app has made enough calls.
+            response.headers["X-App-Usage"] = json.dumps(self.app_usage)
+        return response
+
+    def graph_answer(self, request: httpx.Request) -> httpx.Response:
         if self.next_error is not None:
             name, status, headers = self.next_error
             self.next_error = None
