@@ -762,3 +762,15 @@ def test_near_the_usage_limit_a_run_stops_paging_and_the_next_goes_on(workspace,
     fake.app_usage = {"call_count": 20, "total_cputime": 10, "total_time": 12}
     second = run(source, fake)
     assert second.stored == 13 and "pass" not in source.cursor
+
+
+@pytest.mark.parametrize(
+    "bad", ["../me/accounts", "1_2?fields=access_token", "1%2F2", "1#x", "", "é"]
+)
+def test_an_id_never_reaches_another_endpoint(page, fake, bad):
+    target = ReplyTarget(network="facebook", external_id=bad)
+    with pytest.raises(PermanentError):
+        page.moderate(target, ModerationAction.HIDE, ModerationContext())
+    with pytest.raises(PermanentError):
+        page.reply(target, TEXT, ReplyContext(idempotency_key=f"id-{bad}"))
+    assert not fake.requests

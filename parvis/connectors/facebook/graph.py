@@ -27,6 +27,7 @@ import hashlib
 import hmac
 import json
 import math
+import re
 from typing import Any
 
 import httpx
@@ -76,6 +77,11 @@ def as_dict(value: Any) -> dict[str, Any]:
 
 def as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
+
+
+# An object id then an edge ("123_456/comments", "m_Ab-9", "me/accounts"): what a stored or
+# pushed id may be, so that no id ever reaches another endpoint ("../", "?", "#", "%2F").
+GRAPH_PATH = re.compile(r"[A-Za-z0-9_:-]{1,200}(?:/[a-z_]{1,40})?")
 
 
 def is_buc(code: int) -> bool:
@@ -243,7 +249,9 @@ class Api:
         files: dict[str, Any] | None = None,
         doing: str = "read",
     ) -> dict[str, Any]:
-        url = path if path.startswith("https://") else GRAPH + path.lstrip("/")
+        if not GRAPH_PATH.fullmatch(path):
+            raise PermanentError(f"not a Facebook object id: {path[:60]!r}")
+        url = GRAPH + path
         headers = {"Authorization": f"Bearer {self.token}"}
         try:
             response = self.http.request(
