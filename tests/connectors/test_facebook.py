@@ -774,3 +774,35 @@ def test_an_id_never_reaches_another_endpoint(page, fake, bad):
     with pytest.raises(PermanentError):
         page.reply(target, TEXT, ReplyContext(idempotency_key=f"id-{bad}"))
     assert not fake.requests
+
+
+MESSAGING = (FIXTURES / "webhook_messaging.json").read_bytes()
+# openssl dgst -sha256 -hmac fb-app-secret-NEVER-SHOWN on the fixture file.
+MESSAGING_SIGNATURE = "sha256=d36088f70359e856f80f45e4436feefedeb8b39a127adc219f617247bcf0206c"
+
+
+def test_a_pushed_messenger_message_reaches_the_messages_source_once(
+    client, workspace, account, fake
+):
+    assert webhook.signature(MESSAGING, APP_SECRET) == MESSAGING_SIGNATURE
+    assert deliver(client, MESSAGING, MESSAGING_SIGNATURE).content == b"stored 1"  # echo left out
+    assert deliver(client, MESSAGING, MESSAGING_SIGNATURE).content == b"stored 0"
+    comments = source_for(workspace, account)
+    assert run(comments, fake).stored == 0  # not a comment
+    messages = source_for(workspace, account, mode="messages")
+    assert run(messages, fake).stored == 1
+    mention = Mention.objects.get()
+    assert mention.text == "Bonjour, avez-vous la bougie Figuier en stock ?"
+    assert mention.external_id.startswith("m_") and FacebookConnector.is_private(mention.raw)
+    assert run(messages, fake).stored == 0
+
+
+def test_hostile_shapes_in_a_signed_delivery_are_no_500(client, account):
+    for payload in (
+        {"object": "page", "entry": [{"id": PAGE_ID, "changes": 5, "messaging": "x"}]},
+        {"object": "page", "entry": [{"id": PAGE_ID, "changes": [{"field": "feed", "value": 3}]}]},
+        {"object": "page", "entry": [{"id": PAGE_ID, "messaging": [{"message": [1]}]}]},
+    ):
+        body = json.dumps(payload).encode()
+        answer = deliver(client, body, webhook.signature(body, APP_SECRET))
+        assert answer.status_code == 200

@@ -256,20 +256,25 @@ class FacebookConnector(Connector):
         return result
 
     def fetch_mode(self, api: graph.Api, page_id: str, cursor: dict[str, Any]) -> FetchResult:
-        if self.source.config.get("mode") == MENTIONS:
-            return self.fetch_mentions(api, page_id, cursor)
-        if self.source.config.get("mode") == MESSAGES:
-            return self.fetch_messages(api, page_id, cursor)
         from parvis.connectors.facebook import webhook
 
+        mode = self.source.config.get("mode")
+        if mode == MENTIONS:
+            return self.fetch_mentions(api, page_id, cursor)
+        # Comments and Messenger sources first take what the webhook pushed for the Page.
         delivered = cursor.get("delivered")
         delivered = delivered if isinstance(delivered, int) else 0
         pushed = webhook.pending(page_id, delivered)
         polled = {k: v for k, v in cursor.items() if k != "delivered"}
-        result = self.fetch_comments(api, page_id, polled)
+        if mode == MESSAGES:
+            result = self.fetch_messages(api, page_id, polled)
+            pushed_items = webhook.messages_for(pushed)
+        else:
+            result = self.fetch_comments(api, page_id, polled)
+            pushed_items = webhook.items_for(api, pushed) if pushed else []
         if pushed:
-            result.items = webhook.items_for(api, pushed) + result.items
-            result.notes["webhook_changes"] = len(pushed)
+            result.items = pushed_items + result.items
+            result.notes["webhook_changes"] = len(pushed_items)
             delivered = pushed[-1].pk
         if delivered:
             # Committed with the stored items: each change reaches the pipeline once.

@@ -37,7 +37,8 @@ WINDOW = dt.timedelta(hours=24)
 
 
 def is_message(raw: Any) -> bool:
-    return isinstance(raw, dict) and str(raw.get("id") or "").startswith("m_")
+    # Conversation and webhook message ids: "m_…" (older webhooks: "mid.…").
+    return isinstance(raw, dict) and str(raw.get("id") or "").startswith(("m_", "mid."))
 
 
 def message_mention(message: Any, conversation_id: str) -> dict[str, Any]:

@@ -61,15 +61,28 @@ def page_ids(payload: Any) -> list[str]:
     return [str(e["id"]) for e in entries if isinstance(e, dict) and isinstance(e.get("id"), str)]
 
 
+def wanted(entry: dict[str, Any]) -> list[dict[str, Any]]:
+    """The entry's feed changes, and its Messenger events as {"field": "messages", "value"}:
+    people's messages only (not the Page's own echoes, reads or deliveries)."""
+    found = [
+        change
+        for change in graph.as_list(entry.get("changes"))
+        if isinstance(change, dict) and change.get("field") == "feed"
+    ]
+    for event in graph.as_list(entry.get("messaging")):
+        message = graph.as_dict(graph.as_dict(event).get("message"))
+        if message and not message.get("is_echo"):
+            found.append({"field": "messages", "value": event})
+    return found
+
+
 def store(payload: dict[str, Any]) -> int:
-    """Keep each feed change of a verified delivery once; how many were new."""
+    """Keep each change of a verified delivery once; how many were new."""
     new = 0
     for entry in graph.as_list(payload.get("entry")):
         if not isinstance(entry, dict) or not isinstance(entry.get("id"), str):
             continue
-        for change in entry.get("changes") or []:
-            if not isinstance(change, dict) or change.get("field") != "feed":
-                continue
+        for change in wanted(entry):
             if storable_json(change)[1]:
                 continue  # NaN, NUL, a lone surrogate: no database keeps it (never Meta's)
             text = json.dumps(change, sort_keys=True, ensure_ascii=True)
@@ -115,8 +128,11 @@ def items_for(api: graph.Api, rows: list[FacebookDelivery]) -> list[Incoming]:
     """New or edited comments of the changes, as items (others, e.g. likes, are skipped)."""
     items: list[Incoming] = []
     for row in rows:
-        value = row.change.get("value") if isinstance(row.change, dict) else None
-        if not isinstance(value, dict) or value.get("item") != "comment":
+        change = graph.as_dict(row.change)
+        value = change.get("value")
+        if change.get("field") != "feed" or not isinstance(value, dict):
+            continue
+        if value.get("item") != "comment":
             continue
         if value.get("verb") not in ("add", "edited"):
             continue
@@ -133,4 +149,40 @@ def items_for(api: graph.Api, rows: list[FacebookDelivery]) -> list[Incoming]:
             items.append(Incoming(None, raw, error=f"unreadable webhook change: {exc}"))
             continue
         items.append(Incoming(data, raw, payload=comment))
+    return items
+
+
+def messages_for(rows: list[FacebookDelivery]) -> list[Incoming]:
+    """People's Messenger messages among the changes (a Messenger webhook event: {"sender":
+    {"id": <PSID>}, "recipient": {"id": <page id>}, "timestamp": <ms>, "message": {"mid",
+    "text"}}), as the conversations edge would give them."""
+    from parvis.connectors.facebook import messenger
+
+    items: list[Incoming] = []
+    for row in rows:
+        change = graph.as_dict(row.change)
+        if change.get("field") != "messages":
+            continue
+        event = graph.as_dict(change.get("value"))
+        message = graph.as_dict(event.get("message"))
+        stamp = event.get("timestamp")
+        created = ""
+        if isinstance(stamp, int) and not isinstance(stamp, bool):
+            with contextlib.suppress(OverflowError, OSError, ValueError):
+                created = dt.datetime.fromtimestamp(stamp / 1000, dt.UTC).strftime(
+                    "%Y-%m-%dT%H:%M:%S+0000"
+                )
+        shaped = {
+            "id": message.get("mid"),
+            "message": message.get("text", ""),
+            "from": graph.as_dict(event.get("sender")),
+            "created_time": created,
+        }
+        raw = json.dumps(row.change, ensure_ascii=False)
+        try:
+            data = messenger.message_mention(shaped, "")
+        except (mapping.Malformed, TypeError, AttributeError) as exc:
+            items.append(Incoming(None, raw, error=f"unreadable webhook message: {exc}"))
+            continue
+        items.append(Incoming(data, raw, payload=shaped))
     return items
