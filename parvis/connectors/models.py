@@ -54,4 +54,5 @@ class ConnectedAccount(WorkspaceScoped):
 
 
 # Connector packages' own models belong to this app; their migrations live here too.
+from parvis.connectors.facebook.models import FacebookDelivery, FacebookSend  # noqa: E402, F401
 from parvis.connectors.youtube.models import YouTubeQuotaUsage  # noqa: E402, F401

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from parvis.connectors import views
+from parvis.connectors.facebook import views as facebook_views
 
 app_name = "connectors"
 
@@ -15,4 +16,6 @@ urlpatterns = [
 # Not under a workspace: networks register one fixed redirect address (see parvis/urls.py).
 oauth_urlpatterns = [
     path("connect/oauth/callback/", views.oauth_callback, name="oauth_callback"),
+    # Meta's webhook deliveries (signed with the app secret), see connectors/facebook/webhook.py.
+    path("hooks/facebook/", facebook_views.facebook_webhook, name="facebook_webhook"),
 ]

@@ -1,0 +1,77 @@
+"""The webhook address Meta calls (/hooks/facebook/): no login, no CSRF token (Meta signs
+its deliveries instead), outside the workspaces (one app serves every Page it is added to)."""
+
+from __future__ import annotations
+
+import hmac
+import json
+import os
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from parvis.connectors import crypto
+from parvis.connectors.facebook import webhook
+from parvis.connectors.models import ConnectedAccount
+
+
+def verify_token() -> str:
+    return str(
+        getattr(settings, "FACEBOOK_VERIFY_TOKEN", "")
+        or os.environ.get("PARVIS_FACEBOOK_VERIFY_TOKEN", "")
+    )
+
+
+def app_secrets(pages: list[str]) -> list[str]:
+    """The app secrets stored with the connected Pages the delivery is about."""
+    found: list[str] = []
+    for account in ConnectedAccount.objects.filter(network="facebook", handle__in=pages[:50]):
+        try:
+            secret = account.credentials().get("app_secret", "")
+        except crypto.CredentialsUnreadable:
+            continue
+        if secret and secret not in found:
+            found.append(secret)
+    extra = os.environ.get("PARVIS_FACEBOOK_APP_SECRET", "")
+    if extra and extra not in found:
+        found.append(extra)
+    return found
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def facebook_webhook(request: HttpRequest) -> HttpResponse:
+    if request.method == "GET":
+        expected = verify_token()
+        given = request.GET.get("hub.verify_token", "")
+        challenge = request.GET.get("hub.challenge", "")
+        if (
+            request.GET.get("hub.mode") == "subscribe"
+            and expected
+            and hmac.compare_digest(expected.encode(), given.encode())
+            and challenge.isdigit()
+            and len(challenge) <= 64
+        ):
+            return HttpResponse(challenge, content_type="text/plain")
+        return HttpResponse("verification refused", status=403, content_type="text/plain")
+    try:
+        length = int(request.headers.get("Content-Length") or 0)
+    except ValueError:
+        length = 0
+    if length > webhook.MAX_BODY:
+        return HttpResponse("too large", status=413, content_type="text/plain")
+    body = request.body
+    if len(body) > webhook.MAX_BODY:
+        return HttpResponse("too large", status=413, content_type="text/plain")
+    try:
+        payload = json.loads(body)
+    except (ValueError, RecursionError):
+        return HttpResponse("not JSON", status=400, content_type="text/plain")
+    pages = webhook.page_ids(payload)
+    header = request.headers.get("X-Hub-Signature-256", "")
+    if not pages or not webhook.signed_by(body, header, app_secrets(pages)):
+        return HttpResponse("bad signature", status=403, content_type="text/plain")
+    new = webhook.store(payload)
+    return HttpResponse(f"stored {new}", content_type="text/plain")
