@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('connectors', '0002_youtube_quota'),
+        ('connectors', '0003_pub_polish'),
         ('workspaces', '0004_time_zone'),
     ]
 
