@@ -148,6 +148,10 @@ CONNECTOR_MAX_BODY_MB = config.connector_body_caps()
 # here so that a mistyped value stops Parvis at start, not inside a source run hours later.
 PARVIS_BLUESKY = config.bluesky_settings()
 PARVIS_YOUTUBE = config.youtube_settings()
+# Meta's webhook (/hooks/facebook/): the Verify Token typed in the App Dashboard, and the app
+# secret its deliveries are signed with when no connected Page stores it.
+FACEBOOK_VERIFY_TOKEN = config.env_str("PARVIS_FACEBOOK_VERIFY_TOKEN")
+FACEBOOK_APP_SECRET = config.env_str("PARVIS_FACEBOOK_APP_SECRET")
 PARVIS_INTELLIGENCE = config.intelligence_settings()
 
 # Behind the proxy every request comes from the proxy's address: the client's is the one the

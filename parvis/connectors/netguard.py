@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import functools
 import ipaddress
-import os
 import socket
 import ssl
 from typing import Any
@@ -26,6 +25,7 @@ import httpcore
 import httpx
 from django.conf import settings
 
+from parvis import config
 from parvis.connectors.base import PermanentError
 
 
@@ -112,11 +112,11 @@ def tls_context() -> ssl.SSLContext:
     (tens of milliseconds), and publishing a crowded minute opens a client per thread. A
     context is safe to share between threads. httpx reads the trusted certificates from
     SSL_CERT_FILE / SSL_CERT_DIR when set: a change of them makes a new context."""
-    return _tls_context(os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
+    return _tls_context(config.env_str("SSL_CERT_FILE"), config.env_str("SSL_CERT_DIR"))
 
 
 @functools.cache
-def _tls_context(cert_file: str | None, cert_dir: str | None) -> ssl.SSLContext:
+def _tls_context(cert_file: str, cert_dir: str) -> ssl.SSLContext:
     return httpx.create_ssl_context()
 
 

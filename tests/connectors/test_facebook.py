@@ -554,8 +554,8 @@ def test_signature_known_answers():
     assert not webhook.signed_by(DELIVERY, "", [APP_SECRET])
 
 
-def test_subscription_verification(client, monkeypatch):
-    monkeypatch.setenv("PARVIS_FACEBOOK_VERIFY_TOKEN", "meatyhamhock")
+def test_subscription_verification(client, settings):
+    settings.FACEBOOK_VERIFY_TOKEN = "meatyhamhock"
     query = {
         "hub.mode": "subscribe",
         "hub.challenge": "1158201444",
@@ -565,7 +565,7 @@ def test_subscription_verification(client, monkeypatch):
     assert answer.status_code == 200 and answer.content == b"1158201444"
     assert client.get(HOOK, {**query, "hub.verify_token": "wrong"}).status_code == 403
     assert client.get(HOOK, {**query, "hub.challenge": "<script>"}).status_code == 403
-    monkeypatch.delenv("PARVIS_FACEBOOK_VERIFY_TOKEN")
+    settings.FACEBOOK_VERIFY_TOKEN = ""
     assert client.get(HOOK, {**query, "hub.verify_token": ""}).status_code == 403
 
 

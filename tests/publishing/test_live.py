@@ -78,6 +78,7 @@ def test_release_now_twice_publishes_once(gala, owner, network):
 def test_a_double_click_on_release_now_publishes_once(workspace, gala, owner, network):
     row = live.do_prepare(gala, owner, "Merci d'être là")
     client = login(owner)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     url = f"/w/{workspace.slug}/publishing/live/{gala.pk}/release/{row.post_id}/"
     first = client.post(url, HTTP_HX_REQUEST="true")
     second = client.post(url, HTTP_HX_REQUEST="true")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hmac
 import json
-import os
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -18,10 +17,7 @@ from parvis.connectors.models import ConnectedAccount
 
 
 def verify_token() -> str:
-    return str(
-        getattr(settings, "FACEBOOK_VERIFY_TOKEN", "")
-        or os.environ.get("PARVIS_FACEBOOK_VERIFY_TOKEN", "")
-    )
+    return str(settings.FACEBOOK_VERIFY_TOKEN)
 
 
 def app_secrets(pages: list[str]) -> list[str]:
@@ -34,7 +30,7 @@ def app_secrets(pages: list[str]) -> list[str]:
             continue
         if secret and secret not in found:
             found.append(secret)
-    extra = os.environ.get("PARVIS_FACEBOOK_APP_SECRET", "")
+    extra = str(settings.FACEBOOK_APP_SECRET)
     if extra and extra not in found:
         found.append(extra)
     return found
