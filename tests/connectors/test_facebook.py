@@ -15,10 +15,12 @@ from parvis.connectors import http as connector_http
 from parvis.connectors.base import (
     Capability,
     MediaFile,
+    MetricsContext,
     ModerationAction,
     ModerationContext,
     OutgoingPost,
     PermanentError,
+    PostMetrics,
     PublishContext,
     ReplyContext,
     ReplyTarget,
@@ -633,30 +635,138 @@ def test_a_comment_both_pushed_and_polled_is_stored_once(client, workspace, acco
 # --- metrics -------------------------------------------------------------------------------
 
 
-def test_a_posts_counts_and_reach(page, fake):
-    post = page.publish(OutgoingPost(text="Soldes"), PublishContext(idempotency_key="m1"))
-    fake.figures[post.external_id] = {"reactions": 12, "comments": 3, "shares": 2, "reach": 480}
-    assert page.post_metrics(post.external_id) == {
-        "likes": 12,
-        "replies": 3,
-        "reposts": 2,
-        "views": 480,
-    }
-    # Nobody shared: no `shares` at all; a retired reach metric: no views, the rest still comes.
-    fake.figures[post.external_id] = {"reactions": 1, "comments": 0, "shares": 0, "reach": 9}
+def posts(page, n: int) -> list[str]:
+    return [
+        page.publish(
+            OutgoingPost(text=f"Soldes {i}"), PublishContext(idempotency_key=f"m{i}")
+        ).external_id
+        for i in range(n)
+    ]
+
+
+def id_reads(fake, since: int = 0) -> list[dict[str, list[str]]]:
+    """The multiple-ids reads (GET /?ids=...) since request `since`, their queries parsed."""
+    return [
+        parse_qs(r.url.query.decode())
+        for r in fake.requests[since:]
+        if r.url.path == f"/{facebook.VERSION}/"
+    ]
+
+
+def test_counts_and_reach_come_in_one_request(page, fake):
+    ids = posts(page, 2)
+    fake.figures[ids[0]] = {"reactions": 12, "comments": 3, "shares": 2, "reach": 480}
+    fake.figures[ids[1]] = {"reactions": 1, "comments": 0, "shares": 0, "reach": 9}
+    before = len(fake.requests)
+    answers = page.post_metrics(ids, MetricsContext())
+    assert answers == [
+        PostMetrics(ids[0], likes=12, reposts=2, replies=3, views=480),
+        PostMetrics(ids[1], likes=1, reposts=0, replies=0, views=9),  # no `shares`: none
+    ]
+    [query] = id_reads(fake, before)
+    assert query["ids"] == [",".join(ids)]
+    assert "insights.metric(post_total_media_view_unique).period(lifetime)" in query["fields"][0]
+    assert len(fake.requests) == before + 1
+
+
+def test_a_retired_reach_metric_leaves_views_unknown_and_the_counts_come(page, fake):
+    ids = posts(page, 60)
+    fake.give_counts(ids[55], likes=4, reposts=1, replies=2)
     fake.retired.add("post_total_media_view_unique")
-    assert page.post_metrics(post.external_id) == {
-        "likes": 1,
-        "replies": 0,
-        "reposts": 0,
-        "views": None,
-    }
+    before = len(fake.requests)
+    answers = page.post_metrics(ids, MetricsContext())
+    assert len(answers) == 60 and answers[55] == PostMetrics(ids[55], 4, 1, 2)
+    assert all(a.views is None for a in answers)
+    # Refused once with the reach, then both batches without it.
+    fields = [q["fields"][0] for q in id_reads(fake, before)]
+    assert ["insights" in f for f in fields] == [True, False, False]
 
 
-def test_a_hostile_count_is_no_figure(page, fake):
-    post = page.publish(OutgoingPost(text="Soldes"), PublishContext(idempotency_key="m2"))
-    fake.figures[post.external_id] = {"reactions": 10**30, "comments": 1, "shares": 0, "reach": 5}
-    assert page.post_metrics(post.external_id)["likes"] is None
+def test_hostile_counts_are_no_figure(page, fake):
+    ids = posts(page, 4)
+    for external_id, value in zip(ids, (10**30, "12", -1, 2.5), strict=True):
+        fake.figures[external_id] = {"reactions": value, "comments": 1, "shares": 0, "reach": 5}
+    answers = page.post_metrics(ids, MetricsContext())
+    assert [a.likes for a in answers] == [None, None, None, None]
+    assert [a.replies for a in answers] == [1, 1, 1, 1]
+
+
+def test_fifty_ids_a_request_in_the_order_asked(page, fake):
+    ids = posts(page, 120)
+    for i, external_id in enumerate(ids):
+        fake.give_counts(external_id, likes=i, reposts=0, replies=0)
+    before = len(fake.requests)
+    answers = page.post_metrics(list(reversed(ids)) + ids[:3], MetricsContext())
+    assert [a.likes for a in answers] == list(range(119, -1, -1))  # each once
+    assert [len(q["ids"][0].split(",")) for q in id_reads(fake, before)] == [50, 50, 20]
+
+
+def test_a_thread_part_is_read_without_shares_or_reach(page, fake):
+    [head] = posts(page, 1)
+    part = page.publish(
+        OutgoingPost(text="La suite", reply_to=ReplyTarget("facebook", head)),
+        PublishContext(idempotency_key="part"),
+    ).external_id
+    assert not part.startswith(f"{PAGE_ID}_")  # a comment of the Page under its post
+    fake.publish(Comment(text="Super", reply_to=fake.own_comments[0]))
+    fake.give_counts(head, likes=5, reposts=1, replies=1)
+    before = len(fake.requests)
+    answers = page.post_metrics([part, head], MetricsContext())
+    assert answers == [
+        PostMetrics(part, likes=0, reposts=None, replies=1, views=None),
+        PostMetrics(head, likes=5, reposts=1, replies=1, views=0),
+    ]
+    fields = {q["ids"][0]: q["fields"][0] for q in id_reads(fake, before)}
+    assert "shares" not in fields[part] and "insights" not in fields[part]
+
+
+def test_a_deleted_post_named_by_facebook_costs_one_more_request(page, fake):
+    ids = posts(page, 5)
+    fake.delete_own(ids[1])
+    before = len(fake.requests)
+    answers = page.post_metrics(ids, MetricsContext())
+    assert [a.gone for a in answers] == [False, True, False, False, False]
+    assert [len(q["ids"][0].split(",")) for q in id_reads(fake, before)] == [5, 4]
+
+
+def test_deleted_posts_facebook_does_not_name_are_found_by_halving(page, fake):
+    fake.unnamed_missing = True
+    ids = posts(page, 10)
+    fake.delete_own(ids[2])
+    fake.delete_own(ids[7])
+    fake.give_counts(ids[9], likes=3, reposts=0, replies=0)
+    before = len(fake.requests)
+    answers = page.post_metrics(ids, MetricsContext())
+    assert [a.external_id for a in answers if a.gone] == [ids[2], ids[7]]
+    assert answers[9].likes == 3
+    assert len(fake.requests) - before < 2 * len(ids)
+
+
+def test_an_id_left_out_of_the_answer_or_unknown_is_gone(page, fake):
+    ids = posts(page, 3)
+    fake.drop_missing = True
+    fake.delete_own(ids[0])
+    answers = page.post_metrics(ids, MetricsContext())
+    assert [a.gone for a in answers] == [True, False, False]
+    # 803: an id Facebook does not know at all, named in the message.
+    fake.drop_missing = False
+    fake.error_next("error_803", 404)
+    answers = page.post_metrics(ids[:2], MetricsContext())
+    assert answers[0] == PostMetrics(ids[0], gone=True) and not answers[1].gone
+
+
+def test_reading_stops_when_the_pages_calls_are_nearly_spent(page, fake):
+    ids = posts(page, 60)
+    fake.app_usage = {"call_count": 95, "total_cputime": 10, "total_time": 10}
+    answers = page.post_metrics(ids, MetricsContext())
+    assert [a.external_id for a in answers] == ids[:50]  # the rest stays due for next time
+
+
+def test_counts_without_read_insights_say_which_permission(page, fake):
+    ids = posts(page, 1)
+    fake.error_next("error_10", 403)
+    with pytest.raises(PermanentError, match="read_insights"):
+        page.post_metrics(ids, MetricsContext())
 
 
 def test_the_pages_daily_figures(page, fake):

@@ -1,11 +1,12 @@
 """The inbox, moderation and publishing flows on Facebook, through the Graph API fake: a
 comment read by the Page's source becomes a conversation, the reply goes out once even when
 the worker dies between Facebook's answer and the record, a hide reaches Facebook after
-`can_hide`, and a scheduled post is published once across a crash."""
+`can_hide`, a scheduled post is published once across a crash, and its counts are read back."""
 
 from __future__ import annotations
 
 import datetime as dt
+from unittest import mock
 
 import pytest
 from django.utils import timezone
@@ -22,7 +23,7 @@ from parvis.moderation import network as moderation_network
 from parvis.moderation import services as moderation
 from parvis.moderation.models import ActionState
 from parvis.moderation.reasons import Reason
-from parvis.publishing import engine, services
+from parvis.publishing import engine, metrics, services
 from parvis.publishing.models import Status, Variant
 from tests.connectors.fakes.facebook import Comment, Fake
 
@@ -146,3 +147,39 @@ def test_a_messenger_message_is_answered_privately_once(workspace, account, owne
     assert sending.send_reply(queued.reply.pk, http_client=client, now=later) == ReplyState.SENT
     assert [m["message"] for m in fake.page_messages()] == ["Bonjour Julie, nous regardons."]
     assert not fake.own_comments
+
+
+def test_the_counts_of_published_facebook_posts_are_read_by_the_publishing_app(
+    workspace, owner, account, fake
+):
+    """publishing.metrics.refresh_metrics on a Page: the connector it finds for the account,
+    its batches, the counts saved, a deleted post answered gone (its last counts kept)."""
+    client = REAL_CLIENT(transport=fake.transport())
+
+    def factory(acc):
+        return FacebookConnector.for_account(acc, http=client)
+
+    at = timezone.now() + dt.timedelta(minutes=1)
+    variants = []
+    for text in ("Atelier bougies samedi", "Nouvelle collection", "Soldes d'hiver"):
+        post = services.do_create_post(workspace, owner, text, variants={account.pk: ""})
+        services.do_schedule(post, owner, at)
+        variant = Variant.objects.get(post=post)
+        engine.publish_variant(variant.pk, now=at, factory=factory)
+        variant.refresh_from_db()
+        assert variant.status == Status.PUBLISHED
+        variants.append(variant)
+    first, second, third = (v.external_id for v in variants)
+    Variant.objects.filter(pk=variants[2].pk).update(likes=9)
+    fake.give_counts(first, likes=14, reposts=2, replies=5)
+    fake.figures[first]["reach"] = 730
+    fake.delete_own(third)
+    assert metrics.metrics_class(account) is FacebookConnector
+    with mock.patch.object(engine, "http_client", lambda cls: client):
+        outcome = metrics.refresh_metrics(at + dt.timedelta(hours=2), account=account)
+    assert (outcome.read, outcome.gone, outcome.failed) == (3, 1, {})
+    saved = {v.external_id: v for v in Variant.objects.filter(account=account)}
+    assert (saved[first].likes, saved[first].reposts, saved[first].replies) == (14, 2, 5)
+    assert saved[first].views == 730
+    assert (saved[second].likes, saved[second].reposts) == (0, 0)
+    assert saved[third].likes == 9 and saved[third].metrics_at is not None  # gone: kept

@@ -28,11 +28,13 @@ from parvis.connectors.base import (
     FetchContext,
     FetchResult,
     Incoming,
+    MetricsContext,
     ModerationAction,
     ModerationContext,
     ModerationResult,
     OutgoingPost,
     PermanentError,
+    PostMetrics,
     PublishContext,
     PublishedPost,
     PublishLimits,
@@ -459,16 +461,19 @@ class FacebookConnector(Connector):
         api, page_id = self.page_api()
         return publishing.find(api, page_id, post, since)
 
-    # --- metrics (no caller in the contract yet: the analytics issue will call these) ------
+    # --- metrics (the publishing app calls post_metrics; page_metrics waits for analytics) ---
 
-    def post_metrics(self, external_id: str) -> dict[str, int | None]:
-        """A published post's likes (reactions), replies (comments), reposts (shares) and
-        views (people reached); None where Facebook gives no figure."""
+    def post_metrics(self, external_ids: list[str], context: MetricsContext) -> list[PostMetrics]:
+        """The Page's posts' likes (reactions), replies (top-level comments), reposts (shares)
+        and views (people reached, the post's lifetime insight), 50 posts a request (see
+        metrics.py); a thread part (the Page's comment) has no shares nor reach: None. Ids
+        that are not Facebook object ids are left out; a post Facebook no longer has, or the
+        Page cannot see, is gone."""
         from parvis.connectors.facebook import metrics
 
         self.acting_account("reading metrics", "the Page")
-        api, _page_id = self.page_api()
-        return metrics.post_counts(api, external_id)
+        api, page_id = self.page_api()
+        return metrics.read_posts(api, page_id, external_ids, ceiling=USAGE_CEILING)
 
     def page_metrics(self, since: dt.date, until: dt.date) -> dict[str, list[tuple[dt.date, int]]]:
         """The Page's daily follows and people reached, from `since` to `until`."""

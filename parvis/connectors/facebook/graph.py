@@ -82,6 +82,12 @@ def as_list(value: Any) -> list[Any]:
 # An object id then an edge ("123_456/comments", "m_Ab-9", "me/accounts"): what a stored or
 # pushed id may be, so that no id ever reaches another endpoint ("../", "?", "#", "%2F").
 GRAPH_PATH = re.compile(r"[A-Za-z0-9_:-]{1,200}(?:/[a-z_]{1,40})?")
+# An object id the Page created: a post ("<page-id>_<post-id>"), a comment ("<post-id>_<id>"),
+# a photo (digits). What a multiple-ids read takes.
+OBJECT_ID = re.compile(r"[0-9]{1,32}(?:_[0-9]{1,32})?")
+# Multiple-ids reads (GET /?ids=a,b&fields=...) take at most 50 ids: more is error 100
+# "Too many IDs. Maximum: 50" for the whole request.
+MAX_IDS = 50
 
 
 def is_buc(code: int) -> bool:
@@ -217,7 +223,8 @@ def appsecret_proof(token: str, app_secret: str) -> str:
 
 
 class Gone(PermanentError):
-    """The object asked for is gone (deleted comment or post): not a reason to pause."""
+    """The object asked for is gone (deleted comment or post; error 100 subcode 33, or 803 for
+    an id Facebook does not know): not a reason to pause."""
 
 
 class InvalidParameter(PermanentError):
@@ -251,7 +258,17 @@ class Api:
     ) -> dict[str, Any]:
         if not GRAPH_PATH.fullmatch(path):
             raise PermanentError(f"not a Facebook object id: {path[:60]!r}")
-        url = GRAPH + path
+        return self.send(method, GRAPH + path, params, data, files, doing)
+
+    def send(
+        self,
+        method: str,
+        url: str,
+        params: dict[str, Any] | None,
+        data: dict[str, Any] | None,
+        files: dict[str, Any] | None,
+        doing: str,
+    ) -> dict[str, Any]:
         headers = {"Authorization": f"Bearer {self.token}"}
         try:
             response = self.http.request(
@@ -263,7 +280,10 @@ class Api:
         if response.status_code >= 400:
             error = error_object(response)
             refused = refusal(response, doing)
-            if as_int(error.get("code")) == 100:
+            code = as_int(error.get("code"))
+            if code == 803:
+                raise Gone(str(refused))
+            if code == 100:
                 if as_int(error.get("error_subcode")) == 33:
                     raise Gone(str(refused))
                 if isinstance(refused, PermanentError):
@@ -279,6 +299,14 @@ class Api:
 
     def get(self, path: str, params: dict[str, Any] | None = None, doing: str = "read") -> dict:
         return self.call("GET", path, params=params, doing=doing)
+
+    def get_ids(
+        self, ids: list[str], params: dict[str, Any] | None = None, doing: str = "read"
+    ) -> dict[str, Any]:
+        """A multiple-ids read: {"<id>": {the object's fields}, ...} for up to MAX_IDS ids."""
+        if not ids or len(ids) > MAX_IDS or not all(OBJECT_ID.fullmatch(i) for i in ids):
+            raise PermanentError("not a list of up to 50 Facebook object ids")
+        return self.send("GET", GRAPH, {**(params or {}), "ids": ",".join(ids)}, None, None, doing)
 
     def post(
         self,

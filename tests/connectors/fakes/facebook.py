@@ -10,6 +10,13 @@ tests/connectors/fixtures/facebook/), rate limits code 32 with X-Business-Use-Ca
 (estimated_time_to_regain_access in minutes). The token must come as a bearer token; an
 appsecret_proof, when sent, must be the HMAC-SHA256 of the token keyed by the app secret.
 
+Multiple-ids reads (GET /?ids=a,b&fields=...) answer {"<id>": {the object's fields}, ...}, 50
+ids at most (more: error 100 "Too many IDs"); fields an object type does not have (a comment's
+`shares` or `insights`) fail the whole request with error 100, and so does one id Facebook
+does not have (error 100 subcode 33 naming it), or with `drop_missing` it is left out of the
+answer. Counts come from `figures` (per object id: "reactions", "comments", "shares",
+"reach"), else from the fake's own comments.
+
 Facebook Login: GET /oauth/access_token (code, then fb_exchange_token) and GET /me/accounts
 with the long-lived user token; `authorize(url)` plays the dialog and gives the code.
 """
@@ -107,6 +114,10 @@ class Fake(FakeNetwork):
         # error 100 as Meta's deprecations do.
         self.page_insights: dict[str, list[tuple[str, Any]]] = {}
         self.retired: set[str] = set()
+        # How a multiple-ids read treats an id Facebook does not have: fail naming it (the
+        # default), fail without naming it (`unnamed_missing`), or leave it out (`drop_missing`).
+        self.drop_missing = False
+        self.unnamed_missing = False
         # Messenger: conversations, each {"id", "psid", "name", "messages": [...] oldest first}.
         self.conversations: list[dict[str, Any]] = []
         self.app_usage: dict[str, int] | None = None  # X-App-Usage on every answer when set
@@ -146,6 +157,16 @@ class Fake(FakeNetwork):
 
     def published_texts(self) -> list[str]:
         return [p["message"] for p in self.page_posts]
+
+    def give_counts(self, external_id: str, likes: int, reposts: int, replies: int) -> None:
+        figures = self.figures.setdefault(external_id, {"reach": 0})
+        figures.update(reactions=likes, shares=reposts, comments=replies)
+
+    def delete_own(self, external_id: str) -> None:
+        self.page_posts = [p for p in self.page_posts if p["id"] != external_id]
+        for comment in self.own_comments:
+            if self.comment_id(comment) == external_id:
+                comment.deleted = True
 
     def error_next(self, name: str, status: int = 400, headers: dict | None = None) -> None:
         """The next request answers this fixture's error."""
@@ -336,6 +357,8 @@ class Fake(FakeNetwork):
         return httpx.Response(200, json=body)
 
     def get(self, path: str, query: dict[str, str]) -> httpx.Response:
+        if path == "" and "ids" in query:
+            return self.multiple_ids(query)
         if path == f"{PAGE_ID}/feed":
             published = [
                 {k: v for k, v in p.items() if k != "_photos"} for p in reversed(self.page_posts)
@@ -374,8 +397,6 @@ class Fake(FakeNetwork):
             return self.comments_of(parent, query, path)
         if path.endswith("/insights"):
             return self.insights_of(path[: -len("/insights")], query)
-        if "reactions" in query.get("fields", "") and path in self.figures:
-            return self.counts_of(path)
         found = self.find_comment(path)
         if found is not None:
             return httpx.Response(200, json=self.comment(found))
@@ -386,42 +407,95 @@ class Fake(FakeNetwork):
             return httpx.Response(200, json=self.the_post())
         return error("error_100_33")
 
-    def counts_of(self, post_id: str) -> httpx.Response:
-        """A post with reactions and comments summaries (limit(0): no data) and shares."""
-        figures = self.figures[post_id]
-        body: dict[str, Any] = {
-            "reactions": {
-                "data": [],
-                "summary": {"total_count": figures["reactions"], "viewer_reaction": "NONE"},
-            },
-            "comments": {
-                "data": [],
-                "summary": {
-                    "order": "ranked",
-                    "total_count": figures["comments"],
-                    "can_comment": True,
-                },
-            },
-            "id": post_id,
-        }
-        if figures.get("shares"):
-            body["shares"] = {"count": figures["shares"]}
-        return httpx.Response(200, json=body)
+    # --- multiple-ids reads (the counts of the Page's posts) ----------------------------------
+
+    def node_type(self, object_id: str) -> str | None:
+        """ "Post" (the Page's), "Comment", or None: Facebook does not have it."""
+        if object_id == PAGE_POST or any(p["id"] == object_id for p in self.page_posts):
+            return "Post"
+        if self.find_comment(object_id) is not None:
+            return "Comment"
+        return None
+
+    def multiple_ids(self, query: dict[str, str]) -> httpx.Response:
+        ids = query["ids"].split(",")
+        if len(ids) > 50:
+            body = fixture("error_100_too_many_ids.json")
+            body["error"]["message"] = body["error"]["message"].replace("51", str(len(ids)))
+            return httpx.Response(400, json=body)
+        fields = top_fields(query.get("fields", ""))
+        answer: dict[str, Any] = {}
+        for object_id in ids:
+            kind = self.node_type(object_id)
+            if kind is None:
+                if self.drop_missing:
+                    continue
+                body = fixture("error_100_33.json")
+                named = "" if self.unnamed_missing else object_id
+                body["error"]["message"] = body["error"]["message"].replace("123_456", named)
+                return httpx.Response(400, json=body)
+            unknown = [name for name, _ in fields if name not in NODE_FIELDS[kind]]
+            if unknown:
+                return invalid(
+                    f"(#100) Tried accessing nonexisting field ({unknown[0]}) on node type ({kind})"
+                )
+            retired = [m for _, ms in fields for m in ms.split(",") if m in self.retired]
+            if retired:
+                return invalid("(#100) The value must be a valid insights metric")
+            answer[object_id] = self.node_counts(object_id, kind, fields)
+        return httpx.Response(200, json=answer)
+
+    def node_counts(self, object_id: str, kind: str, fields: list[tuple[str, str]]) -> dict:
+        """The object with reactions and comments summaries (limit(0): no data), shares
+        (absent when nobody shared) and its insights, as asked."""
+        figures = self.figures.get(object_id, {})
+        comment = self.find_comment(object_id)
+        if kind == "Comment" and comment is not None:
+            replies = [p for p in self.all_comments() if getattr(p, "reply_to", None) is comment]
+            reactions = getattr(comment, "likes", 0)
+        else:
+            replies = [
+                p
+                for p in self.all_comments()
+                if getattr(p, "on", PAGE_POST) == object_id and getattr(p, "reply_to", 0) is None
+            ]
+            reactions = 0
+        body: dict[str, Any] = {}
+        for name, insight in fields:
+            if name == "reactions":
+                total = figures.get("reactions", reactions)
+                body[name] = {
+                    "data": [],
+                    "summary": {"total_count": total, "viewer_reaction": "NONE"},
+                }
+            elif name == "comments":
+                total = figures.get("comments", len(replies))
+                body[name] = {
+                    "data": [],
+                    "summary": {"order": "ranked", "total_count": total, "can_comment": True},
+                }
+            elif name == "shares" and figures.get("shares"):
+                body[name] = {"count": figures["shares"]}
+            elif name == "insights":
+                reach = [{"value": figures.get("reach", 0)}]
+                body[name] = {
+                    "data": [
+                        insight_entry(object_id, m, "lifetime", reach) for m in insight.split(",")
+                    ],
+                    "paging": {
+                        "previous": f"{GRAPH}{object_id}/insights?metric={insight}&period=lifetime",
+                        "next": f"{GRAPH}{object_id}/insights?metric={insight}&period=lifetime",
+                    },
+                }
+        body["id"] = object_id
+        return body
 
     def insights_of(self, object_id: str, query: dict[str, str]) -> httpx.Response:
         metrics = [m for m in query.get("metric", "").split(",") if m]
         if not metrics:
             return error("error_100_33")
         if any(m in self.retired for m in metrics):
-            body = {
-                "error": {
-                    "message": "(#100) The value must be a valid insights metric",
-                    "type": "OAuthException",
-                    "code": 100,
-                    "fbtrace_id": "AbCdEfGhIjK",
-                }
-            }
-            return httpx.Response(400, json=body)
+            return invalid("(#100) The value must be a valid insights metric")
         data = []
         for metric in metrics:
             if object_id == PAGE_ID:
@@ -432,16 +506,7 @@ class Fake(FakeNetwork):
             else:
                 reach = self.figures.get(object_id, {}).get("reach", 0)
                 values, period = [{"value": reach}], "lifetime"
-            data.append(
-                {
-                    "name": metric,
-                    "period": period,
-                    "values": values,
-                    "title": metric.replace("_", " ").title(),
-                    "description": "Lifetime: figures as Meta computes them.",
-                    "id": f"{object_id}/insights/{metric}/{period}",
-                }
-            )
+            data.append(insight_entry(object_id, metric, period, values))
         return httpx.Response(200, json={"data": data, "paging": {}})
 
     def comments_of(self, parent: str, query: dict[str, str], path: str) -> httpx.Response:
@@ -593,3 +658,63 @@ class Fake(FakeNetwork):
 
 
 BASE_CREATED = dt.datetime(2026, 11, 1, 8, 0, tzinfo=dt.UTC)
+# The fields each object type has (what the fake serves; Meta's reference has more).
+NODE_FIELDS = {
+    "Post": {
+        "id", "message", "created_time", "updated_time", "permalink_url", "from",
+        "reactions", "comments", "shares", "insights",
+    },
+    "Comment": {
+        "id", "message", "created_time", "from", "parent", "permalink_url", "like_count",
+        "comment_count", "is_hidden", "can_hide", "can_remove", "reactions", "comments",
+    },
+}  # fmt: skip
+
+
+def top_fields(fields: str) -> list[tuple[str, str]]:
+    """The top-level fields asked (commas inside modifiers and braces kept), each with the
+    metrics of an `insights.metric(...)` expansion: "a.summary(x),b{c,d}" -> [("a", ""),
+    ("b", "")]."""
+    parts, depth, current = [], 0, ""
+    for char in fields:
+        if char in "({":
+            depth += 1
+        elif char in ")}":
+            depth -= 1
+        if char == "," and depth == 0:
+            parts.append(current)
+            current = ""
+        else:
+            current += char
+    parts.append(current)
+    found = []
+    for part in filter(None, parts):
+        name = part.split(".")[0].split("{")[0]
+        metric = ""
+        if ".metric(" in part:
+            metric = part.split(".metric(")[1].split(")")[0]
+        found.append((name, metric))
+    return found
+
+
+def invalid(message: str) -> httpx.Response:
+    body = {
+        "error": {
+            "message": message,
+            "type": "OAuthException",
+            "code": 100,
+            "fbtrace_id": "AbCdEfGhIjK",
+        }
+    }
+    return httpx.Response(400, json=body)
+
+
+def insight_entry(object_id: str, metric: str, period: str, values: list[dict]) -> dict:
+    return {
+        "name": metric,
+        "period": period,
+        "values": values,
+        "title": metric.replace("_", " ").title(),
+        "description": "Lifetime: figures as Meta computes them.",
+        "id": f"{object_id}/insights/{metric}/{period}",
+    }
