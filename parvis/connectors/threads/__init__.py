@@ -244,6 +244,9 @@ class ThreadsConnector(Connector):
             if when is not None:
                 top = newer(reply["timestamp"], top)
                 oldest = when if oldest is None else min(oldest, when)
+        # Read newest first, stored oldest first: a reply to a reply then finds the
+        # conversation its parent opened in the inbox (within one page).
+        items.reverse()
         return items, top, oldest
 
     # --- replying, moderating, publishing, metrics -----------------------------------------
