@@ -63,7 +63,7 @@ def raw_text(obj: Any) -> str:
 @register
 class ThreadsConnector(Connector):
     kind = "threads"
-    label = _("Threads profile")
+    label = _("Threads")
     network = "threads"
     capabilities = frozenset(
         {
