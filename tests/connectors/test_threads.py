@@ -275,6 +275,18 @@ def test_replies_are_read_with_their_parent_and_root(workspace, account, fake):
     assert asked and parse_qs(asked[0].url.query.decode())["reverse"] == ["true"]
 
 
+def test_near_the_usage_limit_a_run_stops_paging_and_the_next_goes_on(workspace, account, fake):
+    replies = [Reply() for _ in range(23)]  # three pages of the fake's ten
+    fake.publish(*replies)
+    fake.app_usage = {"call_count": 95, "total_cputime": 10, "total_time": 12}
+    source = do_create_source(workspace, kind="threads", name="T", config={}, account=account)
+    first = run(source, fake)
+    assert source.status == SourceStatus.OK and first.stored == 10
+    fake.app_usage = None
+    run(source, fake)
+    assert Mention.objects.count() == 23
+
+
 def test_an_expired_token_pauses_the_source_saying_reconnect(workspace, account, fake):
     fake.publish(Reply())
     fake.break_permanently()

@@ -96,6 +96,7 @@ class Fake(FakeNetwork):
         self.processing_polls = 0  # a container answers IN_PROGRESS this many times first
         self.container_status = "FINISHED"
         self.tokens = {TOKEN}
+        self.app_usage: dict[str, int] | None = None  # X-App-Usage on every answer when set
 
     # --- the connector's side -------------------------------------------------------------
 
@@ -216,6 +217,12 @@ class Fake(FakeNetwork):
         return error("error_190_463", 400)
 
     def respond(self, request: httpx.Request) -> httpx.Response:
+        response = self.answer(request)
+        if self.app_usage is not None:
+            response.headers["X-App-Usage"] = json.dumps(self.app_usage)
+        return response
+
+    def answer(self, request: httpx.Request) -> httpx.Response:
         if self.next_error is not None:
             name, status, headers = self.next_error
             self.next_error = None
