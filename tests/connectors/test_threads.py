@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 from unittest import mock
 from urllib.parse import parse_qs, urlsplit
 
@@ -39,6 +40,7 @@ from tests.connectors.fakes import threads
 from tests.connectors.fakes.threads import (
     APP_ID,
     APP_SECRET,
+    AUTH_CODE,
     FIXTURES,
     REFRESHED_TOKEN,
     TOKEN,
@@ -182,6 +184,24 @@ def test_the_profile_is_connected_through_threads_oauth(workspace, owner, fake):
     for request in fake.requests:
         if request.url.path not in ("/access_token", "/refresh_access_token"):
             assert TOKEN not in str(request.url) and threads.SHORT_TOKEN not in str(request.url)
+
+
+def test_no_secret_or_token_reaches_the_logs(workspace, owner, fake, caplog, account):
+    caplog.set_level(logging.INFO, logger="httpx")
+    client = login(owner)
+    with through(fake):
+        url = start(client, fake)
+        state = parse_qs(urlsplit(url).query)["state"][0]
+        client.get(CALLBACK, {"code": fake.authorize(url), "state": state})
+    aged(account, expires_in=dt.timedelta(days=10), refreshed_ago=dt.timedelta(days=50))
+    ThreadsConnector.for_account(
+        account, http=REAL_CLIENT(transport=fake.transport())
+    ).publish_limits()
+    assert fake.refreshes == 1
+    logged = caplog.text
+    assert "/access_token?" in logged and "/refresh_access_token?" in logged
+    for secret in (APP_SECRET, TOKEN, threads.SHORT_TOKEN, AUTH_CODE, REFRESHED_TOKEN):
+        assert secret not in logged
 
 
 def test_a_wrong_app_secret_is_refused_without_echoing_it(workspace, owner, fake):

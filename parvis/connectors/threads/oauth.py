@@ -21,6 +21,8 @@ id and secret.
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import re
 from typing import Any
 from urllib.parse import urlencode
 
@@ -49,6 +51,32 @@ SCOPE = ",".join(name for name, _why in PERMISSIONS)
 # refreshed once a day old): a profile used at least every few weeks never expires.
 REFRESH_WHEN_LEFT = dt.timedelta(days=30)
 MIN_AGE = dt.timedelta(hours=24)
+
+
+SECRET_IN_QUERY = re.compile(r"((?:access_token|client_secret)=)[^&\s\"']+")
+
+
+class HideSecretsInUrls(logging.Filter):
+    """httpx logs every request's URL at INFO. Meta documents the token exchange and the
+    refresh as GET with the app secret and the token in the query: those values are replaced
+    by « … » in what is logged."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and record.args:
+            record.args = tuple(
+                SECRET_IN_QUERY.sub(r"\1…", str(arg)) if isinstance(arg, httpx.URL) else arg
+                for arg in record.args
+            )
+        return True
+
+
+def hide_secrets_in_logs() -> None:
+    logger = logging.getLogger("httpx")
+    if not any(isinstance(f, HideSecretsInUrls) for f in logger.filters):
+        logger.addFilter(HideSecretsInUrls())
+
+
+hide_secrets_in_logs()
 
 
 def authorization_url(app_id: str, redirect_uri: str, state: str) -> str:
