@@ -121,7 +121,8 @@ def search_query(terms: list[str]) -> str:
     suffix = " -is:retweet"
     parts: list[str] = []
     for term in terms:
-        piece = f"({term})" if " " in term else term
+        phrase = term.startswith('"') and term.endswith('"') and term.count('"') == 2
+        piece = f"({term})" if " " in term and not phrase else term
         candidate = " OR ".join([*parts, piece])
         if len(candidate) + len(suffix) > MAX_QUERY:
             break
@@ -192,7 +193,8 @@ class XConnector(Connector):
         mode = str(config.get("mode") or MENTIONS).strip()
         if mode not in (MENTIONS, SEARCH):
             raise ValueError(_("Choose what to read: mentions or recent search"))
-        clean: dict[str, Any] = {"mode": mode}
+        # What mentions the account is for the inbox, matched or not.
+        clean: dict[str, Any] = {"mode": mode, "keep_all": mode == MENTIONS}
         query = str(config.get("query") or "").strip()
         if len(query) > MAX_QUERY:
             raise ValueError(_("An X search query has at most 512 characters"))
@@ -530,9 +532,7 @@ class XConnector(Connector):
             )
         except api.NotFound:
             return not_allowed(action, "X no longer has this post", url)
-        except PermanentError as exc:
-            if "tier" in str(exc) or "reconnect" in str(exc):
-                raise
+        except api.Forbidden as exc:
             # X hides only replies in the account's own conversations.
             return not_allowed(
                 action, f"X refused ({exc}): only replies to your posts can be hidden", url

@@ -38,6 +38,10 @@ class Duplicate(PermanentError):
     already (X keeps no idempotency key, so the caller looks for it)."""
 
 
+class Forbidden(PermanentError):
+    """X forbids this action on this item (not the tier, not the token)."""
+
+
 class NotFound(PermanentError):
     """The post or user is not there (deleted, or not visible to the account)."""
 
@@ -140,7 +144,7 @@ def refusal(
             )
         if "scope" in said.lower() or "permission" in said.lower():
             return PermanentError(f"X: the account did not grant this ({said}): {RECONNECT}")
-        return PermanentError(
+        return Forbidden(
             f"X forbids this ({said or 'Forbidden'}); if it is a feature of a higher tier, "
             f"it needs {needs.capitalize()} or above"
         )

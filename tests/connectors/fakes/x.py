@@ -31,6 +31,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
+from parvis.connectors import counting
 from tests.connectors.contract.harness import BASE_TIME, FakeNetwork, Post
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "x"
@@ -230,10 +231,15 @@ class Fake(FakeNetwork):
                 "impression_count": 10 * own.likes,
             },
         }
+        # X gives every link back as a t.co link (bare domains included).
+        spans = counting.find_urls(own.text)
+        for number, span in reversed(list(enumerate(spans))):
+            body["text"] = body["text"][: span.start] + f"https://t.co/Ab{number}x" + body["text"][span.end :]
+        own_text = body["text"]
         if own.reply_to:
             # X gives a reply's text with the handle it answers in front.
             answered = self.author_of(own.reply_to)
-            body["text"] = f"@{answered} {own.text}" if answered else own.text
+            body["text"] = f"@{answered} {own_text}" if answered else own_text
             body["referenced_tweets"] = [{"type": "replied_to", "id": own.reply_to}]
         return body
 
