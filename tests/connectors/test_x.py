@@ -99,8 +99,8 @@ def test_connect_end_to_end_with_pkce(workspace, owner, fake):
     client = login(owner)
     with mock.patch.object(connector_http, "client", lambda **_kw: client_for(fake)):
         answer = client.post(
-            CONNECT, {"kind": "x", "client_id": "cGFydmlzLWNsaWVudA", "client_secret": "",
-                      "tier": "basic"}
+            CONNECT,
+            {"kind": "x", "client_id": "cGFydmlzLWNsaWVudA", "client_secret": "", "tier": "basic"},
         )
         assert answer.status_code == 200, answer.content[:300]
         url = answer.context["url"]
@@ -128,8 +128,10 @@ def test_connect_end_to_end_with_pkce(workspace, owner, fake):
 
 def test_a_wrong_verifier_is_refused(fake):
     url, pending = XConnector.oauth_start(
-        client_for(fake), {"client_id": "cGFydmlzLWNsaWVudA", "tier": "pro"},
-        "http://testserver/connect/oauth/callback/", "state-1",
+        client_for(fake),
+        {"client_id": "cGFydmlzLWNsaWVudA", "tier": "pro"},
+        "http://testserver/connect/oauth/callback/",
+        "state-1",
     )
     code = parse_qs(urlsplit(fake.authorize(url)).query)["code"][0]
     with pytest.raises(PermanentError, match="reconnect"):
@@ -142,7 +144,8 @@ def test_a_confidential_client_sends_its_secret_by_basic_auth(fake):
     url, pending = XConnector.oauth_start(
         client_for(fake),
         {"client_id": "cGFydmlzLWNsaWVudA", "client_secret": SECRET, "tier": "basic"},
-        "http://testserver/cb", "s",
+        "http://testserver/cb",
+        "s",
     )
     code = parse_qs(urlsplit(fake.authorize(url)).query)["code"][0]
     info = XConnector.oauth_finish(client_for(fake), pending, code, "http://testserver/cb")
@@ -154,8 +157,11 @@ def test_a_confidential_client_sends_its_secret_by_basic_auth(fake):
 
 @pytest.mark.parametrize(
     "fields",
-    [{"client_id": "", "tier": "basic"}, {"client_id": "a b<", "tier": "basic"},
-     {"client_id": "abc", "tier": "premium"}],
+    [
+        {"client_id": "", "tier": "basic"},
+        {"client_id": "a b<", "tier": "basic"},
+        {"client_id": "abc", "tier": "premium"},
+    ],
 )
 def test_bad_connect_fields_are_refused(fields):
     with pytest.raises(ValueError):
@@ -176,10 +182,12 @@ def test_an_expired_token_is_refreshed_and_the_rotated_one_stored(account, conne
 
 def test_two_workers_refreshing_at_once_keep_the_new_refresh_token(account, fake):
     expire(account, fake)
-    first = XConnector.for_account(ConnectedAccount.objects.get(pk=account.pk),
-                                   http=client_for(fake))
-    second = XConnector.for_account(ConnectedAccount.objects.get(pk=account.pk),
-                                    http=client_for(fake))
+    first = XConnector.for_account(
+        ConnectedAccount.objects.get(pk=account.pk), http=client_for(fake)
+    )
+    second = XConnector.for_account(
+        ConnectedAccount.objects.get(pk=account.pk), http=client_for(fake)
+    )
     seen = {}
 
     def meanwhile():
@@ -225,9 +233,15 @@ def test_a_lease_left_by_a_dead_worker_expires(account, connector, fake):
 
 def test_rate_limit_headers_are_read_and_a_429_waits_for_the_reset():
     now = 1_800_000_000.0
-    limited = response(429, "error_429.json", {"x-rate-limit-limit": "300",
-                                               "x-rate-limit-remaining": "0",
-                                               "x-rate-limit-reset": str(int(now) + 420)})
+    limited = response(
+        429,
+        "error_429.json",
+        {
+            "x-rate-limit-limit": "300",
+            "x-rate-limit-remaining": "0",
+            "x-rate-limit-reset": str(int(now) + 420),
+        },
+    )
     error = api.refusal(limited, now=now)
     assert isinstance(error, RetryLater) and error.retry_after == 420
     window = api.budget(limited)
@@ -242,8 +256,12 @@ def test_rate_limit_headers_are_read_and_a_429_waits_for_the_reset():
     ("status", "name", "kind", "words"),
     [
         (401, "error_401.json", PermanentError, "reconnect the X account"),
-        (403, "error_403_client_not_enrolled.json", PermanentError,
-         "your access tier does not allow this"),
+        (
+            403,
+            "error_403_client_not_enrolled.json",
+            PermanentError,
+            "your access tier does not allow this",
+        ),
         (403, "error_403_duplicate.json", api.Duplicate, "duplicate"),
         (403, "error_403_scope.json", PermanentError, "reconnect"),
         (403, "error_403_hide.json", PermanentError, "not permitted"),
@@ -265,8 +283,9 @@ def test_every_error_body_maps_to_what_to_do(status, name, kind, words):
 def test_a_free_tier_declared_is_told_before_reading(workspace, fake):
     fake.tier = "free"
     spec = fake.account()
-    account = do_connect_account(workspace, None, network="x", handle=spec["handle"],
-                                 credentials=spec["credentials"])
+    account = do_connect_account(
+        workspace, None, network="x", handle=spec["handle"], credentials=spec["credentials"]
+    )
     connector = XConnector.for_account(account, http=client_for(fake))
     with pytest.raises(PermanentError, match=r"tier \(Free\) does not allow reading mentions"):
         connector.fetch({}, FetchContext())
@@ -305,8 +324,14 @@ def test_mentions_reach_listening_with_authors_and_threads(workspace, account, f
 
     parent = Own(snowflake(dt.datetime.now(dt.UTC), 1), "Nouvelle bougie", dt.datetime.now(dt.UTC))
     mine(parent)
-    fake.publish(Tweet(text="@maisonlumiere superbe bougie", author="lea_dupont",
-                       in_reply_to=parent.id, likes=4))
+    fake.publish(
+        Tweet(
+            text="@maisonlumiere superbe bougie",
+            author="lea_dupont",
+            in_reply_to=parent.id,
+            likes=4,
+        )
+    )
     source = source_for(workspace, account, mode="mentions")
     assert run(source, fake).stored == 1
     mention = Mention.objects.get()
@@ -318,14 +343,17 @@ def test_mentions_reach_listening_with_authors_and_threads(workspace, account, f
 
 
 def test_recent_search_builds_the_query_from_the_monitored_queries(workspace, account, fake):
-    MonitoredQuery.objects.create(workspace=workspace, name="Marque", kind="brand",
-                                  expression='"maison lumiere"')
-    fake.publish(Tweet(text="Maison Lumière, quelle bougie", mentions_me=False),
-                 Tweet(text="rien à voir", mentions_me=False))
+    MonitoredQuery.objects.create(
+        workspace=workspace, name="Marque", kind="brand", expression='"maison lumiere"'
+    )
+    fake.publish(
+        Tweet(text="Maison Lumière, quelle bougie", mentions_me=False),
+        Tweet(text="rien à voir", mentions_me=False),
+    )
     source = source_for(workspace, account, mode="search")
     assert run(source, fake).stored == 1
     assert source.status == SourceStatus.OK, source.last_error
-    searched = [r for r in fake.requests if r.url.path == "/2/tweets/search/recent"][0]
+    searched = next(r for r in fake.requests if r.url.path == "/2/tweets/search/recent")
     assert searched.url.params["query"] == '"maison lumiere" -is:retweet'
     assert source.cursor["query"] == '"maison lumiere" -is:retweet'
     assert search_query(["bougie parfumee", '"maison lumiere"']) == (
@@ -360,9 +388,16 @@ def test_a_spent_window_stops_paging_until_the_reset(connector, fake):
 
 def test_config_is_checked():
     assert XConnector.validate_config({"mode": "search", "query": "bougie"}) == {
-        "mode": "search", "query": "bougie", "keep_all": False}
-    for bad in ({"mode": "firehose"}, {"query": "x" * 513}, {"backfill_pages": "0"},
-                {"backfill_pages": "2**64"}):
+        "mode": "search",
+        "query": "bougie",
+        "keep_all": False,
+    }
+    for bad in (
+        {"mode": "firehose"},
+        {"query": "x" * 513},
+        {"backfill_pages": "0"},
+        {"backfill_pages": "2**64"},
+    ):
         with pytest.raises(ValueError):
             XConnector.validate_config(bad)
 
@@ -371,8 +406,9 @@ def test_config_is_checked():
 
 
 def target_of(fake: Fake, tweet: Tweet) -> ReplyTarget:
-    return ReplyTarget(network="x", external_id=fake.external_id(tweet),
-                       author_handle=f"@{tweet.author}")
+    return ReplyTarget(
+        network="x", external_id=fake.external_id(tweet), author_handle=f"@{tweet.author}"
+    )
 
 
 def test_a_reply_with_a_link_is_found_again_despite_tco_and_the_handle(connector, fake):
@@ -442,19 +478,18 @@ def test_hiding_a_reply_to_our_post_and_showing_it_again(connector, fake):
     fake.publish(rude)
     done = connector.moderate(target_of(fake, rude), ModerationAction.HIDE, ModerationContext())
     assert done.done and fake.hidden[fake.external_id(rude)] is True
-    shown = connector.moderate(target_of(fake, rude), ModerationAction.RESTORE,
-                               ModerationContext())
+    shown = connector.moderate(target_of(fake, rude), ModerationAction.RESTORE, ModerationContext())
     assert shown.done and fake.hidden[fake.external_id(rude)] is False
 
 
 def test_what_x_will_not_hide_or_delete_is_left_to_a_person(connector, fake):
     stray = Tweet(text="pas une réponse", author="troll")
     fake.publish(stray)
-    hidden = connector.moderate(target_of(fake, stray), ModerationAction.HIDE,
-                                ModerationContext())
+    hidden = connector.moderate(target_of(fake, stray), ModerationAction.HIDE, ModerationContext())
     assert not hidden.done and "only replies to your posts" in hidden.message
-    deleted = connector.moderate(target_of(fake, stray), ModerationAction.DELETE,
-                                 ModerationContext())
+    deleted = connector.moderate(
+        target_of(fake, stray), ModerationAction.DELETE, ModerationContext()
+    )
     assert not deleted.done and "others' posts" in deleted.message
     assert not stray.deleted
 
@@ -472,7 +507,12 @@ def test_counts_include_quotes_and_impressions(connector, fake):
     fake.give_counts(post.external_id, likes=7, reposts=2, replies=1)
     [counts] = connector.post_metrics([post.external_id], MetricsContext())
     assert (counts.likes, counts.reposts, counts.replies, counts.quotes, counts.views) == (
-        7, 2, 1, 0, 70)
+        7,
+        2,
+        1,
+        0,
+        70,
+    )
     lookups = [r for r in fake.requests if r.url.path == "/2/tweets" and r.method == "GET"]
     assert lookups[-1].url.params["tweet.fields"] == "public_metrics"
 

@@ -59,8 +59,11 @@ def conversation(workspace, account, fake):
     ours = Own(snowflake(now, 9), "Notre nouvelle bougie", now)
     fake.own.append(ours)
     fake.publish(
-        Tweet(text="@maisonlumiere ma bougie a coulé, que faire ?", author="bob_durand",
-              in_reply_to=ours.id)
+        Tweet(
+            text="@maisonlumiere ma bougie a coulé, que faire ?",
+            author="bob_durand",
+            in_reply_to=ours.id,
+        )
     )
     source = do_create_source(
         workspace, kind="x", name="Mentions", config={"mode": "mentions"}, account=account

@@ -527,9 +527,7 @@ class XConnector(Connector):
         hidden = action == ModerationAction.HIDE
         x, _user = self.session("hiding replies")
         try:
-            answer = x.call(
-                "PUT", f"tweets/{target.external_id}/hidden", body={"hidden": hidden}
-            )
+            answer = x.call("PUT", f"tweets/{target.external_id}/hidden", body={"hidden": hidden})
         except api.NotFound:
             return not_allowed(action, "X no longer has this post", url)
         except api.Forbidden as exc:

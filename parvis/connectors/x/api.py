@@ -107,9 +107,7 @@ def problem(body: dict[str, Any]) -> str:
 BASIC, PRO = "Basic", "Pro"
 
 
-def refusal(
-    response: httpx.Response, *, needs: str = BASIC, now: float | None = None
-) -> Exception:
+def refusal(response: httpx.Response, *, needs: str = BASIC, now: float | None = None) -> Exception:
     """The typed error for an X error answer."""
     import time
 
@@ -125,8 +123,9 @@ def refusal(
                 "again tomorrow, or raise your tier in the X developer portal",
                 float(CAPPED_WAIT),
             )
-        return RetryLater("X: rate limit reached, waiting for the window to reset",
-                          window.wait(moment))
+        return RetryLater(
+            "X: rate limit reached, waiting for the window to reset", window.wait(moment)
+        )
     if status >= 500:
         return RetryLater(f"HTTP {status} from X: {said or 'server error'}", None)
     if status == 401:
@@ -138,9 +137,9 @@ def refusal(
             body.get("type")
         ):
             return PermanentError(
-                f"X: your access tier does not allow this ({said}); it needs the {needs.capitalize()} tier "
-                "or above: change the tier of your app's project in the X developer portal, "
-                "then declare it on the account in Parvis"
+                f"X: your access tier does not allow this ({said}); it needs the "
+                f"{needs.capitalize()} tier or above: change the tier of your app's project "
+                "in the X developer portal, then declare it on the account in Parvis"
             )
         if "scope" in said.lower() or "permission" in said.lower():
             return PermanentError(f"X: the account did not grant this ({said}): {RECONNECT}")

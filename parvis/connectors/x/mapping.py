@@ -14,8 +14,7 @@ from parvis.connectors.x.api import as_dict, as_list, is_id
 
 NETWORK = "x"
 TWEET_FIELDS = (
-    "created_at,author_id,conversation_id,in_reply_to_user_id,referenced_tweets,"
-    "public_metrics,lang"
+    "created_at,author_id,conversation_id,in_reply_to_user_id,referenced_tweets,public_metrics,lang"
 )
 USER_FIELDS = "username,name,public_metrics"
 EXPANSIONS = "author_id"

@@ -87,13 +87,12 @@ def authorization_url(client_id: str, redirect_uri: str, state: str, challenge: 
 def token_request(
     http: httpx.Client, form: dict[str, str], client_id: str, client_secret: str
 ) -> dict[str, Any]:
-    auth = None
-    if client_secret:
-        auth = httpx.BasicAuth(client_id, client_secret)  # a confidential client
-    else:
-        form = {**form, "client_id": client_id}
     try:
-        response = http.post(TOKEN_URL, data=form, auth=auth)
+        if client_secret:  # a confidential client
+            auth = httpx.BasicAuth(client_id, client_secret)
+            response = http.post(TOKEN_URL, data=form, auth=auth)
+        else:
+            response = http.post(TOKEN_URL, data={**form, "client_id": client_id})
     except (httpx.TimeoutException, httpx.TransportError) as exc:
         raise RetryLater(f"{type(exc).__name__} reaching X's token endpoint") from exc
     if response.status_code == 429 or response.status_code >= 500:

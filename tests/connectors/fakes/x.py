@@ -234,7 +234,9 @@ class Fake(FakeNetwork):
         # X gives every link back as a t.co link (bare domains included).
         spans = counting.find_urls(own.text)
         for number, span in reversed(list(enumerate(spans))):
-            body["text"] = body["text"][: span.start] + f"https://t.co/Ab{number}x" + body["text"][span.end :]
+            body["text"] = (
+                body["text"][: span.start] + f"https://t.co/Ab{number}x" + body["text"][span.end :]
+            )
         own_text = body["text"]
         if own.reply_to:
             # X gives a reply's text with the handle it answers in front.
@@ -310,14 +312,28 @@ class Fake(FakeNetwork):
         if method == "DELETE" and path.startswith("tweets/"):
             own = self.own_by_id(path.removeprefix("tweets/"))
             if own is None:
-                return httpx.Response(404, json={"title": "Not Found Error", "status": 404,
-                                                 "detail": "Not Found", "type": "about:blank"})
+                return httpx.Response(
+                    404,
+                    json={
+                        "title": "Not Found Error",
+                        "status": 404,
+                        "detail": "Not Found",
+                        "type": "about:blank",
+                    },
+                )
             own.deleted = True
             return self.answer(200, fixture("deleted.json"))
         if method == "PUT" and path.endswith("/hidden"):
             return self.hide(path.split("/")[1], json.loads(request.content))
-        return httpx.Response(404, json={"title": "Not Found", "status": 404, "type": "about:blank",
-                                         "detail": f"no route {method} {path}"})
+        return httpx.Response(
+            404,
+            json={
+                "title": "Not Found",
+                "status": 404,
+                "type": "about:blank",
+                "detail": f"no route {method} {path}",
+            },
+        )
 
     def visible(self) -> list[Post]:
         live = [p for p in self.posts if not p.deleted]
@@ -354,13 +370,15 @@ class Fake(FakeNetwork):
         authors = {p.author: self.user(p.author) for p in page}
         return self.answer(
             200,
-            {"data": [self.tweet(p) for p in page], "includes": {"users": list(authors.values())},
-             "meta": meta},
+            {
+                "data": [self.tweet(p) for p in page],
+                "includes": {"users": list(authors.values())},
+                "meta": meta,
+            },
         )
 
     def timeline(self, params: dict[str, str]) -> httpx.Response:
-        live = sorted((o for o in self.own if not o.deleted), key=lambda o: int(o.id),
-                      reverse=True)
+        live = sorted((o for o in self.own if not o.deleted), key=lambda o: int(o.id), reverse=True)
         if params.get("start_time"):
             start = dt.datetime.fromisoformat(params["start_time"].replace("Z", "+00:00"))
             live = [o for o in live if o.created_at >= start]
@@ -370,8 +388,11 @@ class Fake(FakeNetwork):
         page = live[first : first + size]
         if not page:
             return self.answer(200, {"meta": {"result_count": 0}})
-        meta: dict[str, Any] = {"result_count": len(page), "newest_id": page[0].id,
-                                "oldest_id": page[-1].id}
+        meta: dict[str, Any] = {
+            "result_count": len(page),
+            "newest_id": page[0].id,
+            "oldest_id": page[-1].id,
+        }
         if first + size < len(live):
             meta["next_token"] = str(first + size)
         return self.answer(200, {"data": [self.own_tweet(o) for o in page], "meta": meta})
@@ -385,8 +406,11 @@ class Fake(FakeNetwork):
             own = self.own_by_id(tweet_id)
             if own is None:
                 error = fixture("tweets_not_found.json")["errors"][0]
-                error.update(value=tweet_id, resource_id=tweet_id,
-                             detail=f"Could not find tweet with ids: [{tweet_id}].")
+                error.update(
+                    value=tweet_id,
+                    resource_id=tweet_id,
+                    detail=f"Could not find tweet with ids: [{tweet_id}].",
+                )
                 errors.append(error)
             else:
                 data.append(self.own_tweet(own))
@@ -399,8 +423,9 @@ class Fake(FakeNetwork):
         text = body.get("text", "")
         reply_to = body.get("reply", {}).get("in_reply_to_tweet_id", "")
         if any(o.text == text and not o.deleted for o in self.own):
-            return httpx.Response(403, json=fixture("error_403_duplicate.json"),
-                                  headers=self.headers())
+            return httpx.Response(
+                403, json=fixture("error_403_duplicate.json"), headers=self.headers()
+            )
         if reply_to and not self.author_of(reply_to):
             return httpx.Response(400, json=fixture("error_400_invalid.json"))
         media_ids = tuple(body.get("media", {}).get("media_ids", []))
@@ -412,8 +437,9 @@ class Fake(FakeNetwork):
         if self.lose_next_answer:
             self.lose_next_answer = False
             return httpx.Response(503, json=fixture("error_503.json"))
-        return self.answer(201, {"data": {"id": own.id, "text": text,
-                                          "edit_history_tweet_ids": [own.id]}})
+        return self.answer(
+            201, {"data": {"id": own.id, "text": text, "edit_history_tweet_ids": [own.id]}}
+        )
 
     def upload(self, request: httpx.Request) -> httpx.Response:
         content_type = request.headers.get("Content-Type", "")
@@ -429,8 +455,15 @@ class Fake(FakeNetwork):
     def hide(self, tweet_id: str, body: dict[str, Any]) -> httpx.Response:
         post = next((p for p in self.posts if self.tweet_id(p) == tweet_id), None)
         if post is None or post.deleted:
-            return httpx.Response(404, json={"title": "Not Found Error", "status": 404,
-                                             "detail": "Not Found", "type": "about:blank"})
+            return httpx.Response(
+                404,
+                json={
+                    "title": "Not Found Error",
+                    "status": 404,
+                    "detail": "Not Found",
+                    "type": "about:blank",
+                },
+            )
         parent = post.in_reply_to if isinstance(post, Tweet) else ""
         if not parent or self.own_by_id(parent) is None:
             return httpx.Response(403, json=fixture("error_403_hide.json"))
@@ -444,8 +477,13 @@ class Fake(FakeNetwork):
         if not client and request.headers.get("Authorization", "").startswith("Basic "):
             client = base64.b64decode(request.headers["Authorization"][6:]).decode().split(":")[0]
         if client != CLIENT_ID:
-            return httpx.Response(401, json={"error": "invalid_client",
-                                             "error_description": "Missing valid authorization header"})
+            return httpx.Response(
+                401,
+                json={
+                    "error": "invalid_client",
+                    "error_description": "Missing valid authorization header",
+                },
+            )
         grant = form.get("grant_type")
         if grant == "authorization_code":
             challenge = self.codes.pop(form.get("code", ""), None)
