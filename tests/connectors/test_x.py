@@ -523,3 +523,16 @@ def test_the_token_is_never_in_a_url(connector, fake):
     connector.fetch({}, FetchContext())
     for request in fake.requests:
         assert TOKEN not in str(request.url)
+
+
+def test_a_lone_surrogate_is_refused_before_x(connector, fake):
+    with pytest.raises(PermanentError, match="lone surrogate"):
+        connector.publish(OutgoingPost(text="Bonjour \ud800"), PublishContext())
+    assert fake.published_texts() == []
+
+
+def test_hostile_counts_are_unknown_not_huge(connector, fake):
+    post = connector.publish(OutgoingPost(text="Compte"), PublishContext())
+    fake.give_counts(post.external_id, likes=10**30, reposts=-1, replies=3)
+    [counts] = connector.post_metrics([post.external_id], MetricsContext())
+    assert (counts.likes, counts.reposts, counts.replies) == (None, None, 3)

@@ -174,7 +174,13 @@ class Api:
         headers = {"Authorization": f"Bearer {self.token}"}
         content = None
         if body is not None:
-            content = json.dumps(body, ensure_ascii=False).encode("utf-8")
+            try:
+                content = json.dumps(body, ensure_ascii=False).encode("utf-8")
+            except UnicodeEncodeError as exc:  # a lone surrogate: no network takes it
+                raise PermanentError(
+                    "the text holds a character that cannot be sent (a lone surrogate): "
+                    "edit the text"
+                ) from exc
             headers["Content-Type"] = "application/json"
         try:
             response = self.http.request(
