@@ -453,11 +453,47 @@ def test_images_are_uploaded_with_their_alt_text(connector, fake, tmp_path):
     assert fake.media[own.media_ids[0]]["alt_text"] == "Une bougie allumée"
 
 
-def test_a_video_is_refused_before_anything_is_posted(connector, fake, tmp_path):
-    video = MediaFile(str(tmp_path / "v.mp4"), "video/mp4")
-    with pytest.raises(PermanentError, match="video"):
-        connector.publish(OutgoingPost(text="Film", media=(video,)), PublishContext())
+def test_a_video_is_sent_in_chunks_and_waited_for(connector, fake, tmp_path, monkeypatch):
+    from parvis.connectors.x import media as x_media
+
+    monkeypatch.setattr(x_media, "SEGMENT", 1000)
+    waits = []
+    monkeypatch.setattr(connector, "sleep", waits.append)
+    video = tmp_path / "atelier.mp4"
+    video.write_bytes(bytes(range(256)) * 10)  # 2,560 bytes: 3 segments of 1,000
+    item = MediaFile(str(video), "video/mp4", alt_text="L'atelier", size=2560)
+    post = connector.publish(OutgoingPost(text="Film", media=(item,)), PublishContext())
+    own = fake.own_by_id(post.external_id)
+    assert own is not None and len(own.media_ids) == 1
+    sent = fake.media[own.media_ids[0]]
+    assert (sent["size"], sent["segments"], sent["checks"]) == (2560, [0, 1, 2], 2)
+    assert sent["alt_text"] == "L'atelier" and waits == [1.0, 1.0]
+
+
+def test_a_video_x_cannot_process_is_a_clear_refusal(connector, fake, tmp_path, monkeypatch):
+    monkeypatch.setattr(connector, "sleep", lambda _s: None)
+    fake.fail_processing = True
+    video = tmp_path / "v.mp4"
+    video.write_bytes(b"0" * 100)
+    with pytest.raises(PermanentError, match="Unsupported video format"):
+        connector.publish(
+            OutgoingPost(text="Film", media=(MediaFile(str(video), "video/mp4"),)),
+            PublishContext(),
+        )
     assert fake.published_texts() == []
+
+
+def test_a_gif_goes_alone_and_other_types_are_refused(connector, fake, tmp_path):
+    gif = MediaFile(str(tmp_path / "a.gif"), "image/gif")
+    png = MediaFile(str(tmp_path / "b.png"), "image/png")
+    with pytest.raises(PermanentError, match="goes alone"):
+        connector.publish(OutgoingPost(text="x", media=(gif, png)), PublishContext())
+    with pytest.raises(PermanentError, match="does not take"):
+        connector.publish(
+            OutgoingPost(text="x", media=(MediaFile(str(tmp_path / "c.avi"), "video/avi"),)),
+            PublishContext(),
+        )
+    assert fake.published_texts() == [] and fake.media == {}
 
 
 def test_published_time_comes_from_the_post_id():

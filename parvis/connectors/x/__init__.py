@@ -61,7 +61,8 @@ OWN_PAGES = 5  # pages of the account's own posts read back to find a reply or a
 # A duplicate refused by X is taken for ours only if it was posted this recently.
 DUPLICATE_WINDOW = dt.timedelta(hours=1)
 IMAGE_SIZE = 5 * 1024 * 1024
-IMAGE_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp")
+VIDEO_SIZE = 512 * 1024 * 1024
+MEDIA_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp", "video/mp4", "video/quicktime")
 # X's epoch for post ids (snowflakes: milliseconds since it, shifted left 22 bits).
 TWEPOCH_MS = 1288834974657
 SHORT_LINK = re.compile(r"https://t\.co/\w+")
@@ -307,6 +308,13 @@ class XConnector(Connector):
         token = oauth.access_token(account, self.http)
         return api.Api(self.http, token), user_id
 
+    @staticmethod
+    def sleep(seconds: float) -> None:
+        """Waiting for X to process a video (tests replace it)."""
+        import time
+
+        time.sleep(seconds)
+
     def username(self) -> str:
         return self.credentials().get("username", "i")
 
@@ -471,7 +479,7 @@ class XConnector(Connector):
                 raise PermanentError("the post this one follows is not an X post")
             body["reply"] = {"in_reply_to_tweet_id": parent}
         if post.media:
-            body["media"] = {"media_ids": media.upload_all(x, post.media)}
+            body["media"] = {"media_ids": media.upload_all(x, post.media, self.sleep)}
         return self.create(x, body, post.text, parent, user_id)
 
     def find_post(
@@ -489,7 +497,8 @@ class XConnector(Connector):
             characters_per_url=23,
             max_media=4,
             image_size_limit=IMAGE_SIZE,
-            media_types=IMAGE_TYPES,
+            video_size_limit=VIDEO_SIZE,
+            media_types=MEDIA_TYPES,
         )
 
     def delete_post(self, external_id: str) -> bool:

@@ -106,6 +106,7 @@ class Fake(FakeNetwork):
         self.dead_refresh: set[str] = set()
         self.codes: dict[str, str] = {}  # code → the challenge it was given for
         self.lose_next_answer = False
+        self.fail_processing = False
         self.on_token: Any = None  # called when the token endpoint is reached (races)
         self.token_calls = 0
         self.sequence = itertools.count(1)
@@ -289,7 +290,7 @@ class Fake(FakeNetwork):
         method = request.method
         if method == "GET" and path == "users/me":
             return self.answer(200, fixture("users_me.json"))
-        reading = method == "GET"
+        reading = method == "GET" and not path.startswith("media/")
         if reading and self.tier == "free":
             return httpx.Response(403, json=fixture("error_403_client_not_enrolled.json"))
         if method == "GET" and path == f"users/{ME_ID}/mentions":
@@ -305,6 +306,14 @@ class Fake(FakeNetwork):
             return self.create(json.loads(request.content))
         if method == "POST" and path == "media/upload":
             return self.upload(request)
+        if method == "POST" and path == "media/upload/initialize":
+            return self.initialize(json.loads(request.content))
+        if method == "POST" and path.startswith("media/upload/") and path.endswith("/append"):
+            return self.append(path.split("/")[2], request)
+        if method == "POST" and path.startswith("media/upload/") and path.endswith("/finalize"):
+            return self.finalize(path.split("/")[2])
+        if method == "GET" and path == "media/upload" and params.get("command") == "STATUS":
+            return self.status(params.get("media_id", ""))
         if method == "POST" and path == "media/metadata":
             body = json.loads(request.content)
             self.media[body["id"]]["alt_text"] = body["metadata"]["alt_text"]["text"]
@@ -451,6 +460,87 @@ class Fake(FakeNetwork):
         answer = fixture("media_upload.json")
         answer["data"].update(id=media_id, media_key=f"3_{media_id}")
         return self.answer(200, answer)
+
+    def initialize(self, body: dict[str, Any]) -> httpx.Response:
+        assert body["media_category"] in {"tweet_gif", "tweet_video"}
+        media_id = snowflake(dt.datetime.now(dt.UTC), next(self.sequence))
+        self.media[media_id] = {
+            "size": 0,
+            "total": body["total_bytes"],
+            "segments": [],
+            "type": body["media_type"],
+            "checks": 0,
+            "finalized": False,
+        }
+        return self.answer(
+            200,
+            {"data": {"id": media_id, "media_key": f"7_{media_id}", "expires_after_secs": 86400}},
+        )
+
+    def append(self, media_id: str, request: httpx.Request) -> httpx.Response:
+        media = self.media.get(media_id)
+        if media is None or media.get("finalized"):
+            return httpx.Response(400, json=fixture("error_400_invalid.json"))
+        raw = request.content
+        marker = b'name="segment_index"'
+        assert marker in raw
+        index = int(raw.split(marker)[1].split(b"\r\n\r\n", 1)[1].split(b"\r\n", 1)[0])
+        chunk = raw.split(b'name="media"', 1)[1].split(b"\r\n\r\n", 1)[1]
+        chunk = chunk[: chunk.rindex(b"\r\n--")]
+        media["segments"].append(index)
+        media["size"] += len(chunk)
+        return httpx.Response(204, headers=self.headers())
+
+    def processing(self, media_id: str) -> dict[str, Any]:
+        media = self.media[media_id]
+        if self.fail_processing:
+            return {
+                "state": "failed",
+                "error": {"code": 1, "name": "InvalidMedia", "message": "Unsupported video format"},
+            }
+        if media["checks"] < 2:
+            return {
+                "state": "pending" if media["checks"] == 0 else "in_progress",
+                "check_after_secs": 1,
+                "progress_percent": 50 * media["checks"],
+            }
+        return {"state": "succeeded", "progress_percent": 100}
+
+    def finalize(self, media_id: str) -> httpx.Response:
+        media = self.media.get(media_id)
+        if media is None or media["size"] != media["total"]:
+            return httpx.Response(400, json=fixture("error_400_invalid.json"))
+        if media["segments"] != list(range(len(media["segments"]))):
+            return httpx.Response(400, json=fixture("error_400_invalid.json"))
+        media["finalized"] = True
+        return self.answer(
+            200,
+            {
+                "data": {
+                    "id": media_id,
+                    "media_key": f"7_{media_id}",
+                    "size": media["size"],
+                    "expires_after_secs": 86400,
+                    "processing_info": self.processing(media_id),
+                }
+            },
+        )
+
+    def status(self, media_id: str) -> httpx.Response:
+        media = self.media.get(media_id)
+        if media is None:
+            return httpx.Response(400, json=fixture("error_400_invalid.json"))
+        media["checks"] += 1
+        return self.answer(
+            200,
+            {
+                "data": {
+                    "id": media_id,
+                    "media_key": f"7_{media_id}",
+                    "processing_info": self.processing(media_id),
+                }
+            },
+        )
 
     def hide(self, tweet_id: str, body: dict[str, Any]) -> httpx.Response:
         post = next((p for p in self.posts if self.tweet_id(p) == tweet_id), None)
