@@ -106,12 +106,12 @@ def test_connect_end_to_end_with_pkce(workspace, owner, fake):
         url = answer.context["url"]
         query = parse_qs(urlsplit(url).query)
         assert query["code_challenge_method"] == ["S256"] and "code_verifier" not in url
-        # The verifier waits server-side, encrypted in the session.
+        # The verifier waits server-side, encrypted in the session (read here from a copy of
+        # the stored session: the stored one is left for the callback).
         pending = flow.take(client.session, query["state"][0])
-        assert pending.pending["code_verifier"] not in json.dumps(dict(client.session))
-        session = client.session  # put back, as the browser had not returned yet
-        flow.remember(session, pending)
-        session.save()
+        verifier = pending.pending["code_verifier"]
+        assert len(verifier) >= 43 and verifier not in json.dumps(dict(client.session))
+        assert flow.SESSION_KEY in client.session
         back = urlsplit(fake.authorize(url))
         done = client.get(CALLBACK, {k: v[0] for k, v in parse_qs(back.query).items()})
     assert done.status_code == 302
