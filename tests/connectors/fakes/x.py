@@ -446,9 +446,9 @@ class Fake(FakeNetwork):
         if self.lose_next_answer:
             self.lose_next_answer = False
             return httpx.Response(503, json=fixture("error_503.json"))
-        return self.answer(
-            201, {"data": {"id": own.id, "text": text, "edit_history_tweet_ids": [own.id]}}
-        )
+        created = fixture("create_tweet.json")
+        created["data"].update(id=own.id, text=text, edit_history_tweet_ids=[own.id])
+        return self.answer(201, created)
 
     def upload(self, request: httpx.Request) -> httpx.Response:
         content_type = request.headers.get("Content-Type", "")
@@ -558,7 +558,9 @@ class Fake(FakeNetwork):
         if not parent or self.own_by_id(parent) is None:
             return httpx.Response(403, json=fixture("error_403_hide.json"))
         self.hidden[tweet_id] = bool(body["hidden"])
-        return self.answer(200, {"data": {"hidden": bool(body["hidden"])}})
+        answer = fixture("hidden.json")
+        answer["data"]["hidden"] = bool(body["hidden"])
+        return self.answer(200, answer)
 
     def token(self, request: httpx.Request) -> httpx.Response:
         self.token_calls += 1
