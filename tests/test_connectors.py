@@ -66,10 +66,10 @@ def test_update_keeps_unchanged_secret_and_audits_without_values(account, owner)
 def test_secret_never_rendered_nor_logged(workspace, owner, caplog):
     client = login(owner)
     caplog.set_level(logging.DEBUG)
-    # Pasting a token: for the networks without a connector (X here).
+    # Pasting a token: for the networks without a connector (TikTok here).
     response = client.post(
         "/w/lumiere/accounts/connect/token/",
-        {"network": "x", "handle": "lumiere.test", "cred_bearer_token": SECRET},
+        {"network": "tiktok", "handle": "lumiere.test", "cred_access_token": SECRET},
         follow=True,
     )
     assert response.status_code == 200
@@ -84,11 +84,11 @@ def test_secret_never_rendered_nor_logged(workspace, owner, caplog):
 def test_connect_form_reports_missing_credentials(workspace, owner):
     client = login(owner)
     response = client.post(
-        "/w/lumiere/accounts/connect/token/", {"network": "x", "handle": "x.test"}
+        "/w/lumiere/accounts/connect/token/", {"network": "tiktok", "handle": "t.test"}
     )
     assert response.status_code == 200
     assert not ConnectedAccount.objects.exists()
-    assert response.context["form"].errors["cred_bearer_token"]
+    assert response.context["form"].errors["cred_access_token"]
 
 
 def test_analyst_cannot_manage_accounts(workspace, member_factory, account):

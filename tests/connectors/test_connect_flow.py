@@ -277,7 +277,8 @@ def test_accounts_page_lists_connectors_that_connect_accounts(workspace, owner, 
     assert "Fake OAuth network" in html and "?kind=fakeoauth" in html
     # The networks with a connector are no longer offered as "paste a token".
     manual = dict(login(owner).get(CONNECT).context["manual"])
-    assert "linkedin" not in manual and "threads" not in manual and "x" in manual
+    assert "linkedin" not in manual and "threads" not in manual and "tiktok" in manual
+    assert "x" not in manual  # the X connector (OAuth 2.0) replaced « paste a token »
 
 
 def test_pick_page_and_network_shortcut(workspace, owner, fakes):
@@ -549,7 +550,7 @@ def test_token_page_offers_only_networks_without_connector(workspace, owner, fak
     client = login(owner)
     page = client.get("/w/lumiere/accounts/connect/token/")
     codes = {code for code, _label in page.context["form"].fields["network"].choices}
-    assert "x" in codes and "linkedin" not in codes and "rss" not in codes
+    assert "tiktok" in codes and "x" not in codes and "linkedin" not in codes and "rss" not in codes
     response = client.post(
         "/w/lumiere/accounts/connect/token/",
         {"network": "linkedin", "handle": "h", "cred_access_token": "t" * 10},

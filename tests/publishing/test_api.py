@@ -47,9 +47,9 @@ def test_accounts_list_with_capabilities(client, owner, account):
     do_connect_account(
         owner.memberships.get().workspace,
         owner,
-        network="x",
+        network="tiktok",
         handle="lumiere",
-        credentials={"bearer_token": "t"},
+        credentials={"access_token": "t"},
     )
     rows = call(client, "get", BASE + "/accounts", owner).json()
     by_network = {r["network"]: r for r in rows}
@@ -60,7 +60,7 @@ def test_accounts_list_with_capabilities(client, owner, account):
         "display_name": "",
         "capabilities": ["publish"],
     }
-    assert by_network["x"]["capabilities"] == []  # no connector publishes on X
+    assert by_network["tiktok"]["capabilities"] == []  # no connector publishes on TikTok
 
 
 def test_create_read_and_list(client, cm, account):

@@ -288,10 +288,10 @@ def test_account_without_a_publishing_connector_fails_with_what_to_do(
 ):
     from parvis.connectors.services import do_connect_account
 
-    x = do_connect_account(
-        workspace, owner, network="x", handle="lumiere", credentials={"bearer_token": "t"}
+    youtube = do_connect_account(
+        workspace, owner, network="youtube", handle="lumiere", credentials={"api_key": "t"}
     )
-    post = services.do_create_post(workspace, owner, "Bonjour", variants={x.pk: ""})
+    post = services.do_create_post(workspace, owner, "Bonjour", variants={youtube.pk: ""})
     services.do_schedule(post, owner, at)
     assert engine.run_due(at) == {Status.FAILED: 1}
     assert "cannot publish" in Variant.objects.get(post=post).last_error

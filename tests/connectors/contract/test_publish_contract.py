@@ -117,5 +117,6 @@ def test_permanent_refusal_says_what_to_do(fake, connector):
 def test_limits_are_given(fake, connector):
     limits = connector.publish_limits()
     assert isinstance(limits, PublishLimits)
-    assert limits.max_characters and limits.max_characters >= 300
+    # X's 280 weighted characters is the smallest limit a network documents.
+    assert limits.max_characters and limits.max_characters >= 280
     assert limits.max_media and limits.max_media >= 1
