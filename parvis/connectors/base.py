@@ -221,6 +221,10 @@ class PublishLimits:
     image_size_limit: int | None = None  # bytes
     video_size_limit: int | None = None  # bytes
     media_types: tuple[str, ...] = ()
+    # Posts the account may publish through the API in a rolling 24 hours, and how many are
+    # left now, where the network counts them (Instagram's content_publishing_limit).
+    posts_per_day: int | None = None
+    posts_left: int | None = None
 
 
 class PublishContext(Context):
