@@ -57,7 +57,8 @@ def thread_of(target: ReplyTarget) -> str:
 
 def url_of(target: ReplyTarget) -> str:
     raw = target.raw if isinstance(target.raw, dict) else {}
-    url = raw.get("url") or raw.get("permalink")
+    media = raw.get("media") if isinstance(raw.get("media"), dict) else {}
+    url = raw.get("url") or raw.get("permalink") or media.get("permalink")
     return url if isinstance(url, str) and url.startswith("https://") else WWW
 
 
