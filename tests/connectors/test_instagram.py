@@ -626,6 +626,22 @@ def test_a_hostile_count_is_no_figure(ig, fake, settings):
     assert counts.likes is None and counts.replies is None
 
 
+def test_the_accounts_daily_figures(ig, fake):
+    fake.account_insights = {
+        "reach": [("2026-11-20T08:00:00+0000", 1200), ("2026-11-21T08:00:00+0000", 1500)],
+        "follower_count": [("2026-11-21T08:00:00+0000", 11_842), ("2026-11-22T08:00:00+0000", -4)],
+    }
+    days = ig.account_metrics(dt.date(2026, 9, 1), dt.date(2026, 11, 22))
+    assert days == {
+        "reach": [(dt.date(2026, 11, 20), 1200), (dt.date(2026, 11, 21), 1500)],
+        "follower_count": [(dt.date(2026, 11, 21), 11_842)],  # a negative count is no figure
+    }
+    [asked] = [r for r in fake.requests if r.url.path.endswith(f"{IG_USER_ID}/insights")]
+    assert asked.url.params["since"] == "2026-10-23"  # 30 days at most
+    with pytest.raises(ValueError):
+        ig.account_metrics(dt.date(2026, 11, 22), dt.date(2026, 11, 1))
+
+
 # --- webhooks ------------------------------------------------------------------------------
 
 COMMENTS = (FIXTURES / "webhook_comments.json").read_bytes()

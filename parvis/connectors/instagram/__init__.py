@@ -423,5 +423,16 @@ class InstagramConnector(Connector):
         api, _user_id = self.api()
         return metrics.post_metrics(api, external_ids)
 
+    def account_metrics(
+        self, since: dt.date, until: dt.date
+    ) -> dict[str, list[tuple[dt.date, int]]]:
+        """The account's daily reach and follower count (no caller in the contract yet: the
+        analytics app will call it, as Facebook's page_metrics)."""
+        from parvis.connectors.instagram import metrics
+
+        self.acting_account("reading counts", "the Instagram account")
+        api, user_id = self.api()
+        return metrics.account_days(api, user_id, since, until)
+
 
 __all__ = ["InstagramConnector"]

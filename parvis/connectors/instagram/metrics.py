@@ -9,10 +9,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from parvis.connectors.base import PostMetrics, metric
 from parvis.connectors.facebook import graph
+from parvis.connectors.facebook.mapping import graph_time
 from parvis.connectors.instagram.api import Api
 
 INSIGHTS = ("reach", "views", "shares")
@@ -62,3 +64,41 @@ def counts(api: Api, media_id: str) -> PostMetrics:
 
 def post_metrics(api: Api, external_ids: list[str]) -> list[PostMetrics]:
     return [counts(api, media_id) for media_id in external_ids if usable(media_id)]
+
+
+ACCOUNT_METRICS = ("reach", "follower_count")
+MAX_DAYS = 30  # what one call of /{ig-user-id}/insights with period=day covers
+
+
+def account_days(
+    api: Api, user_id: str, since: dt.date, until: dt.date
+) -> dict[str, list[tuple[dt.date, int]]]:
+    """The account's daily reach and follower count from `since` to `until` (the last 30
+    days of the period at most)."""
+    if until < since:
+        raise ValueError("the period ends before it starts")
+    if (until - since).days > MAX_DAYS:
+        since = until - dt.timedelta(days=MAX_DAYS)
+    body = api.get(
+        f"{user_id}/insights",
+        {
+            "metric": ",".join(ACCOUNT_METRICS),
+            "period": "day",
+            "since": since.isoformat(),
+            "until": until.isoformat(),
+        },
+        "metrics",
+    )
+    found: dict[str, list[tuple[dt.date, int]]] = {name: [] for name in ACCOUNT_METRICS}
+    for entry in graph.as_list(body.get("data")):
+        entry = graph.as_dict(entry)
+        name = entry.get("name")
+        if name not in found or entry.get("period") != "day":
+            continue
+        for value in graph.as_list(entry.get("values")):
+            value = graph.as_dict(value)
+            when = graph_time(value.get("end_time"))
+            number = metric(value.get("value"))
+            if when is not None and number is not None:
+                found[str(name)].append((when.date(), number))
+    return found

@@ -179,7 +179,8 @@ def read_back(api: Api, media_id: str) -> PublishedPost:
 
 def comment_post(comment_id: str, parent: ReplyTarget, when: Any) -> PublishedPost:
     raw = parent.raw if isinstance(parent.raw, dict) else {}
-    url = raw.get("url") if isinstance(raw.get("url"), str) else ""
+    url = raw.get("url")
+    url = url if isinstance(url, str) else ""
     return PublishedPost(
         external_id=comment_id,
         url=url if url.startswith("https://") else WWW,

@@ -49,7 +49,7 @@ def thread_of(target: ReplyTarget) -> str:
     """The top-level comment a reply goes under."""
     raw = target.raw if isinstance(target.raw, dict) else {}
     parent, root = raw.get("parent_id"), raw.get("root_id")
-    media = raw.get("media") if isinstance(raw.get("media"), dict) else {}
+    media = graph.as_dict(raw.get("media"))
     if isinstance(parent, str) and parent and parent not in (root, media.get("id")):
         return parent
     return comment_id_of(target)
@@ -57,7 +57,7 @@ def thread_of(target: ReplyTarget) -> str:
 
 def url_of(target: ReplyTarget) -> str:
     raw = target.raw if isinstance(target.raw, dict) else {}
-    media = raw.get("media") if isinstance(raw.get("media"), dict) else {}
+    media = graph.as_dict(raw.get("media"))
     url = raw.get("url") or raw.get("permalink") or media.get("permalink")
     return url if isinstance(url, str) and url.startswith("https://") else WWW
 

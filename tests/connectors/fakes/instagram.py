@@ -103,6 +103,8 @@ class Fake(FakeNetwork):
         self.fetched: list[str] = []  # media addresses the fake fetched
         self.quota_total, self.quota_usage = 100, 0
         self.figures: dict[str, dict[str, Any]] = {}
+        # The account's daily insights: metric -> [(end_time, value)].
+        self.account_insights: dict[str, list[tuple[str, Any]]] = {}
         self.retired: set[str] = set()
         self.grants: dict[str, str] = {}
         self.hidden_ids: set[str] = set()
@@ -379,6 +381,8 @@ class Fake(FakeNetwork):
         return httpx.Response(200, json={"id": IG_USER_ID, "username": USERNAME})
 
     def insights_of(self, media_id: str, query: dict[str, str]) -> httpx.Response:
+        if media_id == IG_USER_ID:
+            return self.account_insights_of(query)
         if media_id not in self.media_ids():
             return error("error_100_33")
         metrics = [m for m in query.get("metric", "").split(",") if m]
@@ -397,6 +401,25 @@ class Fake(FakeNetwork):
             for name in metrics
         ]
         return httpx.Response(200, json={"data": data})
+
+    def account_insights_of(self, query: dict[str, str]) -> httpx.Response:
+        if query.get("period") != "day" or not query.get("since") or not query.get("until"):
+            return error("error_100_metric")
+        data = [
+            {
+                "name": name,
+                "period": "day",
+                "values": [
+                    {"value": v, "end_time": t} for t, v in self.account_insights.get(name, [])
+                ],
+                "title": name.replace("_", " ").title(),
+                "description": "Daily figures of the account.",
+                "id": f"{IG_USER_ID}/insights/{name}/day",
+            }
+            for name in query.get("metric", "").split(",")
+            if name
+        ]
+        return httpx.Response(200, json={"data": data, "paging": {}})
 
     def container_status(self, container_id: str) -> httpx.Response:
         box = self.containers[container_id]
