@@ -482,10 +482,7 @@ def test_a_carousel_and_a_reel(ig, fake, settings):
 
 def test_without_a_public_address_publishing_refuses_saying_what_to_set(ig, fake, settings):
     settings.PUBLIC_URL = ""
-    with (
-        mock.patch.dict("os.environ", {"PARVIS_PUBLIC_URL": ""}),
-        pytest.raises(PermanentError, match="PARVIS_PUBLIC_URL"),
-    ):
+    with pytest.raises(PermanentError, match="PARVIS_PUBLIC_URL"):
         ig.publish(OutgoingPost(text=CAPTION, media=(jpeg(settings),)), PublishContext())
     assert not fake.containers and not fake.media_items
 
@@ -666,8 +663,8 @@ def deliver(client, body: bytes, signature: str):
     )
 
 
-def test_subscription_verification_is_the_facebook_one(client, monkeypatch):
-    monkeypatch.setenv("PARVIS_FACEBOOK_VERIFY_TOKEN", "meatyhamhock")
+def test_subscription_verification_is_the_facebook_one(client, settings):
+    settings.FACEBOOK_VERIFY_TOKEN = "meatyhamhock"
     query = {
         "hub.mode": "subscribe",
         "hub.challenge": "1158201444",

@@ -5,7 +5,6 @@ relative to the data directory; it is good for a day (Instagram fetches within m
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from django.conf import settings
@@ -24,8 +23,7 @@ NO_PUBLIC_URL = (
 
 
 def public_base() -> str:
-    base = str(getattr(settings, "PUBLIC_URL", "") or os.environ.get("PARVIS_PUBLIC_URL", ""))
-    base = base.strip().rstrip("/")
+    base = str(getattr(settings, "PUBLIC_URL", "") or "").strip().rstrip("/")
     if not base.startswith(("https://", "http://")):
         return ""
     return base

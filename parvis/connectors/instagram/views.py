@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import hmac
 import json
-import os
 
+from django.conf import settings
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
@@ -42,7 +42,7 @@ def app_secrets(account_ids: list[str]) -> list[str]:
             continue
         if secret and secret not in found:
             found.append(secret)
-    extra = os.environ.get("PARVIS_FACEBOOK_APP_SECRET", "")
+    extra = str(settings.FACEBOOK_APP_SECRET)
     if extra and extra not in found:
         found.append(extra)
     return found
