@@ -300,7 +300,7 @@ def test_a_new_comment_is_read_next_time_and_nothing_twice(workspace, account, f
 
 
 def test_media_without_comments_cost_no_call(workspace, account, fake, ig):
-    ig.publish(OutgoingPost(text=CAPTION, media=fake.media()), PublishContext())
+    ig.publish(OutgoingPost(text=CAPTION, media=fake.post_media()), PublishContext())
     source = source_for(workspace, account)
     fake.requests.clear()
     run(source, fake)

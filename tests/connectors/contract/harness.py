@@ -106,7 +106,7 @@ class FakeNetwork:
         """Set what the connector needs of the server's settings (pytest-django's `settings`,
         restored after the test): Instagram's public address for media."""
 
-    def media(self) -> tuple[Any, ...]:
+    def post_media(self) -> tuple[Any, ...]:
         """The media a post needs on this network (Instagram has no text-only post): none."""
         return ()
 

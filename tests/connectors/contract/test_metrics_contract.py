@@ -48,7 +48,7 @@ def connector(workspace, fake, settings) -> Connector:
 def published(connector: Connector, fake: FakeNetwork, n: int) -> list[str]:
     return [
         connector.publish(
-            OutgoingPost(text=f"Post {i} #MaisonLumiere", media=fake.media()),
+            OutgoingPost(text=f"Post {i} #MaisonLumiere", media=fake.post_media()),
             PublishContext(idempotency_key=f"m{i}"),
         ).external_id
         for i in range(n)

@@ -132,7 +132,7 @@ class Fake(FakeNetwork):
     def configure(self, settings: Any) -> None:
         settings.PUBLIC_URL = PUBLIC_URL
 
-    def media(self) -> tuple[Any, ...]:
+    def post_media(self) -> tuple[Any, ...]:
         """One JPEG in the data directory's media folder, as the publishing app stores it."""
         from django.conf import settings
 
