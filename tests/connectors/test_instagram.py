@@ -721,3 +721,26 @@ def test_a_tampered_unsigned_or_unknown_delivery_is_refused(client, account):
 
 def test_a_delivery_for_an_account_not_connected_is_refused(client):
     assert deliver(client, COMMENTS, COMMENTS_SIGNATURE).status_code == 403
+
+
+def test_hostile_shapes_in_a_signed_delivery_are_no_500(client, workspace, account, fake):
+    entries = [
+        {"id": IG_USER_ID, "time": 2**64, "changes": [{"field": "comments", "value": {"id": 1}}]},
+        {"id": IG_USER_ID, "time": 1, "changes": [{"field": "comments", "value": "texte"}]},
+        {"id": IG_USER_ID, "changes": [{"field": "mentions", "value": {"comment_id": "../x"}}]},
+        {"id": IG_USER_ID, "changes": [{"field": "mentions", "value": {"media_id": 12}}]},
+        {"id": IG_USER_ID, "changes": "pas une liste"},
+        {"id": 42, "changes": []},
+        "pas un objet",
+    ]
+    body = json.dumps({"object": "instagram", "entry": entries}).encode()
+    answer = deliver(client, body, fb_webhook.signature(body, APP_SECRET))
+    assert answer.status_code == 200
+    source = source_for(workspace, account)
+    summary = run(source, fake)
+    assert source.status == SourceStatus.OK, source.last_error
+    assert summary.stored == 0 and QuarantinedItem.objects.count() == 4
+    # A lone surrogate, once signed, is no 500 either (nothing keeps it).
+    odd = b'{"object":"instagram","entry":[{"id":"' + IG_USER_ID.encode() + b'","changes":'
+    odd += b'[{"field":"comments","value":{"text":"\\ud800"}}]}]}'
+    assert deliver(client, odd, fb_webhook.signature(odd, APP_SECRET)).status_code == 200
