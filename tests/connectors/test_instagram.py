@@ -744,3 +744,42 @@ def test_hostile_shapes_in_a_signed_delivery_are_no_500(client, workspace, accou
     odd = b'{"object":"instagram","entry":[{"id":"' + IG_USER_ID.encode() + b'","changes":'
     odd += b'[{"field":"comments","value":{"text":"\\ud800"}}]}]}'
     assert deliver(client, odd, fb_webhook.signature(odd, APP_SECRET)).status_code == 200
+
+
+def test_a_reel_still_processing_is_waited_for_not_made_again(ig, fake, settings):
+    fake.processing_reads = 40  # longer than one attempt watches a video
+    reel = OutgoingPost(text="Le reel", media=(video(settings),))
+    with pytest.raises(RetryLater):
+        ig.publish(reel, PublishContext(idempotency_key="reel"))
+    assert len(fake.containers) == 1 and not fake.media_items
+    again = ig.publish(reel, PublishContext(idempotency_key="reel"))
+    assert len(fake.containers) == 1  # the same container, its processing not started over
+    [item] = fake.media_items
+    assert again.external_id == item["id"] and item["media_type"] == "VIDEO"
+    assert FacebookSend.objects.get(kind="post").url == item["permalink"]
+
+
+def test_an_expired_container_is_made_again(ig, fake, settings):
+    fake.processing_reads = 40
+    post = OutgoingPost(text="x", media=(jpeg(settings),))
+    with pytest.raises(RetryLater):
+        ig.publish(post, PublishContext(idempotency_key="exp"))
+    [first] = fake.containers.values()
+    first["status"] = "EXPIRED"
+    fake.processing_reads = 0
+    ig.publish(post, PublishContext(idempotency_key="exp"))
+    assert len(fake.containers) == 2 and len(fake.media_items) == 1
+
+
+def test_a_published_container_not_yet_listed_is_never_published_again(ig, fake, settings):
+    post = OutgoingPost(text=CAPTION, media=(jpeg(settings),))
+    fake.lose_next_answer = True
+    fake.listing_lag = True
+    with pytest.raises(RetryLater):
+        ig.publish(post, PublishContext(idempotency_key="lag"))
+    with pytest.raises(RetryLater, match="waiting to read it back"):
+        ig.publish(post, PublishContext(idempotency_key="lag"))
+    assert len(fake.media_items) == 1 and fake.quota_usage == 1
+    fake.listing_lag = False
+    found = ig.publish(post, PublishContext(idempotency_key="lag"))
+    assert found.external_id == fake.media_items[0]["id"] and len(fake.media_items) == 1

@@ -12,7 +12,8 @@
 
 Instagram fetches the files from Parvis's public address (media_url.py). No text-only post
 exists on Instagram. No idempotency key exists: the Facebook connector's sends.py keeps exactly
-once, and find_post reads the account's recent media for its own caption.
+once, find_post reads the account's recent media for its own caption, and the pending row keeps
+the container (Memo) so that a retry reuses it.
 The limit: GET /{ig-user-id}/content_publishing_limit?fields=quota_usage,config (posts
 published through the API in the last 24 hours; config.quota_total, 100 today).
 """
@@ -36,9 +37,10 @@ from parvis.connectors.base import (
     posted_since,
     same_text,
 )
-from parvis.connectors.facebook import sends
+from parvis.connectors.facebook import graph, sends
 from parvis.connectors.facebook.graph import after_cursor, as_dict, as_int, as_list
 from parvis.connectors.facebook.mapping import graph_time
+from parvis.connectors.facebook.models import FacebookSend
 from parvis.connectors.instagram import media_url
 from parvis.connectors.instagram.api import Api
 from parvis.connectors.instagram.mapping import WWW
@@ -108,6 +110,62 @@ def container(api: Api, user_id: str, item: MediaFile, data: dict[str, str]) -> 
     return need_id(api.post(f"{user_id}/media", fields, doing="publish"), "container")
 
 
+class Expired(RetryLater):
+    """The container was not published within 24 hours: a new one is needed."""
+
+
+class Memo:
+    """The container an earlier attempt with the same idempotency key made, kept in the
+    FacebookSend row's `url` while the post is pending ("container:<id>"): a reel still being
+    processed when an attempt gave up is waited for on the next attempt, not made again (which
+    would start the processing over, and never end for a long video)."""
+
+    PREFIX = "container:"
+
+    def __init__(self, connector: Any, key: str) -> None:
+        account = getattr(connector, "account", None)
+        self.account_id = account.pk if account is not None and key else None
+        self.key = key[:200]
+
+    def row(self) -> FacebookSend | None:
+        if self.account_id is None:
+            return None
+        rows = FacebookSend.objects.filter(account_id=self.account_id, kind="post", key=self.key)
+        return rows.filter(external_id="").first()
+
+    def get(self) -> str:
+        row = self.row()
+        if row is None or not row.url.startswith(self.PREFIX):
+            return ""
+        found = row.url[len(self.PREFIX) :]
+        return found if found.isascii() and found.isdigit() else ""
+
+    def put(self, container_id: str) -> None:
+        row = self.row()
+        if row is not None:
+            row.url = f"{self.PREFIX}{container_id}"[:500]
+            row.save(update_fields=["url"])
+
+
+def reusable(api: Api, memo: Memo, kind: str, sleep: Callable[[float], None]) -> str:
+    """The container of an earlier attempt, once FINISHED; "" when there is none to reuse."""
+    creation = memo.get()
+    if not creation:
+        return ""
+    try:
+        body = api.get(creation, {"fields": "status_code"}, "publish")
+    except graph.Gone:
+        return ""
+    if body.get("status_code") == "PUBLISHED":
+        # Published, but not yet in the account's media for find_post: wait, never again.
+        raise RetryLater("Instagram published the post; waiting to read it back", 60)
+    try:
+        wait_ready(api, creation, kind, sleep)
+    except Expired:
+        return ""
+    return creation
+
+
 def wait_ready(
     api: Api, container_id: str, kind: str, sleep: Callable[[float], None] = time.sleep
 ) -> None:
@@ -124,14 +182,18 @@ def wait_ready(
                 "its format and size"
             )
         if status == "EXPIRED":
-            raise RetryLater("the Instagram container expired before publishing", 0)
+            raise Expired("the Instagram container expired before publishing", 0)
         if attempt + 1 < tries:
             sleep(pause)
     raise RetryLater("Instagram is still processing the media", 60)
 
 
 def send(
-    api: Api, user_id: str, post: OutgoingPost, sleep: Callable[[float], None]
+    api: Api,
+    user_id: str,
+    post: OutgoingPost,
+    sleep: Callable[[float], None],
+    memo: Memo | None = None,
 ) -> PublishedPost:
     if post.reply_to is not None:
         body = api.post(
@@ -140,10 +202,15 @@ def send(
         return comment_post(need_id(body, "comment"), post.reply_to, None)
     check(post)
     caption = {"caption": post.text}
-    if len(post.media) == 1:
-        item = post.media[0]
-        creation = container(api, user_id, item, caption)
-        wait_ready(api, creation, kind_of(item), sleep)
+    kind = kind_of(post.media[0]) if len(post.media) == 1 else "image"
+    creation = reusable(api, memo, kind, sleep) if memo is not None else ""
+    if creation:
+        pass  # made and processed by an earlier attempt
+    elif len(post.media) == 1:
+        creation = container(api, user_id, post.media[0], caption)
+        if memo is not None:
+            memo.put(creation)
+        wait_ready(api, creation, kind, sleep)
     else:
         children = []
         for item in post.media:
@@ -152,6 +219,8 @@ def send(
             children.append(child)
         data = {**caption, "media_type": "CAROUSEL", "children": ",".join(children)}
         creation = need_id(api.post(f"{user_id}/media", data, doing="publish"), "container")
+        if memo is not None:
+            memo.put(creation)
         wait_ready(api, creation, "image", sleep)
     body = api.post(f"{user_id}/media_publish", {"creation_id": creation}, doing="publish")
     return read_back(api, need_id(body, "published media"))
@@ -209,7 +278,7 @@ def create(
         key,
         recorded=recorded,
         find=lambda since: find(api, user_id, post, since),
-        send=lambda: send(api, user_id, post, sleep),
+        send=lambda: send(api, user_id, post, sleep, Memo(connector, key)),
         record=lambda row, p: sends.save(row, p.external_id, p.url, p.published_at),
     )
 

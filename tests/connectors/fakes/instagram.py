@@ -100,6 +100,7 @@ class Fake(FakeNetwork):
         # the first read).
         self.processing_reads = 0
         self.container_fails = False  # the next containers end in ERROR
+        self.listing_lag = False  # published media not yet in /{ig-user-id}/media
         self.fetched: list[str] = []  # media addresses the fake fetched
         self.quota_total, self.quota_usage = 100, 0
         self.figures: dict[str, dict[str, Any]] = {}
@@ -308,7 +309,7 @@ class Fake(FakeNetwork):
             rows = [
                 m
                 for m, item in zip(published, reversed(self.media_items), strict=True)
-                if not item.get("_deleted")
+                if not item.get("_deleted") and not self.listing_lag
             ]
             return self.listed([*rows, self.the_media()], query, path)
         if path == f"{IG_USER_ID}/tags":
