@@ -783,3 +783,34 @@ def test_a_published_container_not_yet_listed_is_never_published_again(ig, fake,
     fake.listing_lag = False
     found = ig.publish(post, PublishContext(idempotency_key="lag"))
     assert found.external_id == fake.media_items[0]["id"] and len(fake.media_items) == 1
+
+
+def test_a_pushed_mention_in_a_caption_is_read_through_the_account(
+    client, workspace, account, fake
+):
+    captioned = Post(text="Mon salon avec les bougies de @maisonlumiere", author="julie_petit")
+    fake.tagged = [captioned]  # the fake serves it as mentioned_media
+    media_id = str(17930000000000000 + captioned.key)
+    body = json.dumps(
+        {
+            "object": "instagram",
+            "entry": [
+                {
+                    "id": IG_USER_ID,
+                    "time": 1795683780,
+                    "changes": [{"field": "mentions", "value": {"media_id": media_id}}],
+                }
+            ],
+        }
+    ).encode()
+    assert deliver(client, body, fb_webhook.signature(body, APP_SECRET)).status_code == 200
+    source = source_for(workspace, account)
+    assert run(source, fake).stored == 1
+    mention = Mention.objects.get()
+    assert (mention.external_id, mention.author.handle) == (media_id, "julie_petit")
+    # Gone by the time the source reads it: quarantined, the run goes on.
+    captioned.deleted = True
+    body2 = body.replace(b"1795683780", b"1795683781")
+    deliver(client, body2, fb_webhook.signature(body2, APP_SECRET))
+    assert run(source, fake).stored == 0 and QuarantinedItem.objects.count() == 1
+    assert source.status == SourceStatus.OK

@@ -379,6 +379,21 @@ class Fake(FakeNetwork):
             body = self.comment(found, False)
             body["media"] = {"id": getattr(found, "on", THE_MEDIA), "permalink": THE_PERMALINK}
             return httpx.Response(200, json={"mentioned_comment": body, "id": IG_USER_ID})
+        if fields.startswith("mentioned_media.media_id("):
+            wanted = fields[len("mentioned_media.media_id(") :].split(")")[0]
+            for post in self.tagged:
+                if str(17930000000000000 + post.key) == wanted and not post.deleted:
+                    body = {
+                        "id": wanted,
+                        "caption": post.text,
+                        "timestamp": stamp(post.created_at),
+                        "username": post.author,
+                        "permalink": f"https://www.instagram.com/p/TAG{post.key}/",
+                        "like_count": self.count(post, 3),
+                        "comments_count": 0,
+                    }
+                    return httpx.Response(200, json={"mentioned_media": body, "id": IG_USER_ID})
+            return error("error_100_33")
         return httpx.Response(200, json={"id": IG_USER_ID, "username": USERNAME})
 
     def insights_of(self, media_id: str, query: dict[str, str]) -> httpx.Response:
