@@ -532,7 +532,16 @@ def test_the_publishing_limit_is_read_and_honoured(ig, fake, settings):
     with pytest.raises(RetryLater) as waited:
         ig.publish(OutgoingPost(text="x", media=(jpeg(settings),)), PublishContext())
     assert "publishing limit" in str(waited.value) and waited.value.retry_after == api.LIMIT_WAIT
+    assert not fake.containers  # checked before any container is made
     assert ig.publish_limits().posts_left == 0
+    # Reached between the check and media_publish (another tool published): 2207042 waits too.
+    stale = publishing.PublishLimits(posts_per_day=100, posts_left=1)
+    with (
+        mock.patch.object(publishing, "limits", lambda _api, _user: stale),
+        pytest.raises(RetryLater, match="publishing limit") as waited,
+    ):
+        ig.publish(OutgoingPost(text="x", media=(jpeg(settings),)), PublishContext())
+    assert waited.value.retry_after == api.LIMIT_WAIT and not fake.media_items
 
 
 def test_a_crash_after_the_container_publishes_once(ig, fake, settings):

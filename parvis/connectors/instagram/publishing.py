@@ -42,7 +42,7 @@ from parvis.connectors.facebook.graph import after_cursor, as_dict, as_int, as_l
 from parvis.connectors.facebook.mapping import graph_time
 from parvis.connectors.facebook.models import FacebookSend
 from parvis.connectors.instagram import media_url
-from parvis.connectors.instagram.api import Api
+from parvis.connectors.instagram.api import LIMIT_WAIT, Api
 from parvis.connectors.instagram.mapping import WWW
 
 MB = 1024 * 1024
@@ -201,6 +201,11 @@ def send(
         )
         return comment_post(need_id(body, "comment"), post.reply_to, None)
     check(post)
+    if limits(api, user_id).posts_left == 0:
+        # Checked before any container: no processing spent on a post that cannot go out.
+        raise RetryLater(
+            "the Instagram account reached its publishing limit for 24 hours", LIMIT_WAIT
+        )
     caption = {"caption": post.text}
     kind = kind_of(post.media[0]) if len(post.media) == 1 else "image"
     creation = reusable(api, memo, kind, sleep) if memo is not None else ""
