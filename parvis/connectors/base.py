@@ -222,7 +222,8 @@ class PublishLimits:
     video_size_limit: int | None = None  # bytes
     media_types: tuple[str, ...] = ()
     # A publishing quota over a rolling window, where the network documents one and says how
-    # much is used (Threads: 250 posts in 24 hours): its size, and what is left of it now.
+    # much is used (Threads: 250 posts in 24 hours; Instagram's content_publishing_limit):
+    # its size, and what is left of it now.
     posts_per_window: int | None = None
     posts_left: int | None = None
     window_seconds: int | None = None

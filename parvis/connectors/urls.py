@@ -2,6 +2,7 @@ from django.urls import path
 
 from parvis.connectors import views
 from parvis.connectors.facebook import views as facebook_views
+from parvis.connectors.instagram import views as instagram_views
 
 app_name = "connectors"
 
@@ -18,4 +19,11 @@ oauth_urlpatterns = [
     path("connect/oauth/callback/", views.oauth_callback, name="oauth_callback"),
     # Meta's webhook deliveries (signed with the app secret), see connectors/facebook/webhook.py.
     path("hooks/facebook/", facebook_views.facebook_webhook, name="facebook_webhook"),
+    # Instagram's, and the media files Instagram fetches to publish them (signed addresses).
+    path("hooks/instagram/", instagram_views.instagram_webhook, name="instagram_webhook"),
+    path(
+        "hooks/instagram/media/<str:token>/",
+        instagram_views.instagram_media,
+        name="instagram_media",
+    ),
 ]

@@ -175,8 +175,15 @@ def throttle_wait(response: httpx.Response, code: int) -> float:
     return DEFAULT_WAIT.get(code, BUC_WAIT)
 
 
-def refusal(response: httpx.Response, doing: str = "read") -> Exception:
-    """The typed error for a Graph API answer that is not a success."""
+def refusal(
+    response: httpx.Response,
+    doing: str = "read",
+    permission_for: dict[str, str] | None = None,
+    reconnect: str = RECONNECT,
+) -> Exception:
+    """The typed error for a Graph API answer that is not a success. `permission_for` and
+    `reconnect` name the permissions and the way back for another product on the Graph API
+    (Instagram through the Page)."""
     status = response.status_code
     error = error_object(response)
     code = as_int(error.get("code"))
@@ -197,12 +204,13 @@ def refusal(response: httpx.Response, doing: str = "read") -> Exception:
         return RetryLater(f"Facebook had a temporary problem (HTTP {status}){detail}", None)
     if code in (190, 102) or (status == 401 and not code):
         why = TOKEN_SUBCODES.get(subcode, "the token was refused (expired or revoked)")
-        return PermanentError(f"Facebook refused the Page access token: {why}; {RECONNECT}")
+        return PermanentError(f"Facebook refused the Page access token: {why}; {reconnect}")
     if code in PERMISSION_CODES:
-        needed = PERMISSION_FOR.get(doing, PERMISSION_FOR["read"])
+        names = permission_for or PERMISSION_FOR
+        needed = names.get(doing, names["read"])
         return PermanentError(
             f"Facebook refused: the Page was connected without a permission this needs "
-            f"({needed}), or the person lost their role on the Page{detail}; {RECONNECT} "
+            f"({needed}), or the person lost their role on the Page{detail}; {reconnect} "
             "and grant every permission asked"
         )
     if code == 506:
@@ -234,9 +242,13 @@ class InvalidParameter(PermanentError):
 class Api:
     """Calls as one Page (its access token)."""
 
+    # Overridden by the Instagram connector, which calls the same Graph API through the Page.
+    permission_for: dict[str, str] = PERMISSION_FOR
+    reconnect: str = RECONNECT
+
     def __init__(self, http: httpx.Client, token: str, app_secret: str = "") -> None:
         if not token:
-            raise PermanentError(f"no Page access token is stored: {RECONNECT}")
+            raise PermanentError(f"no Page access token is stored: {self.reconnect}")
         self.http, self.token, self.app_secret = http, token, app_secret
         self.usage = 0.0  # the highest share of a limit the last answer said was used
 
@@ -279,7 +291,7 @@ class Api:
         self.usage = usage_percent(response)
         if response.status_code >= 400:
             error = error_object(response)
-            refused = refusal(response, doing)
+            refused = self.refusal(response, doing)
             code = as_int(error.get("code"))
             if code == 803:
                 raise Gone(str(refused))
@@ -296,6 +308,9 @@ class Api:
         if not isinstance(body, dict):
             raise RetryLater("Facebook answered with an unexpected shape")
         return body
+
+    def refusal(self, response: httpx.Response, doing: str) -> Exception:
+        return refusal(response, doing, self.permission_for, self.reconnect)
 
     def get(self, path: str, params: dict[str, Any] | None = None, doing: str = "read") -> dict:
         return self.call("GET", path, params=params, doing=doing)

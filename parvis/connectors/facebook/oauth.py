@@ -50,13 +50,19 @@ MAX_PAGES = 5  # /me/accounts pages of 100 read to find the Page
 
 
 def authorization_url(
-    app_id: str, redirect_uri: str, state: str, config_id: str = "", *, messenger: bool = False
+    app_id: str,
+    redirect_uri: str,
+    state: str,
+    config_id: str = "",
+    *,
+    messenger: bool = False,
+    scope: str = SCOPE,
 ) -> str:
     query = {"client_id": app_id, "redirect_uri": redirect_uri, "state": state}
     if config_id:
         query["config_id"] = config_id  # Facebook Login for Business
     else:
-        query["scope"] = SCOPE + (",pages_messaging" if messenger else "")
+        query["scope"] = scope + (",pages_messaging" if messenger else "")
         query["response_type"] = "code"
     return f"{DIALOG}?{urlencode(query)}"
 
@@ -113,10 +119,13 @@ def user_tokens(
     return {"access_token": long["access_token"], "expires_at": expiry(long)}
 
 
-def pages(http: httpx.Client, user_token: str) -> list[dict[str, Any]]:
+PAGE_FIELDS = "id,name,access_token,tasks"
+
+
+def pages(http: httpx.Client, user_token: str, fields: str = PAGE_FIELDS) -> list[dict[str, Any]]:
     """The Pages the person may act on, with their tokens (/me/accounts, cursor paging)."""
     found: list[dict[str, Any]] = []
-    params: dict[str, str] = {"fields": "id,name,access_token,tasks", "limit": "100"}
+    params: dict[str, str] = {"fields": fields, "limit": "100"}
     for _page in range(MAX_PAGES):
         try:
             response = http.get(

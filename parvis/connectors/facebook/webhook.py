@@ -22,6 +22,7 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+from collections.abc import Callable
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -76,13 +77,17 @@ def wanted(entry: dict[str, Any]) -> list[dict[str, Any]]:
     return found
 
 
-def store(payload: dict[str, Any]) -> int:
-    """Keep each change of a verified delivery once; how many were new."""
+def store(
+    payload: dict[str, Any],
+    changes_of: Callable[[dict[str, Any]], list[dict[str, Any]]] = wanted,
+) -> int:
+    """Keep each change of a verified delivery once; how many were new. `changes_of` picks an
+    entry's changes (Instagram's deliveries use other fields)."""
     new = 0
     for entry in graph.as_list(payload.get("entry")):
         if not isinstance(entry, dict) or not isinstance(entry.get("id"), str):
             continue
-        for change in wanted(entry):
+        for change in changes_of(entry):
             if storable_json(change)[1]:
                 continue  # NaN, NUL, a lone surrogate: no database keeps it (never Meta's)
             text = json.dumps(change, sort_keys=True, ensure_ascii=True)

@@ -102,6 +102,14 @@ class FakeNetwork:
     def external_id(self, post: Post) -> str:
         raise NotImplementedError
 
+    def configure(self, settings: Any) -> None:
+        """Set what the connector needs of the server's settings (pytest-django's `settings`,
+        restored after the test): Instagram's public address for media."""
+
+    def post_media(self) -> tuple[Any, ...]:
+        """The media a post needs on this network (Instagram has no text-only post): none."""
+        return ()
+
     def published_texts(self) -> list[str]:
         """The texts of the posts the connected account has on the network (publishing)."""
         raise NotImplementedError

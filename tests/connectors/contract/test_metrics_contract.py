@@ -32,8 +32,9 @@ def fake(request) -> FakeNetwork:
 
 
 @pytest.fixture
-def connector(workspace, fake) -> Connector:
+def connector(workspace, fake, settings) -> Connector:
     spec = fake.account()
+    fake.configure(settings)
     account = do_connect_account(
         workspace,
         None,
@@ -44,10 +45,11 @@ def connector(workspace, fake) -> Connector:
     return get(fake.kind).for_account(account, http=http.client(transport=fake.transport()))
 
 
-def published(connector: Connector, n: int) -> list[str]:
+def published(connector: Connector, fake: FakeNetwork, n: int) -> list[str]:
     return [
         connector.publish(
-            OutgoingPost(text=f"Post {i} #MaisonLumiere"), PublishContext(idempotency_key=f"m{i}")
+            OutgoingPost(text=f"Post {i} #MaisonLumiere", media=fake.post_media()),
+            PublishContext(idempotency_key=f"m{i}"),
         ).external_id
         for i in range(n)
     ]
@@ -58,7 +60,7 @@ def test_the_networks_that_read_counts_have_a_fake():
 
 
 def test_counts_are_read_and_a_deleted_post_is_gone(fake, connector):
-    ids = published(connector, 3)
+    ids = published(connector, fake, 3)
     fake.give_counts(ids[0], likes=12, reposts=3, replies=2)
     fake.give_counts(ids[1], likes=0, reposts=0, replies=0)
     fake.delete_own(ids[2])
@@ -71,14 +73,14 @@ def test_counts_are_read_and_a_deleted_post_is_gone(fake, connector):
 
 
 def test_ids_that_are_not_the_accounts_posts_are_left_out(fake, connector):
-    ids = published(connector, 1)
+    ids = published(connector, fake, 1)
     odd = ["", "not an id", "at://x", "other.example:123", "\ud800", "9" * 400]
     answers = connector.post_metrics(ids + odd, MetricsContext())
     assert [m.external_id for m in answers] == ids
 
 
 def test_more_posts_than_one_request_takes(fake, connector):
-    ids = published(connector, 27)
+    ids = published(connector, fake, 27)
     for i, external_id in enumerate(ids):
         fake.give_counts(external_id, likes=i, reposts=0, replies=0)
     answers = connector.post_metrics(ids, MetricsContext())
@@ -86,7 +88,7 @@ def test_more_posts_than_one_request_takes(fake, connector):
 
 
 def test_rate_limit_is_retry_later(fake, connector):
-    ids = published(connector, 1)
+    ids = published(connector, fake, 1)
     fake.rate_limit_next(90)
     with pytest.raises(RetryLater) as waited:
         connector.post_metrics(ids, MetricsContext())
@@ -94,7 +96,7 @@ def test_rate_limit_is_retry_later(fake, connector):
 
 
 def test_a_revoked_account_is_a_permanent_error(fake, connector):
-    ids = published(connector, 1)
+    ids = published(connector, fake, 1)
     fake.break_permanently()
     with pytest.raises(PermanentError, match="reconnect"):
         connector.post_metrics(ids, MetricsContext())

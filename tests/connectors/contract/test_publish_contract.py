@@ -35,9 +35,10 @@ def fake(request) -> FakeNetwork:
 
 
 @pytest.fixture
-def connector(workspace, fake) -> Connector:
+def connector(workspace, fake, settings) -> Connector:
     spec = fake.account()
     assert spec is not None, "a connector that publishes needs an account"
+    fake.configure(settings)
     account = do_connect_account(
         workspace,
         None,
@@ -60,7 +61,9 @@ def test_the_networks_that_publish_have_a_fake():
 def test_a_post_is_published_then_found_again(fake, connector):
     start = since()
     context = PublishContext(idempotency_key="contract-1")
-    post = connector.publish(OutgoingPost(text=TEXT, language="fr"), context)
+    post = connector.publish(
+        OutgoingPost(text=TEXT, language="fr", media=fake.post_media()), context
+    )
     assert post.external_id and post.url.startswith("https://")
     assert post.published_at is not None and post.published_at >= start - dt.timedelta(minutes=2)
     assert fake.published_texts() == [TEXT]
@@ -71,8 +74,8 @@ def test_a_post_is_published_then_found_again(fake, connector):
 
 def test_the_same_key_again_publishes_nothing_new(fake, connector):
     context = PublishContext(idempotency_key="contract-2")
-    first = connector.publish(OutgoingPost(text=TEXT), context)
-    again = connector.publish(OutgoingPost(text=TEXT), context)
+    first = connector.publish(OutgoingPost(text=TEXT, media=fake.post_media()), context)
+    again = connector.publish(OutgoingPost(text=TEXT, media=fake.post_media()), context)
     assert again.external_id == first.external_id
     assert fake.published_texts() == [TEXT]
 
@@ -81,17 +84,20 @@ def test_a_lost_answer_then_a_retry_publishes_once(fake, connector):
     fake.lose_next_answer = True
     context = PublishContext(idempotency_key="contract-3")
     try:
-        first = connector.publish(OutgoingPost(text=TEXT), context)
+        first = connector.publish(OutgoingPost(text=TEXT, media=fake.post_media()), context)
     except RetryLater:
         first = None
-    again = connector.publish(OutgoingPost(text=TEXT), context)
+    again = connector.publish(OutgoingPost(text=TEXT, media=fake.post_media()), context)
     assert first is None or first.external_id == again.external_id
     assert fake.published_texts() == [TEXT]
 
 
 def test_a_thread_part_is_found_under_its_parent_only(fake, connector):
     start = since()
-    head = connector.publish(OutgoingPost(text="1/2 " + TEXT), PublishContext(idempotency_key="t1"))
+    head = connector.publish(
+        OutgoingPost(text="1/2 " + TEXT, media=fake.post_media()),
+        PublishContext(idempotency_key="t1"),
+    )
     parent = ReplyTarget(network=fake.kind, external_id=head.external_id, raw=head.raw)
     part = OutgoingPost(text="2/2 fin", reply_to=parent)
     tail = connector.publish(part, PublishContext(idempotency_key="t2"))
@@ -103,7 +109,9 @@ def test_a_thread_part_is_found_under_its_parent_only(fake, connector):
 def test_rate_limit_is_retry_later_with_the_wait(fake, connector):
     fake.rate_limit_next(90)
     with pytest.raises(RetryLater) as waited:
-        connector.publish(OutgoingPost(text=TEXT), PublishContext(idempotency_key="r"))
+        connector.publish(
+            OutgoingPost(text=TEXT, media=fake.post_media()), PublishContext(idempotency_key="r")
+        )
     assert waited.value.retry_after is not None and 60 <= waited.value.retry_after <= 91
     assert fake.published_texts() == []
 
@@ -111,7 +119,9 @@ def test_rate_limit_is_retry_later_with_the_wait(fake, connector):
 def test_permanent_refusal_says_what_to_do(fake, connector):
     fake.break_permanently()
     with pytest.raises(PermanentError, match="reconnect"):
-        connector.publish(OutgoingPost(text=TEXT), PublishContext(idempotency_key="p"))
+        connector.publish(
+            OutgoingPost(text=TEXT, media=fake.post_media()), PublishContext(idempotency_key="p")
+        )
 
 
 def test_limits_are_given(fake, connector):
