@@ -15,7 +15,8 @@ from parvis.connectors.services import do_connect_account
 from parvis.listening import extensions
 from parvis.listening.extensions import AnswerStats
 from parvis.listening.models import Author, Mention, MentionMatch, MonitoredQuery
-from parvis.publishing.models import Post, Status as PostStatus, Variant
+from parvis.publishing.models import Post, Variant
+from parvis.publishing.models import Status as PostStatus
 from parvis.workspaces.models import Objective
 from parvis.workspaces.strategy import ITEM_KINDS, do_save_item
 
