@@ -1,0 +1,95 @@
+"""The objectives against their targets on the strategy page and the home page, in French and
+English, escaped, and only the workspace's own figures."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from decimal import Decimal
+
+import pytest
+from django.conf import settings
+from django.utils import timezone
+
+from parvis.analytics.models import AccountSnapshot
+from parvis.connectors.services import do_connect_account
+from parvis.workspaces.models import Objective
+from tests.analytics.test_kpis import mentions
+from tests.conftest import login
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def setup(workspace, owner):
+    today = timezone.localdate()
+    Objective.objects.create(
+        workspace=workspace, kind="image_change", title="Faire <b>connaître</b> la cire",
+        kpi="Part des mentions positives", target_value=Decimal(70), unit="%",
+        period_start=today - dt.timedelta(days=10), period_end=today + dt.timedelta(days=20),
+    )  # fmt: skip
+    Objective.objects.create(
+        workspace=workspace, kind="audience_growth", title="Passer à 12 000 abonnés",
+        kpi="Abonnés", target_value=Decimal(12000), unit="abonnés",
+        period_start=today - dt.timedelta(days=10), period_end=today + dt.timedelta(days=20),
+    )  # fmt: skip
+    at = timezone.now() - dt.timedelta(days=2)
+    mentions(workspace, at, ["positive", "negative", "neutral"])  # 33 %
+    account = do_connect_account(
+        workspace, None, network="mastodon", handle="@l@piaille.example", credentials={}
+    )
+    for back, followers in ((12, 11_000), (1, 11_480)):
+        day = today - dt.timedelta(days=back)
+        AccountSnapshot.objects.create(
+            workspace=workspace, account=account, day=day,
+            at=dt.datetime.combine(day, dt.time(12), dt.UTC), followers=followers,
+        )  # fmt: skip
+    return login(owner)
+
+
+def text_of(response) -> str:
+    return html.unescape(response.content.decode()).replace("\u202f", " ").replace("\xa0", " ")
+
+
+def test_strategy_page_in_french(setup, workspace):
+    response = setup.get(f"/w/{workspace.slug}/strategy/")
+    assert response.status_code == 200
+    page = text_of(response)
+    assert "33 %" in page and "70 %" in page
+    assert "en retard" in page or "behind" in page  # the catalogue is merged later
+    assert "11 480" in page and "12 000" in page
+    body = response.content.decode()
+    assert "<b>connaître</b>" not in body and "&lt;b&gt;connaître&lt;/b&gt;" in body
+    assert "<meter" in body and 'max="70.000000"' in body
+
+
+def test_home_page_in_english(setup, workspace):
+    setup.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    response = setup.get(f"/w/{workspace.slug}/")
+    page = text_of(response)
+    assert "33%" in page and "70%" in page
+    assert "11,480" in page and "12,000" in page
+    assert "Audience" in page and "+480" in page
+    assert "behind" in page
+
+
+def test_another_workspace_never_shows(setup, workspace, other_workspace, outsider):
+    Objective.objects.create(
+        workspace=other_workspace, kind="image_change", title="Rival", kpi="x",
+        target_value=Decimal(50), unit="%", period_start=dt.date(2026, 1, 1),
+        period_end=dt.date(2099, 1, 1),
+    )  # fmt: skip
+    client = login(outsider)
+    page = text_of(client.get(f"/w/{other_workspace.slug}/strategy/"))
+    assert "33 %" not in page and "11 480" not in page
+    page = text_of(client.get(f"/w/{other_workspace.slug}/"))
+    assert "11 480" not in page and "connaître" not in page
+    assert client.get(f"/w/{workspace.slug}/strategy/").status_code == 404
+
+
+def test_home_page_queries_stay_few(setup, workspace, django_assert_max_num_queries):
+    setup.get(f"/w/{workspace.slug}/")
+    # 21 today with two objectives (each KPI: its window and the previous one, a few
+    # queries each; the page shows six objectives at most) and the audience panel.
+    with django_assert_max_num_queries(24):
+        setup.get(f"/w/{workspace.slug}/")
