@@ -91,14 +91,13 @@ def shown(kpi: Kpi) -> Shown:
 
 
 def objective_progress(request: Any, objectives: list[Any]) -> dict[int, str]:
-    now = timezone.now()
-    found = {}
-    for objective in objectives:
-        kpi = kpis.evaluate(objective, request.workspace, now)
-        found[objective.pk] = render_to_string(
-            "analytics/_kpi.html", {"k": shown(kpi)}, request=request
-        )
-    return found
+    # Rendered without the request: its context processors (the navigation's counts) would
+    # run again for each objective.
+    evaluated = kpis.evaluate_all(objectives, request.workspace, timezone.now())
+    return {
+        kpi.objective.pk: render_to_string("analytics/_kpi.html", {"k": shown(kpi)})
+        for kpi in evaluated
+    }
 
 
 def audience(workspace: Any, now: dt.datetime, days: int = 30) -> dict[str, Any]:
@@ -127,5 +126,5 @@ def audience(workspace: Any, now: dt.datetime, days: int = 30) -> dict[str, Any]
 def home_panel(request: Any) -> str:
     now = timezone.now()
     return render_to_string(
-        "analytics/_home_panel.html", {"audience": audience(request.workspace, now)}, request
+        "analytics/_home_panel.html", {"audience": audience(request.workspace, now)}
     )

@@ -42,6 +42,7 @@ Dates before 1990 read as 1990 (nothing Parvis stores is older).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import statistics
 from dataclasses import dataclass
@@ -149,6 +150,9 @@ class Kpi:
     previous: Measure | None
     status: Status
     reason: str | Promise  # why the status (no data: what is missing)
+    # What the trend compares with the previous window's value: the value itself, or for
+    # followers what was gained in the window.
+    compare: float | None = None
 
     @property
     def label(self) -> Promise:
@@ -161,9 +165,9 @@ class Kpi:
     @property
     def trend(self) -> str:
         """up / down / flat, or "" without a previous value."""
-        if self.previous is None or self.previous.value is None or self.current.value is None:
+        if self.previous is None or self.previous.value is None or self.compare is None:
             return ""
-        delta = self.current.value - self.previous.value
+        delta = self.compare - self.previous.value
         if abs(delta) < 1e-9:
             return "flat"
         return "up" if delta > 0 else "down"
@@ -176,8 +180,8 @@ class Kpi:
     def delta(self) -> float | None:
         if self.trend == "":
             return None
-        assert self.current.value is not None and self.previous and self.previous.value is not None
-        return self.current.value - self.previous.value
+        assert self.compare is not None and self.previous and self.previous.value is not None
+        return self.compare - self.previous.value
 
 
 # --- the window --------------------------------------------------------------------------
@@ -228,44 +232,98 @@ def percent(part: int, whole: int) -> float | None:
 # --- the measures ------------------------------------------------------------------------
 
 
-def accounts_of(workspace: Workspace, network: str) -> list[ConnectedAccount]:
-    accounts = ConnectedAccount.objects.filter(workspace=workspace)
-    if network:
-        accounts = accounts.filter(network=network)
-    return list(accounts)
+Span = tuple[dt.datetime, dt.datetime]
+
+
+class Readings:
+    """What the KPIs of one page read, read once: the workspace's accounts and snapshots
+    (one query each), the mentions' sentiment and share of voice over every window the
+    page's objectives need (one query each, `plan` says which windows), the inbox's answers
+    and the posts' results per window (memoized). The page's query count does not grow with
+    its objectives (tests/test_views.py)."""
+
+    def __init__(self, workspace: Workspace) -> None:
+        self.workspace = workspace
+        self.planned: set[Span] = set()
+        self._accounts: list[tuple[int, str]] | None = None
+        self._snapshots: dict[int, list[tuple[dt.date, int]]] | None = None
+        self._sentiment: dict[Span, stats.SentimentCounts] = {}
+        self._voice: dict[Span, stats.VoiceCounts] | None = None
+        self._has_voice = True
+        self._answers: dict[Span, extensions.AnswerStats | None] = {}
+        self._posts: dict[tuple[Span, str], extensions.PostTotals | None] = {}
+
+    def plan(self, *spans: Span) -> None:
+        self.planned.update(spans)
+
+    def accounts(self, network: str) -> list[int]:
+        if self._accounts is None:
+            rows = ConnectedAccount.objects.filter(workspace=self.workspace)
+            self._accounts = list(rows.values_list("pk", "network"))
+        return [pk for pk, net in self._accounts if not network or net == network]
+
+    def snapshots(self) -> dict[int, list[tuple[dt.date, int]]]:
+        if self._snapshots is None:
+            rows = AccountSnapshot.objects.filter(
+                workspace=self.workspace, followers__isnull=False
+            ).order_by("account_id", "day")
+            self._snapshots = {}
+            for account_id, day, followers in rows.values_list("account_id", "day", "followers"):
+                self._snapshots.setdefault(account_id, []).append((day, followers))
+        return self._snapshots
+
+    def sentiment(self, span: Span) -> stats.SentimentCounts:
+        if span not in self._sentiment:
+            wanted = sorted((self.planned | {span}) - set(self._sentiment))
+            found = stats.sentiment_counts_many(self.workspace, wanted)
+            self._sentiment.update(zip(wanted, found, strict=True))
+        return self._sentiment[span]
+
+    def voice(self, span: Span) -> stats.VoiceCounts | None:
+        if self._voice is None or (self._has_voice and span not in self._voice):
+            wanted = sorted((self.planned | {span}) - set(self._voice or {}))
+            found = stats.share_of_voice_many(self.workspace, wanted)
+            self._has_voice = found is not None
+            self._voice = {**(self._voice or {}), **dict(zip(wanted, found or [], strict=False))}
+        return self._voice.get(span) if self._has_voice else None
+
+    def answers(self, span: Span) -> extensions.AnswerStats | None:
+        if span not in self._answers:
+            ids = stats.mention_ids(self.workspace, *span)
+            self._answers[span] = extensions.answer_stats(self.workspace, ids)
+        return self._answers[span]
+
+    def posts(self, span: Span, network: str) -> extensions.PostTotals | None:
+        if (span, network) not in self._posts:
+            found = extensions.post_totals(self.workspace, span[0], span[1], network)
+            self._posts[(span, network)] = found
+        return self._posts[(span, network)]
 
 
 def followers_between(
-    workspace: Workspace, network: str, since: dt.datetime, until: dt.datetime
+    readings: Readings, network: str, since: dt.datetime, until: dt.datetime
 ) -> Measure:
     """Followers at `until` (each account's last reading up to then) and at `since` (its
     first reading from then on, else its last before), summed over the accounts that have
     both."""
-    accounts = accounts_of(workspace, network)
+    accounts = readings.accounts(network)
     if not accounts:
         if network:
             name = dict(NETWORK_CHOICES).get(network, network)
             return Measure(None, _("No %(network)s account is connected.") % {"network": name})
         return Measure(None, _("No account is connected."))
     first_day, last_day = since.astimezone(dt.UTC).date(), until.astimezone(dt.UTC).date()
-    rows = AccountSnapshot.objects.filter(
-        workspace=workspace,
-        account__in=accounts,
-        day__lte=last_day,
-        followers__isnull=False,
-    ).order_by("account_id", "day")
-    by_account: dict[int, list[tuple[dt.date, int]]] = {}
-    for account_id, day, followers in rows.values_list("account_id", "day", "followers"):
-        by_account.setdefault(account_id, []).append((day, followers))
+    snapshots = readings.snapshots()
     start_total = end_total = 0
     days: list[tuple[dt.date, dt.date]] = []
-    for series in by_account.values():
+    for account_id in accounts:
+        series = [r for r in snapshots.get(account_id, ()) if r[0] <= last_day]
+        if not series:
+            continue
         inside = [r for r in series if r[0] >= first_day]
         before = [r for r in series if r[0] < first_day]
-        begin = inside[0] if inside else (before[-1] if before else None)
+        begin = inside[0] if inside else before[-1]
         end = series[-1]
-        if begin is None:
-            continue
         start_total += begin[1]
         end_total += end[1]
         days.append((begin[0], end[0]))
@@ -279,13 +337,13 @@ def followers_between(
     )
 
 
-def mentions_between(workspace: Workspace, since: dt.datetime, until: dt.datetime) -> Measure:
-    counts = stats.sentiment_counts(workspace, since, until)
+def mentions_between(readings: Readings, since: dt.datetime, until: dt.datetime) -> Measure:
+    counts = readings.sentiment((since, until))
     return Measure(float(counts.analysed + counts.unknown))
 
 
-def positive_share(workspace: Workspace, since: dt.datetime, until: dt.datetime) -> Measure:
-    counts = stats.sentiment_counts(workspace, since, until)
+def positive_share(readings: Readings, since: dt.datetime, until: dt.datetime) -> Measure:
+    counts = readings.sentiment((since, until))
     value = percent(counts.positive, counts.analysed)
     if value is None:
         return Measure(None, _("No mention with an analysed sentiment in the period."))
@@ -296,8 +354,8 @@ def positive_share(workspace: Workspace, since: dt.datetime, until: dt.datetime)
     )
 
 
-def share_of_voice(workspace: Workspace, since: dt.datetime, until: dt.datetime) -> Measure:
-    voice = stats.share_of_voice(workspace, since, until)
+def share_of_voice(readings: Readings, since: dt.datetime, until: dt.datetime) -> Measure:
+    voice = readings.voice((since, until))
     if voice is None:
         return Measure(None, _("No competitor query in listening: add one to compare."))
     value = percent(voice.brand, voice.brand + voice.competitors)
@@ -311,9 +369,9 @@ def share_of_voice(workspace: Workspace, since: dt.datetime, until: dt.datetime)
 
 
 def answers(
-    workspace: Workspace, since: dt.datetime, until: dt.datetime, metric: Metric, unit: Unit
+    readings: Readings, since: dt.datetime, until: dt.datetime, metric: Metric, unit: Unit
 ) -> Measure:
-    found = extensions.answer_stats(workspace, stats.mention_ids(workspace, since, until))
+    found = readings.answers((since, until))
     if found is None:
         return Measure(None, _("No inbox is installed."))
     if not found.in_inbox:
@@ -338,9 +396,9 @@ def answers(
 
 
 def engagement_rate(
-    workspace: Workspace, network: str, since: dt.datetime, until: dt.datetime
+    readings: Readings, network: str, since: dt.datetime, until: dt.datetime
 ) -> Measure:
-    totals = extensions.post_totals(workspace, since, until, network)
+    totals = readings.posts((since, until), network)
     if totals is None:
         return Measure(None, _("No publishing is installed."))
     if not totals.posts:
@@ -350,7 +408,7 @@ def engagement_rate(
             100.0 * totals.viewed_interactions / totals.views,
             detail=_("%(posts)s posts with their views") % {"posts": totals.viewed},
         )
-    followers = followers_between(workspace, network, since, until)
+    followers = followers_between(readings, network, since, until)
     if not followers.value:
         return Measure(
             None, _("Neither views nor a follower count to compare the interactions with.")
@@ -389,35 +447,47 @@ def metric_of(objective: Objective) -> tuple[Metric, Unit, bool, bool]:
 
 def measure(
     objective: Objective,
-    workspace: Workspace,
+    readings: Readings,
     metric: Metric,
     unit: Unit,
     since: dt.datetime,
     until: dt.datetime,
 ) -> Measure:
     if metric is Metric.FOLLOWERS:
-        return followers_between(workspace, objective.network, since, until)
+        return followers_between(readings, objective.network, since, until)
     if metric is Metric.MENTIONS:
-        return mentions_between(workspace, since, until)
+        return mentions_between(readings, since, until)
     if metric is Metric.SHARE_OF_VOICE:
-        return share_of_voice(workspace, since, until)
+        return share_of_voice(readings, since, until)
     if metric is Metric.POSITIVE_SHARE:
-        return positive_share(workspace, since, until)
+        return positive_share(readings, since, until)
     if metric in (Metric.RESPONSE_RATE, Metric.FIRST_RESPONSE):
-        return answers(workspace, since, until, metric, unit)
+        return answers(readings, since, until, metric, unit)
     if metric is Metric.ENGAGEMENT_RATE:
-        return engagement_rate(workspace, objective.network, since, until)
+        return engagement_rate(readings, objective.network, since, until)
     return Measure(None, _("Link clicks are not collected yet."))
 
 
-def evaluate(objective: Objective, workspace: Workspace, now: dt.datetime) -> Kpi:
+def evaluate(
+    objective: Objective,
+    workspace: Workspace,
+    now: dt.datetime,
+    readings: Readings | None = None,
+) -> Kpi:
     metric, unit, higher, cumulative = metric_of(objective)
     target = objective.target_value
     window = window_of(objective, workspace, now)
+    readings = readings or Readings(workspace)
 
     def kpi(
-        current: Measure, previous: Measure | None, status: Status, reason: str | Promise
+        current: Measure,
+        previous: Measure | None,
+        status: Status,
+        reason: str | Promise,
+        compare: float | None = None,
     ) -> Kpi:
+        if compare is None:
+            compare = current.value
         return Kpi(
             objective,
             metric,
@@ -430,16 +500,17 @@ def evaluate(objective: Objective, workspace: Workspace, now: dt.datetime) -> Kp
             previous,
             status,
             reason,
+            compare,
         )
 
     if window is None:
         reason = _("The period starts on %(date)s.") % {"date": objective.period_start.isoformat()}
         return kpi(Measure(None, reason), None, Status.NO_DATA, reason)
-    current = measure(objective, workspace, metric, unit, window.start, window.end)
+    current = measure(objective, readings, metric, unit, window.start, window.end)
     try:
         before_start, before_end = window.previous()
         previous: Measure | None = measure(
-            objective, workspace, metric, unit, before_start, before_end
+            objective, readings, metric, unit, before_start, before_end
         )
     except OverflowError:
         previous = None
@@ -464,15 +535,28 @@ def evaluate(objective: Objective, workspace: Workspace, now: dt.datetime) -> Kp
                 shown_previous,
                 Status.NO_DATA,
                 _("Two days of follower counts are needed to know the pace."),
+                compare=gained,
             )
         else:
             status = count_status(current.value, goal, window.fraction, start)
-        return kpi(current, shown_previous, status, "")
+        return kpi(current, shown_previous, status, "", compare=gained)
     if cumulative:
         return kpi(current, previous, count_status(current.value, goal, window.fraction), "")
     return kpi(current, previous, level_status(current.value, goal, higher, window.over), "")
 
 
+def evaluate_all(objectives: list[Objective], workspace: Workspace, now: dt.datetime) -> list[Kpi]:
+    """The KPIs of these objectives, their readings shared (see `Readings`)."""
+    readings = Readings(workspace)
+    for objective in objectives:
+        window = window_of(objective, workspace, now)
+        if window is not None:
+            readings.plan((window.start, window.end))
+            with contextlib.suppress(OverflowError):
+                readings.plan(window.previous())
+    return [evaluate(o, workspace, now, readings) for o in objectives]
+
+
 def objective_kpis(workspace: Workspace, now: dt.datetime) -> list[Kpi]:
     """The KPI of each objective of the workspace's strategy, in the strategy's order."""
-    return [evaluate(o, workspace, now) for o in Objective.objects.filter(workspace=workspace)]
+    return evaluate_all(list(Objective.objects.filter(workspace=workspace)), workspace, now)

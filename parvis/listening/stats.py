@@ -27,7 +27,9 @@ __all__ = [
     "account_source_kinds",
     "mention_ids",
     "sentiment_counts",
+    "sentiment_counts_many",
     "share_of_voice",
+    "share_of_voice_many",
 ]
 
 # The most mention ids one call hands over (the newest): a period's answer rate is read from
@@ -63,27 +65,44 @@ def heads(workspace: Workspace, since: dt.datetime, until: dt.datetime) -> Query
     )
 
 
+Span = tuple[dt.datetime, dt.datetime]
+
+
 def sentiment_counts(
     workspace: Workspace, since: dt.datetime, until: dt.datetime, network: str = ""
 ) -> SentimentCounts:
     """The workspace's mentions published in [since, until) by sentiment (one network's when
     `network` is given)."""
-    rows = heads(workspace, since, until)
+    return sentiment_counts_many(workspace, [(since, until)], network)[0]
+
+
+def sentiment_counts_many(
+    workspace: Workspace, spans: list[Span], network: str = ""
+) -> list[SentimentCounts]:
+    """`sentiment_counts` of each span, in one query (a page's objectives and their previous
+    periods at once)."""
+    if not spans:
+        return []
+    rows = heads(workspace, min(s for s, _u in spans), max(u for _s, u in spans))
     if network:
         rows = rows.filter(network=network)
-    counts = rows.aggregate(
-        positive=Count("id", filter=Q(sentiment=Sentiment.POSITIVE)),
-        neutral=Count("id", filter=Q(sentiment=Sentiment.NEUTRAL)),
-        negative=Count("id", filter=Q(sentiment=Sentiment.NEGATIVE)),
-        total=Count("id"),
-    )
-    known = counts["positive"] + counts["neutral"] + counts["negative"]
-    return SentimentCounts(
-        positive=counts["positive"],
-        neutral=counts["neutral"],
-        negative=counts["negative"],
-        unknown=counts["total"] - known,
-    )
+    wanted = {}
+    for i, (since, until) in enumerate(spans):
+        inside = Q(published_at__gte=since, published_at__lt=until)
+        wanted[f"p{i}"] = Count("id", filter=inside & Q(sentiment=Sentiment.POSITIVE))
+        wanted[f"n{i}"] = Count("id", filter=inside & Q(sentiment=Sentiment.NEUTRAL))
+        wanted[f"m{i}"] = Count("id", filter=inside & Q(sentiment=Sentiment.NEGATIVE))
+        wanted[f"t{i}"] = Count("id", filter=inside)
+    found = rows.aggregate(**wanted)
+    return [
+        SentimentCounts(
+            positive=found[f"p{i}"],
+            neutral=found[f"n{i}"],
+            negative=found[f"m{i}"],
+            unknown=found[f"t{i}"] - found[f"p{i}"] - found[f"n{i}"] - found[f"m{i}"],
+        )
+        for i in range(len(spans))
+    ]
 
 
 def mention_ids(
@@ -101,19 +120,33 @@ def share_of_voice(
     """Mentions of [since, until) matched by a brand query and by a competitor query (a
     mention matched by several queries of one side counts once). None when the workspace has
     no active competitor query: there is nothing to compare with."""
-    matches = MentionMatch.objects.filter(
-        workspace=workspace,
-        published_at__gte=since,
-        published_at__lt=until,
-        query__is_active=True,
-    )
+    found = share_of_voice_many(workspace, [(since, until)])
+    return found[0] if found is not None else None
+
+
+def share_of_voice_many(workspace: Workspace, spans: list[Span]) -> list[VoiceCounts] | None:
+    """`share_of_voice` of each span, in one query after the check for competitor queries."""
     if not workspace_has_queries(workspace, QueryKind.COMPETITOR):
         return None
-    brand = matches.filter(query__kind=QueryKind.BRAND).values("mention_id").distinct().count()
-    competitors = (
-        matches.filter(query__kind=QueryKind.COMPETITOR).values("mention_id").distinct().count()
+    if not spans:
+        return []
+    matches = MentionMatch.objects.filter(
+        workspace=workspace,
+        published_at__gte=min(s for s, _u in spans),
+        published_at__lt=max(u for _s, u in spans),
+        query__is_active=True,
     )
-    return VoiceCounts(brand=brand, competitors=competitors)
+    wanted = {}
+    for i, (since, until) in enumerate(spans):
+        inside = Q(published_at__gte=since, published_at__lt=until)
+        for side, kind in (("b", QueryKind.BRAND), ("c", QueryKind.COMPETITOR)):
+            wanted[f"{side}{i}"] = Count(
+                "mention_id", distinct=True, filter=inside & Q(query__kind=kind)
+            )
+    found = matches.aggregate(**wanted)
+    return [
+        VoiceCounts(brand=found[f"b{i}"], competitors=found[f"c{i}"]) for i in range(len(spans))
+    ]
 
 
 def workspace_has_queries(workspace: Workspace, kind: str) -> bool:

@@ -89,7 +89,7 @@ def test_another_workspace_never_shows(setup, workspace, other_workspace, outsid
 
 def test_home_page_queries_stay_few(setup, workspace, django_assert_max_num_queries):
     setup.get(f"/w/{workspace.slug}/")
-    # 21 today with two objectives (each KPI: its window and the previous one, a few
-    # queries each; the page shows six objectives at most) and the audience panel.
-    with django_assert_max_num_queries(24):
+    # 15 today with two objectives and the audience panel: the KPIs read the accounts, the
+    # snapshots and the mentions once for all objectives (kpis.Readings).
+    with django_assert_max_num_queries(16):
         setup.get(f"/w/{workspace.slug}/")
