@@ -49,6 +49,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
+from django.utils import formats
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -332,7 +333,7 @@ def followers_between(
     return Measure(
         float(end_total),
         start_value=float(start_total),
-        detail=_("%(accounts)s accounts") % {"accounts": len(days)},
+        detail=_("accounts: %(accounts)s") % {"accounts": len(days)},
         spread=any(begin != end for begin, end in days),
     )
 
@@ -504,7 +505,8 @@ def evaluate(
         )
 
     if window is None:
-        reason = _("The period starts on %(date)s.") % {"date": objective.period_start.isoformat()}
+        start = formats.date_format(objective.period_start, "SHORT_DATE_FORMAT")
+        reason = _("The period starts on %(date)s.") % {"date": start}
         return kpi(Measure(None, reason), None, Status.NO_DATA, reason)
     current = measure(objective, readings, metric, unit, window.start, window.end)
     try:

@@ -200,6 +200,9 @@ def ensure_demo() -> bool:
     from parvis.demo.publishing import ensure_demo_metrics
 
     ensure_demo_metrics(account)
+    from parvis.demo.analytics import ensure_demo_snapshots
+
+    ensure_demo_snapshots(account)
     from parvis.demo.crisis import ensure_demo_alerts
 
     ensure_demo_alerts(workspace, demo_user())
