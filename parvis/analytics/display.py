@@ -90,12 +90,16 @@ def shown(kpi: Kpi) -> Shown:
     )
 
 
-def objective_progress(request: Any, objectives: list[Any]) -> dict[int, str]:
+def objective_progress(
+    request: Any, objectives: list[Any], compact: bool = False
+) -> dict[int, str]:
     # Rendered without the request: its context processors (the navigation's counts) would
     # run again for each objective.
     evaluated = kpis.evaluate_all(objectives, request.workspace, timezone.now())
     return {
-        kpi.objective.pk: render_to_string("analytics/_kpi.html", {"k": shown(kpi)})
+        kpi.objective.pk: render_to_string(
+            "analytics/_kpi.html", {"k": shown(kpi), "compact": compact}
+        )
         for kpi in evaluated
     }
 

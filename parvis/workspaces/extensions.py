@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-# (request, objectives) -> {objective id: HTML}
-ObjectiveProgress = Callable[[Any, list[Any]], dict[int, str]]
+# (request, objectives, compact) -> {objective id: HTML}; compact: the home page's narrow
+# table (the figures and the status, without the KPI's name)
+ObjectiveProgress = Callable[[Any, list[Any], bool], dict[int, str]]
 OBJECTIVE_PROGRESS: list[ObjectiveProgress] = []
 
 # (request) -> HTML, or "" for nothing
@@ -32,10 +33,12 @@ def register_home_panel(panel: HomePanel) -> HomePanel:
     return panel
 
 
-def objective_progress(request: Any, objectives: list[Any]) -> dict[int, str]:
+def objective_progress(
+    request: Any, objectives: list[Any], compact: bool = False
+) -> dict[int, str]:
     found: dict[int, str] = {}
     for provider in OBJECTIVE_PROGRESS:
-        found.update(provider(request, objectives))
+        found.update(provider(request, objectives, compact))
     return found
 
 

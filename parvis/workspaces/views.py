@@ -50,7 +50,7 @@ def is_htmx(request: HttpRequest) -> bool:
 def dashboard(request: HttpRequest) -> HttpResponse:
     ws = request.workspace
     objectives = list(scoped(Objective, ws)[:6])
-    progress = extensions.objective_progress(request, objectives)
+    progress = extensions.objective_progress(request, objectives, compact=True)
     context = {
         "strategy": get_strategy(ws),
         "objectives": [(o, progress.get(o.pk, "")) for o in objectives],
