@@ -8,7 +8,6 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Max
 from django.template.loader import render_to_string
 from django.utils import formats, timezone
 from django.utils.translation import get_language
@@ -105,18 +104,18 @@ def objective_progress(
 
 
 def audience(workspace: Any, now: dt.datetime, days: int = 30) -> dict[str, Any]:
-    """Followers of the workspace's accounts now (each account's last reading) and what they
-    gained over `days` days (from each account's reading on or after that day)."""
+    """Followers of the workspace's accounts read in the last `days` days (each account's
+    last reading) and what they gained over them (from each account's first reading)."""
     since = (now - dt.timedelta(days=days)).astimezone(dt.UTC).date()
-    rows = AccountSnapshot.objects.filter(workspace=workspace, followers__isnull=False)
-    last_days = rows.values("account_id").annotate(day=Max("day"))
-    latest = {r["account_id"]: r["day"] for r in last_days}
-    if not latest:
-        return {}
-    readings = rows.filter(day__gte=since).order_by("account_id", "day")
+    readings = AccountSnapshot.objects.filter(
+        workspace=workspace, followers__isnull=False, day__gte=since
+    ).order_by("account_id", "day")
     series: dict[int, list[int]] = {}
     for account_id, followers in readings.values_list("account_id", "followers"):
-        series.setdefault(account_id, []).append(followers)
+        if followers is not None:
+            series.setdefault(account_id, []).append(followers)
+    if not series:
+        return {}
     total = sum(v[-1] for v in series.values())
     gained = sum(v[-1] - v[0] for v in series.values())
     return {

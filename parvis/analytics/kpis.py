@@ -270,7 +270,8 @@ class Readings:
             ).order_by("account_id", "day")
             self._snapshots = {}
             for account_id, day, followers in rows.values_list("account_id", "day", "followers"):
-                self._snapshots.setdefault(account_id, []).append((day, followers))
+                if followers is not None:
+                    self._snapshots.setdefault(account_id, []).append((day, followers))
         return self._snapshots
 
     def sentiment(self, span: Span) -> stats.SentimentCounts:
@@ -505,8 +506,8 @@ def evaluate(
         )
 
     if window is None:
-        start = formats.date_format(objective.period_start, "SHORT_DATE_FORMAT")
-        reason = _("The period starts on %(date)s.") % {"date": start}
+        begins = formats.date_format(objective.period_start, "SHORT_DATE_FORMAT")
+        reason = _("The period starts on %(date)s.") % {"date": begins}
         return kpi(Measure(None, reason), None, Status.NO_DATA, reason)
     current = measure(objective, readings, metric, unit, window.start, window.end)
     try:
