@@ -143,3 +143,22 @@ def test_the_demo_series_is_deterministic_and_grows():
     month = demo_account_metrics("maisonlumiere.bsky.social", NOW + dt.timedelta(days=30))
     assert first.followers and month.followers and month.followers > first.followers + 300
     assert first.posts and month.posts and month.posts > first.posts
+
+
+def test_the_tasks_read_the_demo_account(workspace):
+    from parvis.analytics import tasks
+    from parvis.demo.seed import ensure_demo_listening
+    from parvis.listening.models import Source
+
+    account = do_connect_account(
+        workspace, None, network="bluesky", handle="maisonlumiere.bsky.social", credentials={}
+    )
+    source = ensure_demo_listening(workspace)
+    Source.objects.filter(pk=source.pk).update(account=account)
+    # The demo's replay source speaks for the account, not Bluesky's connector.
+    assert collect.metrics_class(account).kind == "demo"
+    assert tasks.collect_accounts_task.call_local() == {"read": 1, "failed": 0}
+    assert tasks.collect_accounts_task.call_local() == {"read": 0, "failed": 0}  # done today
+    assert tasks.collect_workspace_task.call_local(workspace.pk) == {"read": 1, "failed": 0}
+    assert AccountSnapshot.objects.filter(account=account).count() == 1
+    assert tasks.collect_workspace_task.call_local(10**9) == {"read": 0, "failed": 0}
