@@ -93,3 +93,25 @@ def test_home_page_queries_stay_few(setup, workspace, django_assert_max_num_quer
     # snapshots and the mentions once for all objectives (kpis.Readings).
     with django_assert_max_num_queries(16):
         setup.get(f"/w/{workspace.slug}/")
+
+
+def test_the_kpis_api(setup, workspace, owner, outsider):
+    from tests.conftest import bearer
+
+    client = setup
+    url = f"/api/v1/workspaces/{workspace.slug}/kpis"
+    response = client.get(url, **bearer(owner))
+    assert response.status_code == 200, response.content
+    by_kind = {k["kind"]: k for k in response.json()}
+    image = by_kind["image_change"]
+    assert image["kpi"] == "positive_share" and image["status"] == "behind"
+    assert round(image["current"]) == 33 and image["target"] == 70
+    audience = by_kind["audience_growth"]
+    assert audience["current"] == 11_480 and audience["unit"] == "count"
+    # A window before the objectives: none of them; bad input: clear errors, never a 500.
+    assert client.get(url + "?to=2000-01-01", **bearer(owner)).json() == []
+    assert client.get(url + "?from=9999-12-31&to=9999-12-31", **bearer(owner)).json() == []
+    assert client.get(url + "?from=2026-02-01&to=2026-01-01", **bearer(owner)).status_code == 422
+    assert client.get(url + "?to=99999-01-01", **bearer(owner)).status_code in (400, 422)
+    assert client.get(url + "?to=%ED%A0%80", **bearer(owner)).status_code in (400, 422)
+    assert client.get(url, **bearer(outsider)).status_code == 404
