@@ -63,6 +63,7 @@ class Shown:
     target: str
     trend: str
     meter: tuple[float, float] | None  # (value, max) for a <meter>, higher-is-better only
+    gained: str = ""  # followers: what the window gained
 
     @property
     def css(self) -> str:
@@ -86,7 +87,20 @@ def shown(kpi: Kpi) -> Shown:
         target=figure(target, kpi.unit),
         trend=delta_text(kpi),
         meter=meter,
+        gained=gained_text(kpi),
     )
+
+
+def gained_text(kpi: Kpi) -> str:
+    if kpi.metric is not kpis.Metric.FOLLOWERS or kpi.compare is None or value_missing(kpi):
+        return ""
+    return _("%(gained)s since the period's start") % {
+        "gained": figure(kpi.compare, Unit.COUNT, signed=True)
+    }
+
+
+def value_missing(kpi: Kpi) -> bool:
+    return kpi.current.value is None
 
 
 def objective_progress(

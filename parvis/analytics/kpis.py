@@ -306,8 +306,8 @@ def followers_between(
     readings: Readings, network: str, since: dt.datetime, until: dt.datetime
 ) -> Measure:
     """Followers at `until` (each account's last reading up to then) and at `since` (its
-    first reading from then on, else its last before), summed over the accounts that have
-    both."""
+    last reading before that day, else its first from then on), summed over the accounts
+    read by then."""
     accounts = readings.accounts(network)
     if not accounts:
         if network:
@@ -322,9 +322,11 @@ def followers_between(
         series = [r for r in snapshots.get(account_id, ()) if r[0] <= last_day]
         if not series:
             continue
-        inside = [r for r in series if r[0] >= first_day]
-        before = [r for r in series if r[0] < first_day]
-        begin = inside[0] if inside else before[-1]
+        before = [r for r in series if r[0] <= first_day]
+        inside = [r for r in series if r[0] > first_day]
+        # The count when the window began: the last reading up to its first day, else (an
+        # account first read later) its first reading inside.
+        begin = before[-1] if before else inside[0]
         end = series[-1]
         start_total += begin[1]
         end_total += end[1]

@@ -58,6 +58,7 @@ def test_strategy_page_in_french(setup, workspace):
     assert "33 %" in page and "70 %" in page
     assert "en retard" in page or "behind" in page  # the catalogue is merged later
     assert "11 480" in page and "12 000" in page
+    assert "+480" in page  # gained since the period's start
     body = response.content.decode()
     assert "<b>connaître</b>" not in body and "&lt;b&gt;connaître&lt;/b&gt;" in body
     assert "<meter" in body and 'max="70.000000"' in body
