@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "parvis.inbox",
     "parvis.alerts",
     "parvis.publishing",
+    "parvis.analytics",
     "parvis.moderation",
     "parvis.api",
     "parvis.demo",  # last: the demo seeds every app above

@@ -9,6 +9,7 @@ from ninja.errors import HttpError
 
 from parvis.api import schemas as s
 from parvis.api.alerts import router as alerts_router
+from parvis.api.analytics import router as analytics_router
 from parvis.api.auth import BearerToken, api_membership
 from parvis.api.crisis import router as crisis_router
 from parvis.api.inbox import router as inbox_router
@@ -181,3 +182,4 @@ api.add_router("", moderation_router)
 api.add_router("", alerts_router)
 api.add_router("", crisis_router)
 api.add_router("", publishing_router)
+api.add_router("", analytics_router)

@@ -574,6 +574,25 @@ class Connector:
         """Whether the stored payload of an item is a private message."""
         return False
 
+    # --- account metrics (the analytics app calls this, daily) ------------------------------
+
+    def account_metrics(self, context: MetricsContext) -> AccountMetrics:
+        """The connected account's own counts now (followers, accounts it follows, posts),
+        None where the network does not give one. Raises RetryLater (rate limit, server
+        error) or PermanentError (the message says what to do)."""
+        raise PermanentError(
+            f"Parvis cannot read the account's counts on {self.network or self.kind}"
+        )
+
+
+@dataclass(frozen=True)
+class AccountMetrics:
+    """An account's public counts as its network gives them now; None where it does not."""
+
+    followers: int | None = None
+    following: int | None = None
+    posts: int | None = None
+
 
 def not_allowed(action: str, message: str, url: str = "") -> ModerationResult:
     """The answer to an action the network does not allow: a person must act there."""

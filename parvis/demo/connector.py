@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
 from parvis.connectors.base import (
+    AccountMetrics,
     Capability,
     Connector,
     FetchContext,
@@ -82,6 +83,23 @@ def demo_metrics(external_id: str, published_at: dt.datetime, now: dt.datetime) 
         replies=round(likes * (0.06 + digest[2] / 5100)),
         quotes=round(likes * 0.02),
         views=round(likes * (22 + digest[3] / 25)),
+    )
+
+
+# The demo account's counts grow from this day on (a made-up but steady audience).
+DEMO_GROWTH_FROM = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+
+
+def demo_account_metrics(handle: str, now: dt.datetime) -> AccountMetrics:
+    """Plausible counts of a demo account at `now`: deterministic (a hash of the handle and
+    the day), about 14 new followers a day with a daily wobble, a post a day or so."""
+    days = max((now - DEMO_GROWTH_FROM).total_seconds() / 86400, 0.0)
+    day = now.astimezone(dt.UTC).date().isoformat()
+    digest = hashlib.sha256(f"{handle}:{day}".encode()).digest()
+    return AccountMetrics(
+        followers=round(4_200 + 14 * days + digest[0] / 16),
+        following=round(310 + days / 20),
+        posts=round(180 + days * 0.8),
     )
 
 
@@ -226,6 +244,10 @@ class DemoReplayConnector(Connector):
             demo_metrics(i, rows[i].created_at, now) if i in rows else PostMetrics(i, gone=True)
             for i in wanted
         ]
+
+    def account_metrics(self, context: MetricsContext) -> AccountMetrics:
+        account = self.acting_account("reading the account's counts", "the account")
+        return demo_account_metrics(account.handle, self.now())
 
     # -- moderating: the demo's « network » keeps each item's state (DemoModeration)
 

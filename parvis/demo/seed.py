@@ -37,7 +37,10 @@ STRATEGY = {
 
 
 def demo_items(today: dt.date) -> list[tuple[str, dict]]:
-    quarter_end = today + dt.timedelta(days=90)
+    # The quarter began a month ago: its objectives already stand on the month of mentions,
+    # conversations and follower counts the demo has (the analytics app's KPIs).
+    quarter_start = today - dt.timedelta(days=30)
+    quarter_end = quarter_start + dt.timedelta(days=90)
     return [
         (
             "objective",
@@ -47,7 +50,7 @@ def demo_items(today: dt.date) -> list[tuple[str, dict]]:
                 "kpi": "Abonnés",
                 "target_value": 12000,
                 "unit": "abonnés",
-                "period_start": today,
+                "period_start": quarter_start,
                 "period_end": quarter_end,
                 "network": "instagram",
             },
@@ -60,7 +63,7 @@ def demo_items(today: dt.date) -> list[tuple[str, dict]]:
                 "kpi": "Temps de première réponse (médiane)",
                 "target_value": 4,
                 "unit": "heures",
-                "period_start": today,
+                "period_start": quarter_start,
                 "period_end": quarter_end,
             },
         ),
@@ -72,7 +75,7 @@ def demo_items(today: dt.date) -> list[tuple[str, dict]]:
                 "kpi": "Part des mentions positives",
                 "target_value": 70,
                 "unit": "%",
-                "period_start": today,
+                "period_start": quarter_start,
                 "period_end": quarter_end,
             },
         ),
@@ -200,6 +203,9 @@ def ensure_demo() -> bool:
     from parvis.demo.publishing import ensure_demo_metrics
 
     ensure_demo_metrics(account)
+    from parvis.demo.analytics import ensure_demo_snapshots
+
+    ensure_demo_snapshots(account)
     from parvis.demo.crisis import ensure_demo_alerts
 
     ensure_demo_alerts(workspace, demo_user())

@@ -118,3 +118,44 @@ def notify(notice: Notice) -> int:
     """Put the notice in the members' bell; 0 when no app shows a bell (no alerts app). Call
     it inside the transaction that records the event, so both happen or neither."""
     return sum(notifier(notice) for notifier in NOTIFIERS)
+
+
+# --- results of published posts (publishing tells the analytics app, which may not import it) --
+
+
+@dataclass(frozen=True)
+class PostTotals:
+    """Of the posts published in a period: how many, their interactions (likes, reposts,
+    replies, quotes: the counts the networks gave), and the views of those that have a view
+    count (`viewed`: how many have one; their interactions are `viewed_interactions`)."""
+
+    posts: int = 0
+    interactions: int = 0
+    viewed: int = 0
+    viewed_interactions: int = 0
+    views: int = 0
+
+
+# (workspace, since, until, network or "") -> PostTotals
+PostTotalsProvider = Callable[[Any, Any, Any, str], PostTotals]
+POST_TOTALS_PROVIDERS: list[PostTotalsProvider] = []
+
+
+def register_post_totals(provider: PostTotalsProvider) -> PostTotalsProvider:
+    if provider not in POST_TOTALS_PROVIDERS:
+        POST_TOTALS_PROVIDERS.append(provider)
+    return provider
+
+
+def post_totals(workspace: Any, since: Any, until: Any, network: str = "") -> PostTotals | None:
+    """None when no app publishes posts (no publishing installed)."""
+    if not POST_TOTALS_PROVIDERS:
+        return None
+    parts = [provider(workspace, since, until, network) for provider in POST_TOTALS_PROVIDERS]
+    return PostTotals(
+        posts=sum(p.posts for p in parts),
+        interactions=sum(p.interactions for p in parts),
+        viewed=sum(p.viewed for p in parts),
+        viewed_interactions=sum(p.viewed_interactions for p in parts),
+        views=sum(p.views for p in parts),
+    )

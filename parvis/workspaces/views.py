@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from parvis.connectors.models import ConnectedAccount
-from parvis.workspaces import services
+from parvis.workspaces import extensions, services
 from parvis.workspaces.access import get_in_workspace, scoped, workspace_view
 from parvis.workspaces.audit import security_log
 from parvis.workspaces.forms import (
@@ -49,9 +49,12 @@ def is_htmx(request: HttpRequest) -> bool:
 @workspace_view()
 def dashboard(request: HttpRequest) -> HttpResponse:
     ws = request.workspace
+    objectives = list(scoped(Objective, ws)[:6])
+    progress = extensions.objective_progress(request, objectives, compact=True)
     context = {
         "strategy": get_strategy(ws),
-        "objectives": scoped(Objective, ws)[:6],
+        "objectives": [(o, progress.get(o.pk, "")) for o in objectives],
+        "panels": extensions.home_panels(request),
         "networks": scoped(NetworkChoice, ws),
         "accounts_count": scoped(ConnectedAccount, ws).count(),
         "members_count": scoped(Membership, ws).count(),
@@ -62,9 +65,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 def strategy_context(request: HttpRequest) -> dict:
     ws = request.workspace
+    objectives = list(scoped(Objective, ws))
+    progress = extensions.objective_progress(request, objectives)
     return {
         "strategy": get_strategy(ws),
-        "objectives": scoped(Objective, ws),
+        "objectives": [(o, progress.get(o.pk, "")) for o in objectives],
         "personas": scoped(Persona, ws),
         "networks": scoped(NetworkChoice, ws),
         "competitors": scoped(Competitor, ws),

@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy as _
 
 from parvis.connectors.base import (
     AccountInfo,
+    AccountMetrics,
     Auth,
     Capability,
     Connector,
@@ -477,6 +478,14 @@ class BlueskyConnector(Connector):
     def post_metrics(self, external_ids: list[str], context: MetricsContext) -> list[PostMetrics]:
         self.acting_account("reading the counts of posts", "the account that published them")
         return metrics.read(self.reader(), external_ids)
+
+    def account_metrics(self, context: MetricsContext) -> AccountMetrics:
+        account = self.acting_account("reading the account's counts", "the account")
+        session = self.session()
+        if session is not None and not session.credentials.get("access_jwt"):
+            session.login()  # its DID, the one name of the account that never changes
+        actor = (session.did if session is not None else "") or account.handle
+        return metrics.account(self.reader(), actor)
 
     # --- moderating (hidden replies) ---------------------------------------------------
 

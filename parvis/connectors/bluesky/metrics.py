@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from parvis.connectors.base import PostMetrics, RetryLater, metric
+from parvis.connectors.base import AccountMetrics, PostMetrics, RetryLater, metric
 from parvis.connectors.bluesky import mapping
 from parvis.connectors.bluesky.profiles import Reader
 
@@ -50,3 +50,19 @@ def read(reader: Reader, external_ids: list[str]) -> list[PostMetrics]:
                 answered[uri] = from_view(uri, view)
         found += [answered.get(uri) or PostMetrics(uri, gone=True) for uri in batch]
     return found
+
+
+GET_PROFILE = "app.bsky.actor.getProfile"
+
+
+def account(reader: Reader, actor: str) -> AccountMetrics:
+    """The account's counts from its profileViewDetailed (app.bsky.actor.getProfile):
+    followersCount, followsCount, postsCount (each optional in the lexicon)."""
+    body = reader.query(GET_PROFILE, {"actor": actor})
+    if not isinstance(body, dict) or not body.get("did"):
+        raise RetryLater(f"{GET_PROFILE} answered without a profile")
+    return AccountMetrics(
+        followers=metric(body.get("followersCount")),
+        following=metric(body.get("followsCount")),
+        posts=metric(body.get("postsCount")),
+    )

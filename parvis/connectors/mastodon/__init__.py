@@ -30,6 +30,7 @@ from django.utils.translation import gettext_lazy as _
 
 from parvis.connectors.base import (
     AccountInfo,
+    AccountMetrics,
     Auth,
     Capability,
     Connector,
@@ -430,6 +431,9 @@ class MastodonConnector(Connector):
 
     def post_metrics(self, external_ids: list[str], context: MetricsContext) -> list[PostMetrics]:
         return metrics.read(self.home_api(publishing=True), external_ids)
+
+    def account_metrics(self, context: MetricsContext) -> AccountMetrics:
+        return metrics.account(self.home_api(publishing=True))
 
     # --- connecting an account ------------------------------------------------------------
 

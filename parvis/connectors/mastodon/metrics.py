@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from parvis.connectors.base import PostMetrics, RetryLater, metric
+from parvis.connectors.base import AccountMetrics, PostMetrics, RetryLater, metric
 from parvis.connectors.mastodon import feeds
 from parvis.connectors.mastodon.api import Api
 
@@ -97,3 +97,19 @@ def forget() -> None:
     """Forget which instances are read one status at a time (tests; an upgraded instance)."""
     with _single_lock:
         _single.clear()
+
+
+VERIFY = "/api/v1/accounts/verify_credentials"
+
+
+def account(api: Api) -> AccountMetrics:
+    """The token's account (GET /api/v1/accounts/verify_credentials, a CredentialAccount):
+    followers_count, following_count, statuses_count."""
+    body = feeds.decode(api.get(VERIFY), api.host)
+    if not isinstance(body, dict) or not body.get("id"):
+        raise RetryLater(f"{api.host} answered without the account")
+    return AccountMetrics(
+        followers=metric(body.get("followers_count")),
+        following=metric(body.get("following_count")),
+        posts=metric(body.get("statuses_count")),
+    )

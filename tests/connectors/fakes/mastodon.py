@@ -153,6 +153,8 @@ class Fake(FakeNetwork):
         self.counts: dict[str, dict[str, Any]] = {}
         self.deleted_sent: set[str] = set()
         self.bulk_statuses = True
+        # The account's own followers as verify_credentials gives them (account metrics).
+        self.own_followers = 120
 
     # --- the connector's side -------------------------------------------------------------
 
@@ -395,7 +397,9 @@ class Fake(FakeNetwork):
         if path == "/api/v1/conversations":
             return self.conversation_list(one, request)
         if path == "/api/v1/accounts/verify_credentials":
-            return httpx.Response(200, json=self.account_entity("parvis"))
+            return httpx.Response(
+                200, json=self.account_entity("parvis", followers=self.own_followers)
+            )
         if path == "/api/v1/statuses" and self.bulk_statuses:
             return self.statuses_by_id(params.get("id[]", []))
         if path.startswith("/api/v1/statuses/") and path.count("/") == 4:

@@ -1,0 +1,30 @@
+"""Analytics tasks: thin wrappers around collect.py."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, db_task
+
+
+@db_periodic_task(crontab(minute="23"))
+def collect_accounts_task() -> dict[str, int]:
+    """The accounts without today's counts (collect.py: once a day each, failures retried
+    the next hour)."""
+    from parvis.analytics import collect
+
+    outcome = collect.collect(timezone.now())
+    return {"read": outcome.read, "failed": len(outcome.failed)}
+
+
+@db_task()
+def collect_workspace_task(workspace_id: int) -> dict[str, int]:
+    """« Collect now »: every account of the workspace, whatever today's row says."""
+    from parvis.analytics import collect
+    from parvis.workspaces.models import Workspace
+
+    workspace = Workspace.objects.filter(pk=workspace_id).first()
+    if workspace is None:
+        return {"read": 0, "failed": 0}
+    outcome = collect.collect(timezone.now(), workspace, force=True)
+    return {"read": outcome.read, "failed": len(outcome.failed)}
