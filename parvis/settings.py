@@ -156,6 +156,8 @@ FACEBOOK_APP_SECRET = config.env_str("PARVIS_FACEBOOK_APP_SECRET")
 # Parvis's address as seen from the Internet (https://parvis.example.com): Instagram fetches
 # the media it publishes from there (connectors/instagram/media_url.py).
 PUBLIC_URL = config.env_str("PARVIS_PUBLIC_URL")
+# Where a reverse proxy serves <data dir>/publishing/media/ for Threads to fetch (https://).
+THREADS_MEDIA_URL = config.env_str("PARVIS_THREADS_MEDIA_URL")
 PARVIS_INTELLIGENCE = config.intelligence_settings()
 
 # Behind the proxy every request comes from the proxy's address: the client's is the one the

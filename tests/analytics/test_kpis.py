@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from parvis.analytics import kpis
 from parvis.analytics.kpis import Metric, Status
@@ -21,6 +22,14 @@ from parvis.workspaces.models import Objective
 from parvis.workspaces.strategy import ITEM_KINDS, do_save_item
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """The reasons are asserted in English (French is the catalogue's default language)."""
+    with translation.override("en"):
+        yield
+
 
 # Noon in Paris, the 20th day of a 30-day November objective (the workspace's default zone).
 NOW = dt.datetime(2026, 11, 20, 11, 0, tzinfo=dt.UTC)

@@ -133,6 +133,8 @@ def test_compose_approve_and_plan(tab: Tab, artifacts, brand_safety):
     chip = page.locator(f"[data-date='{day.isoformat()}'] .post-chip[data-post='{post.pk}']")
     expect(chip).to_have_attribute("data-status", "scheduled")
     expect(chip).to_contain_text("10:00")
+    # The whole month fits the window's width: no header pushes Saturday out of sight.
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     shot(tab, artifacts, "publishing-calendar-month.png")
     target = day + dt.timedelta(days=1 if day.day < 28 else -1)
     chip.drag_to(page.locator(f".cal-day[data-date='{target.isoformat()}']"))

@@ -41,8 +41,22 @@ def later(hours=2):
     return (timezone.now() + dt.timedelta(hours=hours)).isoformat()
 
 
-def test_accounts_list_with_capabilities(client, owner, account):
+def test_accounts_list_with_capabilities(client, owner, account, monkeypatch):
+    from parvis.connectors import base
     from parvis.connectors.services import do_connect_account
+
+    # Other test modules register fake connectors (one on TikTok): only the shipped ones and
+    # this test's own fake (pub_test, on Threads) count here.
+    shipped = base.load_all
+
+    def without_other_fakes():
+        return {
+            kind: cls
+            for kind, cls in shipped().items()
+            if not cls.__module__.startswith("tests.") or kind == "pub_test"
+        }
+
+    monkeypatch.setattr(base, "load_all", without_other_fakes)
 
     do_connect_account(
         owner.memberships.get().workspace,

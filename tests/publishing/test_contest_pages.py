@@ -566,11 +566,15 @@ def test_two_draws_at_the_same_moment_draw_once(variant, owner, entries, monkeyp
     results: list = [None, None]
 
     def worker(i):
+        from django.utils import translation
+
         try:
             contest = Contest.objects.get(pk=contest_pk)
-            results[i] = contest_services.do_draw_contest(
-                contest, owner, now=CLOSES + dt.timedelta(hours=1)
-            )
+            # A thread starts in the default language (French): the message is asserted in English.
+            with translation.override("en"):
+                results[i] = contest_services.do_draw_contest(
+                    contest, owner, now=CLOSES + dt.timedelta(hours=1)
+                )
         except ValidationError as error:
             results[i] = error
         finally:

@@ -24,7 +24,6 @@ back (find_reply / find_post) looks for the profile's own post with this text.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import time
 from pathlib import Path
 from typing import Any
@@ -80,7 +79,7 @@ sleep = time.sleep  # tests replace it
 
 
 def media_base() -> str:
-    base = str(getattr(settings, "THREADS_MEDIA_URL", "") or os.environ.get(MEDIA_URL_SETTING, ""))
+    base = str(settings.THREADS_MEDIA_URL)
     return base.strip().rstrip("/")
 
 
