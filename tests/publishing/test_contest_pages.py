@@ -31,6 +31,17 @@ from tests.publishing.pubcore_fixtures import network  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def english():
+    """The services' messages are asserted in English (French is the default language); each
+    page request still takes its language from the request."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
 POST_ID = "at://did:plc:brand/app.bsky.feed.post/contest1"
 T0 = timezone.now().replace(microsecond=0) - dt.timedelta(days=3)
 CLOSES = T0 + dt.timedelta(days=1)
