@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import hmac
 import json
+from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -20,10 +22,11 @@ def verify_token() -> str:
     return str(settings.FACEBOOK_VERIFY_TOKEN)
 
 
-def app_secrets(pages: list[str]) -> list[str]:
-    """The app secrets stored with the connected Pages the delivery is about."""
+def app_secrets(pages: list[str], network: str = "facebook") -> list[str]:
+    """The app secrets stored with the connected accounts (Pages, or Instagram accounts) the
+    delivery is about, then the installation's."""
     found: list[str] = []
-    for account in ConnectedAccount.objects.filter(network="facebook", handle__in=pages[:50]):
+    for account in ConnectedAccount.objects.filter(network=network, handle__in=pages[:50]):
         try:
             secret = account.credentials().get("app_secret", "")
         except crypto.CredentialsUnreadable:
@@ -36,9 +39,15 @@ def app_secrets(pages: list[str]) -> list[str]:
     return found
 
 
-@csrf_exempt
-@require_http_methods(["GET", "POST"])
-def facebook_webhook(request: HttpRequest) -> HttpResponse:
+def meta_webhook(
+    request: HttpRequest,
+    network: str,
+    accounts_of: Callable[[Any], list[str]],
+    store: Callable[[Any], int],
+) -> HttpResponse:
+    """A Meta webhook address: the subscription check (GET), then a delivery (POST) stored
+    once it is signed by the app secret of an account it is about. Facebook and Instagram
+    differ only in whose ids a delivery names and which changes they keep."""
     if request.method == "GET":
         expected = verify_token()
         given = request.GET.get("hub.verify_token", "")
@@ -65,9 +74,15 @@ def facebook_webhook(request: HttpRequest) -> HttpResponse:
         payload = json.loads(body)
     except (ValueError, RecursionError):
         return HttpResponse("not JSON", status=400, content_type="text/plain")
-    pages = webhook.page_ids(payload)
+    accounts = accounts_of(payload)
     header = request.headers.get("X-Hub-Signature-256", "")
-    if not pages or not webhook.signed_by(body, header, app_secrets(pages)):
+    if not accounts or not webhook.signed_by(body, header, app_secrets(accounts, network)):
         return HttpResponse("bad signature", status=403, content_type="text/plain")
-    new = webhook.store(payload)
+    new = store(payload)
     return HttpResponse(f"stored {new}", content_type="text/plain")
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def facebook_webhook(request: HttpRequest) -> HttpResponse:
+    return meta_webhook(request, "facebook", webhook.page_ids, webhook.store)

@@ -9,19 +9,13 @@
 
 from __future__ import annotations
 
-import hmac
-import json
-
-from django.conf import settings
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
-from parvis.connectors import crypto
 from parvis.connectors.facebook import webhook as fb_webhook
-from parvis.connectors.facebook.views import verify_token
+from parvis.connectors.facebook.views import meta_webhook
 from parvis.connectors.instagram import media_url, webhook
-from parvis.connectors.models import ConnectedAccount
 
 CONTENT_TYPES = {
     ".jpg": "image/jpeg",
@@ -31,58 +25,15 @@ CONTENT_TYPES = {
 }
 
 
-def app_secrets(account_ids: list[str]) -> list[str]:
-    found: list[str] = []
-    for account in ConnectedAccount.objects.filter(
-        network="instagram", handle__in=account_ids[:50]
-    ):
-        try:
-            secret = account.credentials().get("app_secret", "")
-        except crypto.CredentialsUnreadable:
-            continue
-        if secret and secret not in found:
-            found.append(secret)
-    extra = str(settings.FACEBOOK_APP_SECRET)
-    if extra and extra not in found:
-        found.append(extra)
-    return found
-
-
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
 def instagram_webhook(request: HttpRequest) -> HttpResponse:
-    if request.method == "GET":
-        expected = verify_token()
-        given = request.GET.get("hub.verify_token", "")
-        challenge = request.GET.get("hub.challenge", "")
-        if (
-            request.GET.get("hub.mode") == "subscribe"
-            and expected
-            and hmac.compare_digest(expected.encode(), given.encode())
-            and challenge.isdigit()
-            and len(challenge) <= 64
-        ):
-            return HttpResponse(challenge, content_type="text/plain")
-        return HttpResponse("verification refused", status=403, content_type="text/plain")
-    try:
-        length = int(request.headers.get("Content-Length") or 0)
-    except ValueError:
-        length = 0
-    if length > fb_webhook.MAX_BODY:
-        return HttpResponse("too large", status=413, content_type="text/plain")
-    body = request.body
-    if len(body) > fb_webhook.MAX_BODY:
-        return HttpResponse("too large", status=413, content_type="text/plain")
-    try:
-        payload = json.loads(body)
-    except (ValueError, RecursionError):
-        return HttpResponse("not JSON", status=400, content_type="text/plain")
-    accounts = webhook.account_ids(payload)
-    header = request.headers.get("X-Hub-Signature-256", "")
-    if not accounts or not fb_webhook.signed_by(body, header, app_secrets(accounts)):
-        return HttpResponse("bad signature", status=403, content_type="text/plain")
-    new = fb_webhook.store(payload, webhook.wanted)
-    return HttpResponse(f"stored {new}", content_type="text/plain")
+    return meta_webhook(
+        request,
+        "instagram",
+        webhook.account_ids,
+        lambda payload: fb_webhook.store(payload, webhook.wanted),
+    )
 
 
 @require_GET
