@@ -22,3 +22,14 @@ def schedule_sources() -> int:
 @db_task()
 def rematch_query_task(query_id: int) -> int:
     return rematch.rematch_query(query_id)
+
+
+@db_periodic_task(crontab(minute="53"))
+def refresh_engagement_task() -> dict[str, int]:
+    """The young mentions' counts (engagement.py), read again each hour."""
+    from django.utils import timezone
+
+    from parvis.listening import engagement
+
+    outcome = engagement.refresh_engagement(timezone.now())
+    return {"read": outcome.read, "changed": outcome.changed, "failed": len(outcome.failed)}
