@@ -24,7 +24,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from parvis.connectors import crypto, services, ui
-from parvis.connectors.base import AccountInfo, Connector, ConnectorError
+from parvis.connectors.base import AccountInfo, Connector, ConnectorError, RetryLater
 from parvis.connectors.models import ConnectedAccount
 from parvis.workspaces.models import Workspace
 
@@ -173,6 +173,13 @@ def queue_limits(account: ConnectedAccount) -> None:
 
 def error_text(exc: Exception, typed: list[str]) -> str:
     """What to tell the person about a failed sign-in, without anything they typed secret."""
+    if isinstance(exc, RetryLater):
+        # A network down or unreachable, a rate limit: the connector's words say which, in
+        # English; the sentence around them says what to do, in the person's language.
+        return _(
+            "The network could not be reached just now (%(detail)s): check the address, "
+            "or try again in a few minutes."
+        ) % {"detail": ui.scrub(str(exc), typed)}
     if isinstance(exc, (ConnectorError, FlowError, ValueError)):
         return ui.scrub(str(exc), typed)
     if isinstance(exc, httpx.HTTPError):

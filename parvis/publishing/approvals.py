@@ -31,12 +31,15 @@ from parvis.publishing.models import (
     Status,
 )
 from parvis.publishing.services import (
+    Report,
+    check_post,
     check_text,
     event,
     get_approval_settings,
     head_of,
     lock,
     now_aware,
+    report_error,
     set_status,
 )
 from parvis.workspaces.models import Membership
@@ -71,6 +74,11 @@ def do_submit_for_approval(post: Post, actor: Any) -> Post:
         head = lock(post)
         if head.status not in (Status.DRAFT, Status.CHANGES_REQUESTED):
             raise ValidationError(_("Only a draft can be sent for approval."))
+        # An approver must not approve a text or media no network would take: the counting
+        # (length, media) is fixed first. Brand safety and the time are for scheduling.
+        report = check_post(head)
+        if report.counting or report.variants:
+            raise report_error(Report(counting=report.counting, variants=report.variants))
         flow = get_approval_settings(head.workspace)
         head.approval_step = 0
         head.approved_version = None

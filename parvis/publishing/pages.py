@@ -336,6 +336,16 @@ class Counter:
         left = self.left
         return -left if left is not None and left < 0 else 0
 
+    # The length meter's scale: past the limit the bar's end is the length, so the part over
+    # the limit shows (a meter clamps its value to its maximum, which read as « all fine »).
+    @property
+    def meter_max(self) -> int:
+        return max(self.limit or 0, self.length or 0)
+
+    @property
+    def meter_low(self) -> int:
+        return int((self.limit or 0) * 0.9)
+
 
 def count(text: str, network: str, limits: PublishLimits | None = None) -> Counter:
     """The network's own count of ``text`` (parvis.connectors.counting): used, limit (None

@@ -687,3 +687,18 @@ def test_source_form_links_to_connecting_and_back(workspace, owner, fakes):
     account = ConnectedAccount.objects.get()
     back = client.get(form_path)
     assert list(back.context["form"].fields["account"].queryset) == [account]
+
+
+def test_a_network_down_is_said_in_the_persons_language_with_what_to_do(workspace, owner, fakes):
+    def down(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("connection refused", request=request)
+
+    client = login(owner)
+    client.cookies["django_language"] = "fr"
+    with mock.patch.object(
+        connector_http, "client", lambda transport=None: REAL_CLIENT(httpx.MockTransport(down))
+    ):
+        response = client.post(CONNECT, PW_FIELDS)
+    errors = " ".join(response.context["form"].non_field_errors())
+    assert errors.startswith("Impossible de joindre le réseau pour l'instant")
+    assert "réessayez dans quelques minutes" in errors

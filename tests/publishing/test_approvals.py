@@ -217,3 +217,19 @@ def test_changing_the_approval_flow_is_a_security_event(workspace, owner, two_st
     assert event.kind == AuditEvent.Kind.APPROVAL_FLOW_CHANGED
     assert event.get_kind_display() == "Approval flow changed"
     assert event.actor == owner
+
+
+def test_a_text_no_network_would_take_is_not_sent_for_approval(workspace, cm, account, one_step):
+    # The approver would approve a post that cannot go out: the length is fixed first.
+    post = services.do_create_post(workspace, cm, "é" * 600, variants={account.pk: ""})
+    with pytest.raises(ValidationError) as refused:
+        approvals.do_submit_for_approval(post, cm)
+    assert "600" in str(refused.value)
+    post.refresh_from_db()
+    assert post.status == Status.DRAFT
+    assert (
+        approvals.do_submit_for_approval(
+            services.do_update_post(post, cm, text="Bonjour"), cm
+        ).status
+        == Status.AWAITING_APPROVAL
+    )

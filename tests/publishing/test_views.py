@@ -418,6 +418,11 @@ def test_live_checks_count_per_network(workspace, cm, bluesky, mastodon):
     assert html.count('class="live-row over"') == 1
     # The counting rules' own words (parvis/connectors/counting.py), per network.
     assert "Bluesky" in html and "300" in html and "20" in html
+    # The length bar: past the limit its scale ends at the length, so the excess shows (a
+    # meter clamps its value to its maximum: a full bar read as « fine »).
+    assert '<meter min="0" max="320" low="270" high="300" optimum="0" value="320"' in html
+    assert 'data-over="20"' in html
+    assert '<meter min="0" max="500" low="450" high="500" optimum="0" value="320"' in html
 
 
 def test_live_checks_count_hashtags_and_unknown_limits(workspace, owner, cm):
