@@ -340,7 +340,7 @@ def email_settings(folder: Path) -> dict[str, Any]:
     raw = env_url("PARVIS_EMAIL_URL", ("smtp", "smtps"))
     if not raw:
         return {
-            "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+            "EMAIL_BACKEND": "parvis.core.mailfiles.PrivateFileBackend",
             "EMAIL_FILE_PATH": str(folder / "mail"),
             "DEFAULT_FROM_EMAIL": sender,
         }

@@ -281,8 +281,32 @@ def test_email_settings_default_to_files_in_the_data_dir(tmp_path, monkeypatch):
     monkeypatch.delenv("PARVIS_EMAIL_URL", raising=False)
     monkeypatch.delenv("PARVIS_EMAIL_FROM", raising=False)
     settings = config.email_settings(tmp_path)
-    assert settings["EMAIL_BACKEND"].endswith("filebased.EmailBackend")
+    assert settings["EMAIL_BACKEND"] == "parvis.core.mailfiles.PrivateFileBackend"
     assert settings["EMAIL_FILE_PATH"] == str(tmp_path / "mail")
+
+
+def test_emails_written_to_files_are_for_the_operator_only(tmp_path):
+    import os
+    import stat
+
+    from django.core.mail import EmailMessage
+
+    from parvis.core.mailfiles import PrivateFileBackend
+
+    old = os.umask(0o022)  # the usual umask: a plain file would be 0644
+    try:
+        backend = PrivateFileBackend(file_path=str(tmp_path / "mail"))
+        sent = backend.send_messages(
+            [EmailMessage("Validation", "https://parvis.example/approve/secret", to=["c@x.fr"])]
+        )
+    finally:
+        os.umask(old)
+    assert sent == 1
+    folder = tmp_path / "mail"
+    (written,) = list(folder.iterdir())
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert stat.S_IMODE(written.stat().st_mode) == 0o600
+    assert "approve/secret" in written.read_text()
 
 
 def test_email_url_configures_smtp_and_fails_loudly(tmp_path, monkeypatch):
