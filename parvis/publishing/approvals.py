@@ -19,7 +19,7 @@ from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from parvis.publishing.models import (
@@ -44,6 +44,7 @@ from parvis.publishing.services import (
 )
 from parvis.workspaces.models import Membership
 from parvis.workspaces.roles import Perm, Role
+from parvis.workspaces.zones import zone_of
 
 SALT = "parvis.publishing.approval-link"
 
@@ -226,11 +227,16 @@ def send_link(link: ApprovalLink, url: str) -> None:
     body = _(
         "A post of %(workspace)s waits for your approval:\n\n%(text)s\n\n"
         "Approve it or ask for changes here (this link works once, for this post only, "
-        "until %(expires)s UTC):\n%(url)s\n"
+        "until %(expires)s, %(zone)s time):\n%(url)s\n"
     ) % {
         "workspace": post.workspace.name,
         "text": post.text[:2000],
-        "expires": link.expires_at.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M"),
+        # In the workspace's time zone and the language's own format (« 11 décembre 2026
+        # 02:08 »), as the calendar shows its times.
+        "expires": formats.date_format(
+            link.expires_at.astimezone(zone_of(post.workspace)), "DATETIME_FORMAT"
+        ),
+        "zone": zone_of(post.workspace).key,
         "url": url,
     }
     send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [link.email])

@@ -13,6 +13,7 @@ from django.utils import timezone, translation
 from parvis.publishing import approvals, services
 from parvis.publishing.approvals import LinkError
 from parvis.publishing.models import Approval, EventKind, Post, PostEvent, Status
+from parvis.workspaces.zones import zone_of
 from tests.publishing.pubcore_fixtures import (  # noqa: F401
     account,
     client_member,
@@ -124,6 +125,11 @@ def test_link_approves_without_a_password(submitted, cm, one_step):
     approvals.send_link(link, f"https://parvis.test/approve/{token}/")
     assert mail.outbox[-1].to == ["direction@client.test"]
     assert token in mail.outbox[-1].body
+    # The expiry in the workspace's zone and the language's format, not raw UTC.
+    local = link.expires_at.astimezone(zone_of(post.workspace))
+    assert f"{local.year}" in mail.outbox[-1].body and f"{local:%H:%M}" in mail.outbox[-1].body
+    assert zone_of(post.workspace).key in mail.outbox[-1].body
+    assert link.expires_at.strftime("%Y-%m-%d") not in mail.outbox[-1].body
     info = approvals.resolve_link(token)
     assert info.post.pk == post.pk and info.link.step == 1
     post = approvals.do_decide_by_link(token, "approved", "OK pour nous")
