@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from parvis.alerts.models import Channel, Metric, RuleKind, Severity
 from parvis.core.networks import NETWORK_CHOICES
@@ -157,5 +158,5 @@ def initial_of(rule: Any) -> dict[str, Any]:
 class SettingsForm(forms.Form):
     time_zone = forms.CharField(label=_("Time zone"), max_length=64)
     quiet_hours = forms.BooleanField(label=_("Quiet hours"), required=False)
-    quiet_start = forms.TimeField(label=_("From"))
+    quiet_start = forms.TimeField(label=pgettext_lazy("start of a time range", "From"))
     quiet_end = forms.TimeField(label=_("Until"))

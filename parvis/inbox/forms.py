@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from parvis.core.networks import NETWORK_CHOICES
 from parvis.inbox.listing import STATUS_LABELS
@@ -281,14 +282,16 @@ class SavedReplyForm(forms.ModelForm):
 
 # --- settings -------------------------------------------------------------------------------
 
+# A context of their own: without it these entries would replace Django's own weekday names
+# (lower case in French) in every date of the site (« Prévu le Jeudi … »).
 WEEKDAYS = [
-    _("Monday"),
-    _("Tuesday"),
-    _("Wednesday"),
-    _("Thursday"),
-    _("Friday"),
-    _("Saturday"),
-    _("Sunday"),
+    pgettext_lazy("weekday, as a label", "Monday"),
+    pgettext_lazy("weekday, as a label", "Tuesday"),
+    pgettext_lazy("weekday, as a label", "Wednesday"),
+    pgettext_lazy("weekday, as a label", "Thursday"),
+    pgettext_lazy("weekday, as a label", "Friday"),
+    pgettext_lazy("weekday, as a label", "Saturday"),
+    pgettext_lazy("weekday, as a label", "Sunday"),
 ]
 SPAN = re.compile(r"^\s*(\d{1,2}:\d{2})\s*[-\u2013]\s*(\d{1,2}:\d{2})\s*$")
 

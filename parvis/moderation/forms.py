@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from parvis.core.networks import NETWORK_CHOICES
 from parvis.moderation import listing
@@ -176,7 +177,9 @@ class ActionsForm(forms.Form):
     )
     review = forms.BooleanField(label=_("Send to the review queue"), required=False)
     escalate = forms.BooleanField(label=_("Escalate"), required=False)
-    escalate_role = forms.ChoiceField(label=_("To"), choices=[], required=False)
+    escalate_role = forms.ChoiceField(
+        label=pgettext_lazy("escalate to", "To"), choices=[], required=False
+    )
     assign = forms.ChoiceField(label=_("Assign to"), choices=[], required=False)
     tag = forms.CharField(label=_("Tag"), max_length=60, required=False)
     reply = forms.TypedChoiceField(

@@ -101,6 +101,9 @@ class Week:
     monday: dt.date
     cells: list[Cell]
     cadence: list[CadenceCell] = field(default_factory=list)
+    # Whether the week has not ended yet (in the workspace's zone): its missing posts are
+    # still to plan, not late.
+    running: bool = False
 
     @property
     def iso(self) -> IsoWeek:

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from parvis.core.networks import network_label
 from parvis.publishing.calendar import MAX_YEAR, MIN_YEAR
@@ -87,7 +88,7 @@ class FilterForm(forms.Form):
         campaigns: list[Any],
     ) -> None:
         super().__init__(data)
-        every = [("", _("All"))]
+        every = [("", pgettext_lazy("every network or account", "All"))]
         networks = sorted({a.network for a in accounts})
         set_choices(self.fields["network"], every + [(n, network_label(n)) for n in networks])
         set_choices(
@@ -95,7 +96,10 @@ class FilterForm(forms.Form):
             every + [(str(a.pk), f"{network_label(a.network)} · {a.handle}") for a in accounts],
         )
         set_choices(self.fields["status"], every + list(statuses))
-        set_choices(self.fields["campaign"], every + [(str(c.pk), c.name) for c in campaigns])
+        any_campaign = [("", pgettext_lazy("every campaign", "All"))]
+        set_choices(
+            self.fields["campaign"], any_campaign + [(str(c.pk), c.name) for c in campaigns]
+        )
 
     def values(self) -> dict[str, str]:
         """The valid filters only (a forged value is dropped, not an error page)."""

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import Count, Prefetch, QuerySet
 from django.urls import reverse
+from django.utils import timezone
 
 from parvis.connectors import counting
 from parvis.connectors.base import PublishLimits
@@ -183,8 +184,10 @@ class Grid:
         zone: ZoneInfo,
     ) -> None:
         result = cal.cadence(plan, posts, [week.iso for week in self.weeks], zone)
+        today = timezone.now().astimezone(zone).date()
         for week in self.weeks:
             week.cadence = result.get(week.iso, [])
+            week.running = week.monday + dt.timedelta(days=6) >= today
 
 
 def _posts(workspaces: Sequence[Workspace]) -> QuerySet[Post]:

@@ -47,7 +47,7 @@ class SeriesForm(forms.Form):
         label=_("Day of the month (monthly)"), required=False, min_value=1, max_value=31
     )
     time = forms.TimeField(label=_("Time"), widget=TimeInput())
-    starts_on = forms.DateField(label=_("From"), widget=DateInput())
+    starts_on = forms.DateField(label=_("Starting on"), widget=DateInput())
     until = forms.DateField(label=_("Until"), required=False, widget=DateInput())
     count = forms.IntegerField(
         label=_("Or for this many posts"),

@@ -689,16 +689,19 @@ def test_source_form_links_to_connecting_and_back(workspace, owner, fakes):
     assert list(back.context["form"].fields["account"].queryset) == [account]
 
 
-def test_a_network_down_is_said_in_the_persons_language_with_what_to_do(workspace, owner, fakes):
-    def down(request: httpx.Request) -> httpx.Response:
-        raise httpx.ConnectError("connection refused", request=request)
+def test_a_network_down_is_said_in_the_persons_language_with_what_to_do():
+    # What a connector raises when the network cannot be reached (connectors/http.py), as
+    # the connect pages show it: « ConnectError reaching mastodon.social » alone was English.
+    from django.utils import translation
 
-    client = login(owner)
-    client.cookies["django_language"] = "fr"
-    with mock.patch.object(
-        connector_http, "client", lambda transport=None: REAL_CLIENT(httpx.MockTransport(down))
-    ):
-        response = client.post(CONNECT, PW_FIELDS)
-    errors = " ".join(response.context["form"].non_field_errors())
-    assert errors.startswith("Impossible de joindre le réseau pour l'instant")
-    assert "réessayez dans quelques minutes" in errors
+    from parvis.connectors import flow
+    from parvis.connectors.base import RetryLater
+
+    with translation.override("fr"):
+        text = flow.error_text(RetryLater("ConnectError reaching mastodon.social"), ["s3cret"])
+    assert text.startswith("Impossible de joindre le réseau pour l'instant")
+    assert "(ConnectError reaching mastodon.social)" in text
+    assert "réessayez dans quelques minutes" in text
+    with translation.override("fr"):
+        typed = flow.error_text(RetryLater("HTTP 503 from s3cret.example"), ["s3cret"])
+    assert "s3cret" not in typed

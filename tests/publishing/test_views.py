@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from unittest import mock
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -130,17 +131,22 @@ def test_cadence_row_says_behind_or_ahead(workspace, owner, bluesky, populated):
     # populated: the strategy plans 4 posts a week on Bluesky.
     for day in (7, 8):
         make_post(workspace, owner, [bluesky], paris(2026, 12, day, 10), status=Status.SCHEDULED)
-    html = (
-        login(owner).get(url("calendar", workspace) + "?view=week&week=2026-W50").content.decode()
-    )
+    week = url("calendar", workspace) + "?view=week&week=2026-W50"
+    client = login(owner)
+    with mock.patch("django.utils.timezone.now", lambda: paris(2026, 12, 21, 9)):
+        html = client.get(week).content.decode()
     assert "2/4" in html
     assert 'class="cadence-cell behind"' in html
     # drafts do not count
     make_post(workspace, owner, [bluesky], paris(2026, 12, 9, 10))
-    html = (
-        login(owner).get(url("calendar", workspace) + "?view=week&week=2026-W50").content.decode()
-    )
+    with mock.patch("django.utils.timezone.now", lambda: paris(2026, 12, 21, 9)):
+        html = client.get(week).content.decode()
     assert "2/4" in html
+    # While the week runs, what is missing is still to plan, not late.
+    with mock.patch("django.utils.timezone.now", lambda: paris(2026, 12, 9, 9)):
+        html = client.get(week).content.decode()
+    assert 'class="cadence-cell to_plan"' in html
+    assert html.count('class="cadence-cell behind"') == 1  # the legend's
 
 
 def test_filters_by_network_status_and_forged_values(workspace, owner, bluesky, mastodon):

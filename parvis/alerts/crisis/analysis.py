@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 import statistics
 from collections import Counter
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from parvis.listening import extensions
 from parvis.listening.explorer import text_terms
 from parvis.listening.models import Mention
 from parvis.listening.own import own_author_ids
+from parvis.listening.text import fold
 
 LABELS: dict[str, Any] = dict(NETWORK_CHOICES)  # lazy labels: translated when shown
 
@@ -120,6 +122,22 @@ def words_of(text: str) -> set[str]:
     return {"#" + key for key in tags} | set(words)
 
 
+WORD = re.compile(r"#?\w+(?:-\w+)*")
+
+
+def note_forms(text: str, forms: dict[str, Counter[str]]) -> None:
+    """Count how each folded word is written (« livrée » for livree), in lower case: the
+    words are matched folded but shown as people write them."""
+    for token in WORD.findall(text or ""):
+        lower = token.lower()
+        forms.setdefault(fold(lower), Counter())[lower] += 1
+
+
+def shown(word: str, forms: dict[str, Counter[str]]) -> str:
+    written = forms.get(word)
+    return written.most_common(1)[0][0] if written else word
+
+
 def drivers(crisis: Crisis, now: dt.datetime | None = None) -> dict[str, Any]:
     """Top posts by reach, top authors, networks, and the words and hashtags new compared
     with the days before."""
@@ -131,6 +149,7 @@ def drivers(crisis: Crisis, now: dt.datetime | None = None) -> dict[str, Any]:
     authors: Counter[int] = Counter()
     networks: Counter[str] = Counter()
     during: Counter[str] = Counter()
+    forms: dict[str, Counter[str]] = {}
     total = 0
     for author_id, network, text in rows.order_by("-published_at").values_list(
         "author_id", "network", "text"
@@ -139,6 +158,7 @@ def drivers(crisis: Crisis, now: dt.datetime | None = None) -> dict[str, Any]:
         authors[author_id] += 1
         networks[network] += 1
         during.update(words_of(text))
+        note_forms(text, forms)
     before: Counter[str] = Counter()
     before_total = 0
     earlier = mentions(crisis.episode, w.start - dt.timedelta(days=BASELINE_DAYS), w.start).exclude(
@@ -154,7 +174,7 @@ def drivers(crisis: Crisis, now: dt.datetime | None = None) -> dict[str, Any]:
         share_during = count / max(1, total)
         share_before = before[word] / max(1, before_total)
         if share_during >= 3 * share_before:
-            new_words.append({"word": word, "count": count, "before": before[word]})
+            new_words.append({"word": shown(word, forms), "count": count, "before": before[word]})
     from parvis.listening.models import Author
 
     # The most frequent authors, the most followed first among equals.
