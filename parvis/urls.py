@@ -24,6 +24,7 @@ urlpatterns = [
     path("w/<slug:slug>/moderation/", include("parvis.moderation.urls")),
     path("w/<slug:slug>/alerts/", include("parvis.alerts.urls")),
     path("w/<slug:slug>/publishing/", include("parvis.publishing.urls")),
+    path("w/<slug:slug>/reports/", include("parvis.analytics.urls")),
     # Every client's calendar in one view, for a member of several workspaces.
     path("publishing/", publishing_views.agency_calendar, name="publishing_agency"),
     # The signed link an approver gets by e-mail: no login, one post, used once.

@@ -1,0 +1,54 @@
+"""Forms of the reports' pages: they parse; reports.py validates and writes."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from parvis.analytics.models import ReportFormat, ReportLanguage
+
+
+def last_month(today: dt.date) -> tuple[dt.date, dt.date]:
+    last = today.replace(day=1) - dt.timedelta(days=1)
+    return last.replace(day=1), last
+
+
+class ReportForm(forms.Form):
+    since = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(label=_("Until"), widget=forms.DateInput(attrs={"type": "date"}))
+    format = forms.ChoiceField(label=_("Format"), choices=ReportFormat.choices)
+    language = forms.ChoiceField(label=_("Language"), choices=ReportLanguage.choices)
+    comments = forms.CharField(
+        label=_("Your comments and recommendations"),
+        required=False,
+        max_length=20_000,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=_("Printed at the end of the report, as you write them."),
+    )
+
+
+class SettingsForm(forms.Form):
+    colour = forms.CharField(
+        label=_("Brand colour"),
+        max_length=7,
+        widget=forms.TextInput(attrs={"type": "color"}),
+        help_text=_("The report's cover and headings."),
+    )
+    language = forms.ChoiceField(label=_("Language of the reports"), choices=ReportLanguage.choices)
+    scheduled = forms.BooleanField(label=_("Send last month's report every month"), required=False)
+    day = forms.IntegerField(label=_("On day"), min_value=1, max_value=28)
+    recipients = forms.CharField(
+        label=_("Recipients"),
+        required=False,
+        max_length=5_000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("One e-mail address per line."),
+    )
+    comments = forms.CharField(
+        label=_("Comments printed in the scheduled reports"),
+        required=False,
+        max_length=20_000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
