@@ -208,7 +208,8 @@ def audience(workspace: Workspace, since: dt.date, until: dt.date) -> Audience:
     )
     series: dict[int, list[tuple[dt.date, int]]] = {}
     for account_id, day, followers in rows:
-        series.setdefault(account_id, []).append((day, followers))
+        if followers is not None:
+            series.setdefault(account_id, []).append((day, followers))
     found = []
     for pk, network, handle in accounts:
         readings = series.get(pk, [])

@@ -41,9 +41,6 @@ class ReportOut(Schema):
     error: str
     download_url: str | None  # the file through the API, once done
 
-    class Config:
-        populate_by_name = True
-
 
 class ErrorOut(Schema):
     detail: Any

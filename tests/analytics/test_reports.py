@@ -153,8 +153,9 @@ def test_api_create_follow_download(workspace, owner, client):
 
 
 def settings_for(workspace, **extra) -> ReportSettings:
-    values = {"colour": "#7A2E3B", "language": "fr", "scheduled": True, "day": 2,
-              "recipients": ["client@example.test", "Client@Example.test", "boss@example.test"]}  # fmt: skip
+    addresses = ["client@example.test", "Client@Example.test", "boss@example.test"]
+    values = {"colour": "#7A2E3B", "language": "fr", "scheduled": True, "day": 2}
+    values["recipients"] = addresses
     values.update(extra)
     return reports.do_save_settings(workspace, None, **values)
 
