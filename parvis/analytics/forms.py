@@ -16,8 +16,13 @@ def last_month(today: dt.date) -> tuple[dt.date, dt.date]:
 
 
 class ReportForm(forms.Form):
-    since = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
-    until = forms.DateField(label=_("Until"), widget=forms.DateInput(attrs={"type": "date"}))
+    # <input type="date"> reads ISO dates only, whatever the page's language.
+    since = forms.DateField(
+        label=_("First day"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    until = forms.DateField(
+        label=_("Last day"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     format = forms.ChoiceField(label=_("Format"), choices=ReportFormat.choices)
     language = forms.ChoiceField(label=_("Language"), choices=ReportLanguage.choices)
     comments = forms.CharField(
