@@ -7,8 +7,9 @@ from __future__ import annotations
 from typing import cast
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -81,6 +82,15 @@ def archive(request: WorkspaceRequest) -> HttpResponse:
 
 @workspace_view(Perm.VIEW_REPORTS)
 @require_GET
+def dashboard_panel(request: WorkspaceRequest) -> HttpResponse:
+    """The home page's dashboard (analytics/dashboard.py), fetched by its placeholder."""
+    from parvis.analytics import dashboard
+
+    return HttpResponse(dashboard.panel(request))
+
+
+@workspace_view(Perm.VIEW_REPORTS)
+@require_GET
 def rows(request: WorkspaceRequest) -> HttpResponse:
     """The archive's rows alone, polled by the page while a report is being written."""
     items = list(scoped(Report, request.workspace).select_related("created_by")[:100])
@@ -144,3 +154,12 @@ def settings_page(request: WorkspaceRequest) -> HttpResponse:
             }
         )
     return render(request, "analytics/report_settings.html", {"form": form})
+
+
+@login_required
+@require_GET
+def agency(request: HttpRequest) -> HttpResponse:
+    """Every client of the user at a glance (analytics/agency.py)."""
+    from parvis.analytics.agency import DAYS, rows
+
+    return render(request, "analytics/agency.html", {"rows": rows(request.user), "days": DAYS})
