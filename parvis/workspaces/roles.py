@@ -56,8 +56,9 @@ PERMISSIONS: dict[Perm, frozenset[Role]] = {
     Perm.PUBLISH: EDITORS,
     Perm.APPROVE: LEADS | {Role.CLIENT},
     Perm.VIEW_REPORTS: ALL,
-    # The client's report, its comments and where it is e-mailed: the team, not the client.
-    Perm.WRITE_REPORTS: EDITORS | {Role.ANALYST},
+    # The client's report, its comments and where it is e-mailed: the editors, not the client
+    # (nor the analyst, the least privileged role new members get).
+    Perm.WRITE_REPORTS: EDITORS,
     # Who is woken at night and where the brand's alerts go are the editors' call, as the
     # queries they watch are.
     Perm.MANAGE_ALERTS: EDITORS,
