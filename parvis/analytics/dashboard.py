@@ -13,12 +13,20 @@ from typing import Any
 
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import get_language
 
-from parvis.analytics.display import number
+from parvis.analytics.display import PERCENT_SIGN, number
 from parvis.listening import explorer, freshness, reporting
 from parvis.listening.own import own_author_ids
 
 DAYS = 30
+
+
+def percent(value: float | None) -> str:
+    """« 20 % » with a no-break space in French (it never wraps alone), « 20% » in English."""
+    if value is None:
+        return ""
+    return number(value, 0) + PERCENT_SIGN.get((get_language() or "")[:2], "%")
 
 
 def home_dashboard(request: Any) -> str:
@@ -55,9 +63,7 @@ def panel(request: Any) -> str:
         "negative": data.sentiment_share("negative"),
         "authors": data.top_authors[:5],
         "community": community,
-        "response_rate": number(community.response_rate, 0)
-        if community and community.response_rate is not None
-        else "",
+        "response_rate": percent(community.response_rate) if community else "",
         "median": number(community.median_first_response_minutes, 0)
         if community and community.median_first_response_minutes is not None
         else "",

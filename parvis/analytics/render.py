@@ -67,7 +67,7 @@ SENTIMENT_COLOURS = {
 }
 # How the width of some tables is shared among their columns (the texts get the room).
 SHARES = {
-    "top_posts": [1.3, 2.2, 3.6, 1, 1, 1, 1],
+    "top_posts": [1.3, 2.0, 3.2, 1.15, 1.15, 1.15, 1.15],
     "crises": [2.2, 1.1, 1.6, 1.6, 1.1, 0.8, 2.6],
     "top_authors": [2, 2, 1.2, 1.1, 1.1],
 }
