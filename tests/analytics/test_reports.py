@@ -225,3 +225,21 @@ def test_cli_writes_the_report(workspace, owner, tmp_path, capsys):
                      "2026-11-30", "--out", str(out)]) != 0  # fmt: skip
     assert cli.main(["report", "--workspace", "lumiere", "--from", "2026-11-30", "--to",
                      "2026-11-01", "--out", str(out)]) != 0  # fmt: skip
+
+
+def test_settings_page(workspace, owner, member_factory):
+    client = login(owner)
+    url = f"/w/{workspace.slug}/reports/settings/"
+    assert client.get(url).status_code == 200
+    form = {"colour": "#aa3300", "language": "en", "scheduled": "on", "day": "3", "comments": ""}
+    form["recipients"] = "client@example.test\r\n\r\nautre@example.test"
+    assert client.post(url, form).status_code == 302
+    saved = ReportSettings.objects.get(workspace=workspace)
+    assert (saved.colour, saved.language, saved.day) == ("#AA3300", "en", 3)
+    assert saved.recipients == ["client@example.test", "autre@example.test"]
+    page = client.post(url, {**form, "colour": "#zzzzzz"})
+    assert page.status_code == 200
+    assert ReportSettings.objects.get(workspace=workspace).colour == "#AA3300"
+    analyst = login(member_factory(Role.ANALYST, username="analyst"))
+    assert analyst.get(url).status_code == 403
+    assert analyst.get(f"/w/{workspace.slug}/reports/").status_code == 200
