@@ -269,7 +269,7 @@ def run_schedules(now: dt.datetime | None = None) -> int:
         period = due_period(schedule, now)
         if period is None or not schedule.recipients:
             continue
-        if ScheduledSend.objects.filter(schedule=schedule, period_start=period[0]).exists():
+        if claimed(schedule, period[0]):
             continue
         try:
             with transaction.atomic():
@@ -281,6 +281,12 @@ def run_schedules(now: dt.datetime | None = None) -> int:
         if send_scheduled(schedule, claim, period, now):
             sent += 1
     return sent
+
+
+def claimed(schedule: ReportSettings, period_start: dt.date) -> bool:
+    """Whether the month is taken already (a cheap read before the claim; the unique
+    constraint, not this read, is what makes the send happen once)."""
+    return ScheduledSend.objects.filter(schedule=schedule, period_start=period_start).exists()
 
 
 def send_scheduled(
