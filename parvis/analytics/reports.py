@@ -146,6 +146,20 @@ def run_report(report_id: int, now: dt.datetime | None = None) -> Report | None:
     return found
 
 
+def requeue_lost(now: dt.datetime | None = None) -> int:
+    """Hand the reports whose worker died while writing them (« being written » for longer
+    than STALE) to the queue again; run_report claims them anew."""
+    now = now or timezone.now()
+    lost = list(
+        Report.objects.filter(state=ReportState.RUNNING, finished_at__lt=now - STALE).values_list(
+            "pk", flat=True
+        )[:100]
+    )
+    for report_id in lost:
+        queue(report_id)
+    return len(lost)
+
+
 def write_file(found: Report, content: bytes) -> Path:
     """The file under the data dir (a random part in its name: nothing guesses it), written
     whole then renamed into place; the path returned is relative to the data dir."""

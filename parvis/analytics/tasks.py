@@ -41,8 +41,9 @@ def write_report_task(report_id: int) -> str:
 
 @db_periodic_task(crontab(minute="7"))
 def scheduled_reports_task() -> int:
-    """Every hour: the scheduled reports due (the previous month's, once, from the day of the
-    month each workspace chose)."""
+    """Every hour: the reports lost with a dead worker, queued again; the scheduled reports
+    due (the previous month's, once, from the day of the month each workspace chose)."""
     from parvis.analytics import reports
 
+    reports.requeue_lost()
     return reports.run_schedules()

@@ -243,3 +243,15 @@ def test_settings_page(workspace, owner, member_factory):
     analyst = login(member_factory(Role.ANALYST, username="analyst"))
     assert analyst.get(url).status_code == 403
     assert analyst.get(f"/w/{workspace.slug}/reports/").status_code == 200
+
+
+def test_a_report_lost_with_its_worker_is_written_again(workspace, owner, monkeypatch):
+    asked = reports.do_request_report(workspace, owner, w.SINCE, w.UNTIL, "csv")
+    started = w.NOW - dt.timedelta(hours=1)
+    Report.objects.filter(pk=asked.pk).update(state="running", finished_at=started)
+    queued = []
+    monkeypatch.setattr(reports, "queue", queued.append)
+    assert reports.requeue_lost(started + dt.timedelta(minutes=10)) == 0  # still being written
+    assert reports.run_report(asked.pk, now=started + dt.timedelta(minutes=10)) is None
+    assert reports.requeue_lost(w.NOW) == 1 and queued == [asked.pk]
+    assert reports.run_report(asked.pk, now=w.NOW).state == "done"
