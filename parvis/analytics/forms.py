@@ -41,6 +41,13 @@ class SettingsForm(forms.Form):
         widget=forms.TextInput(attrs={"type": "color"}),
         help_text=_("The report's cover and headings."),
     )
+    logo = forms.FileField(
+        label=_("Logo"),
+        required=False,
+        help_text=_("PNG or JPEG, at most 512 KB: on the report's cover."),
+        widget=forms.ClearableFileInput(attrs={"accept": "image/png,image/jpeg"}),
+    )
+    remove_logo = forms.BooleanField(label=_("Remove the logo"), required=False)
     language = forms.ChoiceField(label=_("Language of the reports"), choices=ReportLanguage.choices)
     scheduled = forms.BooleanField(label=_("Send last month's report every month"), required=False)
     day = forms.IntegerField(label=_("On day"), min_value=1, max_value=28)

@@ -60,6 +60,9 @@ class ReportSettings(models.Model):
         "workspaces.Workspace", on_delete=models.CASCADE, related_name="report_settings"
     )
     colour = models.CharField(_("brand colour"), max_length=7, default="#1F4E79")
+    # The brand's logo for the report's cover: a PNG or JPEG of at most 512 KB, checked by
+    # reports.check_logo; kept in the row (no file to share between hosts).
+    logo = models.BinaryField(_("logo"), null=True, blank=True)
     language = models.CharField(
         _("language"), max_length=2, choices=ReportLanguage.choices, default=ReportLanguage.FR
     )

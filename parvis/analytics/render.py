@@ -31,10 +31,12 @@ from reportlab.lib.enums import TA_LEFT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import cm
+from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import (
     CondPageBreak,
+    Image,
     KeepTogether,
     PageBreak,
     Paragraph,
@@ -300,7 +302,12 @@ def cover(data: ReportData, styles: Styles, colour: colors.Color) -> list[Any]:
     made = _("Prepared on %(date)s with Parvis.") % {
         "date": day_text(data.generated_at.astimezone(dt.UTC).date())
     }
+    top: list[Any] = []
+    logo = logo_flowable(data)
+    if logo is not None:
+        top = [logo, Spacer(1, 0.5 * cm)]
     return [
+        *top,
         band,
         Spacer(1, 1.2 * cm),
         key_figures(data, styles),
@@ -308,6 +315,22 @@ def cover(data: ReportData, styles: Styles, colour: colors.Color) -> list[Any]:
         Paragraph(text(made), styles.muted),
         PageBreak(),
     ]
+
+
+def logo_flowable(data: ReportData) -> Image | None:
+    """The workspace's logo at most 5 by 2.5 cm, its proportions kept; None without one (or
+    one that no longer reads: the report is still written)."""
+    if not data.logo:
+        return None
+    try:
+        reader = ImageReader(io.BytesIO(data.logo))
+        width, height = reader.getSize()
+    except Exception:  # a stored logo that no longer reads must not stop the report
+        return None
+    scale = min(5 * cm / width, 2.5 * cm / height)
+    found = Image(io.BytesIO(data.logo), width=width * scale, height=height * scale)
+    found.hAlign = "LEFT"
+    return found
 
 
 def key_figures(data: ReportData, styles: Styles) -> Table:

@@ -76,6 +76,7 @@ class ReportData:
     workspace: Workspace
     colour: str
     language: str
+    logo: bytes | None
     since: dt.date
     until: dt.date
     generated_at: dt.datetime
@@ -151,6 +152,7 @@ def gather(
     data = ReportData(
         workspace=workspace,
         colour=settings.colour or DEFAULT_COLOUR,
+        logo=bytes(settings.logo) if settings.logo else None,
         language=language,
         since=since,
         until=until,

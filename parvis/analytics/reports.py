@@ -5,6 +5,7 @@ run, which sends each period's PDF exactly once (docs/analytics.md, « The clien
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
 import secrets
 from pathlib import Path
@@ -254,6 +255,49 @@ def do_save_settings(
         scheduled=scheduled,
         day=day,
         recipients=len(cleaned),
+    )
+    return found
+
+
+MAX_LOGO = 512 * 1024
+
+
+def check_logo(content: bytes) -> bytes:
+    """A logo as uploaded, checked: at most 512 KB, a PNG or JPEG that Pillow reads whole,
+    at most 4,000 pixels a side (a decompression bomb is refused before it is decoded)."""
+    from PIL import Image, UnidentifiedImageError
+
+    if len(content) > MAX_LOGO:
+        raise ValidationError({"logo": _("The logo must weigh at most 512 KB.")})
+    try:
+        with Image.open(io.BytesIO(content)) as image:
+            if image.format not in ("PNG", "JPEG"):
+                raise ValidationError({"logo": _("The logo must be a PNG or JPEG image.")})
+            if max(image.size) > 4000:
+                raise ValidationError({"logo": _("The logo must be at most 4,000 pixels wide.")})
+            image.load()
+    except (
+        UnidentifiedImageError,
+        OSError,
+        SyntaxError,
+        ValueError,
+        Image.DecompressionBombError,
+    ) as error:
+        raise ValidationError({"logo": _("The logo must be a PNG or JPEG image.")}) from error
+    return content
+
+
+def do_set_logo(workspace: Workspace, user: Any, content: bytes | None) -> ReportSettings:
+    """Set (checked) or remove (None) the logo of the report's cover."""
+    logo = check_logo(content) if content is not None else None
+    found, _created = ReportSettings.objects.get_or_create(workspace=workspace)
+    found.logo = logo
+    found.save(update_fields=["logo", "updated_at"])
+    record_event(
+        "report.logo",
+        actor=user if getattr(user, "is_authenticated", False) else None,
+        workspace=workspace,
+        removed=logo is None,
     )
     return found
 

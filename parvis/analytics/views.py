@@ -123,10 +123,17 @@ def settings_page(request: WorkspaceRequest) -> HttpResponse:
     workspace = request.workspace
     current = report.settings_of(workspace)
     if request.method == "POST":
-        form = SettingsForm(request.POST)
+        form = SettingsForm(request.POST, request.FILES)
         if form.is_valid():
             data = form.cleaned_data
             try:
+                upload = data["logo"]
+                if upload is not None:
+                    if upload.size > reports.MAX_LOGO:
+                        raise ValidationError({"logo": _("The logo must weigh at most 512 KB.")})
+                    reports.do_set_logo(workspace, request.user, upload.read())
+                elif data["remove_logo"]:
+                    reports.do_set_logo(workspace, request.user, None)
                 reports.do_save_settings(
                     workspace,
                     request.user,
@@ -153,7 +160,8 @@ def settings_page(request: WorkspaceRequest) -> HttpResponse:
                 "comments": current.comments,
             }
         )
-    return render(request, "analytics/report_settings.html", {"form": form})
+    context = {"form": form, "has_logo": bool(current.logo)}
+    return render(request, "analytics/report_settings.html", context)
 
 
 @login_required

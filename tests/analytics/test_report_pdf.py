@@ -150,3 +150,59 @@ def test_csv_and_xlsx_hold_the_same_figures(workspace, owner):
     assert ("Mentions", w.MENTIONS + w.COMPETITOR) in [r[:2] for r in listening]
     # Text that a spreadsheet would run as a formula is quoted.
     assert book["comments"]["A2"].value == "'=1+1"
+
+
+def png(width: int, height: int, colour=(200, 30, 60)) -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), colour).save(out, "PNG")
+    return out.getvalue()
+
+
+@needs_poppler
+def test_the_logo_is_on_the_cover(workspace, owner, tmp_path):
+    from parvis.analytics import reports
+
+    reports.do_set_logo(workspace, owner, png(400, 100))
+    pdf = report.generate(workspace, w.SINCE, w.UNTIL, "pdf", language="fr", now=w.NOW)
+    (tmp_path / "r.pdf").write_bytes(pdf)
+    listed = subprocess.run(
+        ["pdfimages", "-list", "-f", "1", "-l", "1", str(tmp_path / "r.pdf")],
+        capture_output=True, check=True, timeout=60, text=True,
+    ).stdout  # fmt: skip
+    rows = [line.split() for line in listed.splitlines()[2:]]
+    assert [(r[3], r[4]) for r in rows] == [("400", "100")]  # the logo, on page 1
+    pages_to_png(pdf, "report-logo")
+    reports.do_set_logo(workspace, owner, None)
+    pdf = report.generate(workspace, w.SINCE, w.UNTIL, "pdf", language="fr", now=w.NOW)
+    (tmp_path / "r.pdf").write_bytes(pdf)
+    listed = subprocess.run(
+        ["pdfimages", "-list", str(tmp_path / "r.pdf")], capture_output=True, check=True,
+        timeout=60, text=True,
+    ).stdout  # fmt: skip
+    assert len(listed.splitlines()) == 2  # the header only: no image
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"", b"not an image", b"GIF89a" + b"\x00" * 20, b"\x89PNG\r\n\x1a\n" + b"\x00" * 50],
+)
+def test_a_logo_that_is_not_a_png_or_jpeg_is_refused(workspace, content):
+    from django.core.exceptions import ValidationError
+
+    from parvis.analytics import reports
+
+    with pytest.raises(ValidationError):
+        reports.do_set_logo(workspace, None, content)
+
+
+def test_a_huge_logo_is_refused(workspace):
+    from django.core.exceptions import ValidationError
+
+    from parvis.analytics import reports
+
+    with pytest.raises(ValidationError):
+        reports.do_set_logo(workspace, None, png(5000, 10))
+    with pytest.raises(ValidationError):
+        reports.do_set_logo(workspace, None, b"\x89PNG" + b"\x00" * (600 * 1024))

@@ -240,6 +240,19 @@ def test_settings_page(workspace, owner, member_factory):
     page = client.post(url, {**form, "colour": "#zzzzzz"})
     assert page.status_code == 200
     assert ReportSettings.objects.get(workspace=workspace).colour == "#AA3300"
+    # A logo, uploaded with the form; then removed.
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.analytics.test_report_pdf import png
+
+    logo = SimpleUploadedFile("logo.png", png(120, 60), content_type="image/png")
+    assert client.post(url, {**form, "logo": logo}).status_code == 302
+    assert bytes(ReportSettings.objects.get(workspace=workspace).logo).startswith(b"\x89PNG")
+    assert "logo-state" in client.get(url).content.decode()
+    fake = SimpleUploadedFile("logo.png", b"<svg onload=alert(1)>", content_type="image/png")
+    assert client.post(url, {**form, "logo": fake}).status_code == 200
+    assert client.post(url, {**form, "remove_logo": "on"}).status_code == 302
+    assert ReportSettings.objects.get(workspace=workspace).logo is None
     analyst = login(member_factory(Role.ANALYST, username="analyst"))
     assert analyst.get(url).status_code == 403
     assert analyst.get(f"/w/{workspace.slug}/reports/").status_code == 200
