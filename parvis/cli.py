@@ -456,6 +456,41 @@ def cmd_detect_spikes(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    """The client report of a period, written here (the generator the worker uses)."""
+    import datetime as dt
+
+    setup_django()
+    from parvis.analytics import report
+
+    try:
+        workspace = workspace_named(args.workspace)
+    except NotFound as exc:
+        return fail(str(exc))
+    try:
+        since = dt.date.fromisoformat(args.since)
+        until = dt.date.fromisoformat(args.until)
+    except ValueError:
+        return fail("--from and --to are dates written YYYY-MM-DD")
+    try:
+        content = report.generate(
+            workspace, since, until, args.format, comments=args.comments, language=args.language
+        )
+    except report.PeriodError as exc:
+        return fail(str(exc))
+    if args.out == "-":
+        sys.stdout.buffer.write(content)
+        sys.stdout.buffer.flush()
+        return 0
+    try:
+        with open(args.out, "wb") as handle:
+            handle.write(content)
+    except OSError as exc:
+        return fail(f"cannot write {args.out}: {exc.strerror}")
+    print(f"{args.out}: {len(content)} bytes", file=sys.stderr)
+    return 0
+
+
 # --- parser ---------------------------------------------------------------------------------
 
 
@@ -591,6 +626,18 @@ def build_parser() -> argparse.ArgumentParser:
         "growing with the level)",
     )
     spikes.set_defaults(func=cmd_detect_spikes)
+
+    rep = sub.add_parser("report", help="a workspace's client report of a period (PDF, CSV, XLSX)")
+    rep.add_argument("--workspace", required=True, help="workspace slug")
+    rep.add_argument("--from", dest="since", required=True, help="first day, YYYY-MM-DD")
+    rep.add_argument("--to", dest="until", required=True, help="last day, YYYY-MM-DD")
+    rep.add_argument("--format", choices=["pdf", "csv", "xlsx"], default="pdf")
+    rep.add_argument("--out", required=True, help="output file, or - (stdout)")
+    rep.add_argument(
+        "--language", choices=["fr", "en"], default="", help="default: the workspace's setting"
+    )
+    rep.add_argument("--comments", default="", help="your comments, printed at the end")
+    rep.set_defaults(func=cmd_report)
 
     from parvis.publishing import draw_cli  # stdlib only: anyone can re-run a draw
 

@@ -1,6 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from parvis.analytics import views as analytics_views
 from parvis.api.api import api
 from parvis.connectors import urls as connector_urls
 from parvis.core import views
@@ -24,8 +25,11 @@ urlpatterns = [
     path("w/<slug:slug>/moderation/", include("parvis.moderation.urls")),
     path("w/<slug:slug>/alerts/", include("parvis.alerts.urls")),
     path("w/<slug:slug>/publishing/", include("parvis.publishing.urls")),
+    path("w/<slug:slug>/reports/", include("parvis.analytics.urls")),
     # Every client's calendar in one view, for a member of several workspaces.
     path("publishing/", publishing_views.agency_calendar, name="publishing_agency"),
+    # Every client's objectives, late answers and open crises in one table.
+    path("agency/", analytics_views.agency, name="agency"),
     # The signed link an approver gets by e-mail: no login, one post, used once.
     path("approve/<str:token>/", publishing_views.approval_link, name="publishing_approval_link"),
     path(

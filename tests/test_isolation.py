@@ -8,6 +8,7 @@ file cannot fill: then `test_every_parameter_can_be_filled` fails and says which
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
@@ -63,7 +64,18 @@ def world(workspace, owner, outsider, populated):
         **moderation(workspace, owner),
         **alerts(workspace, owner),
         **publishing(workspace, owner, account),
+        **written_report(workspace, owner),
     }
+
+
+def written_report(workspace, owner) -> dict:
+    """A report of the workspace, written (its file in the data dir), for the download URLs."""
+    from parvis.analytics import reports
+
+    asked = reports.do_request_report(
+        workspace, owner, dt.date(2026, 1, 1), dt.date(2026, 1, 31), "csv"
+    )
+    return {"report": reports.run_report(asked.pk)}
 
 
 def publishing(workspace, owner, account) -> dict:
@@ -275,6 +287,8 @@ def fill(route: str, name: str, slug: str, world: dict) -> str:
         values["task_id"] = world["task"].pk
         values["statement_id"] = world["statement"].pk
         values["notice_id"] = world["notice"].pk
+    elif name.startswith("reports:"):
+        values["report_id"] = world["report"].pk
     elif name.startswith("publishing:"):
         values["post_id"] = world["post"].pk
         values["variant_id"] = world["post"].variants.get().pk
@@ -412,6 +426,9 @@ def api_path(path: str, slug: str, world: dict) -> tuple[str, dict]:
         filled = filled.replace("{post_id}", str(world["post"].pk))
         if filled.endswith("/posts"):
             body = {"text": "Bonjour", "variants": [{"account_id": world["account"].pk}]}
+    if "/reports" in filled:
+        filled = filled.replace("{report_id}", str(world["report"].pk))
+        body = {"from": "2026-01-01", "to": "2026-01-31", "format": "csv"}
     if "{" in filled:
         raise LookupError(f"no sample value for a parameter of {path}")
     return filled, body

@@ -32,3 +32,9 @@ class AlertsConfig(AppConfig):
         from parvis.listening.extensions import register_notifier
 
         register_notifier(store_notice)
+
+        # The client report's crises section (analytics, through listening).
+        from parvis.alerts.report_figures import crises
+        from parvis.listening.reporting import CRISES, register_section
+
+        register_section(CRISES, crises)

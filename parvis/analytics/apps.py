@@ -14,3 +14,7 @@ class AnalyticsConfig(AppConfig):
 
         register_objective_progress(display.objective_progress)
         register_home_panel(display.home_panel)
+        # The home page's dashboard: the last 30 days at a glance, each figure a link.
+        from parvis.analytics import dashboard
+
+        register_home_panel(dashboard.home_dashboard)

@@ -28,3 +28,22 @@ def collect_workspace_task(workspace_id: int) -> dict[str, int]:
         return {"read": 0, "failed": 0}
     outcome = collect.collect(timezone.now(), workspace, force=True)
     return {"read": outcome.read, "failed": len(outcome.failed)}
+
+
+@db_task()
+def write_report_task(report_id: int) -> str:
+    """Write a report asked for in the app, the API or the CLI (reports.run_report)."""
+    from parvis.analytics import reports
+
+    done = reports.run_report(report_id)
+    return done.state if done is not None else "taken"
+
+
+@db_periodic_task(crontab(minute="7"))
+def scheduled_reports_task() -> int:
+    """Every hour: the reports lost with a dead worker, queued again; the scheduled reports
+    due (the previous month's, once, from the day of the month each workspace chose)."""
+    from parvis.analytics import reports
+
+    reports.requeue_lost()
+    return reports.run_schedules()

@@ -17,6 +17,7 @@ from parvis.api.listening import router as listening_router
 from parvis.api.moderation import router as moderation_router
 from parvis.api.parser import StorableJSON, body_error
 from parvis.api.publishing import router as publishing_router
+from parvis.api.reports import router as reports_router
 from parvis.workspaces.access import get_in_workspace, scoped
 from parvis.workspaces.models import Membership, StrategyChange
 from parvis.workspaces.roles import Perm
@@ -183,3 +184,4 @@ api.add_router("", alerts_router)
 api.add_router("", crisis_router)
 api.add_router("", publishing_router)
 api.add_router("", analytics_router)
+api.add_router("", reports_router)

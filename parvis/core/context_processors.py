@@ -16,7 +16,7 @@ AREAS = [
     ("moderation", _("Moderation"), "moderation:rules"),
     ("publishing", _("Publishing"), "publishing:calendar"),
     ("alerts", _("Alerts"), "alerts:list"),
-    ("reports", _("Reports"), None),
+    ("reports", _("Reports"), "reports:archive"),
     ("strategy", _("Strategy"), "workspaces:strategy"),
 ]
 
@@ -45,6 +45,8 @@ def active_area(view_name: str) -> str:
         return "alerts"
     if view_name.startswith("publishing:"):
         return "publishing"
+    if view_name.startswith("reports:"):
+        return "reports"
     return AREA_BY_VIEW.get(view_name, "")
 
 

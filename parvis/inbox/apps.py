@@ -20,3 +20,9 @@ class InboxConfig(AppConfig):
         from parvis.listening.extensions import register_answer_provider
 
         register_answer_provider(answer_stats)
+
+        # The client report's community-management section (analytics, through listening).
+        from parvis.inbox.report_figures import community
+        from parvis.listening.reporting import COMMUNITY, register_section
+
+        register_section(COMMUNITY, community)

@@ -11,3 +11,9 @@ class ModerationConfig(AppConfig):
         from parvis.moderation import receivers
 
         messages_received.connect(receivers.moderate_new_messages, dispatch_uid="moderation")
+
+        # The client report's moderation section (analytics, through listening).
+        from parvis.listening.reporting import MODERATION, register_section
+        from parvis.moderation.report_figures import moderation
+
+        register_section(MODERATION, moderation)

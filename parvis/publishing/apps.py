@@ -13,3 +13,9 @@ class PublishingConfig(AppConfig):
         from parvis.publishing.totals import post_totals
 
         register_post_totals(post_totals)
+
+        # The client report's publications section (analytics reads it through listening).
+        from parvis.listening.reporting import PUBLICATIONS, register_section
+        from parvis.publishing.report_figures import publications
+
+        register_section(PUBLICATIONS, publications)

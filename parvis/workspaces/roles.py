@@ -36,6 +36,7 @@ class Perm(StrEnum):
     PUBLISH = "publish"
     APPROVE = "approve"
     VIEW_REPORTS = "view_reports"
+    WRITE_REPORTS = "write_reports"
     MANAGE_ALERTS = "manage_alerts"
 
 
@@ -55,6 +56,9 @@ PERMISSIONS: dict[Perm, frozenset[Role]] = {
     Perm.PUBLISH: EDITORS,
     Perm.APPROVE: LEADS | {Role.CLIENT},
     Perm.VIEW_REPORTS: ALL,
+    # The client's report, its comments and where it is e-mailed: the editors, not the client
+    # (nor the analyst, the least privileged role new members get).
+    Perm.WRITE_REPORTS: EDITORS,
     # Who is woken at night and where the brand's alerts go are the editors' call, as the
     # queries they watch are.
     Perm.MANAGE_ALERTS: EDITORS,
@@ -72,6 +76,7 @@ PERMISSION_LABELS: dict[Perm, StrOrPromise] = {
     Perm.PUBLISH: _("Write and schedule posts"),
     Perm.APPROVE: _("Approve posts before publication"),
     Perm.VIEW_REPORTS: _("Read reports and KPIs"),
+    Perm.WRITE_REPORTS: _("Write reports, their comments and their schedule"),
     Perm.MANAGE_ALERTS: _("Create and edit alert rules and quiet hours"),
 }
 
