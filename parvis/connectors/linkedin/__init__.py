@@ -295,7 +295,9 @@ class LinkedInConnector(Connector):
         api, organization = self.session("publishing")
         return outgoing.publish(api, organization, post)
 
-    def find_post(self, post: OutgoingPost, since: Any, context: PublishContext) -> PublishedPost | None:
+    def find_post(
+        self, post: OutgoingPost, since: Any, context: PublishContext
+    ) -> PublishedPost | None:
         from parvis.connectors.linkedin import outgoing
 
         self.publish_account()

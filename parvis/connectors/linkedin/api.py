@@ -34,14 +34,14 @@ WWW = "https://www.linkedin.com/"
 # The version Parvis was written against; PARVIS_LINKEDIN_VERSION (settings.LINKEDIN_VERSION)
 # moves it when LinkedIn sunsets this one.
 VERSION = "202611"
-RECONNECT = (
-    "reconnect the LinkedIn page (Parvis → Accounts → Connect an account → LinkedIn page)"
-)
+RECONNECT = "reconnect the LinkedIn page (Parvis → Accounts → Connect an account → LinkedIn page)"
 # A 5xx or a transport error: LinkedIn's own advice is to retry with a backoff.
 URN = re.compile(r"urn:li:[A-Za-z]+:[^\s\"'<>]{1,300}")
 ORGANIZATION = re.compile(r"urn:li:organization:(\d{1,19})")
 POST_URN = re.compile(r"urn:li:(?:share|ugcPost):\d{1,19}")
-COMMENT_URN = re.compile(r"urn:li:comment:\((urn:li:(?:activity|share|ugcPost):\d{1,19}),(\d{1,19})\)")
+COMMENT_URN = re.compile(
+    r"urn:li:comment:\((urn:li:(?:activity|share|ugcPost):\d{1,19}),(\d{1,19})\)"
+)
 DUPLICATE = re.compile(r"duplicate of (urn:li:(?:share|ugcPost):\d{1,19})")
 
 
@@ -147,7 +147,9 @@ def refusal(response: httpx.Response, *, now: dt.datetime | None = None) -> Exce
         found = DUPLICATE.search(said)
         details = json.dumps(body.get("errorDetails", ""))[:2000]
         if found or "DUPLICATE_POST" in details or "duplicate" in said.lower():
-            return Duplicate(f"LinkedIn refused a duplicate post: {said}", found.group(1) if found else "")
+            return Duplicate(
+                f"LinkedIn refused a duplicate post: {said}", found.group(1) if found else ""
+            )
     return PermanentError(f"LinkedIn refused the request (HTTP {status}: {said})")
 
 

@@ -82,7 +82,15 @@ def where(target: ReplyTarget) -> tuple[str, str, str]:
     raise PermanentError("this message is not a LinkedIn post or comment: it cannot be answered")
 
 
-def sent(answer: li.Answer, on: str, parent: str) -> SentReply:
+def page_of(target: ReplyTarget, on: str) -> str:
+    """The address of the post a comment is on (the thread's root, else its activity)."""
+    root = target.root_external_id
+    if li.is_post(root):
+        return li.post_url(root)
+    return li.post_url(on) if on.startswith("urn:li:") else ""
+
+
+def sent(answer: li.Answer, on: str, url: str) -> SentReply:
     body = answer.body
     urn = body.get("commentUrn") or body.get("$URN")
     if not li.is_comment(urn):
@@ -91,8 +99,6 @@ def sent(answer: li.Answer, on: str, parent: str) -> SentReply:
     if not li.is_comment(urn):
         raise PermanentError("LinkedIn accepted the comment but gave no id: check the page")
     created = li.ms_time(li.as_dict(body.get("created")).get("time"))
-    root = parent or on
-    url = li.post_url(root) if li.is_post(root) else ""
     return SentReply(str(urn), url, to_ms(created or dt.datetime.now(dt.UTC)))
 
 
@@ -102,7 +108,7 @@ def reply(api: li.Api, organization: str, target: ReplyTarget, text: str) -> Sen
     if parent:
         body["parentComment"] = parent
     answer = api.call("POST", f"socialActions/{li.encode(under)}/comments", body=body)
-    return sent(answer, on, parent)
+    return sent(answer, on, page_of(target, on))
 
 
 def comments_on(api: li.Api, urn: str) -> list[dict[str, Any]]:
@@ -125,14 +131,14 @@ def comments_on(api: li.Api, urn: str) -> list[dict[str, Any]]:
 def find_reply(
     api: li.Api, organization: str, target: ReplyTarget, text: str, since: dt.datetime
 ) -> SentReply | None:
-    under, on, parent = where(target)
+    under, on, _parent = where(target)
     for comment in comments_on(api, under):
         if comment.get("actor") != organization:
             continue
         said = li.as_dict(comment.get("message")).get("text")
         when = li.ms_time(li.as_dict(comment.get("created")).get("time"))
         if isinstance(said, str) and same_text(said, text) and posted_since(when, since):
-            return sent(li.Answer(comment), on, parent)
+            return sent(li.Answer(comment), on, page_of(target, on))
     return None
 
 
@@ -239,7 +245,7 @@ def published(urn: str, when: dt.datetime | None = None) -> PublishedPost:
 
 def as_part(answer: SentReply, target: ReplyTarget) -> PublishedPost:
     """A thread's next part is the page's comment under the previous part."""
-    under, on, parent = where(target)
+    _under, on, parent = where(target)
     raw = {"commentUrn": answer.external_id, "object": on}
     if parent:
         raw["parentComment"] = parent
@@ -291,16 +297,13 @@ def created_time(api: li.Api, urn: str) -> dt.datetime | None:
     return li.ms_time(body.get("createdAt")) or li.ms_time(body.get("publishedAt"))
 
 
-def find_own(
-    api: li.Api, organization: str, text: str, since: dt.datetime
-) -> PublishedPost | None:
+def find_own(api: li.Api, organization: str, text: str, since: dt.datetime) -> PublishedPost | None:
     """The page's post with this text made at or after `since`, newest first."""
     ours = little_text(text)
     for page in range(OWN_PAGES):
         body = api.get(
             "posts",
-            f"author={li.encode(organization)}&q=author&count=50&start={page * 50}"
-            "&sortBy=CREATED",
+            f"author={li.encode(organization)}&q=author&count=50&start={page * 50}&sortBy=CREATED",
         )
         elements = [p for p in li.as_list(body.get("elements")) if isinstance(p, dict)]
         for item in elements:

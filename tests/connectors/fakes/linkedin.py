@@ -300,7 +300,11 @@ class Fake(FakeNetwork):
             return self.posts_of(query)
         if method == "GET" and path[0] == "posts" and len(path) == 2:
             own = self.own_by_urn(path[1])
-            return httpx.Response(200, json=self.post(own)) if own else self.error(404, "error_404.json")
+            return (
+                httpx.Response(200, json=self.post(own))
+                if own
+                else self.error(404, "error_404.json")
+            )
         if method == "POST" and path == ["posts"]:
             return self.create_post(json.loads(request.content))
         if method == "GET" and path == ["socialMetadata"]:
@@ -374,7 +378,11 @@ class Fake(FakeNetwork):
                 if c.post == post and not c.parent and not c.deleted
             ]
         else:
-            found = [(p.created_at, self.comment(p)) for p in self.others() if self.parent_of(p) == target]
+            found = [
+                (p.created_at, self.comment(p))
+                for p in self.others()
+                if self.parent_of(p) == target
+            ]
             found += [
                 (c.created_at, self.org_comment(c))
                 for c in self.org_comments
@@ -384,9 +392,11 @@ class Fake(FakeNetwork):
         return [body for _when, body in sorted(found, key=lambda f: f[0] or BASE_TIME)]
 
     def comments(self, target: str, query: dict[str, str]) -> httpx.Response:
-        if not self.on_post(target) and not any(
-            self.external_id(p) == target for p in self.others()
-        ) and not any(c.urn == target for c in self.org_comments):
+        if (
+            not self.on_post(target)
+            and not any(self.external_id(p) == target for p in self.others())
+            and not any(c.urn == target for c in self.org_comments)
+        ):
             return self.error(404, "error_404.json")
         return httpx.Response(200, json=self.paged(self.comments_under(target), query))
 
@@ -477,7 +487,9 @@ class Fake(FakeNetwork):
         if body.get("author") != ORG or body.get("lifecycleState") != "PUBLISHED":
             return self.error(403, "error_403.json")
         commentary = body.get("commentary", "")
-        duplicate = next((o for o in self.own if o.commentary == commentary and not o.deleted), None)
+        duplicate = next(
+            (o for o in self.own if o.commentary == commentary and not o.deleted), None
+        )
         if duplicate is not None:
             refused = fixture("error_422_duplicate.json")
             refused["message"] = f"Content is a duplicate of {duplicate.urn}"
