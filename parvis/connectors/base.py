@@ -446,6 +446,14 @@ class Connector:
         raise NotImplementedError
 
     @classmethod
+    def sign_in_expires_at(cls, credentials: dict[str, str]) -> dt.datetime | None:
+        """When these stored credentials stop working unless the person connects the account
+        again (a token that cannot be renewed past that date); None when there is no known
+        end (renewed forever, or never expiring). Read whenever credentials are stored, for
+        the expiry warnings."""
+        return None
+
+    @classmethod
     def validate_config(cls, config: dict[str, Any]) -> dict[str, Any]:
         """Check and normalise a source's settings; raise ValueError with a clear message."""
         return config

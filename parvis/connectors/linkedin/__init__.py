@@ -113,6 +113,10 @@ class LinkedInConnector(Connector):
         return True  # every comment read is on the page's own posts
 
     @classmethod
+    def sign_in_expires_at(cls, credentials: dict[str, str]) -> Any:
+        return oauth.token_expires_at(credentials)
+
+    @classmethod
     def account_fields(cls) -> tuple[SettingField, ...]:
         permissions = "; ".join(f"{name}: {why}" for name, why in oauth.PERMISSIONS)
         return (

@@ -121,6 +121,11 @@ class ThreadsConnector(Connector):
         return True  # everything this connector reads answers the profile's posts
 
     @classmethod
+    def sign_in_expires_at(cls, credentials: dict[str, str]) -> dt.datetime | None:
+        # Refreshed on use while it lives: a profile unused for 60 days must sign in again.
+        return token_expires_at(credentials)
+
+    @classmethod
     def account_fields(cls) -> tuple[SettingField, ...]:
         permissions = "; ".join(f"{name}: {why}" for name, why in oauth.PERMISSIONS)
         return (
