@@ -14,7 +14,6 @@ from parvis.core.audit import record_event
 from parvis.core.models import AuditEvent
 from parvis.workspaces.models import Workspace
 
-
 # What storing credentials changes on the row (save(update_fields=CREDENTIAL_FIELDS)).
 CREDENTIAL_FIELDS = [
     "credentials_encrypted",
