@@ -384,6 +384,10 @@ class Connector:
     # instance): `publish_limits` then asks the server, and connectors/limits.py keeps a copy
     # on the account. False: the network's limits are the same everywhere (counting.py).
     limits_per_server: ClassVar[bool] = False
+    # True when `publish_limits` says how much of a rolling publishing quota is left
+    # (Instagram's content_publishing_limit, Threads' threads_publishing_limit): the composer
+    # shows what is left, read in the background at most every few minutes (limits.py).
+    publishing_quota: ClassVar[bool] = False
 
     @classmethod
     def http_client(cls) -> httpx.Client:

@@ -98,6 +98,7 @@ class InstagramConnector(Connector):
     keep_unmatched = True
     auth = Auth.OAUTH2
     needs_account = True
+    publishing_quota = True  # posts left in the rolling 24 hours
     metrics_batch = 50
     settings_fields = (
         SettingField(

@@ -78,6 +78,7 @@ class ThreadsConnector(Connector):
     keep_unmatched = True
     auth = Auth.OAUTH2
     needs_account = True
+    publishing_quota = True  # posts left in the rolling 24 hours
     metrics_batch = 25  # one request per post: a small batch per call
     settings_fields = (
         SettingField(
