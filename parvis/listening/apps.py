@@ -9,10 +9,10 @@ class ListeningConfig(AppConfig):
 
     def ready(self) -> None:
         from parvis.connectors.signals import account_removed, deliveries_stored
-        from parvis.listening import signals, sources
+        from parvis.listening import signals
         from parvis.listening.models import Mention
 
         post_delete.connect(signals.unindex_deleted_mention, sender=Mention)
         post_migrate.connect(signals.clear_index_after_flush, sender=self)
         account_removed.connect(signals.pause_sources_of_removed_account)
-        deliveries_stored.connect(sources.wake_sources_of_delivery)
+        deliveries_stored.connect(signals.wake_sources_of_delivery)

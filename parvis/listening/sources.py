@@ -173,25 +173,3 @@ def do_delete_source(source: Source, actor: Any = None) -> None:
     audit(AuditEvent.Kind.SOURCE_DELETED, source, actor)
     freshness.bump(source.workspace_id)
     source.delete()
-
-
-def wake_sources_of_delivery(sender: Any, network: str, handles: list[str], **kwargs: Any) -> int:
-    """A webhook stored changes for these accounts: their active sources of that network run
-    now (each through do_run_now: one run queued, its next slot moved on). How many."""
-    if not handles:
-        return 0
-    woken = 0
-    sources = (
-        Source.objects.filter(
-            kind=network,
-            is_active=True,
-            account__network=network,
-            account__handle__in=[h[:200] for h in handles[:100]],
-        )
-        .exclude(status=SourceStatus.PAUSED)
-        .order_by("pk")
-    )
-    for source in sources:
-        do_run_now(source)
-        woken += 1
-    return woken

@@ -63,7 +63,7 @@ def test_a_paused_source_is_not_woken(client, source, django_capture_on_commit_c
 
 
 def test_another_workspaces_page_source_is_not_woken(client, source, other_workspace):
-    from parvis.listening.sources import wake_sources_of_delivery
+    from parvis.listening.signals import wake_sources_of_delivery
 
     with mock.patch.object(tasks, "run_source_task") as run:
         assert wake_sources_of_delivery(None, network="facebook", handles=["999"]) == 0
