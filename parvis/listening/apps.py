@@ -8,11 +8,10 @@ class ListeningConfig(AppConfig):
     verbose_name = "Listening"
 
     def ready(self) -> None:
-        from parvis.connectors.signals import account_removed, deliveries_stored
+        from parvis.connectors.signals import account_removed
         from parvis.listening import signals
         from parvis.listening.models import Mention
 
         post_delete.connect(signals.unindex_deleted_mention, sender=Mention)
         post_migrate.connect(signals.clear_index_after_flush, sender=self)
         account_removed.connect(signals.pause_sources_of_removed_account)
-        deliveries_stored.connect(signals.wake_sources_of_delivery)

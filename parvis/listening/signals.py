@@ -34,28 +34,3 @@ def clear_index_after_flush(sender: Any, using: str = "default", **kwargs: Any) 
 
     if not Mention.objects.using(using).exists():
         search.clear()
-
-
-def wake_sources_of_delivery(sender: Any, network: str, handles: list[str], **kwargs: Any) -> int:
-    """A webhook stored changes for these accounts: their active sources of that network run
-    now (each through do_run_now: one run queued, its next slot moved on). How many."""
-    from parvis.listening.models import Source, SourceStatus
-    from parvis.listening.sources import do_run_now
-
-    if not handles:
-        return 0
-    woken = 0
-    sources = (
-        Source.objects.filter(
-            kind=network,
-            is_active=True,
-            account__network=network,
-            account__handle__in=[h[:200] for h in handles[:100]],
-        )
-        .exclude(status=SourceStatus.PAUSED)
-        .order_by("pk")
-    )
-    for source in sources:
-        do_run_now(source)
-        woken += 1
-    return woken

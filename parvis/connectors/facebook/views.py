@@ -79,11 +79,6 @@ def meta_webhook(
     if not accounts or not webhook.signed_by(body, header, app_secrets(accounts, network)):
         return HttpResponse("bad signature", status=403, content_type="text/plain")
     new = store(payload)
-    if new:
-        from parvis.connectors.signals import deliveries_stored
-
-        # The sources reading these accounts drain what was stored now, not at their poll.
-        deliveries_stored.send(sender=None, network=network, handles=list(accounts))
     return HttpResponse(f"stored {new}", content_type="text/plain")
 
 
