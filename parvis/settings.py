@@ -153,6 +153,9 @@ PARVIS_YOUTUBE = config.youtube_settings()
 # secret its deliveries are signed with when no connected Page stores it.
 FACEBOOK_VERIFY_TOKEN = config.env_str("PARVIS_FACEBOOK_VERIFY_TOKEN")
 FACEBOOK_APP_SECRET = config.env_str("PARVIS_FACEBOOK_APP_SECRET")
+# X's Account Activity webhook (/hooks/x/): the app's consumer secret (API Key Secret), which
+# signs the challenge answers and X's deliveries.
+X_CONSUMER_SECRET = config.env_str("PARVIS_X_CONSUMER_SECRET")
 # Parvis's address as seen from the Internet (https://parvis.example.com): Instagram fetches
 # the media it publishes from there (connectors/instagram/media_url.py).
 PUBLIC_URL = config.env_str("PARVIS_PUBLIC_URL")

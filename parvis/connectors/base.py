@@ -558,6 +558,19 @@ class Connector:
             f"Parvis cannot read the counts of posts on {self.network or self.kind}"
         )
 
+    # Whether the network lets the source read anyone's public posts' counts (Bluesky's
+    # getPosts, X's tweet lookup, a Mastodon instance's statuses): listening then refreshes its
+    # young mentions' likes, reposts and replies (parvis/listening/engagement.py).
+    metrics_of_others: ClassVar[bool] = False
+
+    def mention_metrics(
+        self, external_ids: list[str], context: MetricsContext
+    ) -> list[PostMetrics]:
+        """The counts of mentions this source stored (`external_ids` as it mapped them), read
+        as the source reads (through its account when it has one). Same answers and errors as
+        `post_metrics`, which it is unless the connector says otherwise."""
+        return self.post_metrics(external_ids, context)
+
     # --- moderating (the moderation app calls this) ---------------------------------------
 
     def moderate(

@@ -3,6 +3,7 @@ from django.urls import path
 from parvis.connectors import views
 from parvis.connectors.facebook import views as facebook_views
 from parvis.connectors.instagram import views as instagram_views
+from parvis.connectors.x import views as x_views
 
 app_name = "connectors"
 
@@ -26,4 +27,6 @@ oauth_urlpatterns = [
         instagram_views.instagram_media,
         name="instagram_media",
     ),
+    # X's Account Activity deliveries (signed with the consumer secret): connectors/x/webhook.py.
+    path("hooks/x/", x_views.x_webhook, name="x_webhook"),
 ]

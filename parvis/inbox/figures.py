@@ -57,6 +57,12 @@ class Figures:
         }
 
 
+def full_name(first: str | None, last: str | None) -> str:
+    """A member's name from the joined columns: None when the conversation has no such
+    member (a LEFT JOIN), not the word « None »."""
+    return " ".join(part for part in (first, last) if part).strip()
+
+
 def figures(
     workspace: Workspace, start: dt.datetime, end: dt.datetime
 ) -> dict[str, dict[str, Figures]]:
@@ -96,11 +102,7 @@ def figures(
         breached = breached_first or late_answers > 0 or overdue
         # Under the member's name as colleagues know it; "" for conversations nobody took.
         member = (
-            f"{r_first} {r_last}".strip()
-            or responder
-            or f"{a_first} {a_last}".strip()
-            or assignee
-            or ""
+            full_name(r_first, r_last) or responder or full_name(a_first, a_last) or assignee or ""
         )
         for bucket in (total, by_member[member], by_network[network]):
             bucket.conversations += 1

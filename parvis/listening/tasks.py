@@ -28,3 +28,14 @@ def rematch_query_task(query_id: int) -> int:
 def warn_expiring_sign_ins() -> int:
     """Daily: the bell warns of connected accounts whose sign-in ends within a week."""
     return expiry.warn_expiring()
+
+
+@db_periodic_task(crontab(minute="53"))
+def refresh_engagement_task() -> dict[str, int]:
+    """The young mentions' counts (engagement.py), read again each hour."""
+    from django.utils import timezone
+
+    from parvis.listening import engagement
+
+    outcome = engagement.refresh_engagement(timezone.now())
+    return {"read": outcome.read, "changed": outcome.changed, "failed": len(outcome.failed)}

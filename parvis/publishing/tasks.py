@@ -36,7 +36,9 @@ def publishing_minutely() -> int:
     return plain + len(others)
 
 
-@db_periodic_task(crontab(minute="17"))
+# The hourly tasks are spread over the hour (planner statistics :17, analytics :23) so that
+# no minute carries them all.
+@db_periodic_task(crontab(minute="37"))
 def refresh_metrics_task() -> dict[str, int]:
     """The counts of published posts (publishing/metrics.py says which are due)."""
     from parvis.publishing import metrics
@@ -45,7 +47,7 @@ def refresh_metrics_task() -> dict[str, int]:
     return {"read": outcome.read, "accounts": outcome.accounts, "failed": len(outcome.failed)}
 
 
-@db_periodic_task(crontab(minute="17"))
+@db_periodic_task(crontab(minute="47"))
 def series_hourly() -> int:
     """Each running series keeps its next weeks of posts made (series.py); hourly is plenty
     for a horizon counted in weeks, and a missed hour loses nothing."""

@@ -105,9 +105,12 @@ def test_answer_a_conversation(tab: Tab, artifacts, connector):
     page.select_option("#saved-choice", label="Bougie qui coule (/bougie)")
     expect(page.locator("#id_text")).to_have_value(FILLED)
     filled = page.locator("#id_text").input_value()
-    # « Insérer » keeps what was typed and adds the saved reply after it.
+    # Choosing inserts once (no second « Insérer » with JavaScript), and the picker is back
+    # at « — »: choosing the same reply again keeps what was typed and adds it after.
+    expect(page.locator("#saved-insert")).to_have_count(0)
+    expect(page.locator("#saved-choice")).to_have_value("")
     page.fill("#id_text", "Brouillon.")
-    page.click("#saved-insert")
+    page.select_option("#saved-choice", label="Bougie qui coule (/bougie)")
     expect(page.locator("#id_text")).to_have_value("Brouillon.\n\n" + filled)
     page.fill("#id_text", filled)
     tab.shot(artifacts, "inbox-conversation.png")

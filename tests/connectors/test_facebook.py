@@ -596,6 +596,32 @@ def test_a_signed_delivery_is_stored_once_and_reaches_the_pipeline(
     assert Mention.objects.count() == 1
 
 
+def test_a_new_delivery_brings_the_pages_sources_forward_to_the_next_tick(
+    client, workspace, other_workspace, account, fake, django_capture_on_commit_callbacks
+):
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=15)
+    source = source_for(workspace, account)
+    paused = source_for(workspace, account, mode="messages")
+    Source.objects.filter(pk=paused.pk).update(status=SourceStatus.PAUSED)
+    elsewhere = ConnectedAccount.objects.create(
+        workspace=other_workspace, network="facebook", handle="999000999", display_name="Other"
+    )
+    unrelated = source_for(other_workspace, elsewhere)
+    Source.objects.update(next_run_at=later)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert deliver(client, DELIVERY, DELIVERY_SIGNATURE).content == b"stored 1"
+    now = dt.datetime.now(dt.UTC)
+    assert Source.objects.get(pk=source.pk).next_run_at <= now
+    assert Source.objects.get(pk=paused.pk).next_run_at == later
+    assert Source.objects.get(pk=unrelated.pk).next_run_at == later
+    # A replay is nothing new: the slot the tick gave the source stays.
+    Source.objects.filter(pk=source.pk).update(next_run_at=later)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert deliver(client, DELIVERY, DELIVERY_SIGNATURE).content == b"stored 0"
+    assert Source.objects.get(pk=source.pk).next_run_at == later
+    assert run(source, fake).stored == 1
+
+
 def test_a_tampered_or_unsigned_delivery_is_refused(client, account):
     tampered = DELIVERY.replace(b"en retard", "annulée".encode())
     assert deliver(client, tampered, DELIVERY_SIGNATURE).status_code == 403

@@ -713,6 +713,17 @@ def test_a_pushed_mention_in_a_comment_is_read_through_the_account(
     assert "mentioned_comment.comment_id(17858893269000040)" in asked[0].url.params["fields"]
 
 
+def test_a_new_delivery_brings_the_accounts_source_forward(
+    client, workspace, account, django_capture_on_commit_callbacks
+):
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=15)
+    source = source_for(workspace, account)
+    Source.objects.filter(pk=source.pk).update(next_run_at=later)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert deliver(client, COMMENTS, COMMENTS_SIGNATURE).status_code == 200
+    assert Source.objects.get(pk=source.pk).next_run_at <= dt.datetime.now(dt.UTC)
+
+
 def test_a_tampered_unsigned_or_unknown_delivery_is_refused(client, account):
     tampered = COMMENTS.replace(b"divinement", b"affreusement")
     assert deliver(client, tampered, COMMENTS_SIGNATURE).status_code == 403

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 from unittest import mock
 from urllib.parse import parse_qs, urlsplit
 
@@ -30,7 +31,7 @@ from parvis.connectors.base import (
 )
 from parvis.connectors.models import ConnectedAccount
 from parvis.connectors.services import do_connect_account
-from parvis.connectors.x import XConnector, api, oauth, search_query, snowflake_time
+from parvis.connectors.x import XConnector, api, oauth, search_query, snowflake_time, webhook
 from parvis.listening.models import Mention, MonitoredQuery, QuarantinedItem, Source, SourceStatus
 from parvis.listening.runner import run_source
 from parvis.listening.sources import do_create_source
@@ -572,3 +573,82 @@ def test_hostile_counts_are_unknown_not_huge(connector, fake):
     fake.give_counts(post.external_id, likes=10**30, reposts=-1, replies=3)
     [counts] = connector.post_metrics([post.external_id], MetricsContext())
     assert (counts.likes, counts.reposts, counts.replies) == (None, None, 3)
+
+
+# --- Account Activity webhooks (/hooks/x/) -------------------------------------------------
+
+X_HOOK = "/hooks/x/"
+X_SECRET = "parvis-x-consumer-secret"
+X_DELIVERY = (Path(__file__).parent / "fixtures" / "x" / "webhook_tweet_create.json").read_bytes()
+# Computed with openssl (`openssl dgst -sha256 -hmac SECRET -binary | base64`), not with the
+# code under test.
+X_DELIVERY_SIGNATURE = "sha256=i8+HuToAiDTebq0euROQ5YgD8SfzBhf2Lig40rEIsAM="
+X_CRC_ANSWER = "sha256=YXa14DU5foiL6WRTtxoT5iwizfCvSqWfR11LxUoEn9M="  # crc_token parvis-crc-token-1
+
+
+def x_deliver(client, body: bytes, signature: str):
+    return client.post(
+        X_HOOK, body, content_type="application/json", HTTP_X_TWITTER_WEBHOOKS_SIGNATURE=signature
+    )
+
+
+def test_the_crc_check_is_answered_with_the_consumer_secret(client, settings):
+    settings.X_CONSUMER_SECRET = X_SECRET
+    answer = client.get(X_HOOK, {"crc_token": "parvis-crc-token-1"})
+    assert answer.status_code == 200
+    assert answer.json() == {"response_token": X_CRC_ANSWER}
+    assert client.get(X_HOOK).status_code == 400
+    assert client.get(X_HOOK, {"crc_token": "x" * 600}).status_code == 400
+
+
+def test_without_a_consumer_secret_the_address_does_not_exist(client, settings):
+    settings.X_CONSUMER_SECRET = ""
+    assert client.get(X_HOOK, {"crc_token": "t"}).status_code == 404
+    assert x_deliver(client, X_DELIVERY, X_DELIVERY_SIGNATURE).status_code == 404
+
+
+def test_a_signed_delivery_wakes_the_accounts_source_which_reads_the_post_once(
+    client, settings, workspace, account, fake, django_capture_on_commit_callbacks
+):
+    settings.X_CONSUMER_SECRET = X_SECRET
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=15)
+    source = source_for(workspace, account)
+    Source.objects.filter(pk=source.pk).update(next_run_at=later)
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = x_deliver(client, X_DELIVERY, X_DELIVERY_SIGNATURE)
+    assert answer.status_code == 200 and answer.content == b"accounts 1"
+    assert Source.objects.get(pk=source.pk).next_run_at <= dt.datetime.now(dt.UTC)
+    # The source reads the post in the v2 shape, as always, once.
+    fake.publish(Tweet(text="@maisonlumiere ma commande 4521 n'est toujours pas arrivée"))
+    assert run(source, fake).stored == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        x_deliver(client, X_DELIVERY, X_DELIVERY_SIGNATURE)  # a replay: one more poll
+    assert run(source, fake).stored == 0
+    assert Mention.objects.count() == 1
+
+
+def test_a_tampered_unsigned_or_foreign_delivery_wakes_nothing(
+    client, settings, workspace, account, django_capture_on_commit_callbacks
+):
+    settings.X_CONSUMER_SECRET = X_SECRET
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=15)
+    source = source_for(workspace, account)
+    Source.objects.filter(pk=source.pk).update(next_run_at=later)
+    tampered = X_DELIVERY.replace(b"4521", b"4522")
+    foreign = X_DELIVERY.replace(
+        b'"1500000000000000001",\n  "user', b'"1500000000000000999",\n  "user'
+    )
+    assert foreign != X_DELIVERY
+    likes = json.dumps({"for_user_id": "1500000000000000001", "favorite_events": [{}]}).encode()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert x_deliver(client, tampered, X_DELIVERY_SIGNATURE).status_code == 403
+        assert x_deliver(client, X_DELIVERY, "").status_code == 403
+        assert (
+            x_deliver(client, b"{not json", webhook.digest(X_SECRET, b"{not json")).status_code
+            == 400
+        )
+        for body in (foreign, likes):
+            answer = x_deliver(client, body, webhook.digest(X_SECRET, body))
+            assert answer.status_code == 200 and answer.content == b"accounts 0"
+    assert Source.objects.get(pk=source.pk).next_run_at == later

@@ -571,3 +571,14 @@ def test_hostile_form_input_is_a_form_error(workspace, owner, conversation):
     )
     assert answer.status_code == 200 and answer.context["form"].errors["text"]
     assert not SavedReply.objects.filter(workspace=workspace).exists()
+
+
+def test_conversations_nobody_took_are_unassigned_not_none_none(workspace, cm_client):
+    from parvis.inbox import figures
+
+    make_conversation(workspace)
+    now = timezone.now()
+    found = figures.figures(workspace, now - dt.timedelta(days=7), now + dt.timedelta(minutes=1))
+    assert list(found["members"]) == [""]
+    page = cm_client.get(url(workspace, "performance/?days=7")).content.decode()
+    assert "None None" not in page and "Non assignées" in page

@@ -14,6 +14,7 @@ from django.utils import timezone
 from parvis.connectors import base
 from parvis.connectors.services import do_connect_account
 from parvis.listening import activity, pipeline
+from parvis.listening.models import Source
 from parvis.publishing import metrics, services
 from parvis.publishing.models import Status, Variant
 from parvis.workspaces.zones import zone_of
@@ -53,6 +54,17 @@ class FakeMetricsNetwork(base.Connector):
             for i in external_ids
             if not i.startswith("unknown")
         ]
+
+
+@base.register
+class PublishOnlyNetwork(base.Connector):
+    """Publishes (here: never called) but reads no counts."""
+
+    kind = "metrics_test_publish_only"
+    label = "Publish-only test network"
+    network = "tiktok"
+    web_ui = False
+    capabilities = frozenset({base.Capability.PUBLISH})
 
 
 @pytest.fixture(autouse=True)
@@ -170,7 +182,13 @@ def test_a_deleted_post_keeps_its_counts_and_an_unknown_figure_its_value(workspa
 
 
 def test_a_network_without_counts_is_skipped(workspace, owner):
-    acc = account(workspace, network="threads")  # pubcore's test network publishes only
+    # The account publishes through the kind of its source, which reads no counts. (This
+    # test used a network whose only publishing connector was another module's fake: it
+    # passed only when that module had been imported first.)
+    acc = account(workspace, handle="publish-only")
+    Source.objects.create(
+        workspace=workspace, kind=PublishOnlyNetwork.kind, name="P", config={}, account=acc
+    )
     published(workspace, owner, acc, NOW - dt.timedelta(hours=1), "t1")
     outcome = metrics.refresh_metrics(NOW)
     assert outcome.unsupported == [acc.pk] and outcome.read == 0

@@ -479,6 +479,14 @@ class BlueskyConnector(Connector):
         self.acting_account("reading the counts of posts", "the account that published them")
         return metrics.read(self.reader(), external_ids)
 
+    metrics_of_others = True
+
+    def mention_metrics(
+        self, external_ids: list[str], context: MetricsContext
+    ) -> list[PostMetrics]:
+        # getPosts takes any post's URI; the public AppView answers without an account.
+        return metrics.read(self.reader(), external_ids)
+
     def account_metrics(self, context: MetricsContext) -> AccountMetrics:
         account = self.acting_account("reading the account's counts", "the account")
         session = self.session()

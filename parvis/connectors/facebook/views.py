@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
@@ -16,6 +17,7 @@ from django.views.decorators.http import require_http_methods
 from parvis.connectors import crypto
 from parvis.connectors.facebook import webhook
 from parvis.connectors.models import ConnectedAccount
+from parvis.connectors.signals import deliveries_received
 
 
 def verify_token() -> str:
@@ -79,6 +81,11 @@ def meta_webhook(
     if not accounts or not webhook.signed_by(body, header, app_secrets(accounts, network)):
         return HttpResponse("bad signature", status=403, content_type="text/plain")
     new = store(payload)
+    if new:
+        handles = list(accounts)
+        transaction.on_commit(
+            lambda: deliveries_received.send(sender=None, network=network, handles=handles)
+        )
     return HttpResponse(f"stored {new}", content_type="text/plain")
 
 

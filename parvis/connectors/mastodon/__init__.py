@@ -429,6 +429,9 @@ class MastodonConnector(Connector):
 
     # --- metrics (the counts of published statuses) ----------------------------------------
 
+    # Any public post's counts are read the same way (others' mentions too).
+    metrics_of_others = True
+
     def post_metrics(self, external_ids: list[str], context: MetricsContext) -> list[PostMetrics]:
         return metrics.read(self.home_api(publishing=True), external_ids)
 

@@ -552,6 +552,9 @@ class XConnector(Connector):
 
     # --- metrics ----------------------------------------------------------------------------
 
+    # Any public post's counts are read the same way (others' mentions too).
+    metrics_of_others = True
+
     def post_metrics(self, external_ids: list[str], context: MetricsContext) -> list[PostMetrics]:
         ids = [i for i in dict.fromkeys(external_ids) if api.is_id(i)]
         if not ids:

@@ -11,6 +11,14 @@
       event.preventDefault();
     }
   });
+  // A saved reply is inserted when chosen; the picker goes back to « — » afterwards, so the
+  // same reply can be chosen again (and nothing is inserted twice).
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var elt = event.detail && event.detail.elt;
+    if (elt && elt.id === "saved-choice") {
+      elt.value = "";
+    }
+  });
   document.addEventListener("change", function (event) {
     if (event.target && event.target.id === "select-all") {
       var boxes = document.querySelectorAll("#inbox-rows input[name=ids]");
