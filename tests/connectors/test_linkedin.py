@@ -372,7 +372,7 @@ def test_images_are_uploaded_then_posted(connector, fake, tmp_path):
     assert len(fake.own[-1].content["multiImage"]["images"]) == 2
 
 
-def test_a_pdf_goes_as_a_document_and_a_video_is_refused(connector, fake, tmp_path):
+def test_a_pdf_goes_as_a_document_and_other_types_are_refused(connector, fake, tmp_path):
     pdf = tmp_path / "catalogue.pdf"
     pdf.write_bytes(b"%PDF-1.7 catalogue")
     media = MediaFile(str(pdf), "application/pdf", size=18)
@@ -381,13 +381,47 @@ def test_a_pdf_goes_as_a_document_and_a_video_is_refused(connector, fake, tmp_pa
     assert (
         fake.documents[content["id"]] == b"%PDF-1.7 catalogue" and content["title"] == "catalogue"
     )
-    video = tmp_path / "v.mp4"
-    video.write_bytes(b"mp4")
-    with pytest.raises(PermanentError, match="not video/mp4"):
+    gif = tmp_path / "v.webm"
+    gif.write_bytes(b"webm")
+    with pytest.raises(PermanentError, match="not video/webm"):
         connector.publish(
-            OutgoingPost(text="Vidéo", media=(MediaFile(str(video), "video/mp4"),)),
+            OutgoingPost(text="Vidéo", media=(MediaFile(str(gif), "video/webm"),)),
             PublishContext(),
         )
+
+
+@pytest.fixture
+def no_waiting(monkeypatch):
+    from parvis.connectors.linkedin import outgoing
+
+    waits: list[float] = []
+    monkeypatch.setattr(outgoing, "sleep", waits.append)
+    return waits
+
+
+def test_a_video_is_sent_in_parts_finalized_and_waited_for(connector, fake, tmp_path, no_waiting):
+    data = bytes(range(30))  # four parts of 8 bytes at most
+    path = tmp_path / "film.mp4"
+    path.write_bytes(data)
+    video = MediaFile(str(path), "video/mp4", alt_text="Notre atelier", size=len(data))
+    connector.publish(OutgoingPost(text="Notre atelier", media=(video,)), PublishContext())
+    content = fake.own[-1].content["media"]
+    assert fake.video_bytes(content["id"]) == data and content["title"] == "Notre atelier"
+    assert len(fake.videos[content["id"]]["parts"]) == 4
+    assert no_waiting == [1, 2]  # read until AVAILABLE
+
+
+def test_a_video_linkedin_cannot_process_or_is_slow(connector, fake, tmp_path, no_waiting):
+    path = tmp_path / "film.mp4"
+    path.write_bytes(b"0123456789")
+    video = MediaFile(str(path), "video/mp4", size=10)
+    fake.video_checks = 100
+    with pytest.raises(RetryLater, match="still processing"):
+        connector.publish(OutgoingPost(text="Lent", media=(video,)), PublishContext())
+    fake.fail_processing = True
+    with pytest.raises(PermanentError, match="could not process"):
+        connector.publish(OutgoingPost(text="Raté", media=(video,)), PublishContext())
+    assert fake.published_texts() == []
 
 
 def test_a_duplicate_of_an_old_post_is_a_clear_refusal(connector, fake):

@@ -203,7 +203,8 @@ class Api:
         if response.status_code >= 400:
             raise refusal(response)
         created = text(response.headers.get("x-restli-id", ""), 400)
-        if response.status_code in (201, 204) or method == "DELETE":
+        if response.status_code in (201, 204) or method != "GET":
+            # Actions (finalizeUpload) and deletes may answer 200 with no body.
             return Answer(body_of(response), created)
         parsed = body_of(response)
         if not parsed:
@@ -213,8 +214,9 @@ class Api:
     def get(self, path: str, query: str = "") -> dict[str, Any]:
         return self.call("GET", path, query=query).body
 
-    def upload(self, url: str, data: bytes, content_type: str) -> None:
-        """PUT a file's bytes to the upload address LinkedIn gave (initializeUpload)."""
+    def upload(self, url: str, data: bytes, content_type: str) -> str:
+        """PUT a file's bytes to the upload address LinkedIn gave (initializeUpload); the
+        part's ETag (a video's parts are named by it when the upload is finalized)."""
         if not url.startswith("https://") or ".linkedin.com/" not in url.split("?")[0] + "/":
             raise PermanentError("LinkedIn gave an upload address that is not LinkedIn's")
         headers = {"Authorization": f"Bearer {self.token}", "Content-Type": content_type}
@@ -224,6 +226,7 @@ class Api:
             raise RetryLater(f"{type(exc).__name__} uploading a file to LinkedIn") from exc
         if response.status_code >= 400:
             raise refusal(response)
+        return text(response.headers.get("etag", ""), 200)
 
 
 def ms_time(value: Any) -> dt.datetime | None:

@@ -15,6 +15,12 @@ images-api, documents-api; organizations/share-statistics, follower-statistics):
 - POST /rest/images?action=initializeUpload and /rest/documents?action=initializeUpload
   {"initializeUploadRequest": {"owner"}} give {"value": {"uploadUrl", "image" | "document"}};
   the file is then PUT to uploadUrl;
+- POST /rest/videos?action=initializeUpload {"initializeUploadRequest": {"owner",
+  "fileSizeBytes", "uploadCaptions", "uploadThumbnail"}} gives {"value": {"video",
+  "uploadInstructions": [{"uploadUrl", "firstByte", "lastByte"}], "uploadToken"}}: each part
+  is PUT (its ETag kept), then POST /rest/videos?action=finalizeUpload {"finalizeUploadRequest":
+  {"video", "uploadToken", "uploadedPartIds"}}; GET /rest/videos/{urn} says its `status`
+  (PROCESSING, AVAILABLE, PROCESSING_FAILED);
 - GET /rest/organizationalEntityShareStatistics?q=organizationalEntity&organizationalEntity=
   …&shares=List(…)&ugcPosts=List(…) gives each post's totalShareStatistics (likeCount,
   commentCount, shareCount, impressionCount…); GET /rest/networkSizes/{organization}?edgeType=
@@ -24,6 +30,7 @@ images-api, documents-api; organizations/share-statistics, follower-statistics):
 from __future__ import annotations
 
 import datetime as dt
+import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -41,6 +48,7 @@ from parvis.connectors.base import (
     PublishedPost,
     PublishLimits,
     ReplyTarget,
+    RetryLater,
     SentReply,
     metric,
     not_allowed,
@@ -51,14 +59,20 @@ from parvis.connectors.linkedin import api as li
 from parvis.connectors.linkedin.mapping import little_text
 
 IMAGE_TYPES = ("image/jpeg", "image/png", "image/gif")
+VIDEO_TYPES = ("video/mp4",)
 DOCUMENT_TYPES = ("application/pdf",)
 DOCUMENT_SIZE = 100 * 1024 * 1024
+VIDEO_SIZE = 500 * 1024 * 1024
 LIMITS = PublishLimits(
     max_characters=3000,
     max_media=20,
-    media_types=IMAGE_TYPES + DOCUMENT_TYPES,
-    video_size_limit=None,
+    media_types=IMAGE_TYPES + VIDEO_TYPES + DOCUMENT_TYPES,
+    video_size_limit=VIDEO_SIZE,
 )
+# Waits between two readings of a video's status, in seconds (about half a minute in all):
+# then the attempt is retried later.
+VIDEO_WAITS = (1, 2, 4, 8, 15)
+sleep = time.sleep  # tests replace it
 OWN_PAGES = 3  # pages of 50 posts or comments read back to find ours
 # A duplicate refused by LinkedIn is taken for ours only if it was posted this recently.
 DUPLICATE_WINDOW = dt.timedelta(hours=1)
@@ -176,10 +190,12 @@ def delete_comment(api: li.Api, organization: str, target: ReplyTarget) -> Moder
 def upload(api: li.Api, organization: str, media: MediaFile) -> dict[str, Any]:
     """Upload one file; the `content.media` entry that names it."""
     document = media.mime_type in DOCUMENT_TYPES
+    if media.mime_type in VIDEO_TYPES:
+        return upload_video(api, organization, media)
     if not document and media.mime_type not in IMAGE_TYPES:
         raise PermanentError(
-            f"Parvis publishes images ({', '.join(IMAGE_TYPES)}) and PDF documents on LinkedIn, "
-            f"not {media.mime_type}: post it on LinkedIn itself"
+            f"Parvis publishes images ({', '.join(IMAGE_TYPES)}), MP4 videos and PDF documents "
+            f"on LinkedIn, not {media.mime_type}: post it on LinkedIn itself"
         )
     path = Path(media.path)
     if not path.is_file():
@@ -207,12 +223,74 @@ def upload(api: li.Api, organization: str, media: MediaFile) -> dict[str, Any]:
     return entry
 
 
+def upload_video(api: li.Api, organization: str, media: MediaFile) -> dict[str, Any]:
+    """Upload a video in the parts LinkedIn asks for, finalize it, wait for it to be
+    processed; the `content.media` entry that names it."""
+    path = Path(media.path)
+    if not path.is_file():
+        raise PermanentError("the media file is missing from the data directory: add it again")
+    size = path.stat().st_size
+    if not 0 < size <= VIDEO_SIZE:
+        raise PermanentError("LinkedIn takes videos of 500 MB at most (from 75 KB)")
+    answer = api.call(
+        "POST",
+        "videos",
+        query="action=initializeUpload",
+        body={
+            "initializeUploadRequest": {
+                "owner": organization,
+                "fileSizeBytes": size,
+                "uploadCaptions": False,
+                "uploadThumbnail": False,
+            }
+        },
+    )
+    value = li.as_dict(answer.body.get("value"))
+    urn = value.get("video")
+    parts = [li.as_dict(p) for p in li.as_list(value.get("uploadInstructions"))]
+    if not isinstance(urn, str) or not parts:
+        raise PermanentError("LinkedIn gave no upload address for the video")
+    etags: list[str] = []
+    with path.open("rb") as stream:
+        for part in parts:
+            first, last, url = part.get("firstByte"), part.get("lastByte"), part.get("uploadUrl")
+            if not (isinstance(first, int) and isinstance(last, int) and isinstance(url, str)):
+                raise PermanentError("LinkedIn gave an upload part that cannot be read")
+            if not 0 <= first <= last < size:
+                raise PermanentError("LinkedIn gave an upload part outside the file")
+            stream.seek(first)
+            etags.append(api.upload(url, stream.read(last - first + 1), "application/octet-stream"))
+    api.call(
+        "POST",
+        "videos",
+        query="action=finalizeUpload",
+        body={
+            "finalizeUploadRequest": {
+                "video": urn,
+                "uploadToken": str(value.get("uploadToken") or ""),
+                "uploadedPartIds": etags,
+            }
+        },
+    )
+    for wait in (0, *VIDEO_WAITS):
+        if wait:
+            sleep(wait)
+        status = api.get(f"videos/{li.encode(urn)}").get("status")
+        if status == "AVAILABLE":
+            return {"id": urn, "title": (media.alt_text or path.stem)[:400]}
+        if status in ("PROCESSING_FAILED", "FAILED"):
+            raise PermanentError("LinkedIn could not process the video: check its format (MP4)")
+    raise RetryLater("LinkedIn is still processing the video: the post waits", 60)
+
+
 def content_of(api: li.Api, organization: str, post: OutgoingPost) -> dict[str, Any] | None:
     """The post's `content`: its media, else the first link of the text as an article."""
     if post.media:
-        documents = [m for m in post.media if m.mime_type in DOCUMENT_TYPES]
-        if documents and len(post.media) > 1:
-            raise PermanentError("a LinkedIn post carries one document alone, without images")
+        alone = [m for m in post.media if m.mime_type in DOCUMENT_TYPES + VIDEO_TYPES]
+        if alone and len(post.media) > 1:
+            raise PermanentError(
+                "a LinkedIn post carries one video or one document alone, without images"
+            )
         entries = [upload(api, organization, m) for m in post.media]
         if len(entries) == 1:
             return {"media": entries[0]}

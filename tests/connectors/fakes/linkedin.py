@@ -111,6 +111,11 @@ class Fake(FakeNetwork):
         self.forbid_deletes = False
         self.sequence = itertools.count(1)
         self.organizations = [ORG_ID]
+        # Videos: {urn: {"size", "parts": {index: bytes}, "etags", "finalized", "checks"}}.
+        self.videos: dict[str, dict[str, Any]] = {}
+        self.video_part = 8  # bytes a part (LinkedIn's are 4 MB): small files, several parts
+        self.video_checks = 2  # status reads answered PROCESSING before AVAILABLE
+        self.fail_processing = False
 
     # --- the connector's side -------------------------------------------------------------
 
@@ -316,6 +321,10 @@ class Fake(FakeNetwork):
                 return self.create_comment(path[1], json.loads(request.content))
         if method == "DELETE" and path[0] == "socialActions" and len(path) == 4:
             return self.delete_comment(path[1], path[3], query)
+        if method == "POST" and path == ["videos"]:
+            return self.video_action(query, json.loads(request.content))
+        if method == "GET" and path[0] == "videos" and len(path) == 2:
+            return self.video_status(path[1])
         if method == "POST" and path in (["images"], ["documents"]):
             return self.initialize(path[0], query, json.loads(request.content))
         if method == "GET" and path == ["organizationalEntityShareStatistics"]:
@@ -471,10 +480,83 @@ class Fake(FakeNetwork):
         (self.images if kind == "images" else self.documents)[urn] = None
         return httpx.Response(200, json=answer)
 
+    def video_action(self, query: dict[str, str], body: dict[str, Any]) -> httpx.Response:
+        action = query.get("action")
+        if action == "initializeUpload":
+            request = body.get("initializeUploadRequest", {})
+            if request.get("owner") != ORG:
+                return self.error(403, "error_403.json")
+            size = request["fileSizeBytes"]
+            number = next(self.sequence)
+            urn = f"urn:li:video:C5505AQ{number:06d}"
+            parts = []
+            for index, first in enumerate(range(0, size, self.video_part)):
+                last = min(first + self.video_part, size) - 1
+                url = f"{UPLOADS}sp/v2/videos/{number}?part={index}&ut=fake"
+                parts.append({"uploadUrl": url, "lastByte": last, "firstByte": first})
+            self.videos[urn] = {
+                "size": size,
+                "parts": {},
+                "etags": [],
+                "finalized": False,
+                "checks": 0,
+                "token": f"token-{number}",
+            }
+            return httpx.Response(
+                200,
+                json={
+                    "value": {
+                        "uploadUrlsExpireAt": ms(dt.datetime.now(dt.UTC)) + 86400000,
+                        "video": urn,
+                        "uploadInstructions": parts,
+                        "uploadToken": f"token-{number}",
+                    }
+                },
+            )
+        if action == "finalizeUpload":
+            request = body.get("finalizeUploadRequest", {})
+            video = self.videos.get(request.get("video", ""))
+            if video is None or request.get("uploadToken") != video["token"]:
+                return self.error(404, "error_404.json")
+            if request.get("uploadedPartIds") != video["etags"]:
+                return self.error(400, "error_400_headers.json")
+            if sum(len(p) for p in video["parts"].values()) != video["size"]:
+                return self.error(400, "error_400_headers.json")
+            video["finalized"] = True
+            return httpx.Response(200)
+        return self.error(400, "error_400_headers.json")
+
+    def video_status(self, urn: str) -> httpx.Response:
+        video = self.videos.get(urn)
+        if video is None:
+            return self.error(404, "error_404.json")
+        video["checks"] += 1
+        if self.fail_processing:
+            status = "PROCESSING_FAILED"
+        elif not video["finalized"] or video["checks"] <= self.video_checks:
+            status = "PROCESSING"
+        else:
+            status = "AVAILABLE"
+        return httpx.Response(200, json={"owner": ORG, "id": urn, "status": status})
+
+    def video_bytes(self, urn: str) -> bytes:
+        parts = self.videos[urn]["parts"]
+        return b"".join(parts[i] for i in sorted(parts))
+
     def uploaded(self, request: httpx.Request) -> httpx.Response:
         if request.method != "PUT":
             return httpx.Response(405)
         kind, number = request.url.path.split("/")[-2:]
+        if kind == "videos":
+            urn = f"urn:li:video:C5505AQ{int(number):06d}"
+            video = self.videos.get(urn)
+            if video is None:
+                return httpx.Response(404)
+            index = int(request.url.params["part"])
+            video["parts"][index] = request.content
+            etag = f"/ambry-video/signedId/part{index}"
+            video["etags"].append(etag)
+            return httpx.Response(200, headers={"etag": etag})
         store = self.images if kind == "images" else self.documents
         prefix = "urn:li:image:" if kind == "images" else "urn:li:document:"
         urn = f"{prefix}D4E10AQ{int(number):06d}"
@@ -496,6 +578,10 @@ class Fake(FakeNetwork):
             return httpx.Response(422, json=refused)
         content = body.get("content")
         for entry in media_of(content):
+            if entry.startswith("urn:li:video:"):
+                if not self.videos.get(entry, {}).get("finalized"):
+                    return self.error(400, "error_400_headers.json")
+                continue
             store = self.images if entry.startswith("urn:li:image:") else self.documents
             if store.get(entry) is None:
                 return self.error(400, "error_400_headers.json")
