@@ -48,3 +48,32 @@ def test_the_connect_page_and_the_expiry_on_the_accounts_page(tab: Tab, artifact
     expect(tab.page.locator("[data-expiry=soon]")).to_be_visible()
     tab.shot(artifacts, "linkedin-accounts-expiry.png", "#accounts")
     assert not tab.problems, tab.problems
+
+
+def test_the_composer_shows_the_instagram_quota_left(tab: Tab, artifacts):
+    log_in(tab)
+    workspace = Workspace.objects.order_by("pk").first()
+    now = timezone.now()
+    instagram = do_connect_account(
+        workspace,
+        None,
+        network="instagram",
+        handle="17841400000000001",
+        display_name="maisonlumiere",
+        credentials={"page_access_token": "t", "ig_user_id": "17841400000000001"},
+    )
+    copy = {
+        "posts_left": 63,
+        "posts_per_window": 100,
+        "window_seconds": 86400,
+        "read_at": now.isoformat(),
+        "asked_at": now.isoformat(),
+    }
+    type(instagram).objects.filter(pk=instagram.pk).update(publish_limits={"quota": copy})
+    tab.open(f"/w/{workspace.slug}/publishing/new/")
+    tab.page.fill("#id_text", "Nos bougies de Noël arrivent en boutique !")
+    tab.page.check(f"#accounts input[name=accounts][value='{instagram.pk}']")
+    note = tab.page.locator("#live-checks [data-network=instagram] [data-quota]")
+    expect(note).to_contain_text("63")
+    tab.shot(artifacts, "composer-instagram-quota.png", "#live-checks")
+    assert not tab.problems, tab.problems
