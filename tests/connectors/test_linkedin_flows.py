@@ -135,3 +135,18 @@ def test_an_image_post_is_published_once_across_a_crash(workspace, owner, accoun
     assert fake.images[made.content["media"]["id"]] == tiny_jpeg()
     # The image uploaded on the first attempt is not posted twice.
     assert len(fake.own) == 2
+
+
+def test_the_pages_own_reply_read_back_is_not_a_new_message(
+    workspace, conversation, owner, fake, account
+):
+    queued = sending.do_queue_reply(conversation, owner, "Bonjour, nous regardons cela.")
+    client = REAL_CLIENT(transport=fake.transport())
+    assert sending.send_reply(queued.reply.pk, http_client=client) == ReplyState.SENT
+    source = Source.objects.get()
+    Source.objects.filter(pk=source.pk).update(next_run_at=timezone.now())
+    run_source(source.pk, http_client=client)
+    intake.take_pending(workspace)
+    # The page's comment comes back from LinkedIn as the organization's: not a message to answer.
+    assert Message.objects.filter(direction=Direction.IN).count() == 1
+    assert Conversation.objects.count() == 1
