@@ -161,6 +161,9 @@ X_CONSUMER_SECRET = config.env_str("PARVIS_X_CONSUMER_SECRET")
 PUBLIC_URL = config.env_str("PARVIS_PUBLIC_URL")
 # Where a reverse proxy serves <data dir>/publishing/media/ for Threads to fetch (https://).
 THREADS_MEDIA_URL = config.env_str("PARVIS_THREADS_MEDIA_URL")
+# The LinkedIn API version (YYYYMM) sent with every call; empty: the one the connector was
+# written against (connectors/linkedin/api.py). LinkedIn sunsets a version after about a year.
+LINKEDIN_VERSION = config.env_str("PARVIS_LINKEDIN_VERSION")
 PARVIS_INTELLIGENCE = config.intelligence_settings()
 
 # Behind the proxy every request comes from the proxy's address: the client's is the one the

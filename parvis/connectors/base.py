@@ -384,6 +384,10 @@ class Connector:
     # instance): `publish_limits` then asks the server, and connectors/limits.py keeps a copy
     # on the account. False: the network's limits are the same everywhere (counting.py).
     limits_per_server: ClassVar[bool] = False
+    # True when `publish_limits` says how much of a rolling publishing quota is left
+    # (Instagram's content_publishing_limit, Threads' threads_publishing_limit): the composer
+    # shows what is left, read in the background at most every few minutes (limits.py).
+    publishing_quota: ClassVar[bool] = False
 
     @classmethod
     def http_client(cls) -> httpx.Client:
@@ -444,6 +448,14 @@ class Connector:
     ) -> AccountInfo:
         """OAUTH2: exchange the code for tokens and say who the account is."""
         raise NotImplementedError
+
+    @classmethod
+    def sign_in_expires_at(cls, credentials: dict[str, str]) -> dt.datetime | None:
+        """When these stored credentials stop working unless the person connects the account
+        again (a token that cannot be renewed past that date); None when there is no known
+        end (renewed forever, or never expiring). Read whenever credentials are stored, for
+        the expiry warnings."""
+        return None
 
     @classmethod
     def validate_config(cls, config: dict[str, Any]) -> dict[str, Any]:

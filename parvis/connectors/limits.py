@@ -11,6 +11,12 @@ says (`limits_note`).
 
 Only connectors whose servers set their own limits (`Connector.limits_per_server`: Mastodon)
 are asked; for the others the network's rules in `counting.py` are the whole story.
+
+A rolling publishing quota (`Connector.publishing_quota`: Instagram's 100 posts and Threads'
+250 posts in 24 hours) goes stale faster than a day: what is left is kept on the account too
+(`publish_limits["quota"]`, with when it was read), read again in the worker when the composer
+shows a copy older than QUOTA_FRESH (`quota_wanted`, one queued read per account and period,
+claimed with a conditional UPDATE), and shown next to the count (`quota_note`).
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import httpx
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.formats import date_format, number_format
@@ -32,6 +39,8 @@ from parvis.connectors.models import ConnectedAccount
 logger = logging.getLogger(__name__)
 
 REFRESH = dt.timedelta(days=1)
+QUOTA_FRESH = dt.timedelta(minutes=10)
+QUOTA = "quota"  # the key of the quota's copy in ConnectedAccount.publish_limits
 MAX_ERROR = 500
 INT_FIELDS = (
     "max_characters",
@@ -194,4 +203,132 @@ def limits_note(account: ConnectedAccount, default_limit: int | None = None) -> 
     return LimitsNote(
         _("Limits of this server read on %(date)s.")
         % {"date": date_format(account.limits_read_at, "DATE_FORMAT")}
+    )
+
+
+# --- a rolling publishing quota (Instagram, Threads) ---------------------------------------
+
+
+def quota_connector(account: ConnectedAccount) -> type[base.Connector] | None:
+    found = [
+        cls
+        for cls in base.load_all().values()
+        if cls.network == account.network
+        and base.Capability.PUBLISH in cls.capabilities
+        and cls.publishing_quota
+    ]
+    found.sort(key=lambda cls: (cls.auth == base.Auth.API_KEY, cls.kind))
+    return found[0] if found else None
+
+
+@dataclass(frozen=True)
+class Quota:
+    left: int
+    total: int
+    window_seconds: int
+    read_at: dt.datetime
+
+
+def stored_quota(account: ConnectedAccount) -> Quota | None:
+    data = account.publish_limits.get(QUOTA) if isinstance(account.publish_limits, dict) else None
+    if not isinstance(data, dict):
+        return None
+    left, total = data.get("posts_left"), data.get("posts_per_window")
+    window = data.get("window_seconds") or 86400
+    read_at = base.parse_time(data.get("read_at"))
+    numbers = (left, total, window)
+    if read_at is None or not all(
+        isinstance(n, int) and not isinstance(n, bool) and 0 <= n <= MAX_LIMIT for n in numbers
+    ):
+        return None
+    return Quota(min(left, total), total, window, read_at)  # type: ignore[arg-type,type-var]
+
+
+def do_refresh_quota(
+    account: ConnectedAccount, *, http: httpx.Client | None = None, now: dt.datetime | None = None
+) -> bool:
+    """Read what is left of the account's quota and keep it (a failure keeps the last copy,
+    which the note dates). True when a copy was stored."""
+    cls = quota_connector(account)
+    if cls is None:
+        return False
+    now = now or timezone.now()
+    client = http or cls.http_client()
+    try:
+        found = cls.for_account(account, http=client).publish_limits()
+    except (base.ConnectorError, httpx.HTTPError, ValueError) as exc:
+        logger.info("account %s: quota not read: %s", account.pk, exc)
+        return False
+    finally:
+        if http is None:
+            client.close()
+    if found.posts_left is None or found.posts_per_window is None:
+        return False
+    copy = {
+        "posts_left": found.posts_left,
+        "posts_per_window": found.posts_per_window,
+        "window_seconds": found.window_seconds or 86400,
+        "read_at": now.isoformat(),
+        "asked_at": now.isoformat(),
+    }
+    # Read again under the row's lock: the server-limits copy beside it is left as it is.
+    with transaction.atomic():
+        row = ConnectedAccount.objects.select_for_update().get(pk=account.pk)
+        stored = dict(row.publish_limits) if isinstance(row.publish_limits, dict) else {}
+        stored[QUOTA] = copy
+        row.publish_limits = stored
+        row.save(update_fields=["publish_limits"])
+    account.publish_limits = stored
+    return True
+
+
+def quota_wanted(account: ConnectedAccount, now: dt.datetime | None = None) -> bool:
+    """Whether this caller should queue a read of the quota: the copy is older than
+    QUOTA_FRESH and nobody asked for one in that time (claimed under the row's lock, so a
+    composer typing fast queues one read)."""
+    if quota_connector(account) is None:
+        return False
+    now = now or timezone.now()
+    with transaction.atomic():
+        row = ConnectedAccount.objects.select_for_update().filter(pk=account.pk).first()
+        if row is None:
+            return False
+        stored = dict(row.publish_limits) if isinstance(row.publish_limits, dict) else {}
+        found = stored.get(QUOTA)
+        copy: dict[str, Any] = found if isinstance(found, dict) else {}
+        asked = base.parse_time(copy.get("asked_at"))
+        if asked is not None and now - asked < QUOTA_FRESH:
+            return False
+        stored[QUOTA] = {**copy, "asked_at": now.isoformat()}
+        row.publish_limits = stored
+        row.save(update_fields=["publish_limits"])
+    return True
+
+
+def quota_note(account: ConnectedAccount) -> LimitsNote | None:
+    """What is left of the account's quota, as last read; None when the network has none."""
+    if quota_connector(account) is None:
+        return None
+    quota = stored_quota(account)
+    if quota is None:
+        return LimitsNote(_("Posts left in the last 24 hours: not read yet."))
+    hours = max(1, quota.window_seconds // 3600)
+    when = date_format(timezone.localtime(quota.read_at), "H:i")
+    if quota.left == 0:
+        return LimitsNote(
+            _(
+                "No post left of %(total)s in %(hours)s hours on this account (read at "
+                "%(time)s): a post waits until one is freed."
+            )
+            % {"total": number_format(quota.total), "hours": hours, "time": when},
+            problem=True,
+        )
+    return LimitsNote(
+        _("%(left)s of %(total)s posts left in %(hours)s hours on this account (read at %(time)s).")
+        % {
+            "left": number_format(quota.left),
+            "total": number_format(quota.total),
+            "hours": hours,
+            "time": when,
+        }
     )

@@ -31,6 +31,13 @@ class ConnectedAccount(WorkspaceScoped):
     limits_read_at = models.DateTimeField(null=True, blank=True, editable=False)
     limits_checked_at = models.DateTimeField(null=True, blank=True, editable=False)
     limits_error = models.TextField(blank=True, editable=False)
+    # When the sign-in dies unless the person connects the account again (a long-lived token
+    # that cannot be renewed, a refresh token's end, a refresh the network refused: then the
+    # moment it was refused), from the connector's `sign_in_expires_at`; None: no known end.
+    token_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The expiry the workspace was last warned of (listening/expiry.py): one warning per
+    # account and expiry.
+    expiry_warned_for = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["network", "handle"]

@@ -14,6 +14,13 @@ def refresh_account_limits(account_id: int) -> bool:
     return account is not None and limits.do_refresh_limits(account, force=True)
 
 
+@db_task()
+def refresh_account_quota(account_id: int) -> bool:
+    """Queued by the composer when its copy of the account's quota is old."""
+    account = ConnectedAccount.objects.filter(pk=account_id).first()
+    return account is not None and limits.do_refresh_quota(account)
+
+
 @db_periodic_task(crontab(hour="4", minute="17"))
 def refresh_limits_daily() -> int:
     return limits.refresh_due()

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from parvis.connectors import flow, http, services, ui
 from parvis.connectors.base import AccountInfo, Auth, Connector, ConnectorError
+from parvis.connectors.expiry import expiry_state
 from parvis.connectors.forms import (
     AccountFieldsForm,
     ConnectAccountForm,
@@ -42,7 +43,7 @@ def guided_networks() -> set[str]:
 def accounts(request: HttpRequest) -> HttpResponse:
     guided = guided_networks()
     rows = [
-        {"account": a, "guided": a.network in guided}
+        {"account": a, "guided": a.network in guided, "expiry": expiry_state(a)}
         for a in scoped(ConnectedAccount, request.workspace)
     ]
     context = {

@@ -1,7 +1,7 @@
 """The networks Parvis knows, and what a connected account of each needs.
 
 The shared vocabulary: network identifiers and display names, and for networks without a
-connector (X, Facebook…) the credential fields of the "paste a token" form.
+connector (TikTok) the credential fields of the "paste a token" form.
 """
 
 from __future__ import annotations
@@ -30,21 +30,21 @@ NETWORKS: dict[str, Network] = {
     n.code: n
     for n in [
         # Networks with a connector describe their sign-in in the connector (account_fields,
-        # login, oauth_*); credential fields here are for pasting a token by hand.
+        # login, oauth_*); credential fields here are for pasting a token by hand, for the
+        # networks without one. An account connected by pasting a token before its network had
+        # a connector keeps its stored credentials; its page offers to connect it again.
         Network("bluesky", "Bluesky"),
         Network("mastodon", "Mastodon"),
         Network("reddit", "Reddit"),
         Network("youtube", "YouTube"),
         Network("hackernews", "Hacker News"),
         Network("rss", _("RSS / Atom feed")),
-        Network("x", "X (Twitter)", (CredentialField("bearer_token", _("Bearer token")),)),
-        Network(
-            "facebook", "Facebook", (CredentialField("page_access_token", _("Page access token")),)
-        ),
-        Network("instagram", "Instagram", (CredentialField("access_token", _("Access token")),)),
-        Network("linkedin", "LinkedIn", (CredentialField("access_token", _("Access token")),)),
+        Network("x", "X (Twitter)"),
+        Network("facebook", "Facebook"),
+        Network("instagram", "Instagram"),
+        Network("linkedin", "LinkedIn"),
         Network("tiktok", "TikTok", (CredentialField("access_token", _("Access token")),)),
-        Network("threads", "Threads", (CredentialField("access_token", _("Access token")),)),
+        Network("threads", "Threads"),
     ]
 }
 

@@ -3,7 +3,7 @@
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
-from parvis.listening import rematch, runner
+from parvis.listening import expiry, rematch, runner
 
 
 @db_task()
@@ -22,6 +22,12 @@ def schedule_sources() -> int:
 @db_task()
 def rematch_query_task(query_id: int) -> int:
     return rematch.rematch_query(query_id)
+
+
+@db_periodic_task(crontab(minute="17", hour="7"))
+def warn_expiring_sign_ins() -> int:
+    """Daily: the bell warns of connected accounts whose sign-in ends within a week."""
+    return expiry.warn_expiring()
 
 
 @db_periodic_task(crontab(minute="53"))

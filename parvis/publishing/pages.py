@@ -14,13 +14,20 @@ from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
+from django.db import transaction
 from django.db.models import Count, Prefetch, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
 from parvis.connectors import counting
 from parvis.connectors.base import PublishLimits
-from parvis.connectors.limits import LimitsNote, limits_note, stored_limits
+from parvis.connectors.limits import (
+    LimitsNote,
+    limits_note,
+    quota_note,
+    quota_wanted,
+    stored_limits,
+)
 from parvis.core.networks import network_label
 from parvis.publishing import approvals, checks, holidays, services
 from parvis.publishing import calendar as cal
@@ -395,6 +402,8 @@ class LiveRow:
     counter: Counter | None
     # Where the limit comes from when the account's server sets it (a Mastodon instance).
     limits_note: LimitsNote | None = None
+    # What is left of the account's rolling publishing quota (Instagram, Threads).
+    quota_note: LimitsNote | None = None
 
     @property
     def parts(self) -> list[tuple[str, str]]:
@@ -416,8 +425,28 @@ def live_rows(workspace: Workspace, form: Any) -> list[LiveRow]:
         limits = stored_limits(account)
         counter = count(text, account.network, limits)
         note = limits_note(account, counting.count("", account.network).limit or None)
-        rows.append(LiveRow(account, account.network, text, own, counter, note))
+        quota = quota_note(account)
+        if quota is not None:
+            queue_quota_read(account)
+        rows.append(LiveRow(account, account.network, text, own, counter, note, quota))
     return rows
+
+
+def queue_quota_read(account: Any) -> None:
+    """Ask the worker for a fresh read of the account's quota when the copy is old (at most
+    one queued read per account every few minutes; never the network from this request)."""
+    if not quota_wanted(account):
+        return
+
+    def queue() -> None:
+        from parvis.connectors.tasks import refresh_account_quota
+
+        try:
+            refresh_account_quota(account.pk)
+        except Exception:  # the queue down: the copy shown stays dated
+            logger.warning("account %s: quota read not queued", account.pk, exc_info=True)
+
+    transaction.on_commit(queue)
 
 
 def live_findings(workspace: Workspace, form: Any) -> list[checks.Problem]:

@@ -471,13 +471,29 @@ def test_media_without_a_public_address_are_refused_naming_the_setting(
 ):
     monkeypatch.delenv("PARVIS_THREADS_MEDIA_URL", raising=False)
     settings.THREADS_MEDIA_URL = ""
+    settings.PUBLIC_URL = ""
     post = OutgoingPost(text=TEXT, media=(media(settings, "a.jpg", "image/jpeg"),))
-    with pytest.raises(PermanentError, match="PARVIS_THREADS_MEDIA_URL"):
+    with pytest.raises(PermanentError, match="PARVIS_PUBLIC_URL"):
         profile.publish(post, PublishContext(idempotency_key="m"))
     assert fake.published_texts() == [] and not fake.containers
 
 
+def test_an_image_is_published_from_parvis_signed_address(profile, fake, settings):
+    from django.test import Client
+
+    settings.PUBLIC_URL = "https://parvis.lumiere.example"
+    settings.THREADS_MEDIA_URL = "https://media.lumiere.example/parvis/"  # the older one: unused
+    one = media(settings, "signed.jpg", "image/jpeg", alt="Une bougie")
+    profile.publish(OutgoingPost(text=TEXT, media=(one,)), PublishContext(idempotency_key="s"))
+    address = fake.own[-1]["_form"]["image_url"]
+    assert address.startswith("https://parvis.lumiere.example/hooks/instagram/media/")
+    # What Threads fetches there is the file itself.
+    served = Client().get(address.removeprefix("https://parvis.lumiere.example"))
+    assert served.status_code == 200 and b"".join(served.streaming_content) == b"x" * 10
+
+
 def test_an_image_and_a_carousel_are_published_from_the_public_address(profile, fake, settings):
+    settings.PUBLIC_URL = ""  # the older reverse-proxy folder, kept as a fallback
     settings.THREADS_MEDIA_URL = "https://media.lumiere.example/parvis/"
     one = media(settings, "abc.jpg", "image/jpeg", alt="Une bougie")
     profile.publish(OutgoingPost(text=TEXT, media=(one,)), PublishContext(idempotency_key="i"))

@@ -95,7 +95,7 @@ class FilePublishNetwork(base.Connector):
 
     kind = "pub_file_test"
     label = "Publishing test network (file)"
-    network = "linkedin"
+    network = "reddit"  # no shipped connector publishes there
     web_ui = False
     auth = base.Auth.APP_PASSWORD
     capabilities = frozenset({base.Capability.PUBLISH})

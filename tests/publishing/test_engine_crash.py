@@ -32,7 +32,7 @@ workspace = do_create_workspace("crash", "Crash")
 user = do_create_user("cm", "a long enough password 42", email="cm@example.test")
 do_add_member(workspace, user, "owner")
 account = do_connect_account(
-    workspace, user, network="linkedin", handle="crash", credentials={"access_token": "x"}
+    workspace, user, network="reddit", handle="crash", credentials={"access_token": "x"}
 )
 post = services.do_create_post(workspace, user, "Bonjour", variants={account.pk: ""})
 services.do_schedule(post, user, timezone.now())

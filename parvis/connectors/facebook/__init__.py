@@ -167,6 +167,13 @@ class FacebookConnector(Connector):
         return messenger.is_message(raw)
 
     @classmethod
+    def sign_in_expires_at(cls, credentials: dict[str, str]) -> dt.datetime | None:
+        # The Page token lives as long as the long-lived user token it came from (60 days).
+        from parvis.connectors.base import parse_time
+
+        return parse_time(credentials.get("user_token_expires_at"))
+
+    @classmethod
     def account_fields(cls) -> tuple[SettingField, ...]:
         permissions = "; ".join(f"{name}: {why}" for name, why in oauth.PERMISSIONS)
         return (

@@ -98,6 +98,7 @@ class InstagramConnector(Connector):
     keep_unmatched = True
     auth = Auth.OAUTH2
     needs_account = True
+    publishing_quota = True  # posts left in the rolling 24 hours
     metrics_batch = 50
     settings_fields = (
         SettingField(
@@ -155,6 +156,13 @@ class InstagramConnector(Connector):
     @classmethod
     def reads_own_activity(cls, config: dict[str, Any]) -> bool:
         return True
+
+    @classmethod
+    def sign_in_expires_at(cls, credentials: dict[str, str]) -> dt.datetime | None:
+        # The Page token lives as long as the long-lived user token it came from (60 days).
+        from parvis.connectors.base import parse_time
+
+        return parse_time(credentials.get("user_token_expires_at"))
 
     @classmethod
     def account_fields(cls) -> tuple[SettingField, ...]:

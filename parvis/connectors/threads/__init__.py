@@ -78,6 +78,7 @@ class ThreadsConnector(Connector):
     keep_unmatched = True
     auth = Auth.OAUTH2
     needs_account = True
+    publishing_quota = True  # posts left in the rolling 24 hours
     metrics_batch = 25  # one request per post: a small batch per call
     settings_fields = (
         SettingField(
@@ -119,6 +120,11 @@ class ThreadsConnector(Connector):
     @classmethod
     def reads_own_activity(cls, config: dict[str, Any]) -> bool:
         return True  # everything this connector reads answers the profile's posts
+
+    @classmethod
+    def sign_in_expires_at(cls, credentials: dict[str, str]) -> dt.datetime | None:
+        # Refreshed on use while it lives: a profile unused for 60 days must sign in again.
+        return token_expires_at(credentials)
 
     @classmethod
     def account_fields(cls) -> tuple[SettingField, ...]:

@@ -8,8 +8,10 @@ From Meta's Threads documentation (posts, reply-management, insights, troublesho
   /{user-id}/threads_publish with creation_id, answering {"id": <media id>};
 - GET /{container-id}?fields=status,error_message says FINISHED, IN_PROGRESS, ERROR, EXPIRED
   or PUBLISHED; Meta advises waiting for FINISHED before publishing;
-- Threads fetches images and videos itself from a public URL: the operator serves Parvis's
-  media folder at PARVIS_THREADS_MEDIA_URL (a reverse proxy), else media are refused;
+- Threads fetches images and videos itself from a public URL: Parvis gives it the signed,
+  expiring address Instagram uses (instagram/media_url.py, under PARVIS_PUBLIC_URL); the
+  older PARVIS_THREADS_MEDIA_URL (a reverse proxy serving the media folder) is used only
+  when PARVIS_PUBLIC_URL is not set; without either, media are refused;
 - POST /{reply-id}/manage_reply with hide=true|false hides or unhides a reply to the
   profile's own posts (threads_manage_replies); Threads lets nobody delete others' replies;
 - GET /{media-id}/insights?metric=views,likes,replies,reposts,quotes, each metric as
@@ -84,13 +86,19 @@ def media_base() -> str:
 
 
 def media_url(item: MediaFile) -> str:
-    """The public address at which Threads fetches the file."""
+    """The public address at which Threads fetches the file: Parvis's own signed address
+    under PARVIS_PUBLIC_URL (the one Instagram fetches from), else the older reverse-proxy
+    folder PARVIS_THREADS_MEDIA_URL."""
+    from parvis.connectors.instagram import media_url as signed
+
+    if signed.public_base():
+        return signed.address(item)
     base = media_base()
     if not base.startswith("https://"):
         raise PermanentError(
-            f"Threads fetches images and videos from a public address: set {MEDIA_URL_SETTING} "
-            "to the https:// address at which your reverse proxy serves Parvis's "
-            "publishing/media folder (see docs/connectors.md), or publish without media"
+            "Threads fetches images and videos from a public address, and this server has "
+            "none: set PARVIS_PUBLIC_URL to Parvis's https:// address as seen from the "
+            "Internet (see docs/connectors.md), or publish without media"
         )
     # The publishing app keeps media under DATA_DIR/publishing/media/ (by SHA-256); connectors
     # may not import it (layers), so the folder is named here.

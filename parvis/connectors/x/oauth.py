@@ -189,6 +189,14 @@ def access_token(account: Any, http: httpx.Client, now: dt.datetime | None = Non
             claimed.get("client_id", ""),
             claimed.get("client_secret", ""),
         )
+    except PermanentError:
+        release(account)
+        # The refresh token is dead: the sign-in ended now (the accounts page and the bell
+        # say so, listening/expiry.py).
+        from parvis.connectors.services import do_mark_sign_in_dead
+
+        do_mark_sign_in_dead(account, now)
+        raise
     except BaseException:
         release(account)
         raise
@@ -209,6 +217,8 @@ def write(account: Any, row: Any, credentials: dict[str, str]) -> None:
     from parvis.connectors.services import set_credentials
 
     set_credentials(row, credentials)
+    # Not token_expires_at: X's tokens renew forever, and a refusal marked by
+    # do_mark_sign_in_dead must outlive the lease's release.
     row.save(update_fields=["credentials_encrypted", "credential_names", "credentials_updated_at"])
     # The caller's copy reads what is stored from now on.
     account.credentials_encrypted = row.credentials_encrypted
