@@ -553,3 +553,116 @@ def workspace_jumps(workspace: Workspace, until: dt.date, days: int = 90) -> lis
     return [
         j for j in follower_jumps(series, posted, mentions_by_day) if (j.account_id, j.day) in kept
     ]
+
+
+# --- the page ---------------------------------------------------------------------------------
+
+JUMP_DAYS = 90
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One field of one profile on the page: `state` is "set", "none" (none set), "unknown"
+    (the network does not give it) or "unread"; `flagged`: a flag concerns it."""
+
+    state: str
+    text: str = ""
+    links: tuple[str, ...] = ()
+    flagged: bool = False
+
+
+@dataclass(frozen=True)
+class Row:
+    label: str
+    cells: list[Cell]
+
+
+@dataclass(frozen=True)
+class LabelledJump:
+    jump: Jump
+    account: str
+
+
+@dataclass(frozen=True)
+class Page:
+    profiles: list[Profile]
+    rows: list[Row]
+    flags: list[Flag]
+    jumps: list[LabelledJump]
+    unexplained: int
+
+
+WEB = re.compile(r"https?://", re.IGNORECASE)
+
+# Which flags mark which field of the table.
+FLAG_FIELDS = {
+    "name_differs": "name",
+    "no_bio": "bio",
+    "stale_bio": "bio",
+    "no_avatar": "avatar",
+    "no_banner": "banner",
+    "no_link": "links",
+    "link_differs": "links",
+    "no_pinned": "pinned",
+}
+
+
+def cell(profile: Profile, name: str, flagged: set[tuple[int, str]]) -> Cell:
+    mark = (profile.account_id, name) in flagged
+    if profile.read_at is None:
+        return Cell("unread")
+    value = getattr(profile, name)
+    if value is None:
+        return Cell("unknown")
+    if name == "links":
+        return Cell(
+            "set" if value else "none",
+            links=tuple(link for link in value if WEB.match(link)),
+            text=" ".join(link for link in value if not WEB.match(link)),
+            flagged=mark,
+        )
+    if value == "":
+        return Cell("none", flagged=mark)
+    if name in ("avatar", "banner", "pinned"):
+        # Only web addresses become links: a network's « javascript: » stays text.
+        if WEB.match(value):
+            return Cell("set", links=(value,), flagged=mark)
+        return Cell("set", text=value, flagged=mark)
+    return Cell("set", text=value, flagged=mark)
+
+
+def page(workspace: Workspace, now: dt.datetime) -> Page:
+    """Everything the presence page shows: the profiles side by side, the flags, the
+    follower jumps of the last JUMP_DAYS days (newest first)."""
+    profiles = profiles_of(workspace)
+    flags = audit(profiles, workspace.name, now)
+    flagged = {
+        (f.account_id, FLAG_FIELDS[f.code])
+        for f in flags
+        if f.code in FLAG_FIELDS and f.account_id is not None
+    }
+    fields = [
+        ("name", _("Name")),
+        ("bio", _("Bio")),
+        ("avatar", _("Profile picture")),
+        ("banner", _("Banner")),
+        ("links", _("Links")),
+        ("pinned", _("Pinned post")),
+    ]
+    rows = [Row(title, [cell(p, name, flagged) for p in profiles]) for name, title in fields]
+    labels = {p.account_id: label(p) for p in profiles}
+    found = workspace_jumps(workspace, now.astimezone(dt.UTC).date(), JUMP_DAYS)
+    return Page(
+        profiles=profiles,
+        rows=rows,
+        flags=flags,
+        jumps=[LabelledJump(j, labels.get(j.account_id, "?")) for j in found],
+        unexplained=sum(1 for j in found if not j.explained_by),
+    )
+
+
+def do_read_now(workspace: Workspace) -> None:
+    """Queue a reading of the workspace's profiles (the page's « read now »)."""
+    from parvis.analytics.tasks import read_workspace_profiles_task
+
+    read_workspace_profiles_task(workspace.pk)
