@@ -345,3 +345,87 @@ def test_workspace_jumps_read_the_snapshots_and_the_post_counts(workspace):
     )
     # Outside the window asked for: nothing.
     assert presence.workspace_jumps(workspace, series[-1][0], days=10) == []
+
+
+# --- the page ---------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_page_shows_profiles_flags_and_jumps_escaped(workspace, owner, monkeypatch):
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from parvis.analytics.presence import store
+    from tests.conftest import login
+
+    blue, _ = connect(workspace, bluesky.Fake())
+    masto, _ = connect(workspace, mastodon.Fake())
+    now = timezone.now()
+    store(
+        blue,
+        ProfileInfo(
+            name="Maison Lumière",
+            bio="<script>alert(1)</script> Soldes " + str(now.year - 1),
+            avatar="javascript:alert(2)",
+            banner="",
+            links=("https://lumiere.example",),
+            pinned="",
+        ),
+        now,
+    )
+    store(
+        masto,
+        ProfileInfo(
+            name="Lumi",
+            bio="Bougies",
+            avatar="https://a.example/x.png",
+            banner="https://b/x.png",
+            links=("https://other.example",),
+            pinned=None,
+        ),
+        now,
+    )
+    today = now.date()
+    series = bought(steady(60), 50, 2_000)
+    AccountSnapshot.objects.bulk_create(
+        AccountSnapshot(
+            workspace=workspace,
+            account=masto,
+            day=today - dt.timedelta(days=59 - i),
+            at=now,
+            followers=followers,
+        )
+        for i, (_day, followers) in enumerate(series)
+    )
+    client = login(owner)
+    url = reverse("reports:presence", args=[workspace.slug])
+    response = client.get(url)
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "<script>alert(1)" not in body and "&lt;script&gt;alert(1)" in body
+    assert 'href="javascript:' not in body
+    for code in ("no_banner", "no_pinned", "stale_bio", "name_differs", "link_differs"):
+        assert code in {f.code for f in response.context["page"].flags}
+    assert response.context["page"].unexplained == 1
+    assert [j.jump.gain for j in response.context["page"].jumps] == [2_020]
+    assert "unexplained" in body or "inexpliqu" in body
+    # The home panel links to the page.
+    home = client.get(reverse("workspaces:dashboard", args=[workspace.slug]))
+    assert url in home.content.decode()
+
+
+@pytest.mark.django_db
+def test_reading_now_needs_write_reports(workspace, member_factory, monkeypatch):
+    from django.urls import reverse
+
+    from parvis.workspaces.roles import Role
+    from tests.conftest import login
+
+    queued = []
+    monkeypatch.setattr(presence, "do_read_now", lambda ws: queued.append(ws.pk))
+    url = reverse("reports:presence", args=[workspace.slug])
+    client = login(member_factory(Role.CLIENT))
+    assert client.post(url).status_code == 403
+    assert client.get(url).status_code == 200
+    response = login(member_factory(Role.COMMUNITY_MANAGER)).post(url)
+    assert response.status_code == 302 and queued == [workspace.pk]
