@@ -429,3 +429,37 @@ def test_reading_now_needs_write_reports(workspace, member_factory, monkeypatch)
     assert client.get(url).status_code == 200
     response = login(member_factory(Role.COMMUNITY_MANAGER)).post(url)
     assert response.status_code == 302 and queued == [workspace.pk]
+
+
+@pytest.mark.django_db
+def test_the_report_lists_the_periods_jumps(workspace):
+    from django.utils import translation
+
+    from parvis.analytics import report
+
+    account, _ = connect(workspace, mastodon.Fake())
+    series = bought(steady(60), 40, 2_000)
+    AccountSnapshot.objects.bulk_create(
+        AccountSnapshot(
+            workspace=workspace,
+            account=account,
+            day=day,
+            at=dt.datetime.combine(day, dt.time(12), dt.UTC),
+            followers=followers,
+        )
+        for day, followers in series
+    )
+    jump_day = DAY0 + dt.timedelta(days=40)
+    data = report.gather(workspace, jump_day - dt.timedelta(days=5), jump_day, language="en")
+    with translation.override("en"):
+        audience = next(s for s in report.sections(data) if s.key == "audience")
+    table = next(t for t in audience.tables if t.key == "follower_jumps")
+    assert table.rows == [
+        [jump_day, table.rows[0][1], account.handle, 2_015, "unexplained: bought or bot followers?"]
+    ]
+    # A period before the jump: the table says why it is empty.
+    data = report.gather(workspace, DAY0, jump_day - dt.timedelta(days=1), language="en")
+    with translation.override("en"):
+        audience = next(s for s in report.sections(data) if s.key == "audience")
+    table = next(t for t in audience.tables if t.key == "follower_jumps")
+    assert table.rows == [] and "50" in table.note
