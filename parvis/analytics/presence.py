@@ -258,8 +258,12 @@ def audit(profiles: Sequence[Profile], brand: str, now: dt.datetime) -> list[Fla
                 Flag(
                     "not_read",
                     p.account_id,
-                    _("The profile of %(who)s could not be read yet: %(error)s")
-                    % {"who": who, "error": p.error or _("no reading yet")},
+                    (
+                        _("The profile of %(who)s could not be read: %(error)s")
+                        % {"who": who, "error": p.error}
+                    )
+                    if p.error
+                    else _("The profile of %(who)s has not been read yet.") % {"who": who},
                     _("Check the account's connection on the accounts page; it is read daily."),
                 )
             )
