@@ -183,6 +183,7 @@ class Profile:
     pinned: str | None
     read_at: dt.datetime | None = None
     error: str = ""
+    supported: bool = True  # some connector of its network reads profiles
 
 
 @dataclass(frozen=True)
@@ -253,6 +254,8 @@ def audit(profiles: Sequence[Profile], brand: str, now: dt.datetime) -> list[Fla
     read = [p for p in profiles if p.read_at is not None]
     for p in profiles:
         who = label(p)
+        if not p.supported and p.read_at is None:
+            continue  # nothing to fix: Parvis cannot read this network's profiles yet
         if p.read_at is None:
             flags.append(
                 Flag(
@@ -395,6 +398,7 @@ def name_flags(profiles: Iterable[Profile], brand: str) -> list[Flag]:
 def profiles_of(workspace: Workspace) -> list[Profile]:
     """Every connected account of the workspace with its last reading (none yet: all None)."""
     readings = {r.account_id: r for r in ProfileReading.objects.filter(workspace=workspace)}
+    readable = {cls.network for cls in base.load_all().values() if can_read(cls)}
     found = []
     for account in ConnectedAccount.objects.filter(workspace=workspace).order_by(
         "network", "handle", "pk"
@@ -418,6 +422,7 @@ def profiles_of(workspace: Workspace) -> list[Profile]:
                 pinned=r.pinned if r else None,
                 read_at=r.read_at if r else None,
                 error=r.error if r else "",
+                supported=account.network in readable,
             )
         )
     return found
@@ -567,7 +572,8 @@ JUMP_DAYS = 90
 @dataclass(frozen=True)
 class Cell:
     """One field of one profile on the page: `state` is "set", "none" (none set), "unknown"
-    (the network does not give it) or "unread"; `flagged`: a flag concerns it."""
+    (the network does not give it), "unread" or "unsupported" (Parvis cannot read this
+    network's profiles yet); `flagged`: a flag concerns it."""
 
     state: str
     text: str = ""
@@ -614,7 +620,7 @@ FLAG_FIELDS = {
 def cell(profile: Profile, name: str, flagged: set[tuple[int, str]]) -> Cell:
     mark = (profile.account_id, name) in flagged
     if profile.read_at is None:
-        return Cell("unread")
+        return Cell("unread" if profile.supported else "unsupported")
     value = getattr(profile, name)
     if value is None:
         return Cell("unknown")

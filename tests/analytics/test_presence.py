@@ -463,3 +463,24 @@ def test_the_report_lists_the_periods_jumps(workspace):
         audience = next(s for s in report.sections(data) if s.key == "audience")
     table = next(t for t in audience.tables if t.key == "follower_jumps")
     assert table.rows == [] and "50" in table.note
+
+
+def test_an_unreadable_network_is_not_a_flag():
+    unread = profile(2, "reddit", read_at=None, name=None, supported=False)
+    assert presence.audit([profile(1), unread], "Maison Lumière", NOW) == []
+    assert presence.cell(unread, "name", set()).state == "unsupported"
+
+
+@pytest.mark.django_db
+def test_the_daily_task_reads_every_workspace(workspace, other_workspace, monkeypatch):
+    from parvis.analytics import tasks
+
+    seen = []
+    monkeypatch.setattr(
+        presence, "read_profiles", lambda now, ws=None: seen.append(ws) or presence.Outcome(read=2)
+    )
+    assert tasks.read_profiles_task.call_local() == {"read": 2, "failed": 0}
+    assert seen == [None]
+    assert tasks.read_workspace_profiles_task.call_local(workspace.pk)["read"] == 2
+    assert seen[-1] == workspace
+    assert tasks.read_workspace_profiles_task.call_local(10**9) == {"read": 0, "failed": 0}
