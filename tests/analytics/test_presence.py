@@ -484,3 +484,16 @@ def test_the_daily_task_reads_every_workspace(workspace, other_workspace, monkey
     assert tasks.read_workspace_profiles_task.call_local(workspace.pk)["read"] == 2
     assert seen[-1] == workspace
     assert tasks.read_workspace_profiles_task.call_local(10**9) == {"read": 0, "failed": 0}
+
+
+@pytest.mark.django_db
+def test_the_demo_account_has_a_profile_with_two_things_to_fix():
+    from parvis.demo.seed import ensure_demo
+    from parvis.workspaces.models import Workspace
+
+    ensure_demo()
+    demo = Workspace.objects.get(slug="demo")
+    outcome = presence.read_profiles(NOW, demo)
+    assert outcome.read >= 1 and not outcome.failed
+    flags = presence.audit(presence.profiles_of(demo), demo.name, NOW)
+    assert {f.code for f in flags} == {"stale_bio", "no_banner"}
