@@ -467,8 +467,11 @@ def daily_gains(series: Sequence[tuple[dt.date, int]]) -> list[tuple[dt.date, in
 def jumps(account_id: int, series: Sequence[tuple[dt.date, int]]) -> list[Jump]:
     """The days whose gain passes max(FLOOR, FACTOR times the median absolute daily gain of the
     previous BASELINE_DAYS) (times the days since the previous reading, after a gap); a day
-    needs MIN_HISTORY daily gains before it to be judged."""
-    gains = daily_gains(series)
+    needs MIN_HISTORY daily gains before it to be judged. A count coming back to where it
+    was (a network that answered 0 one day, an unfollow wave undone) is no jump: the gain
+    must also pass the threshold above the highest count of the window."""
+    ordered = sorted(dict(series).items())
+    gains = daily_gains(ordered)
     found = []
     for i, (day, gain, days) in enumerate(gains):
         window_start = day - dt.timedelta(days=BASELINE_DAYS)
@@ -479,7 +482,11 @@ def jumps(account_id: int, series: Sequence[tuple[dt.date, int]]) -> list[Jump]:
             continue
         usual = statistics.median(history)
         threshold = max(FLOOR, FACTOR * usual) * days
-        if gain > threshold:
+        if gain <= threshold:
+            continue
+        # ordered[i + 1] is this day's reading, ordered[i] the previous one.
+        peak = max(n for d_, n in ordered[: i + 1] if d_ >= window_start)
+        if ordered[i + 1][1] - peak > threshold:
             found.append(Jump(account_id, day, gain, usual, threshold))
     return found
 

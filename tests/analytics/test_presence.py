@@ -293,6 +293,14 @@ def test_the_floor_keeps_small_accounts_quiet():
     assert presence.jumps(1, series) == []
 
 
+def test_a_count_coming_back_is_not_a_jump():
+    series = steady(60)
+    glitch = [(d, 0 if i == 40 else n) for i, (d, n) in enumerate(series)]
+    assert presence.jumps(1, glitch) == []
+    # Bought the day after the glitch: still seen.
+    assert len(presence.jumps(1, bought(glitch, 41, 2_000))) == 1
+
+
 def test_too_little_history_is_not_judged():
     series = bought(steady(8), 5, 2_000)
     assert presence.jumps(1, series) == []
