@@ -373,8 +373,8 @@ def link_flags(profiles: Iterable[Profile]) -> list[Flag]:
 
 
 def name_flags(profiles: Iterable[Profile], brand: str) -> list[Flag]:
-    """A display name that does not contain the brand's name (accents, case, spaces and
-    emoji aside) is flagged."""
+    """A display name that neither contains the brand's name nor makes two thirds of it
+    (accents, case, spaces and emoji aside) is flagged."""
     brand_key = fold(brand)
     if not brand_key:
         return []
@@ -382,7 +382,11 @@ def name_flags(profiles: Iterable[Profile], brand: str) -> list[Flag]:
     for p in profiles:
         if p.name is None:
             continue
-        if brand_key not in fold(p.name):
+        name_key = fold(p.name)
+        # « Maison Lumière » for a workspace named « Maison Lumière Lyon » is the brand; « Lumi »
+        # is not: a name inside the brand's must be at least two thirds of it.
+        inside = name_key in brand_key and 3 * len(name_key) >= 2 * len(brand_key)
+        if not name_key or (brand_key not in name_key and not inside):
             flags.append(
                 Flag(
                     "name_differs",

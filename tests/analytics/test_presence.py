@@ -243,6 +243,12 @@ def test_a_name_other_than_the_brand_is_flagged():
     profiles = [profile(1, name="Lumière Officiel"), profile(2, name="MAISON-LUMIERE")]
     flags = presence.audit(profiles, "Maison Lumière", NOW)
     assert codes(flags) == [("name_differs", 1)]
+    # A longer workspace name that holds the display name is the same brand; emoji only is not.
+    profiles = [profile(1, name="Maison Lumière"), profile(2, name="🕯️✨"), profile(3, name="Lumi")]
+    assert codes(presence.audit(profiles, "Maison Lumière — Lyon", NOW)) == [
+        ("name_differs", 2),
+        ("name_differs", 3),
+    ]
 
 
 def test_an_old_or_failed_reading_is_said():
