@@ -314,6 +314,11 @@ def test_routes_are_found():
     assert {"workspaces:dashboard", "workspaces:strategy", "connectors:accounts"} <= names
 
 
+def test_the_presence_page_is_walked():
+    # No parameter to fill: the matrix covers it as soon as the resolver lists it.
+    assert "reports:presence" in {name for _, name, _ in ROUTES}
+
+
 def test_every_parameter_can_be_filled(world, workspace):
     for route, name, _ in ROUTES:
         fill(route, name, workspace.slug, world)

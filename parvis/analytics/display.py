@@ -143,5 +143,6 @@ def audience(workspace: Any, now: dt.datetime, days: int = 30) -> dict[str, Any]
 def home_panel(request: Any) -> str:
     now = timezone.now()
     return render_to_string(
-        "analytics/_home_panel.html", {"audience": audience(request.workspace, now)}
+        "analytics/_home_panel.html",
+        {"audience": audience(request.workspace, now), "slug": request.workspace.slug},
     )

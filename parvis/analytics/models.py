@@ -130,3 +130,32 @@ class ScheduledSend(WorkspaceScoped):
 
     def __str__(self) -> str:
         return f"{self.schedule_id} {self.period_start}"
+
+
+class ProfileReading(WorkspaceScoped):
+    """A connected account's public profile as last read (presence.py, daily): one row per
+    account, replaced at each reading. A field left None: the network does not give it; ""
+    means « none set ». `error`: why the last attempt failed (the fields keep the last good
+    reading)."""
+
+    account = models.OneToOneField(
+        "connectors.ConnectedAccount", on_delete=models.CASCADE, related_name="+"
+    )
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    # NULL is « the network does not give it », apart from "" (« none set »): the audit
+    # flags a missing avatar only where the network said there is none.
+    name = models.TextField(_("name"), null=True, blank=True)  # noqa: DJ001
+    bio = models.TextField(_("bio"), null=True, blank=True)  # noqa: DJ001
+    avatar = models.TextField(_("avatar"), null=True, blank=True)  # noqa: DJ001
+    banner = models.TextField(_("banner"), null=True, blank=True)  # noqa: DJ001
+    links = models.JSONField(_("links"), null=True, blank=True)
+    pinned = models.TextField(_("pinned post"), null=True, blank=True)  # noqa: DJ001
+    error = models.TextField(_("last error"), blank=True, default="")
+    tried_at = models.DateTimeField(_("last tried at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("profile reading")
+        verbose_name_plural = _("profile readings")
+
+    def __str__(self) -> str:
+        return f"{self.account_id}: {self.name}"

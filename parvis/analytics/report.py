@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from parvis.analytics import kpis
+from parvis.analytics import kpis, presence
 from parvis.analytics.models import AccountSnapshot, ReportSettings
 from parvis.connectors.models import ConnectedAccount
 from parvis.core.networks import network_label
@@ -83,6 +83,8 @@ class ReportData:
     comments: str
     kpis: list[kpis.Kpi] = field(default_factory=list)
     audience: Audience = field(default_factory=Audience)
+    # Follower jumps of the period (presence.py), with each account's « network handle ».
+    jumps: list[tuple[presence.Jump, str, str]] = field(default_factory=list)
     listening: explorer.Overview | None = None
     publications: reporting.Publications | None = None
     community: reporting.Community | None = None
@@ -169,6 +171,7 @@ def gather(
         data.kpis = kpis.evaluate_all(objectives, workspace, min(now, end))
         step(15)
         data.audience = audience(workspace, since, until)
+        data.jumps = follower_jumps(workspace, since, until)
         step(25)
         data.listening = explorer.overview(workspace, since, until)
         step(55)
@@ -181,6 +184,35 @@ def gather(
         data.crises = reporting.section(reporting.CRISES, workspace, start, end)
         step(85)
     return data
+
+
+# The report's list of follower jumps is short: the newest this many.
+REPORT_JUMPS = 10
+
+
+def follower_jumps(
+    workspace: Workspace, since: dt.date, until: dt.date
+) -> list[tuple[presence.Jump, str, str]]:
+    """The period's follower jumps (presence.workspace_jumps, newest first, at most
+    REPORT_JUMPS) with each account's network and handle."""
+    found = presence.workspace_jumps(workspace, until, (until - since).days + 1)[:REPORT_JUMPS]
+    if not found:
+        return []
+    names = {
+        pk: (network, handle)
+        for pk, network, handle in ConnectedAccount.objects.filter(workspace=workspace).values_list(
+            "pk", "network", "handle"
+        )
+    }
+    return [(j, *names.get(j.account_id, ("", "?"))) for j in found]
+
+
+def jump_explanation(jump: presence.Jump) -> str:
+    if jump.explained_by == "post":
+        return _("a post published that day or the day before")
+    if jump.explained_by == "mentions":
+        return _("a spike of mentions that day")
+    return _("unexplained: bought or bot followers?")
 
 
 def audience(workspace: Workspace, since: dt.date, until: dt.date) -> Audience:
@@ -340,6 +372,21 @@ def audience_section(data: ReportData) -> Section:
                 [_("Day"), _("Followers")],
                 [[d, n] for d, n in data.audience.daily],
                 note="" if data.audience.daily else _("No follower count was read in the period."),
+            ),
+            Table(
+                "follower_jumps",
+                _("Unusual follower jumps"),
+                [_("Day"), _("Network"), _("Account"), _("Followers gained"), _("Explanation")],
+                [
+                    [j.day, network_label(network), handle, j.gain, jump_explanation(j)]
+                    for j, network, handle in data.jumps
+                ],
+                note=""
+                if data.jumps
+                else _(
+                    "No day when an account gained far more followers than usual (the rule: "
+                    "more than 50 and 5 times its usual daily gain)."
+                ),
             ),
         ],
     )

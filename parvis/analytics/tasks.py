@@ -47,3 +47,25 @@ def scheduled_reports_task() -> int:
 
     reports.requeue_lost()
     return reports.run_schedules()
+
+
+@db_periodic_task(crontab(hour="5", minute="41"))
+def read_profiles_task() -> dict[str, int]:
+    """Once a day: every connected account's profile (presence.py, the presence audit)."""
+    from parvis.analytics import presence
+
+    outcome = presence.read_profiles(timezone.now())
+    return {"read": outcome.read, "failed": len(outcome.failed)}
+
+
+@db_task()
+def read_workspace_profiles_task(workspace_id: int) -> dict[str, int]:
+    """« Read the profiles now » on the presence page."""
+    from parvis.analytics import presence
+    from parvis.workspaces.models import Workspace
+
+    workspace = Workspace.objects.filter(pk=workspace_id).first()
+    if workspace is None:
+        return {"read": 0, "failed": 0}
+    outcome = presence.read_profiles(timezone.now(), workspace)
+    return {"read": outcome.read, "failed": len(outcome.failed)}

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from parvis.analytics import report, reports
+from parvis.analytics import presence, report, reports
 from parvis.analytics.forms import ReportForm, SettingsForm, last_month
 from parvis.analytics.models import Report, ReportState, ScheduledSend
 from parvis.workspaces.access import WorkspaceRequest, get_in_workspace, scoped, workspace_view
@@ -171,3 +171,19 @@ def agency(request: HttpRequest) -> HttpResponse:
     from parvis.analytics.agency import DAYS, rows
 
     return render(request, "analytics/agency.html", {"rows": rows(request.user), "days": DAYS})
+
+
+@workspace_view(Perm.VIEW_REPORTS)
+def presence_page(request: WorkspaceRequest) -> HttpResponse:
+    """The health of the presence: profiles side by side, flags, follower jumps. POST (write
+    reports): read the profiles now."""
+    workspace = request.workspace
+    can_write = request.membership.can(Perm.WRITE_REPORTS)
+    if request.method == "POST":
+        if not can_write:
+            raise PermissionDenied
+        presence.do_read_now(workspace)
+        messages.success(request, _("The profiles will be read in a moment: reload the page."))
+        return redirect("reports:presence", workspace.slug)
+    context = {"page": presence.page(workspace, timezone.now()), "can_write": can_write}
+    return render(request, "analytics/presence.html", context)

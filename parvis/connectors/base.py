@@ -609,6 +609,61 @@ class Connector:
             f"Parvis cannot read the account's counts on {self.network or self.kind}"
         )
 
+    def profile(self, context: MetricsContext) -> ProfileInfo:
+        """The connected account's public profile now (the presence audit). Raises RetryLater
+        or PermanentError; a connector that cannot read profiles keeps this default."""
+        raise PermanentError(
+            f"Parvis cannot read the account's profile on {self.network or self.kind}"
+        )
+
+
+@dataclass(frozen=True)
+class ProfileInfo:
+    """An account's public profile as its network shows it now: its name, bio (plain text),
+    the addresses of its avatar and banner ("" when none is set), its links (the website
+    field, the profile's link fields, addresses written in the bio) and its pinned post's
+    address; None where the network does not say (not "" — "" means « none set »)."""
+
+    name: str | None = None
+    bio: str | None = None
+    avatar: str | None = None
+    banner: str | None = None
+    links: tuple[str, ...] | None = None
+    pinned: str | None = None
+
+
+# Caps on what a profile's fields may hold: a network's answer is data to check, and a
+# megabyte bio must not reach the page or the database whole.
+PROFILE_TEXT_MAX = 5_000
+PROFILE_LINKS_MAX = 10
+_LINK = re.compile(r"https?://[^\s<>\"']+", re.IGNORECASE)
+
+
+def profile_text(value: Any, cap: int = PROFILE_TEXT_MAX) -> str | None:
+    """A profile field from a network's answer: a string without NUL or lone surrogates (which
+    PostgreSQL's text refuses), trimmed and cut at `cap`; None for anything not a string."""
+    if not isinstance(value, str):
+        return None
+    cleaned = "".join(c for c in value if c != "\x00" and not 0xD800 <= ord(c) <= 0xDFFF)
+    return cleaned.strip()[:cap]
+
+
+def links_in(text: str) -> list[str]:
+    """The web addresses written in a text, in order, without the punctuation that ends a
+    sentence."""
+    return [m.group(0).rstrip(".,;:!?)»") for m in _LINK.finditer(text)]
+
+
+def profile_links(*groups: Any) -> tuple[str, ...]:
+    """Links from several places of a profile, each once, at most PROFILE_LINKS_MAX."""
+    found: list[str] = []
+    for group in groups:
+        for value in group:
+            link = profile_text(value, 2_000)
+            if link and link not in found:
+                found.append(link)
+    return tuple(found[:PROFILE_LINKS_MAX])
+
 
 @dataclass(frozen=True)
 class AccountMetrics:

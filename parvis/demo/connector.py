@@ -28,6 +28,7 @@ from parvis.connectors.base import (
     OutgoingPost,
     PermanentError,
     PostMetrics,
+    ProfileInfo,
     PublishContext,
     PublishedPost,
     ReplyContext,
@@ -100,6 +101,23 @@ def demo_account_metrics(handle: str, now: dt.datetime) -> AccountMetrics:
         followers=round(4_200 + 14 * days + digest[0] / 16),
         following=round(310 + days / 20),
         posts=round(180 + days * 0.8),
+    )
+
+
+def demo_profile(handle: str, now: dt.datetime) -> ProfileInfo:
+    """The demo account's profile: complete but for two things the presence page should
+    show (a bio still speaking of last year's sale, no banner)."""
+    return ProfileInfo(
+        name="Maison Lumière",
+        bio=(
+            "Bougies et objets de lumière faits main à Lyon depuis 2014. "
+            f"Soldes d'hiver {now.year - 1} : -30 % sur les photophores. "
+            "https://maison-lumiere.example"
+        ),
+        avatar=f"https://demo.parvis.example/{handle}/avatar.jpg",
+        banner="",
+        links=("https://maison-lumiere.example",),
+        pinned=f"https://demo.parvis.example/{handle}/post/1",
     )
 
 
@@ -248,6 +266,10 @@ class DemoReplayConnector(Connector):
     def account_metrics(self, context: MetricsContext) -> AccountMetrics:
         account = self.acting_account("reading the account's counts", "the account")
         return demo_account_metrics(account.handle, self.now())
+
+    def profile(self, context: MetricsContext) -> ProfileInfo:
+        account = self.acting_account("reading the account's profile", "the account")
+        return demo_profile(account.handle, self.now())
 
     # -- moderating: the demo's « network » keeps each item's state (DemoModeration)
 

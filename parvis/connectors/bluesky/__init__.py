@@ -41,6 +41,7 @@ from parvis.connectors.base import (
     OutgoingPost,
     PermanentError,
     PostMetrics,
+    ProfileInfo,
     PublishContext,
     PublishedPost,
     PublishLimits,
@@ -494,6 +495,14 @@ class BlueskyConnector(Connector):
             session.login()  # its DID, the one name of the account that never changes
         actor = (session.did if session is not None else "") or account.handle
         return metrics.account(self.reader(), actor)
+
+    def profile(self, context: MetricsContext) -> ProfileInfo:
+        account = self.acting_account("reading the account's profile", "the account")
+        session = self.session()
+        if session is not None and not session.credentials.get("access_jwt"):
+            session.login()
+        actor = (session.did if session is not None else "") or account.handle
+        return metrics.profile(self.reader(), actor)
 
     # --- moderating (hidden replies) ---------------------------------------------------
 

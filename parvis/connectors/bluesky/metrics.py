@@ -7,7 +7,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from parvis.connectors.base import AccountMetrics, PostMetrics, RetryLater, metric
+from parvis.connectors.base import (
+    AccountMetrics,
+    PostMetrics,
+    ProfileInfo,
+    RetryLater,
+    links_in,
+    metric,
+    profile_links,
+    profile_text,
+)
 from parvis.connectors.bluesky import mapping
 from parvis.connectors.bluesky.profiles import Reader
 
@@ -65,4 +74,32 @@ def account(reader: Reader, actor: str) -> AccountMetrics:
         followers=metric(body.get("followersCount")),
         following=metric(body.get("followsCount")),
         posts=metric(body.get("postsCount")),
+    )
+
+
+def pinned_address(value: Any) -> str:
+    """The web address of a pinned post (a strongRef to at://DID/app.bsky.feed.post/RKEY),
+    "" when none is pinned or the reference is not a post's."""
+    uri = value.get("uri") if isinstance(value, dict) else None
+    if not isinstance(uri, str) or not post_uri(uri):
+        return ""
+    did, _, rkey = uri.removeprefix("at://").partition("/app.bsky.feed.post/")
+    return f"https://bsky.app/profile/{did}/post/{rkey}"
+
+
+def profile(reader: Reader, actor: str) -> ProfileInfo:
+    """The account's profile from its profileViewDetailed (app.bsky.actor.getProfile):
+    displayName, description, avatar, banner, pinnedPost — each optional in the lexicon, so
+    a missing one is « none set ». Bluesky has no link field: the links are the bio's."""
+    body = reader.query(GET_PROFILE, {"actor": actor})
+    if not isinstance(body, dict) or not body.get("did"):
+        raise RetryLater(f"{GET_PROFILE} answered without a profile")
+    bio = profile_text(body.get("description", "")) or ""
+    return ProfileInfo(
+        name=profile_text(body.get("displayName", ""), 640) or "",
+        bio=bio,
+        avatar=profile_text(body.get("avatar", ""), 2_000) or "",
+        banner=profile_text(body.get("banner", ""), 2_000) or "",
+        links=profile_links(links_in(bio)),
+        pinned=pinned_address(body.get("pinnedPost")),
     )

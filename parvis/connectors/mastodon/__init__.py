@@ -43,6 +43,7 @@ from parvis.connectors.base import (
     OutgoingPost,
     PermanentError,
     PostMetrics,
+    ProfileInfo,
     PublishContext,
     PublishedPost,
     PublishLimits,
@@ -437,6 +438,9 @@ class MastodonConnector(Connector):
 
     def account_metrics(self, context: MetricsContext) -> AccountMetrics:
         return metrics.account(self.home_api(publishing=True))
+
+    def profile(self, context: MetricsContext) -> ProfileInfo:
+        return metrics.profile(self.home_api(publishing=True))
 
     # --- connecting an account ------------------------------------------------------------
 

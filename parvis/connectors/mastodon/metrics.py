@@ -17,7 +17,17 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from parvis.connectors.base import AccountMetrics, PostMetrics, RetryLater, metric
+from parvis.connectors.base import (
+    AccountMetrics,
+    PostMetrics,
+    ProfileInfo,
+    RetryLater,
+    links_in,
+    metric,
+    profile_links,
+    profile_text,
+)
+from parvis.connectors.html import to_text
 from parvis.connectors.mastodon import feeds
 from parvis.connectors.mastodon.api import Api
 
@@ -112,4 +122,38 @@ def account(api: Api) -> AccountMetrics:
         followers=metric(body.get("followers_count")),
         following=metric(body.get("following_count")),
         posts=metric(body.get("statuses_count")),
+    )
+
+
+def image(value: Any) -> str:
+    """An avatar's or header's address, "" for Mastodon's stand-in when none is set (the
+    instance serves `/avatars/original/missing.png`, `/headers/original/missing.png`)."""
+    address = profile_text(value, 2_000) or ""
+    return "" if address.rsplit("/", 1)[-1].startswith("missing.") else address
+
+
+def profile(api: Api) -> ProfileInfo:
+    """The token's account (verify_credentials): display_name, note (HTML, read as text),
+    avatar, header, and the links of its profile fields (each field's value is HTML: an
+    address is the text of its link) and of its bio. The pinned posts need another call per
+    account: not read (None, « not given »)."""
+    body = feeds.decode(api.get(VERIFY), api.host)
+    if not isinstance(body, dict) or not body.get("id"):
+        raise RetryLater(f"{api.host} answered without the account")
+    note = body.get("note")
+    bio = profile_text(to_text(note)) if isinstance(note, str) else ""
+    fields = body.get("fields")
+    field_links: list[str] = []
+    if isinstance(fields, list):
+        for item in fields[:20]:
+            value = item.get("value") if isinstance(item, dict) else None
+            if isinstance(value, str):
+                field_links += links_in(to_text(value[:5_000])) or links_in(value[:5_000])
+    return ProfileInfo(
+        name=profile_text(body.get("display_name", ""), 640) or "",
+        bio=bio or "",
+        avatar=image(body.get("avatar")),
+        banner=image(body.get("header")),
+        links=profile_links(field_links, links_in(bio or "")),
+        pinned=None,
     )

@@ -106,6 +106,9 @@ class Fake(FakeNetwork):
         # and those deleted since (getPosts leaves them out).
         self.own_counts: dict[str, dict[str, Any]] = {}
         self.own_deleted: set[str] = set()
+        # Fields of the account's own profileViewDetailed that a test sets (banner,
+        # pinnedPost…); a None value removes the field (optional in the lexicon).
+        self.own_profile: dict[str, Any] = {}
 
     # --- the connector's side -------------------------------------------------------------
 
@@ -186,6 +189,9 @@ class Fake(FakeNetwork):
                         "indexedAt": "2024-02-01T10:00:00.000Z",
                     }
                 )
+                if name == OUR_HANDLE:
+                    view.update(self.own_profile)
+                    view = {k: v for k, v in view.items() if v is not None}
                 return view
         return None
 

@@ -155,6 +155,8 @@ class Fake(FakeNetwork):
         self.bulk_statuses = True
         # The account's own followers as verify_credentials gives them (account metrics).
         self.own_followers = 120
+        # Fields of the account's own CredentialAccount that a test sets (note, fields…).
+        self.own_profile: dict[str, Any] = {}
 
     # --- the connector's side -------------------------------------------------------------
 
@@ -397,9 +399,8 @@ class Fake(FakeNetwork):
         if path == "/api/v1/conversations":
             return self.conversation_list(one, request)
         if path == "/api/v1/accounts/verify_credentials":
-            return httpx.Response(
-                200, json=self.account_entity("parvis", followers=self.own_followers)
-            )
+            entity = self.account_entity("parvis", followers=self.own_followers)
+            return httpx.Response(200, json={**entity, **self.own_profile})
         if path == "/api/v1/statuses" and self.bulk_statuses:
             return self.statuses_by_id(params.get("id[]", []))
         if path.startswith("/api/v1/statuses/") and path.count("/") == 4:
