@@ -456,6 +456,20 @@ def cmd_detect_spikes(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    setup_django()
+    from parvis.ops import commands
+
+    return commands.run(commands.backup, args)
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    setup_django()
+    from parvis.ops import commands
+
+    return commands.run(commands.restore, args)
+
+
 # --- parser ---------------------------------------------------------------------------------
 
 
@@ -591,6 +605,34 @@ def build_parser() -> argparse.ArgumentParser:
         "growing with the level)",
     )
     spikes.set_defaults(func=cmd_detect_spikes)
+
+    backup = sub.add_parser(
+        "backup",
+        help="a consistent backup (database, files, keys) into one archive, while Parvis runs",
+    )
+    backup.add_argument(
+        "--out", help="archive path or folder (default: PARVIS_BACKUP_DIR or the current folder)"
+    )
+    backup.add_argument(
+        "--without-keys",
+        action="store_true",
+        help="leave the keys out (no passphrase; credentials must then be re-entered)",
+    )
+    backup.set_defaults(func=cmd_backup)
+
+    restore = sub.add_parser(
+        "restore",
+        help="restore a backup into an empty data dir and database, then migrate forward; "
+        "the keys' passphrase is read from standard input",
+    )
+    restore.add_argument("path", help="the archive written by `parvis backup`")
+    restore.add_argument(
+        "--force", action="store_true", help="replace the data already in the target"
+    )
+    restore.add_argument(
+        "--without-keys", action="store_true", help="do not restore the archive's keys"
+    )
+    restore.set_defaults(func=cmd_restore)
 
     from parvis.publishing import draw_cli  # stdlib only: anyone can re-run a draw
 

@@ -1,0 +1,83 @@
+"""The worker's heartbeat and its tasks' durations, stored where every process reads them."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from parvis.ops.models import TaskStat, WorkerHeartbeat
+
+log = logging.getLogger(__name__)
+
+# A worker runs the heartbeat task every minute: three missed minutes mean it is gone.
+STALE_AFTER = timedelta(minutes=3)
+# Rows of workers gone for this long are deleted (every restart makes a new pid).
+FORGET_AFTER = timedelta(days=1)
+STARTED_AT = timezone.now()
+
+
+def beat(now: datetime | None = None) -> None:
+    now = now or timezone.now()
+    host, pid = socket.gethostname()[:255], os.getpid()
+    updated = WorkerHeartbeat.objects.filter(host=host, pid=pid).update(seen_at=now)
+    if not updated:
+        try:
+            with transaction.atomic():
+                WorkerHeartbeat.objects.create(
+                    host=host, pid=pid, started_at=STARTED_AT, seen_at=now
+                )
+        except IntegrityError:
+            WorkerHeartbeat.objects.filter(host=host, pid=pid).update(seen_at=now)
+    WorkerHeartbeat.objects.filter(seen_at__lt=now - FORGET_AFTER).delete()
+
+
+def last_heartbeat() -> datetime | None:
+    row = WorkerHeartbeat.objects.order_by("-seen_at").values_list("seen_at", flat=True).first()
+    return row
+
+
+def record_task(name: str, seconds: float, failed: bool) -> None:
+    """Add one run to the task's counters (the database adds: workers run side by side)."""
+    now = timezone.now()
+    changes = {
+        "runs": F("runs") + 1,
+        "failures": F("failures") + (1 if failed else 0),
+        "seconds_total": F("seconds_total") + seconds,
+        "last_run_at": now,
+    }
+    if TaskStat.objects.filter(name=name).update(**changes):
+        return
+    try:
+        with transaction.atomic():
+            TaskStat.objects.create(name=name)
+    except IntegrityError:
+        pass  # another worker created it first
+    TaskStat.objects.filter(name=name).update(**changes)
+
+
+_started: dict[str, float] = {}
+_lock = threading.Lock()
+
+
+def task_started(task_id: str) -> None:
+    with _lock:
+        _started[task_id] = time.monotonic()
+
+
+def task_finished(task_id: str, name: str, failed: bool) -> None:
+    with _lock:
+        started = _started.pop(task_id, None)
+    if started is None:
+        return
+    try:
+        record_task(name[:200], time.monotonic() - started, failed)
+    except Exception:  # the statistics must never fail a task
+        log.exception("could not record the duration of task %s", name)
