@@ -470,6 +470,28 @@ def cmd_restore(args: argparse.Namespace) -> int:
     return commands.run(commands.restore, args)
 
 
+def cmd_check(args: argparse.Namespace) -> int:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "parvis.settings")
+    import django
+
+    from parvis.config import ConfigError
+
+    try:
+        django.setup()
+    except ConfigError as exc:
+        print(f"{'error':<8}{'settings':<12}{exc}\n{'':<20}→ fix the variable it names")
+        return 1
+    from parvis.ops.check import exit_code, run_checks
+
+    lines = run_checks()
+    for line in lines:
+        print(line.render())
+    errors = sum(line.level == "error" for line in lines)
+    warnings = sum(line.level == "warning" for line in lines)
+    print(f"\n{errors} errors, {warnings} warnings.")
+    return exit_code(lines)
+
+
 # --- parser ---------------------------------------------------------------------------------
 
 
@@ -605,6 +627,10 @@ def build_parser() -> argparse.ArgumentParser:
         "growing with the level)",
     )
     spikes.set_defaults(func=cmd_detect_spikes)
+
+    sub.add_parser(
+        "check", help="check the deployment: settings, database, queue, worker, keys, TLS…"
+    ).set_defaults(func=cmd_check)
 
     backup = sub.add_parser(
         "backup",

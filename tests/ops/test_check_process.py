@@ -1,0 +1,67 @@
+"""`parvis check` as a self-hoster runs it, on a deployment of its own."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.processes import (
+    Database,
+    clean_env,
+    fresh_deployment,
+    run_parvis,
+    start_parvis,
+    wait_until,
+)
+
+pytestmark = pytest.mark.slow
+
+
+def test_unmigrated_then_ready_once_a_worker_beats(tmp_path):
+    with fresh_deployment(tmp_path / "data", "chk") as env:
+        before = run_parvis(["check"], env, check=False)
+        assert before.returncode == 1
+        assert "migrations not applied" in before.stdout
+        assert "→ run `parvis migrate`" in before.stdout
+
+        run_parvis(["migrate"], env)
+        worker = start_parvis(["worker", "--workers", "1"], env, tmp_path / "worker.log", tmp_path)
+        db = Database(env)
+        try:
+            # The heartbeat task runs every minute, and once as the consumer starts.
+            wait_until(
+                lambda: db.scalar("SELECT COUNT(*) FROM ops_workerheartbeat"),
+                "the worker's heartbeat",
+                worker,
+                timeout=90,
+            )
+            # Its run is timed for /metrics.
+            wait_until(
+                lambda: db.scalar(
+                    "SELECT runs FROM ops_taskstat WHERE name LIKE '%worker_heartbeat%'"
+                ),
+                "the heartbeat task's statistics",
+                worker,
+            )
+        finally:
+            worker.stop()
+        after = run_parvis(["check"], env, check=False)
+        assert after.returncode == 0, after.stdout
+        assert "error" not in after.stdout.split("\n\n")[0]
+        assert "ok      worker" in after.stdout
+        assert "0 errors" in after.stdout
+
+
+def test_unreachable_database_and_queue_and_a_bad_setting(tmp_path):
+    env = clean_env(
+        tmp_path / "data",
+        PARVIS_DATABASE_URL="postgres://parvis:nope@127.0.0.1:1/parvis",
+        PARVIS_REDIS_URL="redis://127.0.0.1:1/0",
+    )
+    done = run_parvis(["check"], env, check=False)
+    assert done.returncode == 1
+    assert "error   database    postgresql unreachable" in done.stdout
+    assert "error   queue       RedisHuey unreachable" in done.stdout
+
+    bad = run_parvis(["check"], clean_env(tmp_path / "data", PARVIS_LOG_FORMAT="xml"), check=False)
+    assert bad.returncode == 1
+    assert "error   settings    PARVIS_LOG_FORMAT='xml'" in bad.stdout
