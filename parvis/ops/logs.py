@@ -32,3 +32,7 @@ class JsonFormatter(logging.Formatter):
             line["exception"] = self.formatException(record.exc_info)
         # default=str: a message argument that JSON cannot hold is written as its text.
         return json.dumps(line, ensure_ascii=False, default=str)
+
+
+def clear_request_id(**kwargs: object) -> None:
+    request_id.set("")

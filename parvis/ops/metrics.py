@@ -17,7 +17,6 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from prometheus_client import CollectorRegistry, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, SummaryMetricFamily
-from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.registry import Collector
 
 # auto_describe off: describing would run the collector's queries at import.
@@ -192,6 +191,9 @@ class DatabaseCollector(Collector):
 
 
 REGISTRY.register(DatabaseCollector())
+# The classic text format, which every Prometheus reads (the client's newest default, 1.0.0,
+# is for Prometheus 3 only); every name here is a legacy name, so the body is the same.
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 
 def authorized(request: HttpRequest) -> bool:
@@ -209,4 +211,4 @@ def metrics_view(request: HttpRequest) -> HttpResponse:
         response = HttpResponse("bearer token required\n", status=401, content_type="text/plain")
         response["WWW-Authenticate"] = 'Bearer realm="metrics"'
         return response
-    return HttpResponse(generate_latest(REGISTRY), content_type=CONTENT_TYPE_LATEST)
+    return HttpResponse(generate_latest(REGISTRY), content_type=CONTENT_TYPE)

@@ -22,12 +22,11 @@ class RequestMetricsMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         given = request.headers.get("X-Request-ID", "")
         rid = given if SANE_ID.fullmatch(given) else uuid.uuid4().hex
-        token = logs.request_id.set(rid)
+        # Cleared when the response is finished (logs.clear_request_id), not here: Django logs
+        # a 4xx/5xx answer after the middleware chain has returned.
+        logs.request_id.set(rid)
         started = time.perf_counter()
-        try:
-            response = self.get_response(request)
-        finally:
-            logs.request_id.reset(token)
+        response = self.get_response(request)
         match = request.resolver_match
         view = (match.view_name if match else "") or "unmatched"
         metrics.observe_request(
