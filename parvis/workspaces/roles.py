@@ -37,6 +37,7 @@ class Perm(StrEnum):
     APPROVE = "approve"
     VIEW_REPORTS = "view_reports"
     MANAGE_ALERTS = "manage_alerts"
+    VIEW_OPERATIONS = "view_operations"
 
 
 ALL = frozenset(Role)
@@ -58,6 +59,8 @@ PERMISSIONS: dict[Perm, frozenset[Role]] = {
     # Who is woken at night and where the brand's alerts go are the editors' call, as the
     # queries they watch are.
     Perm.MANAGE_ALERTS: EDITORS,
+    # The server's backups (parvis/ops): whoever answers for the data, the owners.
+    Perm.VIEW_OPERATIONS: frozenset({Role.OWNER}),
 }
 
 PERMISSION_LABELS: dict[Perm, StrOrPromise] = {
@@ -73,6 +76,7 @@ PERMISSION_LABELS: dict[Perm, StrOrPromise] = {
     Perm.APPROVE: _("Approve posts before publication"),
     Perm.VIEW_REPORTS: _("Read reports and KPIs"),
     Perm.MANAGE_ALERTS: _("Create and edit alert rules and quiet hours"),
+    Perm.VIEW_OPERATIONS: _("See whether the server's backups are recent"),
 }
 
 
