@@ -66,7 +66,7 @@ step "4. the data dir and the backups' folder (mode 0700)"
 install -d -m 0700 "$PREFIX/var/lib/parvis" "$PREFIX/var/backups/parvis"
 
 as_parvis() {
-    # README: sudo -u parvis sh -c 'set -a; . /etc/parvis/parvis.env; exec parvis …'
+    # README: runuser -u parvis -- sh -c 'set -a; . /etc/parvis/parvis.env; exec parvis …'
     (set -a && . "$PREFIX/etc/parvis/parvis.env" && set +a && exec "$PARVIS" "$@")
 }
 
