@@ -169,10 +169,10 @@ def pg_conninfo(staging: Path) -> str:
         passfile.write_text(":".join([*escaped, password]) + "\n")
         parts["passfile"] = str(passfile)
 
-    def value(v: str) -> str:
+    def quoted(v: str) -> str:
         return "'" + str(v).replace("\\", "\\\\").replace("'", "\\'") + "'"
 
-    return " ".join(f"{k}={value(v)}" for k, v in parts.items() if v)
+    return " ".join(f"{k}={quoted(v)}" for k, v in parts.items() if v)
 
 
 def run_tool(command: list[str]) -> None:

@@ -283,9 +283,12 @@ def check_smtp() -> list[Line]:
     host, port = settings.EMAIL_HOST, settings.EMAIL_PORT
     try:
         context = ssl.create_default_context()
-        server_class = smtplib.SMTP_SSL if settings.EMAIL_USE_SSL else smtplib.SMTP
-        kwargs = {"context": context} if settings.EMAIL_USE_SSL else {}
-        with server_class(host, port, timeout=10, **kwargs) as server:
+        server = (
+            smtplib.SMTP_SSL(host, port, timeout=10, context=context)
+            if settings.EMAIL_USE_SSL
+            else smtplib.SMTP(host, port, timeout=10)
+        )
+        with server:
             server.ehlo()
             if settings.EMAIL_USE_TLS:
                 server.starttls(context=context)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from django.conf import settings
@@ -84,7 +85,7 @@ def restore(args: argparse.Namespace) -> int:
     return 0
 
 
-def run(func, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+def run(func: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
     try:
         return func(args)
     except (archive.BackupError, keys.KeysError) as exc:

@@ -133,14 +133,14 @@ class DatabaseCollector(Collector):
             "Conversations past their SLA due time now.",
             labels=["workspace"],
         )
-        rows = (
+        overdue_rows = (
             Conversation.objects.filter(due_at__lt=timezone.now())
             .exclude(clock="")
             .values_list("workspace__slug")
             .annotate(n=Count("pk"))
             .order_by("workspace__slug")
         )
-        for workspace, count in rows:
+        for workspace, count in overdue_rows:
             overdue.add_metric([workspace], count)
         yield overdue
 

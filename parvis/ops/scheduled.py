@@ -37,7 +37,7 @@ def prune(folder: Path, keep: int) -> list[Path]:
 def run_if_due() -> Path | None:
     if not due():
         return None
-    folder = Path(settings.BACKUP_DIR)
+    folder = Path(str(settings.BACKUP_DIR))
     passphrase = settings.BACKUP_PASSPHRASE or None
     if passphrase is None:
         log.warning(
