@@ -77,8 +77,8 @@ def test_scrape_reads_the_database_and_the_requests(client, workspace):
             created_at=now,
         )
     heartbeat.beat()
-    heartbeat.record_task("parvis.listening.tasks.run_source_task", 1.5, failed=False)
-    heartbeat.record_task("parvis.listening.tasks.run_source_task", 0.5, failed=True)
+    heartbeat.record_task("parvis.listening.tasks.run_source_task", 1.5)
+    heartbeat.record_task("parvis.listening.tasks.run_source_task", 0.5, failures=1)
     for _ in range(3):
         assert client.get("/healthz").status_code == 200
 
@@ -139,3 +139,19 @@ def test_json_log_lines_carry_the_request_id(client):
     # A header that is not a sane token is replaced by an id of our own.
     assert lines[1]["request_id"] == hostile["X-Request-ID"] != "x" * 500
     assert len(hostile["X-Request-ID"]) == 32
+
+
+def test_task_timings_are_batched_then_flushed_by_the_heartbeat(monkeypatch):
+    from parvis.ops.models import TaskStat
+
+    monkeypatch.setattr(heartbeat, "FLUSH_SECONDS", 3600.0)
+    monkeypatch.setattr(heartbeat, "_last_flush", __import__("time").monotonic())
+    for n in range(5):
+        heartbeat.task_started(f"id-{n}")
+        heartbeat.task_finished(f"id-{n}", "parvis.publishing.tasks.publish", failed=n == 4)
+    heartbeat.task_finished("never-started", "parvis.publishing.tasks.publish", failed=False)
+    assert not TaskStat.objects.exists()  # held in memory: no write per task
+    heartbeat.beat()
+    stat = TaskStat.objects.get(name="parvis.publishing.tasks.publish")
+    assert (stat.runs, stat.failures) == (5, 1)
+    assert 0 <= stat.seconds_total < 5
