@@ -63,3 +63,38 @@ def test_unreachable_database_and_queue_and_a_bad_setting(tmp_path):
     bad = run_parvis(["check"], clean_env(tmp_path / "data", PARVIS_LOG_FORMAT="xml"), check=False)
     assert bad.returncode == 1
     assert "error   settings    PARVIS_LOG_FORMAT='xml'" in bad.stdout
+
+
+def test_json_logs_of_a_real_server_carry_the_request_id(tmp_path):
+    import json
+    from urllib.error import HTTPError
+    from urllib.request import Request, urlopen
+
+    from tests.processes import free_port, wait_healthy
+
+    with fresh_deployment(tmp_path / "data", "log") as env:
+        env["PARVIS_LOG_FORMAT"] = "json"
+        run_parvis(["migrate"], env)
+        port = free_port()
+        log = tmp_path / "serve.log"
+        server = start_parvis(["serve", "--port", str(port)], env, log, tmp_path)
+        try:
+            base = f"http://127.0.0.1:{port}/"
+            wait_healthy(base, server)
+            request = Request(base + "no-such-page/", headers={"X-Request-ID": "req-from-proxy-1"})
+            with pytest.raises(HTTPError) as answer:
+                urlopen(request, timeout=5)
+            assert answer.value.code == 404
+            assert answer.value.headers["X-Request-ID"] == "req-from-proxy-1"
+
+            def logged():
+                lines = [line for line in log.read_text().splitlines() if line.startswith("{")]
+                found = [json.loads(line) for line in lines]
+                return [e for e in found if e.get("request_id") == "req-from-proxy-1"]
+
+            entries = wait_until(logged, "the 404's JSON log line", server, timeout=10)
+        finally:
+            server.stop()
+    assert entries[0]["level"] == "WARNING"
+    assert "/no-such-page/" in entries[0]["message"]
+    assert entries[0]["logger"] == "django.request"
