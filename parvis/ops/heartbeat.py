@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from parvis.listening import stage_times
 from parvis.ops.models import TaskStat, WorkerHeartbeat
 
 log = logging.getLogger(__name__)
@@ -72,6 +73,8 @@ _pending: dict[str, tuple[int, int, float]] = {}
 _last_flush = float("-inf")  # a worker's first run is written at once
 _lock = threading.Lock()
 FLUSH_SECONDS = 10.0
+# TaskStat rows of the ingestion pipeline's stages (listening.pipeline.Stage) are named so.
+STAGE_PREFIX = "pipeline-stage:"
 
 
 def task_started(task_id: str) -> None:
@@ -96,10 +99,13 @@ def task_finished(task_id: str, name: str, failed: bool) -> None:
 
 
 def flush() -> None:
-    """Add the pending runs to the database (the heartbeat task calls it too)."""
+    """Add the pending runs, and the pipeline stages' times, to the database (the heartbeat
+    task calls it too)."""
     with _lock:
         pending = dict(_pending)
         _pending.clear()
+    for stage, (batches, seconds) in stage_times.drain().items():
+        pending[STAGE_PREFIX + stage] = (batches, 0, seconds)
     for name, (runs, failures, seconds) in pending.items():
         try:
             record_task(name, seconds, failures, runs)

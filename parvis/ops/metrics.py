@@ -73,6 +73,7 @@ class DatabaseCollector(Collector):
         yield age
 
     def tasks(self) -> Iterator:
+        from parvis.ops.heartbeat import STAGE_PREFIX
         from parvis.ops.models import TaskStat
 
         duration = SummaryMetricFamily(
@@ -83,11 +84,20 @@ class DatabaseCollector(Collector):
         failures = CounterMetricFamily(
             "parvis_task_failures", "Task runs that raised an error.", labels=["task"]
         )
+        stages = SummaryMetricFamily(
+            "parvis_pipeline_stage_duration_seconds",
+            "Time the ingestion pipeline spent in each stage, over every batch.",
+            labels=["stage"],
+        )
         for stat in TaskStat.objects.order_by("name"):
+            if stat.name.startswith(STAGE_PREFIX):
+                stages.add_metric([stat.name[len(STAGE_PREFIX) :]], stat.runs, stat.seconds_total)
+                continue
             duration.add_metric([stat.name], stat.runs, stat.seconds_total)
             failures.add_metric([stat.name], stat.failures)
         yield duration
         yield failures
+        yield stages
 
     def sources(self) -> Iterator:
         from parvis.listening.models import Source

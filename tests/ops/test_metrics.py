@@ -155,3 +155,21 @@ def test_task_timings_are_batched_then_flushed_by_the_heartbeat(monkeypatch):
     stat = TaskStat.objects.get(name="parvis.publishing.tasks.publish")
     assert (stat.runs, stat.failures) == (5, 1)
     assert 0 <= stat.seconds_total < 5
+
+
+@override_settings(METRICS_TOKEN=TOKEN)
+def test_pipeline_stage_timings_reach_the_metrics(client, workspace):
+    from parvis.listening.ingest import ingest_lines
+    from parvis.listening.stage_times import drain
+    from tests.listening.factories import lines, mention
+
+    drain()  # what earlier tests left in this process
+    ingest_lines(workspace, lines([mention(n) for n in range(30)]), batch_size=10)
+    heartbeat.flush()
+    stages = scrape(client)["parvis_pipeline_stage_duration_seconds"]
+    counts = samples(stages, "parvis_pipeline_stage_duration_seconds_count")
+    # Three batches went through every stage that ran, the write transaction's included.
+    assert counts[(("stage", "store"),)] == 3.0, counts
+    assert counts[(("stage", "advance_source"),)] == 3.0
+    total = samples(stages, "parvis_pipeline_stage_duration_seconds_sum")
+    assert all(seconds >= 0 for seconds in total.values()) and sum(total.values()) > 0
