@@ -108,6 +108,8 @@ def data_files() -> Iterator[tuple[str, Path]]:
             continue
         if any(part.startswith(".parvis-") for part in relative.parts):
             continue  # a backup's or restore's staging folder
+        if path.name.startswith(BACKUP_PREFIX) and path.name.endswith(BACKUP_SUFFIX):
+            continue  # an earlier backup written into the data dir
         yield name, path
 
 

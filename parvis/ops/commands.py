@@ -91,3 +91,7 @@ def run(func: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> 
     except (archive.BackupError, keys.KeysError) as exc:
         print(f"parvis: {exc}", file=sys.stderr)
         return 1
+    except OSError as exc:  # an unwritable --out, a full disk: no traceback, the reason
+        where = f" ({exc.filename})" if exc.filename else ""
+        print(f"parvis: {exc.strerror or exc}{where}", file=sys.stderr)
+        return 1

@@ -95,3 +95,23 @@ def test_owners_see_the_backup_age_and_others_do_not(client, workspace, member_f
     with override_settings(BACKUP_DIR=None):
         client.force_login(owner)
         assert "PARVIS_BACKUP_DIR" in client.get(url).content.decode()
+
+
+def test_earlier_archives_in_the_data_dir_are_not_backed_up_again(tmp_path, workspace, settings):
+    from parvis.ops import archive
+
+    stray = settings.DATA_DIR / "parvis-backup-20261101T000000Z.tar.gz"
+    stray.write_bytes(b"an old archive")
+    kept = settings.DATA_DIR / "mail" / "note.eml"
+    kept.parent.mkdir(exist_ok=True)
+    kept.write_bytes(b"a mail")
+    try:
+        names = [name for name, _ in archive.data_files()]
+    finally:
+        stray.unlink()
+        kept.unlink()
+    assert "mail/note.eml" in names
+    assert not any(name.startswith("parvis-backup-") for name in names)
+    assert not any(
+        name.startswith(("secret_key", "credentials.key", "parvis.sqlite3")) for name in names
+    )
