@@ -463,10 +463,13 @@ def restore(
                 count += 1
         if keys is not None:
             warnings += keyfile.install(keys, data_dir())
-        elif not manifest.keys:
+        else:
+            holds = (
+                "the archive's keys were left out" if manifest.keys else "the backup holds no keys"
+            )
             warnings.append(
-                "the backup holds no keys: connected accounts' credentials and webhook secrets "
-                "cannot be decrypted; reconnect the accounts"
+                f"{holds}: connected accounts' credentials and webhook secrets cannot be "
+                "decrypted with this data dir's keys; reconnect the accounts"
             )
     from django.core.management import call_command
 
