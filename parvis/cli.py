@@ -491,6 +491,42 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    setup_django()
+    from parvis.ops import commands
+
+    return commands.run(commands.backup, args)
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    setup_django()
+    from parvis.ops import commands
+
+    return commands.run(commands.restore, args)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "parvis.settings")
+    import django
+
+    from parvis.config import ConfigError
+
+    try:
+        django.setup()
+    except ConfigError as exc:
+        print(f"{'error':<8}{'settings':<12}{exc}\n{'':<20}→ fix the variable it names")
+        return 1
+    from parvis.ops.check import exit_code, run_checks
+
+    lines = run_checks()
+    for line in lines:
+        print(line.render())
+    errors = sum(line.level == "error" for line in lines)
+    warnings = sum(line.level == "warning" for line in lines)
+    print(f"\n{errors} errors, {warnings} warnings.")
+    return exit_code(lines)
+
+
 # --- parser ---------------------------------------------------------------------------------
 
 
@@ -638,6 +674,38 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rep.add_argument("--comments", default="", help="your comments, printed at the end")
     rep.set_defaults(func=cmd_report)
+
+    sub.add_parser(
+        "check", help="check the deployment: settings, database, queue, worker, keys, TLS…"
+    ).set_defaults(func=cmd_check)
+
+    backup = sub.add_parser(
+        "backup",
+        help="a consistent backup (database, files, keys) into one archive, while Parvis runs",
+    )
+    backup.add_argument(
+        "--out", help="archive path or folder (default: PARVIS_BACKUP_DIR or the current folder)"
+    )
+    backup.add_argument(
+        "--without-keys",
+        action="store_true",
+        help="leave the keys out (no passphrase; credentials must then be re-entered)",
+    )
+    backup.set_defaults(func=cmd_backup)
+
+    restore = sub.add_parser(
+        "restore",
+        help="restore a backup into an empty data dir and database, then migrate forward; "
+        "the keys' passphrase is read from standard input",
+    )
+    restore.add_argument("path", help="the archive written by `parvis backup`")
+    restore.add_argument(
+        "--force", action="store_true", help="replace the data already in the target"
+    )
+    restore.add_argument(
+        "--without-keys", action="store_true", help="do not restore the archive's keys"
+    )
+    restore.set_defaults(func=cmd_restore)
 
     from parvis.publishing import draw_cli  # stdlib only: anyone can re-run a draw
 

@@ -324,9 +324,11 @@ def credentials_keys(folder: Path) -> list[str]:
             ) from exc
     if keys:
         return keys
-    return [
-        read_or_create_secret(folder / "credentials.key", lambda: Fernet.generate_key().decode())
-    ]
+    # The file may list several keys too, comma-separated: a restored backup writes them all.
+    stored = read_or_create_secret(
+        folder / "credentials.key", lambda: Fernet.generate_key().decode()
+    )
+    return [key.strip() for key in stored.split(",") if key.strip()]
 
 
 def email_settings(folder: Path) -> dict[str, Any]:
@@ -360,3 +362,34 @@ def email_settings(folder: Path) -> dict[str, Any]:
         "EMAIL_TIMEOUT": 20,
         "DEFAULT_FROM_EMAIL": sender,
     }
+
+
+def backup_dir() -> Path | None:
+    """PARVIS_BACKUP_DIR: where the worker writes a backup each day (none when unset)."""
+    raw = env_str("PARVIS_BACKUP_DIR")
+    if not raw:
+        return None
+    path = Path(raw).expanduser().resolve()
+    try:
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as exc:
+        raise ConfigError(f"PARVIS_BACKUP_DIR={raw!r} cannot be created: {exc}") from exc
+    return path
+
+
+LOG_FORMATS = ("plain", "json")
+
+
+def log_format() -> str:
+    value = env_str("PARVIS_LOG_FORMAT", "plain").lower() or "plain"
+    if value not in LOG_FORMATS:
+        raise ConfigError(f"PARVIS_LOG_FORMAT={value!r} is not one of " + ", ".join(LOG_FORMATS))
+    return value
+
+
+def metrics_token() -> str:
+    """PARVIS_METRICS_TOKEN: the bearer token /metrics asks for; unset, /metrics is off."""
+    value = env_str("PARVIS_METRICS_TOKEN")
+    if value and len(value) < 16:
+        raise ConfigError("PARVIS_METRICS_TOKEN must be at least 16 characters long")
+    return value

@@ -39,10 +39,13 @@ INSTALLED_APPS = [
     "parvis.analytics",
     "parvis.moderation",
     "parvis.api",
+    "parvis.ops",  # backups, the deployment check, metrics, the worker's heartbeat
     "parvis.demo",  # last: the demo seeds every app above
 ]
 
 MIDDLEWARE = [
+    # First: the request id and the latency cover every other middleware.
+    "parvis.ops.middleware.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "parvis.core.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -180,11 +183,32 @@ CONTENT_SECURITY_POLICY = (
 # Key for encrypting network credentials at rest (Fernet, urlsafe base64, 32 bytes).
 CREDENTIALS_KEYS = config.credentials_keys(DATA_DIR)
 
+# Daily backups by the worker (parvis/ops): where, how many kept, and the passphrase sealing
+# the keys in them (without one they are left out, and credentials must be re-entered).
+BACKUP_DIR = config.backup_dir()
+BACKUP_KEEP = config.env_int("PARVIS_BACKUP_KEEP", 7, minimum=1, maximum=1000)
+BACKUP_PASSPHRASE = config.env_str("PARVIS_BACKUP_PASSPHRASE")
+# /metrics (Prometheus text format) answers only with this bearer token; unset, it is a 404.
+METRICS_TOKEN = config.metrics_token()
+# Disk space under which `parvis check` warns, in MB.
+CHECK_MIN_FREE_MB = config.env_int("PARVIS_CHECK_MIN_FREE_MB", 1024, minimum=0)
+
+LOG_FORMAT = config.log_format()
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "parvis.ops.logs.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "json": {"()": "parvis.ops.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": config.env_str("PARVIS_LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }

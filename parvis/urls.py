@@ -6,11 +6,14 @@ from parvis.api.api import api
 from parvis.connectors import urls as connector_urls
 from parvis.core import views
 from parvis.moderation import views as moderation_views
+from parvis.ops.metrics import metrics_view
 from parvis.publishing import views as publishing_views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    # Prometheus text format, only with PARVIS_METRICS_TOKEN as a bearer token (parvis/ops).
+    path("metrics", metrics_view, name="metrics"),
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -36,7 +36,7 @@ from django.db.models import Case, Count, DateTimeField, F, Max, Q, Value, When
 from django.utils import timezone
 
 from parvis.connectors.base import Incoming
-from parvis.listening import authors, bulk, enrichment, freshness, search
+from parvis.listening import authors, bulk, enrichment, freshness, search, stage_times
 from parvis.listening.models import (
     Mention,
     MentionMatch,
@@ -110,7 +110,9 @@ class Stage:
     in_helper: bool = False
 
     def __call__(self, batch: Batch) -> None:
+        start = time.perf_counter()
         self.run(batch)
+        stage_times.add(self.name, time.perf_counter() - start)  # for /metrics
 
 
 # --- prepare ----------------------------------------------------------------------------

@@ -38,6 +38,7 @@ class Perm(StrEnum):
     VIEW_REPORTS = "view_reports"
     WRITE_REPORTS = "write_reports"
     MANAGE_ALERTS = "manage_alerts"
+    VIEW_OPERATIONS = "view_operations"
 
 
 ALL = frozenset(Role)
@@ -62,6 +63,8 @@ PERMISSIONS: dict[Perm, frozenset[Role]] = {
     # Who is woken at night and where the brand's alerts go are the editors' call, as the
     # queries they watch are.
     Perm.MANAGE_ALERTS: EDITORS,
+    # The server's backups (parvis/ops): whoever answers for the data, the owners.
+    Perm.VIEW_OPERATIONS: frozenset({Role.OWNER}),
 }
 
 PERMISSION_LABELS: dict[Perm, StrOrPromise] = {
@@ -78,6 +81,7 @@ PERMISSION_LABELS: dict[Perm, StrOrPromise] = {
     Perm.VIEW_REPORTS: _("Read reports and KPIs"),
     Perm.WRITE_REPORTS: _("Write reports, their comments and their schedule"),
     Perm.MANAGE_ALERTS: _("Create and edit alert rules and quiet hours"),
+    Perm.VIEW_OPERATIONS: _("See whether the server's backups are recent"),
 }
 
 
