@@ -60,12 +60,18 @@ def score(rows: list[Row], predict) -> dict:
     preds = predict([r.text for r in rows])
     out: dict = {"n": len(rows)}
     for field in ("lang", "sentiment", "spam", "toxic", "hate"):
-        ok = [getattr(r, field) == (int(p[field]) if field in ("spam", "toxic", "hate") else p[field])
-              for r, p in zip(rows, preds, strict=True)]
+        ok = [
+            getattr(r, field) == (int(p[field]) if field in ("spam", "toxic", "hate") else p[field])
+            for r, p in zip(rows, preds, strict=True)
+        ]
         out[field] = round(sum(ok) / len(ok), 3)
     # Errors that cost a community manager most: a flag on a harmless mention, a missed scam.
-    out["false_toxic"] = sum(1 for r, p in zip(rows, preds, strict=True) if p["toxic"] and not r.toxic)
-    out["missed_spam"] = sum(1 for r, p in zip(rows, preds, strict=True) if r.spam and not p["spam"])
+    out["false_toxic"] = sum(
+        1 for r, p in zip(rows, preds, strict=True) if p["toxic"] and not r.toxic
+    )
+    out["missed_spam"] = sum(
+        1 for r, p in zip(rows, preds, strict=True) if r.spam and not p["spam"]
+    )
     out["false_spam"] = sum(1 for r, p in zip(rows, preds, strict=True) if p["spam"] and not r.spam)
     out["_preds"] = preds
     return out

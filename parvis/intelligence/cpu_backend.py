@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from parvis.intelligence.features import Batch
+from parvis.intelligence.language import decide
 from parvis.intelligence.lexicon import DENSE_NAMES, _fold, stopword_languages
 from parvis.intelligence.model import DEFAULT_DIR, LinearModels
 from parvis.intelligence.text import has_letters
@@ -25,6 +26,8 @@ WHY_MAX_WORDS = 5
 # Strength of a lexicon hit: one term is strong evidence, two or more near-certain.
 LEXICON_ONE, LEXICON_MORE = 0.8, 0.95
 _OTHER_LANGS = ("es", "de", "it", "pt", "nl")
+_PLACEHOLDERS = frozenset(("httpurl", "user"))
+OTHER_LANGUAGE_DAMPING = 0.5
 _EMOJI_POS = DENSE_NAMES.index("emoji_pos")
 _EMOJI_NEG = DENSE_NAMES.index("emoji_neg")
 _SECOND_PERSON = DENSE_NAMES.index("second_person")
@@ -96,15 +99,23 @@ class DefaultBackend:
 
         results = []
         for i, lang in enumerate(langs):
-            if lang == "fr":
+            # Which heads read the text: an unsure language with words still gets the
+            # French or the English heads, whichever the French-vs-English head prefers.
+            reading = lang
+            if lang == "und" and batch.toks[i] and has_letters(batch.norms[i]):
+                reading = "fr" if probs["lang"][i] >= 0.5 else "en"
+            if reading == "fr":
                 tox_model, hate_model, sent = tox_fr[i], hate_fr[i], sent_fr[i]
-            elif lang == "en":
+            elif reading == "en":
                 tox_model, hate_model, sent = off[i], hate_en[i], sent_en[i]
             else:
-                # No head for this language. The English toxicity heads were trained on a
-                # realistic mix of tweets; the French ones on keyword-selected tweets, which
-                # makes them over-eager on text they cannot read, so use the English ones.
-                tox_model, hate_model = off[i], hate_en[i]
+                # No head for this language: the English heads read Spanish or German as
+                # unknown words, and unknown words look offensive to them (OLID's swearing
+                # is spelt oddly). Half their score: a word-list hit still decides alone.
+                tox_model, hate_model = (
+                    OTHER_LANGUAGE_DAMPING * off[i],
+                    OTHER_LANGUAGE_DAMPING * hate_en[i],
+                )
                 sent = (sent_en[i] + sent_fr[i]) / 2.0
                 if lang == "und":
                     sent = self._emoji_sentiment(batch.dense[i], sent)
@@ -112,19 +123,22 @@ class DefaultBackend:
                 # Nothing to read: an empty text is neutral and harmless by definition.
                 sent = np.array([0.0, 1.0, 0.0])
                 tox_model = hate_model = spam[i] = 0.0
-            results.append(self._compose(batch, i, lang, sent, tox_model, hate_model, spam[i]))
+            results.append(
+                self._compose(batch, i, lang, reading, sent, tox_model, hate_model, spam[i])
+            )
         return results
 
     # -- internals -----------------------------------------------------------------------
 
     def _languages(self, batch: Batch, p_fr: np.ndarray) -> list[str]:
+        """Each text's language, ``und`` when unsure (see ``language.decide``)."""
         langs = []
-        for norm, toks, p in zip(batch.norms, batch.toks, p_fr, strict=True):
+        for raw, norm, toks, p in zip(batch.raws, batch.norms, batch.toks, p_fr, strict=True):
             if not has_letters(norm.replace("httpurl", "").replace("@user", "")):
                 langs.append("und")
                 continue
-            other = self.voter.other_language(toks)
-            langs.append(other or ("fr" if p >= 0.5 else "en"))
+            words = sum(1 for t in toks if t.isalpha() and t not in _PLACEHOLDERS)
+            langs.append(decide(raw, float(p), self.voter.other_language(toks), words))
         return langs
 
     @staticmethod
@@ -141,11 +155,15 @@ class DefaultBackend:
         p_pos, p_neg = p_pos * 1.6, p_neg * 1.6
         return np.array([p_neg, 1.0 - p_pos - p_neg, p_pos])
 
-    def _compose(self, batch, i, lang, sent, tox_model, hate_model, spam_score) -> Analysis:
+    def _compose(
+        self, batch, i, lang, reading, sent, tox_model, hate_model, spam_score
+    ) -> Analysis:
         found = batch.hits[i]
         hits = found.terms
         addressed = batch.dense[i][_SECOND_PERSON] > 0 or "@user" in batch.norms[i]
-        n_insult, n_obscene, n_hate = (found.count(k, lang) for k in ("insult", "obscene", "hate"))
+        n_insult, n_obscene, n_hate = (
+            found.count(k, reading) for k in ("insult", "obscene", "hate")
+        )
         insult = max(
             _strength(n_insult) * (0.75 + 0.25 * tox_model),
             tox_model * (0.9 if addressed else 0.6),
@@ -161,8 +179,8 @@ class DefaultBackend:
         }
         tox_score = max(float(tox_model), insult, obscene, threat, hate)
         why = {
-            "toxicity": self._why(batch, i, "toxicity", lang, tox_score, hits),
-            "spam": self._why(batch, i, "spam", lang, float(spam_score), hits),
+            "toxicity": self._why(batch, i, "toxicity", reading, tox_score, hits),
+            "spam": self._why(batch, i, "spam", reading, float(spam_score), hits),
         }
         return Analysis(
             lang=lang,

@@ -97,7 +97,6 @@ def test_language(text, lang):
     assert a.lang == lang
 
 
-@pytest.mark.xfail(reason="known limit: short Spanish text may be read as French")
 def test_other_language_is_not_flagged_for_words_of_our_lists():
     # "con" is a French insult, but just "with" in Spanish.
     a = one("Vamos a la playa con mis amigos y con la familia este fin de semana")
@@ -132,7 +131,9 @@ def test_sentiment_examples(text, label):
             "fuck all those filthy niggers",
             "hate",
             "niggers",
-            marks=pytest.mark.xfail(reason="known limit: English hate below threshold here"),
+            marks=pytest.mark.xfail(
+                strict=True, reason="known limit: English hate below threshold here"
+            ),
         ),
         ("sale bougnoule, rentre chez toi", "hate", "bougnoule"),
     ],
@@ -151,7 +152,9 @@ def test_toxicity_categories_and_why(text, category, word):
         "Thanks for the quick delivery, the parcel arrived this morning",
         pytest.param(
             "This song kills it, the drummer is insane",
-            marks=pytest.mark.xfail(reason="known limit: figurative violence is flagged"),
+            marks=pytest.mark.xfail(
+                strict=True, reason="known limit: figurative violence is flagged"
+            ),
         ),
         "Je vais tuer le temps en lisant un bon livre",
         "Merci à toute l'équipe pour cette belle soirée",
@@ -172,11 +175,11 @@ def test_benign_texts_are_not_toxic(text):
         "WINNER!! You have won a £1000 cash prize. Call 09061701461 now to claim",
         pytest.param(
             "Gagnez un iPhone gratuit, cliquez ici : http://promo.example.fr",
-            marks=pytest.mark.xfail(reason="known limit: no French spam data"),
+            marks=pytest.mark.xfail(strict=True, reason="known limit: no French spam data"),
         ),
         pytest.param(
             "Abonnez-vous à ma chaîne, lien en bio pour gagner de l'argent",
-            marks=pytest.mark.xfail(reason="known limit: no French spam data"),
+            marks=pytest.mark.xfail(strict=True, reason="known limit: no French spam data"),
         ),
     ],
 )
