@@ -35,7 +35,7 @@ def test_short_texts_in_the_seven_languages(text, expected):
 @pytest.mark.parametrize(
     "text",
     [
-        "Привет, как дела у вас сегодня?",  # none of the seven languages
+        "Привет, как дела у вас сегодня?",  # noqa: RUF001 (none of the seven languages)
         "مرحبا بكم في متجرنا",
         "😍😍🔥",  # no letters
         "Nickel",  # a word of French, German and English alike
