@@ -108,12 +108,17 @@ def decide(text: str, p_fr: float, voted: str | None, n_words: int) -> str:
     if clean is None:
         return UNKNOWN
     lang, confidence = _best(_detector(True), clean)
+    head_sure = max(p_fr, 1.0 - p_fr) >= SURE
+    if lang == head and (head_sure or confidence >= MIN_CONFIDENCE):
+        # Lingua's first choice and the head agree; on four English words Lingua's
+        # confidence is often low (0.3: English shares its trigrams with every language).
+        return lang
+    if lang in ("fr", "en") and head_sure:
+        # Lingua and a confident head disagree between French and English: the head
+        # knows social-media text (hashtags, franglais) better; on a short text, do not guess.
+        return UNKNOWN if n_words <= SHORT_WORDS else head
     # One or two words ("Nickel", "ok") are words of several languages: only a clear answer.
     if confidence >= (MIN_CONFIDENCE if n_words > 2 else MIN_CONFIDENCE_ONE_WORD):
-        if lang in ("fr", "en") and lang != head and max(p_fr, 1.0 - p_fr) >= SURE:
-            # Lingua and a confident head disagree between French and English: the head
-            # knows social-media text (hashtags, franglais) better; do not guess.
-            return UNKNOWN if n_words <= SHORT_WORDS else head
         return lang
     return UNKNOWN
 
