@@ -578,7 +578,6 @@ def read(raw: str, norm: str, toks: list[str]) -> Everyday:
     valence, evidence = 0.0, 0
     # Words, with negation (three words before; « pas »/« jamais » also just after) and
     # intensifiers (the word before).
-    n = len(toks)
     for i, tok in enumerate(toks):
         w = _POSITIVE.get(tok)
         sign = 1.0
@@ -598,7 +597,6 @@ def read(raw: str, norm: str, toks: list[str]) -> Everyday:
             w = -0.9 * w if sign > 0 else -0.6 * w
         valence += sign * w
         evidence += 1
-    del n
     for m in _POS_RX.finditer(norm):
         valence += 1.5
         evidence += 1
