@@ -3,7 +3,7 @@
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
-from parvis.listening import rematch, runner
+from parvis.listening import adapting, rematch, runner
 
 
 @db_task()
@@ -22,3 +22,8 @@ def schedule_sources() -> int:
 @db_task()
 def rematch_query_task(query_id: int) -> int:
     return rematch.rematch_query(query_id)
+
+
+@db_task()
+def refit_adaptation_task(workspace_id: int) -> dict[str, int]:
+    return adapting.refit(workspace_id)
