@@ -72,9 +72,10 @@ def test_one_click_in_the_mention_detail(workspace, owner, member_factory):
     assert client.post(url, {"field": "spam", "label": "x"}).status_code == 400
     # A viewer sees the labels but cannot correct them.
     viewer = login(member_factory(Role.ANALYST))
-    assert b'name="field"' not in viewer.get(
-        reverse("listening:mention", args=[workspace.slug, m.pk])
-    ).content
+    assert (
+        b'name="field"'
+        not in viewer.get(reverse("listening:mention", args=[workspace.slug, m.pk])).content
+    )
     assert viewer.post(url, {"field": "spam", "label": "no"}).status_code == 403
 
 
@@ -88,7 +89,9 @@ def test_list_filter_and_csv_export(workspace, other_workspace, owner, member_fa
     corrections.do_correct(workspace, b, "sentiment", "negative", owner)
     corrections.do_correct(workspace, b, "sentiment", "neutral", owner)
     theirs = stored(other_workspace, 3)
-    corrections.do_correct(other_workspace, theirs, "spam", "yes", member_factory(ws=other_workspace))
+    corrections.do_correct(
+        other_workspace, theirs, "spam", "yes", member_factory(ws=other_workspace)
+    )
 
     client = login(owner)
     page = client.get(reverse("listening:corrections", args=[workspace.slug]), {"field": "spam"})
