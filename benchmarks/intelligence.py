@@ -6,8 +6,9 @@ Quality is measured on the validation splits of ``../shared/datasets`` (test spl
 out), always beside the plain TF-IDF + logistic-regression baseline (``baseline.py``, C by
 cross-validation on train). Peers, when installed: VADER (English sentiment), textblob-fr
 (French sentiment), alt-profanity-check (offensive / hate / toxicity; spam is not its task
-but is shown as the "use a profanity filter" baseline). Speed: texts/s of each stage of ``analyze`` and of the
-whole call, on a mixed FR/EN sample, single process; peak RSS from ``getrusage``.
+but is shown as the "use a profanity filter" baseline). Speed: texts/s of each stage of
+``analyze`` and of the whole call, on a mixed FR/EN sample, single process; peak RSS from
+``getrusage``.
 """
 
 from __future__ import annotations
