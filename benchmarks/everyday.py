@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 SET = Path(__file__).resolve().parent / "everyday" / "mentions.tsv"
 
@@ -92,11 +93,28 @@ def parvis_predict(texts: list[str]) -> list[dict]:
     ]
 
 
+def baseline_predict(texts: list[str]) -> list[dict]:
+    """TF-IDF + LR per task, trained on the train splits the shipped heads use (FR and EN
+    together); language is not its task (see benchmarks/language.py)."""
+    from baseline import baseline
+
+    inv = {0: "negative", 1: "neutral", 2: "positive"}
+    sent = baseline(["xlmt_sentiment_french", "xlmt_sentiment_english"]).predict(texts)
+    spam = baseline(["youtube_spam", "sms_spam"]).predict(texts)
+    toxic = baseline(["tweeteval_offensive", "mlma_hate_french"]).predict(texts)
+    hate = baseline(["tweeteval_hate", "ftr_racism_french"]).predict(texts)
+    return [
+        {"lang": "", "sentiment": inv[s], "spam": bool(p), "toxic": bool(t), "hate": bool(h)}
+        for s, p, t, h in zip(sent, spam, toxic, hate, strict=True)
+    ]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--split", default="all", choices=("dev", "held", "all"))
     parser.add_argument("--show-errors", action="store_true")
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--baseline", action="store_true", help="also TF-IDF+LR (slow)")
     args = parser.parse_args()
     report = {}
     for split in ("dev", "held") if args.split == "all" else (args.split,):
@@ -105,6 +123,11 @@ def main() -> int:
         preds = res.pop("_preds")
         report[split] = res
         print(split, json.dumps(res))
+        if args.baseline:
+            base = score(rows, baseline_predict)
+            base.pop("_preds")
+            report[split + " tfidf+lr"] = base
+            print(split, "tfidf+lr", json.dumps(base))
         if args.show_errors and split == "dev":
             for r, p in zip(rows, preds, strict=True):
                 bad = [

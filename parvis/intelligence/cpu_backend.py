@@ -33,10 +33,11 @@ _PLACEHOLDERS = frozenset(("httpurl", "user"))
 # figures; the held half and the validation splits report them.
 SCAM_SPAM = 0.92
 COMPLAINT_VALENCE = 1.5
-CIVIL_DAMPING = 0.7
+CIVIL_DAMPING = 0.85
 ACCUSATION_INSULT = 0.8
 HOSTILE_GROUP_HATE = 0.85
 NO_TARGET_HATE = 0.35
+NO_TARGET_SURE = 0.75
 LONG_WORDS = 15
 _NEUTRAL = np.array([0.0, 1.0, 0.0])
 _POSITIVE = np.array([0.0, 0.0, 1.0])
@@ -223,9 +224,9 @@ class DefaultBackend:
                 # words that intensify praise.
                 tox_model *= 0.4
                 n_insult = n_obscene = 0
-            elif not listed and not ev.accusation:
-                # No abusive word: criticism, however harsh, is not toxic unless the head
-                # is quite sure.
+            elif not listed and not ev.accusation and ev.valence <= -1.0:
+                # Criticism in words of complaint (worst, disappointing, nul, déçu) and no
+                # abusive word: however harsh, not toxic unless the head is quite sure.
                 tox_model *= CIVIL_DAMPING
         insult = max(
             _strength(n_insult) * (0.75 + 0.25 * tox_model),
@@ -236,9 +237,10 @@ class DefaultBackend:
         hate = max(float(hate_model), _strength(n_hate))
         if ev.hostile_to_group:
             hate = max(hate, HOSTILE_GROUP_HATE)
-        elif n_hate == 0 and not ev.identity:
+        elif n_hate == 0 and not ev.identity and hate < NO_TARGET_SURE:
             # Hate is hostility toward a group of people: without a slur or a group named,
-            # the hate heads are reacting to words (crime, politics), not to a target.
+            # the hate heads are reacting to words (crime, politics), not to a target,
+            # unless they are sure (NO_TARGET_SURE, chosen on the train splits).
             hate = min(hate, NO_TARGET_HATE)
         threat = _strength(n_threat) * (0.8 + 0.2 * tox_model)
         categories = {

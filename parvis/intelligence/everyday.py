@@ -447,11 +447,32 @@ _IDENTITY = (
     r"femmes?|voilees?|feujs?|renois|rebeus?|blacks?|jews?|jewish|muslims?|islam|immigrants?|"
     r"refugees?|refugies?|foreigners?|mexicans?|africans?|asians?|chinese|gays?|lesbians?|"
     r"transgender|women|woman|girls|blacks|latinos?|"
+    # Words that name or insult the group themselves: gendered slurs (hate against women,
+    # as HatEval defines it) and the words and tags of anti-immigrant campaigns (the most
+    # frequent of HatEval's hateful train tweets that named no group otherwise).
+    r"bitch(?:es)?|hoes?|whores?|sluts?|skanks?|illegals|illegal aliens|aliens|invaders|"
+    r"deport\w*|buildthewall|buildthatwall|noamnesty|nodaca|clandestins?|remigration|"
     # Slurs name their target themselves.
     r"nigg\w*|negro\w*|negres?|fags?|faggots?|kikes?|spics?|wetbacks?|towelheads?|trann(?:y|ies)|"
     r"bougnoules?|youpins?|bicots?|chinetoques?|pedes?|tapettes?|gouines?|bamboulas?"
 )
 _IDENTITY_RX = re.compile(rf"\b(?:{_IDENTITY})\b")
+
+
+# The words of _IDENTITY spelt out (a cheap gate before the regular expression).
+def _spelt(pattern: str) -> frozenset[str]:
+    words: set[str] = set()
+    for alt in pattern.split("|"):
+        if "\\" in alt or "(" in alt:
+            continue  # the slur stems: _IDENTITY_PREFIXES
+        if alt.endswith("s?"):
+            words |= {alt[:-2], alt[:-2] + "s"}
+        else:
+            words.add(alt)
+    return frozenset(words)
+
+
+_IDENTITY_WORDS = _spelt(_IDENTITY)
 _HOSTILE_TO_GROUP = re.compile(
     rf"\b(?:{_IDENTITY})\b.{{0,40}}\b(?:dehors|out|go back|rentrez|retournez|ruin\w*|"
     rf"detruis\w*|envahi\w*|invasion|remplac\w*|controlent|control everything|shouldn'?t be|"
@@ -558,12 +579,13 @@ def _emoji_table() -> dict[str, float]:
     return table
 
 
+_NON_LATIN_CHAR = re.compile(r"[\u2000-\U0010ffff]")
+
+
 def _emoji_valence(raw: str) -> tuple[float, int, bool]:
     table = _emoji_table()
     total, n, rolled = 0.0, 0, False
-    for ch in raw[:400]:
-        if ord(ch) < 0x2000:
-            continue
+    for ch in _NON_LATIN_CHAR.findall(raw, 0, 400):
         v = table.get(ch)
         if v is not None and abs(v) >= 0.1:
             total += 1.5 * v
@@ -573,9 +595,216 @@ def _emoji_valence(raw: str) -> tuple[float, int, bool]:
     return total, n, rolled
 
 
+# Tokens without which a group of patterns cannot match: each group's regular expression
+# runs only on the texts that hold one (most texts hold none; ``read`` stays ~20 µs a text).
+_POS_TRIGGERS = frozenset(
+    [
+        "top",
+        "valide",
+        "ca",
+        "tuerie",
+        "ouf",
+        "trop",
+        "rien",
+        "recommande",
+        "pas",
+        "bonheur",
+        "fan",
+        "coup",
+        "regal",
+        "assure",
+        "kill",
+        "kills",
+        "killed",
+        "slaps",
+        "slay",
+        "slays",
+        "slayed",
+        "goated",
+        "never",
+        "chef",
+        "10",
+        "five",
+        "5",
+        "vibe",
+        "hits",
+        "can",
+        "no",
+        "hands",
+        "highly",
+        "would",
+        "not",
+        "so",
+        "insanely",
+        "lowkey",
+        "sorted",
+        "regrette",
+    ]
+)
+_NEG_TRIGGERS = frozenset(
+    [
+        "merci",
+        "plus",
+        "pas",
+        "foutage",
+        "importe",
+        "attendais",
+        "ca",
+        "toujours",
+        "aucune",
+        "personne",
+        "repond",
+        "repondent",
+        "thanks",
+        "never",
+        "not",
+        "zero",
+        "done",
+        "joke",
+        "waste",
+        "rip",
+        "ripoff",
+        "still",
+        "no",
+        "nobody",
+        "used",
+        "non",
+        "commanderai",
+        "desabonne",
+        "moins",
+        "sent",
+        "fait",
+        "great",
+        "could",
+    ]
+)
+_LUKEWARM_TRIGGERS = frozenset(["sans", "nothing", "ok", "okay", "correct"])
+_CHEER_TRIGGERS = frozenset(
+    [
+        "genial",
+        "super",
+        "bravo",
+        "merci",
+        "top",
+        "great",
+        "wow",
+        "amazing",
+        "thanks",
+        "love",
+        "adore",
+        "really",
+        "vraiment",
+    ]
+)
+_FIGURATIVE_TRIGGERS = frozenset(
+    [
+        "kill",
+        "kills",
+        "killed",
+        "killing",
+        "slaps",
+        "slay",
+        "slays",
+        "slayed",
+        "fire",
+        "bomb",
+        "tuerie",
+        "dechire",
+        "ouf",
+        "mortel",
+        "tomber",
+    ]
+)
+_ACCUSATION_TRIGGERS = frozenset(["bande", "etes", "es", "you", "bunch", "espece"])
+_SCAM_TRIGGERS = frozenset(
+    [
+        "colis",
+        "package",
+        "parcel",
+        "livraison",
+        "delivery",
+        "shipment",
+        "compte",
+        "account",
+        "ameli",
+        "impots",
+        "caf",
+        "paypal",
+        "remboursement",
+        "refund",
+        "domicile",
+        "home",
+        "revenu",
+        "revenus",
+        "income",
+        "demande",
+        "ask",
+        "crypto",
+        "bitcoin",
+        "btc",
+        "trading",
+        "forex",
+        "invest",
+        "investis",
+        "investissez",
+        "concours",
+        "giveaway",
+        "felicitations",
+        "congratulations",
+        "giving",
+        "selectionne",
+        "gagne",
+        "gagnez",
+        "gagner",
+        "win",
+        "won",
+        "selected",
+        "follow",
+        "f4f",
+        "l4l",
+        "s4s",
+        "abonne",
+        "abonnes",
+        "followers",
+        "likes",
+        "vues",
+        "views",
+        "luxe",
+        "luxury",
+        "replica",
+        "cheap",
+        "check",
+        "checkout",
+        "subscribe",
+        "abonnez",
+    ]
+)
+_SCAM_CHARS = re.compile(r"[€$£%]")
+_IDENTITY_PREFIXES = (
+    "deport",
+    "nigg",
+    "negr",
+    "fag",
+    "trann",
+    "immigr",
+    "migr",
+    "musulm",
+    "muslim",
+    "jew",
+)
+
+
+_IDENTITY_STEMS = re.compile(r"\b(?:" + "|".join(_IDENTITY_PREFIXES) + ")")
+
+
+def _has_identity(norm: str, tokset: set[str]) -> bool:
+    return bool(tokset & _IDENTITY_WORDS) or _IDENTITY_STEMS.search(norm) is not None
+
+
 def read(raw: str, norm: str, toks: list[str]) -> Everyday:
     ev = Everyday()
     valence, evidence = 0.0, 0
+    tokset = set(toks)
     # Words, with negation (three words before; « pas »/« jamais » also just after) and
     # intensifiers (the word before).
     for i, tok in enumerate(toks):
@@ -597,36 +826,37 @@ def read(raw: str, norm: str, toks: list[str]) -> Everyday:
             w = -0.9 * w if sign > 0 else -0.6 * w
         valence += sign * w
         evidence += 1
-    for m in _POS_RX.finditer(norm):
-        valence += 1.5
-        evidence += 1
-        if m.group(0).startswith(("pas mal", "not bad", "regrette pas", "can")):
-            valence += 1.0  # outweighs the negated word it contains
-    for _m in _NEG_RX.finditer(norm):
-        valence -= 1.5
-        evidence += 1
-    for m in _EMOTICON_RX.finditer(norm):
-        valence += _EMOTICONS.get(m.group(0), 0.0)
-        evidence += 1
-    emo, n_emo, rolled = _emoji_valence(raw)
-    valence += emo
-    evidence += n_emo
-    ev.lukewarm = _LUKEWARM_RX.search(norm) is not None
-    cheer = _CHEER_RX.search(norm) is not None
-    ev.sarcasm = rolled or (
-        cheer and _COMPLAINT_RX.search(norm) is not None and not _POS_RX.search(norm)
-    )
-    stripped = norm.rstrip()
-    ev.question = stripped.endswith("?") or _QUESTION_START.match(norm) is not None
-    swears = [t for t in toks if t in SWEARS]
-    ev.swearing = bool(swears)
-    ev.figurative = _FIGURATIVE.search(norm) is not None
-    ev.accusation = _ACCUSATION.search(norm) is not None
-    ev.identity = _IDENTITY_RX.search(norm) is not None
+    praised = False
+    if tokset & _POS_TRIGGERS:
+        for m in _POS_RX.finditer(norm):
+            praised = True
+            valence += 1.5
+            evidence += 1
+            if m.group(0).startswith(("pas mal", "not bad", "regrette pas", "can")):
+                valence += 1.0  # outweighs the negated word it contains
+    if tokset & _NEG_TRIGGERS:
+        for _m in _NEG_RX.finditer(norm):
+            valence -= 1.5
+            evidence += 1
+    if ":" in norm or ";" in norm or "<" in norm or "^" in norm or "xd" in tokset:
+        for m in _EMOTICON_RX.finditer(norm):
+            valence += _EMOTICONS.get(m.group(0), 0.0)
+            evidence += 1
+    rolled = False
+    if not raw.isascii():
+        emo, n_emo, rolled = _emoji_valence(raw)
+        valence += emo
+        evidence += n_emo
+    ev.lukewarm = bool(tokset & _LUKEWARM_TRIGGERS) and _LUKEWARM_RX.search(norm) is not None
+    cheer = bool(tokset & _CHEER_TRIGGERS) and _CHEER_RX.search(norm) is not None
+    ev.sarcasm = rolled or (cheer and not praised and _COMPLAINT_RX.search(norm) is not None)
+    ev.question = norm.rstrip().endswith("?") or _QUESTION_START.match(norm) is not None
+    ev.swearing = bool(tokset & SWEARS)
+    ev.figurative = bool(tokset & _FIGURATIVE_TRIGGERS) and _FIGURATIVE.search(norm) is not None
+    ev.accusation = bool(tokset & _ACCUSATION_TRIGGERS) and _ACCUSATION.search(norm) is not None
+    ev.identity = _has_identity(norm, tokset) and _IDENTITY_RX.search(norm) is not None
     ev.hostile_to_group = ev.identity and _HOSTILE_TO_GROUP.search(norm) is not None
-    if ev.hostile_to_group is False and _HOSTILE_TO_GROUP.search(norm):
-        ev.hostile_to_group = True
-    if _SCAM_ANY.search(norm):
+    if (tokset & _SCAM_TRIGGERS or _SCAM_CHARS.search(norm)) and _SCAM_ANY.search(norm):
         ev.scams = [name for name, rx in _SCAM_RX.items() if rx.search(norm)]
     ev.valence, ev.evidence = valence, evidence
     return ev
