@@ -1,7 +1,7 @@
 """Language identification with Lingua (``lingua-language-detector``), restricted to the
 languages Parvis meets most: French, English, Spanish, Italian, German, Portuguese, Dutch.
 
-The detector (high-accuracy mode; about 220 MB once loaded, 1 s to build) is built once per
+The detector (high-accuracy mode; about 180 MB once its models are loaded) is built once per
 process, on first use; its models ship inside the wheel, nothing is downloaded. The default
 backend asks it only when its own cheap signals are not enough (``decide``): most texts are
 plainly French or English and never reach it. Parvis answers ``"und"`` (unknown) rather
@@ -57,7 +57,9 @@ def _detector(high_accuracy: bool) -> Any:
             builder = LanguageDetectorBuilder.from_languages(*langs)
             if not high_accuracy:  # only for benchmarks/language.py
                 builder = builder.with_low_accuracy_mode()
-            _detectors[high_accuracy] = builder.with_preloaded_language_models().build()
+            # Lazily loaded language models: about 40 MB less than preloading them all (a
+            # short Latin-script text still loads all seven on its first few calls).
+            _detectors[high_accuracy] = builder.build()
         return _detectors[high_accuracy]
 
 
