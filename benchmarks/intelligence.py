@@ -3,10 +3,12 @@
     python benchmarks/intelligence.py [--data DIR] [--json OUT] [--speed-n 20000]
 
 Quality is measured on the validation splits of ``../shared/datasets`` (test splits are held
-out). Peers, when installed: VADER (English sentiment), textblob-fr (French sentiment),
-alt-profanity-check (offensive / hate / toxicity; spam is not its task but is shown as the
-"use a profanity filter" baseline). Speed: texts/s of each stage of ``analyze`` and of the
-whole call, on a mixed FR/EN sample, single process; peak RSS from ``getrusage``.
+out), always beside the plain TF-IDF + logistic-regression baseline (``baseline.py``, C by
+cross-validation on train). Peers, when installed: VADER (English sentiment), textblob-fr
+(French sentiment), alt-profanity-check (offensive / hate / toxicity; spam is not its task
+but is shown as the "use a profanity filter" baseline). Speed: texts/s of each stage of
+``analyze`` and of the whole call, on a mixed FR/EN sample, single process; peak RSS from
+``getrusage``.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import numpy as np
 from sklearn.metrics import f1_score
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from parvis.intelligence import datasets
 
@@ -78,6 +81,8 @@ def _peer(fn, texts):
 
 
 def quality(data_dir: Path) -> list[dict]:
+    from baseline import baseline
+
     from parvis.intelligence import analyze
 
     rows = []
@@ -96,7 +101,15 @@ def quality(data_dir: Path) -> list[dict]:
     ):
         texts, y = datasets.load(name, "val", data_dir)
         ours = [SENT[a.sentiment.label] for a in analyze(texts)]
-        add(f"sentiment {lang}", name, "macro-F1", y, ours, {peer_name: _peer(peer, texts)})
+        base = baseline([name], data_dir).predict(texts)
+        add(
+            f"sentiment {lang}",
+            name,
+            "macro-F1",
+            y,
+            ours,
+            {peer_name: _peer(peer, texts), "tfidf+lr": base},
+        )
 
     # TweetEval sentiment val: 1,430 of xlmt-en's train tweets are in it, so our figure here
     # is inflated on those; we report it on the tweets that are not in our training data.
@@ -111,7 +124,10 @@ def quality(data_dir: Path) -> list[dict]:
         "macro-F1",
         y,
         ours,
-        {"vader": _peer(vader_sentiment, texts)},
+        {
+            "vader": _peer(vader_sentiment, texts),
+            "tfidf+lr": baseline(["xlmt_sentiment_english"], data_dir).predict(texts),
+        },
     )
 
     for name, task, pick in (
@@ -124,7 +140,11 @@ def quality(data_dir: Path) -> list[dict]:
     ):
         texts, y = datasets.load(name, "val", data_dir)
         ours = [int(pick(a) >= 0.5) for a in analyze(texts)]
-        add(task, name, "macro-F1", y, ours, {"alt-profanity-check": _peer(profanity_check, texts)})
+        peers = {
+            "alt-profanity-check": _peer(profanity_check, texts),
+            "tfidf+lr": baseline([name], data_dir).predict(texts),
+        }
+        add(task, name, "macro-F1", y, ours, peers)
     return rows
 
 

@@ -11,7 +11,7 @@ cached; a text then costs a few dictionary look-ups plus the hashing of its word
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import sparse
@@ -36,6 +36,7 @@ class Batch:
     norms: list[str]
     toks: list[list[str]]
     hits: list[Hits]
+    raws: list[str] = field(default_factory=list)  # the texts as given (language id)
 
 
 class Featurizer:
@@ -72,7 +73,7 @@ class Featurizer:
             hits.append(h)
         hashed = self._hash(toks_list)
         dense_arr = np.asarray(dense, dtype=np.float32).reshape(len(texts), N_DENSE)
-        return Batch(hashed, dense_arr, norms, toks_list, hits)
+        return Batch(hashed, dense_arr, norms, toks_list, hits, list(texts))
 
     def token_ids(self, toks: list[str]) -> list[np.ndarray]:
         """Hashed feature ids (with repeats) of each word, computed once per distinct word."""

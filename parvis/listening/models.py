@@ -368,3 +368,49 @@ class SavedView(WorkspaceScoped):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Correction(WorkspaceScoped):
+    """A member's correction of a mention's sentiment, spam or toxicity label: applied to the
+    mention at once, kept here (who, when, before → after), and the examples the workspace's
+    adaptation layer learns from (``listening/corrections.py``)."""
+
+    class Field(models.TextChoices):
+        SENTIMENT = "sentiment", _("Sentiment")
+        SPAM = "spam", _("Spam")
+        TOXICITY = "toxicity", _("Toxicity")
+
+    mention = models.ForeignKey(Mention, on_delete=models.CASCADE, related_name="corrections")
+    field = models.CharField(max_length=10, choices=Field.choices)
+    # Labels: negative / neutral / positive for sentiment, yes / no for spam and toxicity.
+    before = models.CharField(max_length=10)
+    after = models.CharField(max_length=10)
+    # The shared model's scores of the mention as first analysed (adaptation.FEATURES, in
+    # 0..1): what the layer learns to correct, whatever corrections followed.
+    scores = models.JSONField(default=list)
+    member = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("correction")
+        indexes = [
+            models.Index(fields=["workspace", "created_at"], name="correction_recent"),
+            models.Index(fields=["workspace", "field", "created_at"], name="correction_field"),
+        ]
+
+
+class Adaptation(WorkspaceScoped):
+    """A workspace's adaptation layer for one task, fitted on its corrections only."""
+
+    task = models.CharField(max_length=10, choices=Correction.Field.choices)
+    layer = models.JSONField(default=dict)
+    n_corrections = models.PositiveIntegerField(default=0)
+    trained_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("adaptation")
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "task"], name="unique_adaptation")
+        ]

@@ -36,7 +36,16 @@ from django.db.models import Case, Count, DateTimeField, F, Max, Q, Value, When
 from django.utils import timezone
 
 from parvis.connectors.base import Incoming
-from parvis.listening import authors, bulk, enrichment, freshness, search, stage_times
+from parvis.listening import (
+    adapting,
+    authors,
+    bulk,
+    enrichment,
+    freshness,
+    own,
+    search,
+    stage_times,
+)
 from parvis.listening.models import (
     Mention,
     MentionMatch,
@@ -174,11 +183,41 @@ def apply_analysis(candidates: list[Candidate], fields: list[dict[str, Any]]) ->
         candidate.lang = candidate.lang or analysis["lang"]
 
 
+def after_analysis(batch: Batch) -> None:
+    """The workspace's own view on the shared analysis: its corrections' adaptation layer,
+    then its own accounts."""
+    if not batch.candidates:
+        return
+    adapted = adapting.adapt(batch.workspace.pk, [c.analysis for c in batch.candidates])
+    for candidate, fields in zip(batch.candidates, adapted, strict=True):
+        candidate.analysis = fields
+    clear_own_spam(batch)
+
+
+def clear_own_spam(batch: Batch) -> None:
+    """The brand's own accounts are never spam in their own workspace: their offers and
+    links are the brand speaking (« Gift cards from €20… » scored 97 %). One query a batch
+    (`own.own_handles`: connected accounts and the strategy's handles)."""
+    if not batch.candidates:
+        return
+    handles = own.own_handles(batch.workspace)
+    if not handles:
+        return
+    mine = {(network, handle.lower()) for network, handle in handles}
+    for c in batch.candidates:
+        if c.analysis and (c.network, c.author.handle.lstrip("@").lower()) in mine:
+            c.analysis["spam"] = 0.0
+            why = c.analysis.get("why")
+            if isinstance(why, dict):
+                why["spam"] = []
+
+
 def enrich(batch: Batch) -> None:
     if not batch.candidates:
         return
     texts = [enrich_text(c) for c in batch.candidates]
     apply_analysis(batch.candidates, enrichment.analyze_texts(texts))
+    after_analysis(batch)
 
 
 _matchers: dict[int, tuple[tuple, Any, dict[int, str]]] = {}
@@ -612,6 +651,7 @@ def finish(
             timings["enrich_wait"] = timings.get("enrich_wait", 0.0) + time.perf_counter() - start
             timings["enrich_helper"] = timings.get("enrich_helper", 0.0) + busy
         apply_analysis(batch.candidates, fields)
+        after_analysis(batch)
         for n, query_ids in matched.items():
             batch.candidates[n].matched = query_ids
             batch.candidates[n].match_done = True

@@ -3,7 +3,7 @@
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
-from parvis.listening import expiry, rematch, runner
+from parvis.listening import adapting, expiry, rematch, runner
 
 
 @db_task()
@@ -39,3 +39,8 @@ def refresh_engagement_task() -> dict[str, int]:
 
     outcome = engagement.refresh_engagement(timezone.now())
     return {"read": outcome.read, "changed": outcome.changed, "failed": len(outcome.failed)}
+
+
+@db_task()
+def refit_adaptation_task(workspace_id: int) -> dict[str, int]:
+    return adapting.refit(workspace_id)

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from parvis.connectors import base, ui
-from parvis.listening import explorer, extensions, freshness, rendering, services
+from parvis.listening import corrections, explorer, extensions, freshness, rendering, services
 from parvis.listening import sources as source_ops
 from parvis.listening.forms import (
     PERIODS,
@@ -31,11 +31,14 @@ from parvis.listening.forms import (
     SourceForm,
 )
 from parvis.listening.models import (
+    Adaptation,
+    Correction,
     Mention,
     MentionMatch,
     MonitoredQuery,
     QuarantinedItem,
     SavedView,
+    Sentiment,
     Source,
     SourceStatus,
 )
@@ -148,8 +151,76 @@ def mention_detail(request: HttpRequest, mention_id: int) -> HttpResponse:
         ],
         "tab": "mentions",
         "actions": extensions.mention_actions(request, mention),
+        **correction_context(request, mention),
     }
     return render(request, "listening/mention.html", context)
+
+
+def correction_context(request: HttpRequest, mention: Mention) -> dict:
+    return {
+        "can_correct": request.membership.can(Perm.MODERATE),
+        "sentiment_choices": Sentiment.choices,
+        "mention_corrections": mention.corrections.select_related("member").order_by(
+            "-created_at", "-id"
+        )[:10],
+    }
+
+
+@workspace_view(Perm.MODERATE)
+@require_POST
+def mention_correct(request: HttpRequest, mention_id: int) -> HttpResponse:
+    """One click: the label a member gives replaces the model's, at once."""
+    ws = request.workspace
+    mention = get_in_workspace(Mention, ws, pk=mention_id)
+    try:
+        done = corrections.do_correct(
+            ws, mention, request.POST.get("field", ""), request.POST.get("label", ""), request.user
+        )
+    except ValidationError as exc:
+        return HttpResponse(" ".join(exc.messages), status=400, content_type="text/plain")
+    mention.refresh_from_db()
+    if not is_htmx(request):
+        if done is not None:
+            messages.success(request, _("Correction saved."))
+        return redirect("listening:mention", slug=ws.slug, mention_id=mention.pk)
+    context = {
+        "mention": mention,
+        "toxicity_categories": analysis_rows(mention.toxicity_categories, minimum=0.1),
+        "why": [
+            (ANALYSIS_LABELS.get(key, key), words)
+            for key, words in (mention.analysis_why or {}).items()
+            if words and isinstance(words, list)
+        ],
+        **correction_context(request, mention),
+    }
+    return render(request, "listening/_analysis.html", context)
+
+
+@workspace_view()
+def corrections_view(request: HttpRequest) -> HttpResponse:
+    field = request.GET.get("field", "")
+    rows = corrections.corrections(request.workspace, field)[:200]
+    return render(
+        request,
+        "listening/corrections.html",
+        {
+            "rows": rows,
+            "field": field if field in corrections.LABELS else "",
+            "fields": Correction.Field.choices,
+            "adaptations": scoped(Adaptation, request.workspace).order_by("task"),
+            "tab": "corrections",
+        },
+    )
+
+
+@workspace_view()
+def corrections_export(request: HttpRequest) -> HttpResponse:
+    field = request.GET.get("field", "")
+    response = HttpResponse(
+        corrections.export_csv(request.workspace, field), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = 'attachment; filename="corrections.csv"'
+    return response
 
 
 # --- overview -------------------------------------------------------------------------------

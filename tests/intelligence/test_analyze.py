@@ -97,7 +97,6 @@ def test_language(text, lang):
     assert a.lang == lang
 
 
-@pytest.mark.xfail(reason="known limit: short Spanish text may be read as French")
 def test_other_language_is_not_flagged_for_words_of_our_lists():
     # "con" is a French insult, but just "with" in Spanish.
     a = one("Vamos a la playa con mis amigos y con la familia este fin de semana")
@@ -128,12 +127,7 @@ def test_sentiment_examples(text, label):
         ("regarde ma bite, viens sucer salope", "obscene", "bite"),
         ("I will kill you, I know where you live", "threat", "i will kill you"),
         ("je vais te buter, tu vas le payer", "threat", "je vais te buter"),
-        pytest.param(
-            "fuck all those filthy niggers",
-            "hate",
-            "niggers",
-            marks=pytest.mark.xfail(reason="known limit: English hate below threshold here"),
-        ),
+        ("fuck all those filthy niggers", "hate", "niggers"),
         ("sale bougnoule, rentre chez toi", "hate", "bougnoule"),
     ],
 )
@@ -149,10 +143,7 @@ def test_toxicity_categories_and_why(text, category, word):
     "text",
     [
         "Thanks for the quick delivery, the parcel arrived this morning",
-        pytest.param(
-            "This song kills it, the drummer is insane",
-            marks=pytest.mark.xfail(reason="known limit: figurative violence is flagged"),
-        ),
+        "This song kills it, the drummer is insane",
         "Je vais tuer le temps en lisant un bon livre",
         "Merci à toute l'équipe pour cette belle soirée",
         "Le gouvernement annonce des aides pour la rénovation des logements",
@@ -170,14 +161,8 @@ def test_benign_texts_are_not_toxic(text):
     [
         "Check out my channel and subscribe!!! http://example.com/channel",
         "WINNER!! You have won a £1000 cash prize. Call 09061701461 now to claim",
-        pytest.param(
-            "Gagnez un iPhone gratuit, cliquez ici : http://promo.example.fr",
-            marks=pytest.mark.xfail(reason="known limit: no French spam data"),
-        ),
-        pytest.param(
-            "Abonnez-vous à ma chaîne, lien en bio pour gagner de l'argent",
-            marks=pytest.mark.xfail(reason="known limit: no French spam data"),
-        ),
+        "Gagnez un iPhone gratuit, cliquez ici : http://promo.example.fr",
+        "Abonnez-vous à ma chaîne, lien en bio pour gagner de l'argent",
     ],
 )
 def test_spam_examples(text):
