@@ -7,6 +7,7 @@ import csv
 import io
 
 import pytest
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
@@ -61,6 +62,7 @@ def test_bad_corrections_are_refused(workspace, other_workspace, owner):
 def test_one_click_in_the_mention_detail(workspace, owner, member_factory):
     m = stored(workspace, 1, text="Livraison rapide, merci")
     client = login(owner)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"  # the English words asserted below
     page = client.get(reverse("listening:mention", args=[workspace.slug, m.pk]))
     assert b'name="field" value="spam"' in page.content
     url = reverse("listening:mention_correct", args=[workspace.slug, m.pk])
