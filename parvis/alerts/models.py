@@ -261,7 +261,10 @@ class Alert(WorkspaceScoped):
     episode = models.ForeignKey(Episode, on_delete=models.CASCADE, related_name="alerts")
     severity = models.CharField(max_length=10, choices=Severity.choices)
     state = models.CharField(max_length=10, choices=AlertState.choices)
+    # The words as first written, in the language of the worker that raised it: what the
+    # e-mails and webhooks carried. Pages word it again from `params` (title_text).
     title = models.CharField(max_length=300)
+    params = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(db_index=True)
     digest = models.ForeignKey(
         Digest, null=True, blank=True, on_delete=models.SET_NULL, related_name="alerts"
@@ -272,6 +275,25 @@ class Alert(WorkspaceScoped):
         constraints = [
             models.UniqueConstraint(fields=["rule", "episode"], name="alerts_one_per_episode")
         ]
+
+    @property
+    def title_text(self) -> str:
+        """The title in the reader's language, from the facts kept when it was raised (an
+        alert from before those were kept: from its episode and rule)."""
+        from parvis.alerts import titles
+
+        params = self.params
+        if not params:
+            episode, rule = self.episode, self.rule
+            params = titles.title_params(
+                episode.kind,
+                episode.resolution,
+                episode.query_name,
+                episode.peak_value,
+                episode.baseline,
+                rule.name,
+            )
+        return titles.render(params) or self.title
 
 
 class DeliveryState(models.TextChoices):
