@@ -240,6 +240,44 @@ class Episode(WorkspaceScoped):
             return str(_("over one hour"))
         return str(_("in one minute"))
 
+    @property
+    def peak_text(self) -> str:
+        """What the detector counted, in words: « 2 negative mentions in one minute ». The crisis
+        room's chart counts every mention in its own buckets; both pages name what they count."""
+        from django.utils import formats
+        from django.utils.translation import gettext, ngettext
+
+        n = self.peak_value
+        value = formats.number_format(n, force_grouping=True)
+        hourly = self.resolution == Resolution.HOUR
+        if self.kind == EpisodeKind.NEGATIVE:
+            text = (
+                ngettext(
+                    "%(n)s negative mention over one hour",
+                    "%(n)s negative mentions over one hour",
+                    n,
+                )
+                if hourly
+                else ngettext(
+                    "%(n)s negative mention in one minute",
+                    "%(n)s negative mentions in one minute",
+                    n,
+                )
+            )
+        elif self.kind == EpisodeKind.VOLUME:
+            text = (
+                ngettext("%(n)s mention over one hour", "%(n)s mentions over one hour", n)
+                if hourly
+                else ngettext("%(n)s mention in one minute", "%(n)s mentions in one minute", n)
+            )
+        elif self.kind == EpisodeKind.REACH:
+            text = gettext("a reach of %(n)s in one minute")
+        elif self.kind == EpisodeKind.INFLUENCER:
+            text = ngettext("an author with %(n)s follower", "an author with %(n)s followers", n)
+        else:
+            return value
+        return text % {"n": value}
+
 
 class AlertState(models.TextChoices):
     SENT = "sent", _("Sent")
