@@ -240,6 +240,44 @@ class Episode(WorkspaceScoped):
             return str(_("over one hour"))
         return str(_("in one minute"))
 
+    @property
+    def peak_text(self) -> str:
+        """What the detector counted, in words: « 2 negative mentions in one minute ». The crisis
+        room's chart counts every mention in its own buckets; both pages name what they count."""
+        from django.utils import formats
+        from django.utils.translation import gettext, ngettext
+
+        n = self.peak_value
+        value = formats.number_format(n, force_grouping=True)
+        hourly = self.resolution == Resolution.HOUR
+        if self.kind == EpisodeKind.NEGATIVE:
+            text = (
+                ngettext(
+                    "%(n)s negative mention over one hour",
+                    "%(n)s negative mentions over one hour",
+                    n,
+                )
+                if hourly
+                else ngettext(
+                    "%(n)s negative mention in one minute",
+                    "%(n)s negative mentions in one minute",
+                    n,
+                )
+            )
+        elif self.kind == EpisodeKind.VOLUME:
+            text = (
+                ngettext("%(n)s mention over one hour", "%(n)s mentions over one hour", n)
+                if hourly
+                else ngettext("%(n)s mention in one minute", "%(n)s mentions in one minute", n)
+            )
+        elif self.kind == EpisodeKind.REACH:
+            text = gettext("a reach of %(n)s in one minute")
+        elif self.kind == EpisodeKind.INFLUENCER:
+            text = ngettext("an author with %(n)s follower", "an author with %(n)s followers", n)
+        else:
+            return value
+        return text % {"n": value}
+
 
 class AlertState(models.TextChoices):
     SENT = "sent", _("Sent")
@@ -261,7 +299,10 @@ class Alert(WorkspaceScoped):
     episode = models.ForeignKey(Episode, on_delete=models.CASCADE, related_name="alerts")
     severity = models.CharField(max_length=10, choices=Severity.choices)
     state = models.CharField(max_length=10, choices=AlertState.choices)
+    # The words as first written, in the language of the worker that raised it: what the
+    # e-mails and webhooks carried. Pages word it again from `params` (title_text).
     title = models.CharField(max_length=300)
+    params = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(db_index=True)
     digest = models.ForeignKey(
         Digest, null=True, blank=True, on_delete=models.SET_NULL, related_name="alerts"
@@ -272,6 +313,25 @@ class Alert(WorkspaceScoped):
         constraints = [
             models.UniqueConstraint(fields=["rule", "episode"], name="alerts_one_per_episode")
         ]
+
+    @property
+    def title_text(self) -> str:
+        """The title in the reader's language, from the facts kept when it was raised (an
+        alert from before those were kept: from its episode and rule)."""
+        from parvis.alerts import titles
+
+        params = self.params
+        if not params:
+            episode, rule = self.episode, self.rule
+            params = titles.title_params(
+                episode.kind,
+                episode.resolution,
+                episode.query_name,
+                episode.peak_value,
+                episode.baseline,
+                rule.name,
+            )
+        return titles.render(params) or self.title
 
 
 class DeliveryState(models.TextChoices):

@@ -20,9 +20,9 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.urls import reverse
-from django.utils import formats, timezone
-from django.utils.translation import gettext as _
+from django.utils import timezone
 
+from parvis.alerts import titles
 from parvis.alerts.models import (
     SEVERITY_ORDER,
     Alert,
@@ -35,7 +35,6 @@ from parvis.alerts.models import (
     Episode,
     EpisodeKind,
     Receipt,
-    Resolution,
     Severity,
 )
 from parvis.workspaces.models import Membership, Workspace
@@ -89,37 +88,21 @@ def email_addresses(rule: AlertRule, users: Sequence[Any]) -> list[str]:
     return list(seen)
 
 
+def params_of(episode: Episode, rule: AlertRule) -> dict[str, Any]:
+    """The facts an alert's title is worded from (titles.render), in any language."""
+    return titles.title_params(
+        episode.kind,
+        episode.resolution,
+        episode.query_name,
+        episode.peak_value,
+        episode.baseline,
+        rule.name,
+    )
+
+
 def title_of(episode: Episode, rule: AlertRule) -> str:
-    where = episode.query_name or _("the whole workspace")
-    hourly = episode.resolution == Resolution.HOUR
-    if episode.kind == EpisodeKind.VOLUME and hourly:
-        text = _("Spike of mentions on %(where)s: %(value)s over one hour (usually %(usual)s)")
-    elif episode.kind == EpisodeKind.VOLUME:
-        text = _("Spike of mentions on %(where)s: %(value)s per minute (usually %(usual)s)")
-    elif episode.kind == EpisodeKind.NEGATIVE and hourly:
-        text = _(
-            "Spike of negative mentions on %(where)s: %(value)s over one hour (usually %(usual)s)"
-        )
-    elif episode.kind == EpisodeKind.NEGATIVE:
-        text = _(
-            "Spike of negative mentions on %(where)s: %(value)s per minute (usually %(usual)s)"
-        )
-    elif episode.kind == EpisodeKind.REACH:
-        text = _("Spike of reach on %(where)s: %(value)s per minute (usually %(usual)s)")
-    elif episode.kind == EpisodeKind.INFLUENCER:
-        text = _("%(rule)s: an author with %(value)s followers talks about %(where)s")
-    else:
-        text = _("%(rule)s: new mention on %(where)s")
-    return (
-        text
-        % {
-            "where": where,
-            # In the alert's language: « 2,5 » in French, « 12 345 » followers.
-            "value": formats.number_format(episode.peak_value, force_grouping=True),
-            "usual": formats.number_format(episode.baseline, 1),
-            "rule": rule.name,
-        }
-    )[:300]
+    """The title in the active language (the one the e-mails and webhooks carry)."""
+    return titles.render(params_of(episode, rule))
 
 
 def raise_alert(
@@ -149,6 +132,7 @@ def raise_alert(
             "severity": rule.severity,
             "state": state,
             "title": title_of(episode, rule),
+            "params": params_of(episode, rule),
             "created_at": now,
         },
     )

@@ -41,7 +41,7 @@ def episodes(request: HttpRequest) -> HttpResponse:
     bell = list(
         scoped(Receipt, ws)
         .filter(user=request.user)
-        .select_related("alert", "alert__episode")
+        .select_related("alert", "alert__episode", "alert__rule")
         .order_by("read_at", "-created_at", "-id")[:100]
     )
     notices = list(

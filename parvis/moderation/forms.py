@@ -264,6 +264,15 @@ class ReviewForm(forms.Form):
     teach = forms.BooleanField(label=_("Learn from this decision"), required=False)
 
 
+class BulkReviewForm(forms.Form):
+    """One decision for several waiting items (the selection, or the copies of one text)."""
+
+    decision = forms.ChoiceField(choices=[("keep", _("Keep")), ("hide", _("Hide"))])
+    reason = forms.ChoiceField(
+        label=_("Reason"), choices=reason_choices(blank=True), required=False
+    )
+
+
 class HideForm(forms.Form):
     reason = forms.ChoiceField(label=_("Reason"), choices=Reason.choices)
     note = forms.CharField(label=_("Note (optional)"), max_length=1000, required=False)

@@ -521,12 +521,20 @@ def do_review(
     review: ReviewItem, member: Any, decision: str, *, reason: str = "", teach: bool = False
 ) -> ReviewItem:
     """keep | hide | escalate, from the review queue."""
+    return decide(review, member, decision, reason=reason, teach=teach)[0]
+
+
+def decide(
+    review: ReviewItem, member: Any, decision: str, *, reason: str = "", teach: bool = False
+) -> tuple[ReviewItem, bool]:
+    """do_review's work: (the row, whether this call decided it). An item already decided
+    (twice clicked, or by someone else) is left as it is."""
     if decision not in ("keep", "hide", "escalate"):
         raise ValidationError(_("Unknown decision."))
     with transaction.atomic():
         row = ReviewItem.objects.select_for_update().get(pk=review.pk)
         if row.state != ReviewState.PENDING:
-            return row
+            return row, False
         message = row.message
         reason = reason or row.reason
         if decision == "keep":
@@ -552,7 +560,69 @@ def do_review(
         row.decided_at = timezone.now()
         row.teach = teach
         row.save(update_fields=["state", "decided_by", "decided_at", "teach"])
-    return row
+    return row, True
+
+
+# How many waiting items one bulk decision may cover, and how many are read to find an
+# item's twins: a campaign of copies is tens of items, not the whole queue at once.
+MAX_BULK = 200
+SAME_TEXT_SCAN = 2000
+
+
+def text_key(text: str) -> str:
+    """The text as copies share it: case, accents' composition, punctuation and spacing
+    aside (« +1, colis bloqué à Corbas » and « +1 colis bloqué à corbas ! » are one)."""
+    import re
+    import unicodedata
+
+    folded = unicodedata.normalize("NFKC", text or "").casefold()
+    return " ".join(re.findall(r"\w+", folded))
+
+
+def same_text(review: ReviewItem) -> list[ReviewItem]:
+    """The waiting items of the review's workspace whose text is the review's (itself
+    included), oldest first; none when the text has no words to compare."""
+    key = text_key(review.message.text)
+    if not key:
+        return []
+    rows = (
+        ReviewItem.objects.filter(workspace_id=review.workspace_id, state=ReviewState.PENDING)
+        .select_related("message")
+        .order_by("created_at", "id")[:SAME_TEXT_SCAN]
+    )
+    return [r for r in rows if text_key(r.message.text) == key][:MAX_BULK]
+
+
+def do_review_many(
+    workspace: Workspace,
+    member: Any,
+    review_ids: Iterable[int],
+    decision: str,
+    *,
+    reason: str = "",
+) -> dict[str, int]:
+    """Keep or hide several waiting items with one decision: each goes through do_review, so
+    each is logged on its own (who, why) and its network action is queued once (an item
+    already decided, by someone else in the meantime, is left as it is). Returns
+    {"decided": n, "skipped": n}."""
+    if decision not in ("keep", "hide"):
+        raise ValidationError(_("Several items at once can be kept or hidden, not escalated."))
+    if reason and reason not in Reason.values:
+        raise ValidationError(_("Choose a reason from the list."))
+    ids = list(dict.fromkeys(int(i) for i in review_ids))
+    if not ids:
+        raise ValidationError(_("Select at least one item."))
+    if len(ids) > MAX_BULK:
+        raise ValidationError(_("At most %(n)s items at once.") % {"n": MAX_BULK})
+    rows = list(ReviewItem.objects.filter(workspace=workspace, pk__in=ids).order_by("id"))
+    counts = {"decided": 0, "skipped": len(ids) - len(rows)}
+    for row in rows:
+        if row.state != ReviewState.PENDING:
+            counts["skipped"] += 1
+            continue
+        _row, changed = decide(row, member, decision, reason=reason)
+        counts["decided" if changed else "skipped"] += 1
+    return counts
 
 
 # --- preview --------------------------------------------------------------------------------

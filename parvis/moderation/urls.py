@@ -15,6 +15,7 @@ urlpatterns = [
     path("rules/<int:rule_id>/move/", views.rule_move, name="rule_move"),
     path("rules/<int:rule_id>/delete/", views.rule_delete, name="rule_delete"),
     path("review/", views.review, name="review"),
+    path("review/bulk/", views.review_bulk, name="review_bulk"),
     path("review/<int:review_id>/", views.review_decide, name="review_decide"),
     path("log/", views.log, name="log"),
     path("items/<int:message_id>/", views.item, name="item"),

@@ -15,12 +15,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from parvis.moderation import listing, lists, services
 from parvis.moderation.forms import (
     MAX_CONDITION_ROWS,
     ActionsForm,
+    BulkReviewForm,
     CharterForm,
     ConditionForm,
     HideForm,
@@ -347,6 +349,13 @@ def review(request: HttpRequest) -> HttpResponse:
         "highlighted": listing.highlight(current.message.text, current.why) if current else "",
         "scores": listing.score_rows(current.scores) if current else [],
         "form": ReviewForm(initial={"reason": current.reason} if current else {}),
+        "bulk_form": BulkReviewForm(
+            prefix="bulk", initial={"reason": current.reason} if current else {}
+        ),
+        "same_form": BulkReviewForm(
+            prefix="same", initial={"reason": current.reason} if current else {}
+        ),
+        "twins": services.same_text(current) if current else [],
         "can_moderate": request.membership.can(Perm.MODERATE),
         "tab": "review",
     }
@@ -375,6 +384,53 @@ def review_decide(request: HttpRequest, review_id: int) -> HttpResponse:
         messages.success(request, _("Hidden."))
     elif row.state == ReviewState.ESCALATED:
         messages.success(request, _("Escalated."))
+    return back(request, "moderation:review")
+
+
+def posted_ids(request: HttpRequest) -> list[int]:
+    """The review ids of a bulk decision: the copies of one item's text (`same`), or the
+    ticked ones (`ids`); anything that is not a plain id is ignored."""
+    same = request.POST.get("same", "")
+    if same.isdigit() and len(same) < 19:
+        anchor = get_in_workspace(ReviewItem, request.workspace, pk=int(same))
+        return [r.pk for r in services.same_text(anchor)]
+    return [
+        int(x)
+        for x in request.POST.getlist("ids")[: services.MAX_BULK + 1]
+        if x.isdigit() and len(x) < 19
+    ]
+
+
+@workspace_view(Perm.MODERATE)
+@require_POST
+def review_bulk(request: HttpRequest) -> HttpResponse:
+    # Two forms on the page (the copies of the shown text, the ticked items), one field set each.
+    form = BulkReviewForm(request.POST, prefix="same" if "same" in request.POST else "bulk")
+    if not form.is_valid():
+        messages.error(request, _("Choose a decision."))
+        return back(request, "moderation:review")
+    decision = form.cleaned_data["decision"]
+    try:
+        counts = services.do_review_many(
+            request.workspace,
+            request.user,
+            posted_ids(request),
+            decision,
+            reason=form.cleaned_data["reason"],
+        )
+    except ValidationError as error:
+        messages.error(request, error_text(error))
+        return back(request, "moderation:review")
+    n = counts["decided"]
+    if decision == "hide":
+        text = ngettext("%(n)s item hidden.", "%(n)s items hidden.", n) % {"n": n}
+    else:
+        text = ngettext("%(n)s item kept.", "%(n)s items kept.", n) % {"n": n}
+    if counts["skipped"]:
+        text += " " + ngettext(
+            "%(n)s was already decided.", "%(n)s were already decided.", counts["skipped"]
+        ) % {"n": counts["skipped"]}
+    messages.success(request, text)
     return back(request, "moderation:review")
 
 
