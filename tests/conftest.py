@@ -23,6 +23,19 @@ def empty_cache():
 
 
 @pytest.fixture(autouse=True)
+def default_language():
+    """Each test starts in the site's default language: a request with another language
+    cookie leaves that language active in the test's thread (LocaleMiddleware activates it
+    and nothing deactivates it), and the next test would then word its texts in it."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def figures_in_the_request(monkeypatch):
     """Out-of-date cached figures are recomputed in a thread in production; a thread would
     not see a test's transaction (tests/listening/test_freshness.py tests the thread)."""
