@@ -8,6 +8,7 @@ import shutil
 import subprocess
 
 import pytest
+from django.conf import settings
 from playwright.sync_api import expect
 
 from parvis.analytics import reports
@@ -61,6 +62,16 @@ def test_ask_follow_and_download_a_report(tab: Tab, artifacts):  # noqa: F811
     assert tab.problems == []
 
 
+@pytest.mark.skipif(
+    settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"),
+    reason=(
+        "the home page's dashboard, KPIs and sidebar counters arrive as concurrent requests; "
+        "Django's live server makes every request thread share the test's one in-memory "
+        "SQLite connection (production SQLite is a file, one connection per thread), and in "
+        "the whole suite that shared connection once blocked a request for good (twice, not "
+        "alone): run on the PostgreSQL pass"
+    ),
+)
 def test_dashboard_and_agency_view(tab: Tab, artifacts):  # noqa: F811
     page = tab.page
     replay_demo()
