@@ -10,7 +10,7 @@ from unittest import mock
 import pytest
 from django.conf import settings
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from parvis.connectors import http as connector_http
 from parvis.connectors import limits
@@ -19,6 +19,13 @@ from tests.conftest import login
 from tests.connectors.fakes.instagram import Fake
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """The notes' English words are asserted (French is the default language)."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture
